@@ -1,0 +1,110 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Baton.Engine;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace Baton.Client;
+
+/// <summary>
+/// Baton as a Microsoft.Extensions.AI <see cref="IChatClient"/>. Name a configured model in
+/// <see cref="ChatOptions.ModelId"/> (or rely on the default model). Each response says who answered in
+/// <see cref="ChatResponse.AdditionalProperties"/> (see <see cref="BatonResponseProperties"/>): the provider,
+/// the deployment, the number of attempts and the processing time; usage is in <see cref="ChatResponse.Usage"/>.
+/// </summary>
+public sealed class BatonChatClient : DelegatingChatClient
+{
+    private readonly string _defaultModel;
+    private readonly TimeProvider _time;
+
+    internal BatonChatClient(BatonEngine engine, string defaultModel, TimeProvider time)
+        : base(CreateInner(engine, defaultModel))
+    {
+        _defaultModel = defaultModel;
+        _time = time;
+    }
+
+    /// <summary>The model used when a call names none.</summary>
+    public string DefaultModel => _defaultModel;
+
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var context = new BatonCallContext();
+        BatonCallContext.Current = context;
+        var started = _time.GetTimestamp();
+        var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        Annotate(response.AdditionalProperties ??= [], context.Route, _time.GetElapsedTime(started));
+        return response;
+    }
+
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var context = new BatonCallContext();
+        BatonCallContext.Current = context;
+        var started = _time.GetTimestamp();
+        string? responseId = null;
+        await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        {
+            responseId ??= update.ResponseId;
+            yield return update;
+        }
+
+        // A last, empty update carries the route, so ToChatResponse() merges it into the response's properties.
+        var properties = new AdditionalPropertiesDictionary();
+        Annotate(properties, context.Route, _time.GetElapsedTime(started));
+        yield return new ChatResponseUpdate { ResponseId = responseId, Role = ChatRole.Assistant, AdditionalProperties = properties };
+    }
+
+    private static void Annotate(AdditionalPropertiesDictionary properties, RouteInfo? route, TimeSpan elapsed)
+    {
+        properties[BatonResponseProperties.ProcessingTimeMs] = elapsed.TotalMilliseconds;
+        if (route is null)
+        {
+            return;
+        }
+        properties[BatonResponseProperties.Model] = route.Model;
+        properties[BatonResponseProperties.Provider] = route.Provider;
+        properties[BatonResponseProperties.Deployment] = route.Deployment;
+        properties[BatonResponseProperties.UpstreamModel] = route.UpstreamModel;
+        properties[BatonResponseProperties.Attempts] = route.Attempts;
+    }
+
+    private static IChatClient CreateInner(BatonEngine engine, string defaultModel)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = new Uri("http://baton.in-process/v1"),
+            Transport = new HttpClientPipelineTransport(new HttpClient(new InProcessTransport(engine)) { Timeout = Timeout.InfiniteTimeSpan }),
+            // Baton does its own retrying and timing out; the SDK must not add its own on top.
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = TimeSpan.FromDays(1),
+        };
+        var client = new OpenAIClient(new ApiKeyCredential("in-process"), options);
+        return client.GetChatClient(defaultModel).AsIChatClient();
+    }
+}
+
+/// <summary>Keys of the properties Baton adds to every <see cref="ChatResponse"/>.</summary>
+public static class BatonResponseProperties
+{
+    /// <summary>The configured model that was asked for.</summary>
+    public const string Model = "baton.model";
+
+    /// <summary>The provider that answered (seed 003's <c>last_used_provider</c>).</summary>
+    public const string Provider = "baton.provider";
+
+    /// <summary>The deployment that answered: <c>provider/upstream-model</c>.</summary>
+    public const string Deployment = "baton.deployment";
+
+    /// <summary>The upstream model id that answered (seed 004's <c>model_used</c>).</summary>
+    public const string UpstreamModel = "baton.upstream_model";
+
+    public const string Attempts = "baton.attempts";
+
+    /// <summary>Wall-clock time of the call in milliseconds (seed 004's <c>processing_time</c>).</summary>
+    public const string ProcessingTimeMs = "baton.processing_time_ms";
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Baton.Configuration;
+
+/// <summary>
+/// Builds Baton's configuration for the CLI and the stand-alone gateway: a JSON file (<c>--config</c>, else
+/// <c>baton.json</c> in the working directory), overridden by <c>Baton__</c> environment variables, with a
+/// <c>.env</c> file in the working directory loaded into the environment first (it never overrides
+/// variables already set). With none of these, the built-in simulator default is used.
+/// </summary>
+public static class BatonConfigurationLoader
+{
+    public const string DefaultFileName = "baton.json";
+    public const string EnvironmentPrefix = "Baton__";
+
+    public static LoadedConfiguration Load(string? configFile, string workingDirectory)
+    {
+        var dotEnv = Path.Combine(workingDirectory, ".env");
+        if (File.Exists(dotEnv))
+        {
+            DotNetEnv.Env.Load(dotEnv, new DotNetEnv.LoadOptions(setEnvVars: true, clobberExistingVars: false, onlyExactPath: true));
+        }
+
+        string? path = null;
+        if (configFile is not null)
+        {
+            path = Path.GetFullPath(configFile, workingDirectory);
+            if (!File.Exists(path))
+            {
+                throw new BatonConfigurationException([$"--config: the file '{configFile}' does not exist."]);
+            }
+        }
+        else if (File.Exists(Path.Combine(workingDirectory, DefaultFileName)))
+        {
+            path = Path.Combine(workingDirectory, DefaultFileName);
+        }
+
+        var builder = new ConfigurationBuilder();
+        if (path is not null)
+        {
+            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = builder.Build();
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new BatonConfigurationException([$"{Path.GetFileName(path)}: not valid JSON: {(ex.InnerException ?? ex).Message}"]);
+        }
+
+        var options = Bind(configuration);
+        if (path is null && options.Providers.Count == 0 && options.Models.Count == 0)
+        {
+            return new LoadedConfiguration(BuiltInConfiguration.Create(), configuration, null);
+        }
+        return new LoadedConfiguration(options, configuration, path);
+    }
+
+    /// <summary>Binds a configuration tree (the file root, or the <c>Baton</c> section) to options.</summary>
+    public static BatonOptions Bind(IConfiguration configuration)
+    {
+        var options = new BatonOptions();
+        try
+        {
+            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new BatonConfigurationException([Describe(ex)]);
+        }
+        return options;
+    }
+
+    private static string Describe(InvalidOperationException ex)
+    {
+        // The binder's message names the key; the inner exception says what was wrong with its value.
+        var message = ex.Message;
+        if (ex.InnerException is not null)
+        {
+            message += " " + ex.InnerException.Message;
+        }
+        return message.Replace("'Baton.Configuration.", "'", StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The options in force, the configuration they came from, and the file (null for the built-in default).</summary>
+public sealed record LoadedConfiguration(BatonOptions Options, IConfiguration Configuration, string? FilePath);

@@ -1,0 +1,102 @@
+namespace Baton.Configuration;
+
+/// <summary>
+/// Baton's configuration: the root of <c>baton.json</c>, or the <c>Baton</c> section of <c>appsettings.json</c>.
+/// Keys are case-insensitive. See docs/configuration.md for every key.
+/// </summary>
+public sealed class BatonOptions
+{
+    public const string SectionName = "Baton";
+
+    /// <summary>Upstream providers by name.</summary>
+    public Dictionary<string, ProviderOptions> Providers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The models clients may name, by name (matched case-insensitively).</summary>
+    public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Request parameters applied when a client leaves them out.</summary>
+    public RequestDefaults Defaults { get; set; } = new();
+
+    /// <summary>Settings of the HTTP gateway.</summary>
+    public GatewayOptions Gateway { get; set; } = new();
+
+    /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
+    public bool IsBuiltInDefault { get; set; }
+}
+
+/// <summary>One upstream API and how to reach it.</summary>
+public sealed class ProviderOptions
+{
+    /// <summary><c>openai</c>, <c>anthropic</c>, <c>gemini</c>, <c>ollama</c>, <c>azure</c> or <c>simulator</c>.</summary>
+    public string? Type { get; set; }
+
+    public string? BaseUrl { get; set; }
+
+    /// <summary>The name of the environment variable holding the key (never the key itself).</summary>
+    public string? ApiKeyEnv { get; set; }
+
+    /// <summary>Refused when set: keys belong in the environment. Present only to explain why.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Extra headers sent with every request, e.g. OpenRouter's <c>HTTP-Referer</c> and <c>X-Title</c>.</summary>
+    public Dictionary<string, string> Headers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Upper bound for one upstream request, in seconds.</summary>
+    public double? TimeoutSeconds { get; set; }
+
+    /// <summary>For <c>azure</c>: the <c>api-version</c> query parameter (Azure AI Inference only).</summary>
+    public string? ApiVersion { get; set; }
+
+    /// <summary>For <c>simulator</c>: how the simulated model behaves.</summary>
+    public Simulation.SimulatorBehavior Simulator { get; set; } = new();
+}
+
+/// <summary>A model name clients use, and the deployments that serve it.</summary>
+public sealed class ModelOptions
+{
+    public List<DeploymentOptions> Deployments { get; set; } = [];
+}
+
+/// <summary>One (provider, upstream model) pair, with optional parameters of its own.</summary>
+public sealed class DeploymentOptions
+{
+    public string? Provider { get; set; }
+
+    /// <summary>The upstream model id, e.g. <c>deepseek/deepseek-r1:free</c>.</summary>
+    public string? Model { get; set; }
+
+    public double? Temperature { get; set; }
+
+    public double? TopP { get; set; }
+
+    public int? MaxTokens { get; set; }
+}
+
+/// <summary>Request parameters applied when the client does not set them (seed 003's LLMConfig).</summary>
+public sealed class RequestDefaults
+{
+    public double? Temperature { get; set; }
+
+    public double? TopP { get; set; }
+
+    public int? MaxTokens { get; set; }
+
+    /// <summary>Default upper bound of one upstream request, in seconds.</summary>
+    public double TimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Merges a deployment's own parameters over these defaults.</summary>
+    public RequestDefaults With(DeploymentOptions deployment) => new()
+    {
+        Temperature = deployment.Temperature ?? Temperature,
+        TopP = deployment.TopP ?? TopP,
+        MaxTokens = deployment.MaxTokens ?? MaxTokens,
+        TimeoutSeconds = TimeoutSeconds,
+    };
+}
+
+/// <summary>Settings of the HTTP gateway.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Requests with a larger body are refused with 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+}

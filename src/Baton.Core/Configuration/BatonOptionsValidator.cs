@@ -1,0 +1,140 @@
+namespace Baton.Configuration;
+
+/// <summary>
+/// Checks a configuration before anything starts, and reports every problem at once with the key path
+/// at fault, so that a typo is a clear message at start-up rather than a failure on the first request.
+/// </summary>
+public static class BatonOptionsValidator
+{
+    public static IReadOnlyList<string> Validate(BatonOptions options, Func<string, string?> environment)
+    {
+        var errors = new List<string>();
+        foreach (var (name, provider) in options.Providers)
+        {
+            ValidateProvider($"providers.{name}", provider, errors);
+        }
+
+        var providersInUse = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (options.Models.Count == 0)
+        {
+            errors.Add("models: no model is configured; add at least one under 'models'.");
+        }
+        foreach (var (name, model) in options.Models)
+        {
+            var path = $"models.{name}";
+            if (model.Deployments.Count == 0)
+            {
+                errors.Add($"{path}.deployments: a model needs at least one deployment ({{ \"provider\": ..., \"model\": ... }}).");
+            }
+            for (var i = 0; i < model.Deployments.Count; i++)
+            {
+                var deployment = model.Deployments[i];
+                var deploymentPath = $"{path}.deployments[{i}]";
+                if (string.IsNullOrWhiteSpace(deployment.Provider))
+                {
+                    errors.Add($"{deploymentPath}.provider: missing; name one of the configured providers.");
+                }
+                else if (!options.Providers.ContainsKey(deployment.Provider))
+                {
+                    errors.Add($"{deploymentPath}.provider: '{deployment.Provider}' is not a configured provider (configured: {Known(options.Providers.Keys)}).");
+                }
+                else
+                {
+                    providersInUse.TryAdd(deployment.Provider, name);
+                }
+                if (string.IsNullOrWhiteSpace(deployment.Model))
+                {
+                    errors.Add($"{deploymentPath}.model: missing; give the upstream model id.");
+                }
+                ValidateParameters(deploymentPath, deployment.Temperature, deployment.TopP, deployment.MaxTokens, errors);
+            }
+        }
+
+        foreach (var (providerName, modelName) in providersInUse)
+        {
+            var provider = options.Providers[providerName];
+            if (!ProviderTypes.IsKnown(provider.Type) || ProviderTypes.KeyOptional(provider.Type!) || provider.ApiKey is not null)
+            {
+                continue;
+            }
+            var path = $"providers.{providerName}.apiKeyEnv";
+            if (string.IsNullOrWhiteSpace(provider.ApiKeyEnv))
+            {
+                errors.Add($"{path}: missing; name the environment variable that holds the key for provider '{providerName}' (used by model '{modelName}').");
+            }
+            else if (string.IsNullOrEmpty(environment(provider.ApiKeyEnv)))
+            {
+                errors.Add($"{path}: the environment variable '{provider.ApiKeyEnv}' is not set (provider '{providerName}' is used by model '{modelName}'). Set it, or put it in a .env file in the working directory.");
+            }
+        }
+
+        ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
+        if (options.Defaults.TimeoutSeconds <= 0)
+        {
+            errors.Add("defaults.timeoutSeconds: must be greater than 0.");
+        }
+        if (options.Gateway.MaxRequestBodyBytes < 1024)
+        {
+            errors.Add("gateway.maxRequestBodyBytes: must be at least 1024.");
+        }
+        return errors;
+    }
+
+    public static void ThrowIfInvalid(BatonOptions options, Func<string, string?> environment)
+    {
+        var errors = Validate(options, environment);
+        if (errors.Count > 0)
+        {
+            throw new BatonConfigurationException(errors);
+        }
+    }
+
+    private static void ValidateProvider(string path, ProviderOptions provider, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(provider.Type))
+        {
+            errors.Add($"{path}.type: missing; expected one of {Known(ProviderTypes.All)}.");
+        }
+        else if (!ProviderTypes.IsKnown(provider.Type))
+        {
+            errors.Add($"{path}.type: unknown provider type '{provider.Type}'; expected one of {Known(ProviderTypes.All)}.");
+        }
+        if (provider.BaseUrl is not null &&
+            (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add($"{path}.baseUrl: '{provider.BaseUrl}' is not an absolute http(s) URL.");
+        }
+        if (provider.ApiKey is not null)
+        {
+            errors.Add($"{path}.apiKey: a literal key is refused, because configuration files end up in source control, backups and logs. " +
+                       $"Put the key in an environment variable (or .env) and name that variable in {path}.apiKeyEnv.");
+        }
+        if (provider.TimeoutSeconds is <= 0)
+        {
+            errors.Add($"{path}.timeoutSeconds: must be greater than 0.");
+        }
+        var simulator = provider.Simulator;
+        if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0)
+        {
+            errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs and tokensPerSecond must not be negative.");
+        }
+    }
+
+    private static void ValidateParameters(string path, double? temperature, double? topP, int? maxTokens, List<string> errors)
+    {
+        if (temperature is < 0 or > 2)
+        {
+            errors.Add($"{path}.temperature: {temperature} is out of range 0 to 2.");
+        }
+        if (topP is < 0 or > 1)
+        {
+            errors.Add($"{path}.topP: {topP} is out of range 0 to 1.");
+        }
+        if (maxTokens is < 1)
+        {
+            errors.Add($"{path}.maxTokens: must be at least 1.");
+        }
+    }
+
+    private static string Known(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
+}

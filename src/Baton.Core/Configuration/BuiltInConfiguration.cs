@@ -1,0 +1,28 @@
+namespace Baton.Configuration;
+
+/// <summary>
+/// What Baton runs on when it is given no configuration at all: the in-process simulator, so that
+/// <c>baton serve</c> and <c>baton chat</c> work on a fresh machine without keys.
+/// </summary>
+public static class BuiltInConfiguration
+{
+    public const string DefaultModel = "baton-sim";
+
+    public static BatonOptions Create()
+    {
+        var options = new BatonOptions { IsBuiltInDefault = true };
+        options.Providers["simulator"] = new ProviderOptions { Type = ProviderTypes.Simulator };
+        options.Providers["simulator-slow"] = new ProviderOptions
+        {
+            Type = ProviderTypes.Simulator,
+            Simulator = new Simulation.SimulatorBehavior { TimeToFirstTokenMs = 300, TokensPerSecond = 40 },
+        };
+        AddModel(options, DefaultModel, "simulator", "baton-sim-1");
+        AddModel(options, "baton-sim-reasoning", "simulator", "baton-sim-reasoning-1");
+        AddModel(options, "baton-sim-slow", "simulator-slow", "baton-sim-1");
+        return options;
+    }
+
+    private static void AddModel(BatonOptions options, string name, string provider, string upstream) =>
+        options.Models[name] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = provider, Model = upstream }] };
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace Baton.Errors;
+
+/// <summary>Writes errors in OpenAI's shape, extended with the provider and upstream status when known.</summary>
+public static class OpenAiErrorWriter
+{
+    public static void Write(Utf8JsonWriter writer, BatonException error)
+    {
+        writer.WriteStartObject();
+        writer.WriteStartObject("error");
+        writer.WriteString("message", error.Message);
+        writer.WriteString("type", error.Type);
+        if (error.Param is null) writer.WriteNull("param"); else writer.WriteString("param", error.Param);
+        if (error.Code is null) writer.WriteNull("code"); else writer.WriteString("code", error.Code);
+        if (error.Provider is not null) writer.WriteString("provider", error.Provider);
+        if (error.UpstreamStatus is int status) writer.WriteNumber("upstream_status", status);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    public static byte[] ToUtf8(BatonException error)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, error);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,58 @@
+using Baton.Client;
+using Baton.Configuration;
+using Baton.Engine;
+using Baton.Providers;
+using Baton.Routing;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Baton.Hosting;
+
+/// <summary>Registers Baton in a service collection.</summary>
+public static class BatonServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers Baton from configuration: the <c>Baton</c> section if there is one, otherwise the root
+    /// (the layout of <c>baton.json</c>). The configuration is validated now; problems throw a
+    /// <see cref="BatonConfigurationException"/> naming every bad key.
+    /// </summary>
+    public static IServiceCollection AddBaton(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(BatonOptions.SectionName);
+        var options = BatonConfigurationLoader.Bind(section.GetChildren().Any() ? section : configuration);
+        return services.AddBaton(options);
+    }
+
+    /// <summary>Registers Baton with options built in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="options">Baton's configuration.</param>
+    /// <param name="environment">Where keys named by <c>apiKeyEnv</c> are read; the process environment by default.</param>
+    public static IServiceCollection AddBaton(this IServiceCollection services, BatonOptions options, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        BatonOptionsValidator.ThrowIfInvalid(options, environment);
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.TryAdd(ServiceDescriptor.Singleton(typeof(ILogger<>), typeof(Logger<>)));
+        services.AddSingleton(options);
+        services.AddSingleton<SecretRedactor>();
+        services.AddSingleton(sp => new ProviderFactory(
+            new HttpClient(ProviderHttpHandlerFactory.Create()) { Timeout = Timeout.InfiniteTimeSpan },
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<SecretRedactor>(),
+            environment));
+        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>()));
+        services.AddSingleton<BatonEngine>();
+        services.AddSingleton(sp => new BatonChatClient(
+            sp.GetRequiredService<BatonEngine>(),
+            options.Models.Keys.First(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BatonChatClient>());
+        return services;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using Baton.Errors;
+using Baton.Requests;
+
+namespace Baton.Providers;
+
+/// <summary>
+/// The part every HTTP provider shares: sending with a timeout, turning transport failures and error
+/// statuses into <see cref="BatonException"/>s, reading bodies into pooled buffers. A subclass supplies
+/// its wire format: how to build the upstream request, and how to read its answer and its stream.
+/// </summary>
+public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    protected ProviderContext Context { get; } = context;
+
+    public string Name => Context.Name;
+
+    public abstract string Type { get; }
+
+    protected abstract HttpRequestMessage CreateRequest(ProviderRequest request, bool stream);
+
+    /// <summary>Turns the upstream's complete answer into an OpenAI <c>chat.completion</c>.</summary>
+    protected abstract ProviderCompletion ReadCompletion(ProviderRequest request, PooledBuffer body);
+
+    /// <summary>Wraps the upstream's streaming body; the returned stream owns <paramref name="response"/>.</summary>
+    protected abstract ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body);
+
+    public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = StartTimeout(cancellationToken);
+        try
+        {
+            using var message = CreateRequest(request, stream: false);
+            using var response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            var body = new PooledBuffer((int)(response.Content.Headers.ContentLength ?? 4096));
+            try
+            {
+                var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
+                return ReadCompletion(request, body);
+            }
+            catch
+            {
+                body.Dispose();
+                throw;
+            }
+        }
+        catch (Exception ex) when (Translate(ex, timeout, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
+    public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        // The timeout bounds the wait for the upstream's response headers; pacing of the stream itself is
+        // the caller's concern.
+        using var timeout = StartTimeout(cancellationToken);
+        HttpResponseMessage? response = null;
+        try
+        {
+            using var message = CreateRequest(request, stream: true);
+            response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return CreateStream(request, response, body);
+        }
+        catch (Exception ex) when (Translate(ex, timeout, cancellationToken) is { } translated)
+        {
+            response?.Dispose();
+            throw translated;
+        }
+    }
+
+    protected void ApplyCommonHeaders(HttpRequestMessage message)
+    {
+        foreach (var (name, value) in Context.Options.Headers)
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    protected static HttpContent JsonContent(PooledBuffer body) => new PooledBufferContent(body);
+
+    protected static HttpContent JsonContent(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        var response = await Context.Http.SendAsync(message, completion, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+        using (response)
+        {
+            using var body = new PooledBuffer(1024);
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await body.ReadFromAsync(stream, MaxErrorBodyBytes, cancellationToken).ConfigureAwait(false);
+            var retryAfter = UpstreamErrors.ReadRetryAfter(response.Headers, Context.Time);
+            throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor);
+        }
+    }
+
+    private TimeoutScope StartTimeout(CancellationToken cancellationToken) => new(Context.Timeout, Context.Time, cancellationToken);
+
+    private BatonException? Translate(Exception error, TimeoutScope timeout, CancellationToken caller) => error switch
+    {
+        BatonException => null,
+        OperationCanceledException when caller.IsCancellationRequested => null,
+        OperationCanceledException when timeout.TimedOut => UpstreamErrors.TimedOut(Name, Context.Timeout),
+        HttpRequestException or IOException => UpstreamErrors.Unreachable(Name, error, Context.Redactor),
+        System.Text.Json.JsonException => UpstreamErrors.Malformed(Name, "a response"),
+        _ => null,
+    };
+
+    /// <summary>Sends a pooled body and returns its buffer to the pool when the request is done with it.</summary>
+    private sealed class PooledBufferContent : HttpContent
+    {
+        private readonly PooledBuffer _body;
+
+        public PooledBufferContent(PooledBuffer body)
+        {
+            _body = body;
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            stream.WriteAsync(_body.Memory).AsTask();
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+            stream.WriteAsync(_body.Memory, cancellationToken).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _body.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Baton.Configuration;
+using Baton.Requests;
+
+namespace Baton.Providers;
+
+/// <summary>
+/// One configured upstream provider, speaking its own wire format. Whatever the format, a provider returns
+/// OpenAI-shaped answers: a <c>chat.completion</c> body, or a stream of <c>chat.completion.chunk</c> payloads.
+/// Failures are <see cref="Errors.BatonException"/>s carrying the provider's name and upstream status.
+/// </summary>
+public interface IChatProvider
+{
+    /// <summary>The provider's configured name, e.g. <c>openrouter</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The provider's type, one of <see cref="ProviderTypes"/>.</summary>
+    string Type { get; }
+
+    Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Starts a stream; returns once the upstream has accepted the request.</summary>
+    Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>A request for one deployment: the client's request, the upstream model id and the parameters in force.</summary>
+public sealed record ProviderRequest(ChatRequest Chat, string UpstreamModel, RequestDefaults Parameters);
+
+/// <summary>A complete answer: an OpenAI <c>chat.completion</c> JSON body and its usage.</summary>
+public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usage, IDisposable? owner = null) : IDisposable
+{
+    public ReadOnlyMemory<byte> Body { get; } = body;
+
+    public TokenUsage Usage { get; } = usage;
+
+    public void Dispose() => owner?.Dispose();
+}
+
+/// <summary>One OpenAI <c>chat.completion.chunk</c> payload (the JSON after <c>data: </c>).</summary>
+/// <param name="Json">Valid until the next chunk is read.</param>
+/// <param name="IsUsageOnly">The final chunk that carries only usage (sent when the client asked for it).</param>
+public readonly record struct StreamChunk(ReadOnlyMemory<byte> Json, bool IsUsageOnly);
+
+/// <summary>
+/// An answer arriving as OpenAI chunks. Enumeration ends normally only when the upstream ended the answer
+/// properly; a stream cut short throws a <see cref="Errors.BatonException"/> with code <c>stream_interrupted</c>.
+/// </summary>
+public abstract class ProviderStream : IAsyncDisposable
+{
+    /// <summary>The usage reported by the stream, once seen.</summary>
+    public TokenUsage? Usage { get; protected set; }
+
+    public abstract IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken);
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}

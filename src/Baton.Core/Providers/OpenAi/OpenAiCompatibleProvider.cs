@@ -1,0 +1,138 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Baton.Configuration;
+using Baton.Requests;
+
+namespace Baton.Providers.OpenAi;
+
+/// <summary>
+/// Any OpenAI-compatible Chat Completions API: OpenAI, OpenRouter, Ollama's <c>/v1</c>, vLLM, llama.cpp,
+/// Mistral, DeepSeek, Groq. The client's JSON is forwarded with only the model replaced (and usage asked
+/// for in streams); answers come back as they are, with usage read on the way through.
+/// </summary>
+public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvider(context)
+{
+    public override string Type => ProviderTypes.OpenAi;
+
+    protected virtual string CompletionsUrl => Context.BaseUrl + "/chat/completions";
+
+    protected virtual void Authorize(HttpRequestMessage message)
+    {
+        if (Context.ApiKey is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
+        }
+    }
+
+    protected override HttpRequestMessage CreateRequest(ProviderRequest request, bool stream)
+    {
+        var body = ChatRequestRewriter.Rewrite(request.Chat, request.UpstreamModel, request.Parameters);
+        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUrl) { Content = JsonContent(body) };
+        Authorize(message);
+        ApplyCommonHeaders(message);
+        if (stream)
+        {
+            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        }
+        return message;
+    }
+
+    protected override ProviderCompletion ReadCompletion(ProviderRequest request, PooledBuffer body)
+    {
+        OpenAiPayloadInspector.Findings findings;
+        try
+        {
+            findings = OpenAiPayloadInspector.Inspect(body.Span);
+        }
+        catch (JsonException)
+        {
+            body.Dispose();
+            throw UpstreamErrors.Malformed(Name, "a response");
+        }
+        if (findings.ErrorMessage is not null)
+        {
+            body.Dispose();
+            throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(findings.ErrorMessage), null, Context.Redactor);
+        }
+        return new ProviderCompletion(body.Memory, findings.Usage ?? default, body);
+    }
+
+    protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>
+        new OpenAiSseStream(Name, response, body, Context.Redactor);
+
+    /// <summary>Passes the upstream's chunks through, validating each and tapping usage.</summary>
+    private sealed class OpenAiSseStream(string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor) : ProviderStream
+    {
+        private readonly SseEventReader _reader = new(body);
+
+        public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var finished = false;
+            var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using (enumerator.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    SseEventReader.SseEvent item;
+                    try
+                    {
+                        if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            break;
+                        }
+                        item = enumerator.Current;
+                    }
+                    catch (Exception ex) when (ex is IOException or HttpRequestException)
+                    {
+                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
+                    }
+
+                    var data = item.Data;
+                    if (data.Span.SequenceEqual("[DONE]"u8))
+                    {
+                        yield break;
+                    }
+                    if (data.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    OpenAiPayloadInspector.Findings findings;
+                    try
+                    {
+                        findings = OpenAiPayloadInspector.Inspect(data.Span);
+                    }
+                    catch (JsonException)
+                    {
+                        throw UpstreamErrors.Malformed(provider, "a stream chunk");
+                    }
+                    if (findings.ErrorMessage is not null)
+                    {
+                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(findings.ErrorMessage));
+                    }
+                    if (findings.Usage is TokenUsage usage)
+                    {
+                        Usage = usage;
+                    }
+                    finished |= findings.HasFinishReason;
+                    yield return new StreamChunk(data, findings.IsUsageOnly);
+                }
+            }
+
+            // Some servers omit [DONE]; an answer that reached its finish reason is still complete.
+            if (!finished)
+            {
+                throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
+            }
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            _reader.Dispose();
+            await body.DisposeAsync().ConfigureAwait(false);
+            response.Dispose();
+            await base.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+
+namespace Baton.Providers.OpenAi;
+
+/// <summary>
+/// One pass over an OpenAI response or stream chunk that checks it is well-formed JSON and picks out what
+/// Baton needs: usage, whether it is the usage-only final chunk, whether a finish reason was given, and an
+/// error object if the upstream sent one in place of an answer.
+/// </summary>
+public static class OpenAiPayloadInspector
+{
+    public readonly record struct Findings(TokenUsage? Usage, bool IsUsageOnly, bool HasFinishReason, string? ErrorMessage);
+
+    /// <exception cref="JsonException">The payload is not valid JSON.</exception>
+    public static Findings Inspect(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("Expected a JSON object.");
+        }
+
+        TokenUsage? usage = null;
+        var choices = -1;
+        var finish = false;
+        string? error = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.ValueSpan;
+            reader.Read();
+            if (name.SequenceEqual("usage"u8) && reader.TokenType == JsonTokenType.StartObject)
+            {
+                usage = OpenAiUsageJson.Read(ref reader);
+            }
+            else if (name.SequenceEqual("choices"u8) && reader.TokenType == JsonTokenType.StartArray)
+            {
+                choices = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    choices++;
+                    finish |= ReadChoiceHasFinish(ref reader);
+                }
+            }
+            else if (name.SequenceEqual("error"u8) && reader.TokenType != JsonTokenType.Null)
+            {
+                error = ReadErrorMessage(ref reader);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        // Reading to the end validates the rest of the document.
+        while (reader.Read())
+        {
+        }
+        return new Findings(usage, choices == 0 && usage is not null, finish, error);
+    }
+
+    private static bool ReadChoiceHasFinish(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return false;
+        }
+        var finish = false;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var isFinish = reader.ValueSpan.SequenceEqual("finish_reason"u8);
+            reader.Read();
+            if (isFinish) finish = reader.TokenType == JsonTokenType.String;
+            else reader.Skip();
+        }
+        return finish;
+    }
+
+    private static string ReadErrorMessage(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString()!;
+        }
+        var message = "The provider reported an error.";
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return message;
+        }
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var isMessage = reader.ValueSpan.SequenceEqual("message"u8);
+            reader.Read();
+            if (isMessage && reader.TokenType == JsonTokenType.String) message = reader.GetString()!;
+            else reader.Skip();
+        }
+        return message;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text.Json;
+using Baton.Errors;
+
+namespace Baton.Providers;
+
+/// <summary>
+/// Turns a provider's failure into a <see cref="BatonException"/> in OpenAI's vocabulary, keeping the
+/// provider's name and upstream status. It understands the error bodies of OpenAI (and compatibles),
+/// Anthropic, Gemini, Azure and Ollama. Keys are removed from every message by the <see cref="SecretRedactor"/>.
+/// </summary>
+public static class UpstreamErrors
+{
+    public static BatonException FromResponse(string provider, int status, ReadOnlySpan<byte> body, TimeSpan? retryAfter, SecretRedactor redactor)
+    {
+        var detail = ExtractMessage(body) ?? (status == 0 ? "no details" : ((HttpStatusCode)status).ToString());
+        var message = redactor.Redact($"Provider '{provider}' answered {status}: {detail}");
+        var (type, code) = status switch
+        {
+            401 or 403 => (ErrorTypes.Authentication, "upstream_authentication_failed"),
+            429 => (ErrorTypes.RateLimit, "upstream_rate_limited"),
+            400 or 404 or 413 or 422 => (ErrorTypes.InvalidRequest, "upstream_invalid_request"),
+            408 or 504 => (ErrorTypes.Timeout, "upstream_timeout"),
+            _ => (ErrorTypes.Upstream, "upstream_error"),
+        };
+        // 529 is Anthropic's "overloaded"; clients know it as 503.
+        var answerStatus = status == 529 ? 503 : status is >= 400 and <= 599 ? status : 502;
+        return new BatonException(answerStatus, type, message, code: code)
+        {
+            Provider = provider,
+            UpstreamStatus = status,
+            RetryAfter = retryAfter,
+        };
+    }
+
+    public static BatonException Unreachable(string provider, Exception error, SecretRedactor redactor) =>
+        new(502, ErrorTypes.Upstream, redactor.Redact($"Could not reach provider '{provider}': {error.Message}"), code: "provider_unavailable", inner: null)
+        {
+            Provider = provider,
+        };
+
+    public static BatonException TimedOut(string provider, TimeSpan timeout) =>
+        new(504, ErrorTypes.Timeout, $"Provider '{provider}' did not answer within {timeout.TotalSeconds:0.###} s.", code: "upstream_timeout")
+        {
+            Provider = provider,
+        };
+
+    public static BatonException Malformed(string provider, string what) =>
+        new(502, ErrorTypes.Upstream, $"Provider '{provider}' sent {what} that is not valid JSON.", code: "upstream_malformed_response")
+        {
+            Provider = provider,
+        };
+
+    public static BatonException StreamInterrupted(string provider, string reason) =>
+        new(502, ErrorTypes.Upstream, $"The stream from provider '{provider}' was interrupted: {reason}", code: "stream_interrupted")
+        {
+            Provider = provider,
+        };
+
+    /// <summary>Reads the retry delay a provider asked for: <c>retry-after-ms</c>, or <c>Retry-After</c> in seconds or as a date.</summary>
+    public static TimeSpan? ReadRetryAfter(System.Net.Http.Headers.HttpResponseHeaders headers, TimeProvider time)
+    {
+        if (headers.TryGetValues("retry-after-ms", out var ms) &&
+            double.TryParse(ms.FirstOrDefault(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var milliseconds) &&
+            milliseconds >= 0)
+        {
+            return TimeSpan.FromMilliseconds(milliseconds);
+        }
+        var retryAfter = headers.RetryAfter;
+        if (retryAfter?.Delta is TimeSpan delta)
+        {
+            return delta;
+        }
+        if (retryAfter?.Date is DateTimeOffset date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    private static string? ExtractMessage(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body.ToArray());
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (root.TryGetProperty("error", out var error))
+                {
+                    if (error.ValueKind == JsonValueKind.String) return error.GetString();
+                    if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var nested) && nested.ValueKind == JsonValueKind.String)
+                    {
+                        return nested.GetString();
+                    }
+                }
+                if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String)
+                {
+                    return message.GetString();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: fall through to the raw text.
+        }
+        var text = System.Text.Encoding.UTF8.GetString(body.Length > 500 ? body[..500] : body).Trim();
+        return text.Length == 0 ? null : text;
+    }
+}

@@ -1,0 +1,58 @@
+namespace Baton.Requests;
+
+/// <summary>
+/// The canonical request envelope: the client's OpenAI Chat Completions JSON, untouched, plus the few
+/// fields that routing, limits and accounting need, read once by <see cref="ChatRequestParser"/>.
+/// Upstream bodies are produced from <see cref="Body"/> by splicing (see <see cref="ChatRequestRewriter"/>),
+/// never by re-serialising it.
+/// </summary>
+public sealed class ChatRequest
+{
+    internal ChatRequest(ReadOnlyMemory<byte> body, string model)
+    {
+        Body = body;
+        Model = model;
+    }
+
+    /// <summary>The client's JSON body, exactly as received.</summary>
+    public ReadOnlyMemory<byte> Body { get; }
+
+    /// <summary>The model name the client asked for.</summary>
+    public string Model { get; }
+
+    public bool Stream { get; internal set; }
+
+    /// <summary>Whether the client asked for the final usage chunk (<c>stream_options.include_usage</c>).</summary>
+    public bool IncludeUsage { get; internal set; }
+
+    /// <summary>The task type from <c>metadata.task</c> (or the <c>X-Baton-Task</c> header).</summary>
+    public string? Task { get; set; }
+
+    /// <summary>The session from <c>metadata.session_id</c> (or the <c>X-Baton-Session</c> header).</summary>
+    public string? SessionId { get; set; }
+
+    public int MessageCount { get; internal set; }
+
+    /// <summary>Characters of text content in the prompt: the basis of token estimates.</summary>
+    public int PromptCharacters { get; internal set; }
+
+    public int? MaxTokens { get; internal set; }
+
+    public bool HasTools { get; internal set; }
+
+    internal bool HasTemperature { get; set; }
+    internal bool HasTopP { get; set; }
+    internal bool HasMaxTokens => MaxTokens is not null;
+
+    /// <summary>Byte range of the <c>model</c> string token, quotes included.</summary>
+    internal Range ModelToken { get; set; }
+
+    /// <summary>Byte range of the <c>stream_options</c> value, if present.</summary>
+    internal Range? StreamOptionsToken { get; set; }
+
+    /// <summary>Byte range of the <c>stream</c> boolean token, if present.</summary>
+    internal Range? StreamToken { get; set; }
+
+    /// <summary>Index of the body's closing brace.</summary>
+    internal int ClosingBraceIndex { get; set; }
+}

@@ -1,0 +1,516 @@
+using System.Text.Json;
+using Baton.Errors;
+
+namespace Baton.Requests;
+
+/// <summary>
+/// Validates an OpenAI Chat Completions body in one forward pass with <see cref="Utf8JsonReader"/> and
+/// records what Baton needs from it. Fields Baton does not know are allowed and passed through.
+/// Every rejection is a <see cref="BatonException"/> with status 400 that names the offending parameter.
+/// </summary>
+public static class ChatRequestParser
+{
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
+    public static ChatRequest Parse(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return ParseCore(body);
+        }
+        catch (JsonException ex)
+        {
+            throw BatonException.InvalidRequest(
+                $"We could not parse the JSON body of your request: {ex.Message}", param: null, code: "invalid_json");
+        }
+    }
+
+    private static ChatRequest ParseCore(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            throw BatonException.InvalidRequest("The request body is empty; expected a JSON object.", null, "invalid_json");
+        }
+
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw BatonException.InvalidRequest("The request body must be a JSON object.", null, "invalid_json");
+        }
+
+        string? model = null;
+        Range modelToken = default;
+        var request = new ParsedFields();
+
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                request.ClosingBrace = (int)reader.TokenStartIndex;
+                break;
+            }
+
+            var name = reader.GetString()!;
+            reader.Read();
+            switch (name)
+            {
+                case "model":
+                    Expect(ref reader, JsonTokenType.String, "model", "a string");
+                    model = reader.GetString();
+                    if (string.IsNullOrWhiteSpace(model))
+                    {
+                        throw BatonException.InvalidRequest("'model' must not be empty.", "model");
+                    }
+                    modelToken = TokenRange(ref reader);
+                    break;
+                case "messages":
+                    ReadMessages(ref reader, request);
+                    break;
+                case "stream":
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
+                    {
+                        throw WrongType("stream", "a boolean");
+                    }
+                    request.Stream = reader.TokenType == JsonTokenType.True;
+                    request.StreamToken = TokenRange(ref reader);
+                    break;
+                case "stream_options":
+                    ReadStreamOptions(ref reader, request);
+                    break;
+                case "temperature":
+                    request.HasTemperature = ReadNumberInRange(ref reader, "temperature", 0, 2);
+                    break;
+                case "top_p":
+                    request.HasTopP = ReadNumberInRange(ref reader, "top_p", 0, 1);
+                    break;
+                case "presence_penalty":
+                case "frequency_penalty":
+                    ReadNumberInRange(ref reader, name, -2, 2);
+                    break;
+                case "max_tokens":
+                case "max_completion_tokens":
+                    request.MaxTokens = ReadPositiveInteger(ref reader, name) ?? request.MaxTokens;
+                    break;
+                case "n":
+                    ReadPositiveInteger(ref reader, "n");
+                    break;
+                case "seed":
+                    if (reader.TokenType != JsonTokenType.Null && (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out _)))
+                    {
+                        throw WrongType("seed", "an integer");
+                    }
+                    break;
+                case "stop":
+                    ReadStop(ref reader);
+                    break;
+                case "tools":
+                    request.HasTools = ReadTools(ref reader);
+                    break;
+                case "tool_choice":
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.StartObject or JsonTokenType.Null))
+                    {
+                        throw WrongType("tool_choice", "a string or an object");
+                    }
+                    reader.Skip();
+                    break;
+                case "response_format":
+                    ReadResponseFormat(ref reader);
+                    break;
+                case "user":
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                    {
+                        throw WrongType("user", "a string");
+                    }
+                    break;
+                case "metadata":
+                    ReadMetadata(ref reader, request);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+
+        // Anything after the root object is malformed input, not something to ignore.
+        if (reader.Read())
+        {
+            throw BatonException.InvalidRequest("Unexpected content after the JSON body.", null, "invalid_json");
+        }
+
+        if (model is null)
+        {
+            throw BatonException.InvalidRequest("You must provide a model parameter.", "model", "missing_required_parameter");
+        }
+        if (!request.SawMessages)
+        {
+            throw BatonException.InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
+        }
+
+        return new ChatRequest(body, model)
+        {
+            Stream = request.Stream,
+            IncludeUsage = request.IncludeUsage,
+            Task = request.Task,
+            SessionId = request.SessionId,
+            MessageCount = request.MessageCount,
+            PromptCharacters = request.PromptCharacters,
+            MaxTokens = request.MaxTokens,
+            HasTools = request.HasTools,
+            HasTemperature = request.HasTemperature,
+            HasTopP = request.HasTopP,
+            ModelToken = modelToken,
+            StreamToken = request.StreamToken,
+            StreamOptionsToken = request.StreamOptionsToken,
+            ClosingBraceIndex = request.ClosingBrace,
+        };
+    }
+
+    private static void ReadMessages(ref Utf8JsonReader reader, ParsedFields request)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, "messages", "an array");
+        request.SawMessages = true;
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var path = $"messages[{index}]";
+            Expect(ref reader, JsonTokenType.StartObject, path, "an object");
+            string? role = null;
+            var hasContent = false;
+            var hasToolCalls = false;
+            var hasToolCallId = false;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var field = reader.GetString()!;
+                reader.Read();
+                switch (field)
+                {
+                    case "role":
+                        Expect(ref reader, JsonTokenType.String, path + ".role", "a string");
+                        role = reader.GetString();
+                        if (Array.IndexOf(Roles, role) < 0)
+                        {
+                            throw BatonException.InvalidRequest(
+                                $"Invalid value for '{path}.role': '{role}'. Supported values are: {string.Join(", ", Roles.Select(r => $"'{r}'"))}.",
+                                path + ".role", "invalid_value");
+                        }
+                        break;
+                    case "content":
+                        hasContent = ReadContent(ref reader, path + ".content", request);
+                        break;
+                    case "tool_calls":
+                        Expect(ref reader, JsonTokenType.StartArray, path + ".tool_calls", "an array");
+                        hasToolCalls = true;
+                        reader.Skip();
+                        break;
+                    case "tool_call_id":
+                        Expect(ref reader, JsonTokenType.String, path + ".tool_call_id", "a string");
+                        hasToolCallId = true;
+                        break;
+                    case "name":
+                        Expect(ref reader, JsonTokenType.String, path + ".name", "a string");
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            if (role is null)
+            {
+                throw BatonException.InvalidRequest($"Missing required parameter: '{path}.role'.", path + ".role", "missing_required_parameter");
+            }
+            if (!hasContent && !(role == "assistant" && hasToolCalls))
+            {
+                throw BatonException.InvalidRequest(
+                    $"Missing required parameter: '{path}.content'.", path + ".content", "missing_required_parameter");
+            }
+            if (role == "tool" && !hasToolCallId)
+            {
+                throw BatonException.InvalidRequest(
+                    $"Missing required parameter: '{path}.tool_call_id'.", path + ".tool_call_id", "missing_required_parameter");
+            }
+            index++;
+        }
+
+        if (index == 0)
+        {
+            throw BatonException.InvalidRequest("'messages' must contain at least one message.", "messages", "empty_array");
+        }
+        request.MessageCount = index;
+    }
+
+    /// <summary>Returns whether a usable content value was present (null counts as absent).</summary>
+    private static bool ReadContent(ref Utf8JsonReader reader, string path, ParsedFields request)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return false;
+            case JsonTokenType.String:
+                request.PromptCharacters += reader.ValueSpan.Length;
+                return true;
+            case JsonTokenType.StartArray:
+                var part = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    var partPath = $"{path}[{part}]";
+                    Expect(ref reader, JsonTokenType.StartObject, partPath, "an object");
+                    var hasType = false;
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                    {
+                        var field = reader.GetString()!;
+                        reader.Read();
+                        if (field == "type")
+                        {
+                            Expect(ref reader, JsonTokenType.String, partPath + ".type", "a string");
+                            hasType = true;
+                        }
+                        else if (field == "text" && reader.TokenType == JsonTokenType.String)
+                        {
+                            request.PromptCharacters += reader.ValueSpan.Length;
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                    if (!hasType)
+                    {
+                        throw BatonException.InvalidRequest($"Missing required parameter: '{partPath}.type'.", partPath + ".type", "missing_required_parameter");
+                    }
+                    part++;
+                }
+                return true;
+            default:
+                throw WrongType(path, "a string or an array of content parts");
+        }
+    }
+
+    private static void ReadStreamOptions(ref Utf8JsonReader reader, ParsedFields request)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            request.StreamOptionsToken = TokenRange(ref reader);
+            return;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "stream_options", "an object");
+        var start = (int)reader.TokenStartIndex;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var field = reader.GetString()!;
+            reader.Read();
+            if (field == "include_usage")
+            {
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                {
+                    throw WrongType("stream_options.include_usage", "a boolean");
+                }
+                request.IncludeUsage = reader.TokenType == JsonTokenType.True;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        request.StreamOptionsToken = start..((int)reader.TokenStartIndex + 1);
+    }
+
+    private static bool ReadNumberInRange(ref Utf8JsonReader reader, string name, double min, double max)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            throw WrongType(name, "a number");
+        }
+        var value = reader.GetDouble();
+        if (value < min || value > max)
+        {
+            throw BatonException.InvalidRequest(
+                $"Invalid '{name}': {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range; expected a value from {min} to {max}.",
+                name, "invalid_value");
+        }
+        return true;
+    }
+
+    private static int? ReadPositiveInteger(ref Utf8JsonReader reader, string name)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var value))
+        {
+            throw WrongType(name, "an integer");
+        }
+        if (value < 1)
+        {
+            throw BatonException.InvalidRequest($"Invalid '{name}': {value} is too small; expected at least 1.", name, "invalid_value");
+        }
+        return value;
+    }
+
+    private static void ReadStop(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is JsonTokenType.Null or JsonTokenType.String)
+        {
+            return;
+        }
+        Expect(ref reader, JsonTokenType.StartArray, "stop", "a string or an array of strings");
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            Expect(ref reader, JsonTokenType.String, $"stop[{index}]", "a string");
+            index++;
+        }
+    }
+
+    private static bool ReadTools(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+        Expect(ref reader, JsonTokenType.StartArray, "tools", "an array");
+        var index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var path = $"tools[{index}]";
+            Expect(ref reader, JsonTokenType.StartObject, path, "an object");
+            var hasFunctionName = false;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var field = reader.GetString()!;
+                reader.Read();
+                if (field == "function")
+                {
+                    Expect(ref reader, JsonTokenType.StartObject, path + ".function", "an object");
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                    {
+                        var functionField = reader.GetString()!;
+                        reader.Read();
+                        if (functionField == "name")
+                        {
+                            Expect(ref reader, JsonTokenType.String, path + ".function.name", "a string");
+                            hasFunctionName = reader.ValueSpan.Length > 0;
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            if (!hasFunctionName)
+            {
+                throw BatonException.InvalidRequest(
+                    $"Missing required parameter: '{path}.function.name'.", path + ".function.name", "missing_required_parameter");
+            }
+            index++;
+        }
+        return index > 0;
+    }
+
+    private static void ReadResponseFormat(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "response_format", "an object");
+        var hasType = false;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var field = reader.GetString()!;
+            reader.Read();
+            if (field == "type")
+            {
+                Expect(ref reader, JsonTokenType.String, "response_format.type", "a string");
+                var type = reader.GetString();
+                if (type is not ("text" or "json_object" or "json_schema"))
+                {
+                    throw BatonException.InvalidRequest(
+                        $"Invalid value for 'response_format.type': '{type}'. Supported values are: 'text', 'json_object' and 'json_schema'.",
+                        "response_format.type", "invalid_value");
+                }
+                hasType = true;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        if (!hasType)
+        {
+            throw BatonException.InvalidRequest("Missing required parameter: 'response_format.type'.", "response_format.type", "missing_required_parameter");
+        }
+    }
+
+    private static void ReadMetadata(ref Utf8JsonReader reader, ParsedFields request)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+        Expect(ref reader, JsonTokenType.StartObject, "metadata", "an object");
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                throw WrongType($"metadata.{key}", "a string, number or boolean");
+            }
+            if (key == "task" && reader.TokenType == JsonTokenType.String)
+            {
+                request.Task = reader.GetString();
+            }
+            else if (key == "session_id" && reader.TokenType == JsonTokenType.String)
+            {
+                request.SessionId = reader.GetString();
+            }
+        }
+    }
+
+    private static Range TokenRange(ref Utf8JsonReader reader)
+    {
+        var start = (int)reader.TokenStartIndex;
+        var length = reader.TokenType == JsonTokenType.String ? reader.ValueSpan.Length + 2 : reader.ValueSpan.Length;
+        return start..(start + length);
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string param, string expected)
+    {
+        if (reader.TokenType != type)
+        {
+            throw WrongType(param, expected);
+        }
+    }
+
+    private static BatonException WrongType(string param, string expected) =>
+        BatonException.InvalidRequest($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    private sealed class ParsedFields
+    {
+        public bool SawMessages;
+        public int MessageCount;
+        public int PromptCharacters;
+        public bool Stream;
+        public bool IncludeUsage;
+        public bool HasTemperature;
+        public bool HasTopP;
+        public bool HasTools;
+        public int? MaxTokens;
+        public string? Task;
+        public string? SessionId;
+        public Range? StreamToken;
+        public Range? StreamOptionsToken;
+        public int ClosingBrace;
+    }
+}
