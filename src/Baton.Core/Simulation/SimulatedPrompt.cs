@@ -3,7 +3,7 @@ namespace Baton.Simulation;
 /// <summary>A request as the simulator sees it, whatever wire format it arrived in.</summary>
 public sealed class SimulatedPrompt
 {
-    public required string Model { get; init; }
+    public required string Model { get; set; }
 
     public List<SimulatedMessage> Messages { get; } = [];
 

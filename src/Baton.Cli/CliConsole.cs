@@ -1,0 +1,28 @@
+using Spectre.Console;
+
+namespace Baton.Cli;
+
+/// <summary>Where the CLI reads and writes: the terminal in normal use, captured text in tests.</summary>
+public sealed class CliConsole(IAnsiConsole output, TextWriter error, TextReader input, string workingDirectory)
+{
+    public IAnsiConsole Out { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    public TextReader In { get; } = input;
+
+    public string WorkingDirectory { get; } = workingDirectory;
+
+    public static CliConsole CreateDefault() =>
+        new(AnsiConsole.Console, Console.Error, Console.In, Directory.GetCurrentDirectory());
+
+    /// <summary>A console that writes plain text (no colours, no cursor movement) to <paramref name="output"/>.</summary>
+    public static CliConsole CreatePlain(TextWriter output, TextWriter error, TextReader input, string workingDirectory) =>
+        new(AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        }), error, input, workingDirectory);
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Baton.Configuration;
+using Spectre.Console;
+
+namespace Baton.Cli.Commands;
+
+/// <summary>Options and start-up steps shared by several commands.</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Config() => new("--config", "-c")
+    {
+        Description = $"Configuration file (default: {BatonConfigurationLoader.DefaultFileName} in the working directory, else the built-in simulator).",
+    };
+
+    /// <summary>
+    /// Loads and validates the configuration. On failure it prints every problem with its key path and
+    /// returns null; the command then exits with code 2, without a stack trace.
+    /// </summary>
+    public static LoadedConfiguration? Load(CliConsole console, string? configFile)
+    {
+        try
+        {
+            var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory);
+            BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
+            return loaded;
+        }
+        catch (BatonConfigurationException ex)
+        {
+            console.Error.WriteLine("baton: the configuration is not valid:");
+            foreach (var error in ex.Errors)
+            {
+                console.Error.WriteLine("  - " + error);
+            }
+            return null;
+        }
+    }
+
+    public const int ConfigurationError = 2;
+
+    /// <summary>Says plainly when Baton runs on its built-in simulator instead of real providers.</summary>
+    public static void AnnounceSource(CliConsole console, LoadedConfiguration loaded)
+    {
+        if (loaded.FilePath is null)
+        {
+            console.Out.MarkupLine("[yellow]No configuration found: using Baton's built-in simulator (no API keys needed; answers are simulated).[/]");
+            console.Out.MarkupLine($"[grey]Create {BatonConfigurationLoader.DefaultFileName} or pass --config to use real providers (see docs/configuration.md).[/]");
+        }
+        else
+        {
+            console.Out.MarkupLine($"[grey]Configuration: {Markup.Escape(loaded.FilePath)}[/]");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Baton.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Baton.Cli.Commands;
+
+/// <summary><c>baton serve</c>: runs the gateway.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var config = CommonOptions.Config();
+        var urls = new Option<string>("--urls") { Description = "Address(es) to listen on, separated by ';'.", DefaultValueFactory = _ => BatonHosts.DefaultGatewayUrl };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request." };
+        var command = new Command("serve", "Run the OpenAI-compatible gateway.") { config, urls, verbose };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var loaded = CommonOptions.Load(console, parse.GetValue(config));
+            if (loaded is null)
+            {
+                return CommonOptions.ConfigurationError;
+            }
+            CommonOptions.AnnounceSource(console, loaded);
+            var address = parse.GetValue(urls)!;
+            var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            await app.StartAsync(cancellationToken);
+            console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
+                                   "OpenAI API at /v1, API reference at /scalar. Press Ctrl+C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,55 @@
+using Baton.Gateway.Endpoints;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Scalar.AspNetCore;
+
+namespace Baton.Gateway;
+
+/// <summary>Maps Baton's HTTP API into an ASP.NET Core application, the way YARP maps a reverse proxy.</summary>
+public static class BatonGatewayExtensions
+{
+    /// <summary>Registers what the gateway's endpoints need besides Baton itself (call <c>AddBaton</c> too).</summary>
+    public static IServiceCollection AddBatonGateway(this IServiceCollection services)
+    {
+        services.AddSingleton<GatewayStartTime>();
+        services.AddOpenApi();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>), <c>/health</c>, the
+    /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
+    /// </summary>
+    public static IEndpointConventionBuilder MapBaton(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("");
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            object? result = null;
+            await ErrorResponses.HandleUnexpectedAsync(context.HttpContext, async () => result = await next(context));
+            return result;
+        });
+
+        group.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+            .WithName("CreateChatCompletion")
+            .WithSummary("Creates a chat completion (OpenAI Chat Completions API), streamed as server-sent events when 'stream' is true.")
+            .Accepts<ChatCompletionRequestSchema>("application/json")
+            .Produces<ChatCompletionSchema>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        group.MapGet("/v1/models", ModelsEndpoint.Handle)
+            .WithName("ListModels")
+            .WithSummary("Lists the models this gateway serves.");
+        group.MapGet("/health", () => new HealthStatus("ok"))
+            .WithName("Health")
+            .WithSummary("Tells that the gateway is up.");
+
+        endpoints.MapOpenApi();
+        endpoints.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
+        return group;
+    }
+}

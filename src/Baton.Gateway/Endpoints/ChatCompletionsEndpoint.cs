@@ -1,0 +1,148 @@
+using System.Buffers;
+using Baton.Configuration;
+using Baton.Engine;
+using Baton.Errors;
+using Baton.Providers;
+using Baton.Requests;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Baton.Gateway.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI's Chat Completions API in front of the Baton engine. The body is
+/// read once into a pooled buffer, validated without building an object model, and answered either with the
+/// upstream's <c>chat.completion</c> or with its chunks relayed as server-sent events as they arrive.
+/// </summary>
+internal static class ChatCompletionsEndpoint
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    public static async Task HandleAsync(HttpContext http, BatonEngine engine, BatonOptions options, TimeProvider time)
+    {
+        var started = time.GetTimestamp();
+        var aborted = http.RequestAborted;
+        var limit = options.Gateway.MaxRequestBodyBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            await ErrorResponses.WriteAsync(http, TooLarge(limit));
+            return;
+        }
+
+        using var body = new PooledBuffer((int)Math.Min(http.Request.ContentLength ?? 4096, limit));
+        if (!await body.ReadFromAsync(http.Request.Body, limit, aborted))
+        {
+            await ErrorResponses.WriteAsync(http, TooLarge(limit));
+            return;
+        }
+
+        try
+        {
+            var request = ChatRequestParser.Parse(body.Memory);
+            ApplyHeaders(http.Request, request);
+            if (request.Stream)
+            {
+                await StreamAsync(http, engine, request, time, started);
+            }
+            else
+            {
+                await CompleteAsync(http, engine, request, time, started);
+            }
+        }
+        catch (BatonException ex)
+        {
+            await ErrorResponses.WriteAsync(http, ex);
+        }
+    }
+
+    private static async Task CompleteAsync(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started)
+    {
+        using var result = await engine.CompleteAsync(request, http.RequestAborted);
+        var response = http.Response;
+        WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started));
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = result.Body.Length;
+        await response.Body.WriteAsync(result.Body, http.RequestAborted);
+    }
+
+    private static async Task StreamAsync(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started)
+    {
+        var aborted = http.RequestAborted;
+        await using var result = await engine.StreamAsync(request, aborted);
+        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
+        await using (chunks)
+        {
+            // Wait for the first chunk before committing to 200, so that a failure before any content is
+            // still answered as a plain error response rather than a broken stream.
+            var ownTime = time.GetElapsedTime(started);
+            var hasChunk = await chunks.MoveNextAsync();
+
+            var response = http.Response;
+            WriteRouteHeaders(response, result.Route, ownTime);
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+            var writer = response.BodyWriter;
+            try
+            {
+                while (hasChunk)
+                {
+                    var chunk = chunks.Current;
+                    if (!chunk.IsUsageOnly || request.IncludeUsage)
+                    {
+                        writer.Write(DataPrefix);
+                        writer.Write(chunk.Json.Span);
+                        writer.Write(EventEnd);
+                        await writer.FlushAsync(aborted);
+                    }
+                    hasChunk = await chunks.MoveNextAsync();
+                }
+                writer.Write(Done);
+                await writer.FlushAsync(aborted);
+            }
+            catch (BatonException ex)
+            {
+                // The answer was cut after content was sent: say so in the stream, and never send [DONE],
+                // so no client mistakes the partial answer for a complete one.
+                writer.Write(DataPrefix);
+                writer.Write(OpenAiErrorWriter.ToUtf8(ex));
+                writer.Write(EventEnd);
+                await writer.FlushAsync(aborted);
+            }
+        }
+    }
+
+    private static void ApplyHeaders(HttpRequest http, ChatRequest request)
+    {
+        if (http.Headers.TryGetValue(GatewayHeaders.Task, out var task) && !string.IsNullOrWhiteSpace(task))
+        {
+            request.Task = task.ToString();
+        }
+        if (http.Headers.TryGetValue(GatewayHeaders.Session, out var session) && !string.IsNullOrWhiteSpace(session))
+        {
+            request.SessionId = session.ToString();
+        }
+    }
+
+    private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed)
+    {
+        var headers = response.Headers;
+        headers[GatewayHeaders.Model] = route.Model;
+        headers[GatewayHeaders.Provider] = route.Provider;
+        headers[GatewayHeaders.Deployment] = route.Deployment;
+        headers[GatewayHeaders.Attempts] = route.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var overhead = Math.Max(0, (elapsed - route.UpstreamTime).TotalMilliseconds);
+        headers[GatewayHeaders.OverheadMs] = overhead.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static BatonException TooLarge(long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
+            $"The request body is larger than the gateway's limit of {limit} bytes (gateway.maxRequestBodyBytes).",
+            code: "request_too_large");
+}

@@ -1,0 +1,26 @@
+namespace Baton.Gateway.Endpoints;
+
+/// <summary>Headers the gateway reads and writes.</summary>
+public static class GatewayHeaders
+{
+    /// <summary>The configured model that was asked for.</summary>
+    public const string Model = "x-baton-model";
+
+    /// <summary>The provider that answered.</summary>
+    public const string Provider = "x-baton-provider";
+
+    /// <summary>The deployment that answered: <c>provider/upstream-model</c>.</summary>
+    public const string Deployment = "x-baton-deployment";
+
+    /// <summary>How many upstream attempts the answer took.</summary>
+    public const string Attempts = "x-baton-attempts";
+
+    /// <summary>Time the gateway itself spent on the request (excluding the upstream), in milliseconds.</summary>
+    public const string OverheadMs = "x-baton-overhead-ms";
+
+    /// <summary>Request header naming a task type instead of (or besides) a model.</summary>
+    public const string Task = "X-Baton-Task";
+
+    /// <summary>Request header naming the session a request belongs to, for cost tracking.</summary>
+    public const string Session = "X-Baton-Session";
+}

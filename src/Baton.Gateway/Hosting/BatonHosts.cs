@@ -1,0 +1,55 @@
+using Baton.Configuration;
+using Baton.Gateway.Simulation;
+using Baton.Hosting;
+using Baton.Simulation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Gateway.Hosting;
+
+/// <summary>Builds the stand-alone gateway and simulator applications (used by <c>baton serve</c>, <c>baton simulate</c> and the tests).</summary>
+public static class BatonHosts
+{
+    public const string DefaultGatewayUrl = "http://127.0.0.1:8080";
+    public const string DefaultSimulatorUrl = "http://127.0.0.1:8090";
+
+    public static WebApplication BuildGateway(BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
+        ConfigureLogging(builder, minimumLevel);
+        builder.Services.AddBaton(options, environment);
+        builder.Services.AddBatonGateway();
+        var app = builder.Build();
+        app.MapBaton();
+        return app;
+    }
+
+    public static WebApplication BuildSimulator(string urls, SimulatorBehavior? behavior = null, LogLevel minimumLevel = LogLevel.Warning)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        ConfigureLogging(builder, minimumLevel);
+        var app = builder.Build();
+        app.MapBatonSimulator(behavior);
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel minimumLevel)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", minimumLevel < LogLevel.Warning ? LogLevel.Warning : minimumLevel);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+    }
+}

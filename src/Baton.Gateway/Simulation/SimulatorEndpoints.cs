@@ -1,0 +1,59 @@
+using Baton.Simulation;
+using Baton.Simulation.Wire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Gateway.Simulation;
+
+/// <summary>
+/// The HTTP simulator (<c>baton simulate</c>): simulated models behind the OpenAI, Anthropic, Gemini and
+/// Ollama wire formats, at the paths those providers use, so that each Baton provider can be pointed at it.
+/// </summary>
+public static class SimulatorEndpoints
+{
+    public static IEndpointRouteBuilder MapBatonSimulator(this IEndpointRouteBuilder endpoints, SimulatorBehavior? behavior = null)
+    {
+        behavior ??= new SimulatorBehavior();
+        var openAi = new OpenAiWireFormat();
+        RequestDelegate openAiHandler = http => HandleOpenAiAsync(http, openAi, behavior);
+        // OpenAI and compatibles, GitHub Models (/inference) and Azure AI Inference (/models).
+        endpoints.MapPost("/v1/chat/completions", openAiHandler);
+        endpoints.MapPost("/chat/completions", openAiHandler);
+        endpoints.MapPost("/inference/chat/completions", openAiHandler);
+        endpoints.MapPost("/models/chat/completions", openAiHandler);
+        endpoints.MapGet("/v1/models", () => Results.Json(new
+        {
+            @object = "list",
+            data = new[] { new { id = "baton-sim-1", @object = "model", created = 0, owned_by = "baton-simulator" } },
+        }));
+        endpoints.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        return endpoints;
+    }
+
+    private static async Task HandleOpenAiAsync(HttpContext http, OpenAiWireFormat format, SimulatorBehavior behavior)
+    {
+        var body = await ReadBodyAsync(http);
+        SimulatedPrompt prompt;
+        try
+        {
+            prompt = OpenAiPromptReader.Read(body);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.Body.WriteAsync(format.RenderError(400, "Invalid JSON: " + ex.Message));
+            return;
+        }
+        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
+        await SimulatorResponder.RespondAsync(http, prompt, fault, format, behavior, http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
+    }
+
+    internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
+    {
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+        return buffer.ToArray();
+    }
+}

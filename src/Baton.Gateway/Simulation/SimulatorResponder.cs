@@ -1,0 +1,110 @@
+using System.Globalization;
+using Baton.Simulation;
+using Baton.Simulation.Wire;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Baton.Gateway.Simulation;
+
+/// <summary>
+/// Answers one simulated request over HTTP in a given wire format: paces it as configured (overridable per
+/// request with <c>x-baton-sim-latency-ms</c>, <c>x-baton-sim-ttft-ms</c> and <c>x-baton-sim-tps</c>), and
+/// injects the fault asked for with <c>x-baton-sim-fault</c> or a <c>@fault</c> model suffix.
+/// </summary>
+internal static class SimulatorResponder
+{
+    public static async Task RespondAsync(HttpContext http, SimulatedPrompt prompt, SimulationFault fault, ISimulatorWireFormat format, SimulatorBehavior defaults, TimeProvider time)
+    {
+        var aborted = http.RequestAborted;
+        if (SimulationFault.TryParse(http.Request.Headers[SimulationFault.HeaderName], out var headerFault))
+        {
+            fault = headerFault;
+        }
+        var pacer = new SimulationPacer(ReadBehavior(http.Request, defaults), time);
+        var answer = SimulatedModel.Answer(prompt, time);
+
+        switch (fault.Kind)
+        {
+            case SimulationFaultKind.RateLimited:
+                http.Response.Headers.RetryAfter = fault.Value.ToString(CultureInfo.InvariantCulture);
+                await WriteErrorAsync(http, format, 429, "Rate limit reached (simulated).");
+                return;
+            case SimulationFaultKind.ServerError:
+                await WriteErrorAsync(http, format, fault.Value, "Internal error (simulated).");
+                return;
+            case SimulationFaultKind.Unauthorized:
+                await WriteErrorAsync(http, format, 401, "Invalid API key (simulated).");
+                return;
+            case SimulationFaultKind.Hang:
+                await pacer.HangAsync(aborted);
+                return;
+            case SimulationFaultKind.Reset:
+                http.Abort();
+                return;
+        }
+
+        if (!prompt.Stream)
+        {
+            await pacer.WholeAnswerAsync(answer.Usage.CompletionTokens, aborted);
+            http.Response.ContentType = "application/json";
+            var body = fault.Kind == SimulationFaultKind.MalformedJson
+                ? "{\"id\":\"broken\",\"choices\":[{"u8.ToArray()
+                : format.RenderCompletion(answer);
+            await http.Response.Body.WriteAsync(body, aborted);
+            return;
+        }
+
+        http.Response.ContentType = format.StreamContentType;
+        http.Response.Headers.CacheControl = "no-cache";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await http.Response.StartAsync(aborted);
+        await pacer.BeforeFirstTokenAsync(aborted);
+
+        var content = 0;
+        foreach (var (frame, kind) in format.RenderStream(answer))
+        {
+            if (kind == SimulatedChunkKind.Content)
+            {
+                if (fault.Kind == SimulationFaultKind.CutStream && content == fault.Value)
+                {
+                    // Drop the connection in the middle of the answer, as a failing upstream does.
+                    await http.Response.Body.FlushAsync(aborted);
+                    http.Abort();
+                    return;
+                }
+                if (fault.Kind == SimulationFaultKind.MalformedJson && content == 1)
+                {
+                    await http.Response.Body.WriteAsync(format.MalformedFrame, aborted);
+                    await http.Response.Body.FlushAsync(aborted);
+                    return;
+                }
+                if (content > 0)
+                {
+                    await pacer.BetweenTokensAsync(aborted);
+                }
+                content++;
+            }
+            await http.Response.Body.WriteAsync(frame, aborted);
+            await http.Response.Body.FlushAsync(aborted);
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, ISimulatorWireFormat format, int status, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(format.RenderError(status, message), http.RequestAborted);
+    }
+
+    private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
+    {
+        var behavior = defaults.Clone();
+        if (ReadDouble(request, "x-baton-sim-latency-ms") is double latency) behavior.LatencyMs = latency;
+        if (ReadDouble(request, "x-baton-sim-ttft-ms") is double ttft) behavior.TimeToFirstTokenMs = ttft;
+        if (ReadDouble(request, "x-baton-sim-tps") is double tps) behavior.TokensPerSecond = tps;
+        return behavior;
+    }
+
+    private static double? ReadDouble(HttpRequest request, string header) =>
+        double.TryParse(request.Headers[header], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 ? value : null;
+}
