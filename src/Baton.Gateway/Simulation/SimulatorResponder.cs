@@ -67,9 +67,10 @@ internal static class SimulatorResponder
             {
                 if (fault.Kind == SimulationFaultKind.CutStream && content == fault.Value)
                 {
-                    // Drop the connection in the middle of the answer, as a failing upstream does.
+                    // End the body in the middle of the answer, without its closing events, as an upstream
+                    // or a proxy in front of it does when it gives up. (Resetting the connection instead
+                    // would let the client's kernel discard chunks already sent; the 'reset' fault covers that.)
                     await http.Response.Body.FlushAsync(aborted);
-                    http.Abort();
                     return;
                 }
                 if (fault.Kind == SimulationFaultKind.MalformedJson && content == 1)
