@@ -1,0 +1,90 @@
+using Baton.Configuration;
+
+namespace Baton.Core.Tests.Configuration;
+
+public sealed class BatonOptionsValidatorTests
+{
+    private static BatonOptions Valid()
+    {
+        var options = new BatonOptions();
+        options.Providers["openrouter"] = new ProviderOptions { Type = "openai", BaseUrl = "https://openrouter.ai/api/v1", ApiKeyEnv = "OPENROUTER_API_KEY" };
+        options.Models["scout"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "openrouter", Model = "meta-llama/llama-4-scout:free" }] };
+        return options;
+    }
+
+    private static IReadOnlyList<string> Validate(BatonOptions options, string? key = "sk-or-123456789") =>
+        BatonOptionsValidator.Validate(options, name => name == "OPENROUTER_API_KEY" ? key : null);
+
+    [Fact]
+    public void A_valid_configuration_has_no_errors() => Assert.Empty(Validate(Valid()));
+
+    [Fact]
+    public void Unknown_provider_type_names_the_key()
+    {
+        var options = Valid();
+        options.Providers["openrouter"].Type = "openia";
+        Assert.Contains(Validate(options), e => e.StartsWith("providers.openrouter.type: unknown provider type 'openia'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_model_pointing_at_an_unknown_provider_names_the_deployment()
+    {
+        var options = Valid();
+        options.Models["scout"].Deployments[0].Provider = "open-router";
+        Assert.Contains(Validate(options), e => e.StartsWith("models.scout.deployments[0].provider: 'open-router' is not a configured provider", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_malformed_url_is_refused()
+    {
+        var options = Valid();
+        options.Providers["openrouter"].BaseUrl = "openrouter.ai/api";
+        Assert.Contains(Validate(options), e => e.StartsWith("providers.openrouter.baseUrl:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_key_variable_for_a_used_provider_is_an_error()
+    {
+        Assert.Contains(Validate(Valid(), key: null), e => e.StartsWith("providers.openrouter.apiKeyEnv: the environment variable 'OPENROUTER_API_KEY' is not set", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_key_for_an_unused_provider_is_fine()
+    {
+        var options = Valid();
+        options.Providers["anthropic"] = new ProviderOptions { Type = "anthropic", ApiKeyEnv = "ANTHROPIC_API_KEY" };
+        Assert.Empty(Validate(options));
+    }
+
+    [Fact]
+    public void A_literal_key_is_refused_with_the_reason()
+    {
+        var options = Valid();
+        options.Providers["openrouter"].ApiKey = "sk-or-literal";
+        var error = Assert.Single(Validate(options));
+        Assert.Contains("literal key is refused", error);
+        Assert.Contains("apiKeyEnv", error);
+        Assert.DoesNotContain("sk-or-literal", error);
+    }
+
+    [Fact]
+    public void Ollama_and_the_simulator_need_no_key()
+    {
+        var options = new BatonOptions();
+        options.Providers["local"] = new ProviderOptions { Type = "ollama" };
+        options.Providers["sim"] = new ProviderOptions { Type = "simulator" };
+        options.Models["llama"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "local", Model = "llama3.2" }] };
+        options.Models["sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim", Model = "s" }] };
+        Assert.Empty(Validate(options));
+    }
+
+    [Fact]
+    public void All_problems_are_reported_at_once()
+    {
+        var options = Valid();
+        options.Providers["openrouter"].Type = "nope";
+        options.Models["broken"] = new ModelOptions();
+        options.Defaults.Temperature = 3;
+        Assert.True(Validate(options).Count >= 3);
+    }
+}
