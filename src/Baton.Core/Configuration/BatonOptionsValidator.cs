@@ -53,13 +53,17 @@ public static class BatonOptionsValidator
         foreach (var (providerName, modelName) in providersInUse)
         {
             var provider = options.Providers[providerName];
-            if (!ProviderTypes.IsKnown(provider.Type) || ProviderTypes.KeyOptional(provider.Type!) || provider.ApiKey is not null)
+            if (!ProviderTypes.IsKnown(provider.Type) || provider.ApiKey is not null)
             {
                 continue;
             }
             var path = $"providers.{providerName}.apiKeyEnv";
             if (string.IsNullOrWhiteSpace(provider.ApiKeyEnv))
             {
+                if (ProviderTypes.KeyOptional(provider.Type!, provider.BaseUrl))
+                {
+                    continue;
+                }
                 errors.Add($"{path}: missing; name the environment variable that holds the key for provider '{providerName}' (used by model '{modelName}').");
             }
             else if (string.IsNullOrEmpty(environment(provider.ApiKeyEnv)))

@@ -22,7 +22,7 @@ public static class OpenAiErrorWriter
     public static byte[] ToUtf8(BatonException error)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, Baton.Providers.OpenAi.OpenAiJson.WriterOptions))
         {
             Write(writer, error);
         }

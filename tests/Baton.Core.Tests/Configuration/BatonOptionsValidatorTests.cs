@@ -87,4 +87,19 @@ public sealed class BatonOptionsValidatorTests
         options.Defaults.Temperature = 3;
         Assert.True(Validate(options).Count >= 3);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8000/v1", true)]
+    [InlineData("http://localhost:8081/v1", true)]
+    [InlineData("http://192.168.1.20:8000/v1", true)]
+    [InlineData("http://vllm:8000/v1", true)]
+    [InlineData("https://openrouter.ai/api/v1", false)]
+    [InlineData(null, false)]
+    public void Openai_servers_on_private_addresses_need_no_key(string? baseUrl, bool valid)
+    {
+        var options = Valid();
+        options.Providers["openrouter"].BaseUrl = baseUrl;
+        options.Providers["openrouter"].ApiKeyEnv = null;
+        Assert.Equal(valid, Validate(options).Count == 0);
+    }
 }

@@ -53,7 +53,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
     public byte[] Usage(TokenUsage usage)
     {
         _buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_buffer))
+        using (var writer = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
         {
             WriteHeader(writer);
             writer.WriteStartArray("choices");
@@ -67,7 +67,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
     private byte[] Write(Action<Utf8JsonWriter> writeDelta, string? finishReason)
     {
         _buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_buffer))
+        using (var writer = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
         {
             WriteHeader(writer);
             writer.WriteStartArray("choices");

@@ -23,7 +23,7 @@ public static class ChatCompletionWriter
         string? reasoningContent = null)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("id", id);
