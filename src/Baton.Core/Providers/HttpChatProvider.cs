@@ -73,6 +73,9 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         }
     }
 
+    /// <summary>For providers that put the retry delay in the error body rather than a header (Gemini's RetryInfo).</summary>
+    protected virtual TimeSpan? RetryAfterFromErrorBody(ReadOnlySpan<byte> body) => null;
+
     protected void ApplyCommonHeaders(HttpRequestMessage message)
     {
         foreach (var (name, value) in Context.Options.Headers)
@@ -102,7 +105,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             using var body = new PooledBuffer(1024);
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await body.ReadFromAsync(stream, MaxErrorBodyBytes, cancellationToken).ConfigureAwait(false);
-            var retryAfter = UpstreamErrors.ReadRetryAfter(response.Headers, Context.Time);
+            var retryAfter = UpstreamErrors.ReadRetryAfter(response.Headers, Context.Time) ?? RetryAfterFromErrorBody(body.Span);
             throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor);
         }
     }
