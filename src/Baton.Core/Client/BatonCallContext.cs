@@ -17,5 +17,7 @@ internal sealed class BatonCallContext
         set => CurrentHolder.Value = value;
     }
 
-    public RouteInfo? Route { get; set; }
+    public Func<RouteInfo>? RouteSource { get; set; }
+
+    public RouteInfo? Route => RouteSource?.Invoke();
 }

@@ -71,6 +71,9 @@ public sealed class BatonChatClient : DelegatingChatClient
         properties[BatonResponseProperties.Deployment] = route.Deployment;
         properties[BatonResponseProperties.UpstreamModel] = route.UpstreamModel;
         properties[BatonResponseProperties.Attempts] = route.Attempts;
+        properties[BatonResponseProperties.RequestedModel] = route.RequestedModel;
+        properties[BatonResponseProperties.FallbackUsed] = route.FallbackUsed;
+        properties[BatonResponseProperties.StreamResumed] = route.StreamResumed;
     }
 
     private static IChatClient CreateInner(BatonEngine engine, string defaultModel)
@@ -91,8 +94,17 @@ public sealed class BatonChatClient : DelegatingChatClient
 /// <summary>Keys of the properties Baton adds to every <see cref="ChatResponse"/>.</summary>
 public static class BatonResponseProperties
 {
-    /// <summary>The configured model that was asked for.</summary>
+    /// <summary>The configured model that answered (a fallback's name when one was used).</summary>
     public const string Model = "baton.model";
+
+    /// <summary>The configured model that was asked for.</summary>
+    public const string RequestedModel = "baton.requested_model";
+
+    /// <summary>True when a fallback model answered (seed 002's <c>fallback_used</c>).</summary>
+    public const string FallbackUsed = "baton.fallback_used";
+
+    /// <summary>True when a cut stream was resumed by another attempt.</summary>
+    public const string StreamResumed = "baton.stream_resumed";
 
     /// <summary>The provider that answered (seed 003's <c>last_used_provider</c>).</summary>
     public const string Provider = "baton.provider";

@@ -21,24 +21,26 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
         if (chat.Stream)
         {
             var stream = await engine.StreamAsync(chat, cancellationToken).ConfigureAwait(false);
-            Record(stream.Route);
+            Record(() => stream.Route);
             var content = new StreamContent(new SseChunkStream(stream, chat.IncludeUsage, cancellationToken));
             content.Headers.ContentType = new MediaTypeHeaderValue("text/event-stream");
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request };
         }
 
         using var result = await engine.CompleteAsync(chat, cancellationToken).ConfigureAwait(false);
-        Record(result.Route);
+        var route = result.Route;
+        Record(() => route);
         var body = new ByteArrayContent(result.Body.ToArray());
         body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = body, RequestMessage = request };
     }
 
-    private static void Record(RouteInfo route)
+    /// <summary>A stream's route is read when the caller finishes it, since a resumed stream changes deployment.</summary>
+    private static void Record(Func<RouteInfo> route)
     {
         if (BatonCallContext.Current is { } context)
         {
-            context.Route = route;
+            context.RouteSource = route;
         }
     }
 

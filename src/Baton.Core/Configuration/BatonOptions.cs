@@ -20,6 +20,9 @@ public sealed class BatonOptions
     /// <summary>Settings of the HTTP gateway.</summary>
     public GatewayOptions Gateway { get; set; } = new();
 
+    /// <summary>Retries, timeouts and circuit breakers for every deployment, unless a provider or model says otherwise.</summary>
+    public ResilienceOptions Resilience { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
@@ -47,6 +50,9 @@ public sealed class ProviderOptions
     /// <summary>For <c>azure</c>: the <c>api-version</c> query parameter (Azure AI Inference only).</summary>
     public string? ApiVersion { get; set; }
 
+    /// <summary>Retries, timeouts and breaker settings for this provider's deployments.</summary>
+    public ResilienceOptions? Resilience { get; set; }
+
     /// <summary>For <c>simulator</c>: how the simulated model behaves.</summary>
     public Simulation.SimulatorBehavior Simulator { get; set; } = new();
 }
@@ -55,6 +61,15 @@ public sealed class ProviderOptions
 public sealed class ModelOptions
 {
     public List<DeploymentOptions> Deployments { get; set; } = [];
+
+    /// <summary>Other models to ask, in order, when every deployment of this one has failed.</summary>
+    public List<string> Fallbacks { get; set; } = [];
+
+    /// <summary>A larger-context model to ask when a prompt does not fit this model's context window.</summary>
+    public string? ContextWindowFallback { get; set; }
+
+    /// <summary>Retries, timeouts and breaker settings for this model's deployments.</summary>
+    public ResilienceOptions? Resilience { get; set; }
 }
 
 /// <summary>One (provider, upstream model) pair, with optional parameters of its own.</summary>

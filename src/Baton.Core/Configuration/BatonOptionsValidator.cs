@@ -48,6 +48,8 @@ public static class BatonOptionsValidator
                 }
                 ValidateParameters(deploymentPath, deployment.Temperature, deployment.TopP, deployment.MaxTokens, errors);
             }
+            ValidateFallbacks(path, name, model, options, errors);
+            ValidateResilience($"{path}.resilience", model.Resilience, errors);
         }
 
         foreach (var (providerName, modelName) in providersInUse)
@@ -72,6 +74,11 @@ public static class BatonOptionsValidator
             }
         }
 
+        foreach (var (name, provider) in options.Providers)
+        {
+            ValidateResilience($"providers.{name}.resilience", provider.Resilience, errors);
+        }
+        ValidateResilience("resilience", options.Resilience, errors);
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)
         {
@@ -121,6 +128,65 @@ public static class BatonOptionsValidator
         if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0)
         {
             errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs and tokensPerSecond must not be negative.");
+        }
+    }
+
+    private static void ValidateFallbacks(string path, string name, ModelOptions model, BatonOptions options, List<string> errors)
+    {
+        for (var i = 0; i < model.Fallbacks.Count; i++)
+        {
+            var fallback = model.Fallbacks[i];
+            if (string.Equals(fallback, name, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{path}.fallbacks[{i}]: a model cannot fall back to itself.");
+            }
+            else if (!options.Models.ContainsKey(fallback))
+            {
+                errors.Add($"{path}.fallbacks[{i}]: '{fallback}' is not a configured model (configured: {Known(options.Models.Keys)}).");
+            }
+        }
+        if (model.ContextWindowFallback is { } larger && !options.Models.ContainsKey(larger))
+        {
+            errors.Add($"{path}.contextWindowFallback: '{larger}' is not a configured model (configured: {Known(options.Models.Keys)}).");
+        }
+    }
+
+    private static void ValidateResilience(string path, ResilienceOptions? resilience, List<string> errors)
+    {
+        if (resilience is null)
+        {
+            return;
+        }
+        if (resilience.MaxRetries is < 0 or > 20)
+        {
+            errors.Add($"{path}.maxRetries: {resilience.MaxRetries} is out of range 0 to 20.");
+        }
+        if (resilience.MaxStreamResumes is < 0 or > 10)
+        {
+            errors.Add($"{path}.maxStreamResumes: {resilience.MaxStreamResumes} is out of range 0 to 10.");
+        }
+        foreach (var (key, value) in new (string, double?)[]
+        {
+            ("baseDelaySeconds", resilience.BaseDelaySeconds), ("maxDelaySeconds", resilience.MaxDelaySeconds),
+            ("maxRetryAfterSeconds", resilience.MaxRetryAfterSeconds), ("attemptTimeoutSeconds", resilience.AttemptTimeoutSeconds),
+            ("totalTimeoutSeconds", resilience.TotalTimeoutSeconds), ("firstChunkTimeoutSeconds", resilience.FirstChunkTimeoutSeconds),
+            ("idleTimeoutSeconds", resilience.IdleTimeoutSeconds),
+            ("circuitBreaker.samplingDurationSeconds", resilience.CircuitBreaker.SamplingDurationSeconds),
+            ("circuitBreaker.breakDurationSeconds", resilience.CircuitBreaker.BreakDurationSeconds),
+        })
+        {
+            if (value is <= 0)
+            {
+                errors.Add($"{path}.{key}: must be greater than 0.");
+            }
+        }
+        if (resilience.CircuitBreaker.FailureRatio is <= 0 or > 1)
+        {
+            errors.Add($"{path}.circuitBreaker.failureRatio: {resilience.CircuitBreaker.FailureRatio} is out of range (0, 1].");
+        }
+        if (resilience.CircuitBreaker.MinimumThroughput is < 2)
+        {
+            errors.Add($"{path}.circuitBreaker.minimumThroughput: must be at least 2.");
         }
     }
 

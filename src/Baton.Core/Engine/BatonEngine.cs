@@ -1,80 +1,167 @@
-using System.Diagnostics;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Requests;
+using Baton.Resilience;
 using Baton.Routing;
 using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
 
 namespace Baton.Engine;
 
 /// <summary>
-/// The orchestrator every face of Baton calls: it resolves the requested model to its deployments and
-/// asks them in order until one answers. A deployment that fails for a reason another might not share
-/// (unavailable, rate limited, timed out, refused its key) hands over to the next; a request the upstream
-/// finds invalid is returned as it is, since another deployment would refuse it too.
+/// The orchestrator every face of Baton calls. It plans which deployments may answer (the model's, then its
+/// fallbacks'), and asks them in turn: each through its own retries and circuit breaker, the whole bounded
+/// by the model's total timeout. A request the upstream finds invalid is returned as it is, since every
+/// deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TimeProvider time, ILogger<BatonEngine> logger)
 {
     public ModelCatalog Catalog => catalog;
 
+    internal TimeProvider Time => time;
+
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var route = catalog.Resolve(request.Model);
-        for (var i = 0; i < route.Deployments.Count; i++)
-        {
-            var deployment = route.Deployments[i];
-            var started = time.GetTimestamp();
-            try
-            {
-                var completion = await deployment.Provider.CompleteAsync(ToProviderRequest(request, deployment), cancellationToken).ConfigureAwait(false);
-                var info = Describe(route, deployment, i + 1, time.GetElapsedTime(started));
-                Log.Answered(logger, route.Name, info.Deployment, info.Attempts, info.UpstreamTime.TotalMilliseconds);
-                return new ChatCompletionResult(completion, info);
-            }
-            catch (BatonException ex) when (CanHandOver(ex) && i < route.Deployments.Count - 1)
-            {
-                Log.HandedOver(logger, deployment.Id, ex.StatusCode, ex.Message);
-            }
-        }
-        throw new UnreachableException("The last deployment's failure propagates from the loop.");
+        var plan = new CandidatePlan(catalog, request);
+        var attempts = new AttemptCounter();
+        var started = time.GetTimestamp();
+        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        var (completion, candidate) = await TryCandidatesAsync(plan, request, attempts, total,
+            (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
+        return new ChatCompletionResult(completion, Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)));
     }
 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var route = catalog.Resolve(request.Model);
-        for (var i = 0; i < route.Deployments.Count; i++)
-        {
-            var deployment = route.Deployments[i];
-            var started = time.GetTimestamp();
-            try
-            {
-                var stream = await deployment.Provider.StreamAsync(ToProviderRequest(request, deployment), cancellationToken).ConfigureAwait(false);
-                var info = Describe(route, deployment, i + 1, time.GetElapsedTime(started));
-                Log.Answered(logger, route.Name, info.Deployment, info.Attempts, info.UpstreamTime.TotalMilliseconds);
-                return new ChatStreamResult(stream, info);
-            }
-            catch (BatonException ex) when (CanHandOver(ex) && i < route.Deployments.Count - 1)
-            {
-                Log.HandedOver(logger, deployment.Id, ex.StatusCode, ex.Message);
-            }
-        }
-        throw new UnreachableException("The last deployment's failure propagates from the loop.");
+        var plan = new CandidatePlan(catalog, request);
+        var attempts = new AttemptCounter();
+        var started = time.GetTimestamp();
+        var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
+        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
+        return new ChatStreamResult(new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken));
     }
 
-    private static ProviderRequest ToProviderRequest(ChatRequest request, Deployment deployment) =>
-        new(request, deployment.UpstreamModel, deployment.Parameters);
+    /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
+    internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
+        CandidatePlan plan, ChatRequest request, AttemptCounter attempts, CancellationToken cancellationToken)
+    {
+        // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
+        // chunks keep coming within the idle timeout.
+        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        return await TryCandidatesAsync(plan, request, attempts, total, (c, providerRequest, token) =>
+            StartedStream.StartAsync(c.Deployment.Provider, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
+            .ConfigureAwait(false);
+    }
 
-    private static RouteInfo Describe(ModelRoute route, Deployment deployment, int attempts, TimeSpan upstream) =>
-        new(route.Name, deployment.Provider.Name, deployment.Id, deployment.UpstreamModel, attempts, upstream);
+    internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming)
+    {
+        candidate.Deployment.Resilience.RecordLateFailure(error);
+        Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
+    }
 
-    private static bool CanHandOver(BatonException error) => error.Type != ErrorTypes.InvalidRequest;
+    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, int attempts, TimeSpan upstream) =>
+        new(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)
+        {
+            RequestedModel = plan.Requested.Name,
+            FallbackUsed = candidate.IsFallback,
+        };
+
+    private async Task<(T Result, Candidate Candidate)> TryCandidatesAsync<T>(
+        CandidatePlan plan, ChatRequest request, AttemptCounter attempts, TimeoutScope total,
+        Func<Candidate, ProviderRequest, CancellationToken, Task<T>> call)
+    {
+        BatonException? last = null;
+        while (plan.TryNext(out var candidate))
+        {
+            var deployment = candidate.Deployment;
+            var guard = deployment.Resilience;
+            if (guard.IsOpen)
+            {
+                Log.Skipped(logger, deployment.Id);
+                last ??= CircuitOpen(deployment);
+                continue;
+            }
+            var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
+            try
+            {
+                var result = await guard.ExecuteAsync(token => call(candidate, providerRequest, token), attempts.Increment, total.Token).ConfigureAwait(false);
+                Log.Answered(logger, plan.Requested.Name, deployment.Id, attempts.Count);
+                return (result, candidate);
+            }
+            catch (BrokenCircuitException)
+            {
+                Log.Skipped(logger, deployment.Id);
+                last ??= CircuitOpen(deployment);
+            }
+            catch (OperationCanceledException) when (total.TimedOut)
+            {
+                throw TotalTimeout(plan, total.Duration, attempts.Count, last);
+            }
+            catch (BatonException error)
+            {
+                last = error;
+                var action = FailureClassifier.Classify(error);
+                if (action == FailureAction.Fail || (action == FailureAction.ContextWindowExceeded && !plan.SwitchToLargerContext(candidate.Route)))
+                {
+                    throw;
+                }
+                Log.HandedOver(logger, deployment.Id, error.UpstreamStatus ?? error.StatusCode, error.Message);
+            }
+        }
+        throw AllFailed(plan, attempts.Count, last);
+    }
+
+    private static BatonException CircuitOpen(Deployment deployment) =>
+        new(503, ErrorTypes.Upstream, $"Deployment '{deployment.Id}' is paused by its circuit breaker after repeated failures.", code: "circuit_open")
+        {
+            Provider = deployment.Provider.Name,
+            RetryAfter = deployment.Resilience.Settings.BreakDuration,
+        };
+
+    private static BatonException AllFailed(CandidatePlan plan, int attempts, BatonException? last)
+    {
+        if (last is null)
+        {
+            return new BatonException(503, ErrorTypes.Upstream, $"Model '{plan.Requested.Name}' has no deployment to try.", code: "no_deployment");
+        }
+        return new BatonException(last.StatusCode, last.Type,
+            $"No deployment of model '{plan.Requested.Name}' (or its fallbacks) could answer after {attempts} attempt(s). Last failure: {last.Message}",
+            last.Param, last.Code)
+        {
+            Provider = last.Provider,
+            UpstreamStatus = last.UpstreamStatus,
+            RetryAfter = last.RetryAfter,
+        };
+    }
+
+    private static BatonException TotalTimeout(CandidatePlan plan, TimeSpan limit, int attempts, BatonException? last) =>
+        new(504, ErrorTypes.Timeout,
+            $"Model '{plan.Requested.Name}' did not answer within its total timeout of {limit.TotalSeconds:0.###} s ({attempts} attempt(s))." +
+            (last is null ? "" : $" Last failure: {last.Message}"),
+            code: "total_timeout");
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Model {Model} answered by {Deployment} after {Attempts} attempt(s) in {UpstreamMs:0.0} ms")]
-        public static partial void Answered(ILogger logger, string model, string deployment, int attempts, double upstreamMs);
+        [LoggerMessage(1, LogLevel.Debug, "Model {Model} answered by {Deployment} after {Attempts} attempt(s)")]
+        public static partial void Answered(ILogger logger, string model, string deployment, int attempts);
 
         [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment} failed with {Status}; trying the next one: {Reason}")]
         public static partial void HandedOver(ILogger logger, string deployment, int status, string reason);
+
+        [LoggerMessage(3, LogLevel.Information, "Deployment {Deployment} skipped: its circuit breaker is open")]
+        public static partial void Skipped(ILogger logger, string deployment);
+
+        [LoggerMessage(4, LogLevel.Warning, "Stream from {Deployment} was interrupted (resuming: {Resuming}): {Reason}")]
+        public static partial void StreamInterrupted(ILogger logger, string deployment, bool resuming, string reason);
     }
+}
+
+/// <summary>Counts upstream calls across retries, deployments and fallbacks of one request.</summary>
+public sealed class AttemptCounter
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Increment() => Interlocked.Increment(ref _count);
 }

@@ -15,9 +15,10 @@ public sealed class ChatCompletionResult(ProviderCompletion completion, RouteInf
 }
 
 /// <summary>An answer being streamed as OpenAI chunks, and the deployment streaming it.</summary>
-public sealed class ChatStreamResult(ProviderStream stream, RouteInfo route) : IAsyncDisposable
+public sealed class ChatStreamResult(FailoverStream stream) : IAsyncDisposable
 {
-    public RouteInfo Route { get; } = route;
+    /// <summary>Who is answering; after a resumed stream, the deployment that finished it.</summary>
+    public RouteInfo Route => stream.Route;
 
     /// <summary>The usage reported by the stream, once it has been read to the end.</summary>
     public TokenUsage? Usage => stream.Usage;

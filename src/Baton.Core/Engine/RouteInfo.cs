@@ -1,8 +1,9 @@
 namespace Baton.Engine;
 
 /// <summary>
-/// Who answered a request and how: the model the client named, the provider and deployment that answered,
-/// how many attempts it took, and how long the upstream took (the rest of the time is Baton's own).
+/// Who answered a request and how: the model the client named and the model that answered (another one
+/// when a fallback was used), the provider and deployment, how many upstream attempts it took, and how
+/// long the upstream took (the rest of the time is Baton's own).
 /// </summary>
 public sealed record RouteInfo(
     string Model,
@@ -10,4 +11,14 @@ public sealed record RouteInfo(
     string Deployment,
     string UpstreamModel,
     int Attempts,
-    TimeSpan UpstreamTime);
+    TimeSpan UpstreamTime)
+{
+    /// <summary>The model the client asked for.</summary>
+    public string RequestedModel { get; init; } = Model;
+
+    /// <summary>True when a fallback model answered instead of the requested one.</summary>
+    public bool FallbackUsed { get; init; }
+
+    /// <summary>True when a stream was cut and continued by another attempt.</summary>
+    public bool StreamResumed { get; init; }
+}

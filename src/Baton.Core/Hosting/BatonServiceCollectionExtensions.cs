@@ -46,7 +46,7 @@ public static class BatonServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SecretRedactor>(),
             environment));
-        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>()));
+        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatonChatClient(
             sp.GetRequiredService<BatonEngine>(),

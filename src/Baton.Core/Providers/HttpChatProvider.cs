@@ -29,7 +29,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
 
     public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        using var timeout = StartTimeout(cancellationToken);
+        using var timeout = StartTimeout(request, cancellationToken);
         try
         {
             using var message = CreateRequest(request, stream: false);
@@ -57,7 +57,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
     {
         // The timeout bounds the wait for the upstream's response headers; pacing of the stream itself is
         // the caller's concern.
-        using var timeout = StartTimeout(cancellationToken);
+        using var timeout = StartTimeout(request, cancellationToken);
         HttpResponseMessage? response = null;
         try
         {
@@ -110,13 +110,14 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         }
     }
 
-    private TimeoutScope StartTimeout(CancellationToken cancellationToken) => new(Context.Timeout, Context.Time, cancellationToken);
+    private TimeoutScope StartTimeout(ProviderRequest request, CancellationToken cancellationToken) =>
+        new(request.AttemptTimeout ?? Context.Timeout, Context.Time, cancellationToken);
 
     private BatonException? Translate(Exception error, TimeoutScope timeout, CancellationToken caller) => error switch
     {
         BatonException => null,
         OperationCanceledException when caller.IsCancellationRequested => null,
-        OperationCanceledException when timeout.TimedOut => UpstreamErrors.TimedOut(Name, Context.Timeout),
+        OperationCanceledException when timeout.TimedOut => UpstreamErrors.TimedOut(Name, timeout.Duration),
         HttpRequestException or IOException => UpstreamErrors.Unreachable(Name, error, Context.Redactor),
         System.Text.Json.JsonException => UpstreamErrors.Malformed(Name, "a response"),
         _ => null,

@@ -22,8 +22,11 @@ public interface IChatProvider
     Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>A request for one deployment: the client's request, the upstream model id and the parameters in force.</summary>
-public sealed record ProviderRequest(ChatRequest Chat, string UpstreamModel, RequestDefaults Parameters);
+/// <summary>
+/// A request for one deployment: the client's request, the upstream model id, the parameters in force, and
+/// the bound of this attempt (when null, the provider's own timeout).
+/// </summary>
+public sealed record ProviderRequest(ChatRequest Chat, string UpstreamModel, RequestDefaults Parameters, TimeSpan? AttemptTimeout = null);
 
 /// <summary>A complete answer: an OpenAI <c>chat.completion</c> JSON body and its usage.</summary>
 public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usage, IDisposable? owner = null) : IDisposable

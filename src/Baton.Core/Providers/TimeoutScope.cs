@@ -9,6 +9,8 @@ public sealed class TimeoutScope(TimeSpan timeout, TimeProvider time, Cancellati
     private readonly CancellationTokenSource _timer = new(timeout, time);
     private CancellationTokenSource? _linked;
 
+    public TimeSpan Duration => timeout;
+
     public CancellationToken Token => (_linked ??= CancellationTokenSource.CreateLinkedTokenSource(caller, _timer.Token)).Token;
 
     public bool TimedOut => _timer.IsCancellationRequested && !caller.IsCancellationRequested;

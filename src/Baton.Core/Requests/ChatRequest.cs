@@ -31,6 +31,13 @@ public sealed class ChatRequest
     /// <summary>The session from <c>metadata.session_id</c> (or the <c>X-Baton-Session</c> header).</summary>
     public string? SessionId { get; set; }
 
+    /// <summary>
+    /// Models to fall back to for this request only, in order, from <c>metadata.fallbacks</c> or the
+    /// <c>X-Baton-Fallbacks</c> header (comma-separated: OpenAI's metadata values are strings). Replaces the
+    /// model's configured fallbacks.
+    /// </summary>
+    public IReadOnlyList<string>? Fallbacks { get; set; }
+
     public int MessageCount { get; internal set; }
 
     /// <summary>Characters of text content in the prompt: the basis of token estimates.</summary>
@@ -53,6 +60,16 @@ public sealed class ChatRequest
     /// <summary>Byte range of the <c>stream</c> boolean token, if present.</summary>
     internal Range? StreamToken { get; set; }
 
+    /// <summary>Index of the closing bracket of the <c>messages</c> array.</summary>
+    internal int MessagesEndIndex { get; set; }
+
     /// <summary>Index of the body's closing brace.</summary>
     internal int ClosingBraceIndex { get; set; }
+
+    /// <summary>Splits a comma-separated list of model names; null when it names none.</summary>
+    public static IReadOnlyList<string>? SplitModelList(string? list)
+    {
+        var names = list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return names is { Length: > 0 } ? names : null;
+    }
 }

@@ -152,6 +152,7 @@ public static class ChatRequestParser
             IncludeUsage = request.IncludeUsage,
             Task = request.Task,
             SessionId = request.SessionId,
+            Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,
@@ -162,6 +163,7 @@ public static class ChatRequestParser
             StreamToken = request.StreamToken,
             StreamOptionsToken = request.StreamOptionsToken,
             ClosingBraceIndex = request.ClosingBrace,
+            MessagesEndIndex = request.MessagesEnd,
         };
     }
 
@@ -236,6 +238,7 @@ public static class ChatRequestParser
         {
             throw BatonException.InvalidRequest("'messages' must contain at least one message.", "messages", "empty_array");
         }
+        request.MessagesEnd = (int)reader.TokenStartIndex;
         request.MessageCount = index;
     }
 
@@ -475,6 +478,10 @@ public static class ChatRequestParser
             {
                 request.SessionId = reader.GetString();
             }
+            else if (key == "fallbacks" && reader.TokenType == JsonTokenType.String)
+            {
+                request.Fallbacks = reader.GetString();
+            }
         }
     }
 
@@ -509,8 +516,10 @@ public static class ChatRequestParser
         public int? MaxTokens;
         public string? Task;
         public string? SessionId;
+        public string? Fallbacks;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;
+        public int MessagesEnd;
     }
 }

@@ -55,6 +55,27 @@ public static class ChatRequestRewriter
         return output;
     }
 
+    /// <summary>
+    /// The same request with messages added at the end of the conversation, e.g. to ask another deployment
+    /// to continue an answer that was cut. The result is parsed again, so it is checked like any request.
+    /// </summary>
+    public static ChatRequest AppendMessages(ChatRequest request, IEnumerable<(string Role, string Content)> messages)
+    {
+        var body = request.Body.Span;
+        var added = new StringBuilder();
+        foreach (var (role, content) in messages)
+        {
+            added.Append(',').Append("{\"role\":").Append(Encoding.UTF8.GetString(JsonString(role)))
+                .Append(",\"content\":").Append(Encoding.UTF8.GetString(JsonString(content))).Append('}');
+        }
+        byte[] combined = [.. body[..request.MessagesEndIndex], .. Encoding.UTF8.GetBytes(added.ToString()), .. body[request.MessagesEndIndex..]];
+        var appended = ChatRequestParser.Parse(combined);
+        appended.Task = request.Task;
+        appended.SessionId = request.SessionId;
+        appended.Fallbacks = request.Fallbacks;
+        return appended;
+    }
+
     private static byte[] BuildDefaults(ChatRequest request, RequestDefaults? defaults)
     {
         if (defaults is null)

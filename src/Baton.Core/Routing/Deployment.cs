@@ -1,10 +1,11 @@
 using Baton.Configuration;
 using Baton.Providers;
+using Baton.Resilience;
 
 namespace Baton.Routing;
 
 /// <summary>One (provider, upstream model) pair serving a model, with the parameters in force for it.</summary>
-public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters)
+public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience)
 {
     public IChatProvider Provider { get; } = provider;
 
@@ -12,14 +13,26 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
 
     public RequestDefaults Parameters { get; } = parameters;
 
+    /// <summary>Retries, breaker and health of this deployment, shared by every model routing to it.</summary>
+    public DeploymentResilience Resilience { get; } = resilience;
+
     /// <summary>A stable name for headers, logs and metrics: <c>provider/upstream-model</c>.</summary>
     public string Id { get; } = provider.Name + "/" + upstreamModel;
 }
 
-/// <summary>A model clients can name, and its deployments in order of preference.</summary>
-public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployments)
+/// <summary>A model clients can name, its deployments in order of preference, and where to go when they all fail.</summary>
+public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployments, ResilienceSettings settings)
 {
     public string Name { get; } = name;
 
     public IReadOnlyList<Deployment> Deployments { get; } = deployments;
+
+    /// <summary>The model's own settings: its total, first-chunk and idle timeouts bound a request for it.</summary>
+    public ResilienceSettings Settings { get; } = settings;
+
+    /// <summary>Models to ask next, in order, when every deployment has failed.</summary>
+    public IReadOnlyList<string> Fallbacks { get; init; } = [];
+
+    /// <summary>The larger-context model for prompts that do not fit this one.</summary>
+    public string? ContextWindowFallback { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Baton.Configuration;
 using Baton.Errors;
 using Baton.Providers;
+using Baton.Resilience;
 
 namespace Baton.Routing;
 
@@ -10,36 +11,56 @@ public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ModelRoute> _models = new(StringComparer.OrdinalIgnoreCase);
 
-    public ModelCatalog(BatonOptions options, ProviderFactory factory)
+    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time)
     {
         var providers = new Dictionary<string, IChatProvider>(StringComparer.OrdinalIgnoreCase);
+        // A deployment named by several models is one upstream: one breaker and one health record for all.
+        var resilience = new Dictionary<string, DeploymentResilience>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, model) in options.Models)
         {
             var deployments = new List<Deployment>(model.Deployments.Count);
             foreach (var deployment in model.Deployments)
             {
                 var providerName = deployment.Provider!;
+                var providerOptions = options.Providers[providerName];
                 if (!providers.TryGetValue(providerName, out var provider))
                 {
-                    provider = factory.Create(providerName, options.Providers[providerName], options.Defaults);
+                    provider = factory.Create(providerName, providerOptions, options.Defaults);
                     providers[providerName] = provider;
                 }
-                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment)));
+                var id = provider.Name + "/" + deployment.Model;
+                if (!resilience.TryGetValue(id, out var guard))
+                {
+                    var attemptTimeout = TimeSpan.FromSeconds(providerOptions.TimeoutSeconds ?? options.Defaults.TimeoutSeconds);
+                    var settings = ResilienceSettings.Resolve(attemptTimeout, model.Resilience, providerOptions.Resilience, options.Resilience);
+                    guard = new DeploymentResilience(settings, time);
+                    resilience[id] = guard;
+                }
+                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard));
             }
-            _models[name] = new ModelRoute(name, deployments);
+            var modelSettings = ResilienceSettings.Resolve(TimeSpan.FromSeconds(options.Defaults.TimeoutSeconds), model.Resilience, options.Resilience);
+            _models[name] = new ModelRoute(name, deployments, modelSettings)
+            {
+                Fallbacks = model.Fallbacks,
+                ContextWindowFallback = model.ContextWindowFallback,
+            };
         }
         Providers = providers.Values.ToList();
+        Deployments = _models.Values.SelectMany(m => m.Deployments).DistinctBy(d => d.Id).ToList();
     }
 
     public IReadOnlyCollection<ModelRoute> Models => _models.Values;
 
     public IReadOnlyList<IChatProvider> Providers { get; }
 
+    /// <summary>Every distinct deployment, once each.</summary>
+    public IReadOnlyList<Deployment> Deployments { get; }
+
     public bool TryResolve(string model, [NotNullWhen(true)] out ModelRoute? route) => _models.TryGetValue(model, out route);
 
-    public ModelRoute Resolve(string model) => TryResolve(model, out var route)
+    public ModelRoute Resolve(string model, string param = "model") => TryResolve(model, out var route)
         ? route
         : throw new BatonException(404, ErrorTypes.InvalidRequest,
             $"The model '{model}' does not exist. Configured models: {string.Join(", ", _models.Keys.Order(StringComparer.OrdinalIgnoreCase))}.",
-            "model", "model_not_found");
+            param, "model_not_found");
 }

@@ -19,7 +19,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
 
     public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        using var timeout = new TimeoutScope(context.Timeout, context.Time, cancellationToken);
+        using var timeout = new TimeoutScope(request.AttemptTimeout ?? context.Timeout, context.Time, cancellationToken);
         var (answer, fault) = Prepare(request);
         var pacer = new SimulationPacer(context.Options.Simulator, context.Time);
         try
@@ -29,7 +29,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         }
         catch (OperationCanceledException) when (timeout.TimedOut)
         {
-            throw UpstreamErrors.TimedOut(Name, context.Timeout);
+            throw UpstreamErrors.TimedOut(Name, timeout.Duration);
         }
         if (fault.Kind == SimulationFaultKind.MalformedJson)
         {
@@ -40,7 +40,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
 
     public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        using var timeout = new TimeoutScope(context.Timeout, context.Time, cancellationToken);
+        using var timeout = new TimeoutScope(request.AttemptTimeout ?? context.Timeout, context.Time, cancellationToken);
         var (answer, fault) = Prepare(request);
         var pacer = new SimulationPacer(context.Options.Simulator, context.Time);
         try
@@ -49,7 +49,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         }
         catch (OperationCanceledException) when (timeout.TimedOut)
         {
-            throw UpstreamErrors.TimedOut(Name, context.Timeout);
+            throw UpstreamErrors.TimedOut(Name, timeout.Duration);
         }
         return new SimulatedStream(Name, answer, fault, pacer);
     }

@@ -91,8 +91,15 @@ internal static class ChatCompletionsEndpoint
             var writer = response.BodyWriter;
             try
             {
+                var resumeAnnounced = false;
                 while (hasChunk)
                 {
+                    if (!resumeAnnounced && result.Route.StreamResumed)
+                    {
+                        // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
+                        writer.Write(System.Text.Encoding.UTF8.GetBytes($": baton resumed the stream on {result.Route.Deployment} after an interruption\n\n"));
+                        resumeAnnounced = true;
+                    }
                     var chunk = chunks.Current;
                     if (!chunk.IsUsageOnly || request.IncludeUsage)
                     {
@@ -128,12 +135,18 @@ internal static class ChatCompletionsEndpoint
         {
             request.SessionId = session.ToString();
         }
+        if (http.Headers.TryGetValue(GatewayHeaders.Fallbacks, out var fallbacks) && ChatRequest.SplitModelList(fallbacks.ToString()) is { } list)
+        {
+            request.Fallbacks = list;
+        }
     }
 
     private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed)
     {
         var headers = response.Headers;
         headers[GatewayHeaders.Model] = route.Model;
+        headers[GatewayHeaders.RequestedModel] = route.RequestedModel;
+        headers[GatewayHeaders.FallbackUsed] = route.FallbackUsed ? "true" : "false";
         headers[GatewayHeaders.Provider] = route.Provider;
         headers[GatewayHeaders.Deployment] = route.Deployment;
         headers[GatewayHeaders.Attempts] = route.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -3,8 +3,14 @@ namespace Baton.Gateway.Endpoints;
 /// <summary>Headers the gateway reads and writes.</summary>
 public static class GatewayHeaders
 {
-    /// <summary>The configured model that was asked for.</summary>
+    /// <summary>The configured model that answered (a fallback's name when one was used).</summary>
     public const string Model = "x-baton-model";
+
+    /// <summary>The model the client asked for.</summary>
+    public const string RequestedModel = "x-baton-requested-model";
+
+    /// <summary><c>true</c> when a fallback model answered instead of the requested one.</summary>
+    public const string FallbackUsed = "x-baton-fallback";
 
     /// <summary>The provider that answered.</summary>
     public const string Provider = "x-baton-provider";
@@ -20,6 +26,9 @@ public static class GatewayHeaders
 
     /// <summary>Request header naming a task type instead of (or besides) a model.</summary>
     public const string Task = "X-Baton-Task";
+
+    /// <summary>Request header listing models to fall back to for this request, comma-separated.</summary>
+    public const string Fallbacks = "X-Baton-Fallbacks";
 
     /// <summary>Request header naming the session a request belongs to, for cost tracking.</summary>
     public const string Session = "X-Baton-Session";

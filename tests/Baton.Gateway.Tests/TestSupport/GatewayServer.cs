@@ -63,7 +63,23 @@ public sealed class GatewayServer : IAsyncLifetime
                 new DeploymentOptions { Provider = "sim-local", Model = "baton-sim-1" },
             ],
         };
+        options.Models["fallback-sim"] = new ModelOptions
+        {
+            Deployments = [new DeploymentOptions { Provider = "sim-http", Model = "baton-sim-2@503" }],
+            Fallbacks = ["local-sim"],
+        };
+        options.Models["resume-sim"] = new ModelOptions
+        {
+            Deployments =
+            [
+                new DeploymentOptions { Provider = "sim-http", Model = "baton-sim-1@cut:3" },
+                new DeploymentOptions { Provider = "sim-local", Model = "baton-sim-1" },
+            ],
+        };
         options.Gateway.MaxRequestBodyBytes = 64 * 1024;
+        // Retry timing and breakers are tested on a fake clock in the core tests; over real HTTP, each failing
+        // deployment is asked once, and the breakers never open between tests that share them.
+        options.Resilience = new ResilienceOptions { MaxRetries = 0, CircuitBreaker = new CircuitBreakerOptions { MinimumThroughput = 100_000 } };
         return options;
     }
 

@@ -1,0 +1,81 @@
+using Baton.Errors;
+using Baton.Requests;
+using Baton.Routing;
+
+namespace Baton.Engine;
+
+/// <summary>A deployment to try, and the model it serves (the requested one, or a fallback).</summary>
+public readonly record struct Candidate(ModelRoute Route, Deployment Deployment, bool IsFallback);
+
+/// <summary>
+/// The order in which one request tries deployments: the requested model's deployments, then those of its
+/// fallbacks (the request's own list if it gave one, else the model's), each deployment once. A prompt too
+/// long for the model's context window jumps to the configured larger-context model instead.
+/// </summary>
+public sealed class CandidatePlan
+{
+    private readonly ModelCatalog _catalog;
+    private readonly List<Candidate> _candidates = [];
+    private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
+    private int _next;
+
+    public CandidatePlan(ModelCatalog catalog, ChatRequest request)
+    {
+        _catalog = catalog;
+        Requested = catalog.Resolve(request.Model);
+        Add(Requested, isFallback: false);
+        var fallbacks = request.Fallbacks is { } overridden
+            ? overridden.Select(name => catalog.Resolve(name, "metadata.fallbacks"))
+            : Requested.Fallbacks.Select(name => catalog.Resolve(name));
+        foreach (var fallback in fallbacks)
+        {
+            Add(fallback, isFallback: true);
+        }
+    }
+
+    public ModelRoute Requested { get; }
+
+    public bool TryNext(out Candidate candidate)
+    {
+        if (_next < _candidates.Count)
+        {
+            candidate = _candidates[_next++];
+            return true;
+        }
+        candidate = default;
+        return false;
+    }
+
+    /// <summary>True when every candidate has been tried.</summary>
+    public bool IsExhausted => _next >= _candidates.Count;
+
+    /// <summary>Starts over from the first candidate: one that failed a while ago may answer now.</summary>
+    public void Restart() => _next = 0;
+
+    /// <summary>
+    /// After a context-window failure: only the larger-context model can answer, so the plan becomes its
+    /// deployments. False when none is configured (or it was already tried).
+    /// </summary>
+    public bool SwitchToLargerContext(ModelRoute from)
+    {
+        if (from.ContextWindowFallback is not { } name || !_catalog.TryResolve(name, out var larger))
+        {
+            return false;
+        }
+        _candidates.RemoveRange(_next, _candidates.Count - _next);
+        var before = _candidates.Count;
+        Add(larger, isFallback: true);
+        return _candidates.Count > before;
+    }
+
+    private void Add(ModelRoute route, bool isFallback)
+    {
+        foreach (var deployment in route.Deployments)
+        {
+            if (_planned.Add(deployment.Id))
+            {
+                _candidates.Add(new Candidate(route, deployment, isFallback));
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using Baton.Errors;
+using Baton.Providers;
+using Baton.Requests;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// The chunks of one streamed answer, surviving a cut upstream. When a stream breaks (a reset, a truncated
+/// body, an error event, silence past the idle timeout), the answer is resumed on the same deployment or
+/// the next candidates: from scratch if no text had been delivered, otherwise by asking the model to
+/// continue the delivered text. A half-streamed tool call cannot be resumed; then, or when no candidate
+/// can resume, the caller gets a <c>stream_interrupted</c> error, never a silently truncated answer.
+/// </summary>
+public sealed class FailoverStream(
+    BatonEngine engine,
+    CandidatePlan plan,
+    ChatRequest request,
+    StartedStream first,
+    Candidate candidate,
+    RouteInfo route,
+    AttemptCounter attempts,
+    CancellationToken caller) : IAsyncDisposable
+{
+    internal const string ContinueInstruction =
+        "Your previous answer was cut off. Continue it from exactly where it stopped: do not repeat anything, add no preamble.";
+
+    private readonly StreamTextTap _tap = new();
+    private StartedStream _current = first;
+    private Candidate _candidate = candidate;
+    private int _resumes;
+
+    /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
+    public RouteInfo Route { get; private set; } = route;
+
+    public TokenUsage? Usage => _current.Usage;
+
+    public async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var chunk = _current.Chunks.Current;
+        _tap.Observe(chunk.Json.Span);
+        yield return chunk;
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            BatonException? failure = null;
+            var hasChunk = false;
+            try
+            {
+                hasChunk = await _current.MoveNextWithinAsync(_candidate.Deployment.Resilience.Settings.IdleTimeout, _candidate.Deployment.Provider.Name)
+                    .ConfigureAwait(false);
+            }
+            catch (BatonException error)
+            {
+                failure = error;
+            }
+
+            if (failure is not null)
+            {
+                await ResumeAsync(failure).ConfigureAwait(false);
+                chunk = _current.Chunks.Current;
+            }
+            else if (!hasChunk)
+            {
+                yield break;
+            }
+            else
+            {
+                chunk = _current.Chunks.Current;
+            }
+            _tap.Observe(chunk.Json.Span);
+            yield return chunk;
+        }
+    }
+
+    private async Task ResumeAsync(BatonException failure)
+    {
+        var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < plan.Requested.Settings.MaxStreamResumes;
+        engine.RecordInterruption(_candidate, failure, resumable);
+        if (!resumable)
+        {
+            throw failure;
+        }
+        var resumed = _tap.HasText
+            ? ChatRequestRewriter.AppendMessages(request, [("assistant", _tap.Text), ("user", ContinueInstruction)])
+            : request;
+        _resumes++;
+        // The next candidates first; once all were tried, the ones that broke get another chance.
+        if (plan.IsExhausted)
+        {
+            plan.Restart();
+        }
+        var started = engine.Time.GetTimestamp();
+        StartedStream next;
+        Candidate nextCandidate;
+        try
+        {
+            (next, nextCandidate) = await engine.StartStreamAsync(plan, resumed, attempts, caller).ConfigureAwait(false);
+        }
+        catch (BatonException)
+        {
+            throw failure;
+        }
+        await _current.DisposeAsync().ConfigureAwait(false);
+        _current = next;
+        _candidate = nextCandidate;
+        Route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, Route.UpstreamTime + engine.Time.GetElapsedTime(started)) with { StreamResumed = true };
+    }
+
+    public ValueTask DisposeAsync() => _current.DisposeAsync();
+}

@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// Remembers what a stream has delivered so far: the answer's text, and whether a tool call began. If the
+/// stream is cut, this is what another deployment is asked to continue from. Reads each chunk with a
+/// forward-only reader; only the text itself is kept.
+/// </summary>
+public sealed class StreamTextTap
+{
+    private readonly StringBuilder _text = new();
+
+    public string Text => _text.ToString();
+
+    public bool HasText => _text.Length > 0;
+
+    /// <summary>A tool call cannot be resumed halfway: its arguments would have to be joined across models.</summary>
+    public bool HasToolCall { get; private set; }
+
+    public bool HasFinished { get; private set; }
+
+    public void Observe(ReadOnlySpan<byte> chunk)
+    {
+        var reader = new Utf8JsonReader(chunk);
+        var depth = 0;
+        var inDelta = -1;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    depth++;
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    depth--;
+                    if (depth < inDelta)
+                    {
+                        inDelta = -1;
+                    }
+                    break;
+                case JsonTokenType.PropertyName:
+                    if (reader.ValueTextEquals("delta"u8))
+                    {
+                        inDelta = depth + 1;
+                    }
+                    else if (reader.ValueTextEquals("finish_reason"u8))
+                    {
+                        reader.Read();
+                        HasFinished |= reader.TokenType == JsonTokenType.String;
+                    }
+                    else if (inDelta == depth && reader.ValueTextEquals("content"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            _text.Append(reader.GetString());
+                        }
+                    }
+                    else if (inDelta == depth && reader.ValueTextEquals("tool_calls"u8))
+                    {
+                        HasToolCall = true;
+                    }
+                    break;
+            }
+        }
+    }
+}
