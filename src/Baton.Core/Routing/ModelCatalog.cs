@@ -12,6 +12,12 @@ public sealed class ModelCatalog
     private readonly Dictionary<string, ModelRoute> _models = new(StringComparer.OrdinalIgnoreCase);
 
     public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time)
+        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time)
+    {
+    }
+
+    /// <summary>For tests: providers come from <paramref name="createProvider"/> instead of the factory.</summary>
+    internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time)
     {
         var providers = new Dictionary<string, IChatProvider>(StringComparer.OrdinalIgnoreCase);
         // A deployment named by several models is one upstream: one breaker and one health record for all.
@@ -25,7 +31,7 @@ public sealed class ModelCatalog
                 var providerOptions = options.Providers[providerName];
                 if (!providers.TryGetValue(providerName, out var provider))
                 {
-                    provider = factory.Create(providerName, providerOptions, options.Defaults);
+                    provider = createProvider(providerName, providerOptions);
                     providers[providerName] = provider;
                 }
                 var id = provider.Name + "/" + deployment.Model;

@@ -1,0 +1,69 @@
+using Baton.Configuration;
+using Baton.Engine;
+using Baton.Providers;
+using Baton.Requests;
+using Baton.Routing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Baton.Core.Tests.TestSupport;
+
+/// <summary>An engine over scripted providers and a fake clock, configured by a test.</summary>
+public sealed class EngineHarness
+{
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    public BatonOptions Options { get; } = new();
+
+    public Dictionary<string, ScriptedProvider> Providers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private BatonEngine? _engine;
+
+    public BatonEngine Engine => _engine ??= new BatonEngine(
+        new ModelCatalog(Options, (name, _) => Providers[name], Time), Time, NullLogger<BatonEngine>.Instance);
+
+    public ScriptedProvider Provider(string name)
+    {
+        if (!Providers.TryGetValue(name, out var provider))
+        {
+            provider = new ScriptedProvider(name, Time);
+            Providers[name] = provider;
+            Options.Providers[name] = new ProviderOptions { Type = ProviderTypes.Simulator };
+        }
+        return provider;
+    }
+
+    /// <summary>Adds a model served by the named providers in order (each providing upstream model "m").</summary>
+    public ModelOptions Model(string name, params string[] providers)
+    {
+        var model = new ModelOptions { Deployments = providers.Select(p => { Provider(p); return new DeploymentOptions { Provider = p, Model = "m" }; }).ToList() };
+        Options.Models[name] = model;
+        return model;
+    }
+
+    public static ChatRequest Request(string model, bool stream = false, string metadata = "") => ChatRequestParser.Parse(System.Text.Encoding.UTF8.GetBytes(
+        $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}}{{metadata}},"messages":[{"role":"user","content":"hello"}]}"""));
+
+    /// <summary>
+    /// Drives a call to completion by moving the fake clock in steps, so backoff delays and timeouts pass
+    /// without the test waiting for them. Returns the result and how much simulated time it took.
+    /// </summary>
+    public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null)
+    {
+        var started = Time.GetUtcNow();
+        var task = call();
+        for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
+        {
+            // Let the call reach its next timer before the clock moves on.
+            await Task.WhenAny(task, Task.Delay(2));
+            if (!task.IsCompleted)
+            {
+                Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
+            }
+        }
+        return (await task, Time.GetUtcNow() - started);
+    }
+
+    public Task<(ChatCompletionResult Result, TimeSpan Elapsed)> CompleteAsync(ChatRequest request, TimeSpan? step = null) =>
+        RunAsync(() => Engine.CompleteAsync(request, CancellationToken.None), step);
+}

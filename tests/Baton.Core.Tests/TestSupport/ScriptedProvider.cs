@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using Baton.Errors;
+using Baton.Providers;
+using Baton.Providers.OpenAi;
+
+namespace Baton.Core.Tests.TestSupport;
+
+/// <summary>
+/// A provider that plays a script: each call takes the next step (fail, hang, answer, or stream some chunks
+/// and then break or go silent); once the script is used up, it answers. Records when each call came, on
+/// the injected clock, so that tests can check the spacing of retries without sleeping.
+/// </summary>
+public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProvider
+{
+    private readonly Queue<Step> _script = new();
+
+    public string Name => name;
+
+    public string Type => "scripted";
+
+    public List<DateTimeOffset> CallTimes { get; } = [];
+
+    public List<ProviderRequest> Requests { get; } = [];
+
+    public int Calls => CallTimes.Count;
+
+    public ScriptedProvider Fail(int status, TimeSpan? retryAfter = null, string message = "scripted failure", int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _script.Enqueue(new Step(Error: UpstreamErrors.FromResponse(name, status,
+                System.Text.Encoding.UTF8.GetBytes($$$"""{"error":{"message":"{{{message}}}"}}"""), retryAfter, new SecretRedactor())));
+        }
+        return this;
+    }
+
+    public ScriptedProvider Hang()
+    {
+        _script.Enqueue(new Step(Hang: true));
+        return this;
+    }
+
+    /// <summary>A stream that sends a role chunk and <paramref name="contentChunks"/> words, then breaks (or hangs).</summary>
+    public ScriptedProvider StreamThenBreak(int contentChunks, bool hang = false)
+    {
+        _script.Enqueue(new Step(CutAfter: contentChunks, Hang: hang));
+        return this;
+    }
+
+    public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var step = Next(request);
+        await PlayAsync(step, request.AttemptTimeout, cancellationToken);
+        var body = ChatCompletionWriter.Write("chatcmpl-" + name, 0, request.UpstreamModel, "answer from " + name, null, "stop", TokenUsage.Of(10, 3));
+        return new ProviderCompletion(body, TokenUsage.Of(10, 3));
+    }
+
+    public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
+    {
+        var step = Next(request);
+        if (step.CutAfter is null)
+        {
+            await PlayAsync(step, request.AttemptTimeout, cancellationToken);
+        }
+        return new ScriptedStream(name, step, time);
+    }
+
+    private Step Next(ProviderRequest request)
+    {
+        lock (_script)
+        {
+            CallTimes.Add(time.GetUtcNow());
+            Requests.Add(request);
+            return _script.Count > 0 ? _script.Dequeue() : new Step();
+        }
+    }
+
+    private async Task PlayAsync(Step step, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
+    {
+        if (step.Error is { } error)
+        {
+            throw error;
+        }
+        if (step.Hang)
+        {
+            // Like a real provider: the attempt's own timeout ends the hang as a timeout error.
+            using var timeout = new TimeoutScope(attemptTimeout ?? TimeSpan.FromSeconds(30), time, cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, timeout.Token);
+            }
+            catch (OperationCanceledException) when (timeout.TimedOut)
+            {
+                throw UpstreamErrors.TimedOut(name, timeout.Duration);
+            }
+        }
+    }
+
+    private sealed record Step(BatonException? Error = null, bool Hang = false, int? CutAfter = null);
+
+    private sealed class ScriptedStream(string name, Step step, TimeProvider time) : ProviderStream
+    {
+        public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            var writer = new ChatChunkWriter("chatcmpl-" + name, 0, "scripted");
+            yield return new StreamChunk(writer.Role(), false);
+            for (var i = 0; i < (step.CutAfter ?? 3); i++)
+            {
+                yield return new StreamChunk(writer.Content($"{name}-{i} "), false);
+            }
+            if (step.CutAfter is not null)
+            {
+                if (step.Hang)
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                }
+                throw UpstreamErrors.StreamInterrupted(name, "scripted cut");
+            }
+            yield return new StreamChunk(writer.Finish("stop"), false);
+            Usage = TokenUsage.Of(10, 3);
+            yield return new StreamChunk(writer.Usage(Usage.Value), true);
+        }
+    }
+}
