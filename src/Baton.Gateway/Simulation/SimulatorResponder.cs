@@ -27,7 +27,9 @@ internal static class SimulatorResponder
         {
             case SimulationFaultKind.RateLimited:
                 http.Response.Headers.RetryAfter = fault.Value.ToString(CultureInfo.InvariantCulture);
-                await WriteErrorAsync(http, format, 429, "Rate limit reached (simulated).");
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.ContentType = "application/json";
+                await http.Response.Body.WriteAsync(format.RenderRateLimit("Rate limit reached (simulated).", fault.Value), aborted);
                 return;
             case SimulationFaultKind.ServerError:
                 await WriteErrorAsync(http, format, fault.Value, "Internal error (simulated).");

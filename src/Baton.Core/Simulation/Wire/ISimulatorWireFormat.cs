@@ -16,6 +16,12 @@ public interface ISimulatorWireFormat
     /// <summary>An error body in this provider's shape.</summary>
     byte[] RenderError(int status, string message);
 
+    /// <summary>
+    /// A 429 body. Formats that carry the retry delay in the body (Gemini's RetryInfo) override this; the others
+    /// rely on the <c>Retry-After</c> header the simulator always sends.
+    /// </summary>
+    byte[] RenderRateLimit(string message, int retryAfterSeconds) => RenderError(429, message);
+
     /// <summary>A stream frame whose payload is not valid JSON.</summary>
     byte[] MalformedFrame { get; }
 }
