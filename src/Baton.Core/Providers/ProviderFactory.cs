@@ -1,6 +1,7 @@
 using Baton.Configuration;
 using Baton.Providers.Azure;
 using Baton.Providers.Gemini;
+using Baton.Providers.Ollama;
 using Baton.Providers.OpenAi;
 using Baton.Simulation;
 
@@ -30,6 +31,7 @@ public sealed class ProviderFactory(HttpClient http, TimeProvider time, SecretRe
             ProviderTypes.OpenAi => new OpenAiCompatibleProvider(context),
             ProviderTypes.Azure => new AzureInferenceProvider(context),
             ProviderTypes.Gemini => new GeminiProvider(context),
+            ProviderTypes.Ollama => new OllamaProvider(context),
             ProviderTypes.Simulator => new SimulatorProvider(context),
             _ => throw new BatonConfigurationException([$"providers.{name}.type: '{options.Type}' has no implementation."]),
         };

@@ -23,12 +23,13 @@ public static class SimulatorEndpoints
         endpoints.MapPost("/chat/completions", openAiHandler);
         endpoints.MapPost("/inference/chat/completions", openAiHandler);
         endpoints.MapPost("/models/chat/completions", openAiHandler);
-        endpoints.MapGeminiSimulator(behavior);
         endpoints.MapGet("/v1/models", () => Results.Json(new
         {
             @object = "list",
             data = new[] { new { id = "baton-sim-1", @object = "model", created = 0, owned_by = "baton-simulator" } },
         }));
+        endpoints.MapGeminiSimulator(behavior);
+        endpoints.MapOllamaSimulator(behavior);
         endpoints.MapGet("/health", () => Results.Json(new { status = "ok" }));
         return endpoints;
     }

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Baton.Providers.Ollama;
+
+/// <summary>
+/// An Ollama NDJSON stream read as OpenAI chunks. It ends normally only after Ollama's <c>done</c> line;
+/// an <c>{"error":"..."}</c> line (Ollama keeps status 200 once streaming), a body that ends early, or a
+/// broken connection is a <c>stream_interrupted</c> error, and a line that is not JSON is a malformed answer.
+/// </summary>
+internal sealed class OllamaChatStream(
+    string provider,
+    Stream body,
+    HttpResponseMessage? response,
+    string fallbackModel,
+    TimeProvider time,
+    SecretRedactor redactor) : ProviderStream
+{
+    private readonly NdjsonLineReader _reader = new(body);
+    private readonly OllamaStreamTranslator _translator = new(fallbackModel, time);
+
+    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var chunks = new List<StreamChunk>(4);
+        var lines = _reader.ReadLinesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (lines.ConfigureAwait(false))
+        {
+            while (!_translator.Finished && await NextLineAsync(lines).ConfigureAwait(false))
+            {
+                chunks.Clear();
+                _translator.Translate(Parse(lines.Current.Span), chunks);
+                Usage = _translator.Usage ?? Usage;
+                foreach (var chunk in chunks)
+                {
+                    yield return chunk;
+                }
+            }
+        }
+        if (!_translator.Finished)
+        {
+            throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
+        }
+    }
+
+    private async ValueTask<bool> NextLineAsync(IAsyncEnumerator<ReadOnlyMemory<byte>> lines)
+    {
+        try
+        {
+            return await lines.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
+        {
+            throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
+        }
+    }
+
+    private OllamaMessage Parse(ReadOnlySpan<byte> line)
+    {
+        OllamaMessage message;
+        try
+        {
+            message = OllamaMessage.Parse(line);
+        }
+        catch (JsonException)
+        {
+            throw UpstreamErrors.Malformed(provider, "a stream line");
+        }
+        if (message.Error is { } error)
+        {
+            throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
+        }
+        return message;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        await body.DisposeAsync().ConfigureAwait(false);
+        response?.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

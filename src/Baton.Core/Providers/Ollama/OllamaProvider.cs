@@ -1,0 +1,85 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Baton.Configuration;
+using Baton.Errors;
+using Baton.Providers.Translation;
+using Baton.Requests;
+
+namespace Baton.Providers.Ollama;
+
+/// <summary>
+/// Ollama's native chat API (<c>POST {baseUrl}/api/chat</c>), which unlike its OpenAI-compatible <c>/v1</c>
+/// reports thinking, takes images and JSON schemas, and streams NDJSON. The base URL is the server's root
+/// (default <c>http://127.0.0.1:11434</c>); a base URL ending in <c>/v1</c> or <c>/api</c> is the address of
+/// another API of the same server, so that suffix is dropped rather than producing <c>/v1/api/chat</c>.
+/// No key is needed locally; when one is configured (ollama.com) it is sent as a bearer token.
+/// </summary>
+public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(context)
+{
+    private readonly string _chatUrl = ServerRoot(context.BaseUrl) + "/api/chat";
+
+    public override string Type => ProviderTypes.Ollama;
+
+    /// <summary>The server's root URL from a configured base URL (given without a trailing slash).</summary>
+    public static string ServerRoot(string baseUrl)
+    {
+        foreach (var suffix in (string[])["/v1", "/api"])
+        {
+            if (baseUrl.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return baseUrl[..^suffix.Length];
+            }
+        }
+        return baseUrl;
+    }
+
+    protected override HttpRequestMessage CreateRequest(ProviderRequest request, bool stream)
+    {
+        var body = OllamaRequestTranslator.Translate(ReadClientBody(request), request.UpstreamModel, stream);
+        var message = new HttpRequestMessage(HttpMethod.Post, _chatUrl) { Content = JsonContent(body) };
+        if (Context.ApiKey is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
+        }
+        ApplyCommonHeaders(message);
+        if (stream)
+        {
+            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
+        }
+        return message;
+    }
+
+    protected override ProviderCompletion ReadCompletion(ProviderRequest request, PooledBuffer body)
+    {
+        using (body)
+        {
+            try
+            {
+                return OllamaResponseTranslator.Translate(Name, body.Span, request.UpstreamModel, Context.Time, Context.Redactor);
+            }
+            catch (JsonException)
+            {
+                throw UpstreamErrors.Malformed(Name, "a response");
+            }
+        }
+    }
+
+    protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>
+        new OllamaChatStream(Name, body, response, request.UpstreamModel, Context.Time, Context.Redactor);
+
+    /// <summary>
+    /// The gateway has already checked the request's JSON; a shape the translator cannot read (a message
+    /// without a role, say) is still the client's mistake, so it is a 400 rather than an upstream failure.
+    /// </summary>
+    private static OpenAiChatBody ReadClientBody(ProviderRequest request)
+    {
+        try
+        {
+            return OpenAiChatBody.Read(request.Chat.Body.Span, request.Parameters);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new BatonException(400, ErrorTypes.InvalidRequest, "The request's messages or tools could not be read: " + ex.Message, code: "invalid_request");
+        }
+    }
+}
