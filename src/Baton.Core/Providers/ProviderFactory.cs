@@ -1,4 +1,5 @@
 using Baton.Configuration;
+using Baton.Providers.Anthropic;
 using Baton.Providers.Azure;
 using Baton.Providers.OpenAi;
 using Baton.Simulation;
@@ -28,6 +29,7 @@ public sealed class ProviderFactory(HttpClient http, TimeProvider time, SecretRe
         {
             ProviderTypes.OpenAi => new OpenAiCompatibleProvider(context),
             ProviderTypes.Azure => new AzureInferenceProvider(context),
+            ProviderTypes.Anthropic => new AnthropicProvider(context),
             ProviderTypes.Simulator => new SimulatorProvider(context),
             _ => throw new BatonConfigurationException([$"providers.{name}.type: '{options.Type}' has no implementation."]),
         };
