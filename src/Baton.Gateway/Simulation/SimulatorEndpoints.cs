@@ -23,6 +23,7 @@ public static class SimulatorEndpoints
         endpoints.MapPost("/chat/completions", openAiHandler);
         endpoints.MapPost("/inference/chat/completions", openAiHandler);
         endpoints.MapPost("/models/chat/completions", openAiHandler);
+        endpoints.MapAnthropicSimulator(behavior);
         endpoints.MapGet("/v1/models", () => Results.Json(new
         {
             @object = "list",
