@@ -1,4 +1,5 @@
 using Baton.Configuration;
+using Baton.Providers.Anthropic;
 using Baton.Providers.Azure;
 using Baton.Providers.Gemini;
 using Baton.Providers.Ollama;
@@ -30,6 +31,7 @@ public sealed class ProviderFactory(HttpClient http, TimeProvider time, SecretRe
         {
             ProviderTypes.OpenAi => new OpenAiCompatibleProvider(context),
             ProviderTypes.Azure => new AzureInferenceProvider(context),
+            ProviderTypes.Anthropic => new AnthropicProvider(context),
             ProviderTypes.Gemini => new GeminiProvider(context),
             ProviderTypes.Ollama => new OllamaProvider(context),
             ProviderTypes.Simulator => new SimulatorProvider(context),

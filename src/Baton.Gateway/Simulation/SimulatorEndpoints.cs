@@ -28,6 +28,7 @@ public static class SimulatorEndpoints
             @object = "list",
             data = new[] { new { id = "baton-sim-1", @object = "model", created = 0, owned_by = "baton-simulator" } },
         }));
+        endpoints.MapAnthropicSimulator(behavior);
         endpoints.MapGeminiSimulator(behavior);
         endpoints.MapOllamaSimulator(behavior);
         endpoints.MapGet("/health", () => Results.Json(new { status = "ok" }));

@@ -1,0 +1,184 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Baton.Providers.OpenAi;
+
+namespace Baton.Providers.Anthropic;
+
+/// <summary>
+/// Reads Anthropic's event stream and yields OpenAI chunks, event by event: <c>message_start</c> gives the
+/// role chunk, block deltas give content, reasoning or tool-call argument chunks, <c>message_delta</c> the
+/// finish reason, and <c>message_stop</c> the usage-only chunk and the normal end. A body that ends before
+/// <c>message_stop</c>, or an <c>error</c> event, is an interrupted stream.
+/// </summary>
+public sealed class AnthropicStreamTranslator(string provider, Stream body, long created, SecretRedactor redactor, IDisposable? owner = null) : ProviderStream
+{
+    private readonly SseEventReader _reader = new(body);
+    private readonly Dictionary<int, int> _toolIndexByBlock = [];
+    private ChatChunkWriter? _writer;
+    private AnthropicUsage _usage;
+
+    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (enumerator.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
+                }
+
+                var item = enumerator.Current;
+                if (item.Data.IsEmpty)
+                {
+                    continue;
+                }
+                var (chunk, finished) = Translate(item.EventType, item.Data.Span);
+                if (chunk is not null)
+                {
+                    yield return new StreamChunk(chunk, IsUsageOnly: finished);
+                }
+                if (finished)
+                {
+                    yield break;
+                }
+            }
+        }
+        throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before message_stop.");
+    }
+
+    /// <summary>One event as at most one OpenAI chunk; <c>Finished</c> is true for <c>message_stop</c>.</summary>
+    private (byte[]? Chunk, bool Finished) Translate(string eventType, ReadOnlySpan<byte> data)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException)
+        {
+            throw UpstreamErrors.Malformed(provider, "a stream event");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            // The payload names its type too; it is the one to trust when a proxy dropped the event: lines.
+            var type = AnthropicResponseTranslator.String(root, "type") ?? eventType;
+            try
+            {
+                return type switch
+                {
+                    "message_start" => (Start(root), false),
+                    "content_block_start" => (BlockStart(root), false),
+                    "content_block_delta" => (BlockDelta(root), false),
+                    "message_delta" => (MessageDelta(root), false),
+                    "message_stop" => (Stop(), true),
+                    "error" => throw Error(root),
+                    // ping, content_block_stop, and event types added after this was written.
+                    _ => (null, false),
+                };
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // Valid JSON in a shape Anthropic does not send (a field missing or of the wrong kind).
+                throw UpstreamErrors.StreamInterrupted(provider, $"a {type} event Baton could not read.");
+            }
+        }
+    }
+
+    private byte[] Start(JsonElement root)
+    {
+        var message = root.GetProperty("message");
+        _writer = new ChatChunkWriter(
+            AnthropicResponseTranslator.String(message, "id") ?? "",
+            created,
+            AnthropicResponseTranslator.String(message, "model") ?? "");
+        if (message.TryGetProperty("usage", out var usage))
+        {
+            _usage = AnthropicUsage.Read(usage);
+        }
+        return _writer.Role();
+    }
+
+    private byte[]? BlockStart(JsonElement root)
+    {
+        var block = root.GetProperty("content_block");
+        switch (AnthropicResponseTranslator.String(block, "type"))
+        {
+            case "tool_use":
+                // OpenAI numbers tool calls from 0 whatever text blocks come before them.
+                var toolIndex = _toolIndexByBlock.Count;
+                _toolIndexByBlock[root.GetProperty("index").GetInt32()] = toolIndex;
+                return Writer.ToolCallStart(toolIndex, AnthropicResponseTranslator.String(block, "id") ?? "", AnthropicResponseTranslator.String(block, "name") ?? "");
+            case "text" when AnthropicResponseTranslator.String(block, "text") is { Length: > 0 } text:
+                return Writer.Content(text);
+            case "thinking" when AnthropicResponseTranslator.String(block, "thinking") is { Length: > 0 } thinking:
+                return Writer.ReasoningContent(thinking);
+            default:
+                return null;
+        }
+    }
+
+    private byte[]? BlockDelta(JsonElement root)
+    {
+        var delta = root.GetProperty("delta");
+        switch (AnthropicResponseTranslator.String(delta, "type"))
+        {
+            case "text_delta":
+                return Writer.Content(AnthropicResponseTranslator.String(delta, "text") ?? "");
+            case "thinking_delta":
+                return Writer.ReasoningContent(AnthropicResponseTranslator.String(delta, "thinking") ?? "");
+            case "input_json_delta" when AnthropicResponseTranslator.String(delta, "partial_json") is { Length: > 0 } fragment
+                && _toolIndexByBlock.TryGetValue(root.GetProperty("index").GetInt32(), out var toolIndex):
+                return Writer.ToolCallArguments(toolIndex, fragment);
+            default:
+                // signature_delta, citations_delta, empty argument fragments: nothing for an OpenAI client.
+                return null;
+        }
+    }
+
+    private byte[] MessageDelta(JsonElement root)
+    {
+        if (root.TryGetProperty("usage", out var usage))
+        {
+            _usage = _usage.Update(usage);
+        }
+        var stopReason = root.TryGetProperty("delta", out var delta) ? AnthropicResponseTranslator.String(delta, "stop_reason") : null;
+        return Writer.Finish(AnthropicResponseTranslator.FinishReason(stopReason));
+    }
+
+    private byte[] Stop()
+    {
+        var usage = _usage.ToTokenUsage();
+        Usage = usage;
+        return Writer.Usage(usage);
+    }
+
+    private Errors.BatonException Error(JsonElement root)
+    {
+        var error = root.TryGetProperty("error", out var detail) ? detail : root;
+        var kind = AnthropicResponseTranslator.String(error, "type") ?? "error";
+        var message = AnthropicResponseTranslator.String(error, "message") ?? "no details";
+        return UpstreamErrors.StreamInterrupted(provider, redactor.Redact($"{kind}: {message}"));
+    }
+
+    /// <summary>Every event but ping comes after message_start; one that does not is a broken stream.</summary>
+    private ChatChunkWriter Writer => _writer ?? throw UpstreamErrors.StreamInterrupted(provider, "the stream did not begin with message_start.");
+
+    public override async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        await body.DisposeAsync().ConfigureAwait(false);
+        owner?.Dispose();
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

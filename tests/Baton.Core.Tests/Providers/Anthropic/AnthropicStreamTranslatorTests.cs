@@ -1,0 +1,120 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Baton.Errors;
+
+namespace Baton.Core.Tests.Providers.Anthropic;
+
+/// <summary>The published example streams, fed through the stream translator from memory.</summary>
+public sealed class AnthropicStreamTranslatorTests
+{
+    private static async Task<(List<(JsonNode Json, bool UsageOnly)> Chunks, Baton.Providers.TokenUsage? Usage)> TranslateAsync(byte[] sse)
+    {
+        await using var stream = AnthropicFixtures.Stream(sse);
+        var chunks = await AnthropicFixtures.ReadAllAsync(stream);
+        return (chunks, stream.Usage);
+    }
+
+    [Fact]
+    public async Task The_documented_text_stream_becomes_openai_chunks_ending_with_usage()
+    {
+        var (chunks, usage) = await TranslateAsync(AnthropicFixtures.Read("stream-text.sse"));
+
+        // role, "Hello", "!", finish, usage: ping and block start/stop carry nothing for an OpenAI client.
+        Assert.Equal(5, chunks.Count);
+        Assert.All(chunks, c => Assert.Equal("msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY", c.Json["id"]!.GetValue<string>()));
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", c.Json["object"]!.GetValue<string>()));
+        Assert.All(chunks, c => Assert.Equal("claude-3-5-sonnet-20241022", c.Json["model"]!.GetValue<string>()));
+        Assert.Equal("assistant", AnthropicFixtures.Delta(chunks[0].Json)!["role"]!.GetValue<string>());
+        Assert.Equal("Hello!", AnthropicFixtures.Join(chunks, d => d["content"]));
+        Assert.Equal("stop", chunks[3].Json["choices"]![0]!["finish_reason"]!.GetValue<string>());
+
+        var last = chunks[^1];
+        Assert.True(last.UsageOnly);
+        Assert.All(chunks.SkipLast(1), c => Assert.False(c.UsageOnly));
+        Assert.Empty(last.Json["choices"]!.AsArray());
+        Assert.Equal(25, last.Json["usage"]!["prompt_tokens"]!.GetValue<int>());
+        Assert.Equal(15, last.Json["usage"]!["completion_tokens"]!.GetValue<int>());
+        Assert.Equal(Baton.Providers.TokenUsage.Of(25, 15), usage);
+    }
+
+    [Fact]
+    public async Task The_documented_tool_stream_becomes_text_then_one_tool_call_with_its_arguments_in_fragments()
+    {
+        var (chunks, usage) = await TranslateAsync(AnthropicFixtures.Read("stream-tool-use.sse"));
+
+        Assert.Equal("Okay, let's check the weather for San Francisco, CA:", AnthropicFixtures.Join(chunks, d => d["content"]));
+        var calls = chunks.Where(c => !c.UsageOnly).Select(c => AnthropicFixtures.Delta(c.Json)!["tool_calls"]).OfType<JsonNode>().Select(t => t[0]!).ToList();
+        // Tool calls are numbered from 0 although the tool block is Anthropic's block 1.
+        Assert.All(calls, c => Assert.Equal(0, c["index"]!.GetValue<int>()));
+        Assert.Equal("toolu_01T1x1fJ34qAmk2tNTrN7Up6", calls[0]["id"]!.GetValue<string>());
+        Assert.Equal("get_weather", calls[0]["function"]!["name"]!.GetValue<string>());
+        Assert.All(calls.Skip(1), c => Assert.Null(c["id"]));
+        var arguments = string.Concat(calls.Select(c => c["function"]!["arguments"]!.GetValue<string>()));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"location": "San Francisco, CA", "unit": "fahrenheit"}"""), JsonNode.Parse(arguments)), arguments);
+        Assert.Equal("tool_calls", chunks[^2].Json["choices"]![0]!["finish_reason"]!.GetValue<string>());
+        Assert.Equal(Baton.Providers.TokenUsage.Of(472, 89), usage);
+    }
+
+    [Fact]
+    public async Task Thinking_deltas_become_reasoning_content_and_signatures_are_not_passed_on()
+    {
+        var (chunks, usage) = await TranslateAsync(AnthropicFixtures.Read("stream-thinking.sse"));
+
+        var reasoning = AnthropicFixtures.Join(chunks, d => d["reasoning_content"]);
+        Assert.StartsWith("I need to find the GCD", reasoning);
+        Assert.EndsWith("GCD(1071, 462) = 21", reasoning);
+        Assert.Equal("The greatest common divisor of 1071 and 462 is **21**.", AnthropicFixtures.Join(chunks, d => d["content"]));
+        Assert.DoesNotContain(chunks, c => c.Json.ToJsonString().Contains("signature", StringComparison.Ordinal));
+        Assert.Equal(112, usage!.Value.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task An_error_event_mid_stream_interrupts_it_after_the_chunks_already_sent()
+    {
+        await using var stream = AnthropicFixtures.Stream(AnthropicFixtures.Read("stream-error.sse"));
+        var seen = new List<string>();
+        var error = await Assert.ThrowsAsync<BatonException>(async () =>
+        {
+            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+            {
+                seen.Add(Encoding.UTF8.GetString(chunk.Json.Span));
+            }
+        });
+        Assert.Equal("stream_interrupted", error.Code);
+        Assert.Contains("overloaded_error", error.Message);
+        Assert.Contains("Overloaded", error.Message);
+        Assert.Equal(2, seen.Count);
+        Assert.Contains("Hello", seen[1]);
+    }
+
+    [Fact]
+    public async Task A_stream_that_ends_before_message_stop_is_interrupted_not_complete()
+    {
+        var full = Encoding.UTF8.GetString(AnthropicFixtures.Read("stream-text.sse"));
+        var cut = full[..full.IndexOf("event: message_stop", StringComparison.Ordinal)];
+        await using var stream = AnthropicFixtures.Stream(Encoding.UTF8.GetBytes(cut));
+
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("stream_interrupted", error.Code);
+        Assert.Null(stream.Usage);
+    }
+
+    [Fact]
+    public async Task Invalid_json_in_an_event_is_malformed()
+    {
+        var sse = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\n\n"u8.ToArray();
+        await using var stream = AnthropicFixtures.Stream(sse);
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("upstream_malformed_response", error.Code);
+        Assert.Equal(502, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Content_before_message_start_is_an_interrupted_stream()
+    {
+        var sse = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"u8.ToArray();
+        await using var stream = AnthropicFixtures.Stream(sse);
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("stream_interrupted", error.Code);
+    }
+}
