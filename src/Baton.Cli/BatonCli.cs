@@ -12,6 +12,7 @@ public static class BatonCli
         root.Subcommands.Add(ServeCommand.Create(console));
         root.Subcommands.Add(ChatCommand.Create(console));
         root.Subcommands.Add(ModelsCommand.Create(console));
+        root.Subcommands.Add(HealthCommand.Create(console));
         root.Subcommands.Add(SimulateCommand.Create(console));
         var invocation = new InvocationConfiguration { Output = new SpectreTextWriter(console), Error = console.Error };
         return root.Parse(args).InvokeAsync(invocation, cancellationToken);

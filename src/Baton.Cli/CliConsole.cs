@@ -17,12 +17,17 @@ public sealed class CliConsole(IAnsiConsole output, TextWriter error, TextReader
         new(AnsiConsole.Console, Console.Error, Console.In, Directory.GetCurrentDirectory());
 
     /// <summary>A console that writes plain text (no colours, no cursor movement) to <paramref name="output"/>.</summary>
-    public static CliConsole CreatePlain(TextWriter output, TextWriter error, TextReader input, string workingDirectory) =>
-        new(AnsiConsole.Create(new AnsiConsoleSettings
+    public static CliConsole CreatePlain(TextWriter output, TextWriter error, TextReader input, string workingDirectory)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.No,
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(output),
-        }), error, input, workingDirectory);
+        });
+        // Captured text has no terminal to fit; wide enough that tables keep one line per row.
+        console.Profile.Width = 160;
+        return new CliConsole(console, error, input, workingDirectory);
+    }
 }

@@ -19,7 +19,8 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>), <c>/health</c>, the
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>), <c>/health</c>,
+    /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
     /// </summary>
     public static IEndpointConventionBuilder MapBaton(this IEndpointRouteBuilder endpoints)
@@ -47,6 +48,10 @@ public static class BatonGatewayExtensions
         group.MapGet("/health", () => new HealthStatus("ok"))
             .WithName("Health")
             .WithSummary("Tells that the gateway is up.");
+        group.MapGet("/health/providers", ProviderHealthEndpoint.HandleAsync)
+            .WithName("ProviderHealth")
+            .WithSummary("Health of every deployment: state, circuit breaker, error rate, latency; ?probe=true checks each one actively.")
+            .Produces<ProviderHealthResponse>();
 
         endpoints.MapOpenApi();
         endpoints.MapScalarApiReference(options => options.WithTitle("Baton gateway"));

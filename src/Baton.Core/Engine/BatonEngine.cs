@@ -74,13 +74,9 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TimeProvider time,
         while (plan.TryNext(out var candidate))
         {
             var deployment = candidate.Deployment;
+            // An open breaker refuses the call without reaching the upstream (BrokenCircuitException below);
+            // once its break is over, it lets this call through as the probe.
             var guard = deployment.Resilience;
-            if (guard.IsOpen)
-            {
-                Log.Skipped(logger, deployment.Id);
-                last ??= CircuitOpen(deployment);
-                continue;
-            }
             var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
             try
             {

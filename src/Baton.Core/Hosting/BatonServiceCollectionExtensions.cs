@@ -2,6 +2,7 @@ using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
 using Baton.Providers;
+using Baton.Resilience;
 using Baton.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -48,6 +49,7 @@ public static class BatonServiceCollectionExtensions
             environment));
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<BatonEngine>();
+        services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BatonChatClient(
             sp.GetRequiredService<BatonEngine>(),
             options.Models.Keys.First(),

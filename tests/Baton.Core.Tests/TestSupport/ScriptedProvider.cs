@@ -47,6 +47,13 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         return this;
     }
 
+    /// <summary>A stream whose first chunk never comes.</summary>
+    public ScriptedProvider StreamSilentFromTheStart()
+    {
+        _script.Enqueue(new Step(CutAfter: -1, Hang: true));
+        return this;
+    }
+
     public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var step = Next(request);
@@ -103,6 +110,10 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var writer = new ChatChunkWriter("chatcmpl-" + name, 0, "scripted");
+            if (step.CutAfter < 0)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+            }
             yield return new StreamChunk(writer.Role(), false);
             for (var i = 0; i < (step.CutAfter ?? 3); i++)
             {

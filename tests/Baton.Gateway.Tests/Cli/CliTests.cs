@@ -63,6 +63,42 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Health_probes_every_deployment_and_prints_a_table()
+    {
+        var (exit, output, _) = await RunAsync("", "health");
+        Assert.Equal(0, exit);
+        Assert.Contains("simulator/baton-sim-1", output);
+        Assert.Contains("HEALTHY", output);
+        Assert.Contains("Overall: ok", output);
+    }
+
+    [Fact]
+    public async Task Health_exits_non_zero_when_a_deployment_fails_its_probe()
+    {
+        File.WriteAllText(Path.Combine(_directory, "baton.json"), """
+            {
+              "providers": { "sim": { "type": "simulator" } },
+              "models": {
+                "good": { "deployments": [ { "provider": "sim", "model": "baton-sim-1" } ] },
+                "bad": { "deployments": [ { "provider": "sim", "model": "baton-sim-1@503" } ] }
+              }
+            }
+            """);
+        var (exit, output, _) = await RunAsync("", "health");
+        Assert.Equal(1, exit);
+        Assert.Contains("failed", output);
+        Assert.Contains("Overall: degraded", output);
+    }
+
+    [Fact]
+    public async Task Health_reports_an_unreachable_gateway_plainly()
+    {
+        var (exit, _, error) = await RunAsync("", "health", "--url", "http://127.0.0.1:9");
+        Assert.Equal(1, exit);
+        Assert.Contains("could not reach the gateway", error);
+    }
+
+    [Fact]
     public async Task An_invalid_configuration_exits_non_zero_naming_each_key_without_a_stack_trace()
     {
         var config = Path.Combine(_directory, "bad.json");
