@@ -16,11 +16,11 @@ internal static class CommonOptions
     /// Loads and validates the configuration. On failure it prints every problem with its key path and
     /// returns null; the command then exits with code 2, without a stack trace.
     /// </summary>
-    public static LoadedConfiguration? Load(CliConsole console, string? configFile)
+    public static LoadedConfiguration? Load(CliConsole console, string? configFile, bool watch = false)
     {
         try
         {
-            var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory);
+            var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory, watch);
             BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
             return loaded;
         }

@@ -17,14 +17,16 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the OpenAI-compatible gateway.") { config, urls, verbose };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var loaded = CommonOptions.Load(console, parse.GetValue(config));
+            // The file is watched: task routing follows edits without a restart.
+            var loaded = CommonOptions.Load(console, parse.GetValue(config), watch: true);
             if (loaded is null)
             {
                 return CommonOptions.ConfigurationError;
             }
             CommonOptions.AnnounceSource(console, loaded);
             var address = parse.GetValue(urls)!;
-            var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
+            var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
+                reloadFrom: loaded.Configuration);
             await app.StartAsync(cancellationToken);
             console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
                                    "OpenAI API at /v1, API reference at /scalar. Press Ctrl+C to stop.");

@@ -1,23 +1,55 @@
 using Baton.Engine;
+using Baton.Requests;
+using Microsoft.Extensions.AI;
 
 namespace Baton.Client;
 
 /// <summary>
-/// Carries the route of one library call from the in-process transport back to <see cref="BatonChatClient"/>,
-/// across the OpenAI SDK that sits between them. The client puts a fresh holder in place before each call;
-/// the transport, running in the same asynchronous flow, fills it in.
+/// Carries one library call's Baton-specific inputs (task, fallbacks, session) from <see cref="BatonChatClient"/>
+/// to the in-process transport, and the route back, across the OpenAI SDK that sits between them. The client
+/// puts a fresh holder in place before each call; the transport, running in the same asynchronous flow, uses it.
 /// </summary>
 internal sealed class BatonCallContext
 {
     private static readonly AsyncLocal<BatonCallContext?> CurrentHolder = new();
 
-    public static BatonCallContext? Current
-    {
-        get => CurrentHolder.Value;
-        set => CurrentHolder.Value = value;
-    }
+    public static BatonCallContext? Current => CurrentHolder.Value;
+
+    public string? Task { get; private init; }
+
+    public IReadOnlyList<string>? Fallbacks { get; private init; }
+
+    public string? SessionId { get; private init; }
 
     public Func<RouteInfo>? RouteSource { get; set; }
 
     public RouteInfo? Route => RouteSource?.Invoke();
+
+    public static BatonCallContext For(ChatOptions? options)
+    {
+        var properties = options?.AdditionalProperties;
+        var context = new BatonCallContext
+        {
+            Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
+            SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
+            Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
+                ? fallbacks switch
+                {
+                    string list => ChatRequest.SplitModelList(list),
+                    IEnumerable<string> names => [.. names],
+                    _ => null,
+                }
+                : null,
+        };
+        CurrentHolder.Value = context;
+        return context;
+    }
+
+    /// <summary>Gives the request what the call asked for beyond the OpenAI shape.</summary>
+    public void ApplyTo(ChatRequest request)
+    {
+        request.Task ??= Task;
+        request.SessionId ??= SessionId;
+        request.Fallbacks ??= Fallbacks;
+    }
 }

@@ -13,6 +13,8 @@ namespace Baton.Client;
 /// <see cref="ChatOptions.ModelId"/> (or rely on the default model). Each response says who answered in
 /// <see cref="ChatResponse.AdditionalProperties"/> (see <see cref="BatonResponseProperties"/>): the provider,
 /// the deployment, the number of attempts and the processing time; usage is in <see cref="ChatResponse.Usage"/>.
+/// To route by task, set the model to <c>auto</c> and put the task in <see cref="ChatOptions.AdditionalProperties"/>
+/// under <see cref="BatonRequestProperties.Task"/>; fallbacks for one call go under <see cref="BatonRequestProperties.Fallbacks"/>.
 /// </summary>
 public sealed class BatonChatClient : DelegatingChatClient
 {
@@ -32,8 +34,7 @@ public sealed class BatonChatClient : DelegatingChatClient
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var context = new BatonCallContext();
-        BatonCallContext.Current = context;
+        var context = BatonCallContext.For(options);
         var started = _time.GetTimestamp();
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         Annotate(response.AdditionalProperties ??= [], context.Route, _time.GetElapsedTime(started));
@@ -43,8 +44,7 @@ public sealed class BatonChatClient : DelegatingChatClient
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var context = new BatonCallContext();
-        BatonCallContext.Current = context;
+        var context = BatonCallContext.For(options);
         var started = _time.GetTimestamp();
         string? responseId = null;
         await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
@@ -74,6 +74,11 @@ public sealed class BatonChatClient : DelegatingChatClient
         properties[BatonResponseProperties.RequestedModel] = route.RequestedModel;
         properties[BatonResponseProperties.FallbackUsed] = route.FallbackUsed;
         properties[BatonResponseProperties.StreamResumed] = route.StreamResumed;
+        if (route.Tier is not null)
+        {
+            properties[BatonResponseProperties.Task] = route.Task;
+            properties[BatonResponseProperties.Tier] = route.Tier;
+        }
     }
 
     private static IChatClient CreateInner(BatonEngine engine, string defaultModel)
@@ -91,6 +96,19 @@ public sealed class BatonChatClient : DelegatingChatClient
     }
 }
 
+/// <summary>Keys Baton reads from <see cref="ChatOptions.AdditionalProperties"/>.</summary>
+public static class BatonRequestProperties
+{
+    /// <summary>The task to route by (with the model <c>auto</c>), as the <c>X-Baton-Task</c> header does.</summary>
+    public const string Task = "baton.task";
+
+    /// <summary>Models to fall back to for this call, comma-separated or a list of strings.</summary>
+    public const string Fallbacks = "baton.fallbacks";
+
+    /// <summary>The session the call belongs to, for cost tracking.</summary>
+    public const string Session = "baton.session_id";
+}
+
 /// <summary>Keys of the properties Baton adds to every <see cref="ChatResponse"/>.</summary>
 public static class BatonResponseProperties
 {
@@ -102,6 +120,12 @@ public static class BatonResponseProperties
 
     /// <summary>True when a fallback model answered (seed 002's <c>fallback_used</c>).</summary>
     public const string FallbackUsed = "baton.fallback_used";
+
+    /// <summary>The task a request was routed by (<c>model: "auto"</c> with a task).</summary>
+    public const string Task = "baton.task";
+
+    /// <summary>The tier the task mapped to (seed 002's <c>model_tier</c>).</summary>
+    public const string Tier = "baton.tier";
 
     /// <summary>True when a cut stream was resumed by another attempt.</summary>
     public const string StreamResumed = "baton.stream_resumed";

@@ -18,6 +18,7 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
     {
         var bytes = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var chat = ChatRequestParser.Parse(bytes);
+        BatonCallContext.Current?.ApplyTo(chat);
         if (chat.Stream)
         {
             var stream = await engine.StreamAsync(chat, cancellationToken).ConfigureAwait(false);

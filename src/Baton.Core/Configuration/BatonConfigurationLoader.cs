@@ -13,7 +13,10 @@ public static class BatonConfigurationLoader
     public const string DefaultFileName = "baton.json";
     public const string EnvironmentPrefix = "Baton__";
 
-    public static LoadedConfiguration Load(string? configFile, string workingDirectory)
+    /// <param name="configFile">The file given with <c>--config</c>, if any.</param>
+    /// <param name="workingDirectory">Where <c>baton.json</c> and <c>.env</c> are looked for.</param>
+    /// <param name="watch">Watch the file for changes (for a long-running gateway; each watch holds an OS file watcher).</param>
+    public static LoadedConfiguration Load(string? configFile, string workingDirectory, bool watch = false)
     {
         var dotEnv = Path.Combine(workingDirectory, ".env");
         if (File.Exists(dotEnv))
@@ -38,7 +41,7 @@ public static class BatonConfigurationLoader
         var builder = new ConfigurationBuilder();
         if (path is not null)
         {
-            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+            builder.AddJsonFile(path, optional: false, reloadOnChange: watch);
         }
         builder.AddEnvironmentVariables(EnvironmentPrefix);
 

@@ -20,6 +20,15 @@ public sealed class BatonOptions
     /// <summary>Settings of the HTTP gateway.</summary>
     public GatewayOptions Gateway { get; set; } = new();
 
+    /// <summary>
+    /// Task types and the tier each maps to (seed 002's TASK_MODEL_MAP). Added to, and overriding, Baton's
+    /// built-in map; reloaded without restart when the configuration file changes.
+    /// </summary>
+    public Dictionary<string, string> Tasks { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Tiers of models for task routing, by name; reloaded without restart.</summary>
+    public Dictionary<string, TierOptions> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Retries, timeouts and circuit breakers for every deployment, unless a provider or model says otherwise.</summary>
     public ResilienceOptions Resilience { get; set; } = new();
 
@@ -65,6 +74,9 @@ public sealed class ModelOptions
     /// <summary>Other models to ask, in order, when every deployment of this one has failed.</summary>
     public List<string> Fallbacks { get; set; } = [];
 
+    /// <summary>How to choose among the deployments: one of <see cref="RoutingStrategies.All"/>; default <c>ordered</c>.</summary>
+    public string? Strategy { get; set; }
+
     /// <summary>A larger-context model to ask when a prompt does not fit this model's context window.</summary>
     public string? ContextWindowFallback { get; set; }
 
@@ -85,6 +97,12 @@ public sealed class DeploymentOptions
     public double? TopP { get; set; }
 
     public int? MaxTokens { get; set; }
+
+    /// <summary>For the <c>weighted</c> strategy: this deployment's share relative to the others. Default 1.</summary>
+    public double? Weight { get; set; }
+
+    /// <summary>Price per million tokens, for the <c>cheapest</c> strategy.</summary>
+    public PriceOptions? Price { get; set; }
 }
 
 /// <summary>Request parameters applied when the client does not set them (seed 003's LLMConfig).</summary>

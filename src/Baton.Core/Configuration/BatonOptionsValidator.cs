@@ -49,6 +49,7 @@ public static class BatonOptionsValidator
                 ValidateParameters(deploymentPath, deployment.Temperature, deployment.TopP, deployment.MaxTokens, errors);
             }
             ValidateFallbacks(path, name, model, options, errors);
+            ValidateBalancing(path, model, errors);
             ValidateResilience($"{path}.resilience", model.Resilience, errors);
         }
 
@@ -79,6 +80,7 @@ public static class BatonOptionsValidator
             ValidateResilience($"providers.{name}.resilience", provider.Resilience, errors);
         }
         ValidateResilience("resilience", options.Resilience, errors);
+        errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)
         {
@@ -148,6 +150,26 @@ public static class BatonOptionsValidator
         if (model.ContextWindowFallback is { } larger && !options.Models.ContainsKey(larger))
         {
             errors.Add($"{path}.contextWindowFallback: '{larger}' is not a configured model (configured: {Known(options.Models.Keys)}).");
+        }
+    }
+
+    private static void ValidateBalancing(string path, ModelOptions model, List<string> errors)
+    {
+        if (model.Strategy is { } strategy && !RoutingStrategies.All.Contains(strategy, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{path}.strategy: unknown strategy '{strategy}'; expected one of {Known(RoutingStrategies.All)}.");
+        }
+        for (var i = 0; i < model.Deployments.Count; i++)
+        {
+            var deployment = model.Deployments[i];
+            if (deployment.Weight is <= 0)
+            {
+                errors.Add($"{path}.deployments[{i}].weight: must be greater than 0.");
+            }
+            if (deployment.Price is { } price && (price.Input < 0 || price.CachedInput < 0 || price.Output < 0))
+            {
+                errors.Add($"{path}.deployments[{i}].price: prices must not be negative.");
+            }
         }
     }
 

@@ -20,6 +20,15 @@ public static class BuiltInConfiguration
         AddModel(options, DefaultModel, "simulator", "baton-sim-1");
         AddModel(options, "baton-sim-reasoning", "simulator", "baton-sim-reasoning-1");
         AddModel(options, "baton-sim-slow", "simulator-slow", "baton-sim-1");
+        // Every built-in task routes somewhere, so task routing can be tried without configuration.
+        foreach (var (tier, model) in new[]
+        {
+            ("orchestrator", "baton-sim-reasoning"), ("reasoning", "baton-sim-reasoning"),
+            ("coding", DefaultModel), ("general", DefaultModel), ("fast", DefaultModel),
+        })
+        {
+            options.Tiers[tier] = new TierOptions { Models = [model] };
+        }
         return options;
     }
 

@@ -14,26 +14,38 @@ namespace Baton.Engine;
 /// by the model's total timeout. A request the upstream finds invalid is returned as it is, since every
 /// deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
 /// </summary>
-public sealed partial class BatonEngine(ModelCatalog catalog, TimeProvider time, ILogger<BatonEngine> logger)
+public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger)
 {
     public ModelCatalog Catalog => catalog;
+
+    public TaskRouter Tasks => tasks;
 
     internal TimeProvider Time => time;
 
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request);
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
         var attempts = new AttemptCounter();
         var started = time.GetTimestamp();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        var (completion, candidate) = await TryCandidatesAsync(plan, request, attempts, total,
-            (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
+        var (completion, candidate) = await TryCandidatesAsync(plan, request, attempts, total, async (c, providerRequest, token) =>
+        {
+            c.Deployment.Enter();
+            try
+            {
+                return await c.Deployment.Provider.CompleteAsync(providerRequest, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                c.Deployment.Exit();
+            }
+        }).ConfigureAwait(false);
         return new ChatCompletionResult(completion, Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)));
     }
 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request);
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
         var attempts = new AttemptCounter();
         var started = time.GetTimestamp();
         var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
@@ -49,7 +61,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TimeProvider time,
         // chunks keep coming within the idle timeout.
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         return await TryCandidatesAsync(plan, request, attempts, total, (c, providerRequest, token) =>
-            StartedStream.StartAsync(c.Deployment.Provider, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
+            StartedStream.StartAsync(c.Deployment, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
             .ConfigureAwait(false);
     }
 
@@ -62,8 +74,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TimeProvider time,
     internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, int attempts, TimeSpan upstream) =>
         new(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)
         {
-            RequestedModel = plan.Requested.Name,
+            RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
             FallbackUsed = candidate.IsFallback,
+            Task = plan.Task?.Task,
+            Tier = plan.Task?.Tier,
         };
 
     private async Task<(T Result, Candidate Candidate)> TryCandidatesAsync<T>(

@@ -8,32 +8,57 @@ namespace Baton.Engine;
 public readonly record struct Candidate(ModelRoute Route, Deployment Deployment, bool IsFallback);
 
 /// <summary>
-/// The order in which one request tries deployments: the requested model's deployments, then those of its
-/// fallbacks (the request's own list if it gave one, else the model's), each deployment once. A prompt too
-/// long for the model's context window jumps to the configured larger-context model instead.
+/// The order in which one request tries deployments: the requested model's deployments (ordered by its
+/// strategy), then those of its fallbacks (the request's own list if it gave one, else the model's), each
+/// deployment once. With the model <c>auto</c>, the request's task chooses: its tier's models, then its
+/// fallback tiers'. A prompt too long for the model's context window jumps to the larger-context model.
 /// </summary>
 public sealed class CandidatePlan
 {
+    /// <summary>The model name that asks Baton to choose by task.</summary>
+    public const string AutoModel = "auto";
+
     private readonly ModelCatalog _catalog;
+    private readonly ChatRequest _request;
+    private readonly Random _random;
     private readonly List<Candidate> _candidates = [];
     private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
     private int _next;
 
-    public CandidatePlan(ModelCatalog catalog, ChatRequest request)
+    public CandidatePlan(ModelCatalog catalog, ChatRequest request, TaskRoutingTable tasks, Random random)
     {
         _catalog = catalog;
-        Requested = catalog.Resolve(request.Model);
+        _request = request;
+        _random = random;
+        IEnumerable<string> configuredFallbacks;
+        if (request.Model.Equals(AutoModel, StringComparison.OrdinalIgnoreCase) && !catalog.TryResolve(request.Model, out _))
+        {
+            var route = tasks.Resolve(request.Task ?? throw BatonException.InvalidRequest(
+                $"The model '{AutoModel}' lets Baton choose by task: name one with the X-Baton-Task header or metadata.task.", "model", "task_required"));
+            Task = route;
+            Requested = catalog.Resolve(route.Models[0]);
+            configuredFallbacks = route.Models.Skip(1);
+        }
+        else
+        {
+            Requested = catalog.Resolve(request.Model);
+            configuredFallbacks = Requested.Fallbacks;
+        }
         Add(Requested, isFallback: false);
         var fallbacks = request.Fallbacks is { } overridden
             ? overridden.Select(name => catalog.Resolve(name, "metadata.fallbacks"))
-            : Requested.Fallbacks.Select(name => catalog.Resolve(name));
+            : configuredFallbacks.Select(name => catalog.Resolve(name));
         foreach (var fallback in fallbacks)
         {
             Add(fallback, isFallback: true);
         }
     }
 
+    /// <summary>The model asked for, or the first model of the task's tier.</summary>
     public ModelRoute Requested { get; }
+
+    /// <summary>The task route, when the request was routed by task.</summary>
+    public TaskRoute? Task { get; }
 
     public bool TryNext(out Candidate candidate)
     {
@@ -70,7 +95,7 @@ public sealed class CandidatePlan
 
     private void Add(ModelRoute route, bool isFallback)
     {
-        foreach (var deployment in route.Deployments)
+        foreach (var deployment in DeploymentOrder.For(route, _request, _random))
         {
             if (_planned.Add(deployment.Id))
             {

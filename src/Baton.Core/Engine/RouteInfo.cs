@@ -16,6 +16,12 @@ public sealed record RouteInfo(
     /// <summary>The model the client asked for.</summary>
     public string RequestedModel { get; init; } = Model;
 
+    /// <summary>The task the request was routed by, if any.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>The tier the task mapped to (seed 002's <c>model_tier</c>), if routed by task.</summary>
+    public string? Tier { get; init; }
+
     /// <summary>True when a fallback model answered instead of the requested one.</summary>
     public bool FallbackUsed { get; init; }
 

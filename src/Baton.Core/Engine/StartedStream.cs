@@ -1,5 +1,6 @@
 using Baton.Errors;
 using Baton.Providers;
+using Baton.Routing;
 
 namespace Baton.Engine;
 
@@ -13,9 +14,12 @@ public sealed class StartedStream : IAsyncDisposable
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
+    private readonly Deployment _deployment;
+    private int _disposed;
 
-    private StartedStream(ProviderStream stream, TimeProvider time, CancellationToken caller)
+    private StartedStream(Deployment deployment, ProviderStream stream, TimeProvider time, CancellationToken caller)
     {
+        _deployment = deployment;
         _stream = stream;
         _caller = caller;
         _timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
@@ -32,11 +36,23 @@ public sealed class StartedStream : IAsyncDisposable
 
     /// <summary>Starts the stream and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>.</summary>
     public static async Task<StartedStream> StartAsync(
-        IChatProvider provider, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
+        Deployment deployment, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
         CancellationToken attemptToken, CancellationToken caller)
     {
-        var stream = await provider.StreamAsync(request, attemptToken).ConfigureAwait(false);
-        var started = new StartedStream(stream, time, caller);
+        var provider = deployment.Provider;
+        deployment.Enter();
+        ProviderStream stream;
+        try
+        {
+            stream = await provider.StreamAsync(request, attemptToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            deployment.Exit();
+            throw;
+        }
+        // From here the stream counts as in flight until it is disposed.
+        var started = new StartedStream(deployment, stream, time, caller);
         try
         {
             if (!await started.MoveNextWithinAsync(firstChunkTimeout, provider.Name).ConfigureAwait(false))
@@ -68,9 +84,14 @@ public sealed class StartedStream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _linked.Dispose();
         _timer.Dispose();
+        _deployment.Exit();
     }
 }

@@ -24,15 +24,17 @@ public static class BatonServiceCollectionExtensions
     public static IServiceCollection AddBaton(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(BatonOptions.SectionName);
-        var options = BatonConfigurationLoader.Bind(section.GetChildren().Any() ? section : configuration);
-        return services.AddBaton(options);
+        var source = section.GetChildren().Any() ? section : configuration;
+        return services.AddBaton(BatonConfigurationLoader.Bind(source), reloadFrom: source);
     }
 
     /// <summary>Registers Baton with options built in code.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="options">Baton's configuration.</param>
     /// <param name="environment">Where keys named by <c>apiKeyEnv</c> are read; the process environment by default.</param>
-    public static IServiceCollection AddBaton(this IServiceCollection services, BatonOptions options, Func<string, string?>? environment = null)
+    /// <param name="reloadFrom">The configuration the options came from: task routing follows its changes.</param>
+    public static IServiceCollection AddBaton(
+        this IServiceCollection services, BatonOptions options, Func<string, string?>? environment = null, IConfiguration? reloadFrom = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         BatonOptionsValidator.ThrowIfInvalid(options, environment);
@@ -48,6 +50,7 @@ public static class BatonServiceCollectionExtensions
             sp.GetRequiredService<SecretRedactor>(),
             environment));
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BatonChatClient(

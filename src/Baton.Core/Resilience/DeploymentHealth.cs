@@ -48,6 +48,19 @@ public sealed class DeploymentHealth(TimeProvider time)
     private DateTimeOffset? _lastSuccess;
     private DateTimeOffset? _lastFailure;
     private string? _lastError;
+    private double _latencyEwmaMs = double.NaN;
+
+    /// <summary>The moving average of recent latencies (each new call weighs 30 %); NaN before the first success.</summary>
+    public double LatencyEwmaMs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _latencyEwmaMs;
+            }
+        }
+    }
 
     public void RecordSuccess(TimeSpan latency)
     {
@@ -57,6 +70,7 @@ public sealed class DeploymentHealth(TimeProvider time)
             _latenciesMs[_latencyNext] = latency.TotalMilliseconds;
             _latencyNext = (_latencyNext + 1) % Window;
             _latencyCount = Math.Min(_latencyCount + 1, Window);
+            _latencyEwmaMs = double.IsNaN(_latencyEwmaMs) ? latency.TotalMilliseconds : (0.3 * latency.TotalMilliseconds) + (0.7 * _latencyEwmaMs);
             _consecutiveFailures = 0;
             _lastSuccess = time.GetUtcNow();
         }

@@ -7,6 +7,8 @@ namespace Baton.Routing;
 /// <summary>One (provider, upstream model) pair serving a model, with the parameters in force for it.</summary>
 public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience)
 {
+    private int _inFlight;
+
     public IChatProvider Provider { get; } = provider;
 
     public string UpstreamModel { get; } = upstreamModel;
@@ -18,11 +20,26 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
 
     /// <summary>A stable name for headers, logs and metrics: <c>provider/upstream-model</c>.</summary>
     public string Id { get; } = provider.Name + "/" + upstreamModel;
+
+    /// <summary>The <c>weighted</c> strategy's share.</summary>
+    public double Weight { get; init; } = 1;
+
+    /// <summary>Price per million tokens, when configured.</summary>
+    public PriceOptions? Price { get; init; }
+
+    /// <summary>Requests under way on this deployment (a stream counts until it ends).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    internal void Enter() => Interlocked.Increment(ref _inFlight);
+
+    internal void Exit() => Interlocked.Decrement(ref _inFlight);
 }
 
 /// <summary>A model clients can name, its deployments in order of preference, and where to go when they all fail.</summary>
 public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployments, ResilienceSettings settings)
 {
+    private int _nextStart;
+
     public string Name { get; } = name;
 
     public IReadOnlyList<Deployment> Deployments { get; } = deployments;
@@ -35,4 +52,10 @@ public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployment
 
     /// <summary>The larger-context model for prompts that do not fit this one.</summary>
     public string? ContextWindowFallback { get; init; }
+
+    /// <summary>How deployments are ordered for each request; see <see cref="RoutingStrategies"/>.</summary>
+    public string Strategy { get; init; } = RoutingStrategies.Ordered;
+
+    /// <summary>For round-robin: where the next request starts.</summary>
+    internal int NextStart() => (int)((uint)Interlocked.Increment(ref _nextStart) % (uint)Math.Max(1, Deployments.Count));
 }

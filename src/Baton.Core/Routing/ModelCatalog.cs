@@ -42,13 +42,18 @@ public sealed class ModelCatalog
                     guard = new DeploymentResilience(settings, time);
                     resilience[id] = guard;
                 }
-                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard));
+                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard)
+                {
+                    Weight = deployment.Weight ?? 1,
+                    Price = deployment.Price,
+                });
             }
             var modelSettings = ResilienceSettings.Resolve(TimeSpan.FromSeconds(options.Defaults.TimeoutSeconds), model.Resilience, options.Resilience);
             _models[name] = new ModelRoute(name, deployments, modelSettings)
             {
                 Fallbacks = model.Fallbacks,
                 ContextWindowFallback = model.ContextWindowFallback,
+                Strategy = model.Strategy?.ToLowerInvariant() ?? RoutingStrategies.Ordered,
             };
         }
         Providers = providers.Values.ToList();

@@ -147,6 +147,11 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.Model] = route.Model;
         headers[GatewayHeaders.RequestedModel] = route.RequestedModel;
         headers[GatewayHeaders.FallbackUsed] = route.FallbackUsed ? "true" : "false";
+        if (route.Tier is not null)
+        {
+            headers[GatewayHeaders.Task] = route.Task;
+            headers[GatewayHeaders.Tier] = route.Tier;
+        }
         headers[GatewayHeaders.Provider] = route.Provider;
         headers[GatewayHeaders.Deployment] = route.Deployment;
         headers[GatewayHeaders.Attempts] = route.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -12,6 +12,9 @@ public static class GatewayHeaders
     /// <summary><c>true</c> when a fallback model answered instead of the requested one.</summary>
     public const string FallbackUsed = "x-baton-fallback";
 
+    /// <summary>The tier a task-routed request went to (seed 002's <c>model_tier</c>).</summary>
+    public const string Tier = "x-baton-tier";
+
     /// <summary>The provider that answered.</summary>
     public const string Provider = "x-baton-provider";
 

@@ -16,14 +16,21 @@ public static class BatonHosts
     public const string DefaultGatewayUrl = "http://127.0.0.1:8080";
     public const string DefaultSimulatorUrl = "http://127.0.0.1:8090";
 
-    public static WebApplication BuildGateway(BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null)
+    /// <param name="options">Baton's configuration.</param>
+    /// <param name="urls">Address(es) to listen on.</param>
+    /// <param name="minimumLevel">The least important log level written.</param>
+    /// <param name="environment">Where provider keys are read; the process environment by default.</param>
+    /// <param name="reloadFrom">The configuration the options came from, whose changes task routing follows.</param>
+    public static WebApplication BuildGateway(
+        BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null,
+        Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
         ConfigureLogging(builder, minimumLevel);
-        builder.Services.AddBaton(options, environment);
+        builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
         var app = builder.Build();
         app.MapBaton();

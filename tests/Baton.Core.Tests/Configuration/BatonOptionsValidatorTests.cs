@@ -19,6 +19,38 @@ public sealed class BatonOptionsValidatorTests
     public void A_valid_configuration_has_no_errors() => Assert.Empty(Validate(Valid()));
 
     [Fact]
+    public void Fallbacks_and_resilience_settings_are_checked_with_their_key_paths()
+    {
+        var options = Valid();
+        options.Models["scout"].Fallbacks = ["scout", "missing"];
+        options.Models["scout"].ContextWindowFallback = "huge";
+        options.Models["scout"].Strategy = "fastest";
+        options.Models["scout"].Deployments[0].Weight = 0;
+        options.Resilience.MaxRetries = -1;
+        options.Resilience.CircuitBreaker.FailureRatio = 1.5;
+        options.Providers["openrouter"].Resilience = new ResilienceOptions { TotalTimeoutSeconds = 0 };
+        options.Tiers["fast"] = new TierOptions { Models = ["nope"] };
+
+        var errors = Validate(options);
+
+        foreach (var key in new[]
+        {
+            "models.scout.fallbacks[0]: a model cannot fall back to itself",
+            "models.scout.fallbacks[1]: 'missing' is not a configured model",
+            "models.scout.contextWindowFallback: 'huge'",
+            "models.scout.strategy: unknown strategy 'fastest'",
+            "models.scout.deployments[0].weight",
+            "resilience.maxRetries",
+            "resilience.circuitBreaker.failureRatio",
+            "providers.openrouter.resilience.totalTimeoutSeconds",
+            "tiers.fast.models[0]: 'nope'",
+        })
+        {
+            Assert.Contains(errors, e => e.StartsWith(key, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Unknown_provider_type_names_the_key()
     {
         var options = Valid();

@@ -20,7 +20,7 @@ public sealed class EngineHarness
     private BatonEngine? _engine;
 
     public BatonEngine Engine => _engine ??= new BatonEngine(
-        new ModelCatalog(Options, (name, _) => Providers[name], Time), Time, NullLogger<BatonEngine>.Instance);
+        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance);
 
     public ScriptedProvider Provider(string name)
     {

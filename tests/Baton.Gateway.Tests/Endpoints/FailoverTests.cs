@@ -115,6 +115,30 @@ public sealed class FailoverTests(GatewayServer gateway) : IClassFixture<Gateway
         Assert.Equal(3, beforeResume.Split("\"content\"").Length - 1);
     }
 
+    [Fact]
+    public async Task A_task_in_a_header_routes_auto_to_its_tier_and_the_headers_say_which()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body("auto") };
+        request.Headers.Add("X-Baton-Task", "propose_fix");
+        using var response = await gateway.Http.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        Assert.Equal("gpt-sim", response.Headers.GetValues("x-baton-model").Single());
+        Assert.Equal("coding", response.Headers.GetValues("x-baton-tier").Single());
+        Assert.Equal("propose_fix", response.Headers.GetValues("X-Baton-Task").Single());
+    }
+
+    [Fact]
+    public async Task An_unknown_task_is_a_400_naming_it()
+    {
+        using var response = await gateway.Http.PostAsync("/v1/chat/completions", Body("auto", metadata: ""","metadata":{"task":"make_coffee"}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("unknown_task", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("make_coffee", json.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
     private static string? Header(System.ClientModel.Primitives.PipelineResponseHeaders headers, string name) =>
         headers.TryGetValue(name, out var value) ? value : null;
 }

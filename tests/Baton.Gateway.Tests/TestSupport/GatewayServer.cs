@@ -76,6 +76,8 @@ public sealed class GatewayServer : IAsyncLifetime
                 new DeploymentOptions { Provider = "sim-local", Model = "baton-sim-1" },
             ],
         };
+        options.Tiers["coding"] = new TierOptions { Models = ["gpt-sim"] };
+        options.Tiers["general"] = new TierOptions { Models = ["local-sim"] };
         options.Gateway.MaxRequestBodyBytes = 64 * 1024;
         // Retry timing and breakers are tested on a fake clock in the core tests; over real HTTP, each failing
         // deployment is asked once, and the breakers never open between tests that share them.

@@ -1,0 +1,41 @@
+namespace Baton.Configuration;
+
+/// <summary>A tier of models for task routing (seed 002's <c>ModelTier</c>): models in order, and the tier to fall back to.</summary>
+public sealed class TierOptions
+{
+    /// <summary>Configured model names, tried in order.</summary>
+    public List<string> Models { get; set; } = [];
+
+    /// <summary>The tier whose models are tried when all of this tier's have failed (seed 002's <c>fallback_tier</c>).</summary>
+    public string? FallbackTier { get; set; }
+}
+
+/// <summary>A deployment's price in US dollars per million tokens; reasoning tokens are billed as output.</summary>
+public sealed class PriceOptions
+{
+    public decimal? Input { get; set; }
+
+    /// <summary>Input tokens served from the provider's prompt cache; the input price when not set.</summary>
+    public decimal? CachedInput { get; set; }
+
+    public decimal? Output { get; set; }
+}
+
+/// <summary>How a model chooses among its deployments.</summary>
+public static class RoutingStrategies
+{
+    /// <summary>In the configured order: the first deployment, then the next on failure. The default.</summary>
+    public const string Ordered = "ordered";
+    /// <summary>At random, in proportion to each deployment's <c>weight</c>.</summary>
+    public const string Weighted = "weighted";
+    /// <summary>Each request starts at the next deployment.</summary>
+    public const string RoundRobin = "round-robin";
+    /// <summary>The deployment with the fewest requests under way first.</summary>
+    public const string LeastInFlight = "least-in-flight";
+    /// <summary>The deployment with the lowest recent latency (moving average) first; unmeasured ones are tried early.</summary>
+    public const string LowestLatency = "lowest-latency";
+    /// <summary>The deployment with the lowest estimated cost for the request first; unpriced ones last.</summary>
+    public const string Cheapest = "cheapest";
+
+    public static readonly string[] All = [Ordered, Weighted, RoundRobin, LeastInFlight, LowestLatency, Cheapest];
+}

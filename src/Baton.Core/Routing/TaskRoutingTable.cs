@@ -1,0 +1,98 @@
+using Baton.Configuration;
+using Baton.Errors;
+
+namespace Baton.Routing;
+
+/// <summary>Where a task goes: its tier, and the models to try in order (the tier's, then its fallback tiers').</summary>
+public sealed record TaskRoute(string Task, string Tier, IReadOnlyList<string> Models);
+
+/// <summary>
+/// An immutable task → tier → models table, built from the built-in map and the configuration. A new
+/// table replaces the old one on reload, so a request always sees one consistent version.
+/// </summary>
+public sealed class TaskRoutingTable
+{
+    private readonly Dictionary<string, string> _tasks;
+    private readonly Dictionary<string, TierOptions> _tiers;
+
+    private TaskRoutingTable(Dictionary<string, string> tasks, Dictionary<string, TierOptions> tiers)
+    {
+        _tasks = tasks;
+        _tiers = tiers;
+    }
+
+    public IReadOnlyDictionary<string, string> Tasks => _tasks;
+
+    public IReadOnlyDictionary<string, TierOptions> Tiers => _tiers;
+
+    public static TaskRoutingTable Build(BatonOptions options)
+    {
+        var tasks = new Dictionary<string, string>(DefaultTaskMap.Tasks, StringComparer.OrdinalIgnoreCase);
+        foreach (var (task, tier) in options.Tasks)
+        {
+            tasks[task] = tier;
+        }
+        var tiers = new Dictionary<string, TierOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var tier in DefaultTaskMap.Tiers)
+        {
+            tiers[tier] = new TierOptions { FallbackTier = DefaultTaskMap.FallbackTiers.GetValueOrDefault(tier) };
+        }
+        foreach (var (name, tier) in options.Tiers)
+        {
+            tiers[name] = new TierOptions { Models = [.. tier.Models], FallbackTier = tier.FallbackTier ?? tiers.GetValueOrDefault(name)?.FallbackTier };
+        }
+        return new TaskRoutingTable(tasks, tiers);
+    }
+
+    /// <summary>Problems with the table against the configured models, each naming its key.</summary>
+    public IReadOnlyList<string> Validate(ICollection<string> models)
+    {
+        var errors = new List<string>();
+        foreach (var (task, tier) in _tasks)
+        {
+            if (!_tiers.ContainsKey(tier))
+            {
+                errors.Add($"tasks.{task}: '{tier}' is not a tier (tiers: {string.Join(", ", _tiers.Keys)}).");
+            }
+        }
+        foreach (var (name, tier) in _tiers)
+        {
+            for (var i = 0; i < tier.Models.Count; i++)
+            {
+                if (!models.Contains(tier.Models[i]))
+                {
+                    errors.Add($"tiers.{name}.models[{i}]: '{tier.Models[i]}' is not a configured model.");
+                }
+            }
+            if (tier.FallbackTier is { } fallback && !_tiers.ContainsKey(fallback))
+            {
+                errors.Add($"tiers.{name}.fallbackTier: '{fallback}' is not a tier.");
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>The route of a task; a 400 naming the task when it is unknown or its tiers have no models.</summary>
+    public TaskRoute Resolve(string task)
+    {
+        if (!_tasks.TryGetValue(task, out var tier))
+        {
+            throw BatonException.InvalidRequest(
+                $"Unknown task '{task}'. Known tasks: {string.Join(", ", _tasks.Keys.Order(StringComparer.OrdinalIgnoreCase))}.",
+                "metadata.task", "unknown_task");
+        }
+        var models = new List<string>();
+        var visited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var current = tier; current is not null && visited.Add(current) && _tiers.TryGetValue(current, out var options); current = options.FallbackTier)
+        {
+            models.AddRange(options.Models.Where(m => !models.Contains(m, StringComparer.OrdinalIgnoreCase)));
+        }
+        if (models.Count == 0)
+        {
+            throw BatonException.InvalidRequest(
+                $"Task '{task}' maps to tier '{tier}', but no model is configured for it or its fallback tiers (tiers.{tier}.models).",
+                "metadata.task", "task_not_routable");
+        }
+        return new TaskRoute(task, tier, models);
+    }
+}
