@@ -24,6 +24,8 @@ public sealed class BatonChatClientTests : IAsyncDisposable
             ["Baton:Models:Thinker:Deployments:0:Model"] = "baton-sim-reasoning-1",
             ["Baton:Models:Flaky:Deployments:0:Provider"] = "sim",
             ["Baton:Models:Flaky:Deployments:0:Model"] = "baton-sim-1@500",
+            ["Baton:Resilience:MaxRetries"] = "0",
+            ["Baton:Tiers:fast:Models:0"] = "Thinker",
         }).Build();
         _services = new ServiceCollection().AddBaton(configuration).BuildServiceProvider();
     }
@@ -31,6 +33,28 @@ public sealed class BatonChatClientTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     private IChatClient Client => _services.GetRequiredService<IChatClient>();
+
+    [Fact]
+    public async Task A_call_may_name_a_task_and_its_own_fallbacks()
+    {
+        var routed = await Client.GetResponseAsync("Title this bug.", new ChatOptions
+        {
+            ModelId = "auto",
+            AdditionalProperties = new() { [BatonRequestProperties.Task] = "generate_title" },
+        });
+        Assert.Equal("Thinker", routed.AdditionalProperties![BatonResponseProperties.Model]);
+        Assert.Equal("fast", routed.AdditionalProperties[BatonResponseProperties.Tier]);
+
+        var rescued = await Client.GetResponseAsync("Hello?", new ChatOptions
+        {
+            ModelId = "flaky",
+            AdditionalProperties = new() { [BatonRequestProperties.Fallbacks] = new[] { "assistant" } },
+        });
+        Assert.Equal(true, rescued.AdditionalProperties![BatonResponseProperties.FallbackUsed]);
+        Assert.Equal("Assistant", rescued.AdditionalProperties[BatonResponseProperties.Model]);
+        Assert.Equal("Flaky", rescued.AdditionalProperties[BatonResponseProperties.RequestedModel]);
+        Assert.Equal(2, rescued.AdditionalProperties[BatonResponseProperties.Attempts]);
+    }
 
     [Fact]
     public async Task Response_says_who_answered_with_usage_and_time()
