@@ -53,6 +53,9 @@ public sealed class ProviderOptions
     /// <summary>Retries, timeouts and breaker settings for this provider's deployments.</summary>
     public ResilienceOptions? Resilience { get; set; }
 
+    /// <summary>Rate limits of each of this provider's deployments (each deployment has its own buckets).</summary>
+    public RateLimitOptions? RateLimits { get; set; }
+
     /// <summary>For <c>simulator</c>: how the simulated model behaves.</summary>
     public Simulation.SimulatorBehavior Simulator { get; set; } = new();
 }
@@ -85,6 +88,9 @@ public sealed class DeploymentOptions
     public double? TopP { get; set; }
 
     public int? MaxTokens { get; set; }
+
+    /// <summary>Rate limits of this deployment; each key set here wins over the provider's.</summary>
+    public RateLimitOptions? RateLimits { get; set; }
 }
 
 /// <summary>Request parameters applied when the client does not set them (seed 003's LLMConfig).</summary>

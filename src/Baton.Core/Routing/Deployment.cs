@@ -1,11 +1,13 @@
 using Baton.Configuration;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Resilience;
 
 namespace Baton.Routing;
 
 /// <summary>One (provider, upstream model) pair serving a model, with the parameters in force for it.</summary>
-public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience)
+public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience,
+    DeploymentRateLimiter? rateLimiter = null)
 {
     public IChatProvider Provider { get; } = provider;
 
@@ -18,6 +20,10 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
 
     /// <summary>A stable name for headers, logs and metrics: <c>provider/upstream-model</c>.</summary>
     public string Id { get; } = provider.Name + "/" + upstreamModel;
+
+    /// <summary>Requests, tokens and calls in flight allowed to this deployment, and pauses learned from the upstream; shared like <see cref="Resilience"/>.</summary>
+    public DeploymentRateLimiter RateLimiter { get; } = rateLimiter
+        ?? new DeploymentRateLimiter(provider.Name + "/" + upstreamModel, RateLimitSettings.None, new InMemoryRateLimitStore(TimeProvider.System), TimeProvider.System);
 }
 
 /// <summary>A model clients can name, its deployments in order of preference, and where to go when they all fail.</summary>
