@@ -1,5 +1,6 @@
 using Baton.Errors;
 using Baton.Providers;
+using Baton.RateLimiting;
 
 namespace Baton.Engine;
 
@@ -13,6 +14,7 @@ public sealed class StartedStream : IAsyncDisposable
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
+    private RateLimitLease? _lease;
 
     private StartedStream(ProviderStream stream, TimeProvider time, CancellationToken caller)
     {
@@ -66,8 +68,16 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
+    /// <summary>Holds the deployment's rate-limit lease until the stream ends, then settles it with the reported usage.</summary>
+    internal void Hold(RateLimitLease lease)
+    {
+        _lease = lease;
+        lease.Limiter.Observe(_stream.UpstreamRateLimit);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _lease?.Complete(_stream.Usage, upstream: null);
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _linked.Dispose();
