@@ -2,6 +2,7 @@ using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Routing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
@@ -46,7 +47,9 @@ public static class BatonServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SecretRedactor>(),
             environment));
-        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IRateLimitStore>(sp => new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IRateLimitStore>()));
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatonChatClient(
             sp.GetRequiredService<BatonEngine>(),
