@@ -79,6 +79,11 @@ public sealed class BatonChatClient : DelegatingChatClient
             properties[BatonResponseProperties.Task] = route.Task;
             properties[BatonResponseProperties.Tier] = route.Tier;
         }
+        if (route.RateLimit is { } limit)
+        {
+            properties[BatonResponseProperties.RateLimitRemaining] = limit.RemainingRequests ?? limit.RemainingTokens;
+            properties[BatonResponseProperties.RateLimitReset] = limit.RequestsResetAt ?? limit.TokensResetAt;
+        }
     }
 
     private static IChatClient CreateInner(BatonEngine engine, string defaultModel)
@@ -140,6 +145,15 @@ public static class BatonResponseProperties
     public const string UpstreamModel = "baton.upstream_model";
 
     public const string Attempts = "baton.attempts";
+
+    /// <summary>
+    /// Requests the answering deployment has left (tokens when it only limits tokens), seed 004's
+    /// <c>rate_limit_remaining</c>; present only when the deployment has a request or token limit.
+    /// </summary>
+    public const string RateLimitRemaining = "baton.rate_limit_remaining";
+
+    /// <summary>When that budget is whole again, a <see cref="DateTimeOffset"/> (seed 004's <c>rate_limit_reset</c>).</summary>
+    public const string RateLimitReset = "baton.rate_limit_reset";
 
     /// <summary>Wall-clock time of the call in milliseconds (seed 004's <c>processing_time</c>).</summary>
     public const string ProcessingTimeMs = "baton.processing_time_ms";

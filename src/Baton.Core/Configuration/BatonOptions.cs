@@ -62,6 +62,9 @@ public sealed class ProviderOptions
     /// <summary>Retries, timeouts and breaker settings for this provider's deployments.</summary>
     public ResilienceOptions? Resilience { get; set; }
 
+    /// <summary>Rate limits of each of this provider's deployments (each deployment has its own buckets).</summary>
+    public RateLimitOptions? RateLimits { get; set; }
+
     /// <summary>For <c>simulator</c>: how the simulated model behaves.</summary>
     public Simulation.SimulatorBehavior Simulator { get; set; } = new();
 }
@@ -103,6 +106,9 @@ public sealed class DeploymentOptions
 
     /// <summary>Price per million tokens, for the <c>cheapest</c> strategy.</summary>
     public PriceOptions? Price { get; set; }
+
+    /// <summary>Rate limits of this deployment; each key set here wins over the provider's.</summary>
+    public RateLimitOptions? RateLimits { get; set; }
 }
 
 /// <summary>Request parameters applied when the client does not set them (seed 003's LLMConfig).</summary>

@@ -47,6 +47,7 @@ public static class BatonOptionsValidator
                     errors.Add($"{deploymentPath}.model: missing; give the upstream model id.");
                 }
                 ValidateParameters(deploymentPath, deployment.Temperature, deployment.TopP, deployment.MaxTokens, errors);
+                ValidateRateLimits($"{deploymentPath}.rateLimits", deployment.RateLimits, errors);
             }
             ValidateFallbacks(path, name, model, options, errors);
             ValidateBalancing(path, model, errors);
@@ -78,6 +79,7 @@ public static class BatonOptionsValidator
         foreach (var (name, provider) in options.Providers)
         {
             ValidateResilience($"providers.{name}.resilience", provider.Resilience, errors);
+            ValidateRateLimits($"providers.{name}.rateLimits", provider.RateLimits, errors);
         }
         ValidateResilience("resilience", options.Resilience, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
@@ -209,6 +211,28 @@ public static class BatonOptionsValidator
         if (resilience.CircuitBreaker.MinimumThroughput is < 2)
         {
             errors.Add($"{path}.circuitBreaker.minimumThroughput: must be at least 2.");
+        }
+    }
+
+    private static void ValidateRateLimits(string path, RateLimitOptions? limits, List<string> errors)
+    {
+        if (limits is null)
+        {
+            return;
+        }
+        foreach (var (key, value) in new (string, int?)[]
+        {
+            ("requestsPerMinute", limits.RequestsPerMinute), ("tokensPerMinute", limits.TokensPerMinute), ("maxConcurrency", limits.MaxConcurrency),
+        })
+        {
+            if (value is < 1)
+            {
+                errors.Add($"{path}.{key}: {value} must be at least 1 (leave the key out for no limit).");
+            }
+        }
+        if (limits.MaxQueueWaitSeconds is < 0 or > 3600 || (limits.MaxQueueWaitSeconds is { } wait && double.IsNaN(wait)))
+        {
+            errors.Add($"{path}.maxQueueWaitSeconds: {limits.MaxQueueWaitSeconds} is out of range 0 to 3600.");
         }
     }
 

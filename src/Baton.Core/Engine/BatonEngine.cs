@@ -1,5 +1,6 @@
 using Baton.Errors;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Requests;
 using Baton.Resilience;
 using Baton.Routing;
@@ -28,18 +29,9 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         var attempts = new AttemptCounter();
         var started = time.GetTimestamp();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        var (completion, candidate) = await TryCandidatesAsync(plan, request, attempts, total, async (c, providerRequest, token) =>
-        {
-            c.Deployment.Enter();
-            try
-            {
-                return await c.Deployment.Provider.CompleteAsync(providerRequest, token).ConfigureAwait(false);
-            }
-            finally
-            {
-                c.Deployment.Exit();
-            }
-        }).ConfigureAwait(false);
+        var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
+            (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
+        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
         return new ChatCompletionResult(completion, Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)));
     }
 
@@ -60,9 +52,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        return await TryCandidatesAsync(plan, request, attempts, total, (c, providerRequest, token) =>
-            StartedStream.StartAsync(c.Deployment, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
+        var (stream, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total, (c, providerRequest, token) =>
+            StartedStream.StartAsync(c.Deployment.Provider, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
             .ConfigureAwait(false);
+        // The concurrency slot is held, and the tokens settled, when the stream ends.
+        stream.Hold(lease);
+        return (stream, candidate);
     }
 
     internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming)
@@ -78,25 +73,40 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             FallbackUsed = candidate.IsFallback,
             Task = plan.Task?.Task,
             Tier = plan.Task?.Tier,
+            RateLimit = candidate.Deployment.RateLimiter.Snapshot(),
         };
 
-    private async Task<(T Result, Candidate Candidate)> TryCandidatesAsync<T>(
+    /// <summary>
+    /// Asks the candidates in turn until one answers. Each call holds a rate-limit lease, returned with the
+    /// answer: the caller completes it with the reported usage (for a stream, when the stream ends).
+    /// </summary>
+    private async Task<(T Result, Candidate Candidate, RateLimitLease Lease)> TryCandidatesAsync<T>(
         CandidatePlan plan, ChatRequest request, AttemptCounter attempts, TimeoutScope total,
         Func<Candidate, ProviderRequest, CancellationToken, Task<T>> call)
     {
         BatonException? last = null;
-        while (plan.TryNext(out var candidate))
+        var limits = new RateLimitGate(plan, request, time);
+        while (plan.TryNext(out var next))
         {
-            var deployment = candidate.Deployment;
+            var deployment = next.Deployment;
             // An open breaker refuses the call without reaching the upstream (BrokenCircuitException below);
             // once its break is over, it lets this call through as the probe.
-            var guard = deployment.Resilience;
-            var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
+            RateLimitLease? lease = null;
             try
             {
-                var result = await guard.ExecuteAsync(token => call(candidate, providerRequest, token), attempts.Increment, total.Token).ConfigureAwait(false);
+                // May take another deployment of the same model, or wait for one to have room.
+                (var candidate, lease) = await limits.AcquireAsync(next, total.Token).ConfigureAwait(false);
+                deployment = candidate.Deployment;
+                var guard = deployment.Resilience;
+                var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
+                var held = lease;
+                var result = await guard.ExecuteAsync(
+                    token => RateLimitGate.LearnFromFailures(held.Limiter, call(candidate, providerRequest, token)),
+                    () => { attempts.Increment(); held.CountAttempt(); },
+                    total.Token).ConfigureAwait(false);
                 Log.Answered(logger, plan.Requested.Name, deployment.Id, attempts.Count);
-                return (result, candidate);
+                (var answered, lease) = (lease, null);
+                return (result, candidate, answered);
             }
             catch (BrokenCircuitException)
             {
@@ -111,11 +121,16 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             {
                 last = error;
                 var action = FailureClassifier.Classify(error);
-                if (action == FailureAction.Fail || (action == FailureAction.ContextWindowExceeded && !plan.SwitchToLargerContext(candidate.Route)))
+                if (action == FailureAction.Fail || (action == FailureAction.ContextWindowExceeded && !plan.SwitchToLargerContext(next.Route)))
                 {
                     throw;
                 }
                 Log.HandedOver(logger, deployment.Id, error.UpstreamStatus ?? error.StatusCode, error.Message);
+            }
+            finally
+            {
+                // A call that failed keeps its estimated charge (the upstream may have spent tokens) but frees its slot.
+                lease?.Dispose();
             }
         }
         throw AllFailed(plan, attempts.Count, last);

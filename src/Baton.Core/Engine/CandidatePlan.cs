@@ -71,6 +71,24 @@ public sealed class CandidatePlan
         return false;
     }
 
+    /// <summary>The candidates not tried yet, in order.</summary>
+    public IEnumerable<Candidate> Upcoming => _candidates.Skip(_next);
+
+    /// <summary>
+    /// Takes <paramref name="later"/>, one of the <see cref="Upcoming"/> candidates, in place of the one just
+    /// taken, which becomes the next (e.g. when the latter has no rate-limit capacity left and the former has).
+    /// </summary>
+    public void TakeInstead(Candidate later)
+    {
+        var index = _candidates.IndexOf(later, _next);
+        if (index < 0 || _next == 0)
+        {
+            throw new InvalidOperationException("Only an upcoming candidate can be taken instead of the current one.");
+        }
+        _candidates.RemoveAt(index);
+        _candidates.Insert(_next - 1, later);
+    }
+
     /// <summary>True when every candidate has been tried.</summary>
     public bool IsExhausted => _next >= _candidates.Count;
 

@@ -27,4 +27,7 @@ public sealed record RouteInfo(
 
     /// <summary>True when a stream was cut and continued by another attempt.</summary>
     public bool StreamResumed { get; init; }
+
+    /// <summary>The answering deployment's remaining budget; null when it has no request or token limit.</summary>
+    public RateLimiting.RateLimitSnapshot? RateLimit { get; init; }
 }

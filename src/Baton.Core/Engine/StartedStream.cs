@@ -1,6 +1,6 @@
 using Baton.Errors;
 using Baton.Providers;
-using Baton.Routing;
+using Baton.RateLimiting;
 
 namespace Baton.Engine;
 
@@ -14,12 +14,11 @@ public sealed class StartedStream : IAsyncDisposable
     private readonly CancellationTokenSource _timer;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
-    private readonly Deployment _deployment;
+    private RateLimitLease? _lease;
     private int _disposed;
 
-    private StartedStream(Deployment deployment, ProviderStream stream, TimeProvider time, CancellationToken caller)
+    private StartedStream(ProviderStream stream, TimeProvider time, CancellationToken caller)
     {
-        _deployment = deployment;
         _stream = stream;
         _caller = caller;
         _timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
@@ -36,23 +35,11 @@ public sealed class StartedStream : IAsyncDisposable
 
     /// <summary>Starts the stream and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>.</summary>
     public static async Task<StartedStream> StartAsync(
-        Deployment deployment, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
+        IChatProvider provider, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
         CancellationToken attemptToken, CancellationToken caller)
     {
-        var provider = deployment.Provider;
-        deployment.Enter();
-        ProviderStream stream;
-        try
-        {
-            stream = await provider.StreamAsync(request, attemptToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            deployment.Exit();
-            throw;
-        }
-        // From here the stream counts as in flight until it is disposed.
-        var started = new StartedStream(deployment, stream, time, caller);
+        var stream = await provider.StreamAsync(request, attemptToken).ConfigureAwait(false);
+        var started = new StartedStream(stream, time, caller);
         try
         {
             if (!await started.MoveNextWithinAsync(firstChunkTimeout, provider.Name).ConfigureAwait(false))
@@ -82,16 +69,23 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
+    /// <summary>Holds the deployment's rate-limit lease until the stream ends, then settles it with the reported usage.</summary>
+    internal void Hold(RateLimitLease lease)
+    {
+        _lease = lease;
+        lease.Limiter.Observe(_stream.UpstreamRateLimit);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
+        _lease?.Complete(_stream.Usage, upstream: null);
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _linked.Dispose();
         _timer.Dispose();
-        _deployment.Exit();
     }
 }

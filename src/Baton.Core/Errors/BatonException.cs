@@ -38,6 +38,9 @@ public class BatonException : Exception
     /// <summary>How long the upstream asked callers to wait before trying again, if it said.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
+    public RateLimiting.UpstreamRateLimit? UpstreamRateLimit { get; init; }
+
     public static BatonException InvalidRequest(string message, string? param, string? code = null) =>
         new((int)HttpStatusCode.BadRequest, ErrorTypes.InvalidRequest, message, param, code);
 }

@@ -2,6 +2,7 @@ using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Resilience;
 using Baton.Routing;
 using Microsoft.Extensions.AI;
@@ -49,7 +50,9 @@ public static class BatonServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SecretRedactor>(),
             environment));
-        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IRateLimitStore>(sp => new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IRateLimitStore>()));
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));

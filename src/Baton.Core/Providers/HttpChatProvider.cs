@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Baton.Errors;
+using Baton.RateLimiting;
 using Baton.Requests;
 
 namespace Baton.Providers;
@@ -39,7 +40,9 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             {
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                 await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
-                return ReadCompletion(request, body);
+                var completion = ReadCompletion(request, body);
+                completion.UpstreamRateLimit = UpstreamRateLimit.Read(response.Headers);
+                return completion;
             }
             catch
             {
@@ -64,7 +67,10 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             using var message = CreateRequest(request, stream: true);
             response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return CreateStream(request, response, body);
+            var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers);
+            var answer = CreateStream(request, response, body);
+            answer.UpstreamRateLimit = upstreamRateLimit;
+            return answer;
         }
         catch (Exception ex) when (Translate(ex, timeout, cancellationToken) is { } translated)
         {
@@ -106,7 +112,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await body.ReadFromAsync(stream, MaxErrorBodyBytes, cancellationToken).ConfigureAwait(false);
             var retryAfter = UpstreamErrors.ReadRetryAfter(response.Headers, Context.Time) ?? RetryAfterFromErrorBody(body.Span);
-            throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor);
+            throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor, UpstreamRateLimit.Read(response.Headers));
         }
     }
 

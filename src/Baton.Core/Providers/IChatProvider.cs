@@ -1,4 +1,5 @@
 using Baton.Configuration;
+using Baton.RateLimiting;
 using Baton.Requests;
 
 namespace Baton.Providers;
@@ -35,6 +36,9 @@ public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usa
 
     public TokenUsage Usage { get; } = usage;
 
+    /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
+    public UpstreamRateLimit? UpstreamRateLimit { get; set; }
+
     public void Dispose() => owner?.Dispose();
 }
 
@@ -51,6 +55,9 @@ public abstract class ProviderStream : IAsyncDisposable
 {
     /// <summary>The usage reported by the stream, once seen.</summary>
     public TokenUsage? Usage { get; protected set; }
+
+    /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
+    public UpstreamRateLimit? UpstreamRateLimit { get; set; }
 
     public abstract IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken);
 

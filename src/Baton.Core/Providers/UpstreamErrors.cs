@@ -11,7 +11,8 @@ namespace Baton.Providers;
 /// </summary>
 public static class UpstreamErrors
 {
-    public static BatonException FromResponse(string provider, int status, ReadOnlySpan<byte> body, TimeSpan? retryAfter, SecretRedactor redactor)
+    public static BatonException FromResponse(string provider, int status, ReadOnlySpan<byte> body, TimeSpan? retryAfter, SecretRedactor redactor,
+        RateLimiting.UpstreamRateLimit? rateLimit = null)
     {
         var detail = ExtractMessage(body) ?? (status == 0 ? "no details" : ((HttpStatusCode)status).ToString());
         var message = redactor.Redact($"Provider '{provider}' answered {status}: {detail}");
@@ -30,6 +31,7 @@ public static class UpstreamErrors
             Provider = provider,
             UpstreamStatus = status,
             RetryAfter = retryAfter,
+            UpstreamRateLimit = rateLimit,
         };
     }
 

@@ -1,13 +1,14 @@
 using Baton.Configuration;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Resilience;
 
 namespace Baton.Routing;
 
 /// <summary>One (provider, upstream model) pair serving a model, with the parameters in force for it.</summary>
-public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience)
+public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience,
+    DeploymentRateLimiter? rateLimiter = null)
 {
-    private int _inFlight;
 
     public IChatProvider Provider { get; } = provider;
 
@@ -27,12 +28,10 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
     /// <summary>Price per million tokens, when configured.</summary>
     public PriceOptions? Price { get; init; }
 
-    /// <summary>Requests under way on this deployment (a stream counts until it ends).</summary>
-    public int InFlight => Volatile.Read(ref _inFlight);
 
-    internal void Enter() => Interlocked.Increment(ref _inFlight);
-
-    internal void Exit() => Interlocked.Decrement(ref _inFlight);
+    /// <summary>Requests, tokens and calls in flight allowed to this deployment, and pauses learned from the upstream; shared like <see cref="Resilience"/>.</summary>
+    public DeploymentRateLimiter RateLimiter { get; } = rateLimiter
+        ?? new DeploymentRateLimiter(provider.Name + "/" + upstreamModel, RateLimitSettings.None, new InMemoryRateLimitStore(TimeProvider.System), TimeProvider.System);
 }
 
 /// <summary>A model clients can name, its deployments in order of preference, and where to go when they all fail.</summary>

@@ -24,7 +24,7 @@ public static class DeploymentOrder
             RoutingStrategies.RoundRobin => Rotate(deployments, route.NextStart()),
             RoutingStrategies.Weighted => Weighted(deployments, random),
             // Stable sorts: ties keep the configured order.
-            RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.InFlight).ToList(),
+            RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.RateLimiter.InFlight).ToList(),
             RoutingStrategies.LowestLatency => deployments.OrderBy(d => LatencyRank(d)).ToList(),
             RoutingStrategies.Cheapest => deployments.OrderBy(d => EstimatedCost(d, request) ?? decimal.MaxValue).ToList(),
             _ => deployments,

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Baton.Configuration;
 using Baton.Errors;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Resilience;
 
 namespace Baton.Routing;
@@ -11,14 +12,16 @@ public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ModelRoute> _models = new(StringComparer.OrdinalIgnoreCase);
 
-    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time)
-        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time)
+    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null)
+        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits)
     {
     }
 
     /// <summary>For tests: providers come from <paramref name="createProvider"/> instead of the factory.</summary>
-    internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time)
+    internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time, IRateLimitStore? rateLimits = null)
     {
+        rateLimits ??= new InMemoryRateLimitStore(time);
+        var limiters = new Dictionary<string, DeploymentRateLimiter>(StringComparer.OrdinalIgnoreCase);
         var providers = new Dictionary<string, IChatProvider>(StringComparer.OrdinalIgnoreCase);
         // A deployment named by several models is one upstream: one breaker and one health record for all.
         var resilience = new Dictionary<string, DeploymentResilience>(StringComparer.OrdinalIgnoreCase);
@@ -42,7 +45,12 @@ public sealed class ModelCatalog
                     guard = new DeploymentResilience(settings, time);
                     resilience[id] = guard;
                 }
-                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard)
+                if (!limiters.TryGetValue(id, out var limiter))
+                {
+                    limiter = new DeploymentRateLimiter(id, RateLimitSettings.Resolve(deployment, providerOptions), rateLimits, time);
+                    limiters[id] = limiter;
+                }
+                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard, limiter)
                 {
                     Weight = deployment.Weight ?? 1,
                     Price = deployment.Price,

@@ -61,7 +61,7 @@ internal static class ChatCompletionsEndpoint
     {
         using var result = await engine.CompleteAsync(request, http.RequestAborted);
         var response = http.Response;
-        WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started));
+        WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started), time);
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = result.Body.Length;
@@ -81,7 +81,7 @@ internal static class ChatCompletionsEndpoint
             var hasChunk = await chunks.MoveNextAsync();
 
             var response = http.Response;
-            WriteRouteHeaders(response, result.Route, ownTime);
+            WriteRouteHeaders(response, result.Route, ownTime, time);
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
@@ -141,7 +141,7 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed)
+    private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
     {
         var headers = response.Headers;
         headers[GatewayHeaders.Model] = route.Model;
@@ -157,6 +157,7 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.Attempts] = route.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var overhead = Math.Max(0, (elapsed - route.UpstreamTime).TotalMilliseconds);
         headers[GatewayHeaders.OverheadMs] = overhead.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        RateLimitHeaders.Write(headers, route.RateLimit, time.GetUtcNow());
     }
 
     private static BatonException TooLarge(long limit) =>

@@ -49,14 +49,19 @@ public sealed class BreakerAndHealthTests
     public async Task Rate_limiting_and_invalid_requests_do_not_open_the_breaker()
     {
         var harness = BreakerHarness();
-        harness.Provider("a").Fail(429, retryAfter: TimeSpan.FromMinutes(5), times: 4);
+        // Without a Retry-After the deployment is not paused, so each request asks it again.
+        harness.Provider("a").Fail(429, times: 4).Fail(400).Fail(400);
 
         for (var i = 0; i < 4; i++)
         {
             await harness.CompleteAsync(EngineHarness.Request("m"));
         }
+        for (var i = 0; i < 2; i++)
+        {
+            await Assert.ThrowsAsync<Baton.Errors.BatonException>(() => harness.CompleteAsync(EngineHarness.Request("m")));
+        }
 
-        Assert.Equal(4, harness.Provider("a").Calls);
+        Assert.Equal(6, harness.Provider("a").Calls);
         Assert.Equal(CircuitState.Closed, harness.Engine.Catalog.Deployments.Single(d => d.Id == "a/m").Resilience.BreakerState);
     }
 

@@ -64,11 +64,13 @@ public sealed class DeploymentOrderTests
     public void Least_in_flight_prefers_the_least_busy_deployment()
     {
         var (route, _) = Route(RoutingStrategies.LeastInFlight);
-        route.Deployments[0].Enter();
-        route.Deployments[0].Enter();
-        route.Deployments[1].Enter();
+        var leases = new[] { route.Deployments[0], route.Deployments[0], route.Deployments[1] }
+            .Select(d => d.RateLimiter.TryAcquire(10, out var lease, out _) ? lease : throw new InvalidOperationException())
+            .ToList();
 
         Assert.Equal(["c", "b", "a"], DeploymentOrder.For(route, Request, new Random(1)).Select(d => d.Provider.Name));
+        leases.ForEach(l => l.Dispose());
+        Assert.Equal(["a", "b", "c"], DeploymentOrder.For(route, Request, new Random(1)).Select(d => d.Provider.Name));
     }
 
     [Fact]

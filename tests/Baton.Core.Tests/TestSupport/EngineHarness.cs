@@ -41,6 +41,21 @@ public sealed class EngineHarness
         return model;
     }
 
+    /// <summary>Sets rate limits on every deployment of the named provider.</summary>
+    public RateLimitOptions Limits(string provider, int? requestsPerMinute = null, int? tokensPerMinute = null, int? maxConcurrency = null, double? maxQueueWaitSeconds = null)
+    {
+        Provider(provider);
+        var limits = new RateLimitOptions
+        {
+            RequestsPerMinute = requestsPerMinute,
+            TokensPerMinute = tokensPerMinute,
+            MaxConcurrency = maxConcurrency,
+            MaxQueueWaitSeconds = maxQueueWaitSeconds,
+        };
+        Options.Providers[provider].RateLimits = limits;
+        return limits;
+    }
+
     public static ChatRequest Request(string model, bool stream = false, string metadata = "") => ChatRequestParser.Parse(System.Text.Encoding.UTF8.GetBytes(
         $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}}{{metadata}},"messages":[{"role":"user","content":"hello"}]}"""));
 

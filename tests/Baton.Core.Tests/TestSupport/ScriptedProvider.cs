@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
+using Baton.RateLimiting;
 
 namespace Baton.Core.Tests.TestSupport;
 
@@ -24,12 +25,22 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
 
     public int Calls => CallTimes.Count;
 
-    public ScriptedProvider Fail(int status, TimeSpan? retryAfter = null, string message = "scripted failure", int times = 1)
+    public ScriptedProvider Fail(int status, TimeSpan? retryAfter = null, string message = "scripted failure", int times = 1, UpstreamRateLimit? rateLimit = null)
     {
         for (var i = 0; i < times; i++)
         {
             _script.Enqueue(new Step(Error: UpstreamErrors.FromResponse(name, status,
-                System.Text.Encoding.UTF8.GetBytes($$$"""{"error":{"message":"{{{message}}}"}}"""), retryAfter, new SecretRedactor())));
+                System.Text.Encoding.UTF8.GetBytes($$$"""{"error":{"message":"{{{message}}}"}}"""), retryAfter, new SecretRedactor(), rateLimit)));
+        }
+        return this;
+    }
+
+    /// <summary>An answer after <paramref name="after"/> (on the injected clock), reporting <paramref name="usage"/> and the upstream's rate-limit headers.</summary>
+    public ScriptedProvider Answer(TimeSpan? after = null, TokenUsage? usage = null, UpstreamRateLimit? rateLimit = null, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _script.Enqueue(new Step(Delay: after, Usage: usage, RateLimit: rateLimit));
         }
         return this;
     }
@@ -58,8 +69,9 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
     {
         var step = Next(request);
         await PlayAsync(step, request.AttemptTimeout, cancellationToken);
-        var body = ChatCompletionWriter.Write("chatcmpl-" + name, 0, request.UpstreamModel, "answer from " + name, null, "stop", TokenUsage.Of(10, 3));
-        return new ProviderCompletion(body, TokenUsage.Of(10, 3));
+        var usage = step.Usage ?? TokenUsage.Of(10, 3);
+        var body = ChatCompletionWriter.Write("chatcmpl-" + name, 0, request.UpstreamModel, "answer from " + name, null, "stop", usage);
+        return new ProviderCompletion(body, usage) { UpstreamRateLimit = step.RateLimit };
     }
 
     public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
@@ -69,7 +81,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         {
             await PlayAsync(step, request.AttemptTimeout, cancellationToken);
         }
-        return new ScriptedStream(name, step, time);
+        return new ScriptedStream(name, step, time) { UpstreamRateLimit = step.RateLimit };
     }
 
     private Step Next(ProviderRequest request)
@@ -88,6 +100,10 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         {
             throw error;
         }
+        if (step.Delay is { } delay)
+        {
+            await Task.Delay(delay, time, cancellationToken);
+        }
         if (step.Hang)
         {
             // Like a real provider: the attempt's own timeout ends the hang as a timeout error.
@@ -103,7 +119,8 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         }
     }
 
-    private sealed record Step(BatonException? Error = null, bool Hang = false, int? CutAfter = null);
+    private sealed record Step(BatonException? Error = null, bool Hang = false, int? CutAfter = null,
+        TimeSpan? Delay = null, TokenUsage? Usage = null, UpstreamRateLimit? RateLimit = null);
 
     private sealed class ScriptedStream(string name, Step step, TimeProvider time) : ProviderStream
     {
@@ -128,7 +145,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
                 throw UpstreamErrors.StreamInterrupted(name, "scripted cut");
             }
             yield return new StreamChunk(writer.Finish("stop"), false);
-            Usage = TokenUsage.Of(10, 3);
+            Usage = step.Usage ?? TokenUsage.Of(10, 3);
             yield return new StreamChunk(writer.Usage(Usage.Value), true);
         }
     }

@@ -1,0 +1,64 @@
+using Baton.Errors;
+using Baton.Providers;
+using Baton.RateLimiting;
+using Baton.Requests;
+using Baton.Routing;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// The rate-limit step of one request. Before a candidate is called it takes a lease on its deployment;
+/// when that deployment has no room, it takes a later deployment of the same model that has (which then
+/// goes first), or waits for the first of them to have room, up to their longest <c>maxQueueWaitSeconds</c>.
+/// Past that, the model's deployments are done for this request: its fallbacks may answer, or the caller
+/// gets the 429 with <c>Retry-After</c>. Fallback models are never taken just to skip a queue.
+/// </summary>
+internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, TimeProvider time)
+{
+    private Dictionary<ModelRoute, BatonException>? _refused;
+
+    public async Task<(Candidate Candidate, RateLimitLease Lease)> AcquireAsync(Candidate candidate, CancellationToken cancellationToken)
+    {
+        if (_refused is not null && _refused.TryGetValue(candidate.Route, out var refused))
+        {
+            throw refused;
+        }
+        var tokens = TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
+        if (candidate.Deployment.RateLimiter.TryAcquire(tokens, out var lease, out _))
+        {
+            return (candidate, lease);
+        }
+
+        List<Candidate> group = [candidate, .. plan.Upcoming.Where(c => ReferenceEquals(c.Route, candidate.Route) && !c.Deployment.Resilience.IsOpen)];
+        var limiters = group.ConvertAll(c => c.Deployment.RateLimiter);
+        try
+        {
+            var (index, granted) = await RateLimitQueue.AcquireAnyAsync(limiters, tokens, limiters.Max(l => l.Settings.MaxQueueWait), time, cancellationToken)
+                .ConfigureAwait(false);
+            if (index > 0)
+            {
+                plan.TakeInstead(group[index]);
+            }
+            return (group[index], granted);
+        }
+        catch (BatonException error)
+        {
+            (_refused ??= [])[candidate.Route] = error;
+            throw;
+        }
+    }
+
+    /// <summary>Lets the deployment's limiter learn from a failed call: its <c>x-ratelimit-*</c> headers, and a 429's pause.</summary>
+    public static async Task<T> LearnFromFailures<T>(DeploymentRateLimiter limiter, Task<T> call)
+    {
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (BatonException error)
+        {
+            limiter.Observe(error);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics.CodeAnalysis;
+using Baton.Errors;
+
+namespace Baton.RateLimiting;
+
+/// <summary>
+/// The limits of one deployment, shared by every model routing to it: requests and tokens per minute (token
+/// buckets in an <see cref="IRateLimitStore"/>), calls in flight (counted here, in the process holding them),
+/// and pauses learned from the upstream (its <c>x-ratelimit-*</c> headers and its 429s). A caller takes a
+/// <see cref="RateLimitLease"/> before calling and completes it with the reported usage afterwards.
+/// </summary>
+public sealed class DeploymentRateLimiter
+{
+    private readonly Lock _gate = new();
+    private readonly IRateLimitStore _store;
+    private readonly TimeProvider _time;
+    private int _inFlight;
+    private TaskCompletionSource _freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DeploymentRateLimiter(string deployment, RateLimitSettings settings, IRateLimitStore store, TimeProvider time)
+    {
+        Deployment = deployment;
+        Settings = settings;
+        _store = store;
+        _time = time;
+    }
+
+    /// <summary>The deployment's id, <c>provider/upstream-model</c>.</summary>
+    public string Deployment { get; }
+
+    public RateLimitSettings Settings { get; }
+
+    /// <summary>Calls holding a lease now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Completes when a lease ends or tokens are given back: the moment to try again when waiting on the concurrency limit.</summary>
+    internal Task Freed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _freed.Task;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a lease for one request of about <paramref name="estimatedTokens"/> tokens, without waiting.
+    /// When refused, <paramref name="retryAfter"/> is how long until the buckets (or an upstream pause) allow
+    /// it, or null when only the concurrency limit stands in the way (a call must end first).
+    /// </summary>
+    public bool TryAcquire(int estimatedTokens, [NotNullWhen(true)] out RateLimitLease? lease, out TimeSpan? retryAfter)
+    {
+        lock (_gate)
+        {
+            if (Settings.MaxConcurrency is { } max && _inFlight >= max)
+            {
+                lease = null;
+                retryAfter = null;
+                return false;
+            }
+            var decision = _store.TryTake(Deployment, Settings, estimatedTokens);
+            if (!decision.Granted)
+            {
+                lease = null;
+                retryAfter = decision.RetryAfter;
+                return false;
+            }
+            _inFlight++;
+        }
+        lease = new RateLimitLease(this, estimatedTokens);
+        retryAfter = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Takes a lease, waiting at most <paramref name="maxWait"/> on the injected clock; past it, throws a 429
+    /// <see cref="BatonException"/> (<c>rate_limited</c>) with <c>Retry-After</c>.
+    /// </summary>
+    public async Task<RateLimitLease> AcquireAsync(int estimatedTokens, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var (_, lease) = await RateLimitQueue.AcquireAnyAsync([this], estimatedTokens, maxWait, _time, cancellationToken).ConfigureAwait(false);
+        return lease;
+    }
+
+    /// <summary>Corrects the lease's token charge with what the upstream reported using (once per lease).</summary>
+    public void Settle(RateLimitLease lease, int actualTokens)
+    {
+        if (!lease.MarkSettled())
+        {
+            return;
+        }
+        var correction = actualTokens - lease.EstimatedTokens;
+        if (correction != 0 && Settings.TokensPerMinute is not null)
+        {
+            _store.Charge(Deployment, Settings, 0, correction);
+            if (correction < 0)
+            {
+                SignalFreed();
+            }
+        }
+    }
+
+    /// <summary>Refuses new calls until <paramref name="until"/>: the upstream said it is out of budget.</summary>
+    public void PauseUntil(DateTimeOffset until) => _store.PauseUntil(Deployment, Settings, until);
+
+    /// <summary>Learns from a response's <c>x-ratelimit-*</c> headers: lowers the buckets to what is left, and pauses when nothing is.</summary>
+    public void Observe(UpstreamRateLimit? upstream)
+    {
+        if (upstream is null)
+        {
+            return;
+        }
+        _store.LowerTo(Deployment, Settings, upstream.RemainingRequests, upstream.RemainingTokens);
+        if (upstream.ExhaustedFor is { } wait)
+        {
+            PauseUntil(_time.GetUtcNow() + wait);
+        }
+    }
+
+    /// <summary>Learns from a failure: its headers, and after a 429 a pause until the upstream's <c>Retry-After</c> (else its reset).</summary>
+    public void Observe(BatonException failure)
+    {
+        Observe(failure.UpstreamRateLimit);
+        if (failure.UpstreamStatus == 429 &&
+            (failure.RetryAfter ?? failure.UpstreamRateLimit?.ExhaustedFor ?? failure.UpstreamRateLimit?.LongestReset) is { } wait)
+        {
+            PauseUntil(_time.GetUtcNow() + wait);
+        }
+    }
+
+    /// <summary>The budget left, for response headers; null when the deployment has no request or token limit.</summary>
+    public RateLimitSnapshot? Snapshot() => _store.Snapshot(Deployment, Settings);
+
+    /// <summary>A retry within a lease is one more upstream request: it is charged even into debt.</summary>
+    internal void ChargeRetry()
+    {
+        if (Settings.RequestsPerMinute is not null)
+        {
+            _store.Charge(Deployment, Settings, 1, 0);
+        }
+    }
+
+    internal void Release()
+    {
+        lock (_gate)
+        {
+            _inFlight--;
+        }
+        SignalFreed();
+    }
+
+    private void SignalFreed()
+    {
+        TaskCompletionSource freed;
+        lock (_gate)
+        {
+            freed = _freed;
+            _freed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        freed.TrySetResult();
+    }
+}

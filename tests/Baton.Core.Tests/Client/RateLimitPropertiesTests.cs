@@ -1,0 +1,28 @@
+using Baton.Client;
+using Baton.Configuration;
+using Baton.Hosting;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Core.Tests.Client;
+
+/// <summary>The library face reports the answering deployment's remaining budget like the gateway's headers.</summary>
+public sealed class RateLimitPropertiesTests
+{
+    [Fact]
+    public async Task A_limited_deployment_reports_its_remaining_requests_and_reset()
+    {
+        var options = new BatonOptions();
+        options.Providers["sim"] = new ProviderOptions { Type = ProviderTypes.Simulator, RateLimits = new RateLimitOptions { RequestsPerMinute = 6 } };
+        options.Models["assistant"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim", Model = "baton-sim-1" }] };
+        await using var services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
+        var before = DateTimeOffset.UtcNow;
+
+        var response = await services.GetRequiredService<IChatClient>().GetResponseAsync("Name a colour.");
+
+        var properties = response.AdditionalProperties!;
+        Assert.Equal(5, properties[BatonResponseProperties.RateLimitRemaining]);
+        var reset = Assert.IsType<DateTimeOffset>(properties[BatonResponseProperties.RateLimitReset]);
+        Assert.InRange(reset, before, before + TimeSpan.FromSeconds(15));
+    }
+}
