@@ -58,8 +58,15 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
                     throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(error), null, Context.Redactor);
                 }
                 var created = Context.Time.GetUtcNow().ToUnixTimeSeconds();
-                var json = GeminiResponseTranslator.Translate(document.RootElement, request.UpstreamModel, created, out var usage);
-                return new ProviderCompletion(json, usage);
+                try
+                {
+                    var json = GeminiResponseTranslator.Translate(document.RootElement, request.UpstreamModel, created, out var usage);
+                    return new ProviderCompletion(json, usage);
+                }
+                catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+                {
+                    throw UpstreamErrors.Unreadable(Name, "a response");
+                }
             }
         }
     }

@@ -71,7 +71,14 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
             {
                 throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
             }
-            translator.Translate(document.RootElement, chunks);
+            try
+            {
+                translator.Translate(document.RootElement, chunks);
+            }
+            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+            {
+                throw UpstreamErrors.Unreadable(provider, "a stream chunk");
+            }
         }
     }
 

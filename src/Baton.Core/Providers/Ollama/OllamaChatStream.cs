@@ -65,6 +65,10 @@ internal sealed class OllamaChatStream(
         {
             throw UpstreamErrors.Malformed(provider, "a stream line");
         }
+        catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+        {
+            throw UpstreamErrors.Unreadable(provider, "a stream line");
+        }
         if (message.Error is { } error)
         {
             throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));

@@ -61,6 +61,10 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
             {
                 throw UpstreamErrors.Malformed(Name, "a response");
             }
+            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+            {
+                throw UpstreamErrors.Unreadable(Name, "a response");
+            }
         }
     }
 
