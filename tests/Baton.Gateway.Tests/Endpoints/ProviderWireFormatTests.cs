@@ -16,6 +16,9 @@ public sealed class ProviderWireFormatTests(MultiProviderGatewayServer gateway) 
 {
     public static TheoryData<string> Models => MultiProviderGatewayServer.Models;
 
+    /// <summary>The providers that translate the request into another wire format (the others forward it for the upstream to judge).</summary>
+    public static TheoryData<string> TranslatedModels => new("anthropic", "gemini", "ollama");
+
     private ChatClient Client(string model) => new OpenAIClient(
         new ApiKeyCredential("any-client-key"),
         new OpenAIClientOptions { Endpoint = new Uri(gateway.BaseUrl + "/v1"), RetryPolicy = new ClientRetryPolicy(0) }).GetChatClient(model);
@@ -193,6 +196,26 @@ public sealed class ProviderWireFormatTests(MultiProviderGatewayServer gateway) 
         });
         Assert.Equal(429, error.Status);
         AssertNoKey(error.GetRawResponse()!.Content.ToString(), model);
+    }
+
+    [Theory]
+    [MemberData(nameof(TranslatedModels))]
+    public async Task A_message_or_tool_the_provider_cannot_read_is_a_400_in_openai_shape(string model)
+    {
+        foreach (var body in new[]
+        {
+            $$"""{"model":"{{model}}","messages":[{"content":"no role"}]}""",
+            $$$"""{"model":"{{{model}}}","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"description":"no name"}}]}""",
+            $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c1","type":"function"}]}]}""",
+        })
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await gateway.Http.PostAsync("/v1/chat/completions", content);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{body} -> {(int)response.StatusCode} {text}");
+            using var json = JsonDocument.Parse(text);
+            Assert.Equal("invalid_request_error", json.RootElement.GetProperty("error").GetProperty("type").GetString());
+        }
     }
 
     private static void AssertNoKey(string body, string model)
