@@ -25,7 +25,7 @@ internal sealed class OllamaChatStream(
         var lines = _reader.ReadLinesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (lines.ConfigureAwait(false))
         {
-            while (!_translator.Finished && await NextLineAsync(lines).ConfigureAwait(false))
+            while (!_translator.Finished && await UpstreamStreamReader.MoveNextAsync(lines, provider, redactor).ConfigureAwait(false))
             {
                 chunks.Clear();
                 _translator.Translate(Parse(lines.Current.Span), chunks);
@@ -39,18 +39,6 @@ internal sealed class OllamaChatStream(
         if (!_translator.Finished)
         {
             throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
-        }
-    }
-
-    private async ValueTask<bool> NextLineAsync(IAsyncEnumerator<ReadOnlyMemory<byte>> lines)
-    {
-        try
-        {
-            return await lines.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
-        {
-            throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
         }
     }
 
