@@ -74,6 +74,29 @@ public sealed class ProviderWireFormatTests(MultiProviderGatewayServer gateway) 
     }
 
     [Theory]
+    [InlineData("openai")]
+    [InlineData("github")]
+    [InlineData("azure")]
+    [InlineData("gemini")]
+    public async Task Reasoning_tokens_are_counted_the_same_whether_streamed_or_not(string model)
+    {
+        // Anthropic and Ollama report no separate reasoning count, so only these formats carry one.
+        var messages = new ChatMessage[] { new UserChatMessage("Think about streams.") };
+        var plain = (await Client(model + "-reasoning").CompleteChatAsync(messages)).Value;
+        ChatTokenUsage? streamed = null;
+        await foreach (var update in Client(model + "-reasoning").CompleteChatStreamingAsync(messages))
+        {
+            streamed ??= update.Usage;
+        }
+
+        Assert.True(plain.Usage.OutputTokenDetails.ReasoningTokenCount > 0);
+        Assert.True(plain.Usage.OutputTokenCount > plain.Usage.OutputTokenDetails.ReasoningTokenCount);
+        Assert.NotNull(streamed);
+        Assert.Equal(plain.Usage.OutputTokenDetails.ReasoningTokenCount, streamed!.OutputTokenDetails.ReasoningTokenCount);
+        Assert.Equal(plain.Usage.OutputTokenCount, streamed.OutputTokenCount);
+    }
+
+    [Theory]
     [MemberData(nameof(Models))]
     public async Task Stream_without_include_usage_has_no_usage_only_chunk_and_ends_with_done(string model)
     {

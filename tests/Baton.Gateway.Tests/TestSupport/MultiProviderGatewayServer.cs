@@ -12,7 +12,7 @@ namespace Baton.Gateway.Tests.TestSupport;
 /// </summary>
 /// <remarks>
 /// For each provider <c>p-X</c> there is a model <c>X</c> and three failing ones: <c>X-429</c> (429 with
-/// Retry-After 5), <c>X-401</c> and <c>X-503</c>. Every provider has its own key, read from the environment.
+/// Retry-After 5), <c>X-401</c> and <c>X-503</c>, and <c>X-reasoning</c>, a model that reports reasoning tokens. Every provider has its own key, read from the environment.
 /// </remarks>
 public sealed class MultiProviderGatewayServer : IAsyncLifetime
 {
@@ -71,6 +71,7 @@ public sealed class MultiProviderGatewayServer : IAsyncLifetime
             Add(options, model + "-429", provider, "baton-sim-1@429:5");
             Add(options, model + "-401", provider, "baton-sim-1@401");
             Add(options, model + "-503", provider, "baton-sim-1@503");
+            Add(options, model + "-reasoning", provider, "baton-sim-reasoning");
         }
         // Each failing deployment is asked once, and breakers never open between tests that share them.
         options.Resilience = new ResilienceOptions { MaxRetries = 0, CircuitBreaker = new CircuitBreakerOptions { MinimumThroughput = 100_000 } };
