@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Baton.Errors;
+using Baton.Providers.Translation;
 using Baton.RateLimiting;
 using Baton.Requests;
 
@@ -87,6 +88,23 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         foreach (var (name, value) in Context.Options.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    /// <summary>
+    /// Reads the client's request for a provider that translates it into another wire format. The gateway has
+    /// already checked the request's JSON; a shape the translator cannot read (a message without a role, a tool
+    /// without a name) is still the client's mistake, so it is a 400 rather than an upstream failure.
+    /// </summary>
+    protected static OpenAiChatBody ReadClientBody(ProviderRequest request)
+    {
+        try
+        {
+            return OpenAiChatBody.Read(request.Chat.Body.Span, request.Parameters);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException || UpstreamErrors.IsShapeError(ex))
+        {
+            throw new BatonException(400, ErrorTypes.InvalidRequest, "The request's messages or tools could not be read: " + ex.Message, code: "invalid_request");
         }
     }
 

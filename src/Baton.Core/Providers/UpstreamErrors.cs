@@ -53,6 +53,16 @@ public static class UpstreamErrors
             Provider = provider,
         };
 
+    /// <summary>Valid JSON in a shape the provider's API does not send (an array for an object, a string for a part).</summary>
+    public static BatonException Unreadable(string provider, string what) =>
+        new(502, ErrorTypes.Upstream, $"Provider '{provider}' sent {what} in a shape Baton cannot read.", code: "upstream_malformed_response")
+        {
+            Provider = provider,
+        };
+
+    /// <summary>True for the exceptions <see cref="System.Text.Json.JsonElement"/> throws when a value is not of the kind read.</summary>
+    public static bool IsShapeError(Exception error) => error is InvalidOperationException or KeyNotFoundException or FormatException;
+
     public static BatonException StreamInterrupted(string provider, string reason) =>
         new(502, ErrorTypes.Upstream, $"The stream from provider '{provider}' was interrupted: {reason}", code: "stream_interrupted")
         {

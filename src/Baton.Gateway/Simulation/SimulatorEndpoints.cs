@@ -17,12 +17,15 @@ public static class SimulatorEndpoints
     {
         behavior ??= new SimulatorBehavior();
         var openAi = new OpenAiWireFormat();
+        var azure = new OpenAiWireFormat(contentFilterPreamble: true);
         RequestDelegate openAiHandler = http => HandleOpenAiAsync(http, openAi, behavior);
-        // OpenAI and compatibles, GitHub Models (/inference) and Azure AI Inference (/models).
+        RequestDelegate azureHandler = http => HandleOpenAiAsync(http, azure, behavior);
+        // OpenAI and compatibles; GitHub Models (/inference) and Azure AI Inference (/models), whose streams
+        // start with a content-filter preamble.
         endpoints.MapPost("/v1/chat/completions", openAiHandler);
         endpoints.MapPost("/chat/completions", openAiHandler);
-        endpoints.MapPost("/inference/chat/completions", openAiHandler);
-        endpoints.MapPost("/models/chat/completions", openAiHandler);
+        endpoints.MapPost("/inference/chat/completions", azureHandler);
+        endpoints.MapPost("/models/chat/completions", azureHandler);
         endpoints.MapGet("/v1/models", () => Results.Json(new
         {
             @object = "list",

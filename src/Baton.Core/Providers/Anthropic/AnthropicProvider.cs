@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Baton.Configuration;
-using Baton.Providers.Translation;
 using Baton.Requests;
 
 namespace Baton.Providers.Anthropic;
@@ -19,7 +18,7 @@ public sealed class AnthropicProvider(ProviderContext context) : HttpChatProvide
 
     protected override HttpRequestMessage CreateRequest(ProviderRequest request, bool stream)
     {
-        var chat = OpenAiChatBody.Read(request.Chat.Body.Span, request.Parameters);
+        var chat = ReadClientBody(request);
         var body = AnthropicRequestTranslator.Translate(chat, request.UpstreamModel, stream);
         var message = new HttpRequestMessage(HttpMethod.Post, Context.BaseUrl + "/messages") { Content = JsonContent(body) };
         if (Context.ApiKey is not null)

@@ -22,20 +22,8 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (enumerator.ConfigureAwait(false))
         {
-            while (true)
+            while (await UpstreamStreamReader.MoveNextAsync(enumerator, provider, redactor).ConfigureAwait(false))
             {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
-                }
-
                 var item = enumerator.Current;
                 if (item.Data.IsEmpty)
                 {

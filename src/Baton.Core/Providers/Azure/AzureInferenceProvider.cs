@@ -8,7 +8,8 @@ namespace Baton.Providers.Azure;
 /// GitHub Models and Azure AI Inference. Both speak the Chat Completions format; they differ from OpenAI in
 /// where the endpoint lives, how the key is sent, and the <c>api-version</c> that Azure requires.
 /// With <c>apiVersion</c> set (Azure AI Inference) the key goes in the <c>api-key</c> header and the version
-/// in the query; without it (GitHub Models) the key is a bearer token.
+/// in the query; without it (GitHub Models) the key is a bearer token. The content-filter preamble that Azure
+/// OpenAI models send first in a stream (<c>"choices":[]</c>, <c>"id":""</c>, no usage) is dropped.
 /// </summary>
 public sealed class AzureInferenceProvider(ProviderContext context) : OpenAiCompatibleProvider(context)
 {
@@ -33,4 +34,8 @@ public sealed class AzureInferenceProvider(ProviderContext context) : OpenAiComp
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
         }
     }
+
+    /// <summary>A chunk with no choices and no usage (the prompt-filter preamble) has nothing for the client.</summary>
+    protected override bool SkipsStreamChunk(in OpenAiPayloadInspector.Findings findings) =>
+        findings.ChoiceCount <= 0 && findings.Usage is null;
 }

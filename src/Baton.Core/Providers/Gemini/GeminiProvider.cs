@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Baton.Configuration;
 using Baton.Requests;
-using Baton.Providers.Translation;
 
 namespace Baton.Providers.Gemini;
 
@@ -19,7 +18,7 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
 
     protected override HttpRequestMessage CreateRequest(ProviderRequest request, bool stream)
     {
-        var body = GeminiRequestTranslator.Translate(OpenAiChatBody.Read(request.Chat.Body.Span, request.Parameters));
+        var body = GeminiRequestTranslator.Translate(ReadClientBody(request));
         var model = Uri.EscapeDataString(request.UpstreamModel);
         // Without alt=sse the stream comes back as one JSON array rather than server-sent events.
         var url = stream
@@ -58,8 +57,15 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
                     throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(error), null, Context.Redactor);
                 }
                 var created = Context.Time.GetUtcNow().ToUnixTimeSeconds();
-                var json = GeminiResponseTranslator.Translate(document.RootElement, request.UpstreamModel, created, out var usage);
-                return new ProviderCompletion(json, usage);
+                try
+                {
+                    var json = GeminiResponseTranslator.Translate(document.RootElement, request.UpstreamModel, created, out var usage);
+                    return new ProviderCompletion(json, usage);
+                }
+                catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+                {
+                    throw UpstreamErrors.Unreadable(Name, "a response");
+                }
             }
         }
     }

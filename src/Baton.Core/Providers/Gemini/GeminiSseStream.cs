@@ -18,19 +18,8 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
         var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (enumerator.ConfigureAwait(false))
         {
-            while (true)
+            while (await UpstreamStreamReader.MoveNextAsync(enumerator, provider, redactor).ConfigureAwait(false))
             {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
-                }
                 if (enumerator.Current.Data.IsEmpty)
                 {
                     continue;
@@ -71,7 +60,14 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
             {
                 throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
             }
-            translator.Translate(document.RootElement, chunks);
+            try
+            {
+                translator.Translate(document.RootElement, chunks);
+            }
+            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+            {
+                throw UpstreamErrors.Unreadable(provider, "a stream chunk");
+            }
         }
     }
 

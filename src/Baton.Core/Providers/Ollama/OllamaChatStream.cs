@@ -25,7 +25,7 @@ internal sealed class OllamaChatStream(
         var lines = _reader.ReadLinesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (lines.ConfigureAwait(false))
         {
-            while (!_translator.Finished && await NextLineAsync(lines).ConfigureAwait(false))
+            while (!_translator.Finished && await UpstreamStreamReader.MoveNextAsync(lines, provider, redactor).ConfigureAwait(false))
             {
                 chunks.Clear();
                 _translator.Translate(Parse(lines.Current.Span), chunks);
@@ -42,18 +42,6 @@ internal sealed class OllamaChatStream(
         }
     }
 
-    private async ValueTask<bool> NextLineAsync(IAsyncEnumerator<ReadOnlyMemory<byte>> lines)
-    {
-        try
-        {
-            return await lines.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidDataException)
-        {
-            throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
-        }
-    }
-
     private OllamaMessage Parse(ReadOnlySpan<byte> line)
     {
         OllamaMessage message;
@@ -64,6 +52,10 @@ internal sealed class OllamaChatStream(
         catch (JsonException)
         {
             throw UpstreamErrors.Malformed(provider, "a stream line");
+        }
+        catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+        {
+            throw UpstreamErrors.Unreadable(provider, "a stream line");
         }
         if (message.Error is { } error)
         {

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Baton.Configuration;
-using Baton.Errors;
-using Baton.Providers.Translation;
 using Baton.Requests;
 
 namespace Baton.Providers.Ollama;
@@ -61,25 +59,13 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
             {
                 throw UpstreamErrors.Malformed(Name, "a response");
             }
+            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
+            {
+                throw UpstreamErrors.Unreadable(Name, "a response");
+            }
         }
     }
 
     protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>
         new OllamaChatStream(Name, body, response, request.UpstreamModel, Context.Time, Context.Redactor);
-
-    /// <summary>
-    /// The gateway has already checked the request's JSON; a shape the translator cannot read (a message
-    /// without a role, say) is still the client's mistake, so it is a 400 rather than an upstream failure.
-    /// </summary>
-    private static OpenAiChatBody ReadClientBody(ProviderRequest request)
-    {
-        try
-        {
-            return OpenAiChatBody.Read(request.Chat.Body.Span, request.Parameters);
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new BatonException(400, ErrorTypes.InvalidRequest, "The request's messages or tools could not be read: " + ex.Message, code: "invalid_request");
-        }
-    }
 }

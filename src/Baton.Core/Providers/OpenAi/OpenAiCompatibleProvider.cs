@@ -59,10 +59,16 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
     }
 
     protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>
-        new OpenAiSseStream(Name, response, body, Context.Redactor);
+        new OpenAiSseStream(this, Name, response, body, Context.Redactor);
+
+    /// <summary>
+    /// Whether a well-formed stream chunk carries nothing for the client and is dropped rather than forwarded
+    /// (Azure's content-filter preamble). The base provider forwards every chunk.
+    /// </summary>
+    protected virtual bool SkipsStreamChunk(in OpenAiPayloadInspector.Findings findings) => false;
 
     /// <summary>Passes the upstream's chunks through, validating each and tapping usage.</summary>
-    private sealed class OpenAiSseStream(string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor) : ProviderStream
+    private sealed class OpenAiSseStream(OpenAiCompatibleProvider owner, string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor) : ProviderStream
     {
         private readonly SseEventReader _reader = new(body);
 
@@ -110,6 +116,10 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
                     if (findings.ErrorMessage is not null)
                     {
                         throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(findings.ErrorMessage));
+                    }
+                    if (owner.SkipsStreamChunk(findings))
+                    {
+                        continue;
                     }
                     if (findings.Usage is TokenUsage usage)
                     {

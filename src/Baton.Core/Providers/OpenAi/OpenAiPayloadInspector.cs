@@ -9,7 +9,13 @@ namespace Baton.Providers.OpenAi;
 /// </summary>
 public static class OpenAiPayloadInspector
 {
-    public readonly record struct Findings(TokenUsage? Usage, bool IsUsageOnly, bool HasFinishReason, string? ErrorMessage);
+    /// <summary>What one payload holds.</summary>
+    /// <param name="Usage">The usage object, when present.</param>
+    /// <param name="IsUsageOnly">The payload has usage and an empty <c>choices</c> array (the final usage chunk).</param>
+    /// <param name="HasFinishReason">A choice has a <c>finish_reason</c>.</param>
+    /// <param name="ErrorMessage">The message of an <c>error</c> object sent in place of an answer.</param>
+    /// <param name="ChoiceCount">The number of entries in <c>choices</c>; -1 when the payload has no <c>choices</c> array.</param>
+    public readonly record struct Findings(TokenUsage? Usage, bool IsUsageOnly, bool HasFinishReason, string? ErrorMessage, int ChoiceCount = -1);
 
     /// <exception cref="JsonException">The payload is not valid JSON.</exception>
     public static Findings Inspect(ReadOnlySpan<byte> json)
@@ -54,7 +60,7 @@ public static class OpenAiPayloadInspector
         while (reader.Read())
         {
         }
-        return new Findings(usage, choices == 0 && usage is not null, finish, error);
+        return new Findings(usage, choices == 0 && usage is not null, finish, error, choices);
     }
 
     private static bool ReadChoiceHasFinish(ref Utf8JsonReader reader)

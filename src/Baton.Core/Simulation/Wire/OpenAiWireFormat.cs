@@ -3,15 +3,29 @@ using Baton.Errors;
 
 namespace Baton.Simulation.Wire;
 
-/// <summary>OpenAI Chat Completions, also spoken by GitHub Models and Azure AI Inference.</summary>
-public sealed class OpenAiWireFormat : ISimulatorWireFormat
+/// <summary>
+/// OpenAI Chat Completions, also spoken by GitHub Models and Azure AI Inference. With
+/// <paramref name="contentFilterPreamble"/>, a stream starts as Azure OpenAI models' streams do: with a
+/// prompt-filter frame that has <c>"choices":[]</c>, <c>"id":""</c> and no usage.
+/// </summary>
+public sealed class OpenAiWireFormat(bool contentFilterPreamble = false) : ISimulatorWireFormat
 {
+    private static readonly byte[] Preamble =
+    [
+        .. """data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"},"self_harm":{"filtered":false,"severity":"safe"},"sexual":{"filtered":false,"severity":"safe"},"violence":{"filtered":false,"severity":"safe"}}}]}"""u8,
+        .. "\n\n"u8,
+    ];
+
     public string StreamContentType => "text/event-stream";
 
     public byte[] RenderCompletion(SimulatedAnswer answer) => OpenAiAnswerRenderer.Completion(answer);
 
     public IEnumerable<(byte[] Frame, SimulatedChunkKind Kind)> RenderStream(SimulatedAnswer answer)
     {
+        if (contentFilterPreamble)
+        {
+            yield return (Preamble, SimulatedChunkKind.Role);
+        }
         foreach (var (json, kind) in OpenAiAnswerRenderer.Chunks(answer))
         {
             yield return ([.. "data: "u8, .. json, .. "\n\n"u8], kind);

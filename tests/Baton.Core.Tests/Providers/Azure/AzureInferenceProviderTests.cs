@@ -77,7 +77,7 @@ public sealed class AzureInferenceProviderTests(SimulatorServer simulator) : ICl
     }
 
     [Fact]
-    public async Task The_content_filter_preamble_of_a_stream_is_harmless_and_usage_comes_last()
+    public async Task The_content_filter_preamble_of_a_stream_is_dropped_and_usage_comes_last()
     {
         var upstream = Upstream("chat-stream.sse", contentType: "text/event-stream");
         await using var stream = await upstream.CreateProvider(ProviderTypes.Azure, GitHubModels).StreamAsync(Request(stream: true), CancellationToken.None);
@@ -88,9 +88,10 @@ public sealed class AzureInferenceProviderTests(SimulatorServer simulator) : ICl
             chunks.Add((JsonDocument.Parse(chunk.Json).RootElement.Clone(), chunk.IsUsageOnly));
         }
 
-        // The preamble (choices: [], id: "") carries neither content nor usage, so it is not taken for the usage chunk.
-        Assert.Equal("", chunks[0].Json.GetProperty("id").GetString());
-        Assert.False(chunks[0].UsageOnly);
+        // The preamble (choices: [], id: "", no usage) carries nothing for the client; every chunk forwarded is a real one.
+        Assert.Equal(5, chunks.Count);
+        Assert.All(chunks, c => Assert.Equal("chatcmpl-DEJgnNRPyTQCzYVeB8duG7wiB4McG", c.Json.GetProperty("id").GetString()));
+        Assert.Equal("assistant", chunks[0].Json.GetProperty("choices")[0].GetProperty("delta").GetProperty("role").GetString());
         var text = string.Concat(chunks.Select(c => c.Json.GetProperty("choices")).Where(c => c.GetArrayLength() > 0)
             .Select(c => c[0].GetProperty("delta")).Where(d => d.TryGetProperty("content", out _)).Select(d => d.GetProperty("content").GetString()));
         Assert.Equal("It's sunny and 72°F in Boston today.", text);
@@ -99,6 +100,18 @@ public sealed class AzureInferenceProviderTests(SimulatorServer simulator) : ICl
         Assert.Equal(TokenUsage.Of(1320, 17, cached: 1152), stream.Usage);
         using var sent = JsonDocument.Parse(upstream.Last.Body);
         Assert.True(sent.RootElement.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
+    }
+
+    [Fact]
+    public async Task The_openai_provider_still_forwards_every_chunk_of_the_same_stream()
+    {
+        var upstream = Upstream("chat-stream.sse", contentType: "text/event-stream");
+        await using var stream = await upstream.CreateProvider(ProviderTypes.OpenAi, "https://api.example.com/v1").StreamAsync(Request(stream: true), CancellationToken.None);
+
+        var chunks = await TestProviders.ReadAllAsync(stream);
+
+        Assert.Equal(6, chunks.Count);
+        Assert.Equal(TokenUsage.Of(1320, 17, cached: 1152), stream.Usage);
     }
 
     [Theory]

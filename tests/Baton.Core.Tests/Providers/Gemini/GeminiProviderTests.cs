@@ -133,6 +133,19 @@ public sealed class GeminiProviderTests(SimulatorServer simulator) : IClassFixtu
         Assert.Equal("upstream_malformed_response", error.Code);
     }
 
+    [Theory]
+    [InlineData("""[{"candidates": []}]""")]
+    [InlineData("""{"candidates": [{"content": {"parts": ["hi"]}}]}""")]
+    public async Task A_complete_answer_in_a_shape_gemini_does_not_send_is_a_502_not_a_crash(string body)
+    {
+        var upstream = new Baton.Core.Tests.TestSupport.CapturingHandler(System.Net.HttpStatusCode.OK, System.Text.Encoding.UTF8.GetBytes(body));
+        var error = await Assert.ThrowsAsync<BatonException>(() =>
+            upstream.CreateProvider(ProviderTypes.Gemini, "https://generativelanguage.googleapis.com/v1beta").CompleteAsync(TestProviders.Request(TestProviders.Simple(), "gemini-2.5-flash"), CancellationToken.None));
+
+        Assert.Equal(502, error.StatusCode);
+        Assert.Equal("upstream_malformed_response", error.Code);
+    }
+
     [Fact]
     public void The_retry_delay_of_a_real_429_is_read_from_its_retry_info()
     {

@@ -99,4 +99,21 @@ public sealed class GeminiStreamTests
         Assert.Equal("stream_interrupted", error.Code);
         Assert.Contains("The model is overloaded.", error.Message);
     }
+
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"candidates\": [1]}")]
+    [InlineData("{\"candidates\": [{\"content\": \"hi\"}]}")]
+    [InlineData("{\"candidates\": [{\"content\": {\"parts\": [\"hi\"]}}]}")]
+    [InlineData("{\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": \"f\"}]}}]}")]
+    [InlineData("{\"promptFeedback\": \"blocked\"}")]
+    public async Task Valid_json_in_a_shape_gemini_does_not_send_is_a_baton_error_not_a_crash(string data)
+    {
+        await using var stream = Stream(Encoding.UTF8.GetBytes("data: " + data + "\n\n"));
+
+        var error = await Assert.ThrowsAsync<BatonException>(() => ReadAsync(stream));
+        Assert.Equal("upstream_malformed_response", error.Code);
+        Assert.Equal("test-gemini", error.Provider);
+    }
 }

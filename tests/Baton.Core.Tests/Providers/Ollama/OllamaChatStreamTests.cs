@@ -127,4 +127,14 @@ public sealed class OllamaChatStreamTests
         var error = await Assert.ThrowsAsync<BatonException>(() => ReadAsync(broken));
         Assert.Equal("upstream_malformed_response", error.Code);
     }
+
+    [Theory]
+    [InlineData("{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"tool_calls\":[1]},\"done\":false}")]
+    [InlineData("{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"tool_calls\":[{\"function\":\"f\"}]},\"done\":false}")]
+    public async Task Valid_json_in_a_shape_ollama_does_not_send_is_a_baton_error_not_a_crash(string line)
+    {
+        var error = await Assert.ThrowsAsync<BatonException>(() => ReadAsync(Encoding.UTF8.GetBytes(line + "\n")));
+        Assert.Equal("upstream_malformed_response", error.Code);
+        Assert.Equal("test-ollama", error.Provider);
+    }
 }

@@ -133,6 +133,17 @@ public sealed class OllamaProviderTests(SimulatorServer simulator) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_complete_answer_in_a_shape_ollama_does_not_send_is_a_502_not_a_crash()
+    {
+        var upstream = new CapturingHandler(HttpStatusCode.OK, """{"model":"m","message":{"role":"assistant","tool_calls":[{"function":"f"}]},"done":true}"""u8.ToArray());
+        var error = await Assert.ThrowsAsync<BatonException>(() =>
+            upstream.CreateProvider(ProviderTypes.Ollama, "http://127.0.0.1:11434").CompleteAsync(TestProviders.Request(TestProviders.Simple(), "llama3.2"), CancellationToken.None));
+
+        Assert.Equal(502, error.StatusCode);
+        Assert.Equal("upstream_malformed_response", error.Code);
+    }
+
+    [Fact]
     public async Task The_request_goes_to_api_chat_with_the_key_as_bearer_and_stream_stated()
     {
         var upstream = new CapturingHandler(HttpStatusCode.OK, ProviderFixtures.Bytes("ollama", "chat-response.json"));
