@@ -4,7 +4,7 @@ namespace Baton.Configuration;
 /// The limits Baton keeps for a deployment, so that it smooths its callers instead of letting the upstream
 /// refuse them. Set per provider (<c>providers.NAME.rateLimits</c>) and per deployment
 /// (<c>models.NAME.deployments[i].rateLimits</c>); for a deployment, each key is taken from the deployment,
-/// else its provider, else the default. See docs/rate-limits.md.
+/// else its provider, else the default. See docs/configuration.md and docs/resilience.md.
 /// </summary>
 public sealed class RateLimitOptions
 {

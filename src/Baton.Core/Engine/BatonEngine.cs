@@ -26,7 +26,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
-        var attempts = new AttemptCounter();
+        var attempts = new AttemptLog();
         var started = time.GetTimestamp();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
@@ -38,7 +38,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
-        var attempts = new AttemptCounter();
+        var attempts = new AttemptLog();
         var started = time.GetTimestamp();
         var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
         var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
@@ -47,7 +47,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
-        CandidatePlan plan, ChatRequest request, AttemptCounter attempts, CancellationToken cancellationToken)
+        CandidatePlan plan, ChatRequest request, AttemptLog attempts, CancellationToken cancellationToken)
     {
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
@@ -81,7 +81,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// answer: the caller completes it with the reported usage (for a stream, when the stream ends).
     /// </summary>
     private async Task<(T Result, Candidate Candidate, RateLimitLease Lease)> TryCandidatesAsync<T>(
-        CandidatePlan plan, ChatRequest request, AttemptCounter attempts, TimeoutScope total,
+        CandidatePlan plan, ChatRequest request, AttemptLog attempts, TimeoutScope total,
         Func<Candidate, ProviderRequest, CancellationToken, Task<T>> call)
     {
         BatonException? last = null;
@@ -103,6 +103,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 var result = await guard.ExecuteAsync(
                     token => RateLimitGate.LearnFromFailures(held.Limiter, call(candidate, providerRequest, token)),
                     () => { attempts.Increment(); held.CountAttempt(); },
+                    error => attempts.Failed(candidate.Deployment, error),
                     total.Token).ConfigureAwait(false);
                 Log.Answered(logger, plan.Requested.Name, deployment.Id, attempts.Count);
                 (var answered, lease) = (lease, null);
@@ -111,7 +112,9 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             catch (BrokenCircuitException)
             {
                 Log.Skipped(logger, deployment.Id);
-                last ??= CircuitOpen(deployment);
+                var skipped = CircuitOpen(deployment);
+                attempts.Failed(deployment, skipped);
+                last ??= skipped;
             }
             catch (OperationCanceledException) when (total.TimedOut)
             {
@@ -133,7 +136,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 lease?.Dispose();
             }
         }
-        throw AllFailed(plan, attempts.Count, last);
+        throw AllFailed(plan, attempts, last);
     }
 
     private static BatonException CircuitOpen(Deployment deployment) =>
@@ -143,19 +146,23 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             RetryAfter = deployment.Resilience.Settings.BreakDuration,
         };
 
-    private static BatonException AllFailed(CandidatePlan plan, int attempts, BatonException? last)
+    private static BatonException AllFailed(CandidatePlan plan, AttemptLog attempts, BatonException? last)
     {
         if (last is null)
         {
             return new BatonException(503, ErrorTypes.Upstream, $"Model '{plan.Requested.Name}' has no deployment to try.", code: "no_deployment");
         }
+        var failures = attempts.Failures;
+        var listed = string.Join("; ", failures.Select((f, i) => $"{i + 1}) {f.Deployment}: {f.Message}"));
         return new BatonException(last.StatusCode, last.Type,
-            $"No deployment of model '{plan.Requested.Name}' (or its fallbacks) could answer after {attempts} attempt(s). Last failure: {last.Message}",
+            $"No deployment of model '{plan.Requested.Name}' (or its fallbacks) could answer after {attempts.Count} attempt(s). " +
+            $"Last failure: {last.Message}" + (failures.Count > 1 ? $" All attempts: {listed}" : ""),
             last.Param, last.Code)
         {
             Provider = last.Provider,
             UpstreamStatus = last.UpstreamStatus,
             RetryAfter = last.RetryAfter,
+            Attempts = failures,
         };
     }
 
@@ -181,12 +188,32 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     }
 }
 
-/// <summary>Counts upstream calls across retries, deployments and fallbacks of one request.</summary>
-public sealed class AttemptCounter
+/// <summary>Counts upstream calls across retries, deployments and fallbacks of one request, and keeps each failure.</summary>
+public sealed class AttemptLog
 {
+    private readonly List<AttemptFailure> _failures = [];
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
 
+    public IReadOnlyList<AttemptFailure> Failures
+    {
+        get
+        {
+            lock (_failures)
+            {
+                return [.. _failures];
+            }
+        }
+    }
+
     public void Increment() => Interlocked.Increment(ref _count);
+
+    public void Failed(Routing.Deployment deployment, BatonException error)
+    {
+        lock (_failures)
+        {
+            _failures.Add(new AttemptFailure(deployment.Id, error.UpstreamStatus, error.Code, error.Message));
+        }
+    }
 }

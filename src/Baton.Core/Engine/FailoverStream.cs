@@ -19,7 +19,7 @@ public sealed class FailoverStream(
     StartedStream first,
     Candidate candidate,
     RouteInfo route,
-    AttemptCounter attempts,
+    AttemptLog attempts,
     CancellationToken caller) : IAsyncDisposable
 {
     internal const string ContinueInstruction =

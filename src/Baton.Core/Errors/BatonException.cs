@@ -38,8 +38,32 @@ public class BatonException : Exception
     /// <summary>How long the upstream asked callers to wait before trying again, if it said.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>Every failed attempt, in order, when the request tried several deployments.</summary>
+    public IReadOnlyList<AttemptFailure> Attempts { get; init; } = [];
+
+    /// <summary>The kind of failure, for applications that handle kinds differently.</summary>
+    public BatonErrorKind Kind => Code switch
+    {
+        "context_length_exceeded" => BatonErrorKind.ContextLengthExceeded,
+        "content_filter" or "content_filtered" => BatonErrorKind.ContentFiltered,
+        "provider_unavailable" or "circuit_open" or "no_deployment" => BatonErrorKind.ProviderUnavailable,
+        _ when Type == ErrorTypes.RateLimit || UpstreamStatus == 429 => BatonErrorKind.RateLimited,
+        _ when Type == ErrorTypes.Timeout => BatonErrorKind.Timeout,
+        _ when Type == ErrorTypes.Authentication => BatonErrorKind.Authentication,
+        _ when Type == ErrorTypes.InvalidRequest && Resilience.FailureClassifier.Classify(this) == Resilience.FailureAction.ContextWindowExceeded
+            => BatonErrorKind.ContextLengthExceeded,
+        _ when Type == ErrorTypes.InvalidRequest && MentionsContentFilter(Message) => BatonErrorKind.ContentFiltered,
+        _ when Type == ErrorTypes.InvalidRequest => BatonErrorKind.InvalidRequest,
+        _ => BatonErrorKind.ProviderError,
+    };
+
     /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
     public RateLimiting.UpstreamRateLimit? UpstreamRateLimit { get; init; }
+
+    private static bool MentionsContentFilter(string message) =>
+        message.Contains("content_filter", StringComparison.OrdinalIgnoreCase) ||
+        message.Contains("content management policy", StringComparison.OrdinalIgnoreCase) ||
+        message.Contains("blocked due to safety", StringComparison.OrdinalIgnoreCase);
 
     public static BatonException InvalidRequest(string message, string? param, string? code = null) =>
         new((int)HttpStatusCode.BadRequest, ErrorTypes.InvalidRequest, message, param, code);

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Baton.Errors;
 
-/// <summary>Writes errors in OpenAI's shape, extended with the provider and upstream status when known.</summary>
+/// <summary>Writes errors in OpenAI's shape, extended with the provider, upstream status and failed attempts when known.</summary>
 public static class OpenAiErrorWriter
 {
     public static void Write(Utf8JsonWriter writer, BatonException error)
@@ -15,6 +15,20 @@ public static class OpenAiErrorWriter
         if (error.Code is null) writer.WriteNull("code"); else writer.WriteString("code", error.Code);
         if (error.Provider is not null) writer.WriteString("provider", error.Provider);
         if (error.UpstreamStatus is int status) writer.WriteNumber("upstream_status", status);
+        if (error.Attempts.Count > 0)
+        {
+            writer.WriteStartArray("attempts");
+            foreach (var attempt in error.Attempts)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("deployment", attempt.Deployment);
+                if (attempt.UpstreamStatus is int attemptStatus) writer.WriteNumber("upstream_status", attemptStatus); else writer.WriteNull("upstream_status");
+                if (attempt.Code is null) writer.WriteNull("code"); else writer.WriteString("code", attempt.Code);
+                writer.WriteString("message", attempt.Message);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
         writer.WriteEndObject();
         writer.WriteEndObject();
     }

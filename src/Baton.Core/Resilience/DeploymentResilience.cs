@@ -62,7 +62,8 @@ public sealed class DeploymentResilience
     /// Throws the last attempt's <see cref="BatonException"/>, or <see cref="BrokenCircuitException"/> when
     /// the breaker refused the call.
     /// </summary>
-    public async Task<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> attempt, Action onAttempt, CancellationToken cancellationToken)
+    public async Task<T> ExecuteAsync<T>(
+        Func<CancellationToken, Task<T>> attempt, Action onAttempt, Action<BatonException> onFailure, CancellationToken cancellationToken)
     {
         return await _pipeline.ExecuteAsync(async token =>
         {
@@ -77,6 +78,7 @@ public sealed class DeploymentResilience
             catch (BatonException error)
             {
                 Health.RecordFailure(error.Message);
+                onFailure(error);
                 throw;
             }
         }, cancellationToken).ConfigureAwait(false);

@@ -29,6 +29,33 @@ public sealed class RateLimitEngineTests
     }
 
     [Fact]
+    public async Task Thirty_requests_at_ten_a_minute_all_succeed_spaced_and_none_is_refused()
+    {
+        var harness = new EngineHarness();
+        harness.Model("m", "a");
+        harness.Limits("a", requestsPerMinute: 10, maxQueueWaitSeconds: 180);
+        harness.Options.Resilience.TotalTimeoutSeconds = 300;
+
+        var (results, elapsed) = await harness.RunAsync(
+            () => Task.WhenAll(Enumerable.Range(0, 30).Select(_ => harness.Engine.CompleteAsync(EngineHarness.Request("m"), CancellationToken.None))),
+            TimeSpan.FromMilliseconds(500));
+
+        Assert.Equal(30, results.Length);
+        var calls = harness.Provider("a").CallTimes.Order().ToList();
+        Assert.Equal(30, calls.Count);
+        // The bucket's first ten go at once; after that one request every six seconds, never faster.
+        for (var i = 10; i < calls.Count; i++)
+        {
+            Assert.True(calls[i] - calls[i - 1] >= TimeSpan.FromSeconds(5.9), $"request {i} came {(calls[i] - calls[i - 1]).TotalSeconds} s after the one before");
+        }
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(125));
+        foreach (var result in results)
+        {
+            result.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Another_deployment_of_the_same_model_takes_the_overflow_instead_of_waiting()
     {
         var harness = new EngineHarness();

@@ -139,6 +139,27 @@ public sealed class FailoverTests(GatewayServer gateway) : IClassFixture<Gateway
         Assert.Contains("make_coffee", json.RootElement.GetProperty("error").GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task When_every_candidate_fails_the_error_lists_each_attempt()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body("broken-sim") };
+        request.Headers.Add("X-Baton-Fallbacks", "limited-sim");
+        using var response = await gateway.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = json.RootElement.GetProperty("error");
+        var attempts = error.GetProperty("attempts").EnumerateArray().ToList();
+        Assert.Equal(2, attempts.Count);
+        Assert.Equal("sim-http/baton-sim-1@503", attempts[0].GetProperty("deployment").GetString());
+        Assert.Equal(503, attempts[0].GetProperty("upstream_status").GetInt32());
+        Assert.Equal("sim-http/baton-sim-1@429:5", attempts[1].GetProperty("deployment").GetString());
+        Assert.Equal(429, attempts[1].GetProperty("upstream_status").GetInt32());
+        Assert.Contains("after 2 attempt(s)", error.GetProperty("message").GetString());
+        Assert.DoesNotContain(GatewayServer.Key, json.RootElement.GetRawText());
+    }
+
     private static string? Header(System.ClientModel.Primitives.PipelineResponseHeaders headers, string name) =>
         headers.TryGetValue(name, out var value) ? value : null;
 }
