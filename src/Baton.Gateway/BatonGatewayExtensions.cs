@@ -48,6 +48,12 @@ public static class BatonGatewayExtensions
         group.MapGet("/health", () => new HealthStatus("ok"))
             .WithName("Health")
             .WithSummary("Tells that the gateway is up.");
+        group.MapGet("/v1/cache/stats", CacheEndpoints.Stats)
+            .WithName("CacheStats")
+            .WithSummary("The response cache: mode, entries, bytes, hits, misses and hit rate.");
+        group.MapDelete("/v1/cache", CacheEndpoints.Purge)
+            .WithName("PurgeCache")
+            .WithSummary("Empties the response cache, or only one model's answers with ?model=NAME.");
         group.MapGet("/health/providers", ProviderHealthEndpoint.HandleAsync)
             .WithName("ProviderHealth")
             .WithSummary("Health of every deployment: state, circuit breaker, error rate, latency; ?probe=true checks each one actively.")

@@ -21,6 +21,8 @@ internal sealed class BatonCallContext
 
     public string? SessionId { get; private init; }
 
+    public string? CacheControl { get; private init; }
+
     public Func<RouteInfo>? RouteSource { get; set; }
 
     public RouteInfo? Route => RouteSource?.Invoke();
@@ -32,6 +34,7 @@ internal sealed class BatonCallContext
         {
             Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
             SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
+            CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
             Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
                 ? fallbacks switch
                 {
@@ -51,5 +54,6 @@ internal sealed class BatonCallContext
         request.Task ??= Task;
         request.SessionId ??= SessionId;
         request.Fallbacks ??= Fallbacks;
+        request.Cache = request.Cache.WithCacheControl(CacheControl);
     }
 }

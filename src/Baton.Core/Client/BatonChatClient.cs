@@ -74,6 +74,7 @@ public sealed class BatonChatClient : DelegatingChatClient
         properties[BatonResponseProperties.RequestedModel] = route.RequestedModel;
         properties[BatonResponseProperties.FallbackUsed] = route.FallbackUsed;
         properties[BatonResponseProperties.StreamResumed] = route.StreamResumed;
+        properties[BatonResponseProperties.Cached] = route.Cache == Caching.CacheStatus.Hit;
         if (route.Tier is not null)
         {
             properties[BatonResponseProperties.Task] = route.Task;
@@ -110,6 +111,9 @@ public static class BatonRequestProperties
     /// <summary>Models to fall back to for this call, comma-separated or a list of strings.</summary>
     public const string Fallbacks = "baton.fallbacks";
 
+    /// <summary>The cache's say for this call, as a <c>Cache-Control</c> value: <c>no-cache</c>, <c>no-store</c>, <c>max-age=N</c>.</summary>
+    public const string CacheControl = "baton.cache_control";
+
     /// <summary>The session the call belongs to, for cost tracking.</summary>
     public const string Session = "baton.session_id";
 }
@@ -131,6 +135,9 @@ public static class BatonResponseProperties
 
     /// <summary>The tier the task mapped to (seed 002's <c>model_tier</c>).</summary>
     public const string Tier = "baton.tier";
+
+    /// <summary>True when the answer came from the response cache, with no upstream call (seed 004's <c>cached</c>).</summary>
+    public const string Cached = "baton.cached";
 
     /// <summary>True when a cut stream was resumed by another attempt.</summary>
     public const string StreamResumed = "baton.stream_resumed";

@@ -32,6 +32,9 @@ public sealed class BatonOptions
     /// <summary>Retries, timeouts and circuit breakers for every deployment, unless a provider or model says otherwise.</summary>
     public ResilienceOptions Resilience { get; set; } = new();
 
+    /// <summary>The response cache.</summary>
+    public CacheOptions Cache { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
@@ -79,6 +82,9 @@ public sealed class ModelOptions
 
     /// <summary>How to choose among the deployments: one of <see cref="RoutingStrategies.All"/>; default <c>ordered</c>.</summary>
     public string? Strategy { get; set; }
+
+    /// <summary>How long this model's answers stay in the cache; overrides <c>cache.ttlSeconds</c>.</summary>
+    public double? CacheTtlSeconds { get; set; }
 
     /// <summary>A larger-context model to ask when a prompt does not fit this model's context window.</summary>
     public string? ContextWindowFallback { get; set; }

@@ -82,6 +82,7 @@ public static class BatonOptionsValidator
             ValidateRateLimits($"providers.{name}.rateLimits", provider.RateLimits, errors);
         }
         ValidateResilience("resilience", options.Resilience, errors);
+        ValidateCache(options, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)
@@ -152,6 +153,34 @@ public static class BatonOptionsValidator
         if (model.ContextWindowFallback is { } larger && !options.Models.ContainsKey(larger))
         {
             errors.Add($"{path}.contextWindowFallback: '{larger}' is not a configured model (configured: {Known(options.Models.Keys)}).");
+        }
+    }
+
+    private static void ValidateCache(BatonOptions options, List<string> errors)
+    {
+        var cache = options.Cache;
+        if (cache.Mode is { } mode && !CacheModes.All.Contains(mode, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"cache.mode: unknown mode '{mode}'; expected one of {Known(CacheModes.All)}.");
+        }
+        if (cache.Store is { } store && !store.Equals("memory", StringComparison.OrdinalIgnoreCase) && !store.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"cache.store: unknown store '{store}'; expected 'sqlite' or 'memory'.");
+        }
+        if (cache.TtlSeconds is <= 0)
+        {
+            errors.Add("cache.ttlSeconds: must be greater than 0.");
+        }
+        if (cache.MaxBytes is < 1024)
+        {
+            errors.Add("cache.maxBytes: must be at least 1024.");
+        }
+        foreach (var (name, model) in options.Models)
+        {
+            if (model.CacheTtlSeconds is <= 0)
+            {
+                errors.Add($"models.{name}.cacheTtlSeconds: must be greater than 0.");
+            }
         }
     }
 

@@ -29,6 +29,8 @@ public static class BuiltInConfiguration
         {
             options.Tiers[tier] = new TierOptions { Models = [model] };
         }
+        // The second identical question is answered from memory, and says so (x-baton-cache: hit).
+        options.Cache = new CacheOptions { Mode = CacheModes.On, Store = "memory" };
         return options;
     }
 

@@ -1,4 +1,6 @@
+using Baton.Caching;
 using Baton.Errors;
+using Baton.Providers.OpenAi;
 using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Requests;
@@ -15,7 +17,7 @@ namespace Baton.Engine;
 /// by the model's total timeout. A request the upstream finds invalid is returned as it is, since every
 /// deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
 /// </summary>
-public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger)
+public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger, ResponseCache? cache = null)
 {
     public ModelCatalog Catalog => catalog;
 
@@ -26,23 +28,52 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
+        using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        if (lookup.Answer is { } hit)
+        {
+            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), DescribeHit(plan, hit));
+        }
         var attempts = new AttemptLog();
         var started = time.GetTimestamp();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
         lease.Complete(completion.Usage, completion.UpstreamRateLimit);
-        return new ChatCompletionResult(completion, Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)));
+        if (lookup.Stores && IsComplete(completion.Body.Span))
+        {
+            lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
+        }
+        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        return new ChatCompletionResult(completion, route);
     }
 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
-        var attempts = new AttemptLog();
-        var started = time.GetTimestamp();
-        var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
-        return new ChatStreamResult(new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken));
+        var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        if (lookup.Answer is { } hit)
+        {
+            return new ChatStreamResult(new ReplayStream(hit, DescribeHit(plan, hit)));
+        }
+        try
+        {
+            var attempts = new AttemptLog();
+            var started = time.GetTimestamp();
+            var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
+            var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+            ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken);
+            if (!lookup.Stores)
+            {
+                lookup.Dispose();
+                return new ChatStreamResult(answer);
+            }
+            return new ChatStreamResult(new CachingStream(answer, lookup));
+        }
+        catch
+        {
+            lookup.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
@@ -58,6 +89,29 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         // The concurrency slot is held, and the tokens settled, when the stream ends.
         stream.Hold(lease);
         return (stream, candidate);
+    }
+
+    private async Task<CacheLookup> LookupAsync(ChatRequest request, CandidatePlan plan, CancellationToken cancellationToken) =>
+        cache is null ? CacheLookup.Bypass : await cache.LookupAsync(request, plan.Requested, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Only complete answers are stored; a body without a finish reason is not one.</summary>
+    private static bool IsComplete(ReadOnlySpan<byte> body)
+    {
+        var findings = OpenAiPayloadInspector.Inspect(body);
+        return findings.HasFinishReason && findings.ErrorMessage is null;
+    }
+
+    private static RouteInfo DescribeHit(CandidatePlan plan, CachedAnswer hit)
+    {
+        var slash = hit.Deployment.IndexOf('/', StringComparison.Ordinal);
+        return new RouteInfo(hit.Model, slash > 0 ? hit.Deployment[..slash] : hit.Deployment, hit.Deployment,
+            slash > 0 ? hit.Deployment[(slash + 1)..] : hit.Deployment, Attempts: 0, UpstreamTime: TimeSpan.Zero)
+        {
+            RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
+            Task = plan.Task?.Task,
+            Tier = plan.Task?.Tier,
+            Cache = CacheStatus.Hit,
+        };
     }
 
     internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming)

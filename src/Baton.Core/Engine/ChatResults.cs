@@ -15,7 +15,7 @@ public sealed class ChatCompletionResult(ProviderCompletion completion, RouteInf
 }
 
 /// <summary>An answer being streamed as OpenAI chunks, and the deployment streaming it.</summary>
-public sealed class ChatStreamResult(FailoverStream stream) : IAsyncDisposable
+public sealed class ChatStreamResult(ChatStream stream) : IAsyncDisposable
 {
     /// <summary>Who is answering; after a resumed stream, the deployment that finished it.</summary>
     public RouteInfo Route => stream.Route;

@@ -20,7 +20,7 @@ public sealed class FailoverStream(
     Candidate candidate,
     RouteInfo route,
     AttemptLog attempts,
-    CancellationToken caller) : IAsyncDisposable
+    CancellationToken caller) : ChatStream
 {
     internal const string ContinueInstruction =
         "Your previous answer was cut off. Continue it from exactly where it stopped: do not repeat anything, add no preamble.";
@@ -31,11 +31,13 @@ public sealed class FailoverStream(
     private int _resumes;
 
     /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
-    public RouteInfo Route { get; private set; } = route;
+    private RouteInfo _route = route;
 
-    public TokenUsage? Usage => _current.Usage;
+    public override RouteInfo Route => _route;
 
-    public async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public override TokenUsage? Usage => _current.Usage;
+
+    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunk = _current.Chunks.Current;
         _tap.Observe(chunk.Json.Span);
@@ -105,8 +107,8 @@ public sealed class FailoverStream(
         await _current.DisposeAsync().ConfigureAwait(false);
         _current = next;
         _candidate = nextCandidate;
-        Route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, Route.UpstreamTime + engine.Time.GetElapsedTime(started)) with { StreamResumed = true };
+        _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started)) with { StreamResumed = true, Cache = _route.Cache };
     }
 
-    public ValueTask DisposeAsync() => _current.DisposeAsync();
+    public override ValueTask DisposeAsync() => _current.DisposeAsync();
 }

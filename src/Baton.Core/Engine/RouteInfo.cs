@@ -25,6 +25,9 @@ public sealed record RouteInfo(
     /// <summary>True when a fallback model answered instead of the requested one.</summary>
     public bool FallbackUsed { get; init; }
 
+    /// <summary>What the response cache did: <c>Hit</c> means no upstream was called.</summary>
+    public Caching.CacheStatus Cache { get; init; } = Caching.CacheStatus.Bypass;
+
     /// <summary>True when a stream was cut and continued by another attempt.</summary>
     public bool StreamResumed { get; init; }
 

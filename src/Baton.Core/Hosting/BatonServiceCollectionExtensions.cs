@@ -1,3 +1,4 @@
+using Baton.Caching;
 using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
@@ -54,6 +55,11 @@ public static class BatonServiceCollectionExtensions
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IRateLimitStore>()));
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
+        if (!string.Equals(options.Cache.Mode ?? CacheModes.Off, CacheModes.Off, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddSingleton<ICacheStore>(sp => CacheStores.Create(options.Cache, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
+        }
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BatonChatClient(

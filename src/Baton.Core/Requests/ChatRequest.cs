@@ -38,6 +38,9 @@ public sealed class ChatRequest
     /// </summary>
     public IReadOnlyList<string>? Fallbacks { get; set; }
 
+    /// <summary>What this request allows the cache to do (from <c>Cache-Control</c>, metadata and headers).</summary>
+    public CacheDirectives Cache { get; set; } = CacheDirectives.Default;
+
     public int MessageCount { get; internal set; }
 
     /// <summary>Characters of text content in the prompt: the basis of token estimates.</summary>
@@ -71,5 +74,37 @@ public sealed class ChatRequest
     {
         var names = list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return names is { Length: > 0 } ? names : null;
+    }
+}
+
+/// <summary>
+/// A request's say over the cache: <c>Cache-Control: no-cache</c> skips the lookup but stores the answer,
+/// <c>no-store</c> (or <c>metadata.cache_disabled</c>) does neither, and a TTL of its own overrides the model's.
+/// </summary>
+public sealed record CacheDirectives(bool Lookup = true, bool Store = true, TimeSpan? Ttl = null)
+{
+    public static readonly CacheDirectives Default = new();
+
+    /// <summary>Reads a <c>Cache-Control</c> header value: <c>no-cache</c>, <c>no-store</c> and <c>max-age=N</c> (as the TTL).</summary>
+    public CacheDirectives WithCacheControl(string? header)
+    {
+        var result = this;
+        foreach (var directive in (header ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (directive.Equals("no-cache", StringComparison.OrdinalIgnoreCase))
+            {
+                result = result with { Lookup = false };
+            }
+            else if (directive.Equals("no-store", StringComparison.OrdinalIgnoreCase))
+            {
+                result = result with { Lookup = false, Store = false };
+            }
+            else if (directive.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) &&
+                     int.TryParse(directive.AsSpan(8), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            {
+                result = result with { Ttl = TimeSpan.FromSeconds(seconds) };
+            }
+        }
+        return result;
     }
 }

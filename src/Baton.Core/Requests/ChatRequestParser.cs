@@ -153,6 +153,9 @@ public static class ChatRequestParser
             Task = request.Task,
             SessionId = request.SessionId,
             Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
+            Cache = request.CacheDisabled
+                ? new CacheDirectives(Lookup: false, Store: false)
+                : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,
@@ -482,7 +485,33 @@ public static class ChatRequestParser
             {
                 request.Fallbacks = reader.GetString();
             }
+            else if (key == "cache_disabled")
+            {
+                request.CacheDisabled = reader.TokenType == JsonTokenType.True ||
+                    (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("true"u8));
+            }
+            else if (key == "cache_ttl")
+            {
+                request.CacheTtlSeconds = ReadSeconds(ref reader, "metadata.cache_ttl");
+            }
         }
+    }
+
+    /// <summary>Seconds given as a number or a numeric string (OpenAI's metadata values are strings).</summary>
+    private static double ReadSeconds(ref Utf8JsonReader reader, string param)
+    {
+        var seconds = 0d;
+        var valid = reader.TokenType switch
+        {
+            JsonTokenType.Number => reader.TryGetDouble(out seconds),
+            JsonTokenType.String => double.TryParse(reader.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out seconds),
+            _ => false,
+        };
+        if (!valid || seconds <= 0 || double.IsInfinity(seconds))
+        {
+            throw BatonException.InvalidRequest($"Invalid value for '{param}': expected a number of seconds greater than 0.", param, "invalid_value");
+        }
+        return seconds;
     }
 
     private static Range TokenRange(ref Utf8JsonReader reader)
@@ -517,6 +546,8 @@ public static class ChatRequestParser
         public string? Task;
         public string? SessionId;
         public string? Fallbacks;
+        public bool CacheDisabled;
+        public double? CacheTtlSeconds;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;

@@ -52,6 +52,9 @@ public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployment
     /// <summary>The larger-context model for prompts that do not fit this one.</summary>
     public string? ContextWindowFallback { get; init; }
 
+    /// <summary>How long this model's answers stay in the cache, when it sets its own time.</summary>
+    public TimeSpan? CacheTtl { get; init; }
+
     /// <summary>How deployments are ordered for each request; see <see cref="RoutingStrategies"/>.</summary>
     public string Strategy { get; init; } = RoutingStrategies.Ordered;
 

@@ -62,6 +62,7 @@ public sealed class ModelCatalog
                 Fallbacks = model.Fallbacks,
                 ContextWindowFallback = model.ContextWindowFallback,
                 Strategy = model.Strategy?.ToLowerInvariant() ?? RoutingStrategies.Ordered,
+                CacheTtl = model.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null,
             };
         }
         Providers = providers.Values.ToList();

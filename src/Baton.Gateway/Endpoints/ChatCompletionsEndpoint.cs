@@ -135,6 +135,14 @@ internal static class ChatCompletionsEndpoint
         {
             request.SessionId = session.ToString();
         }
+        if (http.Headers.CacheControl is { Count: > 0 } cacheControl)
+        {
+            request.Cache = request.Cache.WithCacheControl(cacheControl.ToString());
+        }
+        if (http.Headers.TryGetValue(GatewayHeaders.CacheTtl, out var cacheTtl))
+        {
+            request.Cache = request.Cache with { Ttl = ParseTtl(cacheTtl.ToString()) };
+        }
         if (http.Headers.TryGetValue(GatewayHeaders.Fallbacks, out var fallbacks) && ChatRequest.SplitModelList(fallbacks.ToString()) is { } list)
         {
             request.Fallbacks = list;
@@ -147,6 +155,12 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.Model] = route.Model;
         headers[GatewayHeaders.RequestedModel] = route.RequestedModel;
         headers[GatewayHeaders.FallbackUsed] = route.FallbackUsed ? "true" : "false";
+        headers[GatewayHeaders.Cache] = route.Cache switch
+        {
+            Caching.CacheStatus.Hit => "hit",
+            Caching.CacheStatus.Miss => "miss",
+            _ => "bypass",
+        };
         if (route.Tier is not null)
         {
             headers[GatewayHeaders.Task] = route.Task;
@@ -159,6 +173,12 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.OverheadMs] = overhead.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
         RateLimitHeaders.Write(headers, route.RateLimit, time.GetUtcNow());
     }
+
+    private static TimeSpan ParseTtl(string value) =>
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && !double.IsInfinity(seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : throw BatonException.InvalidRequest(
+                $"Invalid {GatewayHeaders.CacheTtl} header '{value}': expected a number of seconds greater than 0.", GatewayHeaders.CacheTtl, "invalid_value");
 
     private static BatonException TooLarge(long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,

@@ -15,6 +15,12 @@ public static class GatewayHeaders
     /// <summary>The tier a task-routed request went to (seed 002's <c>model_tier</c>).</summary>
     public const string Tier = "x-baton-tier";
 
+    /// <summary>What the response cache did: <c>hit</c>, <c>miss</c> or <c>bypass</c>.</summary>
+    public const string Cache = "x-baton-cache";
+
+    /// <summary>Request header: how long this answer may stay in the cache, in seconds.</summary>
+    public const string CacheTtl = "X-Baton-Cache-TTL";
+
     /// <summary>The provider that answered.</summary>
     public const string Provider = "x-baton-provider";
 

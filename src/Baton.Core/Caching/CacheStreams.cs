@@ -1,0 +1,58 @@
+using System.Runtime.CompilerServices;
+using Baton.Engine;
+using Baton.Providers;
+
+namespace Baton.Caching;
+
+/// <summary>A streamed answer served from the cache: the stored completion replayed as chunks.</summary>
+public sealed class ReplayStream(CachedAnswer answer, RouteInfo route) : ChatStream
+{
+    public override RouteInfo Route => route;
+
+    public override TokenUsage? Usage => answer.Usage;
+
+    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var chunk in CompletionReplay.Chunks(answer.Body, answer.Usage))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return chunk;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>
+/// Passes a live stream through while assembling it, and stores the answer once the stream has ended
+/// properly — not when it was cut, failed, or was stitched together from a resumed stream.
+/// </summary>
+public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ChatStream
+{
+    private readonly StreamAssembler _assembler = new();
+
+    public override RouteInfo Route => inner.Route;
+
+    public override TokenUsage? Usage => inner.Usage;
+
+    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in inner.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _assembler.Add(chunk.Json.Span);
+            yield return chunk;
+        }
+        var route = inner.Route;
+        if (!route.StreamResumed && inner.Usage is { } usage && _assembler.ToCompletion(usage) is { } completion)
+        {
+            lookup.Save(route.Model, route.Deployment, completion, usage);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        lookup.Dispose();
+        await inner.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,35 @@
+using Baton.Providers;
+
+namespace Baton.Caching;
+
+/// <summary>
+/// A complete answer kept in the cache: the <c>chat.completion</c> body, the configured model and the
+/// deployment that answered, and the usage it had when it was made.
+/// </summary>
+public sealed record CachedAnswer(string Key, string Model, string Deployment, byte[] Body, TokenUsage Usage, DateTimeOffset Created, DateTimeOffset Expires)
+{
+    public long Size => Body.Length + Key.Length + 64;
+}
+
+/// <summary>Entries, bytes, hits and misses of a cache.</summary>
+public sealed record CacheStatistics(long Entries, long Bytes, long Hits, long Misses)
+{
+    public double HitRate => Hits + Misses == 0 ? 0 : (double)Hits / (Hits + Misses);
+}
+
+/// <summary>
+/// Where cached answers live. Implementations enforce expiry against the injected clock and a size cap by
+/// evicting the least recently used. The Redis store (for many gateway instances) implements this too.
+/// </summary>
+public interface ICacheStore : IDisposable
+{
+    /// <summary>The answer under <paramref name="key"/>, if present and not expired; a hit counts as a use.</summary>
+    CachedAnswer? Find(string key);
+
+    void Save(CachedAnswer answer);
+
+    /// <summary>Removes every entry, or those of one model; returns how many.</summary>
+    long Purge(string? model = null);
+
+    (long Entries, long Bytes) Size();
+}

@@ -1,0 +1,83 @@
+namespace Baton.Caching;
+
+/// <summary>An in-process cache: a dictionary with a least-recently-used list, bounded by total size.</summary>
+public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheStore
+{
+    private readonly Dictionary<string, LinkedListNode<CachedAnswer>> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<CachedAnswer> _recency = new();
+    private readonly Lock _gate = new();
+    private long _bytes;
+
+    public CachedAnswer? Find(string key)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var node))
+            {
+                return null;
+            }
+            if (node.Value.Expires <= time.GetUtcNow())
+            {
+                Remove(node);
+                return null;
+            }
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            return node.Value;
+        }
+    }
+
+    public void Save(CachedAnswer answer)
+    {
+        if (answer.Size > maxBytes)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(answer.Key, out var existing))
+            {
+                Remove(existing);
+            }
+            var node = _recency.AddFirst(answer);
+            _entries[answer.Key] = node;
+            _bytes += answer.Size;
+            while (_bytes > maxBytes && _recency.Last is { } oldest)
+            {
+                Remove(oldest);
+            }
+        }
+    }
+
+    public long Purge(string? model = null)
+    {
+        lock (_gate)
+        {
+            var doomed = _recency.Where(a => model is null || string.Equals(a.Model, model, StringComparison.OrdinalIgnoreCase)).ToList();
+            foreach (var answer in doomed)
+            {
+                Remove(_entries[answer.Key]);
+            }
+            return doomed.Count;
+        }
+    }
+
+    public (long Entries, long Bytes) Size()
+    {
+        lock (_gate)
+        {
+            return (_entries.Count, _bytes);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private void Remove(LinkedListNode<CachedAnswer> node)
+    {
+        _recency.Remove(node);
+        _entries.Remove(node.Value.Key);
+        _bytes -= node.Value.Size;
+    }
+}

@@ -1,0 +1,32 @@
+using Baton.Caching;
+using Baton.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Gateway.Endpoints;
+
+/// <summary><c>GET /v1/cache/stats</c> and <c>DELETE /v1/cache</c>: the response cache's size and hit rate, and purging it.</summary>
+internal static class CacheEndpoints
+{
+    public static CacheStatsResponse Stats(HttpContext http, BatonOptions options)
+    {
+        var cache = http.RequestServices.GetService<ResponseCache>();
+        var stats = cache?.Statistics ?? new CacheStatistics(0, 0, 0, 0);
+        return new CacheStatsResponse(options.Cache.Mode?.ToLowerInvariant() ?? CacheModes.Off, stats.Entries, stats.Bytes, stats.Hits, stats.Misses, Math.Round(stats.HitRate, 4));
+    }
+
+    public static CachePurgeResponse Purge(HttpContext http, string? model) =>
+        new(http.RequestServices.GetService<ResponseCache>()?.Purge(string.IsNullOrWhiteSpace(model) ? null : model) ?? 0);
+}
+
+/// <summary>The body of <c>GET /v1/cache/stats</c>.</summary>
+public sealed record CacheStatsResponse(
+    [property: System.Text.Json.Serialization.JsonPropertyName("mode")] string Mode,
+    [property: System.Text.Json.Serialization.JsonPropertyName("entries")] long Entries,
+    [property: System.Text.Json.Serialization.JsonPropertyName("bytes")] long Bytes,
+    [property: System.Text.Json.Serialization.JsonPropertyName("hits")] long Hits,
+    [property: System.Text.Json.Serialization.JsonPropertyName("misses")] long Misses,
+    [property: System.Text.Json.Serialization.JsonPropertyName("hit_rate")] double HitRate);
+
+/// <summary>The body of <c>DELETE /v1/cache</c>.</summary>
+public sealed record CachePurgeResponse([property: System.Text.Json.Serialization.JsonPropertyName("deleted")] long Deleted);
