@@ -20,7 +20,18 @@ public sealed class EngineHarness
     private BatonEngine? _engine;
 
     public BatonEngine Engine => _engine ??= new BatonEngine(
-        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance);
+        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache);
+
+    /// <summary>The response cache the engine uses, if any (see <see cref="UseCache"/>).</summary>
+    public Baton.Caching.ResponseCache? Cache { get; private set; }
+
+    /// <summary>Turns the response cache on, in memory unless a store is given.</summary>
+    public Baton.Caching.ResponseCache UseCache(string mode = CacheModes.On, Baton.Caching.ICacheStore? store = null, double? ttlSeconds = null)
+    {
+        Options.Cache = new CacheOptions { Mode = mode, TtlSeconds = ttlSeconds };
+        Cache = new Baton.Caching.ResponseCache(store ?? new Baton.Caching.MemoryCacheStore(1 << 20, Time), Options.Cache, Time);
+        return Cache;
+    }
 
     public ScriptedProvider Provider(string name)
     {

@@ -63,6 +63,38 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Cache_stats_and_purge_work_on_the_configured_cache_file()
+    {
+        var file = Path.Combine(_directory, "answers.db").Replace("\\", "/", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(_directory, "baton.json"), $$"""
+            {
+              "providers": { "sim": { "type": "simulator" } },
+              "models": { "m": { "deployments": [ { "provider": "sim", "model": "baton-sim-1" } ] } },
+              "cache": { "mode": "on", "store": "sqlite", "path": "{{file}}" }
+            }
+            """);
+        Assert.Equal(0, (await RunAsync("", "chat", "Remember this")).Exit);
+        var (_, again, _) = await RunAsync("", "chat", "Remember this");
+        Assert.Contains("Remember this", again);
+
+        var (statsExit, stats, _) = await RunAsync("", "cache", "stats");
+        Assert.Equal(0, statsExit);
+        Assert.Matches(@"on\s*│\s*1\s*│", stats);
+
+        var (purgeExit, purged, _) = await RunAsync("", "cache", "purge", "--model", "m");
+        Assert.Equal(0, purgeExit);
+        Assert.Contains("Deleted 1 cached answer(s) of model m.", purged);
+    }
+
+    [Fact]
+    public async Task Cache_stats_without_a_cache_file_says_why()
+    {
+        var (exit, _, error) = await RunAsync("", "cache", "stats");
+        Assert.Equal(1, exit);
+        Assert.Contains("keeps no cache file", error);
+    }
+
+    [Fact]
     public async Task Health_probes_every_deployment_and_prints_a_table()
     {
         var (exit, output, _) = await RunAsync("", "health");
