@@ -1,7 +1,7 @@
 using Baton.Caching;
 using Baton.Errors;
-using Baton.Providers.OpenAi;
 using Baton.Providers;
+using Baton.Providers.OpenAi;
 using Baton.RateLimiting;
 using Baton.Requests;
 using Baton.Resilience;
@@ -12,10 +12,11 @@ using Polly.CircuitBreaker;
 namespace Baton.Engine;
 
 /// <summary>
-/// The orchestrator every face of Baton calls. It plans which deployments may answer (the model's, then its
-/// fallbacks'), and asks them in turn: each through its own retries and circuit breaker, the whole bounded
-/// by the model's total timeout. A request the upstream finds invalid is returned as it is, since every
-/// deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
+/// The orchestrator every face of Baton calls. It answers from the response cache when it can; otherwise it
+/// plans which deployments may answer (the model's, then its fallbacks'), and asks them in turn: each
+/// through its rate limits, retries and circuit breaker, the whole bounded by the model's total timeout. A
+/// request the upstream finds invalid is returned as it is, since every deployment would refuse it; a prompt
+/// too long for the model goes to its larger-context fallback.
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger, ResponseCache? cache = null)
 {
@@ -104,15 +105,18 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private static RouteInfo DescribeHit(CandidatePlan plan, CachedAnswer hit)
     {
         var slash = hit.Deployment.IndexOf('/', StringComparison.Ordinal);
-        return new RouteInfo(hit.Model, slash > 0 ? hit.Deployment[..slash] : hit.Deployment, hit.Deployment,
-            slash > 0 ? hit.Deployment[(slash + 1)..] : hit.Deployment, Attempts: 0, UpstreamTime: TimeSpan.Zero)
-        {
-            RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
-            Task = plan.Task?.Task,
-            Tier = plan.Task?.Tier,
-            Cache = CacheStatus.Hit,
-        };
+        var route = new RouteInfo(hit.Model, slash > 0 ? hit.Deployment[..slash] : hit.Deployment, hit.Deployment,
+            slash > 0 ? hit.Deployment[(slash + 1)..] : hit.Deployment, Attempts: 0, UpstreamTime: TimeSpan.Zero);
+        return AsRequested(plan, route) with { Cache = CacheStatus.Hit };
     }
+
+    /// <summary>Adds what the client asked for: the model (or <c>auto</c>), and the task and tier when routed by task.</summary>
+    private static RouteInfo AsRequested(CandidatePlan plan, RouteInfo route) => route with
+    {
+        RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
+        Task = plan.Task?.Task,
+        Tier = plan.Task?.Tier,
+    };
 
     internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming)
     {
@@ -121,12 +125,9 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     }
 
     internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, int attempts, TimeSpan upstream) =>
-        new(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)
+        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)) with
         {
-            RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
             FallbackUsed = candidate.IsFallback,
-            Task = plan.Task?.Task,
-            Tier = plan.Task?.Tier,
             RateLimit = candidate.Deployment.RateLimiter.Snapshot(),
         };
 
