@@ -91,6 +91,16 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         }
     }
 
+    /// <summary>Adds the configured headers and, for a stream, asks for the media type the upstream streams in.</summary>
+    protected void ApplyCommonHeaders(HttpRequestMessage message, bool stream, string streamMediaType = "text/event-stream")
+    {
+        ApplyCommonHeaders(message);
+        if (stream)
+        {
+            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(streamMediaType));
+        }
+    }
+
     /// <summary>
     /// Reads the client's request for a provider that translates it into another wire format. The gateway has
     /// already checked the request's JSON; a shape the translator cannot read (a message without a role, a tool
