@@ -103,35 +103,29 @@ public sealed class UpstreamRateLimitTests
     [Fact]
     public async Task The_anthropic_provider_reads_anthropics_headers_of_an_answer()
     {
-        var handler = new CapturingHandler(HttpStatusCode.OK, AnthropicFixtures.Read("messages-response.json"));
-        handler.ResponseHeaders["anthropic-ratelimit-requests-remaining"] = "0";
-        handler.ResponseHeaders["anthropic-ratelimit-requests-reset"] = "2025-08-21T12:40:20Z";
-        handler.ResponseHeaders["anthropic-ratelimit-tokens-remaining"] = "96000";
-        handler.ResponseHeaders["anthropic-ratelimit-tokens-reset"] = "2025-08-21T12:40:01Z";
-        handler.ResponseHeaders["anthropic-ratelimit-input-tokens-remaining"] = "0";
-        var provider = handler.CreateProvider("anthropic", "https://api.example.test/v1", time: new FakeTimeProvider(Now));
-
-        using var completion = await provider.CompleteAsync(TestProviders.Request(TestProviders.Simple()), CancellationToken.None);
+        var limit = await AnthropicAnswerLimitAsync(
+            ("anthropic-ratelimit-requests-remaining", "0"),
+            ("anthropic-ratelimit-requests-reset", "2025-08-21T12:40:20Z"),
+            ("anthropic-ratelimit-tokens-remaining", "96000"),
+            ("anthropic-ratelimit-tokens-reset", "2025-08-21T12:40:01Z"),
+            ("anthropic-ratelimit-input-tokens-remaining", "0"));
 
         // The tokens-* headers already describe the tightest token limit, so the input one is not consulted.
-        Assert.Equal(new UpstreamRateLimit(0, 96000, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1)), completion.UpstreamRateLimit);
-        Assert.Equal(TimeSpan.FromSeconds(20), completion.UpstreamRateLimit!.ExhaustedFor);
+        Assert.Equal(new UpstreamRateLimit(0, 96000, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1)), limit);
+        Assert.Equal(TimeSpan.FromSeconds(20), limit!.ExhaustedFor);
     }
 
     [Fact]
     public async Task Without_anthropics_tokens_headers_the_tighter_of_its_input_and_output_limits_counts()
     {
-        var handler = new CapturingHandler(HttpStatusCode.OK, AnthropicFixtures.Read("messages-response.json"));
-        handler.ResponseHeaders["anthropic-ratelimit-input-tokens-remaining"] = "80000";
-        handler.ResponseHeaders["anthropic-ratelimit-input-tokens-reset"] = "2025-08-21T12:40:05Z";
-        handler.ResponseHeaders["anthropic-ratelimit-output-tokens-remaining"] = "0";
-        handler.ResponseHeaders["anthropic-ratelimit-output-tokens-reset"] = "2025-08-21T12:40:12Z";
-        var provider = handler.CreateProvider("anthropic", "https://api.example.test/v1", time: new FakeTimeProvider(Now));
+        var limit = await AnthropicAnswerLimitAsync(
+            ("anthropic-ratelimit-input-tokens-remaining", "80000"),
+            ("anthropic-ratelimit-input-tokens-reset", "2025-08-21T12:40:05Z"),
+            ("anthropic-ratelimit-output-tokens-remaining", "0"),
+            ("anthropic-ratelimit-output-tokens-reset", "2025-08-21T12:40:12Z"));
 
-        using var completion = await provider.CompleteAsync(TestProviders.Request(TestProviders.Simple()), CancellationToken.None);
-
-        Assert.Equal(new UpstreamRateLimit(null, 0, null, TimeSpan.FromSeconds(12)), completion.UpstreamRateLimit);
-        Assert.Equal(TimeSpan.FromSeconds(12), completion.UpstreamRateLimit!.ExhaustedFor);
+        Assert.Equal(new UpstreamRateLimit(null, 0, null, TimeSpan.FromSeconds(12)), limit);
+        Assert.Equal(TimeSpan.FromSeconds(12), limit!.ExhaustedFor);
     }
 
     [Fact]
@@ -149,5 +143,17 @@ public sealed class UpstreamRateLimitTests
         Assert.Equal(429, error.UpstreamStatus);
         Assert.Equal(TimeSpan.FromSeconds(9), error.RetryAfter);
         Assert.Equal(new UpstreamRateLimit(null, 0, null, TimeSpan.FromSeconds(40)), error.UpstreamRateLimit);
+    }
+
+    private static async Task<UpstreamRateLimit?> AnthropicAnswerLimitAsync(params (string Name, string Value)[] headers)
+    {
+        var handler = new CapturingHandler(HttpStatusCode.OK, AnthropicFixtures.Read("messages-response.json"));
+        foreach (var (name, value) in headers)
+        {
+            handler.ResponseHeaders[name] = value;
+        }
+        var provider = handler.CreateProvider("anthropic", "https://api.example.test/v1", time: new FakeTimeProvider(Now));
+        using var completion = await provider.CompleteAsync(TestProviders.Request(TestProviders.Simple()), CancellationToken.None);
+        return completion.UpstreamRateLimit;
     }
 }
