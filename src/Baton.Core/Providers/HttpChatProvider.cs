@@ -42,7 +42,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                 await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
                 var completion = ReadCompletion(request, body);
-                completion.UpstreamRateLimit = UpstreamRateLimit.Read(response.Headers);
+                completion.UpstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
                 return completion;
             }
             catch
@@ -68,7 +68,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             using var message = CreateRequest(request, stream: true);
             response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers);
+            var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
             var answer = CreateStream(request, response, body);
             answer.UpstreamRateLimit = upstreamRateLimit;
             return answer;
@@ -88,6 +88,16 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         foreach (var (name, value) in Context.Options.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);
+        }
+    }
+
+    /// <summary>Adds the configured headers and, for a stream, asks for the media type the upstream streams in.</summary>
+    protected void ApplyCommonHeaders(HttpRequestMessage message, bool stream, string streamMediaType = "text/event-stream")
+    {
+        ApplyCommonHeaders(message);
+        if (stream)
+        {
+            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(streamMediaType));
         }
     }
 
@@ -130,7 +140,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await body.ReadFromAsync(stream, MaxErrorBodyBytes, cancellationToken).ConfigureAwait(false);
             var retryAfter = UpstreamErrors.ReadRetryAfter(response.Headers, Context.Time) ?? RetryAfterFromErrorBody(body.Span);
-            throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor, UpstreamRateLimit.Read(response.Headers));
+            throw UpstreamErrors.FromResponse(Name, (int)response.StatusCode, body.Span, retryAfter, Context.Redactor, UpstreamRateLimit.Read(response.Headers, Context.Time));
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usa
 
     public TokenUsage Usage { get; } = usage;
 
-    /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
+    /// <summary>What the upstream's rate-limit headers said about its limits, if it sent them.</summary>
     public UpstreamRateLimit? UpstreamRateLimit { get; set; }
 
     public void Dispose() => owner?.Dispose();
@@ -56,7 +56,7 @@ public abstract class ProviderStream : IAsyncDisposable
     /// <summary>The usage reported by the stream, once seen.</summary>
     public TokenUsage? Usage { get; protected set; }
 
-    /// <summary>What the upstream's <c>x-ratelimit-*</c> headers said about its limits, if it sent them.</summary>
+    /// <summary>What the upstream's rate-limit headers said about its limits, if it sent them.</summary>
     public UpstreamRateLimit? UpstreamRateLimit { get; set; }
 
     public abstract IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken);

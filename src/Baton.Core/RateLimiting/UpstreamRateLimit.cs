@@ -4,8 +4,9 @@ using System.Net.Http.Headers;
 namespace Baton.RateLimiting;
 
 /// <summary>
-/// What an upstream said about its own limits in its <c>x-ratelimit-*</c> headers: the requests and tokens
-/// left, and how long until each is reset. Any value may be missing.
+/// What an upstream said about its own limits in its rate-limit headers (OpenAI's <c>x-ratelimit-*</c>,
+/// Anthropic's <c>anthropic-ratelimit-*</c>): the requests and tokens left, and how long until each is reset.
+/// Any value may be missing.
 /// </summary>
 public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTokens, TimeSpan? ResetRequests, TimeSpan? ResetTokens)
 {
@@ -31,18 +32,67 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
     public TimeSpan? LongestReset => ResetRequests > ResetTokens || ResetTokens is null ? ResetRequests : ResetTokens;
 
     /// <summary>
-    /// Reads <c>x-ratelimit-remaining-requests</c>, <c>x-ratelimit-remaining-tokens</c>,
-    /// <c>x-ratelimit-reset-requests</c> and <c>x-ratelimit-reset-tokens</c>; null when none is there or readable.
+    /// Reads OpenAI's <c>x-ratelimit-remaining-requests</c>, <c>x-ratelimit-remaining-tokens</c>,
+    /// <c>x-ratelimit-reset-requests</c> and <c>x-ratelimit-reset-tokens</c>, or when there are none of those,
+    /// Anthropic's <c>anthropic-ratelimit-requests-remaining</c>, <c>anthropic-ratelimit-requests-reset</c>,
+    /// <c>anthropic-ratelimit-tokens-remaining</c> and <c>anthropic-ratelimit-tokens-reset</c> (falling back to
+    /// the tighter of the <c>input-tokens</c> and <c>output-tokens</c> ones). Null when none is there or readable.
     /// </summary>
-    public static UpstreamRateLimit? Read(HttpResponseHeaders headers)
+    /// <param name="headers">The upstream's response headers.</param>
+    /// <param name="time">The clock Anthropic's resets, which are times rather than durations, are measured against (default: the system's).</param>
+    public static UpstreamRateLimit? Read(HttpResponseHeaders headers, TimeProvider? time = null)
     {
-        var limit = new UpstreamRateLimit(
+        time ??= TimeProvider.System;
+        var openAi = new UpstreamRateLimit(
             Integer(headers, "x-ratelimit-remaining-requests"),
             Integer(headers, "x-ratelimit-remaining-tokens"),
-            Duration(headers, "x-ratelimit-reset-requests"),
-            Duration(headers, "x-ratelimit-reset-tokens"));
-        return limit is { RemainingRequests: null, RemainingTokens: null, ResetRequests: null, ResetTokens: null } ? null : limit;
+            Reset(headers, "x-ratelimit-reset-requests", time),
+            Reset(headers, "x-ratelimit-reset-tokens", time));
+        return openAi.OrNull() ?? ReadAnthropic(headers, time).OrNull();
     }
+
+    /// <summary>
+    /// Parses a reset: a duration (see <see cref="ParseDuration"/>) or, as Anthropic sends it, the RFC 3339 time
+    /// the limit is replenished at (<c>2025-08-21T12:40:59Z</c>), as the time left until then (zero once it is past).
+    /// </summary>
+    public static TimeSpan? ParseReset(string? text, TimeProvider time)
+    {
+        if (ParseDuration(text) is { } duration)
+        {
+            return duration;
+        }
+        if (DateTimeOffset.TryParseExact(text?.Trim(), "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            var left = at - time.GetUtcNow();
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+        return null;
+    }
+
+    private static UpstreamRateLimit ReadAnthropic(HttpResponseHeaders headers, TimeProvider time)
+    {
+        // The tokens-* headers describe the most restrictive token limit in effect; the input and output ones,
+        // each limit on its own.
+        var tokens = AnthropicWindow(headers, "tokens", time);
+        if (tokens is (null, null))
+        {
+            tokens = Tighter(AnthropicWindow(headers, "input-tokens", time), AnthropicWindow(headers, "output-tokens", time));
+        }
+        var requests = AnthropicWindow(headers, "requests", time);
+        return new UpstreamRateLimit(requests.Remaining, tokens.Remaining, requests.Reset, tokens.Reset);
+    }
+
+    private static (int? Remaining, TimeSpan? Reset) AnthropicWindow(HttpResponseHeaders headers, string limit, TimeProvider time) =>
+        (Integer(headers, $"anthropic-ratelimit-{limit}-remaining"), Reset(headers, $"anthropic-ratelimit-{limit}-reset", time));
+
+    /// <summary>The limit with fewer left; on a tie, the one that takes longer to reset.</summary>
+    private static (int? Remaining, TimeSpan? Reset) Tighter((int? Remaining, TimeSpan? Reset) a, (int? Remaining, TimeSpan? Reset) b) =>
+        a is (null, null) ? b
+        : b is (null, null) ? a
+        : b.Remaining < a.Remaining || (b.Remaining == a.Remaining && b.Reset > a.Reset) ? b : a;
+
+    private UpstreamRateLimit? OrNull() =>
+        this is { RemainingRequests: null, RemainingTokens: null, ResetRequests: null, ResetTokens: null } ? null : this;
 
     /// <summary>
     /// Parses a reset: OpenAI's durations (<c>1s</c>, <c>6m0s</c>, <c>20ms</c>, <c>1h2m3.5s</c>) or plain seconds.
@@ -110,6 +160,6 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
             ? (int)Math.Min(value, int.MaxValue)
             : null;
 
-    private static TimeSpan? Duration(HttpResponseHeaders headers, string name) =>
-        headers.TryGetValues(name, out var values) ? ParseDuration(values.FirstOrDefault()) : null;
+    private static TimeSpan? Reset(HttpResponseHeaders headers, string name, TimeProvider time) =>
+        headers.TryGetValues(name, out var values) ? ParseReset(values.FirstOrDefault(), time) : null;
 }

@@ -3,7 +3,6 @@ using Baton.Simulation.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Simulation;
 
@@ -21,28 +20,11 @@ internal static class AnthropicSimulatorEndpoint
         // Anthropic refuses requests without a version; so does the simulator, so a provider that forgets it fails here.
         if (string.IsNullOrEmpty(http.Request.Headers["anthropic-version"]))
         {
-            await WriteBadRequestAsync(http, format, "anthropic-version: header is required");
-            return;
+            await SimulatorResponder.WriteErrorAsync(http, format, StatusCodes.Status400BadRequest, "anthropic-version: header is required");
         }
-        var body = await SimulatorEndpoints.ReadBodyAsync(http);
-        SimulatedPrompt prompt;
-        try
+        else if (await SimulatorResponder.ReadPromptAsync(http, format, body => AnthropicPromptReader.Read(body), "Invalid JSON: ") is { } prompt)
         {
-            prompt = AnthropicPromptReader.Read(body);
+            await SimulatorResponder.RespondAsync(http, prompt, format, behavior);
         }
-        catch (System.Text.Json.JsonException ex)
-        {
-            await WriteBadRequestAsync(http, format, "Invalid JSON: " + ex.Message);
-            return;
-        }
-        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
-        await SimulatorResponder.RespondAsync(http, prompt, fault, format, behavior, http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
-    }
-
-    private static async Task WriteBadRequestAsync(HttpContext http, AnthropicWireFormat format, string message)
-    {
-        http.Response.StatusCode = StatusCodes.Status400BadRequest;
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(format.RenderError(400, message), http.RequestAborted);
     }
 }

@@ -3,7 +3,6 @@ using Baton.Simulation.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Simulation;
 
@@ -23,29 +22,14 @@ internal static class GeminiSimulatorEndpoint
         var method = colon < 0 ? "" : rest[(colon + 1)..];
         if (colon <= 0 || method is not ("generateContent" or "streamGenerateContent"))
         {
-            await WriteErrorAsync(http, format, StatusCodes.Status404NotFound, $"Method not found: '{rest}'.");
+            await SimulatorResponder.WriteErrorAsync(http, format, StatusCodes.Status404NotFound, $"Method not found: '{rest}'.");
             return;
         }
         var model = Uri.UnescapeDataString(rest[..colon]);
-        var body = await SimulatorEndpoints.ReadBodyAsync(http);
-        SimulatedPrompt prompt;
-        try
+        var stream = method == "streamGenerateContent";
+        if (await SimulatorResponder.ReadPromptAsync(http, format, body => GeminiPromptReader.Read(body, model, stream), "Invalid JSON payload received. ") is { } prompt)
         {
-            prompt = GeminiPromptReader.Read(body, model, stream: method == "streamGenerateContent");
+            await SimulatorResponder.RespondAsync(http, prompt, format, behavior);
         }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
-        {
-            await WriteErrorAsync(http, format, StatusCodes.Status400BadRequest, "Invalid JSON payload received. " + ex.Message);
-            return;
-        }
-        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
-        await SimulatorResponder.RespondAsync(http, prompt, fault, format, behavior, http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
-    }
-
-    private static async Task WriteErrorAsync(HttpContext http, GeminiWireFormat format, int status, string message)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(format.RenderError(status, message), http.RequestAborted);
     }
 }

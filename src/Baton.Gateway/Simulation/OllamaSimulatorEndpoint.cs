@@ -3,7 +3,6 @@ using Baton.Simulation.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Simulation;
 
@@ -35,31 +34,16 @@ internal static class OllamaSimulatorEndpoint
 
     private static async Task HandleChatAsync(HttpContext http, OllamaWireFormat format, SimulatorBehavior behavior)
     {
-        var body = await SimulatorEndpoints.ReadBodyAsync(http);
-        SimulatedPrompt prompt;
-        try
+        if (await SimulatorResponder.ReadPromptAsync(http, format, body => OllamaPromptReader.Read(body), "invalid JSON: ") is not { } prompt)
         {
-            prompt = OllamaPromptReader.Read(body);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            await WriteBadRequestAsync(http, format, "invalid JSON: " + ex.Message);
             return;
         }
         if (prompt.Model.Length == 0)
         {
             // What Ollama itself answers to a request without a model.
-            await WriteBadRequestAsync(http, format, "model is required");
+            await SimulatorResponder.WriteErrorAsync(http, format, StatusCodes.Status400BadRequest, "model is required");
             return;
         }
-        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
-        await SimulatorResponder.RespondAsync(http, prompt, fault, format, behavior, http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
-    }
-
-    private static async Task WriteBadRequestAsync(HttpContext http, OllamaWireFormat format, string message)
-    {
-        http.Response.StatusCode = StatusCodes.Status400BadRequest;
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(format.RenderError(400, message), http.RequestAborted);
+        await SimulatorResponder.RespondAsync(http, prompt, format, behavior);
     }
 }

@@ -3,7 +3,6 @@ using Baton.Simulation.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Simulation;
 
@@ -40,26 +39,9 @@ public static class SimulatorEndpoints
 
     private static async Task HandleOpenAiAsync(HttpContext http, OpenAiWireFormat format, SimulatorBehavior behavior)
     {
-        var body = await ReadBodyAsync(http);
-        SimulatedPrompt prompt;
-        try
+        if (await SimulatorResponder.ReadPromptAsync(http, format, body => OpenAiPromptReader.Read(body), "Invalid JSON: ") is { } prompt)
         {
-            prompt = OpenAiPromptReader.Read(body);
+            await SimulatorResponder.RespondAsync(http, prompt, format, behavior);
         }
-        catch (System.Text.Json.JsonException ex)
-        {
-            http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.Body.WriteAsync(format.RenderError(400, "Invalid JSON: " + ex.Message));
-            return;
-        }
-        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
-        await SimulatorResponder.RespondAsync(http, prompt, fault, format, behavior, http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
-    }
-
-    internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
-    {
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        return buffer.ToArray();
     }
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Text.Json;
 using Baton.Simulation;
 using Baton.Simulation.Wire;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Simulation;
 
@@ -13,9 +15,38 @@ namespace Baton.Gateway.Simulation;
 /// </summary>
 internal static class SimulatorResponder
 {
-    public static async Task RespondAsync(HttpContext http, SimulatedPrompt prompt, SimulationFault fault, ISimulatorWireFormat format, SimulatorBehavior defaults, TimeProvider time)
+    /// <summary>
+    /// Reads the request's body with <paramref name="read"/>; a body it cannot read is answered with a 400 in the
+    /// format's error shape, whose message is <paramref name="invalidMessage"/> followed by the reason, and gives null.
+    /// </summary>
+    public static async Task<SimulatedPrompt?> ReadPromptAsync(HttpContext http, ISimulatorWireFormat format, Func<byte[], SimulatedPrompt> read, string invalidMessage)
+    {
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+        try
+        {
+            return read(buffer.ToArray());
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            await WriteErrorAsync(http, format, StatusCodes.Status400BadRequest, invalidMessage + ex.Message);
+            return null;
+        }
+    }
+
+    public static async Task WriteErrorAsync(HttpContext http, ISimulatorWireFormat format, int status, string message)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await http.Response.Body.WriteAsync(format.RenderError(status, message), http.RequestAborted);
+    }
+
+    /// <summary>Answers <paramref name="prompt"/>, with the fault its model's <c>@fault</c> suffix or the fault header asks for.</summary>
+    public static async Task RespondAsync(HttpContext http, SimulatedPrompt prompt, ISimulatorWireFormat format, SimulatorBehavior defaults)
     {
         var aborted = http.RequestAborted;
+        var time = http.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+        prompt.Model = SimulationFault.StripFromModel(prompt.Model, out var fault);
         if (SimulationFault.TryParse(http.Request.Headers[SimulationFault.HeaderName], out var headerFault))
         {
             fault = headerFault;
@@ -90,13 +121,6 @@ internal static class SimulatorResponder
             await http.Response.Body.WriteAsync(frame, aborted);
             await http.Response.Body.FlushAsync(aborted);
         }
-    }
-
-    private static async Task WriteErrorAsync(HttpContext http, ISimulatorWireFormat format, int status, string message)
-    {
-        http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
-        await http.Response.Body.WriteAsync(format.RenderError(status, message), http.RequestAborted);
     }
 
     private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)

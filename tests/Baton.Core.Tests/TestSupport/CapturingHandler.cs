@@ -20,11 +20,11 @@ public sealed class CapturingHandler(HttpStatusCode status, byte[] body, string 
     public CapturedRequest Last => Requests[^1];
 
     /// <summary>A provider of the given type whose HTTP goes to this handler.</summary>
-    public IChatProvider CreateProvider(string type, string baseUrl, Action<ProviderOptions>? configure = null)
+    public IChatProvider CreateProvider(string type, string baseUrl, Action<ProviderOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new ProviderOptions { Type = type, BaseUrl = baseUrl, ApiKeyEnv = "TEST_KEY" };
         configure?.Invoke(options);
-        var factory = new ProviderFactory(new HttpClient(this), TimeProvider.System, new SecretRedactor(), name => name == "TEST_KEY" ? TestProviders.FakeKey : null);
+        var factory = new ProviderFactory(new HttpClient(this), time ?? TimeProvider.System, new SecretRedactor(), name => name == "TEST_KEY" ? TestProviders.FakeKey : null);
         return factory.Create("test-" + type, options, new RequestDefaults { TimeoutSeconds = 10 });
     }
 

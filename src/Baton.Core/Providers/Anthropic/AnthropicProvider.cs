@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Baton.Configuration;
 using Baton.Requests;
@@ -26,11 +25,7 @@ public sealed class AnthropicProvider(ProviderContext context) : HttpChatProvide
             message.Headers.TryAddWithoutValidation("x-api-key", Context.ApiKey);
         }
         message.Headers.TryAddWithoutValidation("anthropic-version", ApiVersion);
-        ApplyCommonHeaders(message);
-        if (stream)
-        {
-            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        }
+        ApplyCommonHeaders(message, stream);
         return message;
     }
 
@@ -38,25 +33,15 @@ public sealed class AnthropicProvider(ProviderContext context) : HttpChatProvide
     {
         using (body)
         {
-            JsonDocument document;
-            try
+            return UpstreamJson.Read(Name, "a response", body.Memory, root =>
             {
-                document = JsonDocument.Parse(body.Memory);
-            }
-            catch (JsonException)
-            {
-                throw UpstreamErrors.Malformed(Name, "a response");
-            }
-            using (document)
-            {
-                var root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object || AnthropicResponseTranslator.String(root, "type") == "error")
                 {
                     // An error inside a 200: report it as the upstream's failure, not as an empty answer.
                     throw UpstreamErrors.FromResponse(Name, 502, body.Span, null, Context.Redactor);
                 }
                 return AnthropicResponseTranslator.Translate(root, Context.Time.GetUtcNow().ToUnixTimeSeconds());
-            }
+            });
         }
     }
 

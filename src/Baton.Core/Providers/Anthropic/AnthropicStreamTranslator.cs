@@ -29,7 +29,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 {
                     continue;
                 }
-                var (chunk, finished) = Translate(item.EventType, item.Data.Span);
+                var (chunk, finished) = Translate(item.EventType, item.Data);
                 if (chunk is not null)
                 {
                     yield return new StreamChunk(chunk, IsUsageOnly: finished);
@@ -43,45 +43,24 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before message_stop.");
     }
 
-    /// <summary>One event as at most one OpenAI chunk; <c>Finished</c> is true for <c>message_stop</c>.</summary>
-    private (byte[]? Chunk, bool Finished) Translate(string eventType, ReadOnlySpan<byte> data)
-    {
-        JsonDocument document;
-        try
-        {
-            var reader = new Utf8JsonReader(data);
-            document = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException)
-        {
-            throw UpstreamErrors.Malformed(provider, "a stream event");
-        }
-        using (document)
-        {
-            var root = document.RootElement;
+    /// <summary>
+    /// One event as at most one OpenAI chunk; <c>Finished</c> is true for <c>message_stop</c>. An event that is
+    /// not JSON, or JSON in a shape Anthropic does not send, is a malformed answer, as in the other formats.
+    /// </summary>
+    private (byte[]? Chunk, bool Finished) Translate(string eventType, ReadOnlyMemory<byte> data) =>
+        UpstreamJson.Read(provider, "a stream event", data, root =>
             // The payload names its type too; it is the one to trust when a proxy dropped the event: lines.
-            var type = AnthropicResponseTranslator.String(root, "type") ?? eventType;
-            try
+            (AnthropicResponseTranslator.String(root, "type") ?? eventType) switch
             {
-                return type switch
-                {
-                    "message_start" => (Start(root), false),
-                    "content_block_start" => (BlockStart(root), false),
-                    "content_block_delta" => (BlockDelta(root), false),
-                    "message_delta" => (MessageDelta(root), false),
-                    "message_stop" => (Stop(), true),
-                    "error" => throw Error(root),
-                    // ping, content_block_stop, and event types added after this was written.
-                    _ => (null, false),
-                };
-            }
-            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                // Valid JSON in a shape Anthropic does not send (a field missing or of the wrong kind).
-                throw UpstreamErrors.StreamInterrupted(provider, $"a {type} event Baton could not read.");
-            }
-        }
-    }
+                "message_start" => (Start(root), false),
+                "content_block_start" => (BlockStart(root), false),
+                "content_block_delta" => (BlockDelta(root), false),
+                "message_delta" => (MessageDelta(root), false),
+                "message_stop" => (Stop(), true),
+                "error" => throw Error(root),
+                // ping, content_block_stop, and event types added after this was written.
+                _ => ((byte[]?)null, false),
+            });
 
     private byte[] Start(JsonElement root)
     {

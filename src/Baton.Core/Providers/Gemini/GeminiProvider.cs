@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Baton.Configuration;
 using Baton.Requests;
@@ -29,11 +28,7 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
         {
             message.Headers.TryAddWithoutValidation("x-goog-api-key", Context.ApiKey);
         }
-        ApplyCommonHeaders(message);
-        if (stream)
-        {
-            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        }
+        ApplyCommonHeaders(message, stream);
         return message;
     }
 
@@ -41,32 +36,15 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
     {
         using (body)
         {
-            JsonDocument document;
-            try
+            return UpstreamJson.Read(Name, "a response", body.Memory, root =>
             {
-                document = JsonDocument.Parse(body.Memory);
-            }
-            catch (JsonException)
-            {
-                throw UpstreamErrors.Malformed(Name, "a response");
-            }
-            using (document)
-            {
-                if (GeminiCandidate.ErrorMessage(document.RootElement) is { } error)
+                if (GeminiCandidate.ErrorMessage(root) is { } error)
                 {
                     throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(error), null, Context.Redactor);
                 }
-                var created = Context.Time.GetUtcNow().ToUnixTimeSeconds();
-                try
-                {
-                    var json = GeminiResponseTranslator.Translate(document.RootElement, request.UpstreamModel, created, out var usage);
-                    return new ProviderCompletion(json, usage);
-                }
-                catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
-                {
-                    throw UpstreamErrors.Unreadable(Name, "a response");
-                }
-            }
+                var json = GeminiResponseTranslator.Translate(root, request.UpstreamModel, Context.Time.GetUtcNow().ToUnixTimeSeconds(), out var usage);
+                return new ProviderCompletion(json, usage);
+            });
         }
     }
 

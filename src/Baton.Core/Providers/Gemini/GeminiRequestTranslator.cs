@@ -261,25 +261,12 @@ public static class GeminiRequestTranslator
     {
         var thinkingBudget = ThinkingBudget(body.ReasoningEffort);
         var json = body.ResponseFormat is "json_object" or "json_schema";
-        if (body.Temperature is null && body.TopP is null && body.MaxTokens is null && body.Stop.Count == 0 &&
-            body.Seed is null && !json && thinkingBudget is null)
+        if (!SamplingWriter.HasAny(body) && !json && thinkingBudget is null)
         {
             return;
         }
         writer.WriteStartObject("generationConfig");
-        if (body.Temperature is double temperature) writer.WriteNumber("temperature", temperature);
-        if (body.TopP is double topP) writer.WriteNumber("topP", topP);
-        if (body.MaxTokens is int maxTokens) writer.WriteNumber("maxOutputTokens", maxTokens);
-        if (body.Stop.Count > 0)
-        {
-            writer.WriteStartArray("stopSequences");
-            foreach (var stop in body.Stop)
-            {
-                writer.WriteStringValue(stop);
-            }
-            writer.WriteEndArray();
-        }
-        if (body.Seed is long seed) writer.WriteNumber("seed", seed);
+        SamplingWriter.Write(writer, body, topP: "topP", maxTokens: "maxOutputTokens", stop: "stopSequences");
         if (json)
         {
             writer.WriteString("responseMimeType", "application/json");

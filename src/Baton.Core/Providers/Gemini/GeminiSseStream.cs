@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 
 namespace Baton.Providers.Gemini;
 
@@ -26,7 +25,7 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
                 }
 
                 chunks.Clear();
-                Translate(enumerator.Current.Data.Span, chunks);
+                Translate(enumerator.Current.Data, chunks);
                 Usage = translator.Usage;
                 foreach (var chunk in chunks)
                 {
@@ -42,34 +41,16 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
         yield return new StreamChunk(translator.UsageChunk(), IsUsageOnly: true);
     }
 
-    private void Translate(ReadOnlySpan<byte> data, List<byte[]> chunks)
-    {
-        JsonDocument document;
-        try
+    private void Translate(ReadOnlyMemory<byte> data, List<byte[]> chunks) =>
+        UpstreamJson.Read(provider, "a stream chunk", data, root =>
         {
-            var reader = new Utf8JsonReader(data);
-            document = JsonDocument.ParseValue(ref reader);
-        }
-        catch (JsonException)
-        {
-            throw UpstreamErrors.Malformed(provider, "a stream chunk");
-        }
-        using (document)
-        {
-            if (GeminiCandidate.ErrorMessage(document.RootElement) is { } error)
+            if (GeminiCandidate.ErrorMessage(root) is { } error)
             {
                 throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
             }
-            try
-            {
-                translator.Translate(document.RootElement, chunks);
-            }
-            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
-            {
-                throw UpstreamErrors.Unreadable(provider, "a stream chunk");
-            }
-        }
-    }
+            translator.Translate(root, chunks);
+            return chunks;
+        });
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 
 namespace Baton.Providers.Ollama;
 
@@ -28,7 +27,7 @@ internal sealed class OllamaChatStream(
             while (!_translator.Finished && await UpstreamStreamReader.MoveNextAsync(lines, provider, redactor).ConfigureAwait(false))
             {
                 chunks.Clear();
-                _translator.Translate(Parse(lines.Current.Span), chunks);
+                _translator.Translate(Parse(lines.Current), chunks);
                 Usage = _translator.Usage ?? Usage;
                 foreach (var chunk in chunks)
                 {
@@ -42,21 +41,9 @@ internal sealed class OllamaChatStream(
         }
     }
 
-    private OllamaMessage Parse(ReadOnlySpan<byte> line)
+    private OllamaMessage Parse(ReadOnlyMemory<byte> line)
     {
-        OllamaMessage message;
-        try
-        {
-            message = OllamaMessage.Parse(line);
-        }
-        catch (JsonException)
-        {
-            throw UpstreamErrors.Malformed(provider, "a stream line");
-        }
-        catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
-        {
-            throw UpstreamErrors.Unreadable(provider, "a stream line");
-        }
+        var message = UpstreamJson.Read(provider, "a stream line", () => OllamaMessage.Parse(line.Span));
         if (message.Error is { } error)
         {
             throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));

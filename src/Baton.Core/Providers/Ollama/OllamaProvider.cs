@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Baton.Configuration;
 using Baton.Requests;
 
@@ -39,11 +38,7 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
         {
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
         }
-        ApplyCommonHeaders(message);
-        if (stream)
-        {
-            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/x-ndjson"));
-        }
+        ApplyCommonHeaders(message, stream, "application/x-ndjson");
         return message;
     }
 
@@ -51,18 +46,7 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
     {
         using (body)
         {
-            try
-            {
-                return OllamaResponseTranslator.Translate(Name, body.Span, request.UpstreamModel, Context.Time, Context.Redactor);
-            }
-            catch (JsonException)
-            {
-                throw UpstreamErrors.Malformed(Name, "a response");
-            }
-            catch (Exception ex) when (UpstreamErrors.IsShapeError(ex))
-            {
-                throw UpstreamErrors.Unreadable(Name, "a response");
-            }
+            return UpstreamJson.Read(Name, "a response", () => OllamaResponseTranslator.Translate(Name, body.Span, request.UpstreamModel, Context.Time, Context.Redactor));
         }
     }
 

@@ -168,24 +168,12 @@ public static class OllamaRequestTranslator
 
     private static void WriteOptions(Utf8JsonWriter writer, OpenAiChatBody body)
     {
-        if (body.Temperature is null && body.TopP is null && body.MaxTokens is null && body.Stop.Count == 0 && body.Seed is null)
+        if (!SamplingWriter.HasAny(body))
         {
             return;
         }
         writer.WriteStartObject("options");
-        if (body.Temperature is double temperature) writer.WriteNumber("temperature", temperature);
-        if (body.TopP is double topP) writer.WriteNumber("top_p", topP);
-        if (body.MaxTokens is int maxTokens) writer.WriteNumber("num_predict", maxTokens);
-        if (body.Stop.Count > 0)
-        {
-            writer.WriteStartArray("stop");
-            foreach (var stop in body.Stop)
-            {
-                writer.WriteStringValue(stop);
-            }
-            writer.WriteEndArray();
-        }
-        if (body.Seed is long seed) writer.WriteNumber("seed", seed);
+        SamplingWriter.Write(writer, body, topP: "top_p", maxTokens: "num_predict", stop: "stop");
         writer.WriteEndObject();
     }
 

@@ -109,6 +109,22 @@ public sealed class AnthropicStreamTranslatorTests
         Assert.Equal(502, error.StatusCode);
     }
 
+    [Theory]
+    [InlineData("{\"type\":\"message_start\"}")]
+    [InlineData("{\"type\":\"message_start\",\"message\":\"m\"}")]
+    [InlineData("{\"type\":\"content_block_start\",\"index\":\"0\",\"content_block\":{\"type\":\"tool_use\"}}")]
+    [InlineData("{\"type\":\"content_block_delta\",\"index\":\"0\",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\"}}")]
+    public async Task Valid_json_in_a_shape_anthropic_does_not_send_is_malformed_as_in_the_other_formats(string data)
+    {
+        // A well-formed start first, so that what fails is the shape of the event under test.
+        var start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude\"}}\n\n";
+        await using var stream = AnthropicFixtures.Stream(Encoding.UTF8.GetBytes(start + "data: " + data + "\n\n"));
+
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("upstream_malformed_response", error.Code);
+        Assert.Equal(502, error.StatusCode);
+    }
+
     [Fact]
     public async Task Content_before_message_start_is_an_interrupted_stream()
     {
