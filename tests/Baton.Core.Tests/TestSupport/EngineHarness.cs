@@ -81,7 +81,7 @@ public sealed class EngineHarness
         for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
         {
             // Let the call reach its next timer before the clock moves on.
-            await Task.WhenAny(task, Task.Delay(2));
+            await Task.WhenAny(task, Task.Delay(5));
             if (!task.IsCompleted)
             {
                 Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
