@@ -12,6 +12,16 @@ public static class ChatRequestParser
 {
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
 
+    // Property names compared as UTF-8 (escapes included) so that reading a name allocates nothing; the
+    // matching constant is what the rest of the parser switches on.
+    private static readonly (byte[] Utf8, string Name)[] TopLevelNames = Utf8Names(
+        "model", "messages", "stream", "stream_options", "temperature", "top_p", "presence_penalty", "frequency_penalty",
+        "max_tokens", "max_completion_tokens", "n", "seed", "stop", "tools", "tool_choice", "response_format", "user", "metadata");
+
+    private static readonly (byte[] Utf8, string Name)[] MessageNames = Utf8Names("role", "content", "tool_calls", "tool_call_id", "name");
+
+    private static readonly (byte[] Utf8, string Name)[] RoleNames = Utf8Names(Roles);
+
     public static ChatRequest Parse(ReadOnlyMemory<byte> body)
     {
         try
@@ -50,7 +60,7 @@ public static class ChatRequestParser
                 break;
             }
 
-            var name = reader.GetString()!;
+            var name = KnownName(ref reader, TopLevelNames);
             reader.Read();
             switch (name)
             {
@@ -177,7 +187,7 @@ public static class ChatRequestParser
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = $"messages[{index}]";
+            var path = new ParamPath("messages", index);
             Expect(ref reader, JsonTokenType.StartObject, path, "an object");
             string? role = null;
             var hasContent = false;
@@ -185,34 +195,35 @@ public static class ChatRequestParser
             var hasToolCallId = false;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                var field = reader.GetString()!;
+                var field = KnownName(ref reader, MessageNames);
                 reader.Read();
                 switch (field)
                 {
                     case "role":
-                        Expect(ref reader, JsonTokenType.String, path + ".role", "a string");
-                        role = reader.GetString();
-                        if (Array.IndexOf(Roles, role) < 0)
+                        Expect(ref reader, JsonTokenType.String, path.Leaf("role"), "a string");
+                        role = KnownName(ref reader, RoleNames);
+                        if (role is null)
                         {
+                            role = reader.GetString();
                             throw BatonException.InvalidRequest(
                                 $"Invalid value for '{path}.role': '{role}'. Supported values are: {string.Join(", ", Roles.Select(r => $"'{r}'"))}.",
                                 path + ".role", "invalid_value");
                         }
                         break;
                     case "content":
-                        hasContent = ReadContent(ref reader, path + ".content", request);
+                        hasContent = ReadContent(ref reader, path, request);
                         break;
                     case "tool_calls":
-                        Expect(ref reader, JsonTokenType.StartArray, path + ".tool_calls", "an array");
+                        Expect(ref reader, JsonTokenType.StartArray, path.Leaf("tool_calls"), "an array");
                         hasToolCalls = true;
                         reader.Skip();
                         break;
                     case "tool_call_id":
-                        Expect(ref reader, JsonTokenType.String, path + ".tool_call_id", "a string");
+                        Expect(ref reader, JsonTokenType.String, path.Leaf("tool_call_id"), "a string");
                         hasToolCallId = true;
                         break;
                     case "name":
-                        Expect(ref reader, JsonTokenType.String, path + ".name", "a string");
+                        Expect(ref reader, JsonTokenType.String, path.Leaf("name"), "a string");
                         break;
                     default:
                         reader.Skip();
@@ -246,7 +257,7 @@ public static class ChatRequestParser
     }
 
     /// <summary>Returns whether a usable content value was present (null counts as absent).</summary>
-    private static bool ReadContent(ref Utf8JsonReader reader, string path, ParsedFields request)
+    private static bool ReadContent(ref Utf8JsonReader reader, ParamPath message, ParsedFields request)
     {
         switch (reader.TokenType)
         {
@@ -259,19 +270,20 @@ public static class ChatRequestParser
                 var part = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    var partPath = $"{path}[{part}]";
+                    var partPath = message.Part("content", part);
                     Expect(ref reader, JsonTokenType.StartObject, partPath, "an object");
                     var hasType = false;
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                     {
-                        var field = reader.GetString()!;
+                        var isType = reader.ValueTextEquals("type"u8);
+                        var isText = !isType && reader.ValueTextEquals("text"u8);
                         reader.Read();
-                        if (field == "type")
+                        if (isType)
                         {
-                            Expect(ref reader, JsonTokenType.String, partPath + ".type", "a string");
+                            Expect(ref reader, JsonTokenType.String, partPath.Leaf("type"), "a string");
                             hasType = true;
                         }
-                        else if (field == "text" && reader.TokenType == JsonTokenType.String)
+                        else if (isText && reader.TokenType == JsonTokenType.String)
                         {
                             request.PromptCharacters += reader.ValueSpan.Length;
                         }
@@ -282,13 +294,14 @@ public static class ChatRequestParser
                     }
                     if (!hasType)
                     {
-                        throw BatonException.InvalidRequest($"Missing required parameter: '{partPath}.type'.", partPath + ".type", "missing_required_parameter");
+                        var typePath = partPath.Leaf("type").ToString();
+                        throw BatonException.InvalidRequest($"Missing required parameter: '{typePath}'.", typePath, "missing_required_parameter");
                     }
                     part++;
                 }
                 return true;
             default:
-                throw WrongType(path, "a string or an array of content parts");
+                throw WrongType(message.Leaf("content").ToString(), "a string or an array of content parts");
         }
     }
 
@@ -303,9 +316,9 @@ public static class ChatRequestParser
         var start = (int)reader.TokenStartIndex;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var field = reader.GetString()!;
+            var isIncludeUsage = reader.ValueTextEquals("include_usage"u8);
             reader.Read();
-            if (field == "include_usage")
+            if (isIncludeUsage)
             {
                 if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                 {
@@ -368,7 +381,7 @@ public static class ChatRequestParser
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            Expect(ref reader, JsonTokenType.String, $"stop[{index}]", "a string");
+            Expect(ref reader, JsonTokenType.String, new ParamPath("stop", index), "a string");
             index++;
         }
     }
@@ -383,23 +396,23 @@ public static class ChatRequestParser
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = $"tools[{index}]";
+            var path = new ParamPath("tools", index);
             Expect(ref reader, JsonTokenType.StartObject, path, "an object");
             var hasFunctionName = false;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                var field = reader.GetString()!;
+                var isFunction = reader.ValueTextEquals("function"u8);
                 reader.Read();
-                if (field == "function")
+                if (isFunction)
                 {
-                    Expect(ref reader, JsonTokenType.StartObject, path + ".function", "an object");
+                    Expect(ref reader, JsonTokenType.StartObject, path.Leaf("function"), "an object");
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
                     {
-                        var functionField = reader.GetString()!;
+                        var isName = reader.ValueTextEquals("name"u8);
                         reader.Read();
-                        if (functionField == "name")
+                        if (isName)
                         {
-                            Expect(ref reader, JsonTokenType.String, path + ".function.name", "a string");
+                            Expect(ref reader, JsonTokenType.String, path.Leaf("function.name"), "a string");
                             hasFunctionName = reader.ValueSpan.Length > 0;
                         }
                         else
@@ -433,9 +446,9 @@ public static class ChatRequestParser
         var hasType = false;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var field = reader.GetString()!;
+            var isType = reader.ValueTextEquals("type"u8);
             reader.Read();
-            if (field == "type")
+            if (isType)
             {
                 Expect(ref reader, JsonTokenType.String, "response_format.type", "a string");
                 var type = reader.GetString();
@@ -467,21 +480,24 @@ public static class ChatRequestParser
         Expect(ref reader, JsonTokenType.StartObject, "metadata", "an object");
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
-            var key = reader.GetString()!;
+            var isTask = reader.ValueTextEquals("task"u8);
+            var isSession = !isTask && reader.ValueTextEquals("session_id"u8);
+            var isFallbacks = !isTask && !isSession && reader.ValueTextEquals("fallbacks"u8);
+            var keyReader = reader;
             reader.Read();
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
-                throw WrongType($"metadata.{key}", "a string, number or boolean");
+                throw WrongType($"metadata.{keyReader.GetString()}", "a string, number or boolean");
             }
-            if (key == "task" && reader.TokenType == JsonTokenType.String)
+            if (isTask && reader.TokenType == JsonTokenType.String)
             {
                 request.Task = reader.GetString();
             }
-            else if (key == "session_id" && reader.TokenType == JsonTokenType.String)
+            else if (isSession && reader.TokenType == JsonTokenType.String)
             {
                 request.SessionId = reader.GetString();
             }
-            else if (key == "fallbacks" && reader.TokenType == JsonTokenType.String)
+            else if (isFallbacks && reader.TokenType == JsonTokenType.String)
             {
                 request.Fallbacks = reader.GetString();
             }
@@ -521,6 +537,30 @@ public static class ChatRequestParser
         return start..(start + length);
     }
 
+    private static (byte[] Utf8, string Name)[] Utf8Names(params string[] names) =>
+        [.. names.Select(name => (System.Text.Encoding.UTF8.GetBytes(name), name))];
+
+    /// <summary>The constant for the current property name or string value when it is one of <paramref name="names"/>; null otherwise.</summary>
+    private static string? KnownName(ref Utf8JsonReader reader, (byte[] Utf8, string Name)[] names)
+    {
+        foreach (var (utf8, name) in names)
+        {
+            if (reader.ValueTextEquals(utf8))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, in ParamPath param, string expected)
+    {
+        if (reader.TokenType != type)
+        {
+            throw WrongType(param.ToString(), expected);
+        }
+    }
+
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string param, string expected)
     {
         if (reader.TokenType != type)
@@ -531,6 +571,32 @@ public static class ChatRequestParser
 
     private static BatonException WrongType(string param, string expected) =>
         BatonException.InvalidRequest($"Invalid type for '{param}': expected {expected}.", param, "invalid_type");
+
+    /// <summary>
+    /// The name of a nested parameter (<c>messages[2].content[0].type</c>), built only when an error names it,
+    /// so that a valid request does not pay for strings it never shows.
+    /// </summary>
+    private readonly record struct ParamPath(string Root, int Index, string? PartName = null, int PartIndex = -1, string? LeafName = null)
+    {
+        public ParamPath Part(string name, int index) => this with { PartName = name, PartIndex = index };
+
+        public ParamPath Leaf(string name) => this with { LeafName = name };
+
+        public override string ToString()
+        {
+            var text = new System.Text.StringBuilder(Root);
+            text.Append('[').Append(Index).Append(']');
+            if (PartName is not null)
+            {
+                text.Append('.').Append(PartName).Append('[').Append(PartIndex).Append(']');
+            }
+            if (LeafName is not null)
+            {
+                text.Append('.').Append(LeafName);
+            }
+            return text.ToString();
+        }
+    }
 
     private sealed class ParsedFields
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Baton.Configuration;
 
@@ -19,31 +18,29 @@ public static class ChatRequestRewriter
         var body = request.Body.Span;
         var output = new PooledBuffer(body.Length + upstreamModel.Length + 96);
 
-        var prefix = BuildDefaults(request, defaults);
         var openBrace = body.IndexOf((byte)'{');
         output.Append(body[..(openBrace + 1)]);
-        if (prefix.Length > 0)
-        {
-            output.Append(prefix);
-        }
+        AppendDefaults(output, request, defaults);
 
-        // Splice points in ascending order: model, then stream_options (if present), then the closing brace.
-        var edits = new List<(Range Range, byte[] Replacement)>(3)
-        {
-            (request.ModelToken, JsonString(upstreamModel)),
-        };
-        if (request.Stream && request.StreamOptionsToken is Range streamOptions)
-        {
-            edits.Add((streamOptions, IncludeUsage));
-        }
-        edits.Sort((a, b) => a.Range.Start.Value.CompareTo(b.Range.Start.Value));
-
+        // At most two splices, in the order they occur: the model, and stream_options (when present).
+        var model = request.ModelToken;
+        var streamOptions = request.Stream ? request.StreamOptionsToken : null;
         var position = openBrace + 1;
-        foreach (var (range, replacement) in edits)
+        if (streamOptions is Range before && before.Start.Value < model.Start.Value)
         {
-            output.Append(body[position..range.Start.Value]);
-            output.Append(replacement);
-            position = range.End.Value;
+            output.Append(body[position..before.Start.Value]);
+            output.Append(IncludeUsage);
+            position = before.End.Value;
+            streamOptions = null;
+        }
+        output.Append(body[position..model.Start.Value]);
+        output.AppendJsonString(upstreamModel);
+        position = model.End.Value;
+        if (streamOptions is Range after)
+        {
+            output.Append(body[position..after.Start.Value]);
+            output.Append(IncludeUsage);
+            position = after.End.Value;
         }
 
         output.Append(body[position..request.ClosingBraceIndex]);
@@ -76,26 +73,31 @@ public static class ChatRequestRewriter
         return appended;
     }
 
-    private static byte[] BuildDefaults(ChatRequest request, RequestDefaults? defaults)
+    /// <summary>Deployment defaults for the parameters the client left out, each followed by a comma.</summary>
+    private static void AppendDefaults(PooledBuffer output, ChatRequest request, RequestDefaults? defaults)
     {
         if (defaults is null)
         {
-            return [];
+            return;
         }
-        var builder = new StringBuilder();
         if (!request.HasTemperature && defaults.Temperature is double temperature)
         {
-            builder.Append("\"temperature\":").Append(temperature.ToString("R", CultureInfo.InvariantCulture)).Append(',');
+            output.Append("\"temperature\":"u8);
+            output.AppendFormatted(temperature, "R");
+            output.Append((byte)',');
         }
         if (!request.HasTopP && defaults.TopP is double topP)
         {
-            builder.Append("\"top_p\":").Append(topP.ToString("R", CultureInfo.InvariantCulture)).Append(',');
+            output.Append("\"top_p\":"u8);
+            output.AppendFormatted(topP, "R");
+            output.Append((byte)',');
         }
         if (!request.HasMaxTokens && defaults.MaxTokens is int maxTokens)
         {
-            builder.Append("\"max_tokens\":").Append(maxTokens.ToString(CultureInfo.InvariantCulture)).Append(',');
+            output.Append("\"max_tokens\":"u8);
+            output.AppendFormatted(maxTokens);
+            output.Append((byte)',');
         }
-        return builder.Length == 0 ? [] : Encoding.UTF8.GetBytes(builder.ToString());
     }
 
     private static byte[] JsonString(string value) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value);

@@ -27,6 +27,55 @@ public sealed class PooledBuffer : IDisposable
         Length += bytes.Length;
     }
 
+    public void Append(byte value)
+    {
+        EnsureCapacity(Length + 1);
+        Array[Length++] = value;
+    }
+
+    /// <summary>Appends a number (or any UTF-8 formattable value) without an intermediate string.</summary>
+    public void AppendFormatted<T>(T value, string? format = null)
+        where T : IUtf8SpanFormattable
+    {
+        var room = 32;
+        while (true)
+        {
+            EnsureCapacity(Length + room);
+            if (value.TryFormat(Array.AsSpan(Length), out var written, format, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                Length += written;
+                return;
+            }
+            room *= 2;
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="value"/> as a JSON string, exactly as <see cref="System.Text.Json.JsonSerializer"/>
+    /// writes it. Plain ASCII names (the usual model id) are copied without allocating.
+    /// </summary>
+    public void AppendJsonString(string value)
+    {
+        foreach (var c in value)
+        {
+            // The characters the serializer's default encoder escapes, and everything outside printable ASCII.
+            if (c is < ' ' or > '~' or '"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`')
+            {
+                Append(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value));
+                return;
+            }
+        }
+        EnsureCapacity(Length + value.Length + 2);
+        var span = Array.AsSpan(Length);
+        span[0] = (byte)'"';
+        for (var i = 0; i < value.Length; i++)
+        {
+            span[i + 1] = (byte)value[i];
+        }
+        span[value.Length + 1] = (byte)'"';
+        Length += value.Length + 2;
+    }
+
     /// <summary>Reads the whole stream into the buffer, refusing more than <paramref name="maxBytes"/>.</summary>
     public async Task<bool> ReadFromAsync(Stream stream, long maxBytes, CancellationToken cancellationToken)
     {

@@ -20,6 +20,9 @@ internal static class ChatCompletionsEndpoint
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
+    /// <summary>The most a stream writes before sending, when the upstream's chunks arrive faster than they are sent.</summary>
+    private const int MaxUnflushedBytes = 16 * 1024;
+
     public static async Task HandleAsync(HttpContext http, BatonEngine engine, BatonOptions options, TimeProvider time)
     {
         var started = time.GetTimestamp();
@@ -92,6 +95,7 @@ internal static class ChatCompletionsEndpoint
             try
             {
                 var resumeAnnounced = false;
+                var unflushed = 0;
                 while (hasChunk)
                 {
                     if (!resumeAnnounced && result.Route.StreamResumed)
@@ -106,9 +110,17 @@ internal static class ChatCompletionsEndpoint
                         writer.Write(DataPrefix);
                         writer.Write(chunk.Json.Span);
                         writer.Write(EventEnd);
-                        await writer.FlushAsync(aborted);
+                        unflushed += DataPrefix.Length + chunk.Json.Length + EventEnd.Length;
                     }
-                    hasChunk = await chunks.MoveNextAsync();
+                    // Chunks the upstream already sent go out together; before waiting for the upstream, everything
+                    // written is sent, so no chunk is ever held back while the upstream is silent.
+                    var next = chunks.MoveNextAsync();
+                    if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
+                    {
+                        await writer.FlushAsync(aborted);
+                        unflushed = 0;
+                    }
+                    hasChunk = await next;
                 }
                 writer.Write(Done);
                 await writer.FlushAsync(aborted);

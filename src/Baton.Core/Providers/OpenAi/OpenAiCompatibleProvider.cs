@@ -25,10 +25,14 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
         }
     }
 
+    // The address is the same for every request: parsed once rather than per request.
+    private Uri? _completionsUri;
+
     protected override HttpRequestMessage CreateRequest(ProviderRequest request, bool stream)
     {
         var body = ChatRequestRewriter.Rewrite(request.Chat, request.UpstreamModel, request.Parameters);
-        var message = new HttpRequestMessage(HttpMethod.Post, CompletionsUrl) { Content = JsonContent(body) };
+        var uri = _completionsUri ??= new Uri(CompletionsUrl, UriKind.Absolute);
+        var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent(body) };
         Authorize(message);
         ApplyCommonHeaders(message);
         if (stream)

@@ -1,0 +1,13 @@
+-- POSTs the JSON file named by BENCH_BODY and prints one machine-readable summary line at the end.
+local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+wrk.method = "POST"
+wrk.body = file:read("*a")
+file:close()
+wrk.headers["Content-Type"] = "application/json"
+
+-- No response() hook: it would make wrk run Lua for every answer. Non-2xx/3xx answers are counted in errors.status.
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status
+  io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d mean_us=%.1f errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean, errors))
+end
