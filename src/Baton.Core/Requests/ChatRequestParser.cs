@@ -483,6 +483,8 @@ public static class ChatRequestParser
             var isTask = reader.ValueTextEquals("task"u8);
             var isSession = !isTask && reader.ValueTextEquals("session_id"u8);
             var isFallbacks = !isTask && !isSession && reader.ValueTextEquals("fallbacks"u8);
+            var isCacheDisabled = reader.ValueTextEquals("cache_disabled"u8);
+            var isCacheTtl = reader.ValueTextEquals("cache_ttl"u8);
             var keyReader = reader;
             reader.Read();
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -501,12 +503,12 @@ public static class ChatRequestParser
             {
                 request.Fallbacks = reader.GetString();
             }
-            else if (key == "cache_disabled")
+            else if (isCacheDisabled)
             {
                 request.CacheDisabled = reader.TokenType == JsonTokenType.True ||
                     (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("true"u8));
             }
-            else if (key == "cache_ttl")
+            else if (isCacheTtl)
             {
                 request.CacheTtlSeconds = ReadSeconds(ref reader, "metadata.cache_ttl");
             }
