@@ -1,3 +1,4 @@
+using Baton.Batching;
 using Baton.Gateway.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -48,6 +49,12 @@ public static class BatonGatewayExtensions
         group.MapGet("/health", () => new HealthStatus("ok"))
             .WithName("Health")
             .WithSummary("Tells that the gateway is up.");
+        group.MapPost("/batch", BatchEndpoint.HandleAsync)
+            .WithName("ProcessBatch")
+            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order (seed 001's contract).")
+            .Accepts<BatchRequest>("application/json")
+            .Produces<BatchResponse>()
+            .Produces<ErrorSchema>(StatusCodes.Status422UnprocessableEntity);
         group.MapGet("/v1/cache/stats", CacheEndpoints.Stats)
             .WithName("CacheStats")
             .WithSummary("The response cache: mode, entries, bytes, hits, misses and hit rate.");

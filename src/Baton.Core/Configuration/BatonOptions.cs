@@ -35,6 +35,9 @@ public sealed class BatonOptions
     /// <summary>The response cache.</summary>
     public CacheOptions Cache { get; set; } = new();
 
+    /// <summary>Batches (<c>POST /batch</c>, <c>ProcessBatchAsync</c>).</summary>
+    public BatchOptions Batch { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
@@ -137,6 +140,13 @@ public sealed class RequestDefaults
         MaxTokens = deployment.MaxTokens ?? MaxTokens,
         TimeoutSeconds = TimeoutSeconds,
     };
+}
+
+/// <summary>How batches run.</summary>
+public sealed class BatchOptions
+{
+    /// <summary>Items of one batch answered at the same time (seed 001's <c>MAX_CONCURRENT_REQUESTS</c>). Default 10.</summary>
+    public int? MaxConcurrency { get; set; }
 }
 
 /// <summary>Settings of the HTTP gateway.</summary>

@@ -175,6 +175,10 @@ public static class BatonOptionsValidator
         {
             errors.Add("cache.maxBytes: must be at least 1024.");
         }
+        if (options.Batch.MaxConcurrency is < 1 or > 1000)
+        {
+            errors.Add($"batch.maxConcurrency: {options.Batch.MaxConcurrency} is out of range 1 to 1000.");
+        }
         foreach (var (name, model) in options.Models)
         {
             if (model.CacheTtlSeconds is <= 0)

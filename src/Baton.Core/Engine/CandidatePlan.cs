@@ -31,6 +31,12 @@ public sealed class CandidatePlan
         _request = request;
         _random = random;
         IEnumerable<string> configuredFallbacks;
+        if (request.Pinned is { } pinned)
+        {
+            Requested = pinned;
+            Add(pinned, isFallback: false);
+            return;
+        }
         if (request.Model.Equals(AutoModel, StringComparison.OrdinalIgnoreCase) && !catalog.TryResolve(request.Model, out _))
         {
             var route = tasks.Resolve(request.Task ?? throw BatonException.InvalidRequest(

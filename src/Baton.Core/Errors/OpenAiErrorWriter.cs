@@ -15,6 +15,18 @@ public static class OpenAiErrorWriter
         if (error.Code is null) writer.WriteNull("code"); else writer.WriteString("code", error.Code);
         if (error.Provider is not null) writer.WriteString("provider", error.Provider);
         if (error.UpstreamStatus is int status) writer.WriteNumber("upstream_status", status);
+        if (error is Batching.BatonValidationException invalid)
+        {
+            writer.WriteStartArray("errors");
+            foreach (var field in invalid.Errors)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("param", field.Param);
+                writer.WriteString("message", field.Message);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
         if (error.Attempts.Count > 0)
         {
             writer.WriteStartArray("attempts");

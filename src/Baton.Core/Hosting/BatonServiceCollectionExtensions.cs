@@ -1,3 +1,4 @@
+using Baton.Batching;
 using Baton.Caching;
 using Baton.Client;
 using Baton.Configuration;
@@ -61,6 +62,8 @@ public static class BatonServiceCollectionExtensions
             services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
         }
         services.AddSingleton<BatonEngine>();
+        services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
+            options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BatonChatClient(
             sp.GetRequiredService<BatonEngine>(),

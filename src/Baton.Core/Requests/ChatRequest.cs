@@ -41,6 +41,9 @@ public sealed class ChatRequest
     /// <summary>What this request allows the cache to do (from <c>Cache-Control</c>, metadata and headers).</summary>
     public CacheDirectives Cache { get; set; } = CacheDirectives.Default;
 
+    /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
+    internal Routing.ModelRoute? Pinned { get; set; }
+
     public int MessageCount { get; internal set; }
 
     /// <summary>Characters of text content in the prompt: the basis of token estimates.</summary>

@@ -7,10 +7,23 @@ using Baton.Resilience;
 
 namespace Baton.Routing;
 
-/// <summary>The configured models, looked up case-insensitively, each with its deployments.</summary>
+/// <summary>
+/// The configured models, looked up case-insensitively, each with its deployments. It can also pin a
+/// request to one provider and upstream model (seed 001's batch items name both), configured or not.
+/// </summary>
 public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ModelRoute> _models = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, IChatProvider> _providers = new(StringComparer.OrdinalIgnoreCase);
+    // A deployment named by several models is one upstream: one breaker, one health record and one set of
+    // rate limits for all.
+    private readonly Dictionary<string, DeploymentResilience> _resilience = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, DeploymentRateLimiter> _limiters = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, ModelRoute> _pinned = new(StringComparer.OrdinalIgnoreCase);
+    private readonly BatonOptions _options;
+    private readonly Func<string, ProviderOptions, IChatProvider> _createProvider;
+    private readonly TimeProvider _time;
+    private readonly IRateLimitStore _rateLimits;
 
     public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null)
         : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits)
@@ -20,42 +33,13 @@ public sealed class ModelCatalog
     /// <summary>For tests: providers come from <paramref name="createProvider"/> instead of the factory.</summary>
     internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time, IRateLimitStore? rateLimits = null)
     {
-        rateLimits ??= new InMemoryRateLimitStore(time);
-        var limiters = new Dictionary<string, DeploymentRateLimiter>(StringComparer.OrdinalIgnoreCase);
-        var providers = new Dictionary<string, IChatProvider>(StringComparer.OrdinalIgnoreCase);
-        // A deployment named by several models is one upstream: one breaker and one health record for all.
-        var resilience = new Dictionary<string, DeploymentResilience>(StringComparer.OrdinalIgnoreCase);
+        _options = options;
+        _createProvider = createProvider;
+        _time = time;
+        _rateLimits = rateLimits ?? new InMemoryRateLimitStore(time);
         foreach (var (name, model) in options.Models)
         {
-            var deployments = new List<Deployment>(model.Deployments.Count);
-            foreach (var deployment in model.Deployments)
-            {
-                var providerName = deployment.Provider!;
-                var providerOptions = options.Providers[providerName];
-                if (!providers.TryGetValue(providerName, out var provider))
-                {
-                    provider = createProvider(providerName, providerOptions);
-                    providers[providerName] = provider;
-                }
-                var id = provider.Name + "/" + deployment.Model;
-                if (!resilience.TryGetValue(id, out var guard))
-                {
-                    var attemptTimeout = TimeSpan.FromSeconds(providerOptions.TimeoutSeconds ?? options.Defaults.TimeoutSeconds);
-                    var settings = ResilienceSettings.Resolve(attemptTimeout, model.Resilience, providerOptions.Resilience, options.Resilience);
-                    guard = new DeploymentResilience(settings, time);
-                    resilience[id] = guard;
-                }
-                if (!limiters.TryGetValue(id, out var limiter))
-                {
-                    limiter = new DeploymentRateLimiter(id, RateLimitSettings.Resolve(deployment, providerOptions), rateLimits, time);
-                    limiters[id] = limiter;
-                }
-                deployments.Add(new Deployment(provider, deployment.Model!, options.Defaults.With(deployment), guard, limiter)
-                {
-                    Weight = deployment.Weight ?? 1,
-                    Price = deployment.Price,
-                });
-            }
+            var deployments = model.Deployments.Select(d => CreateDeployment(d, model.Resilience)).ToList();
             var modelSettings = ResilienceSettings.Resolve(TimeSpan.FromSeconds(options.Defaults.TimeoutSeconds), model.Resilience, options.Resilience);
             _models[name] = new ModelRoute(name, deployments, modelSettings)
             {
@@ -65,7 +49,7 @@ public sealed class ModelCatalog
                 CacheTtl = model.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null,
             };
         }
-        Providers = providers.Values.ToList();
+        Providers = _providers.Values.ToList();
         Deployments = _models.Values.SelectMany(m => m.Deployments).DistinctBy(d => d.Id).ToList();
     }
 
@@ -73,7 +57,7 @@ public sealed class ModelCatalog
 
     public IReadOnlyList<IChatProvider> Providers { get; }
 
-    /// <summary>Every distinct deployment, once each.</summary>
+    /// <summary>Every distinct configured deployment, once each.</summary>
     public IReadOnlyList<Deployment> Deployments { get; }
 
     public bool TryResolve(string model, [NotNullWhen(true)] out ModelRoute? route) => _models.TryGetValue(model, out route);
@@ -83,4 +67,82 @@ public sealed class ModelCatalog
         : throw new BatonException(404, ErrorTypes.InvalidRequest,
             $"The model '{model}' does not exist. Configured models: {string.Join(", ", _models.Keys.Order(StringComparer.OrdinalIgnoreCase))}.",
             param, "model_not_found");
+
+    public bool HasProvider(string provider) => _options.Providers.ContainsKey(provider);
+
+    /// <summary>
+    /// A route that only asks <paramref name="provider"/>: a configured model of that name restricted to its
+    /// deployments on that provider; else the configured deployment whose upstream model is
+    /// <paramref name="model"/>; else a deployment made for it on that provider, with the provider's
+    /// settings. Null when the provider is not configured.
+    /// </summary>
+    public ModelRoute? ResolvePinned(string provider, string model)
+    {
+        if (!_options.Providers.ContainsKey(provider))
+        {
+            return null;
+        }
+        lock (_pinned)
+        {
+            var key = provider + "\n" + model;
+            if (_pinned.TryGetValue(key, out var known))
+            {
+                return known;
+            }
+            var route = PinnedFromConfiguration(provider, model) ?? new ModelRoute(
+                provider + "/" + model,
+                [CreateDeployment(new DeploymentOptions { Provider = _options.Providers.Keys.First(p => p.Equals(provider, StringComparison.OrdinalIgnoreCase)), Model = model }, null)],
+                ResilienceSettings.Resolve(TimeSpan.FromSeconds(_options.Defaults.TimeoutSeconds), _options.Resilience));
+            _pinned[key] = route;
+            return route;
+        }
+    }
+
+    private ModelRoute? PinnedFromConfiguration(string provider, string model)
+    {
+        bool OnProvider(Deployment d) => d.Provider.Name.Equals(provider, StringComparison.OrdinalIgnoreCase);
+        if (_models.TryGetValue(model, out var named) && named.Deployments.Where(OnProvider).ToList() is { Count: > 0 } mine)
+        {
+            return Restricted(named, mine);
+        }
+        foreach (var route in _models.Values)
+        {
+            if (route.Deployments.FirstOrDefault(d => OnProvider(d) && d.UpstreamModel.Equals(model, StringComparison.OrdinalIgnoreCase)) is { } deployment)
+            {
+                return Restricted(route, [deployment]);
+            }
+        }
+        return null;
+    }
+
+    private static ModelRoute Restricted(ModelRoute route, IReadOnlyList<Deployment> deployments) =>
+        new(route.Name, deployments, route.Settings) { CacheTtl = route.CacheTtl, Strategy = route.Strategy };
+
+    private Deployment CreateDeployment(DeploymentOptions deployment, ResilienceOptions? modelResilience)
+    {
+        var providerName = deployment.Provider!;
+        var providerOptions = _options.Providers[providerName];
+        if (!_providers.TryGetValue(providerName, out var provider))
+        {
+            provider = _createProvider(providerName, providerOptions);
+            _providers[providerName] = provider;
+        }
+        var id = provider.Name + "/" + deployment.Model;
+        if (!_resilience.TryGetValue(id, out var guard))
+        {
+            var attemptTimeout = TimeSpan.FromSeconds(providerOptions.TimeoutSeconds ?? _options.Defaults.TimeoutSeconds);
+            guard = new DeploymentResilience(ResilienceSettings.Resolve(attemptTimeout, modelResilience, providerOptions.Resilience, _options.Resilience), _time);
+            _resilience[id] = guard;
+        }
+        if (!_limiters.TryGetValue(id, out var limiter))
+        {
+            limiter = new DeploymentRateLimiter(id, RateLimitSettings.Resolve(deployment, providerOptions), _rateLimits, _time);
+            _limiters[id] = limiter;
+        }
+        return new Deployment(provider, deployment.Model!, _options.Defaults.With(deployment), guard, limiter)
+        {
+            Weight = deployment.Weight ?? 1,
+            Price = deployment.Price,
+        };
+    }
 }
