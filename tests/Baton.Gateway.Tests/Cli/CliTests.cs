@@ -95,6 +95,29 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Batch_runs_a_jsonl_file_and_a_rerun_skips_what_is_done()
+    {
+        File.WriteAllLines(Path.Combine(_directory, "in.jsonl"),
+        [
+            """{"custom_id":"a","body":{"model":"baton-sim","messages":[{"role":"user","content":"First"}]}}""",
+            """{"custom_id":"b","body":{"model":"baton-sim","messages":[{"role":"user","content":"Second"}]}}""",
+            "not json",
+        ]);
+
+        var (exit, output, error) = await RunAsync("", "batch", "in.jsonl", "-o", "out.jsonl");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("line 3 skipped", error);
+        Assert.Contains("2 answered (0 failed", output);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_directory, "out.jsonl")).Length);
+
+        var (_, again, _) = await RunAsync("", "batch", "in.jsonl", "-o", "out.jsonl");
+        Assert.Contains("0 answered", again);
+        Assert.Contains("2 already done", again);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(_directory, "out.jsonl")).Length);
+    }
+
+    [Fact]
     public async Task Health_probes_every_deployment_and_prints_a_table()
     {
         var (exit, output, _) = await RunAsync("", "health");
