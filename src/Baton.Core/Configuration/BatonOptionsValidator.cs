@@ -82,6 +82,7 @@ public static class BatonOptionsValidator
             ValidateRateLimits($"providers.{name}.rateLimits", provider.RateLimits, errors);
         }
         ValidateResilience("resilience", options.Resilience, errors);
+        AccountingValidator.Validate(options, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)

@@ -121,6 +121,7 @@ public static class ChatRequestParser
                     {
                         throw WrongType("user", "a string");
                     }
+                    request.User = reader.GetString();
                     break;
                 case "metadata":
                     ReadMetadata(ref reader, request);
@@ -153,6 +154,8 @@ public static class ChatRequestParser
             Task = request.Task,
             SessionId = request.SessionId,
             Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
+            User = string.IsNullOrWhiteSpace(request.User) ? null : request.User,
+            Tags = ChatRequest.SplitModelList(request.Tags),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,
@@ -482,6 +485,10 @@ public static class ChatRequestParser
             {
                 request.Fallbacks = reader.GetString();
             }
+            else if (key == "tags" && reader.TokenType == JsonTokenType.String)
+            {
+                request.Tags = reader.GetString();
+            }
         }
     }
 
@@ -517,6 +524,8 @@ public static class ChatRequestParser
         public string? Task;
         public string? SessionId;
         public string? Fallbacks;
+        public string? User;
+        public string? Tags;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;
