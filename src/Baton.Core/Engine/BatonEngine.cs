@@ -1,3 +1,5 @@
+using Baton.Accounting;
+using Baton.Accounting.Budgets;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.RateLimiting;
@@ -14,8 +16,11 @@ namespace Baton.Engine;
 /// fallbacks'), and asks them in turn: each through its own retries and circuit breaker, the whole bounded
 /// by the model's total timeout. A request the upstream finds invalid is returned as it is, since every
 /// deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
+/// With accounting, a request is first admitted against its budgets, and every answer is priced and queued
+/// for the ledger.
 /// </summary>
-public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger)
+public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
+    CostAccountant? accounting = null)
 {
     public ModelCatalog Catalog => catalog;
 
@@ -23,27 +28,64 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
     internal TimeProvider Time => time;
 
+    /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
+    public CostAccountant? Accounting => accounting;
+
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
-        var attempts = new AttemptLog();
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         var started = time.GetTimestamp();
+        await using var admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        var attempts = new AttemptLog();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
         lease.Complete(completion.Usage, completion.UpstreamRateLimit);
-        return new ChatCompletionResult(completion, Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)));
+        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
+        var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
+        if (accounting is not null)
+        {
+            // A provider's reported usage always wins; only an answer without any is counted by Baton.
+            var reported = !completion.Usage.IsEmpty;
+            var usage = reported ? completion.Usage
+                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel);
+            result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
+            await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
+        }
+        return result;
     }
 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
-        var attempts = new AttemptLog();
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         var started = time.GetTimestamp();
-        var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
-        return new ChatStreamResult(new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken));
+        var admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var attempts = new AttemptLog();
+            var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
+            var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started));
+            var billing = new StreamBilling(accounting, admission, time, started);
+            return new ChatStreamResult(new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing });
+        }
+        catch
+        {
+            await admission.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Records an answer served from Baton's response cache: a ledger row with its tokens, flagged as cached,
+    /// at no cost. The cache calls this for every hit; <paramref name="route"/> is the route of the cached answer.
+    /// </summary>
+    public void RecordCacheHit(ChatRequest request, RouteInfo route, TokenUsage usage) => accounting?.RecordCacheHit(request, route, usage);
+
+    /// <summary>Budget admission, before any upstream call: the worst-case cost on the first deployment the plan will ask.</summary>
+    private ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
+        accounting is null
+            ? ValueTask.FromResult(BudgetAdmission.None)
+            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).FirstOrDefault(), cancellationToken);
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(

@@ -11,6 +11,12 @@ public sealed class ChatCompletionResult(ProviderCompletion completion, RouteInf
 
     public RouteInfo Route { get; } = route;
 
+    /// <summary>The answer's cost in US dollars; null when the engine does no accounting.</summary>
+    public decimal? CostUsd { get; internal set; }
+
+    /// <summary>Soft budget limits this request may cross (for the <c>x-baton-budget-warning</c> header).</summary>
+    public IReadOnlyList<string> BudgetWarnings { get; internal init; } = [];
+
     public void Dispose() => completion.Dispose();
 }
 
@@ -22,6 +28,12 @@ public sealed class ChatStreamResult(FailoverStream stream) : IAsyncDisposable
 
     /// <summary>The usage reported by the stream, once it has been read to the end.</summary>
     public TokenUsage? Usage => stream.Usage;
+
+    /// <summary>The answer's cost in US dollars once the stream has ended (every upstream stream it used); null without accounting.</summary>
+    public decimal? CostUsd => stream.Billing?.Cost;
+
+    /// <summary>Soft budget limits this request may cross (known before the first chunk).</summary>
+    public IReadOnlyList<string> BudgetWarnings => stream.Billing?.BudgetWarnings ?? [];
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
 

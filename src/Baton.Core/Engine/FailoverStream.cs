@@ -29,6 +29,13 @@ public sealed class FailoverStream(
     private StartedStream _current = first;
     private Candidate _candidate = candidate;
     private int _resumes;
+    private ChatRequest? _resumedRequest;
+    private int _segmentTextStart;
+    private bool _segmentRecorded;
+    private int _disposed;
+
+    /// <summary>Records each upstream stream in the ledger and settles the budget reservation; null without accounting.</summary>
+    internal StreamBilling? Billing { get; init; }
 
     /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
     public RouteInfo Route { get; private set; } = route;
@@ -63,6 +70,7 @@ public sealed class FailoverStream(
             }
             else if (!hasChunk)
             {
+                await EndSegmentAsync(200, final: true).ConfigureAwait(false);
                 yield break;
             }
             else
@@ -78,6 +86,8 @@ public sealed class FailoverStream(
     {
         var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < plan.Requested.Settings.MaxStreamResumes;
         engine.RecordInterruption(_candidate, failure, resumable);
+        // The cut stream billed what it produced, whether or not the answer goes on elsewhere.
+        await EndSegmentAsync(failure.UpstreamStatus ?? failure.StatusCode, final: !resumable).ConfigureAwait(false);
         if (!resumable)
         {
             throw failure;
@@ -100,13 +110,47 @@ public sealed class FailoverStream(
         }
         catch (BatonException)
         {
+            await EndSegmentAsync(failure.StatusCode, final: true).ConfigureAwait(false);
             throw failure;
         }
         await _current.DisposeAsync().ConfigureAwait(false);
         _current = next;
         _candidate = nextCandidate;
+        _resumedRequest = resumed;
+        _segmentTextStart = _tap.Text.Length;
+        _segmentRecorded = false;
         Route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, Route.UpstreamTime + engine.Time.GetElapsedTime(started)) with { StreamResumed = true };
     }
 
-    public ValueTask DisposeAsync() => _current.DisposeAsync();
+    /// <summary>Records the current upstream stream once, and on the last one settles the budget reservation.</summary>
+    private async ValueTask EndSegmentAsync(int status, bool final)
+    {
+        if (Billing is null)
+        {
+            return;
+        }
+        if (!_segmentRecorded)
+        {
+            _segmentRecorded = true;
+            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.Text[_segmentTextStart..], status);
+        }
+        if (final)
+        {
+            await Billing.FinishAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        // A reader that stopped early (the client went away) still owes what the upstream produced so far.
+        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+        await _current.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>
+    internal const int ClientClosedRequest = 499;
 }

@@ -1,3 +1,4 @@
+using Baton.Accounting;
 using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
@@ -54,6 +55,7 @@ public static class BatonServiceCollectionExtensions
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IRateLimitStore>()));
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
+        services.AddBatonAccounting(options);
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BatonChatClient(

@@ -62,6 +62,11 @@ internal static class ChatCompletionsEndpoint
         using var result = await engine.CompleteAsync(request, http.RequestAborted);
         var response = http.Response;
         WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started), time);
+        WriteBudgetWarnings(response, result.BudgetWarnings);
+        if (result.CostUsd is { } cost)
+        {
+            response.Headers[GatewayHeaders.CostUsd] = FormatCost(cost);
+        }
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = result.Body.Length;
@@ -82,6 +87,7 @@ internal static class ChatCompletionsEndpoint
 
             var response = http.Response;
             WriteRouteHeaders(response, result.Route, ownTime, time);
+            WriteBudgetWarnings(response, result.BudgetWarnings);
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
@@ -109,6 +115,11 @@ internal static class ChatCompletionsEndpoint
                         await writer.FlushAsync(aborted);
                     }
                     hasChunk = await chunks.MoveNextAsync();
+                }
+                if (result.CostUsd is { } cost)
+                {
+                    // Headers went out before the usage was known; SDKs skip SSE comments, raw readers see the cost.
+                    writer.Write(System.Text.Encoding.UTF8.GetBytes($": {GatewayHeaders.CostUsd} {FormatCost(cost)}\n\n"));
                 }
                 writer.Write(Done);
                 await writer.FlushAsync(aborted);
@@ -139,7 +150,23 @@ internal static class ChatCompletionsEndpoint
         {
             request.Fallbacks = list;
         }
+        if (http.Headers.TryGetValue(GatewayHeaders.Tags, out var tags) && ChatRequest.SplitModelList(tags.ToString()) is { } tagList)
+        {
+            request.Tags = tagList;
+        }
+        request.ApiKeyId = ApiKeyFingerprint.From(http.Headers.Authorization.ToString());
     }
+
+    private static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
+    {
+        if (warnings.Count > 0)
+        {
+            response.Headers[GatewayHeaders.BudgetWarning] = warnings.ToArray();
+        }
+    }
+
+    /// <summary>Dollars with up to twelve decimals (a picodollar), no trailing zeros, no exponent.</summary>
+    internal static string FormatCost(decimal cost) => cost.ToString("0.############", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
     {

@@ -33,6 +33,15 @@ public static class GatewayHeaders
     /// <summary>Request header listing models to fall back to for this request, comma-separated.</summary>
     public const string Fallbacks = "X-Baton-Fallbacks";
 
+    /// <summary>The answer's cost in US dollars (for a stream, an SSE comment before <c>[DONE]</c> instead).</summary>
+    public const string CostUsd = "x-baton-cost-usd";
+
+    /// <summary>One per soft budget limit the request may cross.</summary>
+    public const string BudgetWarning = "x-baton-budget-warning";
+
+    /// <summary>Request header with tags for budgets, comma-separated.</summary>
+    public const string Tags = "X-Baton-Tags";
+
     /// <summary>Request header naming the session a request belongs to, for cost tracking.</summary>
     public const string Session = "X-Baton-Session";
 }
