@@ -28,12 +28,8 @@ internal sealed class StreamBilling(CostAccountant? accounting, BudgetAdmission 
         {
             return;
         }
+        // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it.
         var reported = usage is { IsEmpty: false };
-        if (!reported && segmentText.Length == 0 && status != 200)
-        {
-            // Cut before any content: the upstream may have read the prompt, but Baton cannot know it billed.
-            return;
-        }
         var billed = reported ? usage!.Value : CostAccountant.EstimateUsage(segmentRequest, segmentText, candidate.Deployment.UpstreamModel);
         _cost += accounting.RecordAttempt(segmentRequest, route, candidate.Deployment, billed, time.GetElapsedTime(started), status, estimated: !reported);
     }
