@@ -88,6 +88,12 @@ internal static class ChatCompletionsEndpoint
             var response = http.Response;
             WriteRouteHeaders(response, result.Route, ownTime, time);
             WriteBudgetWarnings(response, result.BudgetWarnings);
+            var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
+            if (costTrailer)
+            {
+                response.DeclareTrailer(GatewayHeaders.CostUsd);
+            }
+            var costComment = result.CostUsd is not null && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
@@ -116,10 +122,18 @@ internal static class ChatCompletionsEndpoint
                     }
                     hasChunk = await chunks.MoveNextAsync();
                 }
+                // Headers went out before the usage was known: the cost goes in a trailer where the protocol has
+                // them (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
                 if (result.CostUsd is { } cost)
                 {
-                    // Headers went out before the usage was known; SDKs skip SSE comments, raw readers see the cost.
-                    writer.Write(System.Text.Encoding.UTF8.GetBytes($": {GatewayHeaders.CostUsd} {FormatCost(cost)}\n\n"));
+                    if (costComment)
+                    {
+                        writer.Write(System.Text.Encoding.UTF8.GetBytes($": {GatewayHeaders.CostUsd} {FormatCost(cost)}\n\n"));
+                    }
+                    if (costTrailer)
+                    {
+                        response.AppendTrailer(GatewayHeaders.CostUsd, FormatCost(cost));
+                    }
                 }
                 writer.Write(Done);
                 await writer.FlushAsync(aborted);

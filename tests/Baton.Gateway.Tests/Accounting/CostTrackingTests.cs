@@ -21,6 +21,7 @@ public sealed class CostTrackingTests(AccountingGatewayServer server) : IClassFi
     private async Task<Usage> AskAsync(string session, bool stream, string? apiKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = Body(session, stream) };
+        request.Headers.Add("X-Baton-Stream-Cost", "true");
         if (apiKey is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
