@@ -15,6 +15,7 @@ public static class BatonCli
         root.Subcommands.Add(HealthCommand.Create(console));
         root.Subcommands.Add(CacheCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));
+        root.Subcommands.Add(CostsCommand.Create(console));
         root.Subcommands.Add(SimulateCommand.Create(console));
         var invocation = new InvocationConfiguration { Output = new SpectreTextWriter(console), Error = console.Error };
         return root.Parse(args).InvokeAsync(invocation, cancellationToken);

@@ -15,6 +15,7 @@ public static class BatonGatewayExtensions
     public static IServiceCollection AddBatonGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayStartTime>();
+        services.AddHostedService<Hosting.LedgerFlushService>();
         services.AddOpenApi();
         return services;
     }
@@ -43,6 +44,11 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
+            .WithName("GetCosts")
+            .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")
+            .Produces<CostReportView>()
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest);
         group.MapGet("/v1/models", ModelsEndpoint.Handle)
             .WithName("ListModels")
             .WithSummary("Lists the models this gateway serves.");

@@ -22,6 +22,7 @@ internal static class CommonOptions
         {
             var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory, watch);
             BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
+            AnchorFiles(loaded.Options, console.WorkingDirectory);
             return loaded;
         }
         catch (BatonConfigurationException ex)
@@ -36,6 +37,19 @@ internal static class CommonOptions
     }
 
     public const int ConfigurationError = 2;
+
+    /// <summary>Relative ledger and budget files are relative to the command's working directory.</summary>
+    public static void AnchorFiles(BatonOptions options, string workingDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Ledger.Path))
+        {
+            options.Ledger.Path = Path.GetFullPath(options.Ledger.Path, workingDirectory);
+        }
+        if (!string.IsNullOrWhiteSpace(options.Budgets.Path))
+        {
+            options.Budgets.Path = Path.GetFullPath(options.Budgets.Path, workingDirectory);
+        }
+    }
 
     /// <summary>Says plainly when Baton runs on its built-in simulator instead of real providers.</summary>
     public static void AnnounceSource(CliConsole console, LoadedConfiguration loaded)

@@ -38,6 +38,18 @@ public sealed class BatonOptions
     /// <summary>Batches (<c>POST /batch</c>, <c>ProcessBatchAsync</c>).</summary>
     public BatchOptions Batch { get; set; } = new();
 
+    /// <summary>
+    /// Prices per million tokens by upstream model id (e.g. <c>deepseek/deepseek-chat</c>) or deployment id
+    /// (<c>provider/upstream-model</c>), over Baton's built-in table; a deployment's own <c>price</c> wins over both.
+    /// </summary>
+    public Dictionary<string, PriceOptions> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The cost ledger (SQLite).</summary>
+    public LedgerOptions Ledger { get; set; } = new();
+
+    /// <summary>Spending limits per session, key, user, tag or overall.</summary>
+    public BudgetOptions Budgets { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
@@ -113,7 +125,7 @@ public sealed class DeploymentOptions
     /// <summary>For the <c>weighted</c> strategy: this deployment's share relative to the others. Default 1.</summary>
     public double? Weight { get; set; }
 
-    /// <summary>Price per million tokens, for the <c>cheapest</c> strategy.</summary>
+    /// <summary>Price per million tokens, for cost tracking and the <c>cheapest</c> strategy; keys left out come from the price table.</summary>
     public PriceOptions? Price { get; set; }
 
     /// <summary>Rate limits of this deployment; each key set here wins over the provider's.</summary>

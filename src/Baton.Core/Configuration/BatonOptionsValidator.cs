@@ -83,6 +83,7 @@ public static class BatonOptionsValidator
         }
         ValidateResilience("resilience", options.Resilience, errors);
         ValidateCache(options, errors);
+        AccountingValidator.Validate(options, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)

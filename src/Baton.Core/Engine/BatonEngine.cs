@@ -1,3 +1,5 @@
+using Baton.Accounting;
+using Baton.Accounting.Budgets;
 using Baton.Caching;
 using Baton.Errors;
 using Baton.Providers;
@@ -13,12 +15,14 @@ namespace Baton.Engine;
 
 /// <summary>
 /// The orchestrator every face of Baton calls. It answers from the response cache when it can; otherwise it
-/// plans which deployments may answer (the model's, then its fallbacks'), and asks them in turn: each
-/// through its rate limits, retries and circuit breaker, the whole bounded by the model's total timeout. A
-/// request the upstream finds invalid is returned as it is, since every deployment would refuse it; a prompt
-/// too long for the model goes to its larger-context fallback.
+/// admits the request against its budgets, plans which deployments may answer (the model's, then its
+/// fallbacks'), and asks them in turn: each through its rate limits, retries and circuit breaker, the whole
+/// bounded by the model's total timeout. A request the upstream finds invalid is returned as it is, since
+/// every deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
+/// Every answer is priced and queued for the ledger.
 /// </summary>
-public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger, ResponseCache? cache = null)
+public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
+    ResponseCache? cache = null, CostAccountant? accounting = null)
 {
     public ModelCatalog Catalog => catalog;
 
@@ -26,16 +30,22 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
     internal TimeProvider Time => time;
 
+    /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
+    public CostAccountant? Accounting => accounting;
+
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         if (lookup.Answer is { } hit)
         {
-            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), DescribeHit(plan, hit));
+            var hitRoute = DescribeHit(plan, hit);
+            accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
+            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = accounting is null ? null : 0m };
         }
-        var attempts = new AttemptLog();
         var started = time.GetTimestamp();
+        await using var admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        var attempts = new AttemptLog();
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
@@ -45,37 +55,62 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
         var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
-        return new ChatCompletionResult(completion, route);
+        var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
+        if (accounting is not null)
+        {
+            // A provider's reported usage always wins; only an answer without any is counted by Baton.
+            var reported = !completion.Usage.IsEmpty;
+            var usage = reported ? completion.Usage
+                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel);
+            result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
+            await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
+        }
+        return result;
     }
 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared);
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         if (lookup.Answer is { } hit)
         {
-            return new ChatStreamResult(new ReplayStream(hit, DescribeHit(plan, hit)));
+            var hitRoute = DescribeHit(plan, hit);
+            accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
+            return new ChatStreamResult(new ReplayStream(hit, hitRoute));
         }
+        var started = time.GetTimestamp();
+        BudgetAdmission? admission = null;
         try
         {
+            admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog();
-            var started = time.GetTimestamp();
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
             var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
-            ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken);
+            var billing = new StreamBilling(accounting, admission, time, started);
+            ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
             if (!lookup.Stores)
             {
                 lookup.Dispose();
-                return new ChatStreamResult(answer);
+                return new ChatStreamResult(answer, billing);
             }
-            return new ChatStreamResult(new CachingStream(answer, lookup));
+            return new ChatStreamResult(new CachingStream(answer, lookup), billing);
         }
         catch
         {
             lookup.Dispose();
+            if (admission is not null)
+            {
+                await admission.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
     }
+
+    /// <summary>Budget admission, before any upstream call: the worst-case cost on the first deployment the plan will ask.</summary>
+    private ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
+        accounting is null
+            ? ValueTask.FromResult(BudgetAdmission.None)
+            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).FirstOrDefault(), cancellationToken);
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(

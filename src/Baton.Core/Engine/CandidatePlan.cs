@@ -21,15 +21,17 @@ public sealed class CandidatePlan
     private readonly ModelCatalog _catalog;
     private readonly ChatRequest _request;
     private readonly Random _random;
+    private readonly Accounting.PriceTable? _prices;
     private readonly List<Candidate> _candidates = [];
     private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
     private int _next;
 
-    public CandidatePlan(ModelCatalog catalog, ChatRequest request, TaskRoutingTable tasks, Random random)
+    public CandidatePlan(ModelCatalog catalog, ChatRequest request, TaskRoutingTable tasks, Random random, Accounting.PriceTable? prices = null)
     {
         _catalog = catalog;
         _request = request;
         _random = random;
+        _prices = prices;
         IEnumerable<string> configuredFallbacks;
         if (request.Pinned is { } pinned)
         {
@@ -119,7 +121,7 @@ public sealed class CandidatePlan
 
     private void Add(ModelRoute route, bool isFallback)
     {
-        foreach (var deployment in DeploymentOrder.For(route, _request, _random))
+        foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
         {
             if (_planned.Add(deployment.Id))
             {

@@ -11,17 +11,38 @@ public sealed class ChatCompletionResult(ProviderCompletion completion, RouteInf
 
     public RouteInfo Route { get; } = route;
 
+    /// <summary>The answer's cost in US dollars; null when the engine does no accounting.</summary>
+    public decimal? CostUsd { get; internal set; }
+
+    /// <summary>Soft budget limits this request may cross (for the <c>x-baton-budget-warning</c> header).</summary>
+    public IReadOnlyList<string> BudgetWarnings { get; internal init; } = [];
+
     public void Dispose() => completion.Dispose();
 }
 
 /// <summary>An answer being streamed as OpenAI chunks, and the deployment streaming it.</summary>
-public sealed class ChatStreamResult(ChatStream stream) : IAsyncDisposable
+public sealed class ChatStreamResult : IAsyncDisposable
 {
+    private readonly ChatStream stream;
+    private readonly StreamBilling? billing;
+
+    internal ChatStreamResult(ChatStream stream, StreamBilling? billing = null)
+    {
+        this.stream = stream;
+        this.billing = billing;
+    }
+
     /// <summary>Who is answering; after a resumed stream, the deployment that finished it.</summary>
     public RouteInfo Route => stream.Route;
 
     /// <summary>The usage reported by the stream, once it has been read to the end.</summary>
     public TokenUsage? Usage => stream.Usage;
+
+    /// <summary>The answer's cost in US dollars once the stream has ended (every upstream stream it used); null without accounting.</summary>
+    public decimal? CostUsd => billing?.Cost;
+
+    /// <summary>Soft budget limits this request may cross (known before the first chunk).</summary>
+    public IReadOnlyList<string> BudgetWarnings => billing?.BudgetWarnings ?? [];
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
 

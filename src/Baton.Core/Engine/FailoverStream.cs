@@ -29,10 +29,17 @@ public sealed class FailoverStream(
     private StartedStream _current = first;
     private Candidate _candidate = candidate;
     private int _resumes;
+    private ChatRequest? _resumedRequest;
+    private int _segmentTextStart;
+    private bool _segmentRecorded;
+    private int _disposed;
 
-    /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
+    /// <summary>Records each upstream stream in the ledger and settles the budget reservation; null without accounting.</summary>
+    internal StreamBilling? Billing { get; init; }
+
     private RouteInfo _route = route;
 
+    /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
     public override RouteInfo Route => _route;
 
     public override TokenUsage? Usage => _current.Usage;
@@ -65,6 +72,7 @@ public sealed class FailoverStream(
             }
             else if (!hasChunk)
             {
+                await EndSegmentAsync(200, final: true).ConfigureAwait(false);
                 yield break;
             }
             else
@@ -80,6 +88,8 @@ public sealed class FailoverStream(
     {
         var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < plan.Requested.Settings.MaxStreamResumes;
         engine.RecordInterruption(_candidate, failure, resumable);
+        // The cut stream billed what it produced, whether or not the answer goes on elsewhere.
+        await EndSegmentAsync(failure.UpstreamStatus ?? failure.StatusCode, final: !resumable).ConfigureAwait(false);
         if (!resumable)
         {
             throw failure;
@@ -102,13 +112,48 @@ public sealed class FailoverStream(
         }
         catch (BatonException)
         {
+            await EndSegmentAsync(failure.StatusCode, final: true).ConfigureAwait(false);
             throw failure;
         }
         await _current.DisposeAsync().ConfigureAwait(false);
         _current = next;
         _candidate = nextCandidate;
-        _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started)) with { StreamResumed = true, Cache = _route.Cache };
+        _resumedRequest = resumed;
+        _segmentTextStart = _tap.Text.Length;
+        _segmentRecorded = false;
+        _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started))
+            with { StreamResumed = true, Cache = _route.Cache };
     }
 
-    public override ValueTask DisposeAsync() => _current.DisposeAsync();
+    /// <summary>Records the current upstream stream once, and on the last one settles the budget reservation.</summary>
+    private async ValueTask EndSegmentAsync(int status, bool final)
+    {
+        if (Billing is null)
+        {
+            return;
+        }
+        if (!_segmentRecorded)
+        {
+            _segmentRecorded = true;
+            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.Text[_segmentTextStart..], status);
+        }
+        if (final)
+        {
+            await Billing.FinishAsync().ConfigureAwait(false);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        // A reader that stopped early (the client went away) still owes what the upstream produced so far.
+        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+        await _current.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>
+    internal const int ClientClosedRequest = 499;
 }

@@ -23,11 +23,13 @@ internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, Tim
         {
             throw refused;
         }
-        var tokens = TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
+        // Counting the prompt costs a tokenizer pass: only done for a deployment with a token limit.
+        var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is null ? 0 : TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
         if (candidate.Deployment.RateLimiter.TryAcquire(tokens, out var lease, out _))
         {
             return (candidate, lease);
         }
+        tokens = TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
 
         List<Candidate> group = [candidate, .. plan.Upcoming.Where(c => ReferenceEquals(c.Route, candidate.Route) && !c.Deployment.Resilience.IsOpen)];
         var limiters = group.ConvertAll(c => c.Deployment.RateLimiter);

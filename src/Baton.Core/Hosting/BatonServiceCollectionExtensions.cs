@@ -1,3 +1,4 @@
+using Baton.Accounting;
 using Baton.Batching;
 using Baton.Caching;
 using Baton.Client;
@@ -61,6 +62,7 @@ public static class BatonServiceCollectionExtensions
             services.AddSingleton<ICacheStore>(sp => CacheStores.Create(options.Cache, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
         }
+        services.AddBatonAccounting(options);
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
             options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));

@@ -43,6 +43,17 @@ public sealed class ChatRequest
 
     /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
     internal Routing.ModelRoute? Pinned { get; set; }
+    /// <summary>The <c>user</c> field of the body: the end user, for cost tracking and budgets.</summary>
+    public string? User { get; set; }
+
+    /// <summary>
+    /// A fingerprint of the caller's API key (a SHA-256 prefix, never the key), for cost tracking and budgets;
+    /// set by the gateway from the <c>Authorization</c> header.
+    /// </summary>
+    public string? ApiKeyId { get; set; }
+
+    /// <summary>Tags for budgets and reports, from <c>metadata.tags</c> or the <c>X-Baton-Tags</c> header (comma-separated).</summary>
+    public IReadOnlyList<string>? Tags { get; set; }
 
     public int MessageCount { get; internal set; }
 
@@ -50,6 +61,9 @@ public sealed class ChatRequest
     public int PromptCharacters { get; internal set; }
 
     public int? MaxTokens { get; internal set; }
+
+    /// <summary>The prompt's tokens once counted by <see cref="Accounting.PromptTokenCounter"/>.</summary>
+    internal int? PromptTokens { get; set; }
 
     public bool HasTools { get; internal set; }
 

@@ -131,6 +131,7 @@ public static class ChatRequestParser
                     {
                         throw WrongType("user", "a string");
                     }
+                    request.User = reader.GetString();
                     break;
                 case "metadata":
                     ReadMetadata(ref reader, request);
@@ -166,6 +167,8 @@ public static class ChatRequestParser
             Cache = request.CacheDisabled
                 ? new CacheDirectives(Lookup: false, Store: false)
                 : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
+            User = string.IsNullOrWhiteSpace(request.User) ? null : request.User,
+            Tags = ChatRequest.SplitModelList(request.Tags),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,
@@ -485,6 +488,7 @@ public static class ChatRequestParser
             var isFallbacks = !isTask && !isSession && reader.ValueTextEquals("fallbacks"u8);
             var isCacheDisabled = reader.ValueTextEquals("cache_disabled"u8);
             var isCacheTtl = reader.ValueTextEquals("cache_ttl"u8);
+            var isTags = reader.ValueTextEquals("tags"u8);
             var keyReader = reader;
             reader.Read();
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
@@ -511,6 +515,10 @@ public static class ChatRequestParser
             else if (isCacheTtl)
             {
                 request.CacheTtlSeconds = ReadSeconds(ref reader, "metadata.cache_ttl");
+            }
+            else if (isTags && reader.TokenType == JsonTokenType.String)
+            {
+                request.Tags = reader.GetString();
             }
         }
     }
@@ -616,6 +624,8 @@ public static class ChatRequestParser
         public string? Fallbacks;
         public bool CacheDisabled;
         public double? CacheTtlSeconds;
+        public string? User;
+        public string? Tags;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;

@@ -1,4 +1,6 @@
+using Baton.Accounting;
 using Baton.Configuration;
+using Baton.RateLimiting;
 using Baton.Requests;
 
 namespace Baton.Routing;
@@ -9,10 +11,11 @@ namespace Baton.Routing;
 /// </summary>
 public static class DeploymentOrder
 {
-    /// <summary>Tokens assumed for the answer when the request sets no limit, to compare prices.</summary>
-    private const int AssumedCompletionTokens = 1024;
-
-    public static IReadOnlyList<Deployment> For(ModelRoute route, ChatRequest request, Random random)
+    /// <param name="route">The model whose deployments to order.</param>
+    /// <param name="request">The request, whose size the <c>cheapest</c> strategy prices.</param>
+    /// <param name="random">For the <c>weighted</c> strategy.</param>
+    /// <param name="prices">Where prices come from; the built-in table with each deployment's own price when null.</param>
+    public static IReadOnlyList<Deployment> For(ModelRoute route, ChatRequest request, Random random, PriceTable? prices = null)
     {
         var deployments = route.Deployments;
         if (deployments.Count < 2)
@@ -26,7 +29,7 @@ public static class DeploymentOrder
             // Stable sorts: ties keep the configured order.
             RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.RateLimiter.InFlight).ToList(),
             RoutingStrategies.LowestLatency => deployments.OrderBy(d => LatencyRank(d)).ToList(),
-            RoutingStrategies.Cheapest => deployments.OrderBy(d => EstimatedCost(d, request) ?? decimal.MaxValue).ToList(),
+            RoutingStrategies.Cheapest => deployments.OrderBy(d => EstimatedCost(d, request, prices) ?? decimal.MaxValue).ToList(),
             _ => deployments,
         };
     }
@@ -35,16 +38,17 @@ public static class DeploymentOrder
     private static double LatencyRank(Deployment deployment) =>
         deployment.Resilience.Health.LatencyEwmaMs is var ewma && double.IsNaN(ewma) ? -1 : ewma;
 
-    /// <summary>Input at the prompt's estimated size plus output at the request's limit, in dollars; null when unpriced.</summary>
-    public static decimal? EstimatedCost(Deployment deployment, ChatRequest request)
+    /// <summary>
+    /// Input at the prompt's estimated size plus output at the request's limit, in dollars, priced by the
+    /// price table (the same prices cost tracking uses); null when unpriced.
+    /// </summary>
+    public static decimal? EstimatedCost(Deployment deployment, ChatRequest request, PriceTable? prices = null)
     {
-        if (deployment.Price is not { Input: { } input, Output: { } output })
+        if ((prices ?? PriceTable.BuiltIn).For(deployment) is not { } price)
         {
             return null;
         }
-        var promptTokens = request.PromptCharacters / 4m;
-        var completionTokens = request.MaxTokens ?? AssumedCompletionTokens;
-        return ((promptTokens * input) + (completionTokens * output)) / 1_000_000m;
+        return CostCalculator.Estimate(PromptTokenCounter.CountPrompt(request), request.MaxTokens ?? TokenEstimator.DefaultMaxTokens, price);
     }
 
     private static List<Deployment> Rotate(IReadOnlyList<Deployment> deployments, int start) =>

@@ -65,6 +65,11 @@ internal static class ChatCompletionsEndpoint
         using var result = await engine.CompleteAsync(request, http.RequestAborted);
         var response = http.Response;
         WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started), time);
+        WriteBudgetWarnings(response, result.BudgetWarnings);
+        if (result.CostUsd is { } cost)
+        {
+            response.Headers[GatewayHeaders.CostUsd] = FormatCost(cost);
+        }
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = result.Body.Length;
@@ -85,6 +90,13 @@ internal static class ChatCompletionsEndpoint
 
             var response = http.Response;
             WriteRouteHeaders(response, result.Route, ownTime, time);
+            WriteBudgetWarnings(response, result.BudgetWarnings);
+            var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
+            if (costTrailer)
+            {
+                response.DeclareTrailer(GatewayHeaders.CostUsd);
+            }
+            var costComment = result.CostUsd is not null && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
@@ -121,6 +133,19 @@ internal static class ChatCompletionsEndpoint
                         unflushed = 0;
                     }
                     hasChunk = await next;
+                }
+                // Headers went out before the usage was known: the cost goes in a trailer where the protocol has
+                // them (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
+                if (result.CostUsd is { } cost)
+                {
+                    if (costComment)
+                    {
+                        writer.Write(System.Text.Encoding.UTF8.GetBytes($": {GatewayHeaders.CostUsd} {FormatCost(cost)}\n\n"));
+                    }
+                    if (costTrailer)
+                    {
+                        response.AppendTrailer(GatewayHeaders.CostUsd, FormatCost(cost));
+                    }
                 }
                 writer.Write(Done);
                 await writer.FlushAsync(aborted);
@@ -159,7 +184,23 @@ internal static class ChatCompletionsEndpoint
         {
             request.Fallbacks = list;
         }
+        if (http.Headers.TryGetValue(GatewayHeaders.Tags, out var tags) && ChatRequest.SplitModelList(tags.ToString()) is { } tagList)
+        {
+            request.Tags = tagList;
+        }
+        request.ApiKeyId = ApiKeyFingerprint.From(http.Headers.Authorization.ToString());
     }
+
+    private static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
+    {
+        if (warnings.Count > 0)
+        {
+            response.Headers[GatewayHeaders.BudgetWarning] = warnings.ToArray();
+        }
+    }
+
+    /// <summary>Dollars with up to twelve decimals (a picodollar), no trailing zeros, no exponent.</summary>
+    internal static string FormatCost(decimal cost) => cost.ToString("0.############", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
     {

@@ -39,6 +39,21 @@ public static class GatewayHeaders
     /// <summary>Request header listing models to fall back to for this request, comma-separated.</summary>
     public const string Fallbacks = "X-Baton-Fallbacks";
 
+    /// <summary>
+    /// The answer's cost in US dollars. For a stream: a trailer over HTTP/2, and an SSE comment before
+    /// <c>[DONE]</c> when the request sends <see cref="StreamCost"/>.
+    /// </summary>
+    public const string CostUsd = "x-baton-cost-usd";
+
+    /// <summary>Request header: <c>true</c> asks for a stream's cost as an SSE comment at its end.</summary>
+    public const string StreamCost = "X-Baton-Stream-Cost";
+
+    /// <summary>One per soft budget limit the request may cross.</summary>
+    public const string BudgetWarning = "x-baton-budget-warning";
+
+    /// <summary>Request header with tags for budgets, comma-separated.</summary>
+    public const string Tags = "X-Baton-Tags";
+
     /// <summary>Request header naming the session a request belongs to, for cost tracking.</summary>
     public const string Session = "X-Baton-Session";
 }

@@ -19,8 +19,11 @@ public sealed class EngineHarness
 
     private BatonEngine? _engine;
 
+    /// <summary>Prices, budgets and ledger for the engine; set before <see cref="Engine"/> is first used.</summary>
+    public Baton.Accounting.CostAccountant? Accounting { get; set; }
+
     public BatonEngine Engine => _engine ??= new BatonEngine(
-        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache);
+        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting);
 
     /// <summary>The response cache the engine uses, if any (see <see cref="UseCache"/>).</summary>
     public Baton.Caching.ResponseCache? Cache { get; private set; }

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Baton.Accounting.Ledger;
+using Baton.Configuration;
+using Baton.Errors;
+using Baton.Gateway.Endpoints;
+using Spectre.Console;
+
+namespace Baton.Cli.Commands;
+
+/// <summary>
+/// <c>baton costs</c>: seed 002's cost summary (total cost, requests, input and output tokens, and a breakdown)
+/// read from the ledger file, as a table, or exported as CSV or JSON (the shape of <c>GET /v1/costs</c>).
+/// </summary>
+internal static class CostsCommand
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static Command Create(CliConsole console)
+    {
+        var config = CommonOptions.Config();
+        var ledger = new Option<string?>("--ledger") { Description = "The ledger file (default: ledger.path of the configuration, else baton.db)." };
+        var session = new Option<string?>("--session") { Description = "Only this session." };
+        var since = new Option<string?>("--since") { Description = "From this ISO 8601 date or time (UTC unless it has an offset), inclusive." };
+        var until = new Option<string?>("--until") { Description = "Up to this ISO 8601 date or time, exclusive." };
+        var groupBy = new Option<string>("--group-by") { Description = "Break down by model, tier, task, key or day.", DefaultValueFactory = _ => "model" };
+        var format = new Option<string>("--format") { Description = "table, csv or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "csv", "json");
+        groupBy.AcceptOnlyFromAmong("model", "tier", "task", "key", "day");
+        var command = new Command("costs", "Show what was spent, from the cost ledger.") { config, ledger, session, since, until, groupBy, format };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(ledger) is { } file ? Path.GetFullPath(file, console.WorkingDirectory) : LedgerPath(console, parse.GetValue(config));
+            if (path is null)
+            {
+                return CommonOptions.ConfigurationError;
+            }
+            CostQuery query;
+            try
+            {
+                var values = new (string Name, string? Value)[]
+                {
+                    (CostQueryParser.SessionId, parse.GetValue(session)), (CostQueryParser.Since, parse.GetValue(since)),
+                    (CostQueryParser.Until, parse.GetValue(until)), (CostQueryParser.GroupBy, parse.GetValue(groupBy)),
+                };
+                query = CostQueryParser.Parse(values.Where(v => v.Value is not null)
+                    .Select(v => new KeyValuePair<string, IReadOnlyList<string?>>(v.Name, [v.Value])));
+            }
+            catch (BatonException ex)
+            {
+                console.Error.WriteLine($"baton: --{ex.Param?.Replace("_id", "", StringComparison.Ordinal).Replace('_', '-')}: {ex.Message}");
+                return CommonOptions.ConfigurationError;
+            }
+            if (!File.Exists(path))
+            {
+                console.Error.WriteLine($"baton: no ledger at {path}: nothing has been recorded yet (or pass --ledger / --config).");
+                return 1;
+            }
+            var report = LedgerQuery.Run(path, query);
+            switch (parse.GetValue(format))
+            {
+                case "json":
+                    console.Out.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(CostsEndpoint.ToView(report), Json));
+                    break;
+                case "csv":
+                    console.Out.Profile.Out.Writer.Write(Csv(report));
+                    break;
+                default:
+                    Render(console, report);
+                    break;
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static string? LedgerPath(CliConsole console, string? configFile)
+    {
+        try
+        {
+            // Only the ledger's location is needed: providers and keys are not checked, so costs can be read anywhere.
+            var options = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory).Options;
+            return Path.GetFullPath(string.IsNullOrWhiteSpace(options.Ledger.Path) ? LedgerOptions.DefaultPath : options.Ledger.Path, console.WorkingDirectory);
+        }
+        catch (BatonConfigurationException ex)
+        {
+            console.Error.WriteLine("baton: the configuration is not valid:");
+            foreach (var error in ex.Errors)
+            {
+                console.Error.WriteLine("  - " + error);
+            }
+            return null;
+        }
+    }
+
+    private static void Render(CliConsole console, CostReport report)
+    {
+        var total = report.Total;
+        var title = report.Query.SessionId is { } session ? $"Session {session} Cost Summary:" : "Cost Summary:";
+        console.Out.MarkupLine($"[bold]{Markup.Escape(title)}[/]");
+        console.Out.WriteLine($"  Total Cost: {LedgerQuery.FormatUsd(total.CostUsd)}");
+        console.Out.WriteLine($"  Total Requests: {Number(total.Requests)}");
+        console.Out.WriteLine($"  Input Tokens: {Number(total.PromptTokens)} ({Number(total.CachedTokens)} cached)");
+        console.Out.WriteLine($"  Output Tokens: {Number(total.CompletionTokens)} ({Number(total.ReasoningTokens)} reasoning)");
+        console.Out.WriteLine();
+        var grouping = report.Query.GroupBy.ToString();
+        var table = new Table().AddColumn(grouping).AddColumn(new TableColumn("Cost").RightAligned()).AddColumn(new TableColumn("Requests").RightAligned())
+            .AddColumn(new TableColumn("Input").RightAligned()).AddColumn(new TableColumn("Cached").RightAligned())
+            .AddColumn(new TableColumn("Output").RightAligned()).AddColumn(new TableColumn("Reasoning").RightAligned());
+        foreach (var group in report.Breakdown)
+        {
+            var t = group.Totals;
+            table.AddRow(Markup.Escape(group.Key), LedgerQuery.FormatUsd(t.CostUsd), Number(t.Requests), Number(t.PromptTokens),
+                Number(t.CachedTokens), Number(t.CompletionTokens), Number(t.ReasoningTokens));
+        }
+        console.Out.MarkupLine($"[bold]Breakdown by {grouping.ToLowerInvariant()}:[/]");
+        console.Out.Write(table);
+    }
+
+    private static string Csv(CostReport report)
+    {
+        var csv = new StringBuilder();
+        csv.Append(report.Query.GroupBy.ToString().ToLowerInvariant()).Append(",cost_usd,requests,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens\n");
+        foreach (var group in report.Breakdown.Append(new CostGroup("(total)", report.Total)))
+        {
+            var t = group.Totals;
+            csv.Append(Field(group.Key)).Append(',').Append(t.CostUsd.ToString(CultureInfo.InvariantCulture)).Append(',')
+                .AppendJoin(',', new[] { t.Requests, t.PromptTokens, t.CachedTokens, t.CompletionTokens, t.ReasoningTokens }
+                    .Select(n => n.ToString(CultureInfo.InvariantCulture))).Append('\n');
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>RFC 4180 quoting; a leading formula character is defused so spreadsheets do not execute a key or task name.</summary>
+    private static string Field(string value)
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
+        {
+            value = "'" + value;
+        }
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,42 @@
+using Baton.Accounting.Budgets;
+using Baton.Accounting.Ledger;
+using Baton.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Accounting;
+
+/// <summary>Registers prices, the ledger and budgets.</summary>
+public static class AccountingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the <see cref="PriceTable"/>, the <see cref="LedgerWriter"/> (when <c>ledger.enabled</c>), the
+    /// budget store (SQLite unless an <see cref="IBudgetStore"/> is already registered) and the
+    /// <see cref="CostAccountant"/> the engine uses. The container disposes the writer at shutdown, which
+    /// writes every queued row first.
+    /// </summary>
+    public static IServiceCollection AddBatonAccounting(this IServiceCollection services, BatonOptions options)
+    {
+        services.AddSingleton(new PriceTable(options.Prices));
+        var ledgerPath = options.Ledger.Enabled ? Path.GetFullPath(options.Ledger.Path) : null;
+        if (ledgerPath is not null)
+        {
+            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
+        }
+        var hasBudgets = options.Budgets.Limits.Count > 0;
+        if (hasBudgets)
+        {
+            var budgetPath = Path.GetFullPath(options.Budgets.Path ?? ledgerPath!);
+            services.TryAddSingleton<IBudgetStore>(_ => new SqliteBudgetStore(budgetPath));
+            services.AddSingleton(sp => new BudgetGate(new BudgetPolicy(options.Budgets), sp.GetRequiredService<IBudgetStore>(),
+                sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(options.Budgets.ReservationTimeoutSeconds)));
+        }
+        services.AddSingleton(sp => new CostAccountant(
+            sp.GetRequiredService<PriceTable>(),
+            sp.GetRequiredService<TimeProvider>(),
+            ledgerPath is null ? null : sp.GetRequiredService<LedgerWriter>(),
+            hasBudgets ? sp.GetRequiredService<BudgetGate>() : null));
+        return services;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Accounting.Ledger;
+
+/// <summary>
+/// Writes ledger rows off the request path: requests drop entries into a channel, and one background loop
+/// drains it, writing whatever has accumulated (up to the batch size) in one transaction. Under load,
+/// batches grow by themselves; when idle, a row is written as soon as it comes. Disposing completes the
+/// channel and waits until every entry taken is written, so a clean shutdown loses nothing.
+/// </summary>
+public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
+{
+    private readonly Channel<Work> _channel = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly int _batchSize;
+    private readonly ILogger _logger;
+    private readonly Task _drain;
+    private long _written;
+
+    public LedgerWriter(string path, int batchSize, ILogger<LedgerWriter> logger)
+    {
+        Path = path;
+        _batchSize = batchSize;
+        _logger = logger;
+        _connection = LedgerDatabase.Open(path);
+        _drain = Task.Run(DrainAsync);
+    }
+
+    /// <summary>The ledger's file.</summary>
+    public string Path { get; }
+
+    /// <summary>Rows committed so far by this writer.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Queues a row; false only after shutdown began.</summary>
+    public bool TryRecord(LedgerEntry entry) => _channel.Writer.TryWrite(new Work(entry, null));
+
+    /// <summary>Completes when every row queued before the call is committed.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_channel.Writer.TryWrite(new Work(null, flushed)))
+        {
+            // Shut down: the drain loop finishes everything it took.
+            return _drain.WaitAsync(cancellationToken);
+        }
+        return flushed.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task DrainAsync()
+    {
+        var batch = new List<LedgerEntry>(_batchSize);
+        var flushes = new List<TaskCompletionSource>();
+        var reader = _channel.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _batchSize && reader.TryRead(out var work))
+            {
+                if (work.Entry is not null)
+                {
+                    batch.Add(work.Entry);
+                }
+                else
+                {
+                    flushes.Add(work.Flushed!);
+                }
+            }
+            if (batch.Count > 0)
+            {
+                await WriteWithRetriesAsync(batch).ConfigureAwait(false);
+            }
+            foreach (var flushed in flushes)
+            {
+                flushed.TrySetResult();
+            }
+            batch.Clear();
+            flushes.Clear();
+        }
+    }
+
+    private async Task WriteWithRetriesAsync(List<LedgerEntry> batch)
+    {
+        // A busy or briefly unwritable file should not cost rows: retry a few times before giving up loudly.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Write(batch);
+                Interlocked.Add(ref _written, batch.Count);
+                return;
+            }
+            catch (SqliteException ex) when (attempt < 5)
+            {
+                Log.WriteRetry(_logger, batch.Count, attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
+            }
+            catch (SqliteException ex)
+            {
+                Log.WriteFailed(_logger, ex, batch.Count, Path);
+                return;
+            }
+        }
+    }
+
+    private void Write(List<LedgerEntry> batch)
+    {
+        using var transaction = _connection.BeginTransaction();
+        using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
+                prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
+                latency_ms, cached, fallback, status, estimated)
+            VALUES ($time, $session, $key, $user, $tags, $task, $tier, $model, $deployment,
+                $prompt, $cachedTokens, $completion, $reasoning, $cost, $priced,
+                $latency, $cached, $fallback, $status, $estimated)
+            """;
+        string[] names = ["$time", "$session", "$key", "$user", "$tags", "$task", "$tier", "$model", "$deployment",
+            "$prompt", "$cachedTokens", "$completion", "$reasoning", "$cost", "$priced", "$latency", "$cached", "$fallback", "$status", "$estimated"];
+        var parameters = Array.ConvertAll(names, name => command.Parameters.AddWithValue(name, DBNull.Value));
+        command.Prepare();
+        foreach (var e in batch)
+        {
+            object?[] values =
+            [
+                e.Time.ToUnixTimeMilliseconds(), e.Session, e.ApiKey, e.User, e.Tags, e.Task, e.Tier, e.Model, e.Deployment,
+                e.Usage.PromptTokens, e.Usage.CachedPromptTokens, e.Usage.CompletionTokens, e.Usage.ReasoningTokens,
+                LedgerDatabase.ToPico(e.CostUsd), e.Priced ? 1 : 0, e.LatencyMs, e.Cached ? 1 : 0, e.Fallback ? 1 : 0, e.Status, e.Estimated ? 1 : 0,
+            ];
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await _drain.ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private readonly record struct Work(LedgerEntry? Entry, TaskCompletionSource? Flushed);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Writing {Count} ledger rows failed (attempt {Attempt}), retrying: {Reason}")]
+        public static partial void WriteRetry(ILogger logger, int count, int attempt, string reason);
+
+        [LoggerMessage(2, LogLevel.Error, "Writing {Count} ledger rows to {Path} failed; those rows are lost")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, int count, string path);
+    }
+}

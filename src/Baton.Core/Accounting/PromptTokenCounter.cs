@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Baton.Requests;
+using Microsoft.ML.Tokenizers;
+
+namespace Baton.Accounting;
+
+/// <summary>
+/// Counts tokens with OpenAI's tiktoken encodings (<c>o200k_base</c> for the GPT-4o and later families,
+/// <c>cl100k_base</c> for GPT-4 and GPT-3.5). Other vendors do not publish their tokenizers, so their counts
+/// are estimates in the same encoding: good enough for rate-limit and budget pre-checks, and always replaced
+/// by the usage a provider reports.
+/// </summary>
+public static class PromptTokenCounter
+{
+    /// <summary>What OpenAI's chat format adds per message (role and separators), and once to prime the answer.</summary>
+    private const int TokensPerMessage = 3;
+    private const int ReplyPriming = 3;
+
+    // Loading an encoding reads and indexes a 200k-entry vocabulary: once per process, on first use.
+    private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+    private static readonly Lazy<Tokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+
+    /// <summary>The encoding for a model id: cl100k for GPT-4 and GPT-3.5, o200k for everything else.</summary>
+    public static Tokenizer For(string? model)
+    {
+        var bare = model is null ? "" : BuiltInPrices.Bare(model);
+        var older = bare.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase) ||
+                    (bare.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) && !bare.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) &&
+                     !bare.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
+        return older ? Cl100k.Value : O200k.Value;
+    }
+
+    /// <summary>Tokens in a piece of text (e.g. an answer whose stream reported no usage).</summary>
+    public static int Count(string text, string? model = null) => text.Length == 0 ? 0 : For(model).CountTokens(text);
+
+    /// <summary>
+    /// The prompt's tokens: message texts, names and tool-call arguments, tool definitions, and the chat
+    /// format's per-message overhead. Counted once per request and kept.
+    /// </summary>
+    public static int CountPrompt(ChatRequest request)
+    {
+        if (request.PromptTokens is { } known)
+        {
+            return known;
+        }
+        var tokenizer = For(request.Model);
+        var count = ReplyPriming;
+        var reader = new Utf8JsonReader(request.Body.Span);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("messages"u8))
+            {
+                reader.Read();
+                count += CountMessages(ref reader, tokenizer);
+            }
+            else if (reader.ValueTextEquals("tools"u8))
+            {
+                reader.Read();
+                // Tool schemas reach the model as text; their JSON is a fair measure of it.
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var json = request.Body.Span[start..(int)(reader.TokenStartIndex + 1)];
+                count += tokenizer.CountTokens(System.Text.Encoding.UTF8.GetString(json));
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        request.PromptTokens = count;
+        return count;
+    }
+
+    private static int CountMessages(ref Utf8JsonReader reader, Tokenizer tokenizer)
+    {
+        var count = 0;
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return 0;
+        }
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType == JsonTokenType.StartObject && reader.CurrentDepth == depth + 1)
+            {
+                count += TokensPerMessage;
+            }
+            // Every string in a message is text the model reads (content, text parts, names, tool-call
+            // arguments) except the structural ones below.
+            if (reader.TokenType == JsonTokenType.PropertyName && IsStructural(ref reader))
+            {
+                reader.Read();
+                reader.Skip();
+            }
+            else if (reader.TokenType == JsonTokenType.String)
+            {
+                count += tokenizer.CountTokens(reader.GetString()!);
+            }
+        }
+        return count;
+    }
+
+    private static bool IsStructural(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("role"u8) || reader.ValueTextEquals("type"u8) || reader.ValueTextEquals("id"u8) ||
+        reader.ValueTextEquals("tool_call_id"u8) || reader.ValueTextEquals("image_url"u8) || reader.ValueTextEquals("input_audio"u8) ||
+        reader.ValueTextEquals("file"u8);
+}

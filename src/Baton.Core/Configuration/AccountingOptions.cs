@@ -1,0 +1,78 @@
+namespace Baton.Configuration;
+
+/// <summary>
+/// The cost ledger: one row per upstream attempt that billed tokens and per cache hit, written to a SQLite
+/// file off the request path. See docs/costs.md.
+/// </summary>
+public sealed class LedgerOptions
+{
+    /// <summary>Record usage and cost at all. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The SQLite file, relative to the working directory. Default <c>baton.db</c>.</summary>
+    public string Path { get; set; } = DefaultPath;
+
+    /// <summary>The most rows written in one transaction. Default 500.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    public const string DefaultPath = "baton.db";
+}
+
+/// <summary>Spending limits, checked before any upstream call. See docs/costs.md.</summary>
+public sealed class BudgetOptions
+{
+    /// <summary>The limits by name; the name appears in errors and warnings.</summary>
+    public Dictionary<string, BudgetLimitOptions> Limits { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The SQLite file holding what each budget has spent and reserved; the ledger's file when not set.
+    /// </summary>
+    public string? Path { get; set; }
+
+    /// <summary>
+    /// How long an unsettled reservation counts against a budget. A process that dies mid-request leaves its
+    /// reservations behind; they stop counting after this. Default 600 s.
+    /// </summary>
+    public double ReservationTimeoutSeconds { get; set; } = 600;
+}
+
+/// <summary>One spending limit.</summary>
+public sealed class BudgetLimitOptions
+{
+    /// <summary>What is limited: <c>global</c>, <c>session</c>, <c>key</c> (API key), <c>user</c> or <c>tag</c>; see <see cref="BudgetScopes"/>.</summary>
+    public string? Scope { get; set; }
+
+    /// <summary>One value of the scope (a session id, a user, a tag, a key fingerprint); each value separately when left out.</summary>
+    public string? Match { get; set; }
+
+    /// <summary><c>total</c> (never resets, the default), <c>daily</c> or <c>monthly</c> (UTC); see <see cref="BudgetPeriods"/>.</summary>
+    public string? Period { get; set; }
+
+    /// <summary>Past this, answers carry an <c>x-baton-budget-warning</c> header.</summary>
+    public decimal? SoftUsd { get; set; }
+
+    /// <summary>A request that could take spending past this is refused before any upstream call.</summary>
+    public decimal? HardUsd { get; set; }
+}
+
+/// <summary>The scopes a budget can limit.</summary>
+public static class BudgetScopes
+{
+    public const string Global = "global";
+    public const string Session = "session";
+    public const string Key = "key";
+    public const string User = "user";
+    public const string Tag = "tag";
+
+    public static readonly string[] All = [Global, Session, Key, User, Tag];
+}
+
+/// <summary>The periods a budget can cover.</summary>
+public static class BudgetPeriods
+{
+    public const string Total = "total";
+    public const string Daily = "daily";
+    public const string Monthly = "monthly";
+
+    public static readonly string[] All = [Total, Daily, Monthly];
+}

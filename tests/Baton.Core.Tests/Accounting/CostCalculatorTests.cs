@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using Baton.Accounting;
+using Baton.Configuration;
+using Baton.Core.Tests.TestSupport;
+using Baton.Providers;
+using Baton.Providers.Anthropic;
+using Baton.Providers.Gemini;
+using Baton.Providers.OpenAi;
+
+namespace Baton.Core.Tests.Accounting;
+
+/// <summary>
+/// Golden tests: providers' published usage examples, read by Baton's own usage parsers, priced to the exact
+/// decimal. Cached input is billed at the cached price, reasoning as output.
+/// </summary>
+public sealed class CostCalculatorTests
+{
+    private static TokenUsage OpenAiUsage(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        reader.Read();
+        return OpenAiUsageJson.Read(ref reader);
+    }
+
+    private static ModelPrice Price(string upstreamModel) => PriceTable.BuiltIn.For("p/" + upstreamModel, upstreamModel)!;
+
+    [Fact]
+    public void OpenAi_prompt_caching_example_bills_cached_tokens_at_the_cached_price()
+    {
+        // OpenAI's prompt-caching guide: 2006 prompt tokens of which 1920 cached, 300 completion.
+        var usage = OpenAiUsage("""
+            {"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,
+             "prompt_tokens_details":{"cached_tokens":1920},
+             "completion_tokens_details":{"reasoning_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}
+            """);
+        // gpt-4o: $2.50 input, $1.25 cached, $10 output: 86 * 2.50 + 1920 * 1.25 + 300 * 10 = 5615 per million.
+        Assert.Equal(0.005615m, CostCalculator.Cost(usage, Price("gpt-4o")));
+    }
+
+    [Fact]
+    public void OpenAi_reasoning_example_bills_reasoning_as_output()
+    {
+        // OpenAI's reasoning guide: 75 prompt tokens, 1186 completion tokens of which 1024 reasoning.
+        var usage = OpenAiUsage("""
+            {"prompt_tokens":75,"completion_tokens":1186,"total_tokens":1261,
+             "prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":1024}}
+            """);
+        Assert.Equal(1024, usage.ReasoningTokens);
+        // o4-mini: $1.10 input, $4.40 output; reasoning is inside completion_tokens, so it is not added twice.
+        Assert.Equal(0.0053009m, CostCalculator.Cost(usage, Price("o4-mini")));
+    }
+
+    [Fact]
+    public void Anthropic_cache_write_then_cache_read_example()
+    {
+        // Anthropic's prompt-caching guide (the long book in the system prompt): first call writes the cache...
+        var write = AnthropicUsage.Read(JsonDocument.Parse(
+            """{"input_tokens":21,"cache_creation_input_tokens":188086,"cache_read_input_tokens":0,"output_tokens":393}""").RootElement).ToTokenUsage();
+        // ...the next reads it.
+        var read = AnthropicUsage.Read(JsonDocument.Parse(
+            """{"input_tokens":21,"cache_creation_input_tokens":0,"cache_read_input_tokens":188086,"output_tokens":393}""").RootElement).ToTokenUsage();
+        var sonnet = Price("claude-sonnet-4-20250514");
+
+        // Cache writes are billed at the input price (TokenUsage does not carry Anthropic's 1.25x write premium):
+        // (21 + 188086) * 3 + 393 * 15 = 570216 per million.
+        Assert.Equal(0.570216m, CostCalculator.Cost(write, sonnet));
+        // Cache reads at $0.30: 21 * 3 + 188086 * 0.30 + 393 * 15 = 62383.8 per million.
+        Assert.Equal(0.0623838m, CostCalculator.Cost(read, sonnet));
+    }
+
+    [Fact]
+    public void Gemini_thoughts_are_billed_as_output_and_cached_content_at_the_cached_price()
+    {
+        var response = JsonDocument.Parse(ProviderFixtures.Text("gemini", "generate-response-basic.json"));
+        var usage = GeminiUsage.Read(response.RootElement.GetProperty("usageMetadata"));
+        Assert.Equal(TokenUsage.Of(2104, 58 + 124, cached: 1536, reasoning: 124), usage);
+        // gemini-2.5-flash: 568 * 0.30 + 1536 * 0.075 + 182 * 2.50 = 740.6 per million.
+        Assert.Equal(0.0007406m, CostCalculator.Cost(usage, Price("gemini-2.5-flash")));
+    }
+
+    [Fact]
+    public void Seed_002_summary_totals_are_exact()
+    {
+        // Claude Opus 4.5 at $15/$75: 1000 in, 500 out = $0.0525; DeepSeek-V3 at $0.27/$1.10: 2000 in, 600 out.
+        Assert.Equal(0.0525m, CostCalculator.Cost(TokenUsage.Of(1000, 500), Price("anthropic/claude-opus-4-5-20250514")));
+        Assert.Equal(0.0012m, CostCalculator.Cost(TokenUsage.Of(2000, 600), Price("deepseek/deepseek-chat")));
+        // Qwen 2.5-32B at $0.06/$0.24: 421 in, 134 out = 57.42 per million.
+        Assert.Equal(0.00005742m, CostCalculator.Cost(TokenUsage.Of(421, 134), Price("qwen/qwen-2.5-32b-instruct")));
+    }
+
+    [Fact]
+    public void Reasoning_reported_apart_from_the_completion_is_still_billed()
+    {
+        var usage = new TokenUsage(PromptTokens: 10, CompletionTokens: 0, TotalTokens: 110, ReasoningTokens: 100);
+        Assert.Equal(0.0004m + 0.000011m, CostCalculator.Cost(usage, ModelPrice.Of(1.10m, 4m)));
+    }
+}

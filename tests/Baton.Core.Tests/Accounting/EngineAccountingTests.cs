@@ -1,0 +1,146 @@
+using Baton.Accounting;
+using Baton.Accounting.Ledger;
+using Baton.Configuration;
+using Baton.Core.Tests.TestSupport;
+using Baton.Providers;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Baton.Core.Tests.Accounting;
+
+/// <summary>The engine writes one ledger row per upstream attempt that billed tokens, streamed or not, and per cache hit.</summary>
+public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDatabase _db = new();
+    private readonly EngineHarness _harness = new();
+    private LedgerWriter _ledger = null!;
+
+    public Task InitializeAsync()
+    {
+        _ledger = new LedgerWriter(_db.Path, 100, NullLogger<LedgerWriter>.Instance);
+        _harness.Options.Prices["m"] = new PriceOptions { Input = 2m, CachedInput = 1m, Output = 8m };
+        _harness.Accounting = new CostAccountant(new PriceTable(_harness.Options.Prices), _harness.Time, _ledger);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _ledger.DisposeAsync();
+        _db.Dispose();
+    }
+
+    public void Dispose() => _db.Dispose();
+
+    private async Task<CostReport> ReportAsync(CostGrouping grouping = CostGrouping.Model)
+    {
+        await _ledger.FlushAsync();
+        return LedgerQuery.Run(_db.Path, new CostQuery(GroupBy: grouping));
+    }
+
+    [Fact]
+    public async Task A_completion_is_priced_from_its_reported_usage()
+    {
+        _harness.Model("m1", "up");
+        _harness.Provider("up").Answer(usage: TokenUsage.Of(1000, 200, cached: 400, reasoning: 50));
+
+        using var result = (await _harness.CompleteAsync(EngineHarness.Request("m1", metadata: ""","user":"u1","metadata":{"session_id":"s9"}"""))).Result;
+
+        // 600 * 2 + 400 * 1 + 200 * 8 = 3200 per million.
+        Assert.Equal(0.0032m, result.CostUsd);
+        var report = await ReportAsync();
+        Assert.Equal(new CostTotals(0.0032m, 1, 1000, 400, 200, 50), report.Total);
+        Assert.Equal("s9", _db.Text("SELECT session FROM ledger"));
+        Assert.Equal("u1", _db.Text("SELECT user FROM ledger"));
+        Assert.Equal(0, _db.Scalar("SELECT estimated FROM ledger"));
+    }
+
+    [Fact]
+    public async Task A_stream_is_counted_from_the_usage_in_the_stream()
+    {
+        _harness.Model("m1", "up");
+        _harness.Provider("up").Answer(usage: TokenUsage.Of(30, 12, reasoning: 5));
+
+        await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
+        {
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+            }
+            Assert.Equal(0.000156m, stream.CostUsd);
+        }
+
+        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5), (await ReportAsync()).Total);
+    }
+
+    [Fact]
+    public async Task A_cut_stream_resumed_elsewhere_is_two_rows_the_cut_one_estimated()
+    {
+        _harness.Model("m1", "a", "b");
+        _harness.Provider("a").StreamThenBreak(2);
+        _harness.Provider("b").Answer(usage: TokenUsage.Of(40, 10));
+
+        await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
+        {
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+            }
+        }
+
+        var report = await ReportAsync();
+        Assert.Equal(2, report.Total.Requests);
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 1 AND deployment = 'a/m' AND status = 502 AND completion_tokens > 0"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 0 AND deployment = 'b/m' AND prompt_tokens = 40"));
+    }
+
+    [Fact]
+    public async Task A_reader_that_stops_early_still_records_what_was_produced()
+    {
+        _harness.Model("m1", "up");
+        await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
+        {
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+                break;
+            }
+        }
+        Assert.Equal(1, (await ReportAsync()).Total.Requests);
+        Assert.Equal(499, _db.Scalar("SELECT status FROM ledger"));
+    }
+
+    [Fact]
+    public async Task A_cache_hit_is_a_free_row_flagged_as_cached()
+    {
+        _harness.Model("m1", "up");
+        _harness.UseCache();
+        using var result = (await _harness.CompleteAsync(EngineHarness.Request("m1"))).Result;
+        using var hit = (await _harness.CompleteAsync(EngineHarness.Request("m1"))).Result;
+
+        Assert.Equal(Baton.Caching.CacheStatus.Hit, hit.Route.Cache);
+        Assert.Equal(0m, hit.CostUsd);
+        var report = await ReportAsync();
+        Assert.Equal(2, report.Total.Requests);
+        Assert.Equal(result.CostUsd, report.Total.CostUsd);
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE cached = 1 AND cost_picousd = 0 AND prompt_tokens = 10"));
+    }
+
+    [Fact]
+    public void Accounting_keys_are_validated_with_their_paths()
+    {
+        var options = new BatonOptions();
+        options.Prices["gpt-4o"] = new PriceOptions { Input = -1 };
+        options.Ledger.Path = ":memory:";
+        options.Ledger.BatchSize = 0;
+        options.Budgets.Limits["a"] = new BudgetLimitOptions { Scope = "team", Period = "weekly", SoftUsd = 5, HardUsd = 1 };
+        options.Budgets.Limits["b"] = new BudgetLimitOptions { Scope = "global", Match = "x" };
+
+        var errors = BatonOptionsValidator.Validate(options, _ => null);
+
+        foreach (var expected in new[]
+        {
+            "prices.gpt-4o.input: -1 must not be negative.", "ledger.path: ':memory:' is not durable", "ledger.batchSize: 0",
+            "budgets.limits.a.scope: unknown scope 'team'", "budgets.limits.a.period: unknown period 'weekly'", "budgets.limits.a.softUsd: 5 is above hardUsd 1",
+            "budgets.limits.b.match: a global budget", "budgets.limits.b: set softUsd, hardUsd or both.",
+        })
+        {
+            Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+        }
+    }
+}
