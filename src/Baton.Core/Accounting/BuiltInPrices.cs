@@ -10,8 +10,8 @@ internal static class BuiltInPrices
     public static readonly IReadOnlyDictionary<string, ModelPrice> ByModelPrefix = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase)
     {
         // Seed 002's table (its BugHive router's five tiers).
-        ["claude-opus-4-5"] = new(15m, 1.50m, 75m),
-        ["claude-opus-4.5"] = new(15m, 1.50m, 75m),
+        ["claude-opus-4-5"] = new(15m, 1.50m, 75m, 18.75m),
+        ["claude-opus-4.5"] = new(15m, 1.50m, 75m, 18.75m),
         ["deepseek-chat"] = new(0.27m, 0.07m, 1.10m),
         ["deepseek-v3"] = new(0.27m, 0.07m, 1.10m),
         ["deepseek-coder"] = ModelPrice.Of(0.14m, 0.28m),
@@ -21,13 +21,13 @@ internal static class BuiltInPrices
         ["qwen2.5-32b"] = ModelPrice.Of(0.06m, 0.24m),
         ["qwen-2.5-coder-32b"] = ModelPrice.Of(0.06m, 0.24m),
 
-        // Anthropic: cache reads at a tenth of input.
-        ["claude-opus-4"] = new(15m, 1.50m, 75m),
-        ["claude-sonnet-4"] = new(3m, 0.30m, 15m),
-        ["claude-3-7-sonnet"] = new(3m, 0.30m, 15m),
-        ["claude-3-5-sonnet"] = new(3m, 0.30m, 15m),
-        ["claude-haiku-4-5"] = new(1m, 0.10m, 5m),
-        ["claude-3-5-haiku"] = new(0.80m, 0.08m, 4m),
+        // Anthropic: cache reads at a tenth of input, cache writes (5-minute cache) at 1.25 times input.
+        ["claude-opus-4"] = new(15m, 1.50m, 75m, 18.75m),
+        ["claude-sonnet-4"] = new(3m, 0.30m, 15m, 3.75m),
+        ["claude-3-7-sonnet"] = new(3m, 0.30m, 15m, 3.75m),
+        ["claude-3-5-sonnet"] = new(3m, 0.30m, 15m, 3.75m),
+        ["claude-haiku-4-5"] = new(1m, 0.10m, 5m, 1.25m),
+        ["claude-3-5-haiku"] = new(0.80m, 0.08m, 4m, 1m),
 
         // OpenAI.
         ["gpt-4o"] = new(2.50m, 1.25m, 10m),

@@ -40,7 +40,8 @@ public sealed class PriceTable
         }
         // A configured input price without a cached-input price means no discount, not the table's discount.
         var cached = own?.CachedInput ?? (own?.Input is not null ? input : table?.CachedInput ?? input);
-        return new ModelPrice(input.Value, cached.Value, output.Value);
+        var cacheWrite = own?.CacheWrite ?? (own?.Input is not null ? null : table?.CacheWrite);
+        return new ModelPrice(input.Value, cached.Value, output.Value, cacheWrite);
     }
 
     private PriceOptions? Table(string deploymentId, string upstreamModel)
@@ -53,6 +54,7 @@ public sealed class PriceTable
                 Input = byDeployment.Input ?? fallback?.Input,
                 CachedInput = byDeployment.CachedInput ?? (byDeployment.Input ?? fallback?.CachedInput),
                 Output = byDeployment.Output ?? fallback?.Output,
+                CacheWrite = byDeployment.CacheWrite ?? (byDeployment.Input is not null ? null : fallback?.CacheWrite),
             };
         }
         return Default(upstreamModel);
@@ -61,6 +63,6 @@ public sealed class PriceTable
     private static PriceOptions? Default(string upstreamModel)
     {
         var price = upstreamModel.EndsWith(":free", StringComparison.OrdinalIgnoreCase) ? ModelPrice.Free : BuiltInPrices.Find(upstreamModel);
-        return price is null ? null : new PriceOptions { Input = price.Input, CachedInput = price.CachedInput, Output = price.Output };
+        return price is null ? null : new PriceOptions { Input = price.Input, CachedInput = price.CachedInput, Output = price.Output, CacheWrite = price.CacheWrite };
     }
 }

@@ -27,6 +27,10 @@ internal sealed class BatonCallContext
 
     public RouteInfo? Route => RouteSource?.Invoke();
 
+    public Func<decimal?>? CostSource { get; set; }
+
+    public decimal? CostUsd => CostSource?.Invoke();
+
     public static BatonCallContext For(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;

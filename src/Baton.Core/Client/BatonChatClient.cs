@@ -37,7 +37,7 @@ public sealed class BatonChatClient : DelegatingChatClient
         var context = BatonCallContext.For(options);
         var started = _time.GetTimestamp();
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        Annotate(response.AdditionalProperties ??= [], context.Route, _time.GetElapsedTime(started));
+        Annotate(response.AdditionalProperties ??= [], context, _time.GetElapsedTime(started));
         return response;
     }
 
@@ -55,13 +55,18 @@ public sealed class BatonChatClient : DelegatingChatClient
 
         // A last, empty update carries the route, so ToChatResponse() merges it into the response's properties.
         var properties = new AdditionalPropertiesDictionary();
-        Annotate(properties, context.Route, _time.GetElapsedTime(started));
+        Annotate(properties, context, _time.GetElapsedTime(started));
         yield return new ChatResponseUpdate { ResponseId = responseId, Role = ChatRole.Assistant, AdditionalProperties = properties };
     }
 
-    private static void Annotate(AdditionalPropertiesDictionary properties, RouteInfo? route, TimeSpan elapsed)
+    private static void Annotate(AdditionalPropertiesDictionary properties, BatonCallContext context, TimeSpan elapsed)
     {
         properties[BatonResponseProperties.ProcessingTimeMs] = elapsed.TotalMilliseconds;
+        if (context.CostUsd is decimal cost)
+        {
+            properties[BatonResponseProperties.CostUsd] = cost;
+        }
+        var route = context.Route;
         if (route is null)
         {
             return;
@@ -135,6 +140,9 @@ public static class BatonResponseProperties
 
     /// <summary>The tier the task mapped to (seed 002's <c>model_tier</c>).</summary>
     public const string Tier = "baton.tier";
+
+    /// <summary>What the answer cost in US dollars (zero from the cache); absent when accounting is off.</summary>
+    public const string CostUsd = "baton.cost_usd";
 
     /// <summary>True when the answer came from the response cache, with no upstream call (seed 004's <c>cached</c>).</summary>
     public const string Cached = "baton.cached";

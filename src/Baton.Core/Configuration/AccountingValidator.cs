@@ -27,7 +27,7 @@ internal static class AccountingValidator
 
     public static void ValidatePrice(string path, PriceOptions price, List<string> errors)
     {
-        foreach (var (key, value) in new (string, decimal?)[] { ("input", price.Input), ("cachedInput", price.CachedInput), ("output", price.Output) })
+        foreach (var (key, value) in new (string, decimal?)[] { ("input", price.Input), ("cachedInput", price.CachedInput), ("output", price.Output), ("cacheWrite", price.CacheWrite) })
         {
             if (value is < 0)
             {

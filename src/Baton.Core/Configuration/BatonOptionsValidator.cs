@@ -202,7 +202,7 @@ public static class BatonOptionsValidator
             {
                 errors.Add($"{path}.deployments[{i}].weight: must be greater than 0.");
             }
-            if (deployment.Price is { } price && (price.Input < 0 || price.CachedInput < 0 || price.Output < 0))
+            if (deployment.Price is { } price && (price.Input < 0 || price.CachedInput < 0 || price.Output < 0 || price.CacheWrite < 0))
             {
                 errors.Add($"{path}.deployments[{i}].price: prices must not be negative.");
             }

@@ -19,6 +19,9 @@ public sealed class PriceOptions
     public decimal? CachedInput { get; set; }
 
     public decimal? Output { get; set; }
+
+    /// <summary>Input tokens written to the provider's prompt cache (Anthropic bills them at 1.25 times input); the input price when not set.</summary>
+    public decimal? CacheWrite { get; set; }
 }
 
 /// <summary>How a model chooses among its deployments.</summary>

@@ -23,8 +23,11 @@ internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, Tim
         {
             throw refused;
         }
-        // Counting the prompt costs a tokenizer pass: only done for a deployment with a token limit.
-        var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is null ? 0 : TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
+        // Counting the prompt costs a tokenizer pass: only done for a deployment with a token limit, and only
+        // when the request is large enough against that limit for the count to matter.
+        var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is int perMinute
+            ? TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens, perMinute)
+            : 0;
         if (candidate.Deployment.RateLimiter.TryAcquire(tokens, out var lease, out _))
         {
             return (candidate, lease);

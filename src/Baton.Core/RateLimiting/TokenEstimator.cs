@@ -13,6 +13,16 @@ public static class TokenEstimator
     /// <summary>The completion budget assumed when neither the request nor the deployment sets <c>max_tokens</c>.</summary>
     public const int DefaultMaxTokens = 1024;
 
+    /// <summary>
+    /// A request small against the bucket (under a tenth of it by a rough count) is charged the rough count:
+    /// a tokenizer pass would not change whether it fits, and the reported usage corrects the charge anyway.
+    /// </summary>
+    public static int Estimate(ChatRequest request, int? deploymentMaxTokens, int tokensPerMinute)
+    {
+        var rough = (long)(request.PromptCharacters / 4) + CompletionBudget(request, deploymentMaxTokens);
+        return rough * 10 < tokensPerMinute ? (int)rough : Estimate(request, deploymentMaxTokens);
+    }
+
     public static int Estimate(ChatRequest request, int? deploymentMaxTokens) =>
         (int)Math.Min(int.MaxValue, (long)PromptTokenCounter.CountPrompt(request) + CompletionBudget(request, deploymentMaxTokens));
 

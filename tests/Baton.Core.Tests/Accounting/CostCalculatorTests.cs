@@ -62,9 +62,9 @@ public sealed class CostCalculatorTests
             """{"input_tokens":21,"cache_creation_input_tokens":0,"cache_read_input_tokens":188086,"output_tokens":393}""").RootElement).ToTokenUsage();
         var sonnet = Price("claude-sonnet-4-20250514");
 
-        // Cache writes are billed at the input price (TokenUsage does not carry Anthropic's 1.25x write premium):
-        // (21 + 188086) * 3 + 393 * 15 = 570216 per million.
-        Assert.Equal(0.570216m, CostCalculator.Cost(write, sonnet));
+        // Cache writes at 1.25 times input ($3.75): 21 * 3 + 188086 * 3.75 + 393 * 15 = 711280.5 per million.
+        Assert.Equal(188086, write.CacheWritePromptTokens);
+        Assert.Equal(0.7112805m, CostCalculator.Cost(write, sonnet));
         // Cache reads at $0.30: 21 * 3 + 188086 * 0.30 + 393 * 15 = 62383.8 per million.
         Assert.Equal(0.0623838m, CostCalculator.Cost(read, sonnet));
     }

@@ -70,6 +70,7 @@ public sealed class BatonChatClientTests : IAsyncDisposable
         Assert.Equal("Assistant", response.AdditionalProperties[BatonResponseProperties.Model]);
         Assert.Equal(1, response.AdditionalProperties[BatonResponseProperties.Attempts]);
         Assert.True((double)response.AdditionalProperties[BatonResponseProperties.ProcessingTimeMs]! >= 0);
+        Assert.IsType<decimal>(response.AdditionalProperties[BatonResponseProperties.CostUsd]);
         Assert.True(response.Usage!.InputTokenCount > 0);
         Assert.True(response.Usage.OutputTokenCount > 0);
     }

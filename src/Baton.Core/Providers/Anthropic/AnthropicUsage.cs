@@ -21,7 +21,7 @@ internal readonly record struct AnthropicUsage(int Input, int Output, int CacheR
         Has(usage, "cache_read_input_tokens") ? Count(usage, "cache_read_input_tokens") : CacheRead,
         Has(usage, "cache_creation_input_tokens") ? Count(usage, "cache_creation_input_tokens") : CacheCreation);
 
-    public TokenUsage ToTokenUsage() => TokenUsage.Of(Input + CacheRead + CacheCreation, Output, cached: CacheRead);
+    public TokenUsage ToTokenUsage() => TokenUsage.Of(Input + CacheRead + CacheCreation, Output, cached: CacheRead, cacheWrite: CacheCreation);
 
     private static bool Has(JsonElement usage, string name) =>
         usage.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number;
