@@ -34,8 +34,7 @@ internal static class CacheCommand
             CacheStatsResponse? stats;
             if (parse.GetValue(url) is { } gateway)
             {
-                using var http = Client(gateway);
-                stats = await Remote(console, gateway, () => http.GetFromJsonAsync<CacheStatsResponse>("v1/cache/stats", cancellationToken));
+                stats = await GatewayCall.SendAsync(console, gateway, http => http.GetFromJsonAsync<CacheStatsResponse>("v1/cache/stats", cancellationToken));
             }
             else
             {
@@ -69,9 +68,8 @@ internal static class CacheCommand
             CachePurgeResponse? purged;
             if (parse.GetValue(url) is { } gateway)
             {
-                using var http = Client(gateway);
                 var query = only is null ? "" : "?model=" + Uri.EscapeDataString(only);
-                purged = await Remote(console, gateway, async () =>
+                purged = await GatewayCall.SendAsync(console, gateway, async http =>
                 {
                     using var response = await http.DeleteAsync("v1/cache" + query, cancellationToken);
                     return await response.Content.ReadFromJsonAsync<CachePurgeResponse>(cancellationToken);
@@ -89,21 +87,6 @@ internal static class CacheCommand
             return 0;
         });
         return command;
-    }
-
-    private static HttpClient Client(string gateway) => new() { BaseAddress = new Uri(gateway.TrimEnd('/') + "/") };
-
-    private static async Task<T?> Remote<T>(CliConsole console, string gateway, Func<Task<T?>> call) where T : class
-    {
-        try
-        {
-            return await call();
-        }
-        catch (HttpRequestException ex)
-        {
-            console.Error.WriteLine($"baton: could not reach the gateway at {gateway}: {ex.Message}");
-            return null;
-        }
     }
 
     /// <summary>Opens the configured cache file; a memory cache lives only inside a running gateway.</summary>

@@ -30,16 +30,12 @@ internal static class HealthCommand
             ProviderHealthResponse report;
             if (parse.GetValue(url) is { } gateway)
             {
-                using var http = new HttpClient { BaseAddress = new Uri(gateway.TrimEnd('/') + "/") };
-                try
+                if (await GatewayCall.SendAsync(console, gateway, http =>
+                        http.GetFromJsonAsync<ProviderHealthResponse>($"health/providers?probe={(!parse.GetValue(noProbe)).ToString().ToLowerInvariant()}", Json, cancellationToken)) is not { } answer)
                 {
-                    report = (await http.GetFromJsonAsync<ProviderHealthResponse>($"health/providers?probe={(!parse.GetValue(noProbe)).ToString().ToLowerInvariant()}", Json, cancellationToken))!;
-                }
-                catch (HttpRequestException ex)
-                {
-                    console.Error.WriteLine($"baton: could not reach the gateway at {gateway}: {ex.Message}");
                     return 1;
                 }
+                report = answer;
             }
             else
             {

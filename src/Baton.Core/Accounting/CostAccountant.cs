@@ -24,6 +24,9 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     /// <summary>The budget gate; null when no budget is configured.</summary>
     public BudgetGate? Budgets => budgets;
 
+    /// <summary>True when who asked matters: a ledger records it, or budgets are kept per key or user.</summary>
+    public bool TracksCallers => ledger is not null || budgets is not null;
+
     /// <summary>
     /// Reserves the request's worst-case cost on the first deployment that will be asked (its prompt counted by
     /// tokenizer, its completion at <c>max_tokens</c>), or throws <c>budget_exceeded</c>.

@@ -15,6 +15,7 @@ public sealed class DeploymentResilience
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _breaker = new();
     private readonly TimeProvider _time;
+    private long _openUntilTicks;
 
     public DeploymentResilience(ResilienceSettings settings, TimeProvider time)
     {
@@ -42,6 +43,11 @@ public sealed class DeploymentResilience
                 BreakDuration = Max(settings.BreakDuration, HalfSecond),
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is BatonException error && FailureClassifier.CountsAgainstHealth(error)),
                 StateProvider = _breaker,
+                OnOpened = args =>
+                {
+                    Interlocked.Exchange(ref _openUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
     }
@@ -52,8 +58,13 @@ public sealed class DeploymentResilience
 
     public CircuitState BreakerState => _breaker.CircuitState;
 
-    /// <summary>True while the breaker is open: calling would be refused without reaching the upstream.</summary>
-    public bool IsOpen => _breaker.CircuitState is CircuitState.Open or CircuitState.Isolated;
+    /// <summary>
+    /// True while the breaker is open and its break is not over: calling would be refused without reaching the
+    /// upstream. (Polly moves an open breaker to half-open only when the next call arrives; past the break,
+    /// that call is the probe, so the deployment counts as callable.)
+    /// </summary>
+    public bool IsOpen => _breaker.CircuitState == CircuitState.Isolated ||
+        (_breaker.CircuitState == CircuitState.Open && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks));
 
     public HealthSnapshot Snapshot() => Health.Snapshot(_breaker.CircuitState);
 

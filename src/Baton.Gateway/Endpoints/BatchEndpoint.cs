@@ -2,7 +2,6 @@ using System.Text.Json;
 using Baton.Batching;
 using Baton.Configuration;
 using Baton.Errors;
-using Baton.Requests;
 using Microsoft.AspNetCore.Http;
 
 namespace Baton.Gateway.Endpoints;
@@ -17,13 +16,7 @@ internal static class BatchEndpoint
     {
         try
         {
-            var limit = options.Gateway.MaxRequestBodyBytes;
-            using var body = new PooledBuffer((int)Math.Min(http.Request.ContentLength ?? 4096, limit));
-            if (http.Request.ContentLength > limit || !await body.ReadFromAsync(http.Request.Body, limit, http.RequestAborted))
-            {
-                throw new BatonException(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
-                    $"The request body is larger than the gateway's limit of {limit} bytes (gateway.maxRequestBodyBytes).", code: "request_too_large");
-            }
+            using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
             BatchRequest batch;
             try
             {

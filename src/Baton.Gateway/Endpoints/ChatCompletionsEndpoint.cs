@@ -26,25 +26,11 @@ internal static class ChatCompletionsEndpoint
     public static async Task HandleAsync(HttpContext http, BatonEngine engine, BatonOptions options, TimeProvider time)
     {
         var started = time.GetTimestamp();
-        var aborted = http.RequestAborted;
-        var limit = options.Gateway.MaxRequestBodyBytes;
-        if (http.Request.ContentLength > limit)
-        {
-            await ErrorResponses.WriteAsync(http, TooLarge(limit));
-            return;
-        }
-
-        using var body = new PooledBuffer((int)Math.Min(http.Request.ContentLength ?? 4096, limit));
-        if (!await body.ReadFromAsync(http.Request.Body, limit, aborted))
-        {
-            await ErrorResponses.WriteAsync(http, TooLarge(limit));
-            return;
-        }
-
         try
         {
+            using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
             var request = ChatRequestParser.Parse(body.Memory);
-            ApplyHeaders(http.Request, request);
+            ApplyHeaders(http.Request, request, fingerprintKey: engine.Accounting?.TracksCallers == true);
             if (request.Stream)
             {
                 await StreamAsync(http, engine, request, time, started);
@@ -162,7 +148,10 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static void ApplyHeaders(HttpRequest http, ChatRequest request)
+    /// <param name="http">The request's headers.</param>
+    /// <param name="request">The parsed body, to which the headers add.</param>
+    /// <param name="fingerprintKey">Hash the caller's key: only when a ledger or budgets will use it.</param>
+    private static void ApplyHeaders(HttpRequest http, ChatRequest request, bool fingerprintKey)
     {
         if (http.Headers.TryGetValue(GatewayHeaders.Task, out var task) && !string.IsNullOrWhiteSpace(task))
         {
@@ -188,7 +177,10 @@ internal static class ChatCompletionsEndpoint
         {
             request.Tags = tagList;
         }
-        request.ApiKeyId = ApiKeyFingerprint.From(http.Headers.Authorization.ToString());
+        if (fingerprintKey)
+        {
+            request.ApiKeyId = ApiKeyFingerprint.From(http.Headers.Authorization.ToString());
+        }
     }
 
     private static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
@@ -232,9 +224,4 @@ internal static class ChatCompletionsEndpoint
             ? TimeSpan.FromSeconds(seconds)
             : throw BatonException.InvalidRequest(
                 $"Invalid {GatewayHeaders.CacheTtl} header '{value}': expected a number of seconds greater than 0.", GatewayHeaders.CacheTtl, "invalid_value");
-
-    private static BatonException TooLarge(long limit) =>
-        new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
-            $"The request body is larger than the gateway's limit of {limit} bytes (gateway.maxRequestBodyBytes).",
-            code: "request_too_large");
 }

@@ -38,6 +38,7 @@ public sealed class BreakerAndHealthTests
         Assert.Equal(1, skipped.Route.Attempts);
 
         harness.Time.Advance(TimeSpan.FromSeconds(31));
+        Assert.False(a.Resilience.IsOpen);
         var (probed, _) = await harness.CompleteAsync(EngineHarness.Request("m"));
         Assert.Equal(3, harness.Provider("a").Calls);
         Assert.Equal("a/m", probed.Route.Deployment);
