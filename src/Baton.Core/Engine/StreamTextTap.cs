@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -20,6 +21,22 @@ public sealed class StreamTextTap
     public bool HasToolCall { get; private set; }
 
     public bool HasFinished { get; private set; }
+
+    /// <summary>Copies the string token into the text without allocating a string per chunk.</summary>
+    private void AppendString(ref Utf8JsonReader reader)
+    {
+        var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, length));
+        try
+        {
+            // An unescaped string never has more chars than its UTF-8 bytes.
+            _text.Append(buffer, 0, reader.CopyString(buffer));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
 
     public void Observe(ReadOnlySpan<byte> chunk)
     {
@@ -55,7 +72,7 @@ public sealed class StreamTextTap
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.String)
                         {
-                            _text.Append(reader.GetString());
+                            AppendString(ref reader);
                         }
                     }
                     else if (inDelta == depth && reader.ValueTextEquals("tool_calls"u8))
