@@ -10,7 +10,7 @@ internal static class DeploymentAnalyzer
         return kind switch
         {
             DeploymentFileKind.None => false,
-            DeploymentFileKind.MaybeKubernetes => file.Text is not null && DeploymentFiles.LooksLikeKubernetesManifest(file.Text),
+            DeploymentFileKind.MaybeKubernetes => file.IsKubernetesManifest,
             _ => true,
         };
     }

@@ -46,7 +46,14 @@ internal sealed class GitIgnoreRules
             {
                 continue;
             }
-            rules.Add(new IgnoreRule(line, MatchFlags.PATHNAME, lineNumber));
+            try
+            {
+                rules.Add(new IgnoreRule(line, MatchFlags.PATHNAME, lineNumber));
+            }
+            catch (ArgumentException)
+            {
+                // Git skips a pattern it cannot parse (an unclosed bracket, say); so does the scan.
+            }
         }
         return rules.Count == 0 ? this : new GitIgnoreRules(this, folderRelativePath, rules);
     }

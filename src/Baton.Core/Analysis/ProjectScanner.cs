@@ -41,7 +41,7 @@ public sealed class ProjectScanner
             var result = reader.Read(file, keepText: IsParsed(file.RelativePath), cancellationToken);
             if (result is not null)
             {
-                scanned.Add(result);
+                scanned.Add(SettleYaml(result));
             }
         }
 
@@ -92,6 +92,19 @@ public sealed class ProjectScanner
             || entry.Name.EndsWith(".sln", StringComparison.OrdinalIgnoreCase)
             || entry.Name.EndsWith(".slnx", StringComparison.OrdinalIgnoreCase)
             || (entry is FileInfo && DependencyManifests.EcosystemOf(entry.Name) is not null));
+
+    // A project can hold thousands of YAML files; each is reduced to "Kubernetes manifest or not" at once rather than
+    // keeping its text for the whole scan.
+    private static ScannedFile SettleYaml(ScannedFile file)
+    {
+        if (file.Text is null
+            || DeploymentFiles.KindOf(file.RelativePath) != DeploymentFileKind.MaybeKubernetes
+            || DependencyManifests.EcosystemOf(file.RelativePath) is not null)
+        {
+            return file;
+        }
+        return file with { IsKubernetesManifest = DeploymentFiles.LooksLikeKubernetesManifest(file.Text), Text = null };
+    }
 
     // Files whose text the analysis parses; everything else is only counted and hashed.
     private static bool IsParsed(string relativePath)

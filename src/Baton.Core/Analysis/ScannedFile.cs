@@ -19,6 +19,9 @@ internal sealed record ScannedFile(
     MarkerCounts Markers,
     string? Text)
 {
+    /// <summary>A YAML file with top-level <c>apiVersion</c> and <c>kind</c>, decided once its text is read.</summary>
+    public bool IsKubernetesManifest { get; init; }
+
     /// <summary>Whether the lines were counted (a text file read in full).</summary>
     public bool HasLineCount => !IsBinary && !IsOverReadLimit;
 }

@@ -85,6 +85,20 @@ public sealed class GitIgnoreTests
     }
 
     [Fact]
+    public void A_name_without_a_slash_matches_at_any_depth_and_comments_and_escapes_are_honoured()
+    {
+        using var project = new TempProject()
+            .Write(".gitignore", "logs\n# not-a-comment.txt\n\\#hash.txt\n[unclosed\n")
+            .Write("logs/a.txt", "")
+            .Write("api/logs/b.txt", "")
+            .Write("# not-a-comment.txt", "")
+            .Write("#hash.txt", "")
+            .Write("main.py", "");
+
+        Assert.Equal(["# not-a-comment.txt", ".gitignore", "main.py"], ListedFiles(project));
+    }
+
+    [Fact]
     public void Files_are_listed_in_ordinal_path_order()
     {
         using var project = new TempProject()

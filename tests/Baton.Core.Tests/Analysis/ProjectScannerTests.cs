@@ -220,6 +220,48 @@ public sealed class ProjectScannerTests
     }
 
     [Fact]
+    public void Only_yaml_with_api_version_and_kind_counts_as_kubernetes()
+    {
+        using var project = new TempProject()
+            .Write("deploy/service.yml", "# service\napiVersion: v1\nkind: Service\n")
+            .Write("deploy/values.yaml", "image: web\n")
+            .Write("charts/web/Chart.yaml", "apiVersion: v2\nname: web\n")
+            .Write("charts/web/templates/deployment.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n");
+
+        var deployment = _scanner.Scan(project.Root).Project.DeploymentAnalysis;
+
+        Assert.Equal(["charts/web/templates/deployment.yaml", "deploy/service.yml"], deployment.KubernetesManifests);
+        Assert.Equal(["charts/web/Chart.yaml"], deployment.HelmCharts);
+        Assert.True(deployment.Readiness.HasRunTarget);
+        Assert.Equal("minimal", deployment.Readiness.Level);
+    }
+
+    [Fact]
+    public void A_cancelled_scan_stops()
+    {
+        using var project = TempProject.Python();
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => _scanner.Scan(project.Root, cancellation.Token));
+    }
+
+    [Fact]
+    public void An_empty_folder_scans_to_zeros()
+    {
+        using var project = new TempProject("empty");
+
+        var input = _scanner.Scan(project.Root).Project;
+
+        Assert.Empty(input.Languages);
+        Assert.Equal(0, input.CodeAnalysis.TotalFiles);
+        Assert.False(input.CodeAnalysis.Tests.Present);
+        Assert.Equal("none", input.DeploymentAnalysis.Readiness.Level);
+        Assert.Equal(["dockerfile", "ci", "run_target", "env_example"], input.DeploymentAnalysis.Readiness.Missing);
+        Assert.False(input.DocAnalysis.HasReadme);
+    }
+
+    [Fact]
     public void Missing_folder_is_reported()
     {
         Assert.Throws<DirectoryNotFoundException>(() => _scanner.Scan(Path.Combine(Path.GetTempPath(), "baton-no-such-" + Guid.NewGuid().ToString("N"))));
