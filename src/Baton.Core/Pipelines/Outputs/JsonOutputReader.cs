@@ -117,6 +117,12 @@ public sealed class JsonOutputReader
             if (_schemas is { } schemas)
             {
                 value = new SchemaCoercer(schemas, coercions).Coerce(candidate, schemas.Root, JsonPaths.Root) ?? candidate;
+                if (coercions.Count > repairs.Count)
+                {
+                    // Coerced values are built from .NET numbers and booleans; parsed again they behave like every
+                    // other parsed value (a 7 reads as int, long or decimal alike).
+                    value = JsonNode.Parse(value.ToJsonString())!;
+                }
             }
 
             var problems = _validator?.Validate(value) ?? [];

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -20,11 +21,18 @@ internal enum JsonRootKinds
 /// </summary>
 internal sealed class JsonTextExtractor
 {
-    // How many balanced candidates the scan tries before giving up: a long prose answer full of braces should
-    // not turn one read into many parses.
-    private const int MaxScannedCandidates = 16;
+    // How many balanced spans the scan tries to parse before giving up. Prose braces such as "{name}" fail to
+    // parse at their first character, so this is generous; it only bounds pathological answers.
+    private const int MaxScannedCandidates = 1024;
+
+    // The bracket matching may read each character of the answer this many times over in all: unbalanced
+    // openers each scan to the end of the text, and without a budget "{{{{…" would take quadratic time.
+    private const int ScanBudgetPerCharacter = 8;
 
     private const int MaxQuotedAnswerLength = 200;
+
+    // The quote goes back to a model and into logs as text, not into HTML: apostrophes and non-ASCII stay readable.
+    private static readonly JsonSerializerOptions ReadableQuoting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly JsonDocumentOptions TolerantParsing = new()
     {
@@ -59,7 +67,8 @@ internal sealed class JsonTextExtractor
 
         var scanned = 0;
         var position = 0;
-        while (scanned < MaxScannedCandidates && FindBalancedSpan(text, position) is { } span)
+        var budget = (long)ScanBudgetPerCharacter * text.Length;
+        while (scanned < MaxScannedCandidates && FindBalancedSpan(text, position, ref budget) is { } span)
         {
             scanned++;
             var node = TryParse(text.Substring(span.Start, span.Length), repairs);
@@ -93,7 +102,7 @@ internal sealed class JsonTextExtractor
         }
 
         var quoted = trimmed.Length <= MaxQuotedAnswerLength ? trimmed : string.Concat(trimmed.AsSpan(0, MaxQuotedAnswerLength), "…");
-        return $"no {what} was found in the answer, which begins: {JsonSerializer.Serialize(quoted)}";
+        return $"no {what} was found in the answer, which begins: {JsonSerializer.Serialize(quoted, ReadableQuoting)}";
     }
 
     private bool AcceptsRoot(JsonNode node) => node switch
@@ -202,7 +211,7 @@ internal sealed class JsonTextExtractor
     /// The first span from <paramref name="start"/> that opens with an accepted bracket and closes with its match,
     /// skipping brackets inside strings (escapes respected). Null when the text holds none.
     /// </summary>
-    private (int Start, int Length)? FindBalancedSpan(string text, int start)
+    private (int Start, int Length)? FindBalancedSpan(string text, int start, ref long budget)
     {
         var openers = _roots switch
         {
@@ -220,10 +229,21 @@ internal sealed class JsonTextExtractor
             }
 
             open += start;
-            var end = MatchingBracket(text, open);
+            if (!CouldStartJson(text, open))
+            {
+                start = open + 1;
+                continue;
+            }
+
+            var end = MatchingBracket(text, open, ref budget);
             if (end >= 0)
             {
                 return (open, end - open + 1);
+            }
+
+            if (budget <= 0)
+            {
+                return null;
             }
 
             // Unbalanced from here to the end: an inner opener may still start a complete value.
@@ -233,12 +253,40 @@ internal sealed class JsonTextExtractor
         return null;
     }
 
-    private static int MatchingBracket(string text, int open)
+    /// <summary>
+    /// Whether what follows an opener can begin JSON: prose such as "{name}" or "[see above]" cannot, and is
+    /// skipped without the cost of a failed parse.
+    /// </summary>
+    private static bool CouldStartJson(string text, int open)
+    {
+        var next = open + 1;
+        while (next < text.Length && char.IsWhiteSpace(text[next]))
+        {
+            next++;
+        }
+
+        if (next == text.Length)
+        {
+            return false;
+        }
+
+        var c = text[next];
+        return text[open] == '{'
+            ? c is '"' or '}' or '/' or '\u201C' or '\u201D'
+            : c is '"' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
+    }
+
+    private static int MatchingBracket(string text, int open, ref long budget)
     {
         var depth = 0;
         var stringOpener = '\0';
         for (var i = open; i < text.Length; i++)
         {
+            if (--budget < 0)
+            {
+                return -1;
+            }
+
             var c = text[i];
             if (stringOpener != '\0')
             {

@@ -96,7 +96,7 @@ internal sealed class SchemaCoercer
 
             if (types.Allows(SchemaTypes.Number) && ReadNumber(text, schema, types.WantsIntegerOnly) is { } number)
             {
-                return ClampToBounds(Record(path, value, ToNumberNode(number)), schema, path);
+                return ClampToBounds(Record(path, value, ToNumberNode(number)), number, schema, path);
             }
 
             if (types.Allows(SchemaTypes.Boolean) && ReadBoolean(text) is { } flag)
@@ -127,7 +127,7 @@ internal sealed class SchemaCoercer
                 result = Record(path, value, ToNumberNode(number));
             }
 
-            return ClampToBounds(result, schema, path);
+            return ClampToBounds(result, number, schema, path);
         }
 
         return value;
@@ -223,13 +223,8 @@ internal sealed class SchemaCoercer
     /// Moves a number outside <c>minimum</c>/<c>maximum</c> onto the nearer bound: a 12 on a 0–10 score is the
     /// model's emphasis, not a different answer, and asking again for it costs a whole call.
     /// </summary>
-    private JsonNode ClampToBounds(JsonNode number, JsonElement schema, string path)
+    private JsonNode ClampToBounds(JsonNode number, decimal value, JsonElement schema, string path)
     {
-        if (!number.AsValue().TryGetValue<decimal>(out var value))
-        {
-            return number;
-        }
-
         var clamped = value;
         if (SchemaNavigator.Bound(schema, "maximum") is { } maximum && value > maximum)
         {
