@@ -1,0 +1,166 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Baton.Pipelines.Outputs;
+
+/// <summary>
+/// Reads the JSON a pipeline step asked a model for out of the model's answer: reasoning blocks, code fences and
+/// surrounding prose are set aside, safely equivalent spellings are coerced to the schema (<c>"7"</c> → 7,
+/// <c>"yes"</c> → true), and the result is validated against the JSON Schema, every problem reported at its JSON path.
+/// </summary>
+/// <remarks>
+/// An instance holds only the compiled schema and is safe to share between threads. Reading is deterministic and
+/// does no I/O.
+/// </remarks>
+public sealed class JsonOutputReader
+{
+    private static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false };
+
+    private readonly JsonElement? _schema;
+    private readonly SchemaNavigator? _schemas;
+    private readonly SchemaValidator? _validator;
+    private readonly JsonRootKinds _roots;
+
+    /// <summary>Creates a reader for answers that must match <paramref name="schema"/>.</summary>
+    /// <param name="schema">A JSON Schema (draft 2020-12 or draft-07), or null to accept any JSON object or array.</param>
+    /// <exception cref="ArgumentException">The schema is not a JSON object or boolean, or cannot be built.</exception>
+    public JsonOutputReader(JsonElement? schema)
+    {
+        if (schema is not { } element)
+        {
+            _roots = JsonRootKinds.Any;
+            return;
+        }
+
+        if (element.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
+        {
+            throw new ArgumentException($"A JSON Schema is an object or a boolean, not {element.ValueKind}.", nameof(schema));
+        }
+
+        // A copy of its own: the caller's JsonDocument may be disposed while this reader lives on.
+        element = element.Clone();
+        _schema = element;
+        _schemas = new SchemaNavigator(element);
+        try
+        {
+            _validator = new SchemaValidator(element, _schemas);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        {
+            throw new ArgumentException($"The JSON Schema cannot be used: {exception.Message}", nameof(schema), exception);
+        }
+
+        _roots = RootKinds(SchemaNavigator.Types(_schemas.Resolve(element)));
+    }
+
+    /// <summary>
+    /// Text to append to a prompt: answer with only JSON, matching this schema (included compactly) when there is one.
+    /// </summary>
+    public string Instructions
+    {
+        get
+        {
+            if (_schema is not { } schema)
+            {
+                return "Answer with only a JSON object or array: no prose before or after it and no code fences.";
+            }
+
+            var what = _roots == JsonRootKinds.Array ? "a JSON array" : "a JSON object";
+            var instructions = new StringBuilder();
+            instructions.Append("Answer with only ").Append(what)
+                .Append(" that matches this JSON Schema: no prose before or after it and no code fences.\n")
+                .Append("JSON Schema: ").Append(JsonSerializer.Serialize(schema, CompactJson));
+            return instructions.ToString();
+        }
+    }
+
+    /// <summary>
+    /// The OpenAI <c>response_format</c> for this reader: <c>{"type":"json_schema","json_schema":{"name":…,"schema":…,"strict":false}}</c>,
+    /// or <c>{"type":"json_object"}</c> without a schema. Strict mode stays off because it accepts only a subset of
+    /// JSON Schema (every property required, no minimum or maximum); the reader validates the answer itself.
+    /// </summary>
+    /// <param name="name">The schema's name; characters OpenAI does not allow (anything but letters, digits, <c>_</c> and <c>-</c>) become <c>_</c>, and it is cut to 64.</param>
+    public JsonObject ResponseFormat(string name)
+    {
+        if (_schema is not { } schema)
+        {
+            return new JsonObject { ["type"] = "json_object" };
+        }
+
+        return new JsonObject
+        {
+            ["type"] = "json_schema",
+            ["json_schema"] = new JsonObject
+            {
+                ["name"] = SchemaName(name),
+                ["schema"] = JsonNode.Parse(schema.GetRawText()),
+                ["strict"] = false,
+            },
+        };
+    }
+
+    /// <summary>Reads a model's answer into a validated JSON value, or into the problems that stop it being one.</summary>
+    public JsonOutputResult Read(string modelText)
+    {
+        ArgumentNullException.ThrowIfNull(modelText);
+        var extractor = new JsonTextExtractor(_roots);
+        var repairs = new List<string>();
+
+        // Candidates come in order of preference; the first that validates wins, and when none does the first
+        // one's problems are the ones worth sending back.
+        JsonOutputResult? firstInvalid = null;
+        foreach (var candidate in extractor.Candidates(modelText, repairs))
+        {
+            var coercions = new List<string>(repairs);
+            var value = candidate;
+            if (_schemas is { } schemas)
+            {
+                value = new SchemaCoercer(schemas, coercions).Coerce(candidate, schemas.Root, JsonPaths.Root) ?? candidate;
+                if (coercions.Count > repairs.Count)
+                {
+                    // Coerced values are built from .NET numbers and booleans; parsed again they behave like every
+                    // other parsed value (a 7 reads as int, long or decimal alike).
+                    value = JsonNode.Parse(value.ToJsonString())!;
+                }
+            }
+
+            var problems = _validator?.Validate(value) ?? [];
+            var result = new JsonOutputResult(value, problems, coercions);
+            if (result.IsValid)
+            {
+                return result;
+            }
+
+            firstInvalid ??= result;
+            repairs.Clear();
+        }
+
+        return firstInvalid
+            ?? new JsonOutputResult(null, [new JsonOutputProblem(JsonPaths.Root, extractor.NothingFoundMessage(modelText))], []);
+    }
+
+    private static JsonRootKinds RootKinds(SchemaTypes types)
+    {
+        var roots = (types.Allows(SchemaTypes.Object) ? JsonRootKinds.Object : 0) | (types.Allows(SchemaTypes.Array) ? JsonRootKinds.Array : 0);
+
+        // A schema for a scalar root: still look for the object a model would wrap it in, and let validation say why it fails.
+        return roots == 0 ? JsonRootKinds.Any : roots;
+    }
+
+    private static string SchemaName(string name)
+    {
+        var cleaned = new StringBuilder(Math.Min(name.Length, 64));
+        foreach (var c in name)
+        {
+            if (cleaned.Length == 64)
+            {
+                break;
+            }
+
+            cleaned.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_');
+        }
+
+        return cleaned.Length == 0 ? "output" : cleaned.ToString();
+    }
+}

@@ -1,0 +1,366 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Baton.Pipelines.Outputs;
+
+/// <summary>Which JSON roots the schema accepts, so that the scan looks for the right opening bracket.</summary>
+[Flags]
+internal enum JsonRootKinds
+{
+    Object = 1,
+    Array = 2,
+    Any = Object | Array,
+}
+
+/// <summary>
+/// Finds the JSON in a model's free-form answer: reasoning blocks removed, fenced blocks preferred, otherwise the
+/// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning, linear in the text,
+/// so no input can make it backtrack.
+/// </summary>
+internal sealed class JsonTextExtractor
+{
+    // How many balanced spans the scan tries to parse before giving up. Prose braces such as "{name}" fail to
+    // parse at their first character, so this is generous; it only bounds pathological answers.
+    private const int MaxScannedCandidates = 1024;
+
+    // The bracket matching may read each character of the answer this many times over in all: unbalanced
+    // openers each scan to the end of the text, and without a budget "{{{{…" would take quadratic time.
+    private const int ScanBudgetPerCharacter = 8;
+
+    private const int MaxQuotedAnswerLength = 200;
+
+    // The quote goes back to a model and into logs as text, not into HTML: apostrophes and non-ASCII stay readable.
+    private static readonly JsonSerializerOptions ReadableQuoting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonDocumentOptions TolerantParsing = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
+    private readonly JsonRootKinds _roots;
+
+    public JsonTextExtractor(JsonRootKinds roots) => _roots = roots;
+
+    /// <summary>The parsed candidates in order of preference: fenced blocks first, then balanced spans of the text.</summary>
+    public IEnumerable<JsonNode> Candidates(string modelText, List<string> repairs)
+    {
+        var text = StripReasoning(modelText.TrimStart('\uFEFF'));
+
+        var foundFenced = false;
+        foreach (var fenced in FencedBlocks(text))
+        {
+            var node = TryParse(fenced.Trim().TrimStart('\uFEFF'), repairs);
+            if (node is not null && AcceptsRoot(node))
+            {
+                foundFenced = true;
+                yield return node;
+            }
+        }
+
+        if (foundFenced)
+        {
+            yield break;
+        }
+
+        var scanned = 0;
+        var position = 0;
+        var budget = (long)ScanBudgetPerCharacter * text.Length;
+        while (scanned < MaxScannedCandidates && FindBalancedSpan(text, position, ref budget) is { } span)
+        {
+            scanned++;
+            var node = TryParse(text.Substring(span.Start, span.Length), repairs);
+            if (node is not null && AcceptsRoot(node))
+            {
+                yield return node;
+
+                // Nested objects of an accepted span are parts of it, not further candidates.
+                position = span.Start + span.Length;
+            }
+            else
+            {
+                position = span.Start + 1;
+            }
+        }
+    }
+
+    /// <summary>The problem message when no candidate parsed, quoting the start of the answer.</summary>
+    public string NothingFoundMessage(string modelText)
+    {
+        var what = _roots switch
+        {
+            JsonRootKinds.Array => "JSON array",
+            JsonRootKinds.Object => "JSON object",
+            _ => "JSON object or array",
+        };
+        var trimmed = modelText.Trim();
+        if (trimmed.Length == 0)
+        {
+            return $"no {what} was found: the answer is empty";
+        }
+
+        var quoted = trimmed.Length <= MaxQuotedAnswerLength ? trimmed : string.Concat(trimmed.AsSpan(0, MaxQuotedAnswerLength), "…");
+        return $"no {what} was found in the answer, which begins: {JsonSerializer.Serialize(quoted, ReadableQuoting)}";
+    }
+
+    private bool AcceptsRoot(JsonNode node) => node switch
+    {
+        JsonObject => (_roots & JsonRootKinds.Object) != 0,
+        JsonArray => (_roots & JsonRootKinds.Array) != 0,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Removes <c>&lt;think&gt;</c>/<c>&lt;thinking&gt;</c> blocks, whose braces and sample JSON are the model's drafts,
+    /// not its answer. A closing tag without an opening one (templates that open the block for the model) drops
+    /// everything before it; an unclosed block drops text up to the first bracket after the tag.
+    /// </summary>
+    internal static string StripReasoning(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        var position = 0;
+        var firstClose = IndexOfClosingTag(text, 0, out var firstCloseLength);
+        var firstOpen = IndexOfOpeningTag(text, 0, out _);
+        if (firstClose >= 0 && (firstOpen < 0 || firstClose < firstOpen))
+        {
+            position = firstClose + firstCloseLength;
+        }
+
+        while (position < text.Length)
+        {
+            var open = IndexOfOpeningTag(text, position, out var openLength);
+            if (open < 0)
+            {
+                result.Append(text, position, text.Length - position);
+                break;
+            }
+
+            result.Append(text, position, open - position);
+            var close = IndexOfClosingTag(text, open + openLength, out var closeLength);
+            if (close >= 0)
+            {
+                position = close + closeLength;
+                continue;
+            }
+
+            var bracket = text.AsSpan(open + openLength).IndexOfAny('{', '[');
+            position = bracket < 0 ? text.Length : open + openLength + bracket;
+        }
+
+        return result.ToString();
+    }
+
+    private static int IndexOfOpeningTag(string text, int start, out int length) =>
+        IndexOfEither(text, start, "<think>", "<thinking>", out length);
+
+    private static int IndexOfClosingTag(string text, int start, out int length) =>
+        IndexOfEither(text, start, "</think>", "</thinking>", out length);
+
+    private static int IndexOfEither(string text, int start, string first, string second, out int length)
+    {
+        var a = text.IndexOf(first, start, StringComparison.OrdinalIgnoreCase);
+        var b = text.IndexOf(second, start, StringComparison.OrdinalIgnoreCase);
+        if (a >= 0 && (b < 0 || a <= b))
+        {
+            length = first.Length;
+            return a;
+        }
+
+        length = second.Length;
+        return b;
+    }
+
+    /// <summary>The contents of the Markdown code fences whose language is empty or a JSON dialect, in order.</summary>
+    internal static IEnumerable<string> FencedBlocks(string text)
+    {
+        var position = 0;
+        while (position < text.Length)
+        {
+            var open = text.IndexOf("```", position, StringComparison.Ordinal);
+            if (open < 0)
+            {
+                yield break;
+            }
+
+            var lineEnd = text.IndexOf('\n', open + 3);
+            if (lineEnd < 0)
+            {
+                yield break;
+            }
+
+            var language = text.AsSpan(open + 3, lineEnd - open - 3).Trim();
+            var close = text.IndexOf("```", lineEnd + 1, StringComparison.Ordinal);
+            if (close < 0)
+            {
+                // An unterminated fence (a cut-off answer) still holds the JSON, if anything does.
+                close = text.Length;
+            }
+
+            if (language.IsEmpty || language.StartsWith("json", StringComparison.OrdinalIgnoreCase))
+            {
+                yield return text.Substring(lineEnd + 1, close - lineEnd - 1);
+            }
+
+            position = close + 3;
+        }
+    }
+
+    /// <summary>
+    /// The first span from <paramref name="start"/> that opens with an accepted bracket and closes with its match,
+    /// skipping brackets inside strings (escapes respected). Null when the text holds none.
+    /// </summary>
+    private (int Start, int Length)? FindBalancedSpan(string text, int start, ref long budget)
+    {
+        var openers = _roots switch
+        {
+            JsonRootKinds.Object => "{",
+            JsonRootKinds.Array => "[",
+            _ => "{[",
+        };
+
+        while (start < text.Length)
+        {
+            var open = text.AsSpan(start).IndexOfAny(openers);
+            if (open < 0)
+            {
+                return null;
+            }
+
+            open += start;
+            if (!CouldStartJson(text, open))
+            {
+                start = open + 1;
+                continue;
+            }
+
+            var end = MatchingBracket(text, open, ref budget);
+            if (end >= 0)
+            {
+                return (open, end - open + 1);
+            }
+
+            if (budget <= 0)
+            {
+                return null;
+            }
+
+            // Unbalanced from here to the end: an inner opener may still start a complete value.
+            start = open + 1;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether what follows an opener can begin JSON: prose such as "{name}" or "[see above]" cannot, and is
+    /// skipped without the cost of a failed parse.
+    /// </summary>
+    private static bool CouldStartJson(string text, int open)
+    {
+        var next = open + 1;
+        while (next < text.Length && char.IsWhiteSpace(text[next]))
+        {
+            next++;
+        }
+
+        if (next == text.Length)
+        {
+            return false;
+        }
+
+        var c = text[next];
+        return text[open] == '{'
+            ? c is '"' or '}' or '/' or '\u201C' or '\u201D'
+            : c is '"' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
+    }
+
+    private static int MatchingBracket(string text, int open, ref long budget)
+    {
+        var depth = 0;
+        var stringOpener = '\0';
+        for (var i = open; i < text.Length; i++)
+        {
+            if (--budget < 0)
+            {
+                return -1;
+            }
+
+            var c = text[i];
+            if (stringOpener != '\0')
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"' || (stringOpener != '"' && c is '\u201C' or '\u201D'))
+                {
+                    // A plain string ends only at a plain quote (it may contain typographic ones); a typographic
+                    // string, which the second parse will repair, ends at either.
+                    stringOpener = '\0';
+                }
+
+                continue;
+            }
+
+            switch (c)
+            {
+                case '"' or '\u201C' or '\u201D':
+                    stringOpener = c;
+                    break;
+                case '{' or '[':
+                    depth++;
+                    break;
+                case '}' or ']':
+                    depth--;
+                    if (depth == 0)
+                    {
+                        return i;
+                    }
+
+                    break;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Parses with trailing commas and comments tolerated; failing that, once more with typographic double quotes
+    /// made plain, which is safe only as a second try (a valid string may legitimately contain them).
+    /// </summary>
+    private static JsonNode? TryParse(string json, List<string> repairs)
+    {
+        if (Parse(json) is { } node)
+        {
+            return node;
+        }
+
+        if (json.AsSpan().IndexOfAny('\u201C', '\u201D') < 0)
+        {
+            return null;
+        }
+
+        var plainQuotes = json.Replace('\u201C', '"').Replace('\u201D', '"');
+        if (Parse(plainQuotes) is { } repaired)
+        {
+            repairs.Add("$: typographic quotes read as plain double quotes");
+            return repaired;
+        }
+
+        return null;
+    }
+
+    private static JsonNode? Parse(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json, documentOptions: TolerantParsing);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
