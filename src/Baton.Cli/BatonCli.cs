@@ -15,6 +15,8 @@ public static class BatonCli
         root.Subcommands.Add(HealthCommand.Create(console));
         root.Subcommands.Add(CacheCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));
+        root.Subcommands.Add(PipelineCommand.Create(console));
+        root.Subcommands.Add(AnalyzeCommand.Create(console));
         root.Subcommands.Add(CostsCommand.Create(console));
         root.Subcommands.Add(SimulateCommand.Create(console));
         var invocation = new InvocationConfiguration { Output = new SpectreTextWriter(console), Error = console.Error };

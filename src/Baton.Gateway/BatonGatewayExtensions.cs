@@ -61,6 +61,15 @@ public static class BatonGatewayExtensions
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>()
             .Produces<ErrorSchema>(StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("/v1/pipelines", PipelineEndpoints.List)
+            .WithName("ListPipelines")
+            .WithSummary("Lists the pipelines this gateway runs, with their steps.");
+        group.MapPost("/v1/pipelines/{name}/runs", PipelineEndpoints.RunAsync)
+            .WithName("RunPipeline")
+            .WithSummary("Runs a pipeline on {\"input\": {...}}: independent steps in parallel, JSON outputs checked against their schemas, every step's output and the run's metadata.")
+            .Produces<Pipelines.PipelineRunResult>()
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
         group.MapGet("/v1/cache/stats", CacheEndpoints.Stats)
             .WithName("CacheStats")
             .WithSummary("The response cache: mode, entries, bytes, hits, misses and hit rate.");

@@ -21,8 +21,8 @@ internal static class CommonOptions
         try
         {
             var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory, watch);
-            BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
             AnchorFiles(loaded.Options, console.WorkingDirectory);
+            BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
             return loaded;
         }
         catch (BatonConfigurationException ex)
@@ -38,9 +38,16 @@ internal static class CommonOptions
 
     public const int ConfigurationError = 2;
 
-    /// <summary>Relative ledger and budget files are relative to the command's working directory.</summary>
+    /// <summary>Relative ledger, budget and pipeline files are relative to the command's working directory.</summary>
     public static void AnchorFiles(BatonOptions options, string workingDirectory)
     {
+        foreach (var (name, file) in options.Pipelines.ToList())
+        {
+            if (!string.IsNullOrWhiteSpace(file))
+            {
+                options.Pipelines[name] = Path.GetFullPath(file, workingDirectory);
+            }
+        }
         if (!string.IsNullOrWhiteSpace(options.Ledger.Path))
         {
             options.Ledger.Path = Path.GetFullPath(options.Ledger.Path, workingDirectory);

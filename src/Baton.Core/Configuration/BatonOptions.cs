@@ -44,6 +44,12 @@ public sealed class BatonOptions
     /// </summary>
     public Dictionary<string, PriceOptions> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Pipeline files (JSON or YAML) by the name they are run as (<c>POST /v1/pipelines/{name}/runs</c>,
+    /// <c>baton pipeline run NAME</c>); relative paths are relative to the working directory.
+    /// </summary>
+    public Dictionary<string, string> Pipelines { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The cost ledger (SQLite).</summary>
     public LedgerOptions Ledger { get; set; } = new();
 

@@ -54,6 +54,8 @@ public static class BatonOptionsValidator
             ValidateResilience($"{path}.resilience", model.Resilience, errors);
         }
 
+        errors.AddRange(Pipelines.PipelineCatalog.Validate(options));
+
         foreach (var (providerName, modelName) in providersInUse)
         {
             var provider = options.Providers[providerName];

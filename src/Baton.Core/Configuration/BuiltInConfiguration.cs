@@ -20,6 +20,12 @@ public static class BuiltInConfiguration
         AddModel(options, DefaultModel, "simulator", "baton-sim-1");
         AddModel(options, "baton-sim-reasoning", "simulator", "baton-sim-reasoning-1");
         AddModel(options, "baton-sim-slow", "simulator-slow", "baton-sim-1");
+        // Seed 000's four models, simulated under their OpenRouter names: the built-in project-analysis pipeline
+        // (baton analyze) runs on them without a key.
+        foreach (var (name, upstream) in Analysis.ProjectAnalysisPipeline.OpenRouterModels)
+        {
+            AddModel(options, name, "simulator", upstream);
+        }
         // Every built-in task routes somewhere, so task routing can be tried without configuration.
         foreach (var (tier, model) in new[]
         {

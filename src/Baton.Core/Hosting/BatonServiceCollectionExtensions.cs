@@ -4,6 +4,7 @@ using Baton.Caching;
 using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
+using Baton.Pipelines;
 using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Resilience;
@@ -72,6 +73,8 @@ public static class BatonServiceCollectionExtensions
             options.Models.Keys.First(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BatonChatClient>());
+        services.AddSingleton(_ => PipelineCatalog.Create(options));
+        services.AddSingleton(sp => new PipelineRunner(sp.GetRequiredService<BatonChatClient>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

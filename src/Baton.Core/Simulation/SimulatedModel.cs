@@ -9,7 +9,8 @@ namespace Baton.Simulation;
 /// A deterministic stand-in for an LLM: the same prompt to the same model always gets the same answer,
 /// with usage counted the way real providers count it (roughly four characters a token, a few tokens of
 /// overhead per message). Offered tools are called with arguments that satisfy their schema; after a tool
-/// result, the answer quotes it. Models whose name says "reasoning" or "r1" also report reasoning tokens.
+/// result, the answer quotes it. Asked for JSON (<c>response_format</c>), it answers with a value that fits the
+/// schema (see <see cref="SimulatedJson"/>). Models whose name says "reasoning" or "r1" also report reasoning tokens.
 /// </summary>
 public static class SimulatedModel
 {
@@ -47,7 +48,9 @@ public static class SimulatedModel
             };
         }
 
-        var pieces = ComposeText(prompt, last, seed);
+        var pieces = prompt.ResponseFormat is not null
+            ? Tokenize(SimulatedJson.Compose(prompt.ResponseSchemaJson, prompt.Model, new Random(unchecked((int)seed ^ (int)(seed >> 32)))))
+            : ComposeText(prompt, last, seed);
         var finish = "stop";
         if (prompt.MaxTokens is int max && pieces.Count > max)
         {

@@ -18,6 +18,12 @@ public sealed class SimulatedPrompt
     public int? MaxTokens { get; set; }
 
     public bool Stream { get; set; }
+
+    /// <summary><c>json_object</c> or <c>json_schema</c> when the caller asked for JSON; null for text.</summary>
+    public string? ResponseFormat { get; set; }
+
+    /// <summary>The JSON Schema the answer must follow (with <c>json_schema</c>), as JSON text.</summary>
+    public string? ResponseSchemaJson { get; set; }
 }
 
 /// <summary>One message: its role and its text (tool results and calls included as text).</summary>

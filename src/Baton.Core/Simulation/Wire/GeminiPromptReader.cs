@@ -55,6 +55,13 @@ public static class GeminiPromptReader
                 prompt.ForcedTool = allowed[0].GetString();
             }
         }
+        if (root.TryGetProperty("generationConfig", out var json) && json.ValueKind == JsonValueKind.Object
+            && json.TryGetProperty("responseMimeType", out var mime) && mime.GetString() == "application/json")
+        {
+            var hasSchema = json.TryGetProperty("responseJsonSchema", out var schema) || json.TryGetProperty("responseSchema", out schema);
+            prompt.ResponseFormat = hasSchema ? "json_schema" : "json_object";
+            prompt.ResponseSchemaJson = hasSchema ? schema.GetRawText() : null;
+        }
         if (root.TryGetProperty("generationConfig", out var config) &&
             config.TryGetProperty("maxOutputTokens", out var max) && max.ValueKind == JsonValueKind.Number && max.TryGetInt32(out var maxTokens))
         {

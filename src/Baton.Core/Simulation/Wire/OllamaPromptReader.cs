@@ -48,6 +48,12 @@ public static class OllamaPromptReader
                 }
             }
         }
+        if (root.TryGetProperty("format", out var format))
+        {
+            // Ollama takes "json" or a JSON Schema object.
+            prompt.ResponseFormat = format.ValueKind == JsonValueKind.Object ? "json_schema" : format.ValueKind == JsonValueKind.String ? "json_object" : null;
+            prompt.ResponseSchemaJson = format.ValueKind == JsonValueKind.Object ? format.GetRawText() : null;
+        }
         return prompt;
     }
 

@@ -61,6 +61,16 @@ public static class OpenAiPromptReader
                 prompt.ForcedTool = forcedName.GetString();
             }
         }
+        if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
+            && format.TryGetProperty("type", out var type) && type.GetString() is "json_object" or "json_schema")
+        {
+            prompt.ResponseFormat = type.GetString();
+            if (format.TryGetProperty("json_schema", out var jsonSchema) && jsonSchema.ValueKind == JsonValueKind.Object
+                && jsonSchema.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object)
+            {
+                prompt.ResponseSchemaJson = schema.GetRawText();
+            }
+        }
         return prompt;
     }
 
