@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace Baton.Pipelines.Caching;
+
+/// <summary>
+/// Step results as one JSON file per key in a folder, so they outlive the process (a second <c>baton analyze</c>
+/// of an unchanged project makes no call). Each file is written whole to a temporary name and then renamed,
+/// so a run stopped half-way never leaves a half-written result; an unreadable file is a miss, not an error.
+/// </summary>
+public sealed class FilePipelineResultCache(string directory) : IPipelineResultCache
+{
+    public string Directory { get; } = Path.GetFullPath(directory);
+
+    public async Task<CachedStepResult?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            return await JsonSerializer.DeserializeAsync<CachedStepResult>(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    public async Task SetAsync(string key, CachedStepResult result, CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = PathOf(key);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        await using (var stream = File.Create(temporary))
+        {
+            await JsonSerializer.SerializeAsync(stream, result, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private string PathOf(string key)
+    {
+        if (key.Length == 0 || !key.All(char.IsAsciiHexDigit))
+        {
+            throw new ArgumentException("A cache key is a hexadecimal hash.", nameof(key));
+        }
+        return Path.Combine(Directory, key + ".json");
+    }
+}

@@ -1,0 +1,305 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Baton.Client;
+using Baton.Pipelines.Caching;
+using Baton.Pipelines.Outputs;
+using Microsoft.Extensions.AI;
+
+namespace Baton.Pipelines;
+
+/// <summary>
+/// Runs pipelines through an <see cref="IChatClient"/> (Baton's, so every call gets routing, limits, retries,
+/// fallbacks, the response cache and cost tracking). Each step starts as soon as the steps it uses are done,
+/// so independent steps overlap. A JSON step's answer is read tolerantly and checked against its schema; an
+/// answer that fails is sent back once with the problems. A step whose models all fail gets its fallback
+/// output, marked <c>fallback: true</c> with the error, and the run goes on.
+/// </summary>
+public sealed class PipelineRunner
+{
+
+    private readonly IChatClient _chat;
+    private readonly TimeProvider _time;
+    private readonly IPipelineResultCache? _cache;
+    private readonly RequestPacer? _pacer;
+
+    /// <param name="chat">Where the steps' questions go.</param>
+    /// <param name="time">The clock for the run's timings and the pacer.</param>
+    /// <param name="cache">Keeps step results between runs; null: every run asks again (Baton's response cache still applies).</param>
+    /// <param name="requestsPerMinute">At most this many calls a minute across every run of this runner; null: no pacing.</param>
+    public PipelineRunner(IChatClient chat, TimeProvider time, IPipelineResultCache? cache = null, int? requestsPerMinute = null)
+    {
+        _chat = chat;
+        _time = time;
+        _cache = cache;
+        _pacer = requestsPerMinute is int rpm and > 0 ? new RequestPacer(rpm, time) : null;
+    }
+
+    /// <summary>The placeholders of the pipeline's templates that <paramref name="input"/> cannot fill, by template.</summary>
+    public static IReadOnlyList<string> CheckInput(PipelineDefinition pipeline, JsonObject input)
+    {
+        var values = Values(input, new Dictionary<string, JsonNode?>());
+        var problems = new List<string>();
+        foreach (var step in pipeline.Steps)
+        {
+            foreach (var template in new[] { step.Prompt, step.System, step.CacheKey }.OfType<PromptTemplate>())
+            {
+                problems.AddRange(template.Missing(values)
+                    .Where(path => !path.StartsWith("steps.", StringComparison.Ordinal))
+                    .Select(path => $"steps.{step.Name}: {template.Source} uses {{{{{path}}}}}, which the input does not have."));
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>Runs the pipeline on one input.</summary>
+    /// <exception cref="PipelineInputException">The input does not fill every template; nothing was asked.</exception>
+    public async Task<PipelineRunResult> RunAsync(PipelineDefinition pipeline, JsonObject input, Action<PipelineStepEvent>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var problems = CheckInput(pipeline, input);
+        if (problems.Count > 0)
+        {
+            throw new PipelineInputException(problems);
+        }
+        var run = new Run(this, pipeline, input, progress, Guid.NewGuid().ToString("N"), _time.GetTimestamp());
+        foreach (var step in pipeline.Steps)
+        {
+            _ = run.Start(step, cancellationToken);
+        }
+        await Task.WhenAll(run.Tasks.Values).ConfigureAwait(false);
+
+        var steps = pipeline.Steps.ToDictionary(s => s.Name, s => run.Tasks[s.Name].Result.Result, StringComparer.Ordinal);
+        var metadata = new PipelineRunMetadata(
+            steps.Values.Select(s => s.Model).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+            Math.Round(_time.GetElapsedTime(run.Started).TotalSeconds, 3),
+            run.CacheHits,
+            run.ApiCalls);
+        return new PipelineRunResult(pipeline.Name, steps.ToDictionary(s => s.Key, s => s.Value.Output?.DeepClone(), StringComparer.Ordinal), steps, metadata);
+    }
+
+    private static JsonObject Values(JsonObject input, IReadOnlyDictionary<string, JsonNode?> outputs)
+    {
+        var values = (JsonObject)input.DeepClone();
+        var steps = new JsonObject();
+        foreach (var (name, output) in outputs)
+        {
+            steps[name] = output?.DeepClone();
+        }
+        values["steps"] = steps;
+        return values;
+    }
+
+    /// <summary>One run: the steps' tasks, and the counts seed 000's metadata reports.</summary>
+    private sealed class Run(PipelineRunner runner, PipelineDefinition pipeline, JsonObject input, Action<PipelineStepEvent>? progress, string session, long started)
+    {
+        private int _apiCalls;
+        private int _cacheHits;
+
+        public Dictionary<string, Task<StepOutcome>> Tasks { get; } = new(StringComparer.Ordinal);
+
+        public long Started => started;
+
+        public int ApiCalls => _apiCalls;
+
+        public int CacheHits => _cacheHits;
+
+        public Task<StepOutcome> Start(PipelineStep step, CancellationToken cancellationToken)
+        {
+            if (!Tasks.TryGetValue(step.Name, out var task))
+            {
+                var needs = step.Needs.Select(name => Start(pipeline.Find(name)!, cancellationToken)).ToList();
+                task = RunStepAsync(step, needs, cancellationToken);
+                Tasks[step.Name] = task;
+            }
+            return task;
+        }
+
+        private async Task<StepOutcome> RunStepAsync(PipelineStep step, List<Task<StepOutcome>> needs, CancellationToken cancellationToken)
+        {
+            var done = await Task.WhenAll(needs).ConfigureAwait(false);
+            var startedMs = Elapsed();
+            progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Started, null));
+            var values = Values(input, done.ToDictionary(d => d.Name, d => d.Result.Output, StringComparer.Ordinal));
+            var key = CacheKey(step, values, done);
+
+            PipelineStepResult result;
+            if (runner._cache is not null && await runner._cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } cached)
+            {
+                Interlocked.Increment(ref _cacheHits);
+                result = new PipelineStepResult(cached.Output, cached.Model, true, false, null, 0, false, cached.Coercions, startedMs, Elapsed());
+            }
+            else
+            {
+                result = await AskAsync(step, values, startedMs, cancellationToken).ConfigureAwait(false);
+                if (runner._cache is not null && !result.Fallback)
+                {
+                    await runner._cache.SetAsync(key, new CachedStepResult(result.Output, result.Model, result.Coercions), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Finished, result));
+            return new StepOutcome(step.Name, key, result);
+        }
+
+        private async Task<PipelineStepResult> AskAsync(PipelineStep step, JsonObject values, double startedMs, CancellationToken cancellationToken)
+        {
+            var reader = step.Output == PipelineOutputKind.Json ? new JsonOutputReader(step.Schema) : null;
+            var messages = new List<ChatMessage>();
+            if (step.System is not null)
+            {
+                messages.Add(new ChatMessage(ChatRole.System, step.System.Render(values)));
+            }
+            var prompt = step.Prompt.Render(values);
+            messages.Add(new ChatMessage(ChatRole.User, reader is null ? prompt : prompt + "\n\n" + reader.Instructions));
+            var options = Options(step);
+            var calls = 0;
+            var reasked = false;
+            string? model = null;
+            try
+            {
+                while (true)
+                {
+                    calls++;
+                    var response = await AskOnceAsync(messages, options, cancellationToken).ConfigureAwait(false);
+                    model = response.AdditionalProperties?.GetValueOrDefault(BatonResponseProperties.UpstreamModel) as string ?? response.ModelId;
+                    var text = response.Text;
+                    if (reader is null)
+                    {
+                        return new PipelineStepResult(JsonValue.Create(text), model, false, false, null, calls, reasked, [], startedMs, Elapsed());
+                    }
+                    var read = reader.Read(text);
+                    if (read.IsValid)
+                    {
+                        return new PipelineStepResult(read.Value, model, false, false, null, calls, reasked, read.Coercions, startedMs, Elapsed());
+                    }
+                    if (reasked)
+                    {
+                        return Fallback(step, $"the answer of {model} was not valid JSON for the step's schema, even when asked again: {read.Describe()}",
+                            model, calls, reasked, startedMs);
+                    }
+                    reasked = true;
+                    messages.Add(new ChatMessage(ChatRole.Assistant, text));
+                    messages.Add(new ChatMessage(ChatRole.User,
+                        "Your answer could not be used: " + read.Describe() + "\nAnswer again with only the corrected JSON, nothing else."));
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return Fallback(step, ex.Message, model, calls, reasked, startedMs);
+            }
+        }
+
+        private async Task<ChatResponse> AskOnceAsync(List<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+        {
+            if (runner._pacer is not null)
+            {
+                await runner._pacer.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            try
+            {
+                var response = await runner._chat.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+                if (response.AdditionalProperties?.GetValueOrDefault(BatonResponseProperties.Cached) is true)
+                {
+                    Interlocked.Increment(ref _cacheHits);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _apiCalls);
+                }
+                return response;
+            }
+            catch
+            {
+                Interlocked.Increment(ref _apiCalls);
+                throw;
+            }
+        }
+
+        private ChatOptions Options(PipelineStep step)
+        {
+            var options = new ChatOptions
+            {
+                ModelId = step.Model ?? "auto",
+                Temperature = (float?)step.Temperature,
+                MaxOutputTokens = step.MaxTokens,
+                AdditionalProperties = new() { [BatonRequestProperties.Session] = session },
+            };
+            if (step.Task is not null)
+            {
+                options.AdditionalProperties[BatonRequestProperties.Task] = step.Task;
+            }
+            if (step.Fallbacks.Count > 0)
+            {
+                options.AdditionalProperties[BatonRequestProperties.Fallbacks] = string.Join(',', step.Fallbacks);
+            }
+            if (step.Output == PipelineOutputKind.Json && step.UseResponseFormat)
+            {
+                options.ResponseFormat = step.Schema is { } schema
+                    ? ChatResponseFormat.ForJsonSchema(schema, step.Name)
+                    : ChatResponseFormat.Json;
+            }
+            return options;
+        }
+
+        private PipelineStepResult Fallback(PipelineStep step, string error, string? model, int calls, bool reasked, double startedMs)
+        {
+            JsonNode? output;
+            if (step.Output == PipelineOutputKind.Json)
+            {
+                var fallback = step.Fallback is { } configured ? JsonNode.Parse(configured.GetRawText())!.AsObject() : [];
+                fallback["fallback"] = true;
+                fallback["error"] = error;
+                output = fallback;
+            }
+            else
+            {
+                output = step.Fallback is { } text ? JsonNode.Parse(text.GetRawText()) : JsonValue.Create("");
+            }
+            return new PipelineStepResult(output, model, false, true, error, calls, reasked, [], startedMs, Elapsed());
+        }
+
+        /// <summary>
+        /// What the step's result depends on: the pipeline's version, the step as declared (model or task,
+        /// templates, schema), what its cache key (or else its prompt) renders to, and its dependencies' keys.
+        /// </summary>
+        private string CacheKey(PipelineStep step, JsonObject values, StepOutcome[] needs)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            void Add(string? text)
+            {
+                hash.AppendData(Encoding.UTF8.GetBytes(text ?? "\u0000"));
+                hash.AppendData([0xff]);
+            }
+            Add(pipeline.Name);
+            Add(pipeline.Version);
+            Add(step.Name);
+            Add(step.Model);
+            Add(step.Task);
+            Add(step.Output.ToString());
+            Add(step.Schema?.GetRawText());
+            Add(step.Prompt.Text);
+            Add(step.System?.Text);
+            Add(step.Temperature?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (step.CacheKey is not null)
+            {
+                Add(step.CacheKey.Render(values));
+            }
+            else
+            {
+                Add(step.Prompt.Render(values));
+                Add(step.System?.Render(values));
+            }
+            foreach (var need in needs.OrderBy(n => n.Name, StringComparer.Ordinal))
+            {
+                Add(need.Name);
+                Add(need.Key);
+            }
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+
+        private double Elapsed() => Math.Round(runner._time.GetElapsedTime(started).TotalMilliseconds, 3);
+    }
+
+    private sealed record StepOutcome(string Name, string Key, PipelineStepResult Result);
+}
