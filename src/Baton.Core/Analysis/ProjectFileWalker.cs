@@ -52,7 +52,7 @@ internal static class ProjectFileWalker
                 }
                 else if (!rules.IsIgnored(relativePath, isDirectory: false))
                 {
-                    files.Add(new ProjectFile(relativePath, entry.FullName));
+                    files.Add(new ProjectFile(relativePath, entry.FullName, ((FileInfo)entry).Length));
                 }
             }
         }
@@ -92,5 +92,5 @@ internal static class ProjectFileWalker
     }
 }
 
-/// <summary>A file found by <see cref="ProjectFileWalker"/>.</summary>
-internal sealed record ProjectFile(string RelativePath, string FullPath);
+/// <summary>A file found by <see cref="ProjectFileWalker"/>, with its size when it was listed.</summary>
+internal sealed record ProjectFile(string RelativePath, string FullPath, long Length);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Baton.Analysis;
 
@@ -234,6 +235,54 @@ public sealed class ProjectScannerTests
         Assert.Equal(["charts/web/Chart.yaml"], deployment.HelmCharts);
         Assert.True(deployment.Readiness.HasRunTarget);
         Assert.Equal("minimal", deployment.Readiness.Level);
+    }
+
+    [Fact]
+    public void A_named_pipe_is_counted_without_being_opened()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+        using var project = new TempProject().Write("main.py", "print(1)\n");
+        using (var mkfifo = Process.Start("mkfifo", [project.FullPath("pipe")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Opening the pipe would block this scan until a writer came; the test would hang rather than fail.
+        var code = _scanner.Scan(project.Root).Project.CodeAnalysis;
+
+        Assert.Equal(2, code.TotalFiles);
+        Assert.Equal(1, code.TotalLines);
+    }
+
+    [Fact]
+    public void Generic_entry_names_count_only_near_the_top()
+    {
+        using var project = new TempProject()
+            .Write("src/index.ts", "export {};\n")
+            .Write("src/components/button/index.ts", "export {};\n")
+            .Write("cmd/tool/main.go", "package main\n")
+            .Write("tests/main.py", "");
+
+        Assert.Equal(["cmd/tool/main.go", "src/index.ts"], _scanner.Scan(project.Root).Project.CodeAnalysis.EntryPoints);
+    }
+
+    [Fact]
+    public void A_readme_too_large_to_read_has_no_line_or_word_count()
+    {
+        using var project = new TempProject().Write("README.md", "# Big\n" + new string('x', 200));
+        var scanner = new ProjectScanner(new ProjectScannerOptions { MaxBytesReadPerFile = 100 });
+
+        var readme = scanner.Scan(project.Root).Project.DocAnalysis.Readme;
+
+        Assert.NotNull(readme);
+        Assert.Equal(206, readme.Bytes);
+        Assert.Null(readme.Lines);
+        Assert.Null(readme.Words);
+        Assert.Empty(readme.Sections);
     }
 
     [Fact]
