@@ -311,6 +311,24 @@ public sealed class ProjectScannerTests
     }
 
     [Fact]
+    public void Limits_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProjectScanner(new ProjectScannerOptions { MaxBytesReadPerFile = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProjectScanner(new ProjectScannerOptions { LargestFileCount = -1 }));
+    }
+
+    [Fact]
+    public void A_trailing_separator_does_not_change_the_name_or_path()
+    {
+        using var project = TempProject.Python();
+
+        var input = _scanner.Scan(project.Root + Path.DirectorySeparatorChar).Project;
+
+        Assert.Equal("pyapp", input.Name);
+        Assert.Equal(project.Root, input.Path);
+    }
+
+    [Fact]
     public void Missing_folder_is_reported()
     {
         Assert.Throws<DirectoryNotFoundException>(() => _scanner.Scan(Path.Combine(Path.GetTempPath(), "baton-no-such-" + Guid.NewGuid().ToString("N"))));
