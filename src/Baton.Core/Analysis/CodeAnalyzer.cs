@@ -12,6 +12,12 @@ internal static class CodeAnalyzer
         "Main.java", "Application.java", "main.rb", "index.php", "main.c", "main.cpp", "main.swift", "main.dart",
     };
 
+    // index.js and friends also name every component folder's barrel file; only near the top are they entry points.
+    private static readonly HashSet<string> EntryPointNamesOnlyNearTheTop = new(StringComparer.Ordinal)
+    {
+        "index.js", "index.ts", "index.php", "app.js", "app.ts", "main.js", "main.ts",
+    };
+
     public static CodeAnalysis Build(IReadOnlyList<ScannedFile> files, int largestFileCount)
     {
         var sources = files
@@ -74,7 +80,10 @@ internal static class CodeAnalyzer
         var entryPoints = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (file, language) in sources)
         {
-            if (EntryPointNames.Contains(FileClassifier.FileName(file.RelativePath)) && !FileClassifier.IsTest(file.RelativePath, language))
+            var name = FileClassifier.FileName(file.RelativePath);
+            var depth = file.RelativePath.Count(c => c == '/');
+            var isEntryName = EntryPointNames.Contains(name) && (depth <= 1 || !EntryPointNamesOnlyNearTheTop.Contains(name));
+            if (isEntryName && !FileClassifier.IsTest(file.RelativePath, language))
             {
                 entryPoints.Add(file.RelativePath);
             }

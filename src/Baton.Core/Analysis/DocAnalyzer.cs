@@ -46,15 +46,18 @@ internal static class DocAnalyzer
 
     private static ReadmeSummary SummariseReadme(ScannedFile readme)
     {
-        var text = readme.Text ?? "";
-        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        if (readme.Text is null)
+        {
+            return new ReadmeSummary(readme.RelativePath, readme.Size, Lines: null, Words: null, Sections: []);
+        }
+        var text = readme.Text;
         var isMarkdown = readme.RelativePath.EndsWith(".md", StringComparison.OrdinalIgnoreCase)
             || readme.RelativePath.EndsWith(".markdown", StringComparison.OrdinalIgnoreCase);
         return new ReadmeSummary(
             readme.RelativePath,
             readme.Size,
             readme.Lines,
-            readme.Text is null ? 0 : words,
+            text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length,
             isMarkdown ? MarkdownHeadings.Read(text) : []);
     }
 }

@@ -19,6 +19,13 @@ internal sealed class FileContentReader(long maxBytesRead)
     /// <summary>Reads <paramref name="file"/>; null when it cannot be read (it is then left out of the scan).</summary>
     public ScannedFile? Read(ProjectFile file, bool keepText, CancellationToken cancellationToken)
     {
+        // Named pipes, sockets and devices list as zero-length files, and opening a pipe blocks until a writer comes.
+        // An empty regular file has nothing to read either, so a zero-length file is never opened.
+        if (file.Length == 0)
+        {
+            return Empty(file.RelativePath, keepText);
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkLength);
         try
         {
@@ -83,6 +90,12 @@ internal sealed class FileContentReader(long maxBytesRead)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private static ScannedFile Empty(string relativePath, bool keepText)
+    {
+        Span<byte> sizeBytes = stackalloc byte[sizeof(long)];
+        return new ScannedFile(relativePath, 0, SHA256.HashData(sizeBytes), IsBinary: false, IsOverReadLimit: false, Lines: 0, default, Text: keepText ? "" : null);
     }
 
     /// <summary>

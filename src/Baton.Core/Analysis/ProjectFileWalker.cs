@@ -2,7 +2,8 @@ namespace Baton.Analysis;
 
 /// <summary>
 /// Lists the files of a project that a scan reads: not inside version-control, dependency or build-output folders,
-/// not excluded by any <c>.gitignore</c> (root or nested), and never through a symbolic link.
+/// not excluded by any <c>.gitignore</c> (root or nested) or the repository's <c>.git/info/exclude</c>, and never
+/// through a symbolic link.
 /// </summary>
 internal static class ProjectFileWalker
 {
@@ -28,7 +29,11 @@ internal static class ProjectFileWalker
         var files = new List<ProjectFile>();
         var pending = new Stack<(DirectoryInfo Folder, string RelativePath, GitIgnoreRules Rules)>();
         var root = new DirectoryInfo(projectRoot);
-        pending.Push((root, "", GitIgnoreRules.None.ForFolder("", ReadGitIgnore(root))));
+        // The repository's own exclude list sits below the root .gitignore, which overrides it, as in git.
+        var rootRules = GitIgnoreRules.None
+            .ForFolder("", ReadIgnoreFile(Path.Combine(root.FullName, ".git", "info", "exclude")))
+            .ForFolder("", ReadGitIgnore(root));
+        pending.Push((root, "", rootRules));
 
         while (pending.Count > 0)
         {
@@ -52,7 +57,7 @@ internal static class ProjectFileWalker
                 }
                 else if (!rules.IsIgnored(relativePath, isDirectory: false))
                 {
-                    files.Add(new ProjectFile(relativePath, entry.FullName));
+                    files.Add(new ProjectFile(relativePath, entry.FullName, ((FileInfo)entry).Length));
                 }
             }
         }
@@ -62,9 +67,11 @@ internal static class ProjectFileWalker
     }
 
     /// <summary>The lines of a folder's own <c>.gitignore</c>, or null when it has none (or it cannot be read).</summary>
-    public static string[]? ReadGitIgnore(DirectoryInfo folder)
+    public static string[]? ReadGitIgnore(DirectoryInfo folder) =>
+        ReadIgnoreFile(Path.Combine(folder.FullName, ".gitignore"));
+
+    private static string[]? ReadIgnoreFile(string path)
     {
-        var path = Path.Combine(folder.FullName, ".gitignore");
         try
         {
             var info = new FileInfo(path);
@@ -92,5 +99,5 @@ internal static class ProjectFileWalker
     }
 }
 
-/// <summary>A file found by <see cref="ProjectFileWalker"/>.</summary>
-internal sealed record ProjectFile(string RelativePath, string FullPath);
+/// <summary>A file found by <see cref="ProjectFileWalker"/>, with its size when it was listed.</summary>
+internal sealed record ProjectFile(string RelativePath, string FullPath, long Length);

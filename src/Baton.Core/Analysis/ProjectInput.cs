@@ -123,12 +123,15 @@ public sealed record DocAnalysis(
     [property: JsonPropertyName("has_changelog")] bool HasChangelog,
     [property: JsonPropertyName("has_contributing")] bool HasContributing);
 
-/// <summary>The root README's size and its markdown section headings in order.</summary>
+/// <summary>
+/// The root README's size and its markdown section headings in order. Lines and words are null, and no sections are
+/// listed, when the README was too large to read in full.
+/// </summary>
 public sealed record ReadmeSummary(
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("lines")] long Lines,
-    [property: JsonPropertyName("words")] int Words,
+    [property: JsonPropertyName("lines")] long? Lines,
+    [property: JsonPropertyName("words")] int? Words,
     [property: JsonPropertyName("sections")] IReadOnlyList<ReadmeSection> Sections);
 
 /// <summary>A markdown heading: its level (1 for <c>#</c>) and text.</summary>

@@ -13,14 +13,18 @@ namespace Baton.Analysis;
 /// </remarks>
 public sealed class ProjectScanner
 {
-    private readonly ProjectScannerOptions _options;
+    private readonly long _maxBytesReadPerFile;
+    private readonly int _largestFileCount;
 
-    /// <summary>Creates a scanner with the given limits (or the defaults).</summary>
+    /// <summary>Creates a scanner with the given limits (or the defaults); the limits are read once, here.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is zero or negative (the largest-file count may be zero).</exception>
     public ProjectScanner(ProjectScannerOptions? options = null)
     {
-        _options = options ?? new ProjectScannerOptions();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_options.MaxBytesReadPerFile);
-        ArgumentOutOfRangeException.ThrowIfNegative(_options.LargestFileCount);
+        options ??= new ProjectScannerOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBytesReadPerFile);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.LargestFileCount);
+        _maxBytesReadPerFile = options.MaxBytesReadPerFile;
+        _largestFileCount = options.LargestFileCount;
     }
 
     /// <summary>Scans the project at <paramref name="projectPath"/>.</summary>
@@ -34,7 +38,7 @@ public sealed class ProjectScanner
             throw new DirectoryNotFoundException($"No project folder at '{root}'.");
         }
 
-        var reader = new FileContentReader(_options.MaxBytesReadPerFile);
+        var reader = new FileContentReader(_maxBytesReadPerFile);
         var scanned = new List<ScannedFile>();
         foreach (var file in ProjectFileWalker.ListFiles(root, cancellationToken))
         {
@@ -45,9 +49,9 @@ public sealed class ProjectScanner
             }
         }
 
-        var code = CodeAnalyzer.Build(scanned, _options.LargestFileCount);
+        var code = CodeAnalyzer.Build(scanned, _largestFileCount);
         var project = new ProjectInput(
-            Name: Path.GetFileName(root),
+            Name: Path.GetFileName(root) is { Length: > 0 } name ? name : root,
             Path: root,
             Languages: EcosystemsOf(code),
             CodeAnalysis: code,

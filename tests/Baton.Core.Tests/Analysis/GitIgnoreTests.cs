@@ -99,6 +99,20 @@ public sealed class GitIgnoreTests
     }
 
     [Fact]
+    public void The_repository_exclude_list_applies_below_the_root_gitignore()
+    {
+        using var project = new TempProject()
+            .Write(".git/info/exclude", "*.local\nscratch/\n")
+            .Write(".gitignore", "!keep.local\n")
+            .Write("settings.local", "")
+            .Write("keep.local", "")
+            .Write("scratch/notes.md", "")
+            .Write("main.py", "");
+
+        Assert.Equal([".gitignore", "keep.local", "main.py"], ListedFiles(project));
+    }
+
+    [Fact]
     public void Files_are_listed_in_ordinal_path_order()
     {
         using var project = new TempProject()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Baton.Analysis;
 
@@ -237,6 +238,54 @@ public sealed class ProjectScannerTests
     }
 
     [Fact]
+    public void A_named_pipe_is_counted_without_being_opened()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+        using var project = new TempProject().Write("main.py", "print(1)\n");
+        using (var mkfifo = Process.Start("mkfifo", [project.FullPath("pipe")]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // Opening the pipe would block this scan until a writer came; the test would hang rather than fail.
+        var code = _scanner.Scan(project.Root).Project.CodeAnalysis;
+
+        Assert.Equal(2, code.TotalFiles);
+        Assert.Equal(1, code.TotalLines);
+    }
+
+    [Fact]
+    public void Generic_entry_names_count_only_near_the_top()
+    {
+        using var project = new TempProject()
+            .Write("src/index.ts", "export {};\n")
+            .Write("src/components/button/index.ts", "export {};\n")
+            .Write("cmd/tool/main.go", "package main\n")
+            .Write("tests/main.py", "");
+
+        Assert.Equal(["cmd/tool/main.go", "src/index.ts"], _scanner.Scan(project.Root).Project.CodeAnalysis.EntryPoints);
+    }
+
+    [Fact]
+    public void A_readme_too_large_to_read_has_no_line_or_word_count()
+    {
+        using var project = new TempProject().Write("README.md", "# Big\n" + new string('x', 200));
+        var scanner = new ProjectScanner(new ProjectScannerOptions { MaxBytesReadPerFile = 100 });
+
+        var readme = scanner.Scan(project.Root).Project.DocAnalysis.Readme;
+
+        Assert.NotNull(readme);
+        Assert.Equal(206, readme.Bytes);
+        Assert.Null(readme.Lines);
+        Assert.Null(readme.Words);
+        Assert.Empty(readme.Sections);
+    }
+
+    [Fact]
     public void A_cancelled_scan_stops()
     {
         using var project = TempProject.Python();
@@ -259,6 +308,24 @@ public sealed class ProjectScannerTests
         Assert.Equal("none", input.DeploymentAnalysis.Readiness.Level);
         Assert.Equal(["dockerfile", "ci", "run_target", "env_example"], input.DeploymentAnalysis.Readiness.Missing);
         Assert.False(input.DocAnalysis.HasReadme);
+    }
+
+    [Fact]
+    public void Limits_must_be_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProjectScanner(new ProjectScannerOptions { MaxBytesReadPerFile = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ProjectScanner(new ProjectScannerOptions { LargestFileCount = -1 }));
+    }
+
+    [Fact]
+    public void A_trailing_separator_does_not_change_the_name_or_path()
+    {
+        using var project = TempProject.Python();
+
+        var input = _scanner.Scan(project.Root + Path.DirectorySeparatorChar).Project;
+
+        Assert.Equal("pyapp", input.Name);
+        Assert.Equal(project.Root, input.Path);
     }
 
     [Fact]
