@@ -15,7 +15,10 @@ namespace Baton.Gateway;
 /// <summary>Maps Baton's HTTP API into an ASP.NET Core application, the way YARP maps a reverse proxy.</summary>
 public static class BatonGatewayExtensions
 {
-    /// <summary>Registers what the gateway's endpoints need besides Baton itself (call <c>AddBaton</c> too).</summary>
+    /// <summary>
+    /// Registers what the gateway's endpoints need besides Baton itself (call <c>AddBaton</c> too), including the
+    /// store of batch jobs (<c>batch.jobsDatabase</c>) and the background service that runs and resumes them.
+    /// </summary>
     public static IServiceCollection AddBatonGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayStartTime>();
@@ -32,7 +35,8 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>), <c>/health</c>,
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
     /// </summary>
