@@ -74,7 +74,7 @@ internal static class BatchesEndpoints
 
     public static async Task CancelAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        var job = runner.Store.Exists ? runner.Store.RequestCancel(batchId, runner.Now) : null;
+        var job = runner.Store.Exists ? runner.Cancel(batchId) : null;
         if (job is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));
@@ -86,7 +86,6 @@ internal static class BatchesEndpoints
                 $"The batch '{batchId}' is {job.Status} and can no longer be cancelled.", "batch_id", "batch_not_cancellable"));
             return;
         }
-        runner.Queue.Cancel(batchId);
         await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
     }
 

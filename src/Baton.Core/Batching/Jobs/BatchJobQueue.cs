@@ -21,20 +21,22 @@ internal sealed class BatchJobQueue
         return new Registration(this, batchId, source);
     }
 
-    /// <summary>Stops the batch's items in flight, if it is running.</summary>
-    public void Cancel(string batchId)
+    /// <summary>Stops the batch's items in flight; false when it is not running.</summary>
+    public bool Cancel(string batchId)
     {
-        if (_running.TryGetValue(batchId, out var source))
+        if (!_running.TryGetValue(batchId, out var source))
         {
-            try
-            {
-                source.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // It has just ended.
-            }
+            return false;
         }
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It has just ended.
+        }
+        return true;
     }
 
     internal sealed class Registration(BatchJobQueue queue, string batchId, CancellationTokenSource source) : IDisposable

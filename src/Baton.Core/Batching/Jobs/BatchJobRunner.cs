@@ -54,6 +54,21 @@ internal sealed partial class BatchJobRunner(
     }
 
     /// <summary>
+    /// Asks a batch to stop: a running one stops its items in flight and ends <c>cancelled</c> shortly; one still
+    /// waiting ends <c>cancelled</c> at once. The batch as it is afterwards; null when unknown.
+    /// </summary>
+    public BatchJob? Cancel(string batchId)
+    {
+        var job = store.RequestCancel(batchId, Now);
+        if (job is { Status: BatchStatuses.Cancelling } && !queue.Cancel(batchId))
+        {
+            // Not running (yet): the runner, were it starting now, sees the status after registering and stops.
+            job = store.Finish(batchId, expired: false, Now);
+        }
+        return job;
+    }
+
+    /// <summary>
     /// Runs one batch to its end, or until <paramref name="stopping"/> (the batch then stays unfinished in the
     /// store, to be resumed).
     /// </summary>
@@ -79,6 +94,12 @@ internal sealed partial class BatchJobRunner(
         Log.Running(logger, batchId, pending.Count, finished.Count);
 
         using var cancel = queue.Register(batchId);
+        if (store.GetBatch(batchId) is not { Status: BatchStatuses.InProgress })
+        {
+            // Cancelled between being read and being registered: the cancel did not see it running.
+            Finished(store.Finish(batchId, expired: false, Now));
+            return;
+        }
         using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(0, job.ExpiresAt - Now)), time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, expiry.Token);
         try

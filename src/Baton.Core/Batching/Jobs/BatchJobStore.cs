@@ -138,13 +138,25 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    /// <summary>Stores one answered item and counts it, in one transaction; an item stored before is left as it was.</summary>
+    /// <summary>
+    /// Stores one answered item and counts it, in one transaction; an item stored before, or an item of a batch that
+    /// has already ended, is left out.
+    /// </summary>
     public void SaveItem(string batchId, int line, string customId, bool failed, byte[] result)
     {
         lock (_gate)
         {
             var connection = Open();
             using var transaction = connection.BeginTransaction();
+            using (var status = Command("SELECT status FROM batches WHERE id = $batch", ("$batch", batchId)))
+            {
+                status.Transaction = transaction;
+                if (status.ExecuteScalar() is not string current || current is not (BatchStatuses.InProgress or BatchStatuses.Cancelling))
+                {
+                    // The batch has ended (or is gone): its files are written and its counts final.
+                    return;
+                }
+            }
             using (var insert = Command("INSERT OR IGNORE INTO batch_items (batch_id, line, custom_id, failed, result) VALUES ($batch, $line, $custom, $failed, $result)",
                 ("$batch", batchId), ("$line", line), ("$custom", customId), ("$failed", failed ? 1 : 0), ("$result", result)))
             {

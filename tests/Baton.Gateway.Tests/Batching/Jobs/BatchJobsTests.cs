@@ -232,6 +232,31 @@ public sealed class BatchJobsTests
     }
 
     [Fact]
+    public async Task A_batch_waiting_behind_another_is_cancelled_at_once_without_running()
+    {
+        await using var gateway = await StartAsync();
+        var slowFile = await gateway.UploadAsync(Enumerable.Range(1, 12).Select(i => Line($"slow-{i}", "paced-sim")).ToArray());
+        var running = (await gateway.CreateBatchAsync(slowFile)).GetProperty("id").GetString()!;
+        await gateway.WaitForAsync(running, b => Count(b, "completed") >= 1);
+        var waiting = (await gateway.CreateBatchAsync(await gateway.UploadAsync(Line("never")))).GetProperty("id").GetString()!;
+
+        using var cancel = await gateway.PostJsonAsync($"/v1/batches/{waiting}/cancel", "");
+
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var cancelled = await JsonAsync(cancel);
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        Assert.Equal(0, Count(cancelled, "completed"));
+        Assert.Equal(JsonValueKind.Null, cancelled.GetProperty("output_file_id").ValueKind);
+        using (await gateway.PostJsonAsync($"/v1/batches/{running}/cancel", ""))
+        {
+        }
+        Assert.Equal("cancelled", (await gateway.WaitForAsync(running, IsFinished)).GetProperty("status").GetString());
+        var after = await gateway.GetBatchAsync(waiting);
+        Assert.Equal("cancelled", after.GetProperty("status").GetString());
+        Assert.Equal(0, Count(after, "completed"));
+    }
+
+    [Fact]
     public async Task A_restarted_gateway_finishes_the_batch_without_asking_any_finished_item_again()
     {
         await using var gateway = await StartAsync();
