@@ -45,7 +45,8 @@ public static class BatonGatewayExtensions
         var group = endpoints.MapGroup("");
         group.AddEndpointFilter(async (context, next) =>
         {
-            object? result = null;
+            // When the error is answered here, nothing is left for the endpoint's result to write.
+            object? result = Results.Empty;
             await ErrorResponses.HandleUnexpectedAsync(context.HttpContext, async () => result = await next(context));
             return result;
         });
