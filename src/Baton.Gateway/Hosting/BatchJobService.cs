@@ -14,13 +14,22 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        if (runner.Store.Exists)
+        try
         {
-            foreach (var job in runner.Store.Unfinished())
+            if (runner.Store.Exists)
             {
-                Log.Resuming(logger, job.Id, job.Status);
-                runner.Queue.Enqueue(job.Id);
+                foreach (var job in runner.Store.Unfinished())
+                {
+                    Log.Resuming(logger, job.Id, job.Status);
+                    runner.Queue.Enqueue(job.Id);
+                }
             }
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            // An unreadable jobs database does not take the gateway down: chat keeps working, and the batch
+            // endpoints answer with the error.
+            Log.ResumeFailed(logger, ex, runner.Store.Path);
         }
         try
         {
@@ -47,6 +56,9 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
     {
         [LoggerMessage(1, LogLevel.Information, "Resuming batch {BatchId} ({Status})")]
         public static partial void Resuming(ILogger logger, string batchId, string status);
+
+        [LoggerMessage(3, LogLevel.Error, "The batch jobs database {Path} could not be read; no batch is resumed")]
+        public static partial void ResumeFailed(ILogger logger, Exception exception, string path);
 
         [LoggerMessage(2, LogLevel.Error, "Batch {BatchId} could not be run")]
         public static partial void RunFailed(ILogger logger, Exception exception, string batchId);
