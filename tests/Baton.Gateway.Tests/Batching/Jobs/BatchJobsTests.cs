@@ -67,6 +67,19 @@ public sealed class BatchJobsTests
     }
 
     [Fact]
+    public async Task An_upload_may_be_larger_than_kestrels_default_body_limit_up_to_batch_max_upload_bytes()
+    {
+        await using var gateway = await StartAsync(o => o.Batch.MaxUploadBytes = 40 * 1024 * 1024);
+        var line = Line("big", question: new string('q', 1000));
+        var content = string.Concat(Enumerable.Repeat(line.Replace("\"big\"", "\"ID\"", StringComparison.Ordinal) + "\n", 32 * 1024));
+
+        using var upload = await gateway.UploadRawAsync(content);
+
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        Assert.True((await JsonAsync(upload)).GetProperty("bytes").GetInt64() > 30_000_000);
+    }
+
+    [Fact]
     public async Task A_batch_completes_with_answers_in_the_output_file_and_a_failed_item_in_the_error_file()
     {
         await using var gateway = await StartAsync();
