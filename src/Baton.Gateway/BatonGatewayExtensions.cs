@@ -1,9 +1,13 @@
 using Baton.Batching;
+using Baton.Batching.Jobs;
+using Baton.Configuration;
+using Baton.Engine;
 using Baton.Gateway.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Scalar.AspNetCore;
 
 namespace Baton.Gateway;
@@ -11,17 +15,28 @@ namespace Baton.Gateway;
 /// <summary>Maps Baton's HTTP API into an ASP.NET Core application, the way YARP maps a reverse proxy.</summary>
 public static class BatonGatewayExtensions
 {
-    /// <summary>Registers what the gateway's endpoints need besides Baton itself (call <c>AddBaton</c> too).</summary>
+    /// <summary>
+    /// Registers what the gateway's endpoints need besides Baton itself (call <c>AddBaton</c> too), including the
+    /// store of batch jobs (<c>batch.jobsDatabase</c>) and the background service that runs and resumes them.
+    /// </summary>
     public static IServiceCollection AddBatonGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayStartTime>();
         services.AddHostedService<Hosting.LedgerFlushService>();
+        services.AddSingleton(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
+        services.AddSingleton<BatchJobQueue>();
+        services.AddSingleton(sp => new BatchJobRunner(
+            sp.GetRequiredService<BatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatonEngine>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
+            sp.GetRequiredService<ILogger<BatchJobRunner>>()));
+        services.AddHostedService<Hosting.BatchJobService>();
         services.AddOpenApi();
         return services;
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>), <c>/health</c>,
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
     /// </summary>
@@ -30,7 +45,8 @@ public static class BatonGatewayExtensions
         var group = endpoints.MapGroup("");
         group.AddEndpointFilter(async (context, next) =>
         {
-            object? result = null;
+            // When the error is answered here, nothing is left for the endpoint's result to write.
+            object? result = Results.Empty;
             await ErrorResponses.HandleUnexpectedAsync(context.HttpContext, async () => result = await next(context));
             return result;
         });
@@ -70,6 +86,51 @@ public static class BatonGatewayExtensions
             .Produces<Pipelines.PipelineRunResult>()
             .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/files", FilesEndpoints.UploadAsync)
+            .WithName("UploadFile")
+            .WithSummary("Uploads a batch input file (multipart/form-data: 'file' and purpose=batch), up to batch.maxUploadBytes.")
+            .Produces<FileObjectView>()
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge);
+        group.MapGet("/v1/files", FilesEndpoints.ListAsync)
+            .WithName("ListFiles")
+            .WithSummary("Lists files, newest first: ?purpose=&limit=&after=.")
+            .Produces<ListView<FileObjectView>>();
+        group.MapGet("/v1/files/{fileId}", FilesEndpoints.GetAsync)
+            .WithName("GetFile")
+            .WithSummary("Describes a file.")
+            .Produces<FileObjectView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapGet("/v1/files/{fileId}/content", FilesEndpoints.GetContentAsync)
+            .WithName("GetFileContent")
+            .WithSummary("Downloads a file's content (a batch's output and error files are JSONL).")
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapDelete("/v1/files/{fileId}", FilesEndpoints.DeleteAsync)
+            .WithName("DeleteFile")
+            .WithSummary("Deletes a file.")
+            .Produces<FileDeletedView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/batches", BatchesEndpoints.CreateAsync)
+            .WithName("CreateBatch")
+            .WithSummary("Creates a batch from an uploaded input file (endpoint /v1/chat/completions, completion_window 24h); it runs in the background.")
+            .Produces<BatchObjectView>()
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapGet("/v1/batches", BatchesEndpoints.ListAsync)
+            .WithName("ListBatches")
+            .WithSummary("Lists batches, newest first: ?limit=&after=.")
+            .Produces<ListView<BatchObjectView>>();
+        group.MapGet("/v1/batches/{batchId}", BatchesEndpoints.GetAsync)
+            .WithName("GetBatch")
+            .WithSummary("Describes a batch: status, request counts, output and error files.")
+            .Produces<BatchObjectView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/batches/{batchId}/cancel", BatchesEndpoints.CancelAsync)
+            .WithName("CancelBatch")
+            .WithSummary("Cancels a batch: the items in flight are stopped and the answers so far kept in its files.")
+            .Produces<BatchObjectView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status409Conflict);
         group.MapGet("/v1/cache/stats", CacheEndpoints.Stats)
             .WithName("CacheStats")
             .WithSummary("The response cache: mode, entries, bytes, hits, misses and hit rate.");

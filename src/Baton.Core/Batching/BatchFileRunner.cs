@@ -1,9 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Baton.Caching;
 using Baton.Engine;
-using Baton.Errors;
-using Baton.Providers.OpenAi;
 using Baton.Requests;
 
 namespace Baton.Batching;
@@ -42,9 +39,9 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
             {
                 continue;
             }
-            if (!TryReadLine(line, out var customId, out var request, out var problem) || !seen.Add(customId!))
+            if (!BatchLine.TryRead(line, out var customId, out var request, out var problem) || !seen.Add(customId!))
             {
-                problems.Add(new BatchFileProblem(number, problem ?? $"custom_id '{customId}' appears twice"));
+                problems.Add(new BatchFileProblem(number, problem?.Message ?? $"custom_id '{customId}' appears twice"));
                 continue;
             }
             if (!finished.Contains(customId!))
@@ -78,21 +75,17 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
 
     private async Task<byte[]> AnswerAsync(string customId, ChatRequest request, CancellationToken cancellationToken)
     {
-        try
+        var result = await BatchLine.AnswerAsync(engine, customId, request, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _tokens, result.Tokens);
+        if (result.CacheHit)
         {
-            using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _tokens, result.Usage.TotalTokens);
-            if (result.Route.Cache == CacheStatus.Hit)
-            {
-                Interlocked.Increment(ref _hits);
-            }
-            return ResultLine(customId, 200, result.Body.Span, null);
+            Interlocked.Increment(ref _hits);
         }
-        catch (BatonException error)
+        if (result.Failed)
         {
             Interlocked.Increment(ref _failed);
-            return ResultLine(customId, error.StatusCode, default, error);
         }
+        return result.Line;
     }
 
     private static async Task WriteLineAsync(FileStream output, SemaphoreSlim gate, byte[] line)
@@ -109,77 +102,6 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
         {
             gate.Release();
         }
-    }
-
-    private static byte[] ResultLine(string customId, int status, ReadOnlySpan<byte> body, BatonException? error)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = OpenAiJson.WriterOptions.Encoder }))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", "batch_req_" + Guid.NewGuid().ToString("N"));
-            writer.WriteString("custom_id", customId);
-            if (error is null)
-            {
-                writer.WriteStartObject("response");
-                writer.WriteNumber("status_code", status);
-                writer.WritePropertyName("body");
-                writer.WriteRawValue(body, skipInputValidation: true);
-                writer.WriteEndObject();
-                writer.WriteNull("error");
-            }
-            else
-            {
-                writer.WriteNull("response");
-                writer.WriteStartObject("error");
-                writer.WriteNumber("status_code", status);
-                writer.WriteString("code", error.Code ?? error.Type);
-                writer.WriteString("message", error.Message);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
-
-    private static bool TryReadLine(string line, out string? customId, out ChatRequest? request, out string? problem)
-    {
-        customId = null;
-        request = null;
-        problem = null;
-        try
-        {
-            using var document = JsonDocument.Parse(line);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } text)
-            {
-                problem = "missing custom_id (a non-empty string)";
-                return false;
-            }
-            customId = text;
-            if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
-            {
-                problem = "missing body (a chat completions request)";
-                return false;
-            }
-            request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(body.GetRawText()));
-            if (request.Stream)
-            {
-                problem = "stream is not supported in a batch file";
-                return false;
-            }
-            return true;
-        }
-        catch (JsonException ex)
-        {
-            problem = "not valid JSON: " + ex.Message;
-        }
-        catch (BatonException ex)
-        {
-            problem = ex.Message;
-        }
-        return false;
     }
 
     /// <summary>The custom ids already answered; a last line left half written by a crash is cut off.</summary>

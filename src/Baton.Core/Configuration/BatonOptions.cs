@@ -165,6 +165,19 @@ public sealed class BatchOptions
 {
     /// <summary>Items of one batch answered at the same time (seed 001's <c>MAX_CONCURRENT_REQUESTS</c>). Default 10.</summary>
     public int? MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// The SQLite file holding the Batches API's files, batches and answered items, relative to the working directory.
+    /// Default <c>baton-batches.db</c>; created on the first upload.
+    /// </summary>
+    public string JobsDatabase { get; set; } = DefaultJobsDatabase;
+
+    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes. Default 100 MB.</summary>
+    public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
+
+    public const string DefaultJobsDatabase = "baton-batches.db";
+
+    public const long DefaultMaxUploadBytes = 100 * 1024 * 1024;
 }
 
 /// <summary>Settings of the HTTP gateway.</summary>

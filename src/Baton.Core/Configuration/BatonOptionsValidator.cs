@@ -99,6 +99,26 @@ public static class BatonOptionsValidator
         return errors;
     }
 
+    private static void ValidateJobsDatabase(string? path, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add("batch.jobsDatabase: missing; give the SQLite file for batch jobs (default baton-batches.db).");
+            return;
+        }
+        try
+        {
+            if (Directory.Exists(Path.GetFullPath(path)))
+            {
+                errors.Add($"batch.jobsDatabase: '{path}' is a directory; give a file path.");
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            errors.Add($"batch.jobsDatabase: '{path}' is not a valid path ({ex.Message}).");
+        }
+    }
+
     public static void ThrowIfInvalid(BatonOptions options, Func<string, string?> environment)
     {
         var errors = Validate(options, environment);
@@ -181,6 +201,11 @@ public static class BatonOptionsValidator
         if (options.Batch.MaxConcurrency is < 1 or > 1000)
         {
             errors.Add($"batch.maxConcurrency: {options.Batch.MaxConcurrency} is out of range 1 to 1000.");
+        }
+        ValidateJobsDatabase(options.Batch.JobsDatabase, errors);
+        if (options.Batch.MaxUploadBytes < 1024)
+        {
+            errors.Add("batch.maxUploadBytes: must be at least 1024.");
         }
         foreach (var (name, model) in options.Models)
         {

@@ -1,0 +1,123 @@
+using System.Text;
+using System.Text.Json;
+using Baton.Caching;
+using Baton.Engine;
+using Baton.Errors;
+using Baton.Providers.OpenAi;
+using Baton.Requests;
+
+namespace Baton.Batching;
+
+/// <summary>A line of an OpenAI batch input that is not a request: its reason as a code and a message.</summary>
+internal sealed record BatchLineProblem(string Code, string Message);
+
+/// <summary>The result line of one batch request, and what it cost.</summary>
+internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit);
+
+/// <summary>
+/// One line of an OpenAI batch file, shared by <c>baton batch</c> and the Batches API: reading
+/// <c>{"custom_id", "method", "url", "body"}</c>, answering its body through the engine, and writing the result line
+/// <c>{"id", "custom_id", "response": {"status_code", "body"}, "error"}</c>.
+/// </summary>
+internal static class BatchLine
+{
+    /// <summary>The only endpoint a batch line may name.</summary>
+    public const string ChatCompletionsUrl = "/v1/chat/completions";
+
+    /// <summary>Reads one line; false with the problem when it is not a request Baton can answer.</summary>
+    public static bool TryRead(string line, out string? customId, out ChatRequest? request, out BatchLineProblem? problem)
+    {
+        customId = null;
+        request = null;
+        problem = null;
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } text)
+            {
+                problem = new("missing_required_parameter", "missing custom_id (a non-empty string)");
+                return false;
+            }
+            customId = text;
+            if (root.TryGetProperty("method", out var method) && !(method.ValueKind == JsonValueKind.String && string.Equals(method.GetString(), "POST", StringComparison.OrdinalIgnoreCase)))
+            {
+                problem = new("invalid_method", "method must be POST");
+                return false;
+            }
+            if (root.TryGetProperty("url", out var url) && !(url.ValueKind == JsonValueKind.String && url.GetString() == ChatCompletionsUrl))
+            {
+                problem = new("invalid_url", $"url must be {ChatCompletionsUrl}");
+                return false;
+            }
+            if (!root.TryGetProperty("body", out var body) || body.ValueKind != JsonValueKind.Object)
+            {
+                problem = new("missing_required_parameter", "missing body (a chat completions request)");
+                return false;
+            }
+            request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(body.GetRawText()));
+            if (request.Stream)
+            {
+                problem = new("invalid_request", "stream is not supported in a batch file");
+                request = null;
+                return false;
+            }
+            return true;
+        }
+        catch (JsonException ex)
+        {
+            problem = new("invalid_json_line", "not valid JSON: " + ex.Message);
+        }
+        catch (BatonException ex)
+        {
+            problem = new("invalid_request", ex.Message);
+        }
+        return false;
+    }
+
+    /// <summary>Answers one request; a failure of the engine's becomes an error result line, cancellation is thrown.</summary>
+    public static async Task<BatchLineResult> AnswerAsync(BatonEngine engine, string customId, ChatRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+            return new(ResultLine(customId, 200, result.Body.Span, null), false, result.Usage.TotalTokens, result.Route.Cache == CacheStatus.Hit);
+        }
+        catch (BatonException error)
+        {
+            return new(ResultLine(customId, error.StatusCode, default, error), true, 0, false);
+        }
+    }
+
+    private static byte[] ResultLine(string customId, int status, ReadOnlySpan<byte> body, BatonException? error)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = OpenAiJson.WriterOptions.Encoder }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", "batch_req_" + Guid.NewGuid().ToString("N"));
+            writer.WriteString("custom_id", customId);
+            if (error is null)
+            {
+                writer.WriteStartObject("response");
+                writer.WriteNumber("status_code", status);
+                writer.WritePropertyName("body");
+                writer.WriteRawValue(body, skipInputValidation: true);
+                writer.WriteEndObject();
+                writer.WriteNull("error");
+            }
+            else
+            {
+                writer.WriteNull("response");
+                writer.WriteStartObject("error");
+                writer.WriteNumber("status_code", status);
+                writer.WriteString("code", error.Code ?? error.Type);
+                writer.WriteString("message", error.Message);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,59 @@
+namespace Baton.Batching.Jobs;
+
+/// <summary>The statuses of a batch, as OpenAI's Batches API names them.</summary>
+internal static class BatchStatuses
+{
+    public const string Validating = "validating";
+    public const string Failed = "failed";
+    public const string InProgress = "in_progress";
+    public const string Finalizing = "finalizing";
+    public const string Completed = "completed";
+    public const string Expired = "expired";
+    public const string Cancelling = "cancelling";
+    public const string Cancelled = "cancelled";
+
+    /// <summary>A batch in one of these has work left (or its end left to write).</summary>
+    public static bool IsUnfinished(string status) => status is Validating or InProgress or Finalizing or Cancelling;
+}
+
+/// <summary>File purposes of the Files API subset.</summary>
+internal static class FilePurposes
+{
+    public const string Batch = "batch";
+    public const string BatchOutput = "batch_output";
+}
+
+/// <summary>A stored file (without its content).</summary>
+internal sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
+
+/// <summary>Why a batch failed validation: OpenAI's <c>errors.data[]</c> item.</summary>
+internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
+
+/// <summary>A stored batch; times are Unix seconds.</summary>
+internal sealed record BatchJob
+{
+    public required string Id { get; init; }
+    public required string Endpoint { get; init; }
+    public required string InputFileId { get; init; }
+    public required string CompletionWindow { get; init; }
+    public required string Status { get; init; }
+    public IReadOnlyList<BatchJobError>? Errors { get; init; }
+    public string? OutputFileId { get; init; }
+    public string? ErrorFileId { get; init; }
+    public long CreatedAt { get; init; }
+    public long? InProgressAt { get; init; }
+    public long ExpiresAt { get; init; }
+    public long? FinalizingAt { get; init; }
+    public long? CompletedAt { get; init; }
+    public long? FailedAt { get; init; }
+    public long? ExpiredAt { get; init; }
+    public long? CancellingAt { get; init; }
+    public long? CancelledAt { get; init; }
+    public int Total { get; init; }
+    public int Completed { get; init; }
+    public int Failed { get; init; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+}
+
+/// <summary>A page of a list, newest first.</summary>
+internal sealed record StoredPage<T>(IReadOnlyList<T> Items, bool HasMore);

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Baton.Batching.Jobs;
+
+/// <summary>The batches waiting to run, and a way to stop the one running when it is cancelled.</summary>
+internal sealed class BatchJobQueue
+{
+    private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+
+    public ChannelReader<string> Reader => _queue.Reader;
+
+    public void Enqueue(string batchId) => _queue.Writer.TryWrite(batchId);
+
+    /// <summary>A token cancelled by <see cref="Cancel"/> while the batch runs; dispose the registration when it ends.</summary>
+    public Registration Register(string batchId)
+    {
+        var source = new CancellationTokenSource();
+        _running[batchId] = source;
+        return new Registration(this, batchId, source);
+    }
+
+    /// <summary>Stops the batch's items in flight; false when it is not running.</summary>
+    public bool Cancel(string batchId)
+    {
+        if (!_running.TryGetValue(batchId, out var source))
+        {
+            return false;
+        }
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It has just ended.
+        }
+        return true;
+    }
+
+    internal sealed class Registration(BatchJobQueue queue, string batchId, CancellationTokenSource source) : IDisposable
+    {
+        public CancellationToken Token => source.Token;
+
+        public void Dispose()
+        {
+            queue._running.TryRemove(new KeyValuePair<string, CancellationTokenSource>(batchId, source));
+            source.Dispose();
+        }
+    }
+}

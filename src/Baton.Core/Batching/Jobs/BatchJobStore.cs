@@ -1,0 +1,436 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Baton.Batching.Jobs;
+
+/// <summary>
+/// The Batches API's SQLite file: uploaded and produced files, batches, and each answered item as it finishes,
+/// so a restarted gateway carries on without asking anything twice. WAL mode, one connection, every change in
+/// one transaction; the file is created on first use, so a gateway that never sees a batch leaves no file behind.
+/// </summary>
+internal sealed class BatchJobStore(string path) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly Lock _gate = new();
+    private SqliteConnection? _connection;
+
+    /// <summary>The database file's full path.</summary>
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    /// <summary>True when the file exists, i.e. there may be batches to resume.</summary>
+    public bool Exists => File.Exists(Path);
+
+    public StoredFile AddFile(string purpose, string filename, byte[] content, long now)
+    {
+        var file = new StoredFile("file-" + Guid.NewGuid().ToString("N")[..24], purpose, filename, content.LongLength, now);
+        lock (_gate)
+        {
+            InsertFile(Open(), null, file, content);
+        }
+        return file;
+    }
+
+    public StoredFile? GetFile(string id)
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT id, purpose, filename, bytes, created_at FROM files WHERE id = $id", ("$id", id));
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadFile(reader) : null;
+        }
+    }
+
+    public byte[]? GetFileContent(string id)
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT content FROM files WHERE id = $id", ("$id", id));
+            return command.ExecuteScalar() as byte[];
+        }
+    }
+
+    public StoredPage<StoredFile> ListFiles(string? purpose, int limit, string? after)
+    {
+        lock (_gate)
+        {
+            using var command = Command(
+                "SELECT id, purpose, filename, bytes, created_at FROM files " +
+                "WHERE ($purpose IS NULL OR purpose = $purpose) AND ($after IS NULL OR seq < (SELECT seq FROM files WHERE id = $after)) " +
+                "ORDER BY seq DESC LIMIT $limit",
+                ("$purpose", purpose), ("$after", after), ("$limit", limit + 1));
+            using var reader = command.ExecuteReader();
+            var files = new List<StoredFile>();
+            while (reader.Read())
+            {
+                files.Add(ReadFile(reader));
+            }
+            return Page(files, limit);
+        }
+    }
+
+    public bool DeleteFile(string id)
+    {
+        lock (_gate)
+        {
+            using var command = Command("DELETE FROM files WHERE id = $id", ("$id", id));
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
+
+    public void AddBatch(BatchJob job)
+    {
+        lock (_gate)
+        {
+            using var command = Command(
+                "INSERT INTO batches (id, endpoint, input_file_id, completion_window, status, errors, created_at, in_progress_at, expires_at, failed_at, total, metadata) " +
+                "VALUES ($id, $endpoint, $input, $window, $status, $errors, $created, $in_progress, $expires, $failed_at, $total, $metadata)",
+                ("$id", job.Id), ("$endpoint", job.Endpoint), ("$input", job.InputFileId), ("$window", job.CompletionWindow), ("$status", job.Status),
+                ("$errors", job.Errors is null ? null : JsonSerializer.Serialize(job.Errors, Json)), ("$created", job.CreatedAt),
+                ("$in_progress", job.InProgressAt), ("$expires", job.ExpiresAt), ("$failed_at", job.FailedAt), ("$total", job.Total),
+                ("$metadata", job.Metadata is null ? null : JsonSerializer.Serialize(job.Metadata, Json)));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public BatchJob? GetBatch(string id)
+    {
+        lock (_gate)
+        {
+            using var command = Command(SelectBatch + "WHERE id = $id", ("$id", id));
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadBatch(reader) : null;
+        }
+    }
+
+    public StoredPage<BatchJob> ListBatches(int limit, string? after)
+    {
+        lock (_gate)
+        {
+            using var command = Command(SelectBatch + "WHERE $after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after) ORDER BY seq DESC LIMIT $limit",
+                ("$after", after), ("$limit", limit + 1));
+            return Page(ReadBatches(command), limit);
+        }
+    }
+
+    /// <summary>Batches with work left, oldest first.</summary>
+    public IReadOnlyList<BatchJob> Unfinished()
+    {
+        lock (_gate)
+        {
+            using var command = Command(SelectBatch + "WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') ORDER BY seq");
+            return ReadBatches(command);
+        }
+    }
+
+    /// <summary>The custom ids of a batch already answered.</summary>
+    public HashSet<string> FinishedItems(string batchId)
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT custom_id FROM batch_items WHERE batch_id = $id", ("$id", batchId));
+            using var reader = command.ExecuteReader();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+            return ids;
+        }
+    }
+
+    /// <summary>
+    /// Stores one answered item and counts it, in one transaction; an item stored before, or an item of a batch that
+    /// has already ended, is left out.
+    /// </summary>
+    public void SaveItem(string batchId, int line, string customId, bool failed, byte[] result)
+    {
+        lock (_gate)
+        {
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using (var status = Command("SELECT status FROM batches WHERE id = $batch", ("$batch", batchId)))
+            {
+                status.Transaction = transaction;
+                if (status.ExecuteScalar() is not string current || current is not (BatchStatuses.InProgress or BatchStatuses.Cancelling))
+                {
+                    // The batch has ended (or is gone): its files are written and its counts final.
+                    return;
+                }
+            }
+            using (var insert = Command("INSERT OR IGNORE INTO batch_items (batch_id, line, custom_id, failed, result) VALUES ($batch, $line, $custom, $failed, $result)",
+                ("$batch", batchId), ("$line", line), ("$custom", customId), ("$failed", failed ? 1 : 0), ("$result", result)))
+            {
+                insert.Transaction = transaction;
+                if (insert.ExecuteNonQuery() == 0)
+                {
+                    return;
+                }
+            }
+            using (var count = Command(failed ? "UPDATE batches SET failed = failed + 1 WHERE id = $batch" : "UPDATE batches SET completed = completed + 1 WHERE id = $batch",
+                ("$batch", batchId)))
+            {
+                count.Transaction = transaction;
+                count.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>Moves a batch that is validating or in progress to <c>cancelling</c>; the batch as it is afterwards, null when unknown.</summary>
+    public BatchJob? RequestCancel(string id, long now)
+    {
+        lock (_gate)
+        {
+            using (var command = Command("UPDATE batches SET status = 'cancelling', cancelling_at = $now WHERE id = $id AND status IN ('validating', 'in_progress')",
+                ("$id", id), ("$now", now)))
+            {
+                command.ExecuteNonQuery();
+            }
+            using var select = Command(SelectBatch + "WHERE id = $id", ("$id", id));
+            using var reader = select.ExecuteReader();
+            return reader.Read() ? ReadBatch(reader) : null;
+        }
+    }
+
+    /// <summary>Marks a batch failed with the reasons.</summary>
+    public void Fail(string id, IReadOnlyList<BatchJobError> errors, long now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE batches SET status = 'failed', failed_at = $now, errors = $errors WHERE id = $id",
+                ("$id", id), ("$now", now), ("$errors", JsonSerializer.Serialize(errors, Json)));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Ends a batch in one transaction: its answers become an output file (successes) and an error file (failures),
+    /// in input order, and its status becomes <c>cancelled</c> when a cancel was asked, <c>expired</c> when
+    /// <paramref name="expired"/>, otherwise <c>completed</c> (through <c>finalizing</c>).
+    /// </summary>
+    public BatchJob? Finish(string id, bool expired, long now)
+    {
+        lock (_gate)
+        {
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            BatchJob? job;
+            using (var select = Command(SelectBatch + "WHERE id = $id", ("$id", id)))
+            {
+                select.Transaction = transaction;
+                using var reader = select.ExecuteReader();
+                job = reader.Read() ? ReadBatch(reader) : null;
+            }
+            if (job is null || !BatchStatuses.IsUnfinished(job.Status))
+            {
+                return job;
+            }
+            var (output, errors) = ReadResults(transaction, id);
+            string? outputId = null;
+            string? errorId = null;
+            if (output.Length > 0)
+            {
+                outputId = "file-" + Guid.NewGuid().ToString("N")[..24];
+                InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", output.Length, now), output);
+            }
+            if (errors.Length > 0)
+            {
+                errorId = "file-" + Guid.NewGuid().ToString("N")[..24];
+                InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errors.Length, now), errors);
+            }
+            var (status, column) = job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
+                : expired ? (BatchStatuses.Expired, "expired_at")
+                : (BatchStatuses.Completed, "completed_at");
+            var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = COALESCE(finalizing_at, $now)" : "";
+            using (var update = Command($"UPDATE batches SET status = $status, {column} = $now{finalizing}, output_file_id = $output, error_file_id = $error WHERE id = $id",
+                ("$id", id), ("$status", status), ("$now", now), ("$output", outputId), ("$error", errorId)))
+            {
+                update.Transaction = transaction;
+                update.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            using var again = Command(SelectBatch + "WHERE id = $id", ("$id", id));
+            using var updated = again.ExecuteReader();
+            return updated.Read() ? ReadBatch(updated) : null;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _connection?.Dispose();
+            _connection = null;
+        }
+    }
+
+    private (byte[] Output, byte[] Errors) ReadResults(SqliteTransaction transaction, string id)
+    {
+        using var command = Command("SELECT failed, result FROM batch_items WHERE batch_id = $id ORDER BY line", ("$id", id));
+        command.Transaction = transaction;
+        using var reader = command.ExecuteReader();
+        using var output = new MemoryStream();
+        using var errors = new MemoryStream();
+        while (reader.Read())
+        {
+            var line = (byte[])reader.GetValue(1);
+            (reader.GetInt64(0) != 0 ? errors : output).Write(line);
+        }
+        return (output.ToArray(), errors.ToArray());
+    }
+
+    private static void InsertFile(SqliteConnection connection, SqliteTransaction? transaction, StoredFile file, byte[] content)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO files (id, purpose, filename, bytes, created_at, content) VALUES ($id, $purpose, $filename, $bytes, $created, $content)";
+        command.Parameters.AddWithValue("$id", file.Id);
+        command.Parameters.AddWithValue("$purpose", file.Purpose);
+        command.Parameters.AddWithValue("$filename", file.Filename);
+        command.Parameters.AddWithValue("$bytes", file.Bytes);
+        command.Parameters.AddWithValue("$created", file.CreatedAt);
+        command.Parameters.AddWithValue("$content", content);
+        command.ExecuteNonQuery();
+    }
+
+    private static StoredPage<T> Page<T>(List<T> items, int limit)
+    {
+        var more = items.Count > limit;
+        if (more)
+        {
+            items.RemoveAt(items.Count - 1);
+        }
+        return new StoredPage<T>(items, more);
+    }
+
+    private static StoredFile ReadFile(SqliteDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
+
+    private const string SelectBatch =
+        "SELECT id, endpoint, input_file_id, completion_window, status, errors, output_file_id, error_file_id, created_at, in_progress_at, expires_at, " +
+        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata FROM batches ";
+
+    private static List<BatchJob> ReadBatches(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var jobs = new List<BatchJob>();
+        while (reader.Read())
+        {
+            jobs.Add(ReadBatch(reader));
+        }
+        return jobs;
+    }
+
+    private static BatchJob ReadBatch(SqliteDataReader r)
+    {
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        long? Time(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        return new BatchJob
+        {
+            Id = r.GetString(0),
+            Endpoint = r.GetString(1),
+            InputFileId = r.GetString(2),
+            CompletionWindow = r.GetString(3),
+            Status = r.GetString(4),
+            Errors = Text(5) is { } errors ? JsonSerializer.Deserialize<List<BatchJobError>>(errors, Json) : null,
+            OutputFileId = Text(6),
+            ErrorFileId = Text(7),
+            CreatedAt = r.GetInt64(8),
+            InProgressAt = Time(9),
+            ExpiresAt = r.GetInt64(10),
+            FinalizingAt = Time(11),
+            CompletedAt = Time(12),
+            FailedAt = Time(13),
+            ExpiredAt = Time(14),
+            CancellingAt = Time(15),
+            CancelledAt = Time(16),
+            Total = r.GetInt32(17),
+            Completed = r.GetInt32(18),
+            Failed = r.GetInt32(19),
+            Metadata = Text(20) is { } metadata ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, Json) : null,
+        };
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = Open().CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private SqliteConnection Open()
+    {
+        if (_connection is not null)
+        {
+            return _connection;
+        }
+        var directory = System.IO.Path.GetDirectoryName(Path);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+        // No pooling: a pooled connection would keep the file open after the store is disposed.
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        connection.Open();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" + Schema;
+            command.ExecuteNonQuery();
+        }
+        return _connection = connection;
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS files (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            purpose TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS batches (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            endpoint TEXT NOT NULL,
+            input_file_id TEXT NOT NULL,
+            completion_window TEXT NOT NULL,
+            status TEXT NOT NULL,
+            errors TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            created_at INTEGER NOT NULL,
+            in_progress_at INTEGER,
+            expires_at INTEGER NOT NULL,
+            finalizing_at INTEGER,
+            completed_at INTEGER,
+            failed_at INTEGER,
+            expired_at INTEGER,
+            cancelling_at INTEGER,
+            cancelled_at INTEGER,
+            total INTEGER NOT NULL,
+            completed INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            metadata TEXT
+        );
+        CREATE TABLE IF NOT EXISTS batch_items (
+            batch_id TEXT NOT NULL,
+            custom_id TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            result BLOB NOT NULL,
+            PRIMARY KEY (batch_id, custom_id)
+        );
+        """;
+}

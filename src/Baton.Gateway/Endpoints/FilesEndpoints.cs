@@ -1,0 +1,130 @@
+using Baton.Batching.Jobs;
+using Baton.Configuration;
+using Baton.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Baton.Gateway.Endpoints;
+
+/// <summary>
+/// The subset of OpenAI's Files API the Batches API needs: upload a batch input file (<c>purpose=batch</c>),
+/// list, describe, download and delete files; a batch's output and error files have purpose <c>batch_output</c>.
+/// </summary>
+internal static class FilesEndpoints
+{
+    /// <summary>Room for the multipart framing and the other form fields around the file itself.</summary>
+    private const long FormOverhead = 64 * 1024;
+
+    public static async Task UploadAsync(HttpContext http, BatchJobRunner runner, BatonOptions options)
+    {
+        try
+        {
+            var limit = options.Batch.MaxUploadBytes;
+            if (http.Request.ContentLength > limit + FormOverhead)
+            {
+                throw TooLarge(limit);
+            }
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = limit + FormOverhead;
+            }
+            if (!http.Request.HasFormContentType)
+            {
+                throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
+            }
+            IFormCollection form;
+            try
+            {
+                form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + FormOverhead }, http.RequestAborted);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                    ? TooLarge(limit)
+                    : BatonException.InvalidRequest($"The multipart body could not be read: {ex.Message}", null, "invalid_multipart");
+            }
+            var purpose = form["purpose"].ToString();
+            if (string.IsNullOrEmpty(purpose))
+            {
+                throw BatonException.InvalidRequest("Missing 'purpose': this gateway accepts 'batch'.", "purpose", "missing_required_parameter");
+            }
+            if (purpose != FilePurposes.Batch)
+            {
+                throw BatonException.InvalidRequest($"Invalid purpose '{purpose}': this gateway accepts only 'batch'.", "purpose", "invalid_value");
+            }
+            if (form.Files.GetFile("file") is not { } file)
+            {
+                throw BatonException.InvalidRequest("Missing 'file': send the batch input (JSONL) as a file field named 'file'.", "file", "missing_required_parameter");
+            }
+            if (file.Length > limit)
+            {
+                throw TooLarge(limit);
+            }
+            var content = new byte[file.Length];
+            await using (var stream = file.OpenReadStream())
+            {
+                await stream.ReadExactlyAsync(content, http.RequestAborted);
+            }
+            var name = Path.GetFileName(file.FileName);
+            var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now);
+            await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
+        }
+        catch (BatonException ex)
+        {
+            await ErrorResponses.WriteAsync(http, ex);
+        }
+    }
+
+    public static async Task ListAsync(HttpContext http, BatchJobRunner runner)
+    {
+        try
+        {
+            var limit = JobViews.Limit(http.Request, 10_000, 10_000);
+            var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
+            var page = runner.Store.Exists ? runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request)) : new StoredPage<StoredFile>([], false);
+            await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
+        }
+        catch (BatonException ex)
+        {
+            await ErrorResponses.WriteAsync(http, ex);
+        }
+    }
+
+    public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
+    {
+        if (Find(runner, fileId) is not { } file)
+        {
+            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+            return;
+        }
+        await http.Response.WriteAsJsonAsync(JobViews.ToView(file), JobViews.Json, http.RequestAborted);
+    }
+
+    public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
+    {
+        if ((runner.Store.Exists ? runner.Store.GetFileContent(fileId) : null) is not { } content)
+        {
+            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+            return;
+        }
+        http.Response.ContentType = "application/octet-stream";
+        http.Response.ContentLength = content.Length;
+        await http.Response.Body.WriteAsync(content, http.RequestAborted);
+    }
+
+    public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
+    {
+        if (!runner.Store.Exists || !runner.Store.DeleteFile(fileId))
+        {
+            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+            return;
+        }
+        await http.Response.WriteAsJsonAsync(new FileDeletedView(fileId, "file", true), JobViews.Json, http.RequestAborted);
+    }
+
+    private static StoredFile? Find(BatchJobRunner runner, string fileId) => runner.Store.Exists ? runner.Store.GetFile(fileId) : null;
+
+    private static BatonException TooLarge(long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
+            $"The file is larger than the gateway's limit of {limit} bytes (batch.maxUploadBytes).", "file", "file_too_large");
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using Baton.Batching.Jobs;
+using Microsoft.Data.Sqlite;
+
+namespace Baton.Core.Tests.Batching.Jobs;
+
+/// <summary>The batch jobs' SQLite file: created on first use, answers stored once, files written in input order.</summary>
+public sealed class BatchJobStoreTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("baton-jobstore-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private string DatabasePath => Path.Combine(_directory, "nested", "jobs.db");
+
+    private static BatchJob Job(string id, string fileId, int total) => new()
+    {
+        Id = id,
+        Endpoint = "/v1/chat/completions",
+        InputFileId = fileId,
+        CompletionWindow = "24h",
+        Status = BatchStatuses.InProgress,
+        CreatedAt = 1000,
+        InProgressAt = 1000,
+        ExpiresAt = 1000 + 86400,
+        Total = total,
+        Metadata = new Dictionary<string, string> { ["k"] = "v" },
+    };
+
+    private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public void The_file_is_created_on_first_use_and_answers_survive_reopening_once_each()
+    {
+        using (var store = new BatchJobStore(DatabasePath))
+        {
+            Assert.False(store.Exists);
+            var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+            Assert.True(store.Exists);
+            store.AddBatch(Job("batch_1", file.Id, 3));
+            store.SaveItem("batch_1", 3, "c", failed: false, Bytes("C\n"));
+            store.SaveItem("batch_1", 1, "a", failed: true, Bytes("A\n"));
+            store.SaveItem("batch_1", 1, "a", failed: true, Bytes("A again\n"));
+        }
+
+        using var reopened = new BatchJobStore(DatabasePath);
+        var job = reopened.GetBatch("batch_1")!;
+        Assert.Equal((1, 1), (job.Completed, job.Failed));
+        Assert.Equal("v", job.Metadata!["k"]);
+        Assert.Equal(["batch_1"], reopened.Unfinished().Select(j => j.Id));
+        Assert.Equal(new HashSet<string> { "a", "c" }, reopened.FinishedItems("batch_1"));
+
+        reopened.SaveItem("batch_1", 2, "b", failed: false, Bytes("B\n"));
+        var finished = reopened.Finish("batch_1", expired: false, 2000)!;
+
+        Assert.Equal(BatchStatuses.Completed, finished.Status);
+        Assert.Equal(2000, finished.CompletedAt);
+        Assert.Equal(2000, finished.FinalizingAt);
+        Assert.Equal("B\nC\n", Encoding.UTF8.GetString(reopened.GetFileContent(finished.OutputFileId!)!));
+        Assert.Equal("A\n", Encoding.UTF8.GetString(reopened.GetFileContent(finished.ErrorFileId!)!));
+        Assert.Equal(FilePurposes.BatchOutput, reopened.GetFile(finished.OutputFileId!)!.Purpose);
+        Assert.Empty(reopened.Unfinished());
+
+        // An ended batch takes no more answers and is not finished twice.
+        reopened.SaveItem("batch_1", 4, "d", failed: false, Bytes("D\n"));
+        Assert.Equal(2, reopened.GetBatch("batch_1")!.Completed);
+        Assert.Equal(finished.OutputFileId, reopened.Finish("batch_1", expired: true, 3000)!.OutputFileId);
+    }
+
+    [Fact]
+    public void A_cancel_wins_over_completion_and_only_unfinished_batches_can_be_cancelled()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        store.AddBatch(Job("batch_1", file.Id, 1));
+
+        Assert.Equal(BatchStatuses.Cancelling, store.RequestCancel("batch_1", 1500)!.Status);
+        var ended = store.Finish("batch_1", expired: false, 1600)!;
+        Assert.Equal(BatchStatuses.Cancelled, ended.Status);
+        Assert.Equal((1500L, 1600L), (ended.CancellingAt!.Value, ended.CancelledAt!.Value));
+        Assert.Null(ended.CompletedAt);
+        Assert.Null(ended.OutputFileId);
+        Assert.Equal(BatchStatuses.Cancelled, store.RequestCancel("batch_1", 1700)!.Status);
+        Assert.Null(store.RequestCancel("batch_unknown", 1700));
+    }
+
+    [Fact]
+    public void Lists_are_newest_first_and_paged_after_an_id()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var ids = Enumerable.Range(0, 3).Select(i => store.AddFile(FilePurposes.Batch, $"{i}.jsonl", Bytes("x"), 1000 + i).Id).ToList();
+
+        var first = store.ListFiles(FilePurposes.Batch, 2, null);
+        Assert.Equal([ids[2], ids[1]], first.Items.Select(f => f.Id));
+        Assert.True(first.HasMore);
+        var second = store.ListFiles(null, 2, ids[1]);
+        Assert.Equal([ids[0]], second.Items.Select(f => f.Id));
+        Assert.False(second.HasMore);
+        Assert.Empty(store.ListFiles(FilePurposes.BatchOutput, 10, null).Items);
+        Assert.True(store.DeleteFile(ids[0]));
+        Assert.False(store.DeleteFile(ids[0]));
+        Assert.Null(store.GetFileContent(ids[0]));
+    }
+
+    [Fact]
+    public void Input_errors_name_each_bad_line_and_an_empty_file_is_an_error()
+    {
+        var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
+        var (items, errors) = BatchJobInput.Read(Bytes(string.Join('\n', line, "", "[1", line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), line,
+            """{"custom_id":"c","method":"GET","body":{}}""", """{"custom_id":"d"}""")));
+
+        Assert.Equal(["a", "b"], items.Select(i => i.CustomId));
+        Assert.Equal([1, 4], items.Select(i => i.Line));
+        Assert.Equal([(3, "invalid_json_line"), (5, "duplicate_custom_id"), (6, "invalid_method"), (7, "missing_required_parameter")],
+            errors.Select(e => (e.Line!.Value, e.Code)));
+
+        var (none, empty) = BatchJobInput.Read(Bytes("\n \n"));
+        Assert.Empty(none);
+        Assert.Equal("empty_file", Assert.Single(empty).Code);
+    }
+}
