@@ -152,24 +152,42 @@ internal sealed class JsonTextExtractor
         return result.ToString();
     }
 
-    private static int IndexOfOpeningTag(string text, int start, out int length) =>
-        IndexOfEither(text, start, "<think>", "<thinking>", out length);
+    private static int IndexOfOpeningTag(string text, int start, out int length) => IndexOfTag(text, start, "<think", out length);
 
-    private static int IndexOfClosingTag(string text, int start, out int length) =>
-        IndexOfEither(text, start, "</think>", "</thinking>", out length);
+    private static int IndexOfClosingTag(string text, int start, out int length) => IndexOfTag(text, start, "</think", out length);
 
-    private static int IndexOfEither(string text, int start, string first, string second, out int length)
+    /// <summary>
+    /// The next <c>&lt;think&gt;</c> or <c>&lt;thinking&gt;</c> (with <paramref name="prefix"/> saying opening or
+    /// closing), found with one pass over the text for the shared prefix rather than one per spelling.
+    /// </summary>
+    private static int IndexOfTag(string text, int start, string prefix, out int length)
     {
-        var a = text.IndexOf(first, start, StringComparison.OrdinalIgnoreCase);
-        var b = text.IndexOf(second, start, StringComparison.OrdinalIgnoreCase);
-        if (a >= 0 && (b < 0 || a <= b))
+        while (start < text.Length)
         {
-            length = first.Length;
-            return a;
+            var found = text.IndexOf(prefix, start, StringComparison.OrdinalIgnoreCase);
+            if (found < 0)
+            {
+                break;
+            }
+
+            var rest = text.AsSpan(found + prefix.Length);
+            if (rest.StartsWith(">"))
+            {
+                length = prefix.Length + 1;
+                return found;
+            }
+
+            if (rest.StartsWith("ing>", StringComparison.OrdinalIgnoreCase))
+            {
+                length = prefix.Length + 4;
+                return found;
+            }
+
+            start = found + prefix.Length;
         }
 
-        length = second.Length;
-        return b;
+        length = 0;
+        return -1;
     }
 
     /// <summary>The contents of the Markdown code fences whose language is empty or a JSON dialect, in order.</summary>

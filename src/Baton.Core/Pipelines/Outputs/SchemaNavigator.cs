@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 
 namespace Baton.Pipelines.Outputs;
@@ -57,6 +58,9 @@ internal sealed class SchemaNavigator
 
     private readonly JsonElement _root;
 
+    // Resolved once per distinct reference: every item of a long array would otherwise walk the same pointer.
+    private readonly ConcurrentDictionary<string, JsonElement?> _references = new(StringComparer.Ordinal);
+
     public SchemaNavigator(JsonElement root) => _root = root;
 
     public JsonElement Root => _root;
@@ -69,7 +73,7 @@ internal sealed class SchemaNavigator
             if (schema.ValueKind != JsonValueKind.Object
                 || !schema.TryGetProperty("$ref", out var reference)
                 || reference.ValueKind != JsonValueKind.String
-                || Follow(reference.GetString()!) is not { } target)
+                || _references.GetOrAdd(reference.GetString()!, Follow) is not { } target)
             {
                 return schema;
             }

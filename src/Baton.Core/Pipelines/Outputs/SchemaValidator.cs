@@ -12,6 +12,8 @@ namespace Baton.Pipelines.Outputs;
 /// </summary>
 internal sealed class SchemaValidator
 {
+    // Most answers are valid: the pass/fail evaluation is cheaper, and the detailed one runs only to explain a failure.
+    private static readonly EvaluationOptions FlagOutput = new() { OutputFormat = OutputFormat.Flag };
     private static readonly EvaluationOptions ListOutput = new() { OutputFormat = OutputFormat.List };
 
     private readonly JsonSchema _schema;
@@ -28,11 +30,12 @@ internal sealed class SchemaValidator
     public IReadOnlyList<JsonOutputProblem> Validate(JsonNode value)
     {
         using var document = JsonDocument.Parse(value.ToJsonString());
-        var results = _schema.Evaluate(document.RootElement, ListOutput);
-        if (results.IsValid)
+        if (_schema.Evaluate(document.RootElement, FlagOutput).IsValid)
         {
             return [];
         }
+
+        var results = _schema.Evaluate(document.RootElement, ListOutput);
 
         var problems = new List<JsonOutputProblem>();
         foreach (var node in Flatten(results))
