@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -44,11 +43,35 @@ internal sealed class JsonTextExtractor
 
     public JsonTextExtractor(JsonRootKinds roots) => _roots = roots;
 
-    /// <summary>The parsed candidates in order of preference: fenced blocks first, then balanced spans of the text.</summary>
+    /// <summary>
+    /// The parsed candidates in order of preference: fenced blocks first, then balanced spans of the text. When the
+    /// text without its reasoning holds none, the whole text is searched, in case what looked like a reasoning tag
+    /// was part of the answer.
+    /// </summary>
     public IEnumerable<JsonNode> Candidates(string modelText, List<string> repairs)
     {
-        var text = StripReasoning(modelText.TrimStart('\uFEFF'));
+        var text = modelText.TrimStart('\uFEFF');
+        var withoutReasoning = StripReasoning(text);
+        var found = false;
+        foreach (var candidate in CandidatesIn(withoutReasoning, repairs))
+        {
+            found = true;
+            yield return candidate;
+        }
 
+        if (found || withoutReasoning.Length == text.Length)
+        {
+            yield break;
+        }
+
+        foreach (var candidate in CandidatesIn(text, repairs))
+        {
+            yield return candidate;
+        }
+    }
+
+    private IEnumerable<JsonNode> CandidatesIn(string text, List<string> repairs)
+    {
         var foundFenced = false;
         foreach (var fenced in FencedBlocks(text))
         {
@@ -113,43 +136,43 @@ internal sealed class JsonTextExtractor
     };
 
     /// <summary>
-    /// Removes <c>&lt;think&gt;</c>/<c>&lt;thinking&gt;</c> blocks, whose braces and sample JSON are the model's drafts,
-    /// not its answer. A closing tag without an opening one (templates that open the block for the model) drops
-    /// everything before it; an unclosed block drops text up to the first bracket after the tag.
+    /// Removes the <c>&lt;think&gt;</c>/<c>&lt;thinking&gt;</c> blocks an answer opens with: their braces and sample
+    /// JSON are the model's drafts, not its answer. Only leading blocks go, so a tag quoted inside the answer's own
+    /// strings is left as written. A closing tag with no opening one before it (chat templates that open the block
+    /// for the model) drops everything up to it; an unclosed block drops text up to the first bracket after the tag.
     /// </summary>
     internal static string StripReasoning(string text)
     {
-        var result = new StringBuilder(text.Length);
         var position = 0;
         var firstClose = IndexOfClosingTag(text, 0, out var firstCloseLength);
         var firstOpen = IndexOfOpeningTag(text, 0, out _);
-        if (firstClose >= 0 && (firstOpen < 0 || firstClose < firstOpen))
+        if (firstClose >= 0 && (firstOpen < 0 || firstOpen > firstClose))
         {
             position = firstClose + firstCloseLength;
         }
 
-        while (position < text.Length)
+        while (true)
         {
-            var open = IndexOfOpeningTag(text, position, out var openLength);
-            if (open < 0)
+            while (position < text.Length && char.IsWhiteSpace(text[position]))
             {
-                result.Append(text, position, text.Length - position);
-                break;
+                position++;
             }
 
-            result.Append(text, position, open - position);
-            var close = IndexOfClosingTag(text, open + openLength, out var closeLength);
+            if (IndexOfOpeningTag(text, position, out var openLength) != position)
+            {
+                return text[position..];
+            }
+
+            var close = IndexOfClosingTag(text, position + openLength, out var closeLength);
             if (close >= 0)
             {
                 position = close + closeLength;
                 continue;
             }
 
-            var bracket = text.AsSpan(open + openLength).IndexOfAny('{', '[');
-            position = bracket < 0 ? text.Length : open + openLength + bracket;
+            var bracket = text.AsSpan(position + openLength).IndexOfAny('{', '[');
+            return bracket < 0 ? string.Empty : text[(position + openLength + bracket)..];
         }
-
-        return result.ToString();
     }
 
     private static int IndexOfOpeningTag(string text, int start, out int length) => IndexOfTag(text, start, "<think", out length);

@@ -63,6 +63,35 @@ public sealed class JsonOutputExtractionTests
     }
 
     [Fact]
+    public void Several_leading_think_blocks_are_all_dropped()
+    {
+        var answer = "<think>First pass: {\"market_viability\": 2}</think>\n<THINK>Second pass: [draft]</THINK>\n" + BusinessJson;
+
+        var result = BusinessReader.Read(answer);
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal(6, result.Value!["market_viability"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void A_think_tag_quoted_inside_the_answer_is_kept()
+    {
+        var result = new JsonOutputReader(null).Read("{\"tip\": \"wrap reasoning in <think>...</think> tags\", \"n\": 1}");
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("wrap reasoning in <think>...</think> tags", result.Value!["tip"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_closing_think_tag_quoted_inside_the_answer_does_not_lose_the_answer()
+    {
+        var result = new JsonOutputReader(null).Read("{\"tip\": \"end the reasoning with </think>\"}");
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("end the reasoning with </think>", result.Value!["tip"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Fenced_block_with_prose_before_and_after_is_read()
     {
         var answer = "Here is my analysis of the project:\n\n```json\n" + BusinessJson + "\n```\n\nLet me know if you want {more} detail!";
