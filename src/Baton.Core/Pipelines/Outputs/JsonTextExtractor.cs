@@ -15,8 +15,8 @@ internal enum JsonRootKinds
 
 /// <summary>
 /// Finds the JSON in a model's free-form answer: reasoning blocks removed, fenced blocks preferred, otherwise the
-/// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning, linear in the text,
-/// so no input can make it backtrack.
+/// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning with no regular
+/// expressions, and the scanning and failed parses together are held to a few passes over the text whatever it holds.
 /// </summary>
 internal sealed class JsonTextExtractor
 {
@@ -24,8 +24,9 @@ internal sealed class JsonTextExtractor
     // parse at their first character, so this is generous; it only bounds pathological answers.
     private const int MaxScannedCandidates = 1024;
 
-    // The bracket matching may read each character of the answer this many times over in all: unbalanced
-    // openers each scan to the end of the text, and without a budget "{{{{…" would take quadratic time.
+    // The bracket matching and the failed parses may read each character of the answer this many times over in
+    // all: unbalanced openers each scan to the end of the text, and without a budget "{"a": {"a": …" would take
+    // quadratic time.
     private const int ScanBudgetPerCharacter = 8;
 
     private const int MaxQuotedAnswerLength = 200;
@@ -104,6 +105,7 @@ internal sealed class JsonTextExtractor
             }
             else
             {
+                budget -= span.Length;
                 position = span.Start + 1;
             }
         }
