@@ -105,8 +105,10 @@ internal sealed class JsonTextExtractor
             }
             else
             {
+                // A span that looked like JSON but does not parse is a broken answer: an object nested inside it
+                // is a fragment, and returning the fragment would pass off part of the answer as the whole.
                 budget -= span.Length;
-                position = span.Start + 1;
+                position = span.Start + span.Length;
             }
         }
     }
@@ -297,8 +299,8 @@ internal sealed class JsonTextExtractor
     }
 
     /// <summary>
-    /// Whether what follows an opener can begin JSON: prose such as "{name}" or "[see above]" cannot, and is
-    /// skipped without the cost of a failed parse.
+    /// Whether what follows an opener can begin JSON (or an attempt at it): prose such as "{name}" or
+    /// "[see above]" cannot, and is skipped without the cost of a failed parse.
     /// </summary>
     private static bool CouldStartJson(string text, int open)
     {
@@ -313,10 +315,12 @@ internal sealed class JsonTextExtractor
             return false;
         }
 
+        // Single quotes never parse, but a Python-style dict is an attempt at the answer, not prose: it is
+        // tried (and fails) as a whole, so that no fragment nested inside it is taken for the answer.
         var c = text[next];
         return text[open] == '{'
-            ? c is '"' or '}' or '/' or '\u201C' or '\u201D'
-            : c is '"' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
+            ? c is '"' or '\'' or '}' or '/' or '\u201C' or '\u201D'
+            : c is '"' or '\'' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
     }
 
     private static int MatchingBracket(string text, int open, ref long budget)

@@ -237,6 +237,26 @@ public sealed class JsonOutputExtractionTests
     }
 
     [Fact]
+    public void An_object_nested_in_a_python_style_dict_is_not_taken_for_the_answer()
+    {
+        var result = new JsonOutputReader(null).Read("{'summary': 'ok', 'details': {\"score\": 7}}");
+
+        Assert.Null(result.Value);
+        Assert.StartsWith("no JSON object or array was found", Assert.Single(result.Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_broken_attempt_followed_by_a_corrected_one_reads_the_correction()
+    {
+        var answer = "{\"market_viability\": 6 \"portfolio_suitable\": true}\nSorry, that was malformed. Corrected:\n" + BusinessJson;
+
+        var result = BusinessReader.Read(answer);
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("Free CLI, paid hosted dashboard", result.Value!["monetization_strategy"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Empty_answer_says_it_is_empty()
     {
         var problem = Assert.Single(new JsonOutputReader(null).Read("  \n").Problems);
