@@ -114,7 +114,9 @@ internal sealed class SchemaCoercer
 
         if (kind == JsonValueKind.Number)
         {
-            if (!value.TryGetValue<decimal>(out var number))
+            // A fraction where an integer is wanted is left for validation to report, even out of range:
+            // clamping 12.5 to 10 would accept what 7.5 is refused for.
+            if (!value.TryGetValue<decimal>(out var number) || (types.WantsIntegerOnly && number != decimal.Truncate(number)))
             {
                 return value;
             }
