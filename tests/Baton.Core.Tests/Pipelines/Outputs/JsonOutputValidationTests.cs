@@ -164,6 +164,21 @@ public sealed class JsonOutputValidationTests
     }
 
     [Fact]
+    public void A_branch_of_any_of_that_fails_is_not_reported_when_another_passes()
+    {
+        using var schema = JsonDocument.Parse("""{"type":"object","properties":{"v":{"anyOf":[{"type":"string"},{"type":"integer"}]},"w":{"type":"boolean"}},"required":["v","w"]}""");
+        var reader = new JsonOutputReader(schema.RootElement);
+
+        var oneWrong = reader.Read("""{"v": 3, "w": 1}""");
+        var bothBranchesFail = reader.Read("""{"v": true, "w": true}""");
+
+        Assert.Equal(new JsonOutputProblem("$.w", "must be a boolean, got 1"), Assert.Single(oneWrong.Problems));
+        Assert.Equal(2, bothBranchesFail.Problems.Count);
+        Assert.All(bothBranchesFail.Problems, problem => Assert.Equal("$.v", problem.Path));
+        Assert.Contains(bothBranchesFail.Problems, problem => problem.Message.Contains("\"integer\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_schema_that_is_not_an_object_is_refused()
     {
         using var schema = JsonDocument.Parse("[1, 2]");
