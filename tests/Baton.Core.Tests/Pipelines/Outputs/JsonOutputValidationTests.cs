@@ -179,6 +179,24 @@ public sealed class JsonOutputValidationTests
     }
 
     [Fact]
+    public void One_reader_gives_the_same_results_from_many_threads_at_once()
+    {
+        var broken = ValidDeployment.Replace("\"severity\": \"critical\"", "\"severity\": 5", StringComparison.Ordinal);
+        var outcomes = new string[400];
+
+        Parallel.For(0, outcomes.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var result = DeploymentReader.Read(i % 2 == 0 ? ValidDeployment : broken);
+            outcomes[i] = result.IsValid ? "valid" : result.Describe();
+        });
+
+        Assert.All(outcomes.Where((_, i) => i % 2 == 0), outcome => Assert.Equal("valid", outcome));
+        Assert.All(
+            outcomes.Where((_, i) => i % 2 == 1),
+            outcome => Assert.Equal("$.deployment_blockers[0].severity: must be one of \"low\", \"medium\", \"high\", \"critical\", got 5", outcome));
+    }
+
+    [Fact]
     public void A_schema_that_is_not_an_object_is_refused()
     {
         using var schema = JsonDocument.Parse("[1, 2]");
