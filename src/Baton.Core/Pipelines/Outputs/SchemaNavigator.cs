@@ -65,6 +65,47 @@ internal sealed class SchemaNavigator
 
     public JsonElement Root => _root;
 
+    /// <summary>The first <c>$ref</c> written as a JSON Pointer into this document (<c>#/…</c>) that points at nothing, or null.</summary>
+    public string? FirstBrokenLocalReference() => FirstBrokenLocalReference(_root);
+
+    private string? FirstBrokenLocalReference(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.NameEquals("$ref")
+                        && property.Value.ValueKind == JsonValueKind.String
+                        && property.Value.GetString() is { } reference
+                        && reference.StartsWith("#/", StringComparison.Ordinal)
+                        && Follow(reference) is null)
+                    {
+                        return reference;
+                    }
+
+                    if (FirstBrokenLocalReference(property.Value) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FirstBrokenLocalReference(item) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
     /// <summary>The schema itself, or what its local <c>$ref</c> points to.</summary>
     public JsonElement Resolve(JsonElement schema)
     {

@@ -34,12 +34,12 @@ internal sealed class SchemaValidator
     public IReadOnlyList<JsonOutputProblem> Validate(JsonNode value)
     {
         using var document = JsonDocument.Parse(value.ToJsonString());
-        if (_schema.Evaluate(document.RootElement, FlagOutput).IsValid)
+        if (Evaluate(document.RootElement, FlagOutput).IsValid)
         {
             return [];
         }
 
-        var results = _schema.Evaluate(document.RootElement, DetailedOutput);
+        var results = Evaluate(document.RootElement, DetailedOutput);
 
         var problems = new List<JsonOutputProblem>();
         foreach (var node in Flatten(results))
@@ -73,6 +73,20 @@ internal sealed class SchemaValidator
         }
 
         return problems;
+    }
+
+    private EvaluationResults Evaluate(JsonElement instance, EvaluationOptions options)
+    {
+        try
+        {
+            return _schema.Evaluate(instance, options);
+        }
+        catch (RefResolutionException exception)
+        {
+            // A schema fault, not the model's: nothing the model writes can fix it, so it is not a problem to re-ask with.
+            throw new InvalidOperationException(
+                $"The JSON Schema refers to a schema outside itself, which the reader does not fetch: {exception.Message}", exception);
+        }
     }
 
     /// <summary>The failed nodes of the result tree; a passing node's subtree holds no failure of the answer.</summary>

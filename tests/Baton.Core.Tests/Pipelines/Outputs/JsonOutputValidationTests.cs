@@ -196,6 +196,33 @@ public sealed class JsonOutputValidationTests
             outcome => Assert.Equal("$.deployment_blockers[0].severity: must be one of \"low\", \"medium\", \"high\", \"critical\", got 5", outcome));
     }
 
+    [Theory]
+    [InlineData("""{"type": 5}""")]
+    [InlineData("""{"minimum": "a"}""")]
+    [InlineData("""{"properties": {"a": 3}}""")]
+    [InlineData("""{"$ref": "#/$defs/missing"}""")]
+    [InlineData("""{"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}""")]
+    public void A_schema_that_cannot_be_built_is_refused_when_the_reader_is_made(string schemaJson)
+    {
+        using var schema = JsonDocument.Parse(schemaJson);
+
+        var exception = Assert.Throws<ArgumentException>(() => new JsonOutputReader(schema.RootElement));
+
+        Assert.Equal("schema", exception.ParamName);
+        Assert.StartsWith("The JSON Schema cannot be used: ", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_schema_that_refers_outside_itself_fails_loudly_rather_than_blaming_the_model()
+    {
+        using var schema = JsonDocument.Parse("""{"type": "object", "properties": {"a": {"$ref": "https://example.com/elsewhere.json"}}}""");
+        var reader = new JsonOutputReader(schema.RootElement);
+
+        var exception = Assert.Throws<InvalidOperationException>(() => reader.Read("""{"a": 1}"""));
+
+        Assert.Contains("does not fetch", exception.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_schema_that_is_not_an_object_is_refused()
     {
