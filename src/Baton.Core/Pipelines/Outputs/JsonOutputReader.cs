@@ -116,19 +116,24 @@ public sealed class JsonOutputReader
     {
         ArgumentNullException.ThrowIfNull(modelText);
         var extractor = new JsonTextExtractor(_roots);
-        var repairs = new List<string>();
 
         // Candidates come in order of preference; the first that validates wins, and when none does the first
         // one's problems are the ones worth sending back.
         JsonOutputResult? firstInvalid = null;
-        foreach (var candidate in extractor.Candidates(modelText, repairs))
+        foreach (var candidate in extractor.Candidates(modelText))
         {
-            var coercions = new List<string>(repairs);
-            var value = candidate;
+            var coercions = new List<string>();
+            if (candidate.QuotesRepaired)
+            {
+                coercions.Add("$: typographic quotes read as plain double quotes");
+            }
+
+            var value = candidate.Value;
             if (_schemas is { } schemas)
             {
-                value = new SchemaCoercer(schemas, coercions).Coerce(candidate, schemas.Root, JsonPaths.Root) ?? candidate;
-                if (coercions.Count > repairs.Count)
+                var repairs = coercions.Count;
+                value = new SchemaCoercer(schemas, coercions).Coerce(value, schemas.Root, JsonPaths.Root) ?? value;
+                if (coercions.Count > repairs)
                 {
                     // Coerced values are built from .NET numbers and booleans; parsed again they behave like every
                     // other parsed value (a 7 reads as int, long or decimal alike).
@@ -144,7 +149,6 @@ public sealed class JsonOutputReader
             }
 
             firstInvalid ??= result;
-            repairs.Clear();
         }
 
         return firstInvalid

@@ -13,6 +13,9 @@ internal enum JsonRootKinds
     Any = Object | Array,
 }
 
+/// <summary>A JSON value found in an answer, and whether typographic quotes had to be made plain to parse it.</summary>
+internal readonly record struct ExtractedJson(JsonNode Value, bool QuotesRepaired);
+
 /// <summary>
 /// Finds the JSON in a model's free-form answer: reasoning blocks removed, fenced blocks preferred, otherwise the
 /// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning with no regular
@@ -49,12 +52,12 @@ internal sealed class JsonTextExtractor
     /// text without its reasoning holds none, the whole text is searched, in case what looked like a reasoning tag
     /// was part of the answer.
     /// </summary>
-    public IEnumerable<JsonNode> Candidates(string modelText, List<string> repairs)
+    public IEnumerable<ExtractedJson> Candidates(string modelText)
     {
         var text = modelText.TrimStart('\uFEFF');
         var withoutReasoning = StripReasoning(text);
         var found = false;
-        foreach (var candidate in CandidatesIn(withoutReasoning, repairs))
+        foreach (var candidate in CandidatesIn(withoutReasoning))
         {
             found = true;
             yield return candidate;
@@ -65,22 +68,21 @@ internal sealed class JsonTextExtractor
             yield break;
         }
 
-        foreach (var candidate in CandidatesIn(text, repairs))
+        foreach (var candidate in CandidatesIn(text))
         {
             yield return candidate;
         }
     }
 
-    private IEnumerable<JsonNode> CandidatesIn(string text, List<string> repairs)
+    private IEnumerable<ExtractedJson> CandidatesIn(string text)
     {
         var foundFenced = false;
         foreach (var fenced in FencedBlocks(text))
         {
-            var node = TryParse(fenced.Trim().TrimStart('\uFEFF'), repairs);
-            if (node is not null && AcceptsRoot(node))
+            if (TryParse(fenced.Trim().TrimStart('\uFEFF')) is { } found && AcceptsRoot(found.Value))
             {
                 foundFenced = true;
-                yield return node;
+                yield return found;
             }
         }
 
@@ -95,10 +97,9 @@ internal sealed class JsonTextExtractor
         while (scanned < MaxScannedCandidates && FindBalancedSpan(text, position, ref budget) is { } span)
         {
             scanned++;
-            var node = TryParse(text.Substring(span.Start, span.Length), repairs);
-            if (node is not null && AcceptsRoot(node))
+            if (TryParse(text.Substring(span.Start, span.Length)) is { } found && AcceptsRoot(found.Value))
             {
-                yield return node;
+                yield return found;
 
                 // Nested objects of an accepted span are parts of it, not further candidates.
                 position = span.Start + span.Length;
@@ -377,11 +378,11 @@ internal sealed class JsonTextExtractor
     /// Parses with trailing commas and comments tolerated; failing that, once more with typographic double quotes
     /// made plain, which is safe only as a second try (a valid string may legitimately contain them).
     /// </summary>
-    private static JsonNode? TryParse(string json, List<string> repairs)
+    private static ExtractedJson? TryParse(string json)
     {
         if (Parse(json) is { } node)
         {
-            return node;
+            return new ExtractedJson(node, QuotesRepaired: false);
         }
 
         if (json.AsSpan().IndexOfAny('\u201C', '\u201D') < 0)
@@ -390,13 +391,7 @@ internal sealed class JsonTextExtractor
         }
 
         var plainQuotes = json.Replace('\u201C', '"').Replace('\u201D', '"');
-        if (Parse(plainQuotes) is { } repaired)
-        {
-            repairs.Add("$: typographic quotes read as plain double quotes");
-            return repaired;
-        }
-
-        return null;
+        return Parse(plainQuotes) is { } repaired ? new ExtractedJson(repaired, QuotesRepaired: true) : null;
     }
 
     private static JsonNode? Parse(string json)
