@@ -24,7 +24,8 @@ public sealed class JsonOutputReader
 
     /// <summary>Creates a reader for answers that must match <paramref name="schema"/>.</summary>
     /// <param name="schema">A JSON Schema (draft 2020-12 or draft-07), or null to accept any JSON object or array.</param>
-    /// <exception cref="ArgumentException">The schema is not a JSON object or boolean, or cannot be built.</exception>
+    /// <exception cref="ArgumentException">The schema is not a JSON object or boolean, cannot be built, or has a
+    /// <c>$ref</c> into itself that points at nothing.</exception>
     public JsonOutputReader(JsonElement? schema)
     {
         if (schema is not { } element)
@@ -42,11 +43,19 @@ public sealed class JsonOutputReader
         element = element.Clone();
         _schema = element;
         _schemas = new SchemaNavigator(element);
+
+        // The validator resolves references only when an answer reaches them; a typo in one should fail here,
+        // where the schema is written, not on some later answer.
+        if (_schemas.FirstBrokenLocalReference() is { } broken)
+        {
+            throw new ArgumentException($"The JSON Schema cannot be used: '{broken}' points at nothing in the schema.", nameof(schema));
+        }
+
         try
         {
             _validator = new SchemaValidator(element, _schemas);
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        catch (Exception exception) when (exception is Json.Schema.JsonSchemaException or Json.Schema.RefResolutionException or JsonException or InvalidOperationException or ArgumentException)
         {
             throw new ArgumentException($"The JSON Schema cannot be used: {exception.Message}", nameof(schema), exception);
         }
@@ -101,23 +110,30 @@ public sealed class JsonOutputReader
     }
 
     /// <summary>Reads a model's answer into a validated JSON value, or into the problems that stop it being one.</summary>
+    /// <param name="modelText">The model's whole answer, as it came.</param>
+    /// <exception cref="InvalidOperationException">The schema refers to a schema outside itself, which is never fetched.</exception>
     public JsonOutputResult Read(string modelText)
     {
         ArgumentNullException.ThrowIfNull(modelText);
         var extractor = new JsonTextExtractor(_roots);
-        var repairs = new List<string>();
 
         // Candidates come in order of preference; the first that validates wins, and when none does the first
         // one's problems are the ones worth sending back.
         JsonOutputResult? firstInvalid = null;
-        foreach (var candidate in extractor.Candidates(modelText, repairs))
+        foreach (var candidate in extractor.Candidates(modelText))
         {
-            var coercions = new List<string>(repairs);
-            var value = candidate;
+            var coercions = new List<string>();
+            if (candidate.QuotesRepaired)
+            {
+                coercions.Add("$: typographic quotes read as plain double quotes");
+            }
+
+            var value = candidate.Value;
             if (_schemas is { } schemas)
             {
-                value = new SchemaCoercer(schemas, coercions).Coerce(candidate, schemas.Root, JsonPaths.Root) ?? candidate;
-                if (coercions.Count > repairs.Count)
+                var repairs = coercions.Count;
+                value = new SchemaCoercer(schemas, coercions).Coerce(value, schemas.Root, JsonPaths.Root) ?? value;
+                if (coercions.Count > repairs)
                 {
                     // Coerced values are built from .NET numbers and booleans; parsed again they behave like every
                     // other parsed value (a 7 reads as int, long or decimal alike).
@@ -133,7 +149,6 @@ public sealed class JsonOutputReader
             }
 
             firstInvalid ??= result;
-            repairs.Clear();
         }
 
         return firstInvalid

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,10 +13,13 @@ internal enum JsonRootKinds
     Any = Object | Array,
 }
 
+/// <summary>A JSON value found in an answer, and whether typographic quotes had to be made plain to parse it.</summary>
+internal readonly record struct ExtractedJson(JsonNode Value, bool QuotesRepaired);
+
 /// <summary>
 /// Finds the JSON in a model's free-form answer: reasoning blocks removed, fenced blocks preferred, otherwise the
-/// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning, linear in the text,
-/// so no input can make it backtrack.
+/// balanced top-level objects (or arrays) of the text in order. Everything is plain scanning with no regular
+/// expressions, and the scanning and failed parses together are held to a few passes over the text whatever it holds.
 /// </summary>
 internal sealed class JsonTextExtractor
 {
@@ -25,8 +27,9 @@ internal sealed class JsonTextExtractor
     // parse at their first character, so this is generous; it only bounds pathological answers.
     private const int MaxScannedCandidates = 1024;
 
-    // The bracket matching may read each character of the answer this many times over in all: unbalanced
-    // openers each scan to the end of the text, and without a budget "{{{{…" would take quadratic time.
+    // The bracket matching and the failed parses may read each character of the answer this many times over in
+    // all: unbalanced openers each scan to the end of the text, and without a budget "{"a": {"a": …" would take
+    // quadratic time.
     private const int ScanBudgetPerCharacter = 8;
 
     private const int MaxQuotedAnswerLength = 200;
@@ -44,19 +47,42 @@ internal sealed class JsonTextExtractor
 
     public JsonTextExtractor(JsonRootKinds roots) => _roots = roots;
 
-    /// <summary>The parsed candidates in order of preference: fenced blocks first, then balanced spans of the text.</summary>
-    public IEnumerable<JsonNode> Candidates(string modelText, List<string> repairs)
+    /// <summary>
+    /// The parsed candidates in order of preference: fenced blocks first, then balanced spans of the text. When the
+    /// text without its reasoning holds none, the whole text is searched, in case what looked like a reasoning tag
+    /// was part of the answer.
+    /// </summary>
+    public IEnumerable<ExtractedJson> Candidates(string modelText)
     {
-        var text = StripReasoning(modelText.TrimStart('\uFEFF'));
+        var text = modelText.TrimStart('\uFEFF');
+        var withoutReasoning = StripReasoning(text);
+        var found = false;
+        foreach (var candidate in CandidatesIn(withoutReasoning))
+        {
+            found = true;
+            yield return candidate;
+        }
 
+        if (found || withoutReasoning.Length == text.Length)
+        {
+            yield break;
+        }
+
+        foreach (var candidate in CandidatesIn(text))
+        {
+            yield return candidate;
+        }
+    }
+
+    private IEnumerable<ExtractedJson> CandidatesIn(string text)
+    {
         var foundFenced = false;
         foreach (var fenced in FencedBlocks(text))
         {
-            var node = TryParse(fenced.Trim().TrimStart('\uFEFF'), repairs);
-            if (node is not null && AcceptsRoot(node))
+            if (TryParse(fenced.Trim().TrimStart('\uFEFF')) is { } found && AcceptsRoot(found.Value))
             {
                 foundFenced = true;
-                yield return node;
+                yield return found;
             }
         }
 
@@ -71,17 +97,19 @@ internal sealed class JsonTextExtractor
         while (scanned < MaxScannedCandidates && FindBalancedSpan(text, position, ref budget) is { } span)
         {
             scanned++;
-            var node = TryParse(text.Substring(span.Start, span.Length), repairs);
-            if (node is not null && AcceptsRoot(node))
+            if (TryParse(text.Substring(span.Start, span.Length)) is { } found && AcceptsRoot(found.Value))
             {
-                yield return node;
+                yield return found;
 
                 // Nested objects of an accepted span are parts of it, not further candidates.
                 position = span.Start + span.Length;
             }
             else
             {
-                position = span.Start + 1;
+                // A span that looked like JSON but does not parse is a broken answer: an object nested inside it
+                // is a fragment, and returning the fragment would pass off part of the answer as the whole.
+                budget -= span.Length;
+                position = span.Start + span.Length;
             }
         }
     }
@@ -113,63 +141,81 @@ internal sealed class JsonTextExtractor
     };
 
     /// <summary>
-    /// Removes <c>&lt;think&gt;</c>/<c>&lt;thinking&gt;</c> blocks, whose braces and sample JSON are the model's drafts,
-    /// not its answer. A closing tag without an opening one (templates that open the block for the model) drops
-    /// everything before it; an unclosed block drops text up to the first bracket after the tag.
+    /// Removes the <c>&lt;think&gt;</c>/<c>&lt;thinking&gt;</c> blocks an answer opens with: their braces and sample
+    /// JSON are the model's drafts, not its answer. Only leading blocks go, so a tag quoted inside the answer's own
+    /// strings is left as written. A closing tag with no opening one before it (chat templates that open the block
+    /// for the model) drops everything up to it; an unclosed block drops text up to the first bracket after the tag.
     /// </summary>
     internal static string StripReasoning(string text)
     {
-        var result = new StringBuilder(text.Length);
         var position = 0;
         var firstClose = IndexOfClosingTag(text, 0, out var firstCloseLength);
         var firstOpen = IndexOfOpeningTag(text, 0, out _);
-        if (firstClose >= 0 && (firstOpen < 0 || firstClose < firstOpen))
+        if (firstClose >= 0 && (firstOpen < 0 || firstOpen > firstClose))
         {
             position = firstClose + firstCloseLength;
         }
 
-        while (position < text.Length)
+        while (true)
         {
-            var open = IndexOfOpeningTag(text, position, out var openLength);
-            if (open < 0)
+            while (position < text.Length && char.IsWhiteSpace(text[position]))
             {
-                result.Append(text, position, text.Length - position);
-                break;
+                position++;
             }
 
-            result.Append(text, position, open - position);
-            var close = IndexOfClosingTag(text, open + openLength, out var closeLength);
+            if (IndexOfOpeningTag(text, position, out var openLength) != position)
+            {
+                return text[position..];
+            }
+
+            var close = IndexOfClosingTag(text, position + openLength, out var closeLength);
             if (close >= 0)
             {
                 position = close + closeLength;
                 continue;
             }
 
-            var bracket = text.AsSpan(open + openLength).IndexOfAny('{', '[');
-            position = bracket < 0 ? text.Length : open + openLength + bracket;
+            var bracket = text.AsSpan(position + openLength).IndexOfAny('{', '[');
+            return bracket < 0 ? string.Empty : text[(position + openLength + bracket)..];
         }
-
-        return result.ToString();
     }
 
-    private static int IndexOfOpeningTag(string text, int start, out int length) =>
-        IndexOfEither(text, start, "<think>", "<thinking>", out length);
+    private static int IndexOfOpeningTag(string text, int start, out int length) => IndexOfTag(text, start, "<think", out length);
 
-    private static int IndexOfClosingTag(string text, int start, out int length) =>
-        IndexOfEither(text, start, "</think>", "</thinking>", out length);
+    private static int IndexOfClosingTag(string text, int start, out int length) => IndexOfTag(text, start, "</think", out length);
 
-    private static int IndexOfEither(string text, int start, string first, string second, out int length)
+    /// <summary>
+    /// The next <c>&lt;think&gt;</c> or <c>&lt;thinking&gt;</c> (with <paramref name="prefix"/> saying opening or
+    /// closing), found with one pass over the text for the shared prefix rather than one per spelling.
+    /// </summary>
+    private static int IndexOfTag(string text, int start, string prefix, out int length)
     {
-        var a = text.IndexOf(first, start, StringComparison.OrdinalIgnoreCase);
-        var b = text.IndexOf(second, start, StringComparison.OrdinalIgnoreCase);
-        if (a >= 0 && (b < 0 || a <= b))
+        while (start < text.Length)
         {
-            length = first.Length;
-            return a;
+            var found = text.IndexOf(prefix, start, StringComparison.OrdinalIgnoreCase);
+            if (found < 0)
+            {
+                break;
+            }
+
+            var rest = text.AsSpan(found + prefix.Length);
+            if (rest.StartsWith(">"))
+            {
+                length = prefix.Length + 1;
+                return found;
+            }
+
+            if (rest.StartsWith("ing>", StringComparison.OrdinalIgnoreCase))
+            {
+                length = prefix.Length + 4;
+                return found;
+            }
+
+            start = found + prefix.Length;
         }
 
-        length = second.Length;
-        return b;
+        length = 0;
+        return -1;
     }
 
     /// <summary>The contents of the Markdown code fences whose language is empty or a JSON dialect, in order.</summary>
@@ -254,8 +300,8 @@ internal sealed class JsonTextExtractor
     }
 
     /// <summary>
-    /// Whether what follows an opener can begin JSON: prose such as "{name}" or "[see above]" cannot, and is
-    /// skipped without the cost of a failed parse.
+    /// Whether what follows an opener can begin JSON (or an attempt at it): prose such as "{name}" or
+    /// "[see above]" cannot, and is skipped without the cost of a failed parse.
     /// </summary>
     private static bool CouldStartJson(string text, int open)
     {
@@ -270,10 +316,12 @@ internal sealed class JsonTextExtractor
             return false;
         }
 
+        // Single quotes never parse, but a Python-style dict is an attempt at the answer, not prose: it is
+        // tried (and fails) as a whole, so that no fragment nested inside it is taken for the answer.
         var c = text[next];
         return text[open] == '{'
-            ? c is '"' or '}' or '/' or '\u201C' or '\u201D'
-            : c is '"' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
+            ? c is '"' or '\'' or '}' or '/' or '\u201C' or '\u201D'
+            : c is '"' or '\'' or ']' or '{' or '[' or '-' or '/' or 't' or 'f' or 'n' or '\u201C' or '\u201D' || char.IsAsciiDigit(c);
     }
 
     private static int MatchingBracket(string text, int open, ref long budget)
@@ -330,11 +378,11 @@ internal sealed class JsonTextExtractor
     /// Parses with trailing commas and comments tolerated; failing that, once more with typographic double quotes
     /// made plain, which is safe only as a second try (a valid string may legitimately contain them).
     /// </summary>
-    private static JsonNode? TryParse(string json, List<string> repairs)
+    private static ExtractedJson? TryParse(string json)
     {
         if (Parse(json) is { } node)
         {
-            return node;
+            return new ExtractedJson(node, QuotesRepaired: false);
         }
 
         if (json.AsSpan().IndexOfAny('\u201C', '\u201D') < 0)
@@ -343,13 +391,7 @@ internal sealed class JsonTextExtractor
         }
 
         var plainQuotes = json.Replace('\u201C', '"').Replace('\u201D', '"');
-        if (Parse(plainQuotes) is { } repaired)
-        {
-            repairs.Add("$: typographic quotes read as plain double quotes");
-            return repaired;
-        }
-
-        return null;
+        return Parse(plainQuotes) is { } repaired ? new ExtractedJson(repaired, QuotesRepaired: true) : null;
     }
 
     private static JsonNode? Parse(string json)

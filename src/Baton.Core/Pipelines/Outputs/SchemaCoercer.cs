@@ -114,13 +114,15 @@ internal sealed class SchemaCoercer
 
         if (kind == JsonValueKind.Number)
         {
-            if (!value.TryGetValue<decimal>(out var number))
+            // A fraction where an integer is wanted is left for validation to report, even out of range:
+            // clamping 12.5 to 10 would accept what 7.5 is refused for.
+            if (!value.TryGetValue<decimal>(out var number) || (types.WantsIntegerOnly && number != decimal.Truncate(number)))
             {
                 return value;
             }
 
             JsonNode result = value;
-            if (types.WantsIntegerOnly && number == decimal.Truncate(number) && value.ToJsonString().AsSpan().IndexOfAny(".eE") >= 0)
+            if (types.WantsIntegerOnly && number == decimal.Truncate(number) && !IsWrittenAsInteger(value))
             {
                 // 7.0 where an integer is wanted: the same number, written so that every reader of the result,
                 // not only a schema validator, sees an integer.
@@ -148,12 +150,12 @@ internal sealed class SchemaCoercer
                 continue;
             }
 
-            var spelling = option.GetString()!;
-            if (string.Equals(spelling, text, StringComparison.Ordinal))
+            if (option.ValueEquals(text))
             {
                 return value;
             }
 
+            var spelling = option.GetString()!;
             if (string.Equals(spelling, text.Trim(), StringComparison.OrdinalIgnoreCase))
             {
                 if (match is not null)
@@ -245,6 +247,12 @@ internal sealed class SchemaCoercer
         _coercions.Add($"{path}: {number.ToJsonString()} is out of range, clamped to {result.ToJsonString()}");
         return result;
     }
+
+    // A parsed value knows how it was written, without serialising it again: "7" reads as an Int64, "7.0" does not.
+    private static bool IsWrittenAsInteger(JsonValue value) =>
+        value.TryGetValue<JsonElement>(out var element)
+            ? element.TryGetInt64(out _)
+            : value.ToJsonString().AsSpan().IndexOfAny(".eE") < 0;
 
     private static JsonValue ToNumberNode(decimal number) =>
         number == decimal.Truncate(number) && number is >= long.MinValue and <= long.MaxValue

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 
 namespace Baton.Pipelines.Outputs;
@@ -57,9 +58,53 @@ internal sealed class SchemaNavigator
 
     private readonly JsonElement _root;
 
+    // Resolved once per distinct reference: every item of a long array would otherwise walk the same pointer.
+    private readonly ConcurrentDictionary<string, JsonElement?> _references = new(StringComparer.Ordinal);
+
     public SchemaNavigator(JsonElement root) => _root = root;
 
     public JsonElement Root => _root;
+
+    /// <summary>The first <c>$ref</c> written as a JSON Pointer into this document (<c>#/…</c>) that points at nothing, or null.</summary>
+    public string? FirstBrokenLocalReference() => FirstBrokenLocalReference(_root);
+
+    private string? FirstBrokenLocalReference(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (property.NameEquals("$ref")
+                        && property.Value.ValueKind == JsonValueKind.String
+                        && property.Value.GetString() is { } reference
+                        && reference.StartsWith("#/", StringComparison.Ordinal)
+                        && Follow(reference) is null)
+                    {
+                        return reference;
+                    }
+
+                    if (FirstBrokenLocalReference(property.Value) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FirstBrokenLocalReference(item) is { } nested)
+                    {
+                        return nested;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
 
     /// <summary>The schema itself, or what its local <c>$ref</c> points to.</summary>
     public JsonElement Resolve(JsonElement schema)
@@ -69,7 +114,7 @@ internal sealed class SchemaNavigator
             if (schema.ValueKind != JsonValueKind.Object
                 || !schema.TryGetProperty("$ref", out var reference)
                 || reference.ValueKind != JsonValueKind.String
-                || Follow(reference.GetString()!) is not { } target)
+                || _references.GetOrAdd(reference.GetString()!, Follow) is not { } target)
             {
                 return schema;
             }

@@ -12,7 +12,13 @@ namespace Baton.Pipelines.Outputs;
 /// </summary>
 internal sealed class SchemaValidator
 {
-    private static readonly EvaluationOptions ListOutput = new() { OutputFormat = OutputFormat.List };
+    // Most answers are valid: the pass/fail evaluation is cheaper, and the detailed one runs only to explain a failure.
+    private static readonly EvaluationOptions FlagOutput = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions DetailedOutput = new() { OutputFormat = OutputFormat.Hierarchical };
+
+    // Keywords under which a subschema's failure is not the value's failure (a failed anyOf branch when another
+    // passed), or under which the schema found by following the instance path is not the one that failed.
+    private static readonly string[] Combinators = ["/anyOf/", "/oneOf/", "/allOf/", "/not", "/if", "/then", "/else"];
 
     private readonly JsonSchema _schema;
     private readonly SchemaNavigator _schemas;
@@ -28,11 +34,12 @@ internal sealed class SchemaValidator
     public IReadOnlyList<JsonOutputProblem> Validate(JsonNode value)
     {
         using var document = JsonDocument.Parse(value.ToJsonString());
-        var results = _schema.Evaluate(document.RootElement, ListOutput);
-        if (results.IsValid)
+        if (Evaluate(document.RootElement, FlagOutput).IsValid)
         {
             return [];
         }
+
+        var results = Evaluate(document.RootElement, DetailedOutput);
 
         var problems = new List<JsonOutputProblem>();
         foreach (var node in Flatten(results))
@@ -45,9 +52,11 @@ internal sealed class SchemaValidator
             var segments = JsonPaths.PointerSegments(node.InstanceLocation.ToString());
             var path = JsonPaths.FromSegments(segments, value);
             var instance = Find(value, segments);
+            var underCombinator = Combinators.Any(combinator => node.EvaluationPath.ToString().Contains(combinator, StringComparison.Ordinal));
             foreach (var (keyword, message) in errors)
             {
-                foreach (var problem in Describe(keyword, message, path, segments, instance))
+                var described = underCombinator ? [new JsonOutputProblem(path, LowerFirst(message))] : Describe(keyword, message, path, segments, instance);
+                foreach (var problem in described)
                 {
                     if (!problems.Contains(problem))
                     {
@@ -66,8 +75,28 @@ internal sealed class SchemaValidator
         return problems;
     }
 
+    private EvaluationResults Evaluate(JsonElement instance, EvaluationOptions options)
+    {
+        try
+        {
+            return _schema.Evaluate(instance, options);
+        }
+        catch (RefResolutionException exception)
+        {
+            // A schema fault, not the model's: nothing the model writes can fix it, so it is not a problem to re-ask with.
+            throw new InvalidOperationException(
+                $"The JSON Schema refers to a schema outside itself, which the reader does not fetch: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>The failed nodes of the result tree; a passing node's subtree holds no failure of the answer.</summary>
     private static IEnumerable<EvaluationResults> Flatten(EvaluationResults results)
     {
+        if (results.IsValid)
+        {
+            yield break;
+        }
+
         yield return results;
         if (results.Details is null)
         {

@@ -48,6 +48,7 @@ public sealed class JsonOutputCoercionTests
     [InlineData("\"7 out of 5\"")]
     [InlineData("\"7.5\"")]          // a fraction is not an integer
     [InlineData("7.5")]
+    [InlineData("12.5")]             // out of range too, but clamping would accept a fraction that 7.5 is refused for
     [InlineData("\"high\"")]
     [InlineData("\"7 (good)\"")]
     [InlineData("\"1e1\"")]          // exponents are not how anyone writes a score by hand

@@ -63,6 +63,35 @@ public sealed class JsonOutputExtractionTests
     }
 
     [Fact]
+    public void Several_leading_think_blocks_are_all_dropped()
+    {
+        var answer = "<think>First pass: {\"market_viability\": 2}</think>\n<THINK>Second pass: [draft]</THINK>\n" + BusinessJson;
+
+        var result = BusinessReader.Read(answer);
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal(6, result.Value!["market_viability"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void A_think_tag_quoted_inside_the_answer_is_kept()
+    {
+        var result = new JsonOutputReader(null).Read("{\"tip\": \"wrap reasoning in <think>...</think> tags\", \"n\": 1}");
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("wrap reasoning in <think>...</think> tags", result.Value!["tip"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_closing_think_tag_quoted_inside_the_answer_does_not_lose_the_answer()
+    {
+        var result = new JsonOutputReader(null).Read("{\"tip\": \"end the reasoning with </think>\"}");
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("end the reasoning with </think>", result.Value!["tip"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Fenced_block_with_prose_before_and_after_is_read()
     {
         var answer = "Here is my analysis of the project:\n\n```json\n" + BusinessJson + "\n```\n\nLet me know if you want {more} detail!";
@@ -205,6 +234,26 @@ public sealed class JsonOutputExtractionTests
 
         Assert.Null(result.Value);
         Assert.StartsWith("no JSON object was found", Assert.Single(result.Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_object_nested_in_a_python_style_dict_is_not_taken_for_the_answer()
+    {
+        var result = new JsonOutputReader(null).Read("{'summary': 'ok', 'details': {\"score\": 7}}");
+
+        Assert.Null(result.Value);
+        Assert.StartsWith("no JSON object or array was found", Assert.Single(result.Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_broken_attempt_followed_by_a_corrected_one_reads_the_correction()
+    {
+        var answer = "{\"market_viability\": 6 \"portfolio_suitable\": true}\nSorry, that was malformed. Corrected:\n" + BusinessJson;
+
+        var result = BusinessReader.Read(answer);
+
+        Assert.True(result.IsValid, result.Describe());
+        Assert.Equal("Free CLI, paid hosted dashboard", result.Value!["monetization_strategy"]!.GetValue<string>());
     }
 
     [Fact]

@@ -164,6 +164,66 @@ public sealed class JsonOutputValidationTests
     }
 
     [Fact]
+    public void A_branch_of_any_of_that_fails_is_not_reported_when_another_passes()
+    {
+        using var schema = JsonDocument.Parse("""{"type":"object","properties":{"v":{"anyOf":[{"type":"string"},{"type":"integer"}]},"w":{"type":"boolean"}},"required":["v","w"]}""");
+        var reader = new JsonOutputReader(schema.RootElement);
+
+        var oneWrong = reader.Read("""{"v": 3, "w": 1}""");
+        var bothBranchesFail = reader.Read("""{"v": true, "w": true}""");
+
+        Assert.Equal(new JsonOutputProblem("$.w", "must be a boolean, got 1"), Assert.Single(oneWrong.Problems));
+        Assert.Equal(2, bothBranchesFail.Problems.Count);
+        Assert.All(bothBranchesFail.Problems, problem => Assert.Equal("$.v", problem.Path));
+        Assert.Contains(bothBranchesFail.Problems, problem => problem.Message.Contains("\"integer\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void One_reader_gives_the_same_results_from_many_threads_at_once()
+    {
+        var broken = ValidDeployment.Replace("\"severity\": \"critical\"", "\"severity\": 5", StringComparison.Ordinal);
+        var outcomes = new string[400];
+
+        Parallel.For(0, outcomes.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var result = DeploymentReader.Read(i % 2 == 0 ? ValidDeployment : broken);
+            outcomes[i] = result.IsValid ? "valid" : result.Describe();
+        });
+
+        Assert.All(outcomes.Where((_, i) => i % 2 == 0), outcome => Assert.Equal("valid", outcome));
+        Assert.All(
+            outcomes.Where((_, i) => i % 2 == 1),
+            outcome => Assert.Equal("$.deployment_blockers[0].severity: must be one of \"low\", \"medium\", \"high\", \"critical\", got 5", outcome));
+    }
+
+    [Theory]
+    [InlineData("""{"type": 5}""")]
+    [InlineData("""{"minimum": "a"}""")]
+    [InlineData("""{"properties": {"a": 3}}""")]
+    [InlineData("""{"$ref": "#/$defs/missing"}""")]
+    [InlineData("""{"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}}""")]
+    public void A_schema_that_cannot_be_built_is_refused_when_the_reader_is_made(string schemaJson)
+    {
+        using var schema = JsonDocument.Parse(schemaJson);
+
+        var exception = Assert.Throws<ArgumentException>(() => new JsonOutputReader(schema.RootElement));
+
+        Assert.Equal("schema", exception.ParamName);
+        Assert.StartsWith("The JSON Schema cannot be used: ", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_schema_that_refers_outside_itself_fails_loudly_rather_than_blaming_the_model()
+    {
+        using var schema = JsonDocument.Parse("""{"type": "object", "properties": {"a": {"$ref": "https://example.com/elsewhere.json"}}}""");
+        var reader = new JsonOutputReader(schema.RootElement);
+
+        var exception = Assert.Throws<InvalidOperationException>(() => reader.Read("""{"a": 1}"""));
+
+        Assert.Contains("does not fetch", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_schema_that_is_not_an_object_is_refused()
     {
         using var schema = JsonDocument.Parse("[1, 2]");
