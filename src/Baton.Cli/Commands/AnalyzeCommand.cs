@@ -80,17 +80,21 @@ internal static class AnalyzeCommand
             await using var services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
             var cache = parse.GetValue(noCache) ? null : new FilePipelineResultCache(CacheFolder(console, parse.GetValue(cacheDir)));
             var runner = new PipelineRunner(services.GetRequiredService<BatonChatClient>(), TimeProvider.System, cache,
-                parse.GetValue(rpm) ?? (openRouter ? AnalysisConfiguration.OpenRouterFreeRequestsPerMinute : null));
+                parse.GetValue(rpm) ?? (openRouter ? AnalysisConfiguration.OpenRouterFreeRequestsPerMinute : null), PipelineModelIdentity.For(options));
             var analyzer = new ProjectAnalyzer(runner, pipeline);
 
-            var results = await AnalyzeAllAsync(display, analyzer, projects, cancellationToken);
-            if (results.Count < projects.Count)
+            var (results, problems) = await AnalyzeAllAsync(display, analyzer, projects, cancellationToken);
+            foreach (var problem in problems)
+            {
+                console.Error.WriteLine("baton: " + problem);
+            }
+            if (results.Count < projects.Count && cancellationToken.IsCancellationRequested)
             {
                 console.Error.WriteLine("baton: stopped before every project was analysed.");
             }
-            Write(console, results, projects.Count, parse.GetValue(output), parse.GetValue(outputDir));
+            var saved = Write(console, results, projects.Count, parse.GetValue(output), parse.GetValue(outputDir));
             Summarise(display, results);
-            return results.Count == projects.Count && results.All(r => !r.Run.Steps.Values.Any(s => s.Fallback)) ? 0 : 1;
+            return saved && results.Count == projects.Count && results.All(r => !r.Run.Steps.Values.Any(s => s.Fallback)) ? 0 : 1;
         });
         return command;
     }
@@ -162,10 +166,15 @@ internal static class AnalyzeCommand
         return Path.Combine(root, "baton", "analyze");
     }
 
-    private static async Task<List<ProjectAnalysis>> AnalyzeAllAsync(IAnsiConsole display, ProjectAnalyzer analyzer, List<string> projects,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Analyses the projects one after another (each one's roles in parallel). A project that cannot be scanned
+    /// is reported and skipped; a prompt that names a value the scan lacks stops the run, as it would fail every project.
+    /// </summary>
+    private static async Task<(List<ProjectAnalysis> Results, List<string> Problems)> AnalyzeAllAsync(IAnsiConsole display, ProjectAnalyzer analyzer,
+        List<string> projects, CancellationToken cancellationToken)
     {
         var results = new List<ProjectAnalysis>();
+        var problems = new List<string>();
         await display.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -201,48 +210,64 @@ internal static class AnalyzeCommand
                         task.Description = Markup.Escape($"{name}: stopped");
                         break;
                     }
+                    catch (PipelineInputException ex)
+                    {
+                        problems.AddRange(ex.Errors);
+                        task.Description = Markup.Escape($"{name}: not analysed");
+                        break;
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        problems.Add($"{project} cannot be scanned: {ex.Message}");
+                        task.Description = Markup.Escape($"{name}: not scanned");
+                    }
                     overall?.Increment(1);
                 }
             });
-        return results;
+        return (results, problems);
     }
 
-    private static void Write(CliConsole console, List<ProjectAnalysis> results, int projects, string? output, string? outputDir)
+    private static bool Write(CliConsole console, List<ProjectAnalysis> results, int projects, string? output, string? outputDir)
     {
         if (outputDir is not null)
         {
             var folder = Path.GetFullPath(outputDir, console.WorkingDirectory);
-            Directory.CreateDirectory(folder);
+            try
+            {
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                console.Error.WriteLine($"baton: cannot create '{outputDir}': {ex.Message}");
+                return false;
+            }
+            var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var ok = true;
             foreach (var result in results)
             {
-                ResultWriter.Write(console, Path.Combine(folder, result.Scan.Project.Name + ".json"), result.Output);
+                // Two projects of one name (a/app, b/app) get app.json and app-2.json; a nameless root gets "project".
+                var stem = result.Scan.Project.Name is { Length: > 0 } n ? n : "project";
+                var file = stem + ".json";
+                for (var i = 2; !taken.Add(file); i++)
+                {
+                    file = $"{stem}-{i}.json";
+                }
+                ok &= ResultWriter.Write(console, Path.Combine(folder, file), result.Output);
             }
-            return;
+            return ok;
         }
         if (projects == 1)
         {
-            if (results.Count == 1)
-            {
-                ResultWriter.Write(console, output, results[0].Output);
-            }
-            return;
+            return results.Count == 0 || ResultWriter.Write(console, output, results[0].Output);
         }
         // Several projects in one stream: one line each, naming its project beside seed 000's llm_results.
         var lines = results.Select(r =>
         {
             var line = (JsonObject)r.Output.DeepClone();
             line.Insert(0, "project", new JsonObject { ["name"] = r.Scan.Project.Name, ["path"] = r.Scan.Project.Path });
-            return line.ToJsonString();
+            return line.ToJsonString() + Environment.NewLine;
         });
-        var text = string.Join(Environment.NewLine, lines) + Environment.NewLine;
-        if (output is null)
-        {
-            console.Out.Profile.Out.Writer.Write(text);
-        }
-        else
-        {
-            File.WriteAllText(Path.GetFullPath(output, console.WorkingDirectory), text);
-        }
+        return ResultWriter.WriteText(console, output, string.Concat(lines));
     }
 
     private static void Summarise(IAnsiConsole display, List<ProjectAnalysis> results)

@@ -84,7 +84,10 @@ internal static class PipelineCommand
                 ex.Errors.ToList().ForEach(error => console.Error.WriteLine("baton: " + error));
                 return 1;
             }
-            ResultWriter.Write(console, parse.GetValue(output), JsonSerializer.SerializeToNode(result)!);
+            if (!ResultWriter.Write(console, parse.GetValue(output), JsonSerializer.SerializeToNode(result)!))
+            {
+                return 1;
+            }
             var m = result.Metadata;
             console.Error.WriteLine($"{result.Steps.Count} steps in {m.TotalTimeSeconds:0.0} s: {m.ApiCalls} API calls, {m.CacheHits} cache hits, " +
                                     $"{result.Steps.Values.Count(s => s.Fallback)} fallbacks.");
@@ -132,7 +135,7 @@ internal static class PipelineCommand
         }
         try
         {
-            if (JsonNode.Parse(File.ReadAllText(path)) is JsonObject values)
+            if (JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) is JsonObject values)
             {
                 input = values;
                 return true;
@@ -142,6 +145,10 @@ internal static class PipelineCommand
         catch (JsonException ex)
         {
             console.Error.WriteLine($"baton: the input file '{inputFile}' is not valid JSON: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            console.Error.WriteLine($"baton: the input file '{inputFile}' cannot be read: {ex.Message}");
         }
         return false;
     }
@@ -170,14 +177,26 @@ internal static class ResultWriter
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static void Write(CliConsole console, string? file, JsonNode result)
+    /// <returns>False, with the reason on standard error, when the file cannot be written.</returns>
+    public static bool Write(CliConsole console, string? file, JsonNode result) =>
+        WriteText(console, file, result.ToJsonString(Indented) + Environment.NewLine);
+
+    public static bool WriteText(CliConsole console, string? file, string text)
     {
-        var json = result.ToJsonString(Indented);
         if (file is null)
         {
-            console.Out.Profile.Out.Writer.WriteLine(json);
-            return;
+            console.Out.Profile.Out.Writer.Write(text);
+            return true;
         }
-        File.WriteAllText(Path.GetFullPath(file, console.WorkingDirectory), json + Environment.NewLine);
+        try
+        {
+            File.WriteAllText(Path.GetFullPath(file, console.WorkingDirectory), text);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            console.Error.WriteLine($"baton: cannot write '{file}': {ex.Message}");
+            return false;
+        }
     }
 }

@@ -45,6 +45,10 @@ public static class ProjectAnalysisPipeline
     /// <exception cref="PipelineDefinitionException">An override makes the pipeline invalid.</exception>
     public static PipelineDefinition Load(string? overrides = null)
     {
+        if (overrides is not null && !Directory.Exists(overrides))
+        {
+            throw new PipelineDefinitionException([$"the prompts folder '{overrides}' does not exist."]);
+        }
         string? Read(string name)
         {
             if (overrides is not null)
@@ -52,7 +56,7 @@ public static class ProjectAnalysisPipeline
                 var file = Path.Combine(overrides, name);
                 if (File.Exists(file))
                 {
-                    return File.ReadAllText(file);
+                    return PipelineLoader.ReadText(file);
                 }
             }
             return ReadShipped(name);

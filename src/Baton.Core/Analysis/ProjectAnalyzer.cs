@@ -57,7 +57,8 @@ public sealed class ProjectAnalyzer(PipelineRunner runner, PipelineDefinition pi
         results["metadata"] = new JsonObject
         {
             ["models_used"] = new JsonArray(run.Metadata.ModelsUsed.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray()),
-            ["total_time_seconds"] = run.Metadata.TotalTimeSeconds,
+            // Seed 000's float: a whole number of seconds is still written with a decimal point (0.0, not 0).
+            ["total_time_seconds"] = decimal.Round((decimal)run.Metadata.TotalTimeSeconds, 3) + 0.0m,
             ["cache_hits"] = run.Metadata.CacheHits,
             ["api_calls"] = run.Metadata.ApiCalls,
         };

@@ -74,7 +74,8 @@ public static class BatonServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BatonChatClient>());
         services.AddSingleton(_ => PipelineCatalog.Create(options));
-        services.AddSingleton(sp => new PipelineRunner(sp.GetRequiredService<BatonChatClient>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new PipelineRunner(sp.GetRequiredService<BatonChatClient>(), sp.GetRequiredService<TimeProvider>(),
+            modelIdentity: PipelineModelIdentity.For(options)));
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Baton.Pipelines.Outputs;
 
 namespace Baton.Pipelines;
 
@@ -69,6 +70,11 @@ public sealed class PipelineStep
 
     /// <summary>The output used when every model failed (a JSON object for JSON steps), marked <c>fallback: true</c>.</summary>
     public JsonElement? Fallback { get; init; }
+
+    private JsonOutputReader? _outputReader;
+
+    /// <summary>Reads and checks this step's JSON answers against <see cref="Schema"/> (the loader has checked that the schema builds).</summary>
+    public JsonOutputReader OutputReader => _outputReader ??= new JsonOutputReader(Schema);
 }
 
 /// <summary>What a step produces.</summary>

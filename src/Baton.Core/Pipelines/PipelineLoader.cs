@@ -29,11 +29,25 @@ public static partial class PipelineLoader
             throw new PipelineDefinitionException([$"the pipeline file '{path}' does not exist."]);
         }
         var folder = Path.GetDirectoryName(full)!;
-        return Load(File.ReadAllText(full), full, name =>
+        return Load(ReadText(full), full, name =>
         {
             var file = Path.GetFullPath(name, folder);
-            return File.Exists(file) ? File.ReadAllText(file) : null;
+            return File.Exists(file) ? ReadText(file) : null;
         });
+    }
+
+    /// <summary>A file's text; a file that exists but cannot be read is a definition problem, not a crash.</summary>
+    /// <exception cref="PipelineDefinitionException">The file cannot be read.</exception>
+    public static string ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new PipelineDefinitionException([$"'{path}' cannot be read: {ex.Message}"]);
+        }
     }
 
     /// <summary>Loads a pipeline from text.</summary>
@@ -48,7 +62,13 @@ public static partial class PipelineLoader
         {
             root = source.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || source.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)
                 ? YamlJson.Parse(text)
-                : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+                : JsonNode.Parse(text, documentOptions: new JsonDocumentOptions
+                {
+                    AllowTrailingCommas = true,
+                    CommentHandling = JsonCommentHandling.Skip,
+                    // Two steps of one name would otherwise fail later, on first access, with an ArgumentException.
+                    AllowDuplicateProperties = false,
+                });
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
         {
@@ -83,6 +103,18 @@ public static partial class PipelineLoader
                 }
             }
             CheckDependencies(steps, label, errors);
+            CheckOutputReferences(steps, label, errors);
+            foreach (var step in steps.Where(s => s.Output == PipelineOutputKind.Json))
+            {
+                try
+                {
+                    _ = step.OutputReader;
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add($"{label}: steps.{step.Name}.schema: {ex.Message}");
+                }
+            }
         }
         if (errors.Count > 0)
         {
@@ -260,7 +292,7 @@ public static partial class PipelineLoader
             }
             try
             {
-                schema = JsonNode.Parse(text);
+                schema = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
             }
             catch (JsonException ex)
             {
@@ -324,6 +356,23 @@ public static partial class PipelineLoader
             if (!Visit(step.Name, new Stack<string>()))
             {
                 return;
+            }
+        }
+    }
+
+    /// <summary>A text step's output is a string: a placeholder into a field of it can never be filled.</summary>
+    private static void CheckOutputReferences(List<PipelineStep> steps, string label, List<string> errors)
+    {
+        var textSteps = steps.Where(s => s.Output == PipelineOutputKind.Text).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var step in steps)
+        {
+            foreach (var placeholder in new[] { step.Prompt, step.System }.OfType<PromptTemplate>().SelectMany(t => t.Placeholders))
+            {
+                var parts = placeholder.Split('.');
+                if (parts.Length > 2 && parts[0] == "steps" && textSteps.Contains(parts[1]))
+                {
+                    errors.Add($"{label}: steps.{step.Name} uses {{{{{placeholder}}}}}, but the step '{parts[1]}' answers text, which has no fields.");
+                }
             }
         }
     }

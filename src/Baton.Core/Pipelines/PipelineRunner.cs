@@ -23,17 +23,25 @@ public sealed class PipelineRunner
     private readonly TimeProvider _time;
     private readonly IPipelineResultCache? _cache;
     private readonly RequestPacer? _pacer;
+    private readonly Func<string, string> _modelIdentity;
 
     /// <param name="chat">Where the steps' questions go.</param>
     /// <param name="time">The clock for the run's timings and the pacer.</param>
     /// <param name="cache">Keeps step results between runs; null: every run asks again (Baton's response cache still applies).</param>
     /// <param name="requestsPerMinute">At most this many calls a minute across every run of this runner; null: no pacing.</param>
-    public PipelineRunner(IChatClient chat, TimeProvider time, IPipelineResultCache? cache = null, int? requestsPerMinute = null)
+    /// <param name="modelIdentity">
+    /// What a configured model name stands for (its providers, endpoints and upstream models; see
+    /// <see cref="PipelineModelIdentity"/>): part of each cached result's key, so that an answer from one set of
+    /// deployments (the simulator, say) is never served for a model now configured elsewhere.
+    /// </param>
+    public PipelineRunner(IChatClient chat, TimeProvider time, IPipelineResultCache? cache = null, int? requestsPerMinute = null,
+        Func<string, string>? modelIdentity = null)
     {
         _chat = chat;
         _time = time;
         _cache = cache;
         _pacer = requestsPerMinute is int rpm and > 0 ? new RequestPacer(rpm, time) : null;
+        _modelIdentity = modelIdentity ?? (model => model);
     }
 
     /// <summary>The placeholders of the pipeline's templates that <paramref name="input"/> cannot fill, by template.</summary>
@@ -122,36 +130,58 @@ public sealed class PipelineRunner
             var startedMs = Elapsed();
             progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Started, null));
             var values = Values(input, done.ToDictionary(d => d.Name, d => d.Result.Output, StringComparer.Ordinal));
-            var key = CacheKey(step, values, done);
 
             PipelineStepResult result;
-            if (runner._cache is not null && await runner._cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } cached)
+            IReadOnlyList<ChatMessage> messages;
+            try
+            {
+                messages = Messages(step, values);
+            }
+            catch (PipelineInputException ex)
+            {
+                // A placeholder into a dependency's output that the output lacks (a fallback, say): this step cannot be asked.
+                result = Fallback(step, string.Join(" ", ex.Errors), null, 0, false, startedMs);
+                progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Finished, result));
+                return new StepOutcome(step.Name, result);
+            }
+
+            // A result built on a fallback is neither taken from nor put in the cache: it would outlive the failure.
+            var cache = done.Any(d => d.Result.Fallback) ? null : runner._cache;
+            var key = cache is null ? null : CacheKey(step, values, messages, done);
+            if (cache is not null && await cache.GetAsync(key!, cancellationToken).ConfigureAwait(false) is { } cached)
             {
                 Interlocked.Increment(ref _cacheHits);
                 result = new PipelineStepResult(cached.Output, cached.Model, true, false, null, 0, false, cached.Coercions, startedMs, Elapsed());
             }
             else
             {
-                result = await AskAsync(step, values, startedMs, cancellationToken).ConfigureAwait(false);
-                if (runner._cache is not null && !result.Fallback)
+                result = await AskAsync(step, messages, startedMs, cancellationToken).ConfigureAwait(false);
+                if (cache is not null && !result.Fallback)
                 {
-                    await runner._cache.SetAsync(key, new CachedStepResult(result.Output, result.Model, result.Coercions), cancellationToken).ConfigureAwait(false);
+                    await cache.SetAsync(key!, new CachedStepResult(result.Output, result.Model, result.Coercions), cancellationToken).ConfigureAwait(false);
                 }
             }
             progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Finished, result));
-            return new StepOutcome(step.Name, key, result);
+            return new StepOutcome(step.Name, result);
         }
 
-        private async Task<PipelineStepResult> AskAsync(PipelineStep step, JsonObject values, double startedMs, CancellationToken cancellationToken)
+        /// <exception cref="PipelineInputException">A placeholder has no value.</exception>
+        private static List<ChatMessage> Messages(PipelineStep step, JsonObject values)
         {
-            var reader = step.Output == PipelineOutputKind.Json ? new JsonOutputReader(step.Schema) : null;
             var messages = new List<ChatMessage>();
             if (step.System is not null)
             {
                 messages.Add(new ChatMessage(ChatRole.System, step.System.Render(values)));
             }
             var prompt = step.Prompt.Render(values);
-            messages.Add(new ChatMessage(ChatRole.User, reader is null ? prompt : prompt + "\n\n" + reader.Instructions));
+            messages.Add(new ChatMessage(ChatRole.User, step.Output == PipelineOutputKind.Json ? prompt + "\n\n" + step.OutputReader.Instructions : prompt));
+            return messages;
+        }
+
+        private async Task<PipelineStepResult> AskAsync(PipelineStep step, IReadOnlyList<ChatMessage> prompt, double startedMs, CancellationToken cancellationToken)
+        {
+            var reader = step.Output == PipelineOutputKind.Json ? step.OutputReader : null;
+            var messages = prompt.ToList();
             var options = Options(step);
             var calls = 0;
             var reasked = false;
@@ -260,10 +290,12 @@ public sealed class PipelineRunner
         }
 
         /// <summary>
-        /// What the step's result depends on: the pipeline's version, the step as declared (model or task,
-        /// templates, schema), what its cache key (or else its prompt) renders to, and its dependencies' keys.
+        /// What the step's result depends on: the pipeline's version; the step as declared (model or task and what
+        /// the model stands for, fallbacks, parameters, schema); the messages it sends, as rendered; what its
+        /// <c>cacheKey</c> renders to (e.g. the fingerprint of the files behind facts the prompt only summarises);
+        /// and its dependencies' outputs.
         /// </summary>
-        private string CacheKey(PipelineStep step, JsonObject values, StepOutcome[] needs)
+        private string CacheKey(PipelineStep step, JsonObject values, IReadOnlyList<ChatMessage> messages, StepOutcome[] needs)
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             void Add(string? text)
@@ -271,29 +303,28 @@ public sealed class PipelineRunner
                 hash.AppendData(Encoding.UTF8.GetBytes(text ?? "\u0000"));
                 hash.AppendData([0xff]);
             }
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
             Add(pipeline.Name);
             Add(pipeline.Version);
             Add(step.Name);
-            Add(step.Model);
+            Add(step.Model is null ? null : runner._modelIdentity(step.Model));
             Add(step.Task);
+            Add(string.Join(",", step.Fallbacks.Select(runner._modelIdentity)));
             Add(step.Output.ToString());
             Add(step.Schema?.GetRawText());
-            Add(step.Prompt.Text);
-            Add(step.System?.Text);
-            Add(step.Temperature?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (step.CacheKey is not null)
+            Add(step.UseResponseFormat ? "response_format" : "no response_format");
+            Add(step.Temperature?.ToString(invariant));
+            Add(step.MaxTokens?.ToString(invariant));
+            foreach (var message in messages)
             {
-                Add(step.CacheKey.Render(values));
+                Add(message.Role.Value);
+                Add(message.Text);
             }
-            else
-            {
-                Add(step.Prompt.Render(values));
-                Add(step.System?.Render(values));
-            }
+            Add(step.CacheKey?.Render(values));
             foreach (var need in needs.OrderBy(n => n.Name, StringComparer.Ordinal))
             {
                 Add(need.Name);
-                Add(need.Key);
+                Add(need.Result.Output?.ToJsonString());
             }
             return Convert.ToHexStringLower(hash.GetHashAndReset());
         }
@@ -301,5 +332,5 @@ public sealed class PipelineRunner
         private double Elapsed() => Math.Round(runner._time.GetElapsedTime(started).TotalMilliseconds, 3);
     }
 
-    private sealed record StepOutcome(string Name, string Key, PipelineStepResult Result);
+    private sealed record StepOutcome(string Name, PipelineStepResult Result);
 }

@@ -48,7 +48,7 @@ internal static class PipelineEndpoints
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(body.Memory.Span);
+            root = JsonNode.Parse(body.Memory.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {

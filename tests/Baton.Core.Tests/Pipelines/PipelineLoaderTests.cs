@@ -126,6 +126,19 @@ public sealed class PipelineLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Schemas_that_cannot_be_built_duplicate_steps_and_fields_of_text_steps_are_refused_at_load()
+    {
+        var badSchema = Write("schema.json", """{"name":"s","steps":{"a":{"model":"m","promptText":"x","output":"json","schema":{"$ref":"#/$defs/missing"}}}}""");
+        var twice = Write("twice.json", """{"name":"t","steps":{"a":{"model":"m","promptText":"x"},"a":{"model":"m","promptText":"y"}}}""");
+        var textField = Write("text.json", """{"name":"f","steps":{"a":{"model":"m","promptText":"x"},"b":{"model":"m","promptText":"{{steps.a.title}}"}}}""");
+
+        Assert.StartsWith("schema.json: steps.a.schema:", Assert.Throws<PipelineDefinitionException>(() => PipelineLoader.LoadFile(badSchema)).Errors.Single(), StringComparison.Ordinal);
+        Assert.StartsWith("twice.json:", Assert.Throws<PipelineDefinitionException>(() => PipelineLoader.LoadFile(twice)).Errors.Single(), StringComparison.Ordinal);
+        Assert.Contains("the step 'a' answers text, which has no fields",
+            Assert.Throws<PipelineDefinitionException>(() => PipelineLoader.LoadFile(textField)).Errors.Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_that_are_not_json_or_yaml_are_reported_not_thrown_raw()
     {
         var json = Write("broken.json", "{ \"name\": ");
@@ -150,6 +163,7 @@ public sealed class PipelineLoaderTests : IDisposable
         Assert.Equal(ProjectAnalysisPipeline.Files.Count, exported.Count);
         File.WriteAllText(Path.Combine(_folder, "architect.txt"), "Only this: {{project.name}}");
         var overridden = ProjectAnalysisPipeline.Load(_folder);
+        Assert.Contains("does not exist", Assert.Throws<PipelineDefinitionException>(() => ProjectAnalysisPipeline.Load(Path.Combine(_folder, "typo"))).Errors.Single(), StringComparison.Ordinal);
         Assert.Equal("Only this: {{project.name}}", overridden.Find("architect")!.Prompt.Text);
         Assert.Equal(shipped.Find("business")!.Prompt.Text, overridden.Find("business")!.Prompt.Text);
     }

@@ -108,7 +108,8 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
     {
         var pipeline = ProjectAnalysisPipeline.Load();
         var first = await DriveAsync(Runner(cached: true).RunAsync(pipeline, ProjectInput()));
-        var second = await DriveAsync(Runner(cached: true).RunAsync(pipeline, ProjectInput()));
+        // Every step from the cache: nothing waits on the clock, so the run is not driven and takes no time at all.
+        var second = await Runner(cached: true).RunAsync(pipeline, ProjectInput());
         var changed = await DriveAsync(Runner(cached: true).RunAsync(pipeline, ProjectInput(codeFingerprint: "c2")));
 
         Assert.Equal((4, 0), (first.Metadata.ApiCalls, first.Metadata.CacheHits));
@@ -151,9 +152,9 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         Assert.False(result.Steps["story"].Fallback);
         Assert.StartsWith("Simulated answer from", result.Outputs["story"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(2, result.Metadata.ApiCalls);
-        // A fallback is never cached: the next run asks the broken model again.
+        // A fallback is never cached, nor is what was built on it: the next run asks both again.
         var again = await DriveAsync(Runner(cached: true).RunAsync(pipeline, JsonNode.Parse("""{"topic":"bees"}""")!.AsObject()));
-        Assert.Equal((1, 1), (again.Metadata.ApiCalls, again.Metadata.CacheHits));
+        Assert.Equal((2, 0), (again.Metadata.ApiCalls, again.Metadata.CacheHits));
     }
 
     [Fact]
@@ -218,6 +219,71 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         // Two calls go at once; the third waits for the bucket to refill one request: 30 s at 2 a minute.
         Assert.InRange(result.Metadata.TotalTimeSeconds, 30, 31);
         Assert.Equal(3, result.Metadata.ApiCalls);
+    }
+
+    [Fact]
+    public async Task A_model_name_moved_to_other_deployments_does_not_get_the_old_deployments_answers()
+    {
+        var pipeline = PipelineLoader.Load("""{"name":"p","steps":{"a":{"model":"scout","promptText":"Hello"}}}""", "p.json", _ => null);
+        var simulated = new PipelineRunner(_services.GetRequiredService<BatonChatClient>(), _time, new FilePipelineResultCache(_cacheFolder),
+            modelIdentity: _ => "scout=simulator||meta-llama/llama-4-scout:free");
+        var elsewhere = new PipelineRunner(_services.GetRequiredService<BatonChatClient>(), _time, new FilePipelineResultCache(_cacheFolder),
+            modelIdentity: _ => "scout=openai|https://openrouter.ai/api/v1|meta-llama/llama-4-scout:free");
+
+        await DriveAsync(simulated.RunAsync(pipeline, []));
+        var again = await DriveAsync(simulated.RunAsync(pipeline, []));
+        var moved = await DriveAsync(elsewhere.RunAsync(pipeline, []));
+
+        Assert.Equal(1, again.Metadata.CacheHits);
+        Assert.Equal((1, 0), (moved.Metadata.ApiCalls, moved.Metadata.CacheHits));
+    }
+
+    [Fact]
+    public async Task A_step_built_on_a_fallback_is_not_cached_and_a_missing_field_of_it_makes_the_step_fall_back_too()
+    {
+        var pipeline = PipelineLoader.Load("""
+            name: chain
+            steps:
+              facts:
+                model: broken
+                promptText: "Facts about {{topic}}"
+                output: json
+              summary:
+                model: scout
+                promptText: "Summarise {{steps.facts}}"
+              count:
+                model: scout
+                promptText: "Count {{steps.facts.items}}"
+            """, "chain.yaml", _ => null);
+        var input = JsonNode.Parse("""{"topic":"bees"}""")!.AsObject();
+
+        var first = await DriveAsync(Runner(cached: true).RunAsync(pipeline, input));
+        var second = await DriveAsync(Runner(cached: true).RunAsync(pipeline, input));
+
+        Assert.True(first.Steps["facts"].Fallback);
+        Assert.False(first.Steps["summary"].Fallback);
+        // {{steps.facts.items}} has no value in the fallback: that step falls back, without a call, and the run goes on.
+        Assert.True(first.Steps["count"].Fallback);
+        Assert.Contains("{{steps.facts.items}}", first.Steps["count"].Error, StringComparison.Ordinal);
+        Assert.Equal(0, first.Steps["count"].ApiCalls);
+        // The summary of a fallback is asked again next time, not served from the cache.
+        Assert.Equal((2, 0), (second.Metadata.ApiCalls, second.Metadata.CacheHits));
+        Assert.False(second.Steps["summary"].Cached);
+    }
+
+    [Fact]
+    public async Task A_cache_folder_that_cannot_be_written_costs_the_cache_hit_not_the_answer()
+    {
+        var blocked = Path.Combine(_cacheFolder, "not-a-folder");
+        File.WriteAllText(blocked, "a file where the cache folder should be");
+        var pipeline = PipelineLoader.Load("""{"name":"p","steps":{"a":{"model":"scout","promptText":"Hello"}}}""", "p.json", _ => null);
+        var runner = new PipelineRunner(_services.GetRequiredService<BatonChatClient>(), _time, new FilePipelineResultCache(blocked));
+
+        var result = await DriveAsync(runner.RunAsync(pipeline, []));
+
+        Assert.False(result.Steps["a"].Fallback);
+        Assert.StartsWith("Simulated answer", result.Outputs["a"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(["not-a-folder"], Directory.GetFileSystemEntries(_cacheFolder).Select(Path.GetFileName));
     }
 
     /// <summary>Answers with the given texts in turn, and keeps what it was asked.</summary>

@@ -80,6 +80,8 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.InRange(insights["vibecodibility_score"]!.GetValue<int>(), 0, 10);
         Assert.InRange(insights["borg_tools_fit"]!.GetValue<int>(), 0, 10);
         var metadata = results["metadata"]!;
+        // Seed 000's float, even when whole: "total_time_seconds": 0.0, never 0.
+        Assert.Matches("\"total_time_seconds\": [0-9]+\\.[0-9]+", output);
         Assert.Equal(ProjectAnalysisPipeline.OpenRouterModels.Values.Order(StringComparer.Ordinal),
             metadata["models_used"]!.AsArray().Select(m => m!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.IsType<double>(metadata["total_time_seconds"]!.GetValue<double>());
@@ -162,6 +164,22 @@ public sealed class AnalyzeCommandTests : IDisposable
         var (configExit, _, configError) = await AnalyzeAsync("projects/shop", "--config", "other.json");
         Assert.Equal(2, configExit);
         Assert.Contains("does not configure the models the analysis uses: scout, mistral, r1, maverick", configError);
+    }
+
+    [Fact]
+    public async Task Outputs_that_cannot_be_written_and_prompt_folders_that_do_not_exist_are_clear_errors()
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "a-folder"));
+
+        var (exit, _, error) = await AnalyzeAsync("projects/shop", "-o", "a-folder");
+        var (promptsExit, _, promptsError) = await AnalyzeAsync("projects/shop", "--prompts", "no-such-prompts");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("baton: cannot write 'a-folder'", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(2, promptsExit);
+        Assert.Contains("the prompts folder", promptsError);
+        Assert.Contains("does not exist", promptsError);
     }
 
     [Fact]

@@ -97,6 +97,7 @@ public sealed class PipelineEndpointTests : IAsyncLifetime, IDisposable
     [InlineData("/v1/pipelines/nowhere/runs", """{"input":{}}""", 404, "pipeline_not_found")]
     [InlineData("/v1/pipelines/titles/runs", """{"text":"no input object"}""", 400, "missing_required_parameter")]
     [InlineData("/v1/pipelines/titles/runs", """{"input": """, 400, "invalid_json")]
+    [InlineData("/v1/pipelines/titles/runs", """{"input":{"text":"a","text":"b"}}""", 400, "invalid_json")]
     [InlineData("/v1/pipelines/titles/runs", """{"input":{"other":1}}""", 400, "missing_placeholder")]
     public async Task Bad_runs_get_a_4xx_in_openais_error_shape(string path, string body, int status, string code)
     {

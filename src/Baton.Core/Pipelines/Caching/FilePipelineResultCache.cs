@@ -29,16 +29,43 @@ public sealed class FilePipelineResultCache(string directory) : IPipelineResultC
         }
     }
 
+    /// <summary>
+    /// Stores a result. Best effort: a folder that cannot be written (read-only, full, a file in its place) only
+    /// costs the next run its cache hit, never the answer already paid for.
+    /// </summary>
     public async Task SetAsync(string key, CachedStepResult result, CancellationToken cancellationToken)
     {
-        System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(key);
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await using (var stream = File.Create(temporary))
+        try
         {
-            await JsonSerializer.SerializeAsync(stream, result, cancellationToken: cancellationToken).ConfigureAwait(false);
+            System.IO.Directory.CreateDirectory(Directory);
+            await using (var stream = File.Create(temporary))
+            {
+                await JsonSerializer.SerializeAsync(stream, result, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            File.Move(temporary, path, overwrite: true);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            TryDelete(temporary);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: a stray temporary file is never read as a result.
+        }
     }
 
     private string PathOf(string key)
