@@ -38,7 +38,7 @@ internal static class CommonOptions
 
     public const int ConfigurationError = 2;
 
-    /// <summary>Relative ledger, budget and pipeline files are relative to the command's working directory.</summary>
+    /// <summary>Relative ledger, budget, batch jobs and pipeline files are relative to the command's working directory.</summary>
     public static void AnchorFiles(BatonOptions options, string workingDirectory)
     {
         foreach (var (name, file) in options.Pipelines.ToList())
@@ -55,6 +55,10 @@ internal static class CommonOptions
         if (!string.IsNullOrWhiteSpace(options.Budgets.Path))
         {
             options.Budgets.Path = Path.GetFullPath(options.Budgets.Path, workingDirectory);
+        }
+        if (!string.IsNullOrWhiteSpace(options.Batch.JobsDatabase))
+        {
+            options.Batch.JobsDatabase = Path.GetFullPath(options.Batch.JobsDatabase, workingDirectory);
         }
     }
 

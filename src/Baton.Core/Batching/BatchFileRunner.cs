@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Baton.Batching.Jobs;
 using Baton.Engine;
 using Baton.Requests;
 
@@ -28,29 +29,11 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
     {
         var finished = ReadFinished(outputPath);
-        var problems = new List<BatchFileProblem>();
-        var pending = new List<(string CustomId, ChatRequest Request)>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var number = 0;
-        foreach (var line in File.ReadLines(inputPath))
-        {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-            if (!BatchLine.TryRead(line, out var customId, out var request, out var problem) || !seen.Add(customId!))
-            {
-                problems.Add(new BatchFileProblem(number, problem?.Message ?? $"custom_id '{customId}' appears twice"));
-                continue;
-            }
-            if (!finished.Contains(customId!))
-            {
-                pending.Add((customId!, request!));
-            }
-        }
-        var skipped = seen.Count - pending.Count;
-        BatchFileProgress Snapshot() => new(seen.Count, skipped + _done, _failed, _hits, skipped, Interlocked.Read(ref _tokens));
+        var (items, unreadable) = BatchJobInput.Read(File.ReadLines(inputPath));
+        var problems = unreadable.Select(p => new BatchFileProblem(p.Line, p.Problem.Message)).ToList();
+        var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
+        var skipped = items.Count - pending.Count;
+        BatchFileProgress Snapshot() => new(items.Count, skipped + _done, _failed, _hits, skipped, Interlocked.Read(ref _tokens));
 
         await using var output = new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read);
         using var writeGate = new SemaphoreSlim(1, 1);

@@ -33,16 +33,28 @@ internal static class FilesEndpoints
                 throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
             }
             IFormCollection form;
+            var body = new ReadCountingStream(http.Request.Body);
+            http.Request.Body = body;
             try
             {
                 form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + FormOverhead }, http.RequestAborted);
             }
-            catch (InvalidDataException ex)
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                throw ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-                    ? TooLarge(limit)
-                    : BatonException.InvalidRequest($"The multipart body could not be read: {ex.Message}", null, "invalid_multipart");
+                // The server's body limit, set above to the upload limit.
+                throw TooLarge(limit);
             }
+            catch (InvalidDataException) when (body.BytesRead > limit + FormOverhead)
+            {
+                // The form reader's length limit: the body read is past the largest form allowed. Its other limits
+                // (field count, header and key lengths) are hit by bodies far smaller.
+                throw TooLarge(limit);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+            {
+                throw BatonException.InvalidRequest($"The form could not be read: {ex.Message}", null, "invalid_multipart");
+            }
+
             var purpose = form["purpose"].ToString();
             if (string.IsNullOrEmpty(purpose))
             {
@@ -114,17 +126,57 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (!runner.Store.Exists || !runner.Store.DeleteFile(fileId))
+        switch (runner.Store.Exists ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
         {
-            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
-            return;
+            case FileDeletion.NotFound:
+                await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+                return;
+            case FileDeletion.InUse:
+                await ErrorResponses.WriteAsync(http, new BatonException(StatusCodes.Status409Conflict, ErrorTypes.InvalidRequest,
+                    $"The file {fileId} is the input of a batch that has not ended; cancel the batch or wait for it to end, then delete the file.",
+                    "file_id", "file_in_use"));
+                return;
+            default:
+                await http.Response.WriteAsJsonAsync(new FileDeletedView(fileId, "file", true), JobViews.Json, http.RequestAborted);
+                return;
         }
-        await http.Response.WriteAsJsonAsync(new FileDeletedView(fileId, "file", true), JobViews.Json, http.RequestAborted);
     }
 
     private static StoredFile? Find(BatchJobRunner runner, string fileId) => runner.Store.Exists ? runner.Store.GetFile(fileId) : null;
 
-    private static BatonException TooLarge(long limit) =>
-        new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
-            $"The file is larger than the gateway's limit of {limit} bytes (batch.maxUploadBytes).", "file", "file_too_large");
+    private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
+
+    /// <summary>Counts the bytes read from the request body, to tell the form reader's length limit from its other limits.</summary>
+    private sealed class ReadCountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Counted(int read)
+        {
+            BytesRead += read;
+            return read;
+        }
+    }
 }

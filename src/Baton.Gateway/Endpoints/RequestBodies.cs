@@ -23,8 +23,10 @@ internal static class RequestBodies
         return body;
     }
 
-    private static BatonException TooLarge(long limit) =>
+    private static BatonException TooLarge(long limit) => TooLarge("request body", limit, "gateway.maxRequestBodyBytes", null, "request_too_large");
+
+    /// <summary>The 413 for a body, or a part of one, larger than the limit <paramref name="setting"/> configures.</summary>
+    public static BatonException TooLarge(string what, long limit, string setting, string? param, string code) =>
         new(StatusCodes.Status413PayloadTooLarge, ErrorTypes.InvalidRequest,
-            $"The request body is larger than the gateway's limit of {limit} bytes (gateway.maxRequestBodyBytes).",
-            code: "request_too_large");
+            $"The {what} is larger than the gateway's limit of {limit} bytes ({setting}).", param, code);
 }

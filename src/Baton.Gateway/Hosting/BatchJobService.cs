@@ -7,10 +7,20 @@ namespace Baton.Gateway.Hosting;
 /// <summary>
 /// Runs the Batches API's batches in the background, one batch at a time (its items <c>batch.maxConcurrency</c> at
 /// a time). At start it queues every batch a previous run left unfinished; on shutdown it stops the items in flight
-/// and leaves the batch to be resumed, with every finished item kept.
+/// and leaves the batch to be resumed, with every finished item kept. A run that fails (the store cannot be
+/// written, say) is tried again after <see cref="FirstRetryDelay"/>, doubling, up to <see cref="MaxRetries"/> times,
+/// keeping every answer stored; then the batch ends <c>failed</c>, its files holding the answers stored.
 /// </summary>
 internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<BatchJobService> logger) : BackgroundService
 {
+    /// <summary>How long after a failed run the batch runs again; each further retry waits twice as long.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many times a failed run is tried again before the batch is failed.</summary>
+    public const int MaxRetries = 3;
+
+    private readonly Dictionary<string, int> _failedRuns = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -38,17 +48,55 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
                 try
                 {
                     await runner.RunAsync(batchId, stoppingToken).ConfigureAwait(false);
+                    _failedRuns.Remove(batchId);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    // A defect or a store failure: the batch stays as stored, and the next batch still runs.
-                    Log.RunFailed(logger, ex, batchId);
+                    // A store failure or a defect: the answers stored are kept, and the next batch still runs.
+                    RunFailed(batchId, ex, stoppingToken);
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down.
+        }
+    }
+
+    private void RunFailed(string batchId, Exception error, CancellationToken stoppingToken)
+    {
+        var failures = _failedRuns.GetValueOrDefault(batchId) + 1;
+        if (failures <= MaxRetries)
+        {
+            _failedRuns[batchId] = failures;
+            var delay = FirstRetryDelay * (1 << (failures - 1));
+            Log.RunFailed(logger, error, batchId, failures, delay);
+            _ = RetryLaterAsync(batchId, delay, stoppingToken);
+            return;
+        }
+        _failedRuns.Remove(batchId);
+        Log.GivingUp(logger, error, batchId, failures);
+        try
+        {
+            runner.FailRun(batchId, failures, error);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The store cannot even be written to end it: the batch stays unfinished, and resumes at the next start.
+            Log.FailFailed(logger, ex, batchId);
+        }
+    }
+
+    private async Task RetryLaterAsync(string batchId, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, runner.Time, stoppingToken).ConfigureAwait(false);
+            runner.Queue.Enqueue(batchId);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the batch is unfinished in the store and resumes at the next start.
         }
     }
 
@@ -60,7 +108,13 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
         [LoggerMessage(3, LogLevel.Error, "The batch jobs database {Path} could not be read; no batch is resumed")]
         public static partial void ResumeFailed(ILogger logger, Exception exception, string path);
 
-        [LoggerMessage(2, LogLevel.Error, "Batch {BatchId} could not be run")]
-        public static partial void RunFailed(ILogger logger, Exception exception, string batchId);
+        [LoggerMessage(2, LogLevel.Error, "Batch {BatchId} could not be run (failure {Failures}); it runs again in {Delay}")]
+        public static partial void RunFailed(ILogger logger, Exception exception, string batchId, int failures, TimeSpan delay);
+
+        [LoggerMessage(4, LogLevel.Error, "Batch {BatchId} could not be run {Failures} times; it is failed with the answers stored")]
+        public static partial void GivingUp(ILogger logger, Exception exception, string batchId, int failures);
+
+        [LoggerMessage(5, LogLevel.Error, "Batch {BatchId} could not be marked failed; it resumes at the next start")]
+        public static partial void FailFailed(ILogger logger, Exception exception, string batchId);
     }
 }

@@ -13,14 +13,33 @@ internal sealed record BatchJobItem(int Line, string CustomId, ChatRequest Reque
 /// </summary>
 internal static class BatchJobInput
 {
+    /// <summary>Reads an uploaded input file: UTF-8, a leading byte-order mark ignored; no request at all is an error too.</summary>
     public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<BatchJobError> Errors) Read(byte[] content)
     {
+        var text = content.AsSpan();
+        if (text.StartsWith(Encoding.UTF8.Preamble))
+        {
+            text = text[Encoding.UTF8.Preamble.Length..];
+        }
+        var (items, problems) = Read(Lines(Encoding.UTF8.GetString(text)));
+        if (items.Count == 0 && problems.Count == 0)
+        {
+            return (items, [new BatchJobError("empty_file", "The input file has no requests.", null, null)]);
+        }
+        return (items, problems.Select(p => new BatchJobError(p.Problem.Code, $"Line {p.Line}: {p.Problem.Message}", ParamOf(p.Problem.Code), p.Line)).ToList());
+    }
+
+    /// <summary>
+    /// Reads input lines, shared by <c>baton batch</c> and the Batches API: each request with its line number, and a
+    /// problem for each line that is not a request or repeats an earlier <c>custom_id</c>; blank lines are skipped.
+    /// </summary>
+    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<string> lines)
+    {
         var items = new List<BatchJobItem>();
-        var errors = new List<BatchJobError>();
+        var problems = new List<(int Line, BatchLineProblem Problem)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var number = 0;
-        using var reader = new StringReader(Encoding.UTF8.GetString(content));
-        while (reader.ReadLine() is { } line)
+        foreach (var line in lines)
         {
             number++;
             if (string.IsNullOrWhiteSpace(line))
@@ -29,22 +48,27 @@ internal static class BatchJobInput
             }
             if (!BatchLine.TryRead(line, out var customId, out var request, out var problem))
             {
-                errors.Add(new BatchJobError(problem!.Code, $"Line {number}: {problem.Message}", ParamOf(problem.Code), number));
+                problems.Add((number, problem!));
             }
             else if (!seen.Add(customId!))
             {
-                errors.Add(new BatchJobError("duplicate_custom_id", $"Line {number}: the custom_id '{customId}' appears more than once; each must be unique.", "custom_id", number));
+                problems.Add((number, new BatchLineProblem("duplicate_custom_id", $"the custom_id '{customId}' appears more than once; each must be unique")));
             }
             else
             {
                 items.Add(new BatchJobItem(number, customId!, request!));
             }
         }
-        if (items.Count == 0 && errors.Count == 0)
+        return (items, problems);
+    }
+
+    private static IEnumerable<string> Lines(string text)
+    {
+        using var reader = new StringReader(text);
+        while (reader.ReadLine() is { } line)
         {
-            errors.Add(new BatchJobError("empty_file", "The input file has no requests.", null, null));
+            yield return line;
         }
-        return (items, errors);
     }
 
     private static string? ParamOf(string code) => code switch
@@ -52,6 +76,7 @@ internal static class BatchJobInput
         "invalid_url" => "url",
         "invalid_method" => "method",
         "invalid_request" => "body",
+        "duplicate_custom_id" => "custom_id",
         _ => null,
     };
 }

@@ -23,6 +23,16 @@ internal static class FilePurposes
     public const string BatchOutput = "batch_output";
 }
 
+/// <summary>What deleting a file did.</summary>
+internal enum FileDeletion
+{
+    Deleted,
+    NotFound,
+
+    /// <summary>Refused: the file is the input of a batch that has not ended.</summary>
+    InUse,
+}
+
 /// <summary>A stored file (without its content).</summary>
 internal sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
 

@@ -22,10 +22,15 @@ internal sealed partial class BatchJobRunner(
 
     public BatchJobQueue Queue => queue;
 
+    public TimeProvider Time => time;
+
     public long Now => time.GetUtcNow().ToUnixTimeSeconds();
 
-    /// <summary>Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and queued.</summary>
-    public BatchJob Create(StoredFile input, byte[] content, IReadOnlyDictionary<string, string>? metadata)
+    /// <summary>
+    /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
+    /// queued; null, storing nothing, when the input file has been deleted meanwhile.
+    /// </summary>
+    public BatchJob? Create(StoredFile input, byte[] content, IReadOnlyDictionary<string, string>? metadata)
     {
         var now = Now;
         var (items, errors) = BatchJobInput.Read(content);
@@ -45,7 +50,10 @@ internal sealed partial class BatchJobRunner(
             Total = failed ? 0 : items.Count,
             Metadata = metadata,
         };
-        store.AddBatch(job);
+        if (!store.AddBatch(job))
+        {
+            return null;
+        }
         if (!failed)
         {
             queue.Enqueue(job.Id);
@@ -65,6 +73,18 @@ internal sealed partial class BatchJobRunner(
             // Not running (yet): the runner, were it starting now, sees the status after registering and stops.
             job = store.Finish(batchId, expired: false, Now);
         }
+        return job;
+    }
+
+    /// <summary>
+    /// Ends a batch whose runs kept failing: <c>failed</c>, with the reason in <c>errors</c> and the answers stored so
+    /// far in its output and error files. The batch as it is afterwards; null when unknown.
+    /// </summary>
+    public BatchJob? FailRun(string batchId, int runs, Exception error)
+    {
+        var job = store.Finish(batchId, expired: false, Now,
+            [new BatchJobError("batch_run_failed", $"The batch could not be run ({runs} attempts): {Describe(error)}", null, null)]);
+        Finished(job);
         return job;
     }
 
@@ -127,6 +147,10 @@ internal sealed partial class BatchJobRunner(
         }
         Finished(store.Finish(batchId, expired: expiry.IsCancellationRequested || Now >= job.ExpiresAt, Now));
     }
+
+    /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
+    private static string Describe(Exception error) =>
+        error is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException ? error.Message : "an internal error (logged by the gateway)";
 
     private void Finished(BatchJob? job)
     {

@@ -13,6 +13,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly Lock _gate = new();
     private SqliteConnection? _connection;
+    private bool _disposed;
 
     /// <summary>The database file's full path.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
@@ -22,7 +23,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
 
     public StoredFile AddFile(string purpose, string filename, byte[] content, long now)
     {
-        var file = new StoredFile("file-" + Guid.NewGuid().ToString("N")[..24], purpose, filename, content.LongLength, now);
+        var file = new StoredFile(NewFileId(), purpose, filename, content.LongLength, now);
         lock (_gate)
         {
             InsertFile(Open(), null, file, content);
@@ -68,27 +69,41 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public bool DeleteFile(string id)
+    /// <summary>
+    /// Deletes a file, unless it is the input of a batch that has not ended (the batch would lose its requests,
+    /// and with them the answers it has stored, at its next run).
+    /// </summary>
+    public FileDeletion DeleteFile(string id)
     {
         lock (_gate)
         {
+            using (var inUse = Command("SELECT 1 FROM batches WHERE input_file_id = $id AND status IN ('validating', 'in_progress', 'finalizing', 'cancelling') LIMIT 1",
+                ("$id", id)))
+            {
+                if (inUse.ExecuteScalar() is not null)
+                {
+                    return FileDeletion.InUse;
+                }
+            }
             using var command = Command("DELETE FROM files WHERE id = $id", ("$id", id));
-            return command.ExecuteNonQuery() > 0;
+            return command.ExecuteNonQuery() > 0 ? FileDeletion.Deleted : FileDeletion.NotFound;
         }
     }
 
-    public void AddBatch(BatchJob job)
+    /// <summary>Stores a batch; false, storing nothing, when its input file is gone (deleted since it was read).</summary>
+    public bool AddBatch(BatchJob job)
     {
         lock (_gate)
         {
             using var command = Command(
                 "INSERT INTO batches (id, endpoint, input_file_id, completion_window, status, errors, created_at, in_progress_at, expires_at, failed_at, total, metadata) " +
-                "VALUES ($id, $endpoint, $input, $window, $status, $errors, $created, $in_progress, $expires, $failed_at, $total, $metadata)",
+                "SELECT $id, $endpoint, $input, $window, $status, $errors, $created, $in_progress, $expires, $failed_at, $total, $metadata " +
+                "WHERE EXISTS (SELECT 1 FROM files WHERE id = $input)",
                 ("$id", job.Id), ("$endpoint", job.Endpoint), ("$input", job.InputFileId), ("$window", job.CompletionWindow), ("$status", job.Status),
                 ("$errors", job.Errors is null ? null : JsonSerializer.Serialize(job.Errors, Json)), ("$created", job.CreatedAt),
                 ("$in_progress", job.InProgressAt), ("$expires", job.ExpiresAt), ("$failed_at", job.FailedAt), ("$total", job.Total),
                 ("$metadata", job.Metadata is null ? null : JsonSerializer.Serialize(job.Metadata, Json)));
-            command.ExecuteNonQuery();
+            return command.ExecuteNonQuery() > 0;
         }
     }
 
@@ -205,10 +220,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
 
     /// <summary>
     /// Ends a batch in one transaction: its answers become an output file (successes) and an error file (failures),
-    /// in input order, and its status becomes <c>cancelled</c> when a cancel was asked, <c>expired</c> when
-    /// <paramref name="expired"/>, otherwise <c>completed</c> (through <c>finalizing</c>).
+    /// in input order, and its status becomes <c>failed</c> with <paramref name="failure"/> when given,
+    /// <c>cancelled</c> when a cancel was asked, <c>expired</c> when <paramref name="expired"/>, otherwise
+    /// <c>completed</c> (through <c>finalizing</c>).
     /// </summary>
-    public BatchJob? Finish(string id, bool expired, long now)
+    public BatchJob? Finish(string id, bool expired, long now, IReadOnlyList<BatchJobError>? failure = null)
     {
         lock (_gate)
         {
@@ -230,20 +246,23 @@ internal sealed class BatchJobStore(string path) : IDisposable
             string? errorId = null;
             if (output.Length > 0)
             {
-                outputId = "file-" + Guid.NewGuid().ToString("N")[..24];
+                outputId = NewFileId();
                 InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", output.Length, now), output);
             }
             if (errors.Length > 0)
             {
-                errorId = "file-" + Guid.NewGuid().ToString("N")[..24];
+                errorId = NewFileId();
                 InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errors.Length, now), errors);
             }
-            var (status, column) = job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
+            var (status, column) = failure is not null ? (BatchStatuses.Failed, "failed_at")
+                : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
                 : expired ? (BatchStatuses.Expired, "expired_at")
                 : (BatchStatuses.Completed, "completed_at");
             var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = COALESCE(finalizing_at, $now)" : "";
-            using (var update = Command($"UPDATE batches SET status = $status, {column} = $now{finalizing}, output_file_id = $output, error_file_id = $error WHERE id = $id",
-                ("$id", id), ("$status", status), ("$now", now), ("$output", outputId), ("$error", errorId)))
+            var errorsColumn = failure is not null ? ", errors = $errors" : "";
+            using (var update = Command($"UPDATE batches SET status = $status, {column} = $now{finalizing}{errorsColumn}, output_file_id = $output, error_file_id = $error WHERE id = $id",
+                ("$id", id), ("$status", status), ("$now", now), ("$output", outputId), ("$error", errorId),
+                ("$errors", failure is null ? null : JsonSerializer.Serialize(failure, Json))))
             {
                 update.Transaction = transaction;
                 update.ExecuteNonQuery();
@@ -259,10 +278,13 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            _disposed = true;
             _connection?.Dispose();
             _connection = null;
         }
     }
+
+    private static string NewFileId() => "file-" + Guid.NewGuid().ToString("N")[..24];
 
     private (byte[] Output, byte[] Errors) ReadResults(SqliteTransaction transaction, string id)
     {
@@ -364,6 +386,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
 
     private SqliteConnection Open()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_connection is not null)
         {
             return _connection;
@@ -381,11 +404,26 @@ internal sealed class BatchJobStore(string path) : IDisposable
             Pooling = false,
             DefaultTimeout = 30,
         }.ToString());
-        connection.Open();
-        using (var command = connection.CreateCommand())
+        try
         {
-            command.CommandText = "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;" + Schema;
-            command.ExecuteNonQuery();
+            connection.Open();
+            // One statement at a time: a statement that returns a row (each PRAGMA setting these does) ends what one
+            // command reports, and an error after it ("file is not a database") would go unseen.
+            foreach (var sql in (string[])["PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", Schema])
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                using var reader = command.ExecuteReader();
+                while (reader.NextResult())
+                {
+                }
+            }
+        }
+        catch
+        {
+            // Not a database, unreadable, locked: the file is not kept open, and the next call tries again.
+            connection.Dispose();
+            throw;
         }
         return _connection = connection;
     }

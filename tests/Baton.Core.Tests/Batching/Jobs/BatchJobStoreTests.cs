@@ -101,8 +101,8 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Equal([ids[0]], second.Items.Select(f => f.Id));
         Assert.False(second.HasMore);
         Assert.Empty(store.ListFiles(FilePurposes.BatchOutput, 10, null).Items);
-        Assert.True(store.DeleteFile(ids[0]));
-        Assert.False(store.DeleteFile(ids[0]));
+        Assert.Equal(FileDeletion.Deleted, store.DeleteFile(ids[0]));
+        Assert.Equal(FileDeletion.NotFound, store.DeleteFile(ids[0]));
         Assert.Null(store.GetFileContent(ids[0]));
     }
 
@@ -121,5 +121,105 @@ public sealed class BatchJobStoreTests : IDisposable
         var (none, empty) = BatchJobInput.Read(Bytes("\n \n"));
         Assert.Empty(none);
         Assert.Equal("empty_file", Assert.Single(empty).Code);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_database_is_not_left_open_however_often_it_is_tried()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        File.WriteAllText(DatabasePath, new string('x', 8192));
+        using var store = new BatchJobStore(DatabasePath);
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Throws<SqliteException>(() => store.GetFile("file-1"));
+        }
+
+        Assert.Equal(0, OpenHandlesTo(DatabasePath));
+        Assert.Equal(new string('x', 8192), File.ReadAllText(DatabasePath));
+    }
+
+    [Fact]
+    public void A_disposed_store_refuses_calls_instead_of_opening_the_file_again()
+    {
+        var store = new BatchJobStore(DatabasePath);
+        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        store.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => store.GetFile(file.Id));
+        Assert.Throws<ObjectDisposedException>(() => store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000));
+        Assert.Equal(0, OpenHandlesTo(DatabasePath));
+    }
+
+    [Fact]
+    public void The_input_file_of_a_batch_that_has_not_ended_is_not_deleted()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        store.AddBatch(Job("batch_1", file.Id, 1));
+
+        Assert.Equal(FileDeletion.InUse, store.DeleteFile(file.Id));
+        Assert.NotNull(store.GetFileContent(file.Id));
+        store.RequestCancel("batch_1", 1100);
+        Assert.Equal(FileDeletion.InUse, store.DeleteFile(file.Id));
+
+        store.Finish("batch_1", expired: false, 1200);
+        Assert.Equal(FileDeletion.Deleted, store.DeleteFile(file.Id));
+
+        // A batch is not stored on a file deleted since it was read.
+        Assert.False(store.AddBatch(Job("batch_2", file.Id, 1)));
+        Assert.Null(store.GetBatch("batch_2"));
+    }
+
+    [Fact]
+    public void A_batch_failed_at_the_end_keeps_its_stored_answers_in_its_files()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        store.AddBatch(Job("batch_1", file.Id, 3));
+        store.SaveItem("batch_1", 2, "b", failed: false, Bytes("B\n"));
+        store.SaveItem("batch_1", 1, "a", failed: true, Bytes("A\n"));
+
+        var failed = store.Finish("batch_1", expired: false, 2000, [new BatchJobError("batch_run_failed", "disk full", null, null)])!;
+
+        Assert.Equal(BatchStatuses.Failed, failed.Status);
+        Assert.Equal(2000, failed.FailedAt);
+        Assert.Null(failed.CompletedAt);
+        Assert.Equal("batch_run_failed", Assert.Single(failed.Errors!).Code);
+        Assert.Equal((1, 1), (failed.Completed, failed.Failed));
+        Assert.Equal("B\n", Encoding.UTF8.GetString(store.GetFileContent(failed.OutputFileId!)!));
+        Assert.Equal("A\n", Encoding.UTF8.GetString(store.GetFileContent(failed.ErrorFileId!)!));
+    }
+
+    [Fact]
+    public void An_input_file_may_start_with_a_utf8_byte_order_mark()
+    {
+        var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
+
+        var (items, errors) = BatchJobInput.Read([.. Encoding.UTF8.Preamble, .. Bytes(line + "\n")]);
+
+        Assert.Empty(errors);
+        Assert.Equal("a", Assert.Single(items).CustomId);
+    }
+
+    /// <summary>The file descriptors of this process open on <paramref name="path"/> (Linux; elsewhere none are seen).</summary>
+    private static int OpenHandlesTo(string path)
+    {
+        if (!Directory.Exists("/proc/self/fd"))
+        {
+            return 0;
+        }
+        var full = Path.GetFullPath(path);
+        return Directory.GetFileSystemEntries("/proc/self/fd").Count(fd =>
+        {
+            try
+            {
+                return new FileInfo(fd).LinkTarget is { } target && target.StartsWith(full, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
     }
 }
