@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -25,14 +26,8 @@ public static class CacheKey
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("model", resolvedModel.ToLowerInvariant());
-            foreach (var property in document.RootElement.EnumerateObject()
-                         .Where(p => !NotPartOfTheAnswer.Contains(p.Name))
-                         .OrderBy(p => p.Name, StringComparer.Ordinal))
-            {
-                writer.WritePropertyName(property.Name);
-                WriteCanonical(writer, property.Value);
-            }
+            writer.WriteString("model"u8, resolvedModel.ToLowerInvariant());
+            WriteProperties(writer, document.RootElement, skipNotPartOfTheAnswer: true);
             writer.WriteEndObject();
         }
         return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
@@ -44,11 +39,7 @@ public static class CacheKey
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
-                foreach (var property in value.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
-                {
-                    writer.WritePropertyName(property.Name);
-                    WriteCanonical(writer, property.Value);
-                }
+                WriteProperties(writer, value, skipNotPartOfTheAnswer: false);
                 writer.WriteEndObject();
                 break;
             case JsonValueKind.Array:
@@ -66,6 +57,74 @@ public static class CacheKey
             default:
                 value.WriteTo(writer);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// An object's properties in ordinal order of their names, compared and written as the UTF-8 they arrived in,
+    /// so that no name becomes a string (this runs for every message of every request). A name written with
+    /// JSON escapes is unescaped first, so it sorts and hashes as the same name written plainly.
+    /// </summary>
+    private static void WriteProperties(Utf8JsonWriter writer, JsonElement value, bool skipNotPartOfTheAnswer)
+    {
+        var count = 0;
+        foreach (var _ in value.EnumerateObject())
+        {
+            count++;
+        }
+        var properties = ArrayPool<JsonProperty>.Shared.Rent(count);
+        try
+        {
+            var kept = 0;
+            foreach (var property in value.EnumerateObject())
+            {
+                if (!skipNotPartOfTheAnswer || !IsNotPartOfTheAnswer(property))
+                {
+                    properties[kept++] = property;
+                }
+            }
+            Array.Sort(properties, 0, kept, NameOrder.Instance);
+            for (var i = 0; i < kept; i++)
+            {
+                var name = JsonMarshal.GetRawUtf8PropertyName(properties[i]);
+                if (name.IndexOf((byte)'\\') < 0)
+                {
+                    writer.WritePropertyName(name);
+                }
+                else
+                {
+                    writer.WritePropertyName(properties[i].Name);
+                }
+                WriteCanonical(writer, properties[i].Value);
+            }
+        }
+        finally
+        {
+            ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
+        }
+    }
+
+    private static bool IsNotPartOfTheAnswer(JsonProperty property)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(property);
+        return name.SequenceEqual("model"u8) || name.SequenceEqual("stream"u8) || name.SequenceEqual("stream_options"u8)
+            || name.SequenceEqual("metadata"u8) || name.SequenceEqual("user"u8) || name.SequenceEqual("store"u8)
+            || name.SequenceEqual("service_tier"u8)
+            || (name.IndexOf((byte)'\\') >= 0 && NotPartOfTheAnswer.Contains(property.Name));
+    }
+
+    /// <summary>Ordinal order of property names: UTF-8 byte order is code-point order, as ordinal string order is for these names.</summary>
+    private sealed class NameOrder : IComparer<JsonProperty>
+    {
+        public static readonly NameOrder Instance = new();
+
+        public int Compare(JsonProperty x, JsonProperty y)
+        {
+            var a = JsonMarshal.GetRawUtf8PropertyName(x);
+            var b = JsonMarshal.GetRawUtf8PropertyName(y);
+            return a.IndexOf((byte)'\\') < 0 && b.IndexOf((byte)'\\') < 0
+                ? a.SequenceCompareTo(b)
+                : string.CompareOrdinal(x.Name, y.Name);
         }
     }
 }

@@ -73,17 +73,26 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
     {
         // The tokens-* headers describe the most restrictive token limit in effect; the input and output ones,
         // each limit on its own.
-        var tokens = AnthropicWindow(headers, "tokens", time);
+        var tokens = AnthropicWindow(headers, AnthropicTokens, time);
         if (tokens is (null, null))
         {
-            tokens = Tighter(AnthropicWindow(headers, "input-tokens", time), AnthropicWindow(headers, "output-tokens", time));
+            tokens = Tighter(AnthropicWindow(headers, AnthropicInputTokens, time), AnthropicWindow(headers, AnthropicOutputTokens, time));
         }
-        var requests = AnthropicWindow(headers, "requests", time);
+        var requests = AnthropicWindow(headers, AnthropicRequests, time);
         return new UpstreamRateLimit(requests.Remaining, tokens.Remaining, requests.Reset, tokens.Reset);
     }
 
-    private static (int? Remaining, TimeSpan? Reset) AnthropicWindow(HttpResponseHeaders headers, string limit, TimeProvider time) =>
-        (Integer(headers, $"anthropic-ratelimit-{limit}-remaining"), Reset(headers, $"anthropic-ratelimit-{limit}-reset", time));
+    // Header names built once: every answer without OpenAI's headers is looked up for all four.
+    private static readonly (string Remaining, string Reset) AnthropicTokens = AnthropicHeaders("tokens");
+    private static readonly (string Remaining, string Reset) AnthropicInputTokens = AnthropicHeaders("input-tokens");
+    private static readonly (string Remaining, string Reset) AnthropicOutputTokens = AnthropicHeaders("output-tokens");
+    private static readonly (string Remaining, string Reset) AnthropicRequests = AnthropicHeaders("requests");
+
+    private static (string Remaining, string Reset) AnthropicHeaders(string limit) =>
+        ($"anthropic-ratelimit-{limit}-remaining", $"anthropic-ratelimit-{limit}-reset");
+
+    private static (int? Remaining, TimeSpan? Reset) AnthropicWindow(HttpResponseHeaders headers, (string Remaining, string Reset) names, TimeProvider time) =>
+        (Integer(headers, names.Remaining), Reset(headers, names.Reset, time));
 
     /// <summary>The limit with fewer left; on a tie, the one that takes longer to reset.</summary>
     private static (int? Remaining, TimeSpan? Reset) Tighter((int? Remaining, TimeSpan? Reset) a, (int? Remaining, TimeSpan? Reset) b) =>

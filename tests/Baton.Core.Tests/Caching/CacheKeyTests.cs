@@ -15,6 +15,7 @@ public sealed class CacheKeyTests
     [InlineData("""{ "max_tokens" : 50, "messages" : [ {"content":"Be brief.","role":"system"}, {"content":"Hi","role":"user"} ], "temperature" : 0.70, "model" : "m" }""")]
     [InlineData("""{"model":"other-name-for-m","temperature":0.7,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":50,"stream":true,"stream_options":{"include_usage":true}}""")]
     [InlineData("""{"model":"m","temperature":7e-1,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":50,"metadata":{"session_id":"s1"},"user":"u1"}""")]
+    [InlineData("""{"model":"m","\u0074emperature":0.7,"messages":[{"role":"system","c\u006fntent":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":50,"\u006detadata":{"a":1}}""")]
     public void Key_order_whitespace_number_spelling_streaming_and_metadata_do_not_matter(string body) =>
         Assert.Equal(Key(Base), Key(body));
 

@@ -21,6 +21,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly int _batchSize;
     private readonly ILogger _logger;
     private readonly Task _drain;
+    private LedgerInsert? _insert;
     private long _written;
 
     public LedgerWriter(string path, int batchSize, ILogger<LedgerWriter> logger)
@@ -115,33 +116,10 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     private void Write(List<LedgerEntry> batch)
     {
         using var transaction = _connection.BeginTransaction();
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
-                prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
-                latency_ms, cached, fallback, status, estimated)
-            VALUES ($time, $session, $key, $user, $tags, $task, $tier, $model, $deployment,
-                $prompt, $cachedTokens, $completion, $reasoning, $cost, $priced,
-                $latency, $cached, $fallback, $status, $estimated)
-            """;
-        string[] names = ["$time", "$session", "$key", "$user", "$tags", "$task", "$tier", "$model", "$deployment",
-            "$prompt", "$cachedTokens", "$completion", "$reasoning", "$cost", "$priced", "$latency", "$cached", "$fallback", "$status", "$estimated"];
-        var parameters = Array.ConvertAll(names, name => command.Parameters.AddWithValue(name, DBNull.Value));
-        command.Prepare();
-        foreach (var e in batch)
+        _insert ??= new LedgerInsert(_connection);
+        foreach (var entry in batch)
         {
-            object?[] values =
-            [
-                e.Time.ToUnixTimeMilliseconds(), e.Session, e.ApiKey, e.User, e.Tags, e.Task, e.Tier, e.Model, e.Deployment,
-                e.Usage.PromptTokens, e.Usage.CachedPromptTokens, e.Usage.CompletionTokens, e.Usage.ReasoningTokens,
-                LedgerDatabase.ToPico(e.CostUsd), e.Priced ? 1 : 0, e.LatencyMs, e.Cached ? 1 : 0, e.Fallback ? 1 : 0, e.Status, e.Estimated ? 1 : 0,
-            ];
-            for (var i = 0; i < values.Length; i++)
-            {
-                parameters[i].Value = values[i] ?? DBNull.Value;
-            }
-            command.ExecuteNonQuery();
+            _insert.Execute(entry);
         }
         transaction.Commit();
     }
@@ -150,6 +128,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     {
         _channel.Writer.TryComplete();
         await _drain.ConfigureAwait(false);
+        _insert?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
