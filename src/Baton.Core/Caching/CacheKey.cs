@@ -83,7 +83,17 @@ public static class CacheKey
                     properties[kept++] = property;
                 }
             }
-            Array.Sort(properties, 0, kept, NameOrder.Instance);
+            // Insertion sort: objects here have a handful of properties, and Array.Sort would allocate a delegate per call.
+            for (var i = 1; i < kept; i++)
+            {
+                var current = properties[i];
+                var j = i - 1;
+                for (; j >= 0 && CompareNames(properties[j], current) > 0; j--)
+                {
+                    properties[j + 1] = properties[j];
+                }
+                properties[j + 1] = current;
+            }
             for (var i = 0; i < kept; i++)
             {
                 var name = JsonMarshal.GetRawUtf8PropertyName(properties[i]);
@@ -114,17 +124,12 @@ public static class CacheKey
     }
 
     /// <summary>Ordinal order of property names: UTF-8 byte order is code-point order, as ordinal string order is for these names.</summary>
-    private sealed class NameOrder : IComparer<JsonProperty>
+    private static int CompareNames(JsonProperty x, JsonProperty y)
     {
-        public static readonly NameOrder Instance = new();
-
-        public int Compare(JsonProperty x, JsonProperty y)
-        {
-            var a = JsonMarshal.GetRawUtf8PropertyName(x);
-            var b = JsonMarshal.GetRawUtf8PropertyName(y);
-            return a.IndexOf((byte)'\\') < 0 && b.IndexOf((byte)'\\') < 0
-                ? a.SequenceCompareTo(b)
-                : string.CompareOrdinal(x.Name, y.Name);
-        }
+        var a = JsonMarshal.GetRawUtf8PropertyName(x);
+        var b = JsonMarshal.GetRawUtf8PropertyName(y);
+        return a.IndexOf((byte)'\\') < 0 && b.IndexOf((byte)'\\') < 0
+            ? a.SequenceCompareTo(b)
+            : string.CompareOrdinal(x.Name, y.Name);
     }
 }
