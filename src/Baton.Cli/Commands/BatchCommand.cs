@@ -55,7 +55,7 @@ internal static class BatchCommand
                         task.MaxValue = Math.Max(1, progress.Total);
                         task.Value = progress.Done;
                         task.Description = $"{progress.Done}/{progress.Total} done, {progress.Failed} failed, {progress.CacheHits} cache hits, " +
-                                           $"{progress.Tokens:N0} tokens, {rate:0.0}/s";
+                                           $"{progress.Tokens:N0} tokens, ${progress.CostUsd:0.0000}, {rate:0.0}/s";
                     }, cancellationToken);
                 });
 
@@ -67,7 +67,7 @@ internal static class BatchCommand
             var stopped = cancellationToken.IsCancellationRequested ? " Stopped: run the same command again to carry on." : "";
             console.Out.MarkupLine(Markup.Escape(
                 $"{p.Done - p.Skipped} answered ({p.Failed} failed, {p.CacheHits} from the cache), {p.Skipped} already done, " +
-                $"{outcome.Problems.Count} unreadable line(s), {p.Tokens:N0} tokens, in {clock.Elapsed.TotalSeconds:0.0} s.{stopped}"));
+                $"{outcome.Problems.Count} unreadable line(s), {p.Tokens:N0} tokens, ${p.CostUsd:0.000000}, in {clock.Elapsed.TotalSeconds:0.0} s.{stopped}"));
             return p.Failed > 0 || outcome.Problems.Count > 0 ? 1 : 0;
         });
         return command;

@@ -22,7 +22,8 @@ public static class AccountingServiceCollectionExtensions
         var ledgerPath = options.Ledger.Enabled ? Path.GetFullPath(options.Ledger.Path) : null;
         if (ledgerPath is not null)
         {
-            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
+            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>(),
+                sp.GetRequiredService<TimeProvider>()));
         }
         var hasBudgets = options.Budgets.Limits.Count > 0;
         if (hasBudgets)

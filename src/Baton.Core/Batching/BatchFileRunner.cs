@@ -6,8 +6,8 @@ using Baton.Requests;
 
 namespace Baton.Batching;
 
-/// <summary>Progress of a batch file: lines done, failed, answered from the cache, skipped as already done, tokens.</summary>
-public sealed record BatchFileProgress(int Total, int Done, int Failed, int CacheHits, int Skipped, long Tokens);
+/// <summary>Progress of a batch file: lines done, failed, answered from the cache, skipped as already done, tokens, and what this run cost so far.</summary>
+public sealed record BatchFileProgress(int Total, int Done, int Failed, int CacheHits, int Skipped, long Tokens, decimal CostUsd = 0);
 
 /// <summary>A line of the input that is not a request, by its 1-based number.</summary>
 public sealed record BatchFileProblem(int Line, string Message);
@@ -24,6 +24,7 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
     private int _failed;
     private int _hits;
     private long _tokens;
+    private long _costPicoUsd;
 
     public async Task<(BatchFileProgress Progress, IReadOnlyList<BatchFileProblem> Problems)> RunAsync(
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
@@ -33,7 +34,8 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
         var problems = unreadable.Select(p => new BatchFileProblem(p.Line, p.Problem.Message)).ToList();
         var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
         var skipped = items.Count - pending.Count;
-        BatchFileProgress Snapshot() => new(items.Count, skipped + _done, _failed, _hits, skipped, Interlocked.Read(ref _tokens));
+        BatchFileProgress Snapshot() => new(items.Count, skipped + _done, _failed, _hits, skipped, Interlocked.Read(ref _tokens),
+            Accounting.Ledger.LedgerDatabase.FromPico(Interlocked.Read(ref _costPicoUsd)));
 
         await using var output = new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read);
         using var writeGate = new SemaphoreSlim(1, 1);
@@ -60,6 +62,7 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
     {
         var result = await BatchLine.AnswerAsync(engine, customId, request, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _tokens, result.Tokens);
+        Interlocked.Add(ref _costPicoUsd, Accounting.Ledger.LedgerDatabase.ToPico(result.CostUsd));
         if (result.CacheHit)
         {
             Interlocked.Increment(ref _hits);

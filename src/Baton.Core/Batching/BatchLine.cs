@@ -12,7 +12,7 @@ namespace Baton.Batching;
 internal sealed record BatchLineProblem(string Code, string Message);
 
 /// <summary>The result line of one batch request, and what it cost.</summary>
-internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit);
+internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit, decimal CostUsd = 0);
 
 /// <summary>
 /// One line of an OpenAI batch file, shared by <c>baton batch</c> and the Batches API: reading
@@ -81,7 +81,8 @@ internal static class BatchLine
         try
         {
             using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-            return new(ResultLine(customId, 200, result.Body.Span, null), false, result.Usage.TotalTokens, result.Route.Cache == CacheStatus.Hit);
+            return new(ResultLine(customId, 200, result.Body.Span, null), false, result.Usage.TotalTokens, result.Route.Cache == CacheStatus.Hit,
+                result.CostUsd ?? 0);
         }
         catch (BatonException error)
         {

@@ -50,6 +50,40 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task Whole_batches_are_written_at_once_and_only_a_partial_batch_lingers()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var writer = new LedgerWriter(_db.Path, 10, NullLogger<LedgerWriter>.Instance, time);
+        for (var i = 0; i < 35; i++)
+        {
+            writer.TryRecord(Entry(i));
+        }
+
+        // The first row may have found the writer idle and made it linger: the clock moves until a batch is written.
+        await Eventually(() => writer.Written > 0, () => time.Advance(TimeSpan.FromMilliseconds(20)));
+        // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at most).
+        await Eventually(() => writer.Written >= 30);
+        await Task.Delay(100);
+        Assert.Equal(30, writer.Written);
+
+        // The last five wait for the linger, then go.
+        time.Advance(TimeSpan.FromMilliseconds(20));
+        await writer.FlushAsync();
+        Assert.Equal(35, writer.Written);
+    }
+
+    /// <summary>Polls a condition on the real clock (the writer runs on its own loop), optionally nudging between polls.</summary>
+    private static async Task Eventually(Func<bool> condition, Action? nudge = null)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            nudge?.Invoke();
+            await Task.Delay(10);
+        }
+        Assert.True(condition());
+    }
+
+    [Fact]
     public async Task Since_until_and_day_grouping_use_utc_boundaries()
     {
         await using (var writer = Writer())

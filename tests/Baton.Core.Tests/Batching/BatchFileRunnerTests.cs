@@ -56,6 +56,25 @@ public sealed class BatchFileRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Progress_reports_what_the_answers_cost_so_far()
+    {
+        var harness = Harness();
+        harness.Options.Prices["m"] = new Baton.Configuration.PriceOptions { Input = 2m, Output = 8m };
+        harness.Accounting = new Baton.Accounting.CostAccountant(new Baton.Accounting.PriceTable(harness.Options.Prices), harness.Time);
+        var input = Input(Line("r1"), Line("r2", "second"));
+        var reported = new List<BatchFileProgress>();
+
+        var (progress, _) = await new BatchFileRunner(harness.Engine).RunAsync(input, OutputPath, p => { lock (reported) { reported.Add(p); } }, CancellationToken.None);
+
+        // Each answer's cost is its usage at the model's price: the progress adds them up exactly.
+        var costs = Results().Select(r => r.GetProperty("response").GetProperty("body").GetProperty("usage"))
+            .Sum(u => (u.GetProperty("prompt_tokens").GetInt32() * 2m + u.GetProperty("completion_tokens").GetInt32() * 8m) / 1_000_000m);
+        Assert.True(costs > 0);
+        Assert.Equal(costs, progress.CostUsd);
+        Assert.Equal(0m, reported[0].CostUsd);
+    }
+
+    [Fact]
     public async Task A_rerun_skips_what_is_done_and_redoes_a_half_written_last_line()
     {
         var harness = Harness();

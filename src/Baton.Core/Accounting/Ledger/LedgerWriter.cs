@@ -20,15 +20,18 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly SqliteConnection _connection;
     private readonly int _batchSize;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Task _drain;
     private LedgerInsert? _insert;
     private long _written;
+    private int _queued;
 
-    public LedgerWriter(string path, int batchSize, ILogger<LedgerWriter> logger)
+    public LedgerWriter(string path, int batchSize, ILogger<LedgerWriter> logger, TimeProvider? time = null)
     {
         Path = path;
         _batchSize = batchSize;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _connection = LedgerDatabase.Open(path);
         _drain = Task.Run(DrainAsync);
     }
@@ -40,7 +43,17 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     public long Written => Interlocked.Read(ref _written);
 
     /// <summary>Queues a row; false only after shutdown began.</summary>
-    public bool TryRecord(LedgerEntry entry) => _channel.Writer.TryWrite(new Work(entry, null));
+    public bool TryRecord(LedgerEntry entry)
+    {
+        // Counted before it is written, so the drain loop never sees the row without its count.
+        Interlocked.Increment(ref _queued);
+        if (_channel.Writer.TryWrite(new Work(entry, null)))
+        {
+            return true;
+        }
+        Interlocked.Decrement(ref _queued);
+        return false;
+    }
 
     /// <summary>Completes when every row queued before the call is committed.</summary>
     public Task FlushAsync(CancellationToken cancellationToken = default)
@@ -61,15 +74,18 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            if (reader.TryPeek(out var first) && first.Entry is not null)
+            // Lingering gathers a batch when rows trickle in; when a whole batch is already waiting it would only
+            // cap the writer at one batch per linger (25,000 rows a second), and the backlog would grow in memory.
+            if (reader.TryPeek(out var first) && first.Entry is not null && Volatile.Read(ref _queued) < _batchSize)
             {
-                await Task.Delay(Linger).ConfigureAwait(false);
+                await Task.Delay(Linger, _time).ConfigureAwait(false);
             }
             while (batch.Count < _batchSize && reader.TryRead(out var work))
             {
                 if (work.Entry is not null)
                 {
                     batch.Add(work.Entry);
+                    Interlocked.Decrement(ref _queued);
                 }
                 else
                 {
@@ -103,10 +119,12 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
             catch (SqliteException ex) when (attempt < 5)
             {
                 Log.WriteRetry(_logger, batch.Count, attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time).ConfigureAwait(false);
             }
-            catch (SqliteException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Logged loudly, and the loop goes on: a writer that died here would lose every later row and
+                // leave every flush waiting forever.
                 Log.WriteFailed(_logger, ex, batch.Count, Path);
                 return;
             }
