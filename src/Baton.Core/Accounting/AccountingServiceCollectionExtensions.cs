@@ -22,8 +22,9 @@ public static class AccountingServiceCollectionExtensions
         var ledgerPath = options.Ledger.Enabled ? Path.GetFullPath(options.Ledger.Path) : null;
         if (ledgerPath is not null)
         {
-            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>(),
-                sp.GetRequiredService<TimeProvider>()));
+            // The writer's linger and retry pauses stay on the real clock: they pace disk writes, and a fake clock
+            // that a test never moves for them must not hold rows back.
+            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
         }
         var hasBudgets = options.Budgets.Limits.Count > 0;
         if (hasBudgets)
