@@ -50,7 +50,7 @@ public static class BatonServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton(sp => new ProviderFactory(
-            new HttpClient(ProviderHttpHandlerFactory.Create()) { Timeout = Timeout.InfiniteTimeSpan },
+            new HttpMessageInvoker(ProviderHttpHandlerFactory.Create()),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SecretRedactor>(),
             environment));

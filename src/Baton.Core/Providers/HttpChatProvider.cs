@@ -35,7 +35,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         try
         {
             using var message = CreateRequest(request, stream: false);
-            using var response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
             var body = new PooledBuffer((int)(response.Content.Headers.ContentLength ?? 4096));
             try
             {
@@ -66,7 +66,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         try
         {
             using var message = CreateRequest(request, stream: true);
-            response = await SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
             var answer = CreateStream(request, response, body);
@@ -127,9 +127,10 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         return content;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>Sends the request; the answer comes back as soon as its headers have (the handler never buffers a body).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
     {
-        var response = await Context.Http.SendAsync(message, completion, cancellationToken).ConfigureAwait(false);
+        var response = await Context.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
             return response;

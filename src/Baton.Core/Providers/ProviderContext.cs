@@ -15,7 +15,12 @@ public sealed class ProviderContext
     /// <summary>The key read from the environment variable named by <c>apiKeyEnv</c>; null when none.</summary>
     public string? ApiKey { get; init; }
 
-    public required HttpClient Http { get; init; }
+    /// <summary>
+    /// The shared connection pool. An <see cref="HttpMessageInvoker"/>, as YARP uses, rather than an
+    /// <see cref="HttpClient"/>: Baton sets its own timeouts and reads every response as a stream, so the
+    /// client's extra cancellation source and layer per request would buy nothing.
+    /// </summary>
+    public required HttpMessageInvoker Http { get; init; }
 
     public required TimeProvider Time { get; init; }
 

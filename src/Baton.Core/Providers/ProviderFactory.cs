@@ -9,7 +9,7 @@ using Baton.Simulation;
 namespace Baton.Providers;
 
 /// <summary>Creates the provider for a configured provider entry, resolving its URL and key.</summary>
-public sealed class ProviderFactory(HttpClient http, TimeProvider time, SecretRedactor redactor, Func<string, string?> environment)
+public sealed class ProviderFactory(HttpMessageInvoker http, TimeProvider time, SecretRedactor redactor, Func<string, string?> environment)
 {
     public IChatProvider Create(string name, ProviderOptions options, RequestDefaults defaults)
     {
