@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Baton.Analysis;
-using Baton.Cli;
+using Baton.Gateway.Tests.TestSupport;
 
 namespace Baton.Gateway.Tests.Cli;
 
@@ -32,14 +32,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         }
     }
 
-    private async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var console = CliConsole.CreatePlain(output, error, new StringReader(""), _directory);
-        var exit = await BatonCli.RunAsync(args, console);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => CliRun.RunAsync(_directory, "", args);
 
     private Task<(int Exit, string Out, string Error)> AnalyzeAsync(params string[] args) =>
         RunAsync(["analyze", .. args, "--cache-dir", "cache"]);

@@ -1,4 +1,4 @@
-using Baton.Cli;
+using Baton.Gateway.Tests.TestSupport;
 
 namespace Baton.Gateway.Tests.Cli;
 
@@ -9,14 +9,7 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private async Task<(int Exit, string Out, string Error)> RunAsync(string input, params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var console = CliConsole.CreatePlain(output, error, new StringReader(input), _directory);
-        var exit = await BatonCli.RunAsync(args, console);
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Error)> RunAsync(string input, params string[] args) => CliRun.RunAsync(_directory, input, args);
 
     [Fact]
     public async Task Chat_works_on_a_fresh_machine_and_says_it_uses_the_simulator()

@@ -1,5 +1,5 @@
 using Baton.Accounting.Ledger;
-using Baton.Cli;
+using Baton.Gateway.Tests.TestSupport;
 using Baton.Providers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -39,13 +39,7 @@ public sealed class CostsCommandTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await BatonCli.RunAsync(args, CliConsole.CreatePlain(output, error, new StringReader(""), _directory));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => CliRun.RunAsync(_directory, "", args);
 
     [Fact]
     public async Task Prints_seed_002s_summary_and_a_breakdown()
