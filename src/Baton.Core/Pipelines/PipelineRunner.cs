@@ -127,6 +127,12 @@ public sealed class PipelineRunner
         private async Task<StepOutcome> RunStepAsync(PipelineStep step, List<Task<StepOutcome>> needs, CancellationToken cancellationToken)
         {
             var done = await Task.WhenAll(needs).ConfigureAwait(false);
+            if (needs.Count == 0)
+            {
+                // Off the caller's thread at once, so a step whose call completes synchronously (an in-process
+                // model, a cache hit) does not hold up the start of the steps beside it.
+                await Task.Yield();
+            }
             var startedMs = Elapsed();
             progress?.Invoke(new PipelineStepEvent(step.Name, PipelineStepState.Started, null));
             var values = Values(input, done.ToDictionary(d => d.Name, d => d.Result.Output, StringComparer.Ordinal));
