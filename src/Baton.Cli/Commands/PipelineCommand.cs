@@ -102,11 +102,12 @@ internal static class PipelineCommand
         var file = Path.GetFullPath(nameOrFile, console.WorkingDirectory);
         try
         {
-            var found = File.Exists(file) ? PipelineLoader.LoadFile(file) : PipelineCatalog.Create(options).Find(nameOrFile);
+            var catalog = PipelineCatalog.Create(options);
+            var found = File.Exists(file) ? PipelineLoader.LoadFile(file) : catalog.Find(nameOrFile);
             if (found is null)
             {
                 console.Error.WriteLine($"baton: no pipeline '{nameOrFile}': name a configured pipeline " +
-                                        $"({string.Join(", ", PipelineCatalog.Create(options).All.Select(p => p.Name))}) or a pipeline file.");
+                                        $"({string.Join(", ", catalog.All.Select(p => p.Name))}) or a pipeline file.");
                 return false;
             }
             pipeline = found;
@@ -168,35 +169,6 @@ internal static class StepReport
         lock (writer)
         {
             writer.WriteLine($"  {(result.Fallback ? "x" : "✓")} {step.Step} ({result.Model ?? "no model"}): {how}{reasked}");
-        }
-    }
-}
-
-/// <summary>Writes a JSON result to a file, or to standard output as it is (no markup, no wrapping).</summary>
-internal static class ResultWriter
-{
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <returns>False, with the reason on standard error, when the file cannot be written.</returns>
-    public static bool Write(CliConsole console, string? file, JsonNode result) =>
-        WriteText(console, file, result.ToJsonString(Indented) + Environment.NewLine);
-
-    public static bool WriteText(CliConsole console, string? file, string text)
-    {
-        if (file is null)
-        {
-            console.Out.Profile.Out.Writer.Write(text);
-            return true;
-        }
-        try
-        {
-            File.WriteAllText(Path.GetFullPath(file, console.WorkingDirectory), text);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            console.Error.WriteLine($"baton: cannot write '{file}': {ex.Message}");
-            return false;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 
 namespace Baton.Caching;
@@ -13,10 +14,8 @@ namespace Baton.Caching;
 /// </summary>
 public static class CacheKey
 {
-    private static readonly HashSet<string> NotPartOfTheAnswer = new(StringComparer.Ordinal)
-    {
-        "model", "stream", "stream_options", "metadata", "user", "store", "service_tier",
-    };
+    private static readonly byte[][] NotPartOfTheAnswer =
+        [.. new[] { "model", "stream", "stream_options", "metadata", "user", "store", "service_tier" }.Select(Encoding.UTF8.GetBytes)];
 
     public static string Compute(ReadOnlySpan<byte> body, string resolvedModel)
     {
@@ -116,11 +115,16 @@ public static class CacheKey
 
     private static bool IsNotPartOfTheAnswer(JsonProperty property)
     {
-        var name = JsonMarshal.GetRawUtf8PropertyName(property);
-        return name.SequenceEqual("model"u8) || name.SequenceEqual("stream"u8) || name.SequenceEqual("stream_options"u8)
-            || name.SequenceEqual("metadata"u8) || name.SequenceEqual("user"u8) || name.SequenceEqual("store"u8)
-            || name.SequenceEqual("service_tier"u8)
-            || (name.IndexOf((byte)'\\') >= 0 && NotPartOfTheAnswer.Contains(property.Name));
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        var name = raw.IndexOf((byte)'\\') < 0 ? raw : Encoding.UTF8.GetBytes(property.Name);
+        foreach (var field in NotPartOfTheAnswer)
+        {
+            if (name.SequenceEqual(field))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Ordinal order of property names: UTF-8 byte order is code-point order, as ordinal string order is for these names.</summary>

@@ -5,14 +5,19 @@ namespace Baton.Pipelines;
 
 /// <summary>What a pipeline run produced: every step's output, how each was obtained, and seed 000's run metadata.</summary>
 public sealed record PipelineRunResult(
-    [property: JsonPropertyName("pipeline")] string Pipeline,
-    [property: JsonPropertyName("outputs")] IReadOnlyDictionary<string, JsonNode?> Outputs,
+    [property: JsonPropertyName("pipeline"), JsonPropertyOrder(-2)] string Pipeline,
     [property: JsonPropertyName("steps")] IReadOnlyDictionary<string, PipelineStepResult> Steps,
-    [property: JsonPropertyName("metadata")] PipelineRunMetadata Metadata);
+    [property: JsonPropertyName("metadata")] PipelineRunMetadata Metadata)
+{
+    /// <summary>Each step's output by step name (written once, here, rather than again inside each step).</summary>
+    [JsonPropertyName("outputs")]
+    [JsonPropertyOrder(-1)]
+    public IReadOnlyDictionary<string, JsonNode?> Outputs { get; } = Steps.ToDictionary(s => s.Key, s => s.Value.Output, StringComparer.Ordinal);
+}
 
 /// <summary>One step's output and how it was obtained.</summary>
 public sealed record PipelineStepResult(
-    [property: JsonPropertyName("output")] JsonNode? Output,
+    [property: JsonIgnore] JsonNode? Output,
     [property: JsonPropertyName("model")] string? Model,
     [property: JsonPropertyName("cached")] bool Cached,
     [property: JsonPropertyName("fallback")] bool Fallback,

@@ -18,7 +18,6 @@ namespace Baton.Pipelines;
 /// </summary>
 public sealed class PipelineRunner
 {
-
     private readonly IChatClient _chat;
     private readonly TimeProvider _time;
     private readonly IPipelineResultCache? _cache;
@@ -84,7 +83,7 @@ public sealed class PipelineRunner
             Math.Round(_time.GetElapsedTime(run.Started).TotalSeconds, 3),
             run.CacheHits,
             run.ApiCalls);
-        return new PipelineRunResult(pipeline.Name, steps.ToDictionary(s => s.Key, s => s.Value.Output?.DeepClone(), StringComparer.Ordinal), steps, metadata);
+        return new PipelineRunResult(pipeline.Name, steps, metadata);
     }
 
     private static JsonObject Values(JsonObject input, IReadOnlyDictionary<string, JsonNode?> outputs)

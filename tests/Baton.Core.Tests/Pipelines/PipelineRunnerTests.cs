@@ -92,7 +92,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         Assert.All(result.Steps.Values, s => Assert.False(s.Fallback, s.Error));
         var business = result.Outputs["business"]!.AsObject();
         Assert.InRange(business["market_viability"]!.GetValue<int>(), 0, 10);
-        Assert.IsType<bool>(business["portfolio_suitable"]!.GetValue<bool>());
+        Assert.Contains(business["portfolio_suitable"]!.GetValueKind(), new[] { System.Text.Json.JsonValueKind.True, System.Text.Json.JsonValueKind.False });
         Assert.Equal("deepseek/deepseek-r1:free", result.Steps["business"].Model);
         var architect = result.Outputs["architect"]!.AsObject();
         Assert.IsType<JsonArray>(architect["design_patterns"]);
