@@ -6,6 +6,7 @@ using Baton.Configuration;
 using Baton.Hosting;
 using Baton.Pipelines;
 using Baton.Pipelines.Caching;
+using Baton.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
@@ -34,7 +35,7 @@ internal static class AnalyzeCommand
         var exportPrompts = new Option<string?>("--export-prompts") { Description = "Write the shipped pipeline and prompts into this folder, to edit, and stop." };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Where results are cached between runs (default: the user's cache folder, baton/analyze)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Ask the models again even for unchanged projects." };
-        var rpm = new Option<int?>("--rpm") { Description = $"At most this many model calls a minute (default: {AnalysisConfiguration.OpenRouterFreeRequestsPerMinute} on OpenRouter's free tier, else none)." };
+        var rpm = new Option<int?>("--rpm") { Description = $"At most this many model calls a minute (default: {RateLimitSettings.OpenRouterFreeRequestsPerMinute} on OpenRouter's free tier, else none)." };
         var command = new Command("analyze", "Analyse software projects with several models (seed 000): architecture, deployment, business, then an aggregated verdict.")
         {
             paths, each, output, outputDir, config, prompts, exportPrompts, cacheDir, noCache, rpm,
@@ -80,7 +81,7 @@ internal static class AnalyzeCommand
             await using var services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
             var cache = parse.GetValue(noCache) ? null : new FilePipelineResultCache(CacheFolder(console, parse.GetValue(cacheDir)));
             var runner = new PipelineRunner(services.GetRequiredService<BatonChatClient>(), TimeProvider.System, cache,
-                parse.GetValue(rpm) ?? (openRouter ? AnalysisConfiguration.OpenRouterFreeRequestsPerMinute : null), PipelineModelIdentity.For(options));
+                parse.GetValue(rpm) ?? (openRouter ? RateLimitSettings.OpenRouterFreeRequestsPerMinute : null), PipelineModelIdentity.For(options));
             var analyzer = new ProjectAnalyzer(runner, pipeline);
 
             var (results, problems) = await AnalyzeAllAsync(display, analyzer, projects, cancellationToken);
@@ -150,7 +151,7 @@ internal static class AnalyzeCommand
         }
         var (options, openRouter) = AnalysisConfiguration.Create(Environment.GetEnvironmentVariable);
         return (options, openRouter
-            ? $"Models: seed 000's OpenRouter free models ({AnalysisConfiguration.OpenRouterKeyVariable} is set), at most {AnalysisConfiguration.OpenRouterFreeRequestsPerMinute} calls a minute."
+            ? $"Models: seed 000's OpenRouter free models ({AnalysisConfiguration.OpenRouterKeyVariable} is set), at most {RateLimitSettings.OpenRouterFreeRequestsPerMinute} calls a minute."
             : $"No {AnalysisConfiguration.OpenRouterKeyVariable}: using Baton's built-in simulator (answers are simulated, shaped like the real ones).", openRouter);
     }
 

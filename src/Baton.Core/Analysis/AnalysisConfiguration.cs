@@ -10,9 +10,6 @@ public static class AnalysisConfiguration
 {
     public const string OpenRouterKeyVariable = "OPENROUTER_API_KEY";
 
-    /// <summary>OpenRouter's free tier: about ten requests a minute (seed 000).</summary>
-    public const int OpenRouterFreeRequestsPerMinute = 10;
-
     /// <summary>The configuration, and whether it is OpenRouter's (whose free-tier pace the caller should keep).</summary>
     public static (BatonOptions Options, bool OpenRouter) Create(Func<string, string?> environment)
     {

@@ -3,15 +3,18 @@ namespace Baton.Analysis;
 /// <summary>Builds <see cref="DocAnalysis"/> from the scanned files.</summary>
 internal static class DocAnalyzer
 {
+    /// <summary>The project's README: the root file named README*, markdown preferred.</summary>
+    public static ScannedFile? FindReadme(IReadOnlyList<ScannedFile> files) => files
+        .Where(file => !file.RelativePath.Contains('/', StringComparison.Ordinal)
+                       && file.RelativePath.StartsWith("README", StringComparison.OrdinalIgnoreCase))
+        .OrderBy(file => ReadmePreference(file.RelativePath))
+        .ThenBy(file => file.RelativePath, StringComparer.Ordinal)
+        .FirstOrDefault();
+
     public static DocAnalysis Build(IReadOnlyList<ScannedFile> files)
     {
         var rootFiles = files.Where(file => !file.RelativePath.Contains('/', StringComparison.Ordinal)).ToList();
-
-        var readme = rootFiles
-            .Where(file => file.RelativePath.StartsWith("README", StringComparison.OrdinalIgnoreCase))
-            .OrderBy(file => ReadmePreference(file.RelativePath))
-            .ThenBy(file => file.RelativePath, StringComparer.Ordinal)
-            .FirstOrDefault();
+        var readme = FindReadme(files);
 
         var docsFiles = files.Where(file => FileClassifier.IsInDocsFolder(file.RelativePath)).ToList();
         var docsFolders = docsFiles

@@ -16,15 +16,6 @@ public static class ProjectAnalysisPipeline
 
     private const string ResourcePrefix = "Baton.Analysis.Prompts.";
 
-    /// <summary>The models the pipeline's steps name, by role.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Models = new Dictionary<string, string>
-    {
-        ["architect"] = "scout",
-        ["deployment"] = "mistral",
-        ["business"] = "r1",
-        ["aggregator"] = "maverick",
-    };
-
     /// <summary>Seed 000's four OpenRouter free models, by the model names the pipeline uses.</summary>
     public static readonly IReadOnlyDictionary<string, string> OpenRouterModels = new Dictionary<string, string>
     {

@@ -14,11 +14,8 @@ public sealed record ProjectAnalysis(ProjectScan Scan, JsonObject Output, Pipeli
 /// </summary>
 public sealed class ProjectAnalyzer(PipelineRunner runner, PipelineDefinition pipeline, ProjectScanner? scanner = null)
 {
-    /// <summary>How much of the README the business role reads.</summary>
-    public const int ReadmeExcerptCharacters = 4000;
-
     /// <summary>Which pipeline step fills which field of seed 000's <c>llm_results</c>.</summary>
-    public static readonly IReadOnlyList<(string Field, string Step)> ResultFields =
+    private static readonly IReadOnlyList<(string Field, string Step)> ResultFields =
     [
         ("architect_analysis", "architect"),
         ("deployment_analysis", "deployment"),
@@ -39,12 +36,8 @@ public sealed class ProjectAnalyzer(PipelineRunner runner, PipelineDefinition pi
     }
 
     /// <summary>The pipeline's input: seed 000's <c>project</c>, the fingerprints results are cached by, and the README's beginning.</summary>
-    public static JsonObject BuildInput(ProjectScan scan)
-    {
-        var input = JsonSerializer.SerializeToNode(scan, ProjectAnalysisJsonContext.Default.ProjectScan)!.AsObject();
-        input["readme_excerpt"] = ReadmeExcerpt(scan);
-        return input;
-    }
+    public static JsonObject BuildInput(ProjectScan scan) =>
+        JsonSerializer.SerializeToNode(scan, ProjectAnalysisJsonContext.Default.ProjectScan)!.AsObject();
 
     /// <summary>Seed 000's output object from a run of the analysis pipeline.</summary>
     public static JsonObject ToSeedOutput(PipelineRunResult run)
@@ -63,24 +56,5 @@ public sealed class ProjectAnalyzer(PipelineRunner runner, PipelineDefinition pi
             ["api_calls"] = run.Metadata.ApiCalls,
         };
         return new JsonObject { ["llm_results"] = results };
-    }
-
-    private static string ReadmeExcerpt(ProjectScan scan)
-    {
-        if (scan.Project.DocAnalysis.Readme is not { } readme)
-        {
-            return "(no README)";
-        }
-        try
-        {
-            using var reader = new StreamReader(Path.Combine(scan.Project.Path, readme.Path));
-            var buffer = new char[ReadmeExcerptCharacters];
-            var read = reader.ReadBlock(buffer, 0, buffer.Length);
-            return new string(buffer, 0, read);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return "(README unreadable)";
-        }
     }
 }

@@ -2,10 +2,14 @@ using System.Text.Json.Serialization;
 
 namespace Baton.Analysis;
 
-/// <summary>The result of scanning one project: the pipeline's input and the fingerprints a cache keys on.</summary>
+/// <summary>
+/// The result of scanning one project: the pipeline's input (seed 000's <c>project</c>, and the README's
+/// beginning for the roles that judge what the project is for) and the fingerprints a cache keys on.
+/// </summary>
 public sealed record ProjectScan(
     [property: JsonPropertyName("project")] ProjectInput Project,
-    [property: JsonPropertyName("fingerprints")] ProjectFingerprints Fingerprints);
+    [property: JsonPropertyName("fingerprints")] ProjectFingerprints Fingerprints,
+    [property: JsonPropertyName("readme_excerpt")] string ReadmeExcerpt);
 
 /// <summary>
 /// Lowercase hex SHA-256 fingerprints over (relative path, content) of the scanned files in ordinal path order.

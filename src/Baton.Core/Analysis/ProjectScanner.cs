@@ -57,7 +57,7 @@ public sealed class ProjectScanner
             CodeAnalysis: code,
             DeploymentAnalysis: DeploymentAnalyzer.Build(scanned),
             DocAnalysis: DocAnalyzer.Build(scanned));
-        return new ProjectScan(project, Fingerprint(scanned));
+        return new ProjectScan(project, Fingerprint(scanned), ReadmeExcerpt(DocAnalyzer.FindReadme(scanned)));
     }
 
     /// <summary>
@@ -111,6 +111,17 @@ public sealed class ProjectScanner
     }
 
     // Files whose text the analysis parses; everything else is only counted and hashed.
+    /// <summary>How much of the README the pipeline's prompts may quote.</summary>
+    public const int ReadmeExcerptCharacters = 4000;
+
+    /// <summary>The README's beginning, from the text the scan read (and fingerprinted), so prompt and cache key agree.</summary>
+    private static string ReadmeExcerpt(ScannedFile? readme) => readme switch
+    {
+        null => "(no README)",
+        { Text: null } => "(README too large to quote)",
+        { Text: var text } => text.Length <= ReadmeExcerptCharacters ? text : text[..ReadmeExcerptCharacters],
+    };
+
     private static bool IsParsed(string relativePath)
     {
         var extension = Path.GetExtension(relativePath);

@@ -238,6 +238,18 @@ public sealed class ProjectScannerTests
     }
 
     [Fact]
+    public void The_readme_excerpt_is_the_beginning_of_the_readme_the_scan_read()
+    {
+        using var short_ = new TempProject().Write("README.md", "# Shop\nSells things.\n").Write("docs/README.md", "not this one");
+        using var long_ = new TempProject().Write("README.rst", new string('x', ProjectScanner.ReadmeExcerptCharacters + 50));
+        using var none = new TempProject().Write("main.py", "print(1)\n");
+
+        Assert.Equal("# Shop\nSells things.\n", _scanner.Scan(short_.Root).ReadmeExcerpt);
+        Assert.Equal(new string('x', ProjectScanner.ReadmeExcerptCharacters), _scanner.Scan(long_.Root).ReadmeExcerpt);
+        Assert.Equal("(no README)", _scanner.Scan(none.Root).ReadmeExcerpt);
+    }
+
+    [Fact]
     public void A_named_pipe_is_counted_without_being_opened()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -31,6 +30,7 @@ public sealed class JsonOutputReader
         if (schema is not { } element)
         {
             _roots = JsonRootKinds.Any;
+            Instructions = DescribeInstructions(null, _roots);
             return;
         }
 
@@ -61,52 +61,23 @@ public sealed class JsonOutputReader
         }
 
         _roots = RootKinds(SchemaNavigator.Types(_schemas.Resolve(element)));
+        Instructions = DescribeInstructions(_schema, _roots);
     }
 
     /// <summary>
     /// Text to append to a prompt: answer with only JSON, matching this schema (included compactly) when there is one.
     /// </summary>
-    public string Instructions
+    public string Instructions { get; }
+
+    private static string DescribeInstructions(JsonElement? schema, JsonRootKinds roots)
     {
-        get
+        if (schema is not { } given)
         {
-            if (_schema is not { } schema)
-            {
-                return "Answer with only a JSON object or array: no prose before or after it and no code fences.";
-            }
-
-            var what = _roots == JsonRootKinds.Array ? "a JSON array" : "a JSON object";
-            var instructions = new StringBuilder();
-            instructions.Append("Answer with only ").Append(what)
-                .Append(" that matches this JSON Schema: no prose before or after it and no code fences.\n")
-                .Append("JSON Schema: ").Append(JsonSerializer.Serialize(schema, CompactJson));
-            return instructions.ToString();
+            return "Answer with only a JSON object or array: no prose before or after it and no code fences.";
         }
-    }
-
-    /// <summary>
-    /// The OpenAI <c>response_format</c> for this reader: <c>{"type":"json_schema","json_schema":{"name":…,"schema":…,"strict":false}}</c>,
-    /// or <c>{"type":"json_object"}</c> without a schema. Strict mode stays off because it accepts only a subset of
-    /// JSON Schema (every property required, no minimum or maximum); the reader validates the answer itself.
-    /// </summary>
-    /// <param name="name">The schema's name; characters OpenAI does not allow (anything but letters, digits, <c>_</c> and <c>-</c>) become <c>_</c>, and it is cut to 64.</param>
-    public JsonObject ResponseFormat(string name)
-    {
-        if (_schema is not { } schema)
-        {
-            return new JsonObject { ["type"] = "json_object" };
-        }
-
-        return new JsonObject
-        {
-            ["type"] = "json_schema",
-            ["json_schema"] = new JsonObject
-            {
-                ["name"] = SchemaName(name),
-                ["schema"] = JsonNode.Parse(schema.GetRawText()),
-                ["strict"] = false,
-            },
-        };
+        var what = roots == JsonRootKinds.Array ? "a JSON array" : "a JSON object";
+        return $"Answer with only {what} that matches this JSON Schema: no prose before or after it and no code fences.\n" +
+               "JSON Schema: " + JsonSerializer.Serialize(given, CompactJson);
     }
 
     /// <summary>Reads a model's answer into a validated JSON value, or into the problems that stop it being one.</summary>
@@ -161,21 +132,5 @@ public sealed class JsonOutputReader
 
         // A schema for a scalar root: still look for the object a model would wrap it in, and let validation say why it fails.
         return roots == 0 ? JsonRootKinds.Any : roots;
-    }
-
-    private static string SchemaName(string name)
-    {
-        var cleaned = new StringBuilder(Math.Min(name.Length, 64));
-        foreach (var c in name)
-        {
-            if (cleaned.Length == 64)
-            {
-                break;
-            }
-
-            cleaned.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' ? c : '_');
-        }
-
-        return cleaned.Length == 0 ? "output" : cleaned.ToString();
     }
 }
