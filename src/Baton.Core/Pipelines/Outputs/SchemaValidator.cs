@@ -117,27 +117,15 @@ internal sealed class SchemaValidator
         var schema = _schemas.SchemaAt(segments);
         switch (keyword)
         {
-            case "required" when instance is JsonObject obj && schema is { } objectSchema:
-                var missing = MissingProperties(obj, objectSchema).ToList();
-                if (missing.Count > 0)
+            case "required" or "additionalProperties" when instance is JsonObject obj && schema is { } objectSchema:
+                var required = keyword == "required";
+                var names = (required ? MissingProperties(obj, objectSchema) : ExtraProperties(obj, objectSchema)).ToList();
+                if (names.Count > 0)
                 {
-                    foreach (var name in missing)
+                    foreach (var name in names)
                     {
-                        yield return new JsonOutputProblem(JsonPaths.Property(path, name), $"required property '{name}' is missing");
-                    }
-
-                    yield break;
-                }
-
-                break;
-
-            case "additionalProperties" when instance is JsonObject obj && schema is { } objectSchema:
-                var extra = ExtraProperties(obj, objectSchema).ToList();
-                if (extra.Count > 0)
-                {
-                    foreach (var name in extra)
-                    {
-                        yield return new JsonOutputProblem(JsonPaths.Property(path, name), $"property '{name}' is not allowed here");
+                        yield return new JsonOutputProblem(JsonPaths.Property(path, name),
+                            required ? $"required property '{name}' is missing" : $"property '{name}' is not allowed here");
                     }
 
                     yield break;
