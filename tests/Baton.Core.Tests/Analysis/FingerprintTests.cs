@@ -114,10 +114,14 @@ public sealed class FingerprintTests
 
         project.Write("data.py", "b" + new string('a', 999));
         var changedEarly = scanner.Scan(project.Root).Fingerprints;
+        project.Write("data.py", "b" + new string('a', 998) + "z");
+        var changedPastTheLimit = scanner.Scan(project.Root).Fingerprints;
         project.Write("data.py", "b" + new string('a', 1000));
         var grown = scanner.Scan(project.Root).Fingerprints;
 
         Assert.NotEqual(before.Code, changedEarly.Code);
+        // Bytes past the limit are never read: a same-size change there goes unseen, by design.
+        Assert.Equal(changedEarly.Code, changedPastTheLimit.Code);
         Assert.NotEqual(changedEarly.Code, grown.Code);
     }
 }
