@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Baton.Accounting.Ledger;
 using Microsoft.Data.Sqlite;
 
 namespace Baton.Batching.Jobs;
@@ -391,41 +392,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
         {
             return _connection;
         }
-        var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-        // No pooling: a pooled connection would keep the file open after the store is disposed.
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
-        try
-        {
-            connection.Open();
-            // One statement at a time: a statement that returns a row (each PRAGMA setting these does) ends what one
-            // command reports, and an error after it ("file is not a database") would go unseen.
-            foreach (var sql in (string[])["PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", Schema])
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                using var reader = command.ExecuteReader();
-                while (reader.NextResult())
-                {
-                }
-            }
-        }
-        catch
-        {
-            // Not a database, unreadable, locked: the file is not kept open, and the next call tries again.
-            connection.Dispose();
-            throw;
-        }
-        return _connection = connection;
+        // Not a database, unreadable, locked: Open keeps nothing open, and the next call tries again.
+        return _connection = LedgerDatabase.Open(Path, Schema, synchronousFull: true);
     }
 
     private const string Schema = """
