@@ -208,17 +208,6 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    /// <summary>Marks a batch failed with the reasons.</summary>
-    public void Fail(string id, IReadOnlyList<BatchJobError> errors, long now)
-    {
-        lock (_gate)
-        {
-            using var command = Command("UPDATE batches SET status = 'failed', failed_at = $now, errors = $errors WHERE id = $id",
-                ("$id", id), ("$now", now), ("$errors", JsonSerializer.Serialize(errors, Json)));
-            command.ExecuteNonQuery();
-        }
-    }
-
     /// <summary>
     /// Ends a batch in one transaction: its answers become an output file (successes) and an error file (failures),
     /// in input order, and its status becomes <c>failed</c> with <paramref name="failure"/> when given,
