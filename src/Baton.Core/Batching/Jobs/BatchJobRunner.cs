@@ -99,7 +99,7 @@ internal sealed partial class BatchJobRunner(
         {
             return;
         }
-        if (job.Status is BatchStatuses.Cancelling or BatchStatuses.Finalizing || Now >= job.ExpiresAt)
+        if (job.Status is BatchStatuses.Cancelling || Now >= job.ExpiresAt)
         {
             Finished(store.Finish(batchId, expired: Now >= job.ExpiresAt, Now));
             return;

@@ -78,7 +78,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
-            using (var inUse = Command("SELECT 1 FROM batches WHERE input_file_id = $id AND status IN ('validating', 'in_progress', 'finalizing', 'cancelling') LIMIT 1",
+            using (var inUse = Command($"SELECT 1 FROM batches WHERE input_file_id = $id AND status IN {BatchStatuses.UnfinishedSql} LIMIT 1",
                 ("$id", id)))
             {
                 if (inUse.ExecuteScalar() is not null)
@@ -133,7 +133,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
-            using var command = Command(SelectBatch + "WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') ORDER BY seq");
+            using var command = Command($"{SelectBatch}WHERE status IN {BatchStatuses.UnfinishedSql} ORDER BY seq");
             return ReadBatches(command);
         }
     }
@@ -192,13 +192,13 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    /// <summary>Moves a batch that is validating or in progress to <c>cancelling</c>; the batch as it is afterwards, null when unknown.</summary>
+    /// <summary>Moves a batch in progress to <c>cancelling</c>; the batch as it is afterwards, null when unknown.</summary>
     public BatchJob? RequestCancel(string id, long now)
     {
         lock (_gate)
         {
-            using (var command = Command("UPDATE batches SET status = 'cancelling', cancelling_at = $now WHERE id = $id AND status IN ('validating', 'in_progress')",
-                ("$id", id), ("$now", now)))
+            using (var command = Command("UPDATE batches SET status = $cancelling, cancelling_at = $now WHERE id = $id AND status = $in_progress",
+                ("$id", id), ("$now", now), ("$cancelling", BatchStatuses.Cancelling), ("$in_progress", BatchStatuses.InProgress)))
             {
                 command.ExecuteNonQuery();
             }
@@ -212,7 +212,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// Ends a batch in one transaction: its answers become an output file (successes) and an error file (failures),
     /// in input order, and its status becomes <c>failed</c> with <paramref name="failure"/> when given,
     /// <c>cancelled</c> when a cancel was asked, <c>expired</c> when <paramref name="expired"/>, otherwise
-    /// <c>completed</c> (through <c>finalizing</c>).
+    /// <c>completed</c> (with <c>finalizing_at</c> stamped at the same moment).
     /// </summary>
     public BatchJob? Finish(string id, bool expired, long now, IReadOnlyList<BatchJobError>? failure = null)
     {
@@ -248,7 +248,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
                 : expired ? (BatchStatuses.Expired, "expired_at")
                 : (BatchStatuses.Completed, "completed_at");
-            var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = COALESCE(finalizing_at, $now)" : "";
+            var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = $now" : "";
             var errorsColumn = failure is not null ? ", errors = $errors" : "";
             using (var update = Command($"UPDATE batches SET status = $status, {column} = $now{finalizing}{errorsColumn}, output_file_id = $output, error_file_id = $error WHERE id = $id",
                 ("$id", id), ("$status", status), ("$now", now), ("$output", outputId), ("$error", errorId),
