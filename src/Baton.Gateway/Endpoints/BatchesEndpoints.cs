@@ -33,7 +33,7 @@ internal static class BatchesEndpoints
             {
                 throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
             }
-            var file = (runner.Store.Exists ? runner.Store.GetFile(inputFileId) : null) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+            var file = runner.Store.GetFile(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
             if (file.Purpose != FilePurposes.Batch)
             {
                 throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
@@ -50,7 +50,7 @@ internal static class BatchesEndpoints
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        if ((runner.Store.Exists ? runner.Store.GetBatch(batchId) : null) is not { } job)
+        if (runner.Store.GetBatch(batchId) is not { } job)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));
             return;
@@ -63,7 +63,7 @@ internal static class BatchesEndpoints
         try
         {
             var limit = JobViews.Limit(http.Request, 20, 100);
-            var page = runner.Store.Exists ? runner.Store.ListBatches(limit, JobViews.After(http.Request)) : new StoredPage<BatchJob>([], false);
+            var page = runner.Store.ListBatches(limit, JobViews.After(http.Request));
             await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
         }
         catch (BatonException ex)
@@ -74,7 +74,7 @@ internal static class BatchesEndpoints
 
     public static async Task CancelAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        var job = runner.Store.Exists ? runner.Cancel(batchId) : null;
+        var job = runner.Cancel(batchId);
         if (job is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));

@@ -93,7 +93,7 @@ internal static class FilesEndpoints
         {
             var limit = JobViews.Limit(http.Request, 10_000, 10_000);
             var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
-            var page = runner.Store.Exists ? runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request)) : new StoredPage<StoredFile>([], false);
+            var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request));
             await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
         }
         catch (BatonException ex)
@@ -104,7 +104,7 @@ internal static class FilesEndpoints
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (Find(runner, fileId) is not { } file)
+        if (runner.Store.GetFile(fileId) is not { } file)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -114,7 +114,7 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if ((runner.Store.Exists ? runner.Store.GetFileContent(fileId) : null) is not { } content)
+        if (runner.Store.GetFileContent(fileId) is not { } content)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -126,7 +126,7 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        switch (runner.Store.Exists ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
+        switch (runner.Store.DeleteFile(fileId))
         {
             case FileDeletion.NotFound:
                 await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -141,8 +141,6 @@ internal static class FilesEndpoints
                 return;
         }
     }
-
-    private static StoredFile? Find(BatchJobRunner runner, string fileId) => runner.Store.Exists ? runner.Store.GetFile(fileId) : null;
 
     private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
 

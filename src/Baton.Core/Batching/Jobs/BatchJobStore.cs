@@ -19,8 +19,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// <summary>The database file's full path.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
 
-    /// <summary>True when the file exists, i.e. there may be batches to resume.</summary>
-    public bool Exists => File.Exists(Path);
+    /// <summary>
+    /// True while no file has been created: nothing is stored, so reads answer empty without creating one (a gateway
+    /// that is only asked about batches leaves no file behind).
+    /// </summary>
+    private bool Empty => _connection is null && !File.Exists(Path);
 
     public StoredFile AddFile(string purpose, string filename, byte[] content, long now)
     {
@@ -36,6 +39,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command("SELECT id, purpose, filename, bytes, created_at FROM files WHERE id = $id", ("$id", id));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadFile(reader) : null;
@@ -46,6 +53,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command("SELECT content FROM files WHERE id = $id", ("$id", id));
             return command.ExecuteScalar() as byte[];
         }
@@ -55,6 +66,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return new StoredPage<StoredFile>([], false);
+            }
             using var command = Command(
                 "SELECT id, purpose, filename, bytes, created_at FROM files " +
                 "WHERE ($purpose IS NULL OR purpose = $purpose) AND ($after IS NULL OR seq < (SELECT seq FROM files WHERE id = $after)) " +
@@ -78,6 +93,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return FileDeletion.NotFound;
+            }
             using (var inUse = Command($"SELECT 1 FROM batches WHERE input_file_id = $id AND status IN {BatchStatuses.UnfinishedSql} LIMIT 1",
                 ("$id", id)))
             {
@@ -112,6 +131,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command(SelectBatch + "WHERE id = $id", ("$id", id));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadBatch(reader) : null;
@@ -122,6 +145,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return new StoredPage<BatchJob>([], false);
+            }
             using var command = Command(SelectBatch + "WHERE $after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after) ORDER BY seq DESC LIMIT $limit",
                 ("$after", after), ("$limit", limit + 1));
             return Page(ReadBatches(command), limit);
@@ -133,6 +160,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return [];
+            }
             using var command = Command($"{SelectBatch}WHERE status IN {BatchStatuses.UnfinishedSql} ORDER BY seq");
             return ReadBatches(command);
         }
@@ -197,6 +228,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using (var command = Command("UPDATE batches SET status = $cancelling, cancelling_at = $now WHERE id = $id AND status = $in_progress",
                 ("$id", id), ("$now", now), ("$cancelling", BatchStatuses.Cancelling), ("$in_progress", BatchStatuses.InProgress)))
             {
