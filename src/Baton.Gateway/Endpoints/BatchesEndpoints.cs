@@ -19,33 +19,26 @@ internal static class BatchesEndpoints
 
     public static async Task CreateAsync(HttpContext http, BatchJobRunner runner, BatonOptions options)
     {
+        using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
+        string inputFileId;
+        IReadOnlyDictionary<string, string>? metadata;
         try
         {
-            using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
-            string inputFileId;
-            IReadOnlyDictionary<string, string>? metadata;
-            try
-            {
-                using var document = JsonDocument.Parse(body.Memory);
-                (inputFileId, metadata) = ReadCreate(document.RootElement);
-            }
-            catch (JsonException ex)
-            {
-                throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
-            }
-            var file = runner.Store.GetFile(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            if (file.Purpose != FilePurposes.Batch)
-            {
-                throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
-            }
-            var content = runner.Store.GetFileContent(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            var job = runner.Create(file, content, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
+            using var document = JsonDocument.Parse(body.Memory);
+            (inputFileId, metadata) = ReadCreate(document.RootElement);
         }
-        catch (BatonException ex)
+        catch (JsonException ex)
         {
-            await ErrorResponses.WriteAsync(http, ex);
+            throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
         }
+        var file = runner.Store.GetFile(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        if (file.Purpose != FilePurposes.Batch)
+        {
+            throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
+        }
+        var content = runner.Store.GetFileContent(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        var job = runner.Create(file, content, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string batchId)
@@ -60,16 +53,9 @@ internal static class BatchesEndpoints
 
     public static async Task ListAsync(HttpContext http, BatchJobRunner runner)
     {
-        try
-        {
-            var limit = JobViews.Limit(http.Request, 20, 100);
-            var page = runner.Store.ListBatches(limit, JobViews.After(http.Request));
-            await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
-        }
-        catch (BatonException ex)
-        {
-            await ErrorResponses.WriteAsync(http, ex);
-        }
+        var limit = JobViews.Limit(http.Request, 20, 100);
+        var page = runner.Store.ListBatches(limit, JobViews.After(http.Request));
+        await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task CancelAsync(HttpContext http, BatchJobRunner runner, string batchId)
