@@ -41,9 +41,6 @@ internal enum FileDeletion
 /// <summary>A stored file (without its content).</summary>
 internal sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
 
-/// <summary>Why a batch failed validation: OpenAI's <c>errors.data[]</c> item.</summary>
-internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
-
 /// <summary>A stored batch; times are Unix seconds.</summary>
 internal sealed record BatchJob
 {

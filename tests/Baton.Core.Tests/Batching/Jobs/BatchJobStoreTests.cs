@@ -1,4 +1,5 @@
 using System.Text;
+using Baton.Batching;
 using Baton.Batching.Jobs;
 using Microsoft.Data.Sqlite;
 
