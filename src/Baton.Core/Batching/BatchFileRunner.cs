@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Baton.Batching.Jobs;
 using Baton.Engine;
 using Baton.Requests;
 

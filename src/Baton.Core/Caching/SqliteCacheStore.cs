@@ -1,3 +1,4 @@
+using Baton.Accounting.Ledger;
 using Baton.Providers;
 using Microsoft.Data.Sqlite;
 
@@ -19,11 +20,7 @@ public sealed class SqliteCacheStore : ICacheStore
     {
         _maxBytes = maxBytes;
         _time = time;
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
+        _connection = LedgerDatabase.Open(path, """
             CREATE TABLE IF NOT EXISTS cache_entries (
                 key TEXT PRIMARY KEY,
                 model TEXT NOT NULL COLLATE NOCASE,
@@ -39,7 +36,7 @@ public sealed class SqliteCacheStore : ICacheStore
                 size INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS cache_entries_last_used ON cache_entries (last_used_ms);
             CREATE INDEX IF NOT EXISTS cache_entries_model ON cache_entries (model);
-            """);
+            """, synchronousFull: false);
     }
 
     public CachedAnswer? Find(string key)
@@ -143,12 +140,6 @@ public sealed class SqliteCacheStore : ICacheStore
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private void Execute(string sql)
-    {
-        using var command = Command(sql);
-        command.ExecuteNonQuery();
-    }
 
     private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
     {

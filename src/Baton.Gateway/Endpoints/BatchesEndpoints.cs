@@ -19,38 +19,31 @@ internal static class BatchesEndpoints
 
     public static async Task CreateAsync(HttpContext http, BatchJobRunner runner, BatonOptions options)
     {
+        using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
+        string inputFileId;
+        IReadOnlyDictionary<string, string>? metadata;
         try
         {
-            using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
-            string inputFileId;
-            IReadOnlyDictionary<string, string>? metadata;
-            try
-            {
-                using var document = JsonDocument.Parse(body.Memory);
-                (inputFileId, metadata) = ReadCreate(document.RootElement);
-            }
-            catch (JsonException ex)
-            {
-                throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
-            }
-            var file = (runner.Store.Exists ? runner.Store.GetFile(inputFileId) : null) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            if (file.Purpose != FilePurposes.Batch)
-            {
-                throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
-            }
-            var content = runner.Store.GetFileContent(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            var job = runner.Create(file, content, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-            await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
+            using var document = JsonDocument.Parse(body.Memory);
+            (inputFileId, metadata) = ReadCreate(document.RootElement);
         }
-        catch (BatonException ex)
+        catch (JsonException ex)
         {
-            await ErrorResponses.WriteAsync(http, ex);
+            throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
         }
+        var file = runner.Store.GetFile(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        if (file.Purpose != FilePurposes.Batch)
+        {
+            throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
+        }
+        var content = runner.Store.GetFileContent(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        var job = runner.Create(file, content, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        if ((runner.Store.Exists ? runner.Store.GetBatch(batchId) : null) is not { } job)
+        if (runner.Store.GetBatch(batchId) is not { } job)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));
             return;
@@ -60,21 +53,14 @@ internal static class BatchesEndpoints
 
     public static async Task ListAsync(HttpContext http, BatchJobRunner runner)
     {
-        try
-        {
-            var limit = JobViews.Limit(http.Request, 20, 100);
-            var page = runner.Store.Exists ? runner.Store.ListBatches(limit, JobViews.After(http.Request)) : new StoredPage<BatchJob>([], false);
-            await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
-        }
-        catch (BatonException ex)
-        {
-            await ErrorResponses.WriteAsync(http, ex);
-        }
+        var limit = JobViews.Limit(http.Request, 20, 100);
+        var page = runner.Store.ListBatches(limit, JobViews.After(http.Request));
+        await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task CancelAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        var job = runner.Store.Exists ? runner.Cancel(batchId) : null;
+        var job = runner.Cancel(batchId);
         if (job is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));

@@ -17,94 +17,80 @@ internal static class FilesEndpoints
 
     public static async Task UploadAsync(HttpContext http, BatchJobRunner runner, BatonOptions options)
     {
+        var limit = options.Batch.MaxUploadBytes;
+        if (http.Request.ContentLength > limit + FormOverhead)
+        {
+            throw TooLarge(limit);
+        }
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit + FormOverhead;
+        }
+        if (!http.Request.HasFormContentType)
+        {
+            throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
+        }
+        IFormCollection form;
+        var body = new ReadCountingStream(http.Request.Body);
+        http.Request.Body = body;
         try
         {
-            var limit = options.Batch.MaxUploadBytes;
-            if (http.Request.ContentLength > limit + FormOverhead)
-            {
-                throw TooLarge(limit);
-            }
-            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            {
-                size.MaxRequestBodySize = limit + FormOverhead;
-            }
-            if (!http.Request.HasFormContentType)
-            {
-                throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
-            }
-            IFormCollection form;
-            var body = new ReadCountingStream(http.Request.Body);
-            http.Request.Body = body;
-            try
-            {
-                form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + FormOverhead }, http.RequestAborted);
-            }
-            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                // The server's body limit, set above to the upload limit.
-                throw TooLarge(limit);
-            }
-            catch (InvalidDataException) when (body.BytesRead > limit + FormOverhead)
-            {
-                // The form reader's length limit: the body read is past the largest form allowed. Its other limits
-                // (field count, header and key lengths) are hit by bodies far smaller.
-                throw TooLarge(limit);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
-            {
-                throw BatonException.InvalidRequest($"The form could not be read: {ex.Message}", null, "invalid_multipart");
-            }
-
-            var purpose = form["purpose"].ToString();
-            if (string.IsNullOrEmpty(purpose))
-            {
-                throw BatonException.InvalidRequest("Missing 'purpose': this gateway accepts 'batch'.", "purpose", "missing_required_parameter");
-            }
-            if (purpose != FilePurposes.Batch)
-            {
-                throw BatonException.InvalidRequest($"Invalid purpose '{purpose}': this gateway accepts only 'batch'.", "purpose", "invalid_value");
-            }
-            if (form.Files.GetFile("file") is not { } file)
-            {
-                throw BatonException.InvalidRequest("Missing 'file': send the batch input (JSONL) as a file field named 'file'.", "file", "missing_required_parameter");
-            }
-            if (file.Length > limit)
-            {
-                throw TooLarge(limit);
-            }
-            var content = new byte[file.Length];
-            await using (var stream = file.OpenReadStream())
-            {
-                await stream.ReadExactlyAsync(content, http.RequestAborted);
-            }
-            var name = Path.GetFileName(file.FileName);
-            var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now);
-            await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
+            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = limit + FormOverhead }, http.RequestAborted);
         }
-        catch (BatonException ex)
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            await ErrorResponses.WriteAsync(http, ex);
+            // The server's body limit, set above to the upload limit.
+            throw TooLarge(limit);
         }
+        catch (InvalidDataException) when (body.BytesRead > limit + FormOverhead)
+        {
+            // The form reader's length limit: the body read is past the largest form allowed. Its other limits
+            // (field count, header and key lengths) are hit by bodies far smaller.
+            throw TooLarge(limit);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            throw BatonException.InvalidRequest($"The form could not be read: {ex.Message}", null, "invalid_multipart");
+        }
+
+        var purpose = form["purpose"].ToString();
+        if (string.IsNullOrEmpty(purpose))
+        {
+            throw BatonException.InvalidRequest("Missing 'purpose': this gateway accepts 'batch'.", "purpose", "missing_required_parameter");
+        }
+        if (purpose != FilePurposes.Batch)
+        {
+            throw BatonException.InvalidRequest($"Invalid purpose '{purpose}': this gateway accepts only 'batch'.", "purpose", "invalid_value");
+        }
+        if (form.Files.GetFile("file") is not { } file)
+        {
+            throw BatonException.InvalidRequest("Missing 'file': send the batch input (JSONL) as a file field named 'file'.", "file", "missing_required_parameter");
+        }
+        if (file.Length > limit)
+        {
+            throw TooLarge(limit);
+        }
+        var content = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(content, http.RequestAborted);
+        }
+        var name = Path.GetFileName(file.FileName);
+        var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now);
+        await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task ListAsync(HttpContext http, BatchJobRunner runner)
     {
-        try
-        {
-            var limit = JobViews.Limit(http.Request, 10_000, 10_000);
-            var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
-            var page = runner.Store.Exists ? runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request)) : new StoredPage<StoredFile>([], false);
-            await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
-        }
-        catch (BatonException ex)
-        {
-            await ErrorResponses.WriteAsync(http, ex);
-        }
+        var limit = JobViews.Limit(http.Request, 10_000, 10_000);
+        var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
+        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request));
+        await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (Find(runner, fileId) is not { } file)
+        if (runner.Store.GetFile(fileId) is not { } file)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -114,7 +100,7 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if ((runner.Store.Exists ? runner.Store.GetFileContent(fileId) : null) is not { } content)
+        if (runner.Store.GetFileContent(fileId) is not { } content)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -126,7 +112,7 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        switch (runner.Store.Exists ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
+        switch (runner.Store.DeleteFile(fileId))
         {
             case FileDeletion.NotFound:
                 await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -141,8 +127,6 @@ internal static class FilesEndpoints
                 return;
         }
     }
-
-    private static StoredFile? Find(BatchJobRunner runner, string fileId) => runner.Store.Exists ? runner.Store.GetFile(fileId) : null;
 
     private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Baton.Batching.Jobs;
 
 namespace Baton.Gateway.Endpoints;
@@ -53,7 +52,6 @@ internal static class JobViews
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
     public static FileObjectView ToView(StoredFile file) =>

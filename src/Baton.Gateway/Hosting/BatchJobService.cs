@@ -26,13 +26,10 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
         await Task.Yield();
         try
         {
-            if (runner.Store.Exists)
+            foreach (var job in runner.Store.Unfinished())
             {
-                foreach (var job in runner.Store.Unfinished())
-                {
-                    Log.Resuming(logger, job.Id, job.Status);
-                    runner.Queue.Enqueue(job.Id);
-                }
+                Log.Resuming(logger, job.Id, job.Status);
+                runner.Queue.Enqueue(job.Id);
             }
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)

@@ -20,7 +20,13 @@ public static class LedgerDatabase
     /// Sync the WAL on every commit. The ledger commits in batches, so it can afford that; state rewritten on
     /// every request (budgets) uses NORMAL, which still survives a killed process, only not a power cut.
     /// </param>
-    public static SqliteConnection Open(string path, bool synchronousFull = true)
+    public static SqliteConnection Open(string path, bool synchronousFull = true) => Open(path, Schema, synchronousFull);
+
+    /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>
+    /// <param name="path">The database file; created when missing.</param>
+    /// <param name="schema">The <c>CREATE ... IF NOT EXISTS</c> statements run after the file is opened.</param>
+    /// <param name="synchronousFull">Sync the WAL on every commit (FULL) rather than at checkpoints (NORMAL).</param>
+    public static SqliteConnection Open(string path, string schema, bool synchronousFull)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
@@ -35,17 +41,29 @@ public static class LedgerDatabase
             Pooling = false,
             DefaultTimeout = 30,
         }.ToString());
-        connection.Open();
-        Execute(connection, $"PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")};");
-        Execute(connection, Schema);
+        try
+        {
+            connection.Open();
+            // One statement at a time: a statement that returns a row (each PRAGMA setting these does) ends what one
+            // command reports, and an error after it ("file is not a database") would go unseen.
+            foreach (var sql in (string[])["PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL",
+                $"PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")}", schema])
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                using var reader = command.ExecuteReader();
+                while (reader.NextResult())
+                {
+                }
+            }
+        }
+        catch
+        {
+            // Not a database, unreadable, locked: the file is not kept open.
+            connection.Dispose();
+            throw;
+        }
         return connection;
-    }
-
-    internal static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private const string Schema = """

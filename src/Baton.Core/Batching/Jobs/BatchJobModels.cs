@@ -3,17 +3,22 @@ namespace Baton.Batching.Jobs;
 /// <summary>The statuses of a batch, as OpenAI's Batches API names them.</summary>
 internal static class BatchStatuses
 {
-    public const string Validating = "validating";
     public const string Failed = "failed";
     public const string InProgress = "in_progress";
-    public const string Finalizing = "finalizing";
     public const string Completed = "completed";
     public const string Expired = "expired";
     public const string Cancelling = "cancelling";
     public const string Cancelled = "cancelled";
 
+    // A batch is created in_progress (it is validated before) and goes straight to its end: OpenAI's validating and
+    // finalizing statuses are never set (finalizing_at is stamped when a batch completes).
+    private static readonly string[] Unfinished = [InProgress, Cancelling];
+
+    /// <summary>The statuses of a batch with work left (or its end left to write), as SQL: <c>status IN</c> this.</summary>
+    public static readonly string UnfinishedSql = "(" + string.Join(", ", Unfinished.Select(status => $"'{status}'")) + ")";
+
     /// <summary>A batch in one of these has work left (or its end left to write).</summary>
-    public static bool IsUnfinished(string status) => status is Validating or InProgress or Finalizing or Cancelling;
+    public static bool IsUnfinished(string status) => Unfinished.Contains(status);
 }
 
 /// <summary>File purposes of the Files API subset.</summary>
@@ -35,9 +40,6 @@ internal enum FileDeletion
 
 /// <summary>A stored file (without its content).</summary>
 internal sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
-
-/// <summary>Why a batch failed validation: OpenAI's <c>errors.data[]</c> item.</summary>
-internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
 
 /// <summary>A stored batch; times are Unix seconds.</summary>
 internal sealed record BatchJob

@@ -99,14 +99,16 @@ internal sealed partial class BatchJobRunner(
         {
             return;
         }
-        if (job.Status is BatchStatuses.Cancelling or BatchStatuses.Finalizing || Now >= job.ExpiresAt)
+        if (job.Status is BatchStatuses.Cancelling || Now >= job.ExpiresAt)
         {
             Finished(store.Finish(batchId, expired: Now >= job.ExpiresAt, Now));
             return;
         }
         if (store.GetFileContent(job.InputFileId) is not { } content)
         {
-            store.Fail(batchId, [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)], Now);
+            // The answers stored before the file went are kept in the batch's output and error files.
+            Finished(store.Finish(batchId, expired: false, Now,
+                [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
             return;
         }
         var finished = store.FinishedItems(batchId);

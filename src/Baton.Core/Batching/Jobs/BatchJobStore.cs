@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Baton.Accounting.Ledger;
 using Microsoft.Data.Sqlite;
 
 namespace Baton.Batching.Jobs;
@@ -18,8 +19,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// <summary>The database file's full path.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
 
-    /// <summary>True when the file exists, i.e. there may be batches to resume.</summary>
-    public bool Exists => File.Exists(Path);
+    /// <summary>
+    /// True while no file has been created: nothing is stored, so reads answer empty without creating one (a gateway
+    /// that is only asked about batches leaves no file behind).
+    /// </summary>
+    private bool Empty => _connection is null && !File.Exists(Path);
 
     public StoredFile AddFile(string purpose, string filename, byte[] content, long now)
     {
@@ -35,6 +39,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command("SELECT id, purpose, filename, bytes, created_at FROM files WHERE id = $id", ("$id", id));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadFile(reader) : null;
@@ -45,6 +53,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command("SELECT content FROM files WHERE id = $id", ("$id", id));
             return command.ExecuteScalar() as byte[];
         }
@@ -54,6 +66,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return new StoredPage<StoredFile>([], false);
+            }
             using var command = Command(
                 "SELECT id, purpose, filename, bytes, created_at FROM files " +
                 "WHERE ($purpose IS NULL OR purpose = $purpose) AND ($after IS NULL OR seq < (SELECT seq FROM files WHERE id = $after)) " +
@@ -77,7 +93,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
-            using (var inUse = Command("SELECT 1 FROM batches WHERE input_file_id = $id AND status IN ('validating', 'in_progress', 'finalizing', 'cancelling') LIMIT 1",
+            if (Empty)
+            {
+                return FileDeletion.NotFound;
+            }
+            using (var inUse = Command($"SELECT 1 FROM batches WHERE input_file_id = $id AND status IN {BatchStatuses.UnfinishedSql} LIMIT 1",
                 ("$id", id)))
             {
                 if (inUse.ExecuteScalar() is not null)
@@ -111,6 +131,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return null;
+            }
             using var command = Command(SelectBatch + "WHERE id = $id", ("$id", id));
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadBatch(reader) : null;
@@ -121,6 +145,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            if (Empty)
+            {
+                return new StoredPage<BatchJob>([], false);
+            }
             using var command = Command(SelectBatch + "WHERE $after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after) ORDER BY seq DESC LIMIT $limit",
                 ("$after", after), ("$limit", limit + 1));
             return Page(ReadBatches(command), limit);
@@ -132,7 +160,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
-            using var command = Command(SelectBatch + "WHERE status IN ('validating', 'in_progress', 'finalizing', 'cancelling') ORDER BY seq");
+            if (Empty)
+            {
+                return [];
+            }
+            using var command = Command($"{SelectBatch}WHERE status IN {BatchStatuses.UnfinishedSql} ORDER BY seq");
             return ReadBatches(command);
         }
     }
@@ -191,13 +223,17 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    /// <summary>Moves a batch that is validating or in progress to <c>cancelling</c>; the batch as it is afterwards, null when unknown.</summary>
+    /// <summary>Moves a batch in progress to <c>cancelling</c>; the batch as it is afterwards, null when unknown.</summary>
     public BatchJob? RequestCancel(string id, long now)
     {
         lock (_gate)
         {
-            using (var command = Command("UPDATE batches SET status = 'cancelling', cancelling_at = $now WHERE id = $id AND status IN ('validating', 'in_progress')",
-                ("$id", id), ("$now", now)))
+            if (Empty)
+            {
+                return null;
+            }
+            using (var command = Command("UPDATE batches SET status = $cancelling, cancelling_at = $now WHERE id = $id AND status = $in_progress",
+                ("$id", id), ("$now", now), ("$cancelling", BatchStatuses.Cancelling), ("$in_progress", BatchStatuses.InProgress)))
             {
                 command.ExecuteNonQuery();
             }
@@ -207,22 +243,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    /// <summary>Marks a batch failed with the reasons.</summary>
-    public void Fail(string id, IReadOnlyList<BatchJobError> errors, long now)
-    {
-        lock (_gate)
-        {
-            using var command = Command("UPDATE batches SET status = 'failed', failed_at = $now, errors = $errors WHERE id = $id",
-                ("$id", id), ("$now", now), ("$errors", JsonSerializer.Serialize(errors, Json)));
-            command.ExecuteNonQuery();
-        }
-    }
-
     /// <summary>
     /// Ends a batch in one transaction: its answers become an output file (successes) and an error file (failures),
     /// in input order, and its status becomes <c>failed</c> with <paramref name="failure"/> when given,
     /// <c>cancelled</c> when a cancel was asked, <c>expired</c> when <paramref name="expired"/>, otherwise
-    /// <c>completed</c> (through <c>finalizing</c>).
+    /// <c>completed</c> (with <c>finalizing_at</c> stamped at the same moment).
     /// </summary>
     public BatchJob? Finish(string id, bool expired, long now, IReadOnlyList<BatchJobError>? failure = null)
     {
@@ -258,7 +283,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
                 : expired ? (BatchStatuses.Expired, "expired_at")
                 : (BatchStatuses.Completed, "completed_at");
-            var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = COALESCE(finalizing_at, $now)" : "";
+            var finalizing = status == BatchStatuses.Completed ? ", finalizing_at = $now" : "";
             var errorsColumn = failure is not null ? ", errors = $errors" : "";
             using (var update = Command($"UPDATE batches SET status = $status, {column} = $now{finalizing}{errorsColumn}, output_file_id = $output, error_file_id = $error WHERE id = $id",
                 ("$id", id), ("$status", status), ("$now", now), ("$output", outputId), ("$error", errorId),
@@ -391,41 +416,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
         {
             return _connection;
         }
-        var directory = System.IO.Path.GetDirectoryName(Path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-        // No pooling: a pooled connection would keep the file open after the store is disposed.
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString());
-        try
-        {
-            connection.Open();
-            // One statement at a time: a statement that returns a row (each PRAGMA setting these does) ends what one
-            // command reports, and an error after it ("file is not a database") would go unseen.
-            foreach (var sql in (string[])["PRAGMA busy_timeout=30000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", Schema])
-            {
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                using var reader = command.ExecuteReader();
-                while (reader.NextResult())
-                {
-                }
-            }
-        }
-        catch
-        {
-            // Not a database, unreadable, locked: the file is not kept open, and the next call tries again.
-            connection.Dispose();
-            throw;
-        }
-        return _connection = connection;
+        // Not a database, unreadable, locked: Open keeps nothing open, and the next call tries again.
+        return _connection = LedgerDatabase.Open(Path, Schema, synchronousFull: true);
     }
 
     private const string Schema = """

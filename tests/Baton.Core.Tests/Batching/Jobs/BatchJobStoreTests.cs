@@ -1,4 +1,5 @@
 using System.Text;
+using Baton.Batching;
 using Baton.Batching.Jobs;
 using Microsoft.Data.Sqlite;
 
@@ -38,9 +39,13 @@ public sealed class BatchJobStoreTests : IDisposable
     {
         using (var store = new BatchJobStore(DatabasePath))
         {
-            Assert.False(store.Exists);
+            // Reads before the first write find nothing and create nothing.
+            Assert.Null(store.GetBatch("batch_1"));
+            Assert.Empty(store.ListFiles(null, 10, null).Items);
+            Assert.Empty(store.Unfinished());
+            Assert.False(File.Exists(DatabasePath));
             var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
-            Assert.True(store.Exists);
+            Assert.True(File.Exists(DatabasePath));
             store.AddBatch(Job("batch_1", file.Id, 3));
             store.SaveItem("batch_1", 3, "c", failed: false, Bytes("C\n"));
             store.SaveItem("batch_1", 1, "a", failed: true, Bytes("A\n"));

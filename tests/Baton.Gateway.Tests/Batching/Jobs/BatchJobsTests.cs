@@ -130,7 +130,24 @@ public sealed class BatchJobsTests
 
         var outputFile = await JsonAsync(await gateway.Http.GetAsync($"/v1/files/{batch.GetProperty("output_file_id").GetString()}"));
         Assert.Equal("batch_output", outputFile.GetProperty("purpose").GetString());
-        var all = await gateway.Http.GetStringAsync("/v1/files") + await gateway.Http.GetStringAsync($"/v1/files/{batch.GetProperty("error_file_id").GetString()}/content");
+    }
+
+    [Fact]
+    public async Task An_item_the_upstream_refuses_for_its_key_fails_and_the_key_appears_nowhere()
+    {
+        await using var gateway = await StartAsync();
+        var fileId = await gateway.UploadAsync(Line("denied", "denied-sim"));
+
+        var id = (await gateway.CreateBatchAsync(fileId)).GetProperty("id").GetString()!;
+
+        var batch = await gateway.WaitForAsync(id, IsFinished);
+        Assert.Equal(1, Count(batch, "failed"));
+        var errorFileId = batch.GetProperty("error_file_id").GetString();
+        var failed = Assert.Single(await gateway.ResultLinesAsync(errorFileId));
+        Assert.Equal("denied", failed.GetProperty("custom_id").GetString());
+        Assert.Equal(401, failed.GetProperty("error").GetProperty("status_code").GetInt32());
+        var all = await gateway.Http.GetStringAsync("/v1/files") + await gateway.Http.GetStringAsync($"/v1/batches/{id}")
+            + await gateway.Http.GetStringAsync($"/v1/files/{errorFileId}/content");
         Assert.DoesNotContain(GatewayServer.Key, all);
     }
 

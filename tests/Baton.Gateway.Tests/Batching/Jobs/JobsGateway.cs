@@ -44,6 +44,7 @@ public sealed class JobsGateway : IAsyncDisposable
         var options = GatewayServer.CreateOptions(GatewayServer.AddressOf(server._simulator));
         options.Providers["sim-paced"] = new ProviderOptions { Type = ProviderTypes.Simulator, Simulator = new SimulatorBehavior { TokensPerSecond = 40 } };
         options.Models["paced-sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim-paced", Model = "baton-sim-1" }] };
+        options.Models["denied-sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim-http", Model = "baton-sim-1@401" }] };
         options.Models["hang-sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim-local", Model = "baton-sim-1@hang" }] };
         options.Ledger.Path = Path.Combine(server._directory, "baton.db");
         options.Batch.JobsDatabase = server.JobsDatabase;

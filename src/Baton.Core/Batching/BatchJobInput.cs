@@ -1,10 +1,13 @@
 using System.Text;
 using Baton.Requests;
 
-namespace Baton.Batching.Jobs;
+namespace Baton.Batching;
 
 /// <summary>One request of a batch input file, by its 1-based line number.</summary>
 internal sealed record BatchJobItem(int Line, string CustomId, ChatRequest Request);
+
+/// <summary>Why a line of a batch input (or a whole batch) failed: OpenAI's <c>errors.data[]</c> item.</summary>
+internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
 
 /// <summary>
 /// Reads a batch input file (OpenAI's JSONL, one <c>{"custom_id", "method", "url", "body"}</c> a line) the way
