@@ -17,29 +17,23 @@ internal static class PipelineEndpoints
     public static PipelineListView List(PipelineCatalog catalog) =>
         new("list", catalog.All.OrderBy(p => p.Name, StringComparer.Ordinal).Select(View).ToList());
 
+    /// <remarks>A <see cref="BatonException"/> thrown here is written in OpenAI's error shape by MapBaton's endpoint filter.</remarks>
     public static async Task RunAsync(HttpContext http, string name, PipelineCatalog catalog, PipelineRunner runner, BatonOptions options)
     {
+        var pipeline = catalog.Find(name) ?? throw new BatonException(StatusCodes.Status404NotFound, ErrorTypes.InvalidRequest,
+            $"The pipeline '{name}' does not exist (available: {string.Join(", ", catalog.All.Select(p => p.Name).Order(StringComparer.Ordinal))}).",
+            "name", "pipeline_not_found");
+        var input = await ReadInputAsync(http, options);
+        PipelineRunResult result;
         try
         {
-            var pipeline = catalog.Find(name) ?? throw new BatonException(StatusCodes.Status404NotFound, ErrorTypes.InvalidRequest,
-                $"The pipeline '{name}' does not exist (available: {string.Join(", ", catalog.All.Select(p => p.Name).Order(StringComparer.Ordinal))}).",
-                "name", "pipeline_not_found");
-            var input = await ReadInputAsync(http, options);
-            PipelineRunResult result;
-            try
-            {
-                result = await runner.RunAsync(pipeline, input, cancellationToken: http.RequestAborted);
-            }
-            catch (PipelineInputException ex)
-            {
-                throw BatonException.InvalidRequest(string.Join(" ", ex.Errors), "input", "missing_placeholder");
-            }
-            await Results.Json(result).ExecuteAsync(http);
+            result = await runner.RunAsync(pipeline, input, cancellationToken: http.RequestAborted);
         }
-        catch (BatonException ex)
+        catch (PipelineInputException ex)
         {
-            await ErrorResponses.WriteAsync(http, ex);
+            throw BatonException.InvalidRequest(string.Join(" ", ex.Errors), "input", "missing_placeholder");
         }
+        await Results.Json(result).ExecuteAsync(http);
     }
 
     private static async Task<JsonObject> ReadInputAsync(HttpContext http, BatonOptions options)
