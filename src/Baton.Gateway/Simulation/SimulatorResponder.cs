@@ -53,6 +53,10 @@ internal static class SimulatorResponder
         }
         var pacer = new SimulationPacer(ReadBehavior(http.Request, defaults), time);
         var answer = SimulatedModel.Answer(prompt, time);
+        if (fault.Kind == SimulationFaultKind.EchoKey)
+        {
+            answer = SimulatedEcho.WithKey(answer, ReceivedKey(http.Request));
+        }
 
         switch (fault.Kind)
         {
@@ -67,6 +71,11 @@ internal static class SimulatorResponder
                 return;
             case SimulationFaultKind.Unauthorized:
                 await WriteErrorAsync(http, format, 401, "Invalid API key (simulated).");
+                return;
+            case SimulationFaultKind.EchoKeyInError:
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync(SimulatedEcho.ErrorBody(ReceivedKey(http.Request), fault.Value), aborted);
                 return;
             case SimulationFaultKind.Hang:
                 await pacer.HangAsync(aborted);
@@ -121,6 +130,26 @@ internal static class SimulatorResponder
             await http.Response.Body.WriteAsync(frame, aborted);
             await http.Response.Body.FlushAsync(aborted);
         }
+    }
+
+    private static readonly string[] KeyHeaders = ["x-api-key", "api-key", "x-goog-api-key"];
+
+    /// <summary>The key the request carried, wherever its provider puts it (bearer token, <c>x-api-key</c>, <c>api-key</c>, <c>x-goog-api-key</c>, <c>?key=</c>).</summary>
+    private static string ReceivedKey(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+        foreach (var header in KeyHeaders)
+        {
+            if (request.Headers[header].ToString() is { Length: > 0 } key)
+            {
+                return key;
+            }
+        }
+        return request.Query["key"].ToString() is { Length: > 0 } query ? query : SimulatedEcho.NoKey;
     }
 
     private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
