@@ -17,7 +17,7 @@ internal static class SimulateCommand
         var tps = new Option<double>("--tps") { Description = "Tokens per second after the first (0: no pacing)." };
         var command = new Command("simulate",
             "Run simulated models over HTTP in the OpenAI, Anthropic, Gemini and Ollama wire formats. " +
-            "Ask for faults with the x-baton-sim-fault header or a model suffix: @429, @429:SECONDS, @500, @503, @401, @hang, @reset, @cut:N, @malformed.")
+            "Ask for faults with the x-baton-sim-fault header or a model suffix: @429, @429:SECONDS, @500, @503, @401, @hang, @reset, @cut:N, @malformed, @echo-key, @echo-key-error:OFFSET.")
         {
             port, latency, ttft, tps,
         };
