@@ -11,7 +11,7 @@ namespace Baton.Core.Tests.TestSupport;
 /// <summary>An engine over scripted providers and a fake clock, configured by a test.</summary>
 public sealed class EngineHarness
 {
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public TrackingTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public BatonOptions Options { get; } = new();
 
@@ -74,23 +74,49 @@ public sealed class EngineHarness
         $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}}{{metadata}},"messages":[{"role":"user","content":"hello"}]}"""));
 
     /// <summary>
-    /// Drives a call to completion by moving the fake clock in steps, so backoff delays and timeouts pass
-    /// without the test waiting for them. Returns the result and how much simulated time it took.
+    /// Drives a call to completion by moving the fake clock, so backoff delays and timeouts pass without the test
+    /// waiting for them. The clock moves only while the call is parked on the clock (by default: some caller waits
+    /// in a <c>Task.Delay</c>; <paramref name="parked"/> says it for several concurrent callers), and never past
+    /// the next timer's due time, so what a woken caller does happens at the time it was due.
+    /// Returns the result and how much simulated time it took.
     /// </summary>
-    public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null)
+    public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null, Func<bool>? parked = null)
     {
         var started = Time.GetUtcNow();
         var task = call();
+        // A test's own condition is exact, so the grace is only a safety net; the default's covers parks it cannot see.
+        var grace = TimeSpan.FromMilliseconds(parked is null ? 250 : 60_000);
+        parked ??= () => Time.ParkedDelays > 0;
         for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
         {
-            // Let the call reach its next timer before the clock moves on.
-            await Task.WhenAny(task, Task.Delay(5));
-            if (!task.IsCompleted)
+            await WhenParkedAsync(task, parked, grace);
+            if (task.IsCompleted)
             {
-                Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
+                break;
             }
+            var move = step ?? TimeSpan.FromMilliseconds(100);
+            if (Time.NextDue is { } due && due - Time.GetUtcNow() < move)
+            {
+                move = due - Time.GetUtcNow();
+            }
+            Time.Advance(move > TimeSpan.Zero ? move : TimeSpan.Zero);
         }
         return (await task, Time.GetUtcNow() - started);
+    }
+
+    /// <summary>
+    /// Waits, on timer events rather than a pause, until the call is over or parked. A call parked on something
+    /// other than a delay (a hang that only a timeout ends) is given a generous real-time grace before the clock
+    /// moves anyway, so such a test still finishes.
+    /// </summary>
+    private async Task WhenParkedAsync(Task task, Func<bool> parked, TimeSpan graceTime)
+    {
+        var grace = Task.Delay(graceTime);
+        while (!task.IsCompleted && !parked() && !grace.IsCompleted)
+        {
+            // Polled as well as signalled: a caller's own progress (a provider call) moves no timer.
+            await Task.WhenAny(task, Time.Changed, grace, Task.Delay(1));
+        }
     }
 
     public Task<(ChatCompletionResult Result, TimeSpan Elapsed)> CompleteAsync(ChatRequest request, TimeSpan? step = null) =>
