@@ -73,7 +73,7 @@ public static class BatonGatewayExtensions
             .WithSummary("Tells that the gateway is up.");
         group.MapPost("/batch", BatchEndpoint.HandleAsync)
             .WithName("ProcessBatch")
-            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order (seed 001's contract).")
+            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order.")
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>()
             .Produces<ErrorSchema>(StatusCodes.Status422UnprocessableEntity);
