@@ -40,6 +40,28 @@ internal static class CommonOptions
 
     public const int ConfigurationError = 2;
 
+    /// <summary><c>--format table|json</c>: a table for people, JSON for scripts.</summary>
+    public static Option<string> Format()
+    {
+        var format = new Option<string>("--format") { Description = "table (default) or json.", DefaultValueFactory = _ => TableFormat };
+        format.AcceptOnlyFromAmong(TableFormat, JsonFormat);
+        return format;
+    }
+
+    public const string TableFormat = "table";
+    public const string JsonFormat = "json";
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Writes <paramref name="value"/> as indented snake_case JSON, the gateway's own shape, to standard output.</summary>
+    public static void WriteJson<T>(CliConsole console, T value) =>
+        console.Out.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(value, Json));
+
     /// <summary>The exit code of a server command that could not start listening.</summary>
     public const int StartError = 3;
 
