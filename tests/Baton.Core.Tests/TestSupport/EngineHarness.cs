@@ -84,39 +84,8 @@ public sealed class EngineHarness
     {
         var started = Time.GetUtcNow();
         var task = call();
-        // A test's own condition is exact, so the grace is only a safety net; the default's covers parks it cannot see.
-        var grace = TimeSpan.FromMilliseconds(parked is null ? 250 : 60_000);
-        parked ??= () => Time.ParkedDelays > 0;
-        for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
-        {
-            await WhenParkedAsync(task, parked, grace);
-            if (task.IsCompleted)
-            {
-                break;
-            }
-            var move = step ?? TimeSpan.FromMilliseconds(100);
-            if (Time.NextDue is { } due && due - Time.GetUtcNow() < move)
-            {
-                move = due - Time.GetUtcNow();
-            }
-            Time.Advance(move > TimeSpan.Zero ? move : TimeSpan.Zero);
-        }
+        await Time.DriveAsync(task, step ?? TimeSpan.FromMilliseconds(100), parked);
         return (await task, Time.GetUtcNow() - started);
-    }
-
-    /// <summary>
-    /// Waits, on timer events rather than a pause, until the call is over or parked. A call parked on something
-    /// other than a delay (a hang that only a timeout ends) is given a generous real-time grace before the clock
-    /// moves anyway, so such a test still finishes.
-    /// </summary>
-    private async Task WhenParkedAsync(Task task, Func<bool> parked, TimeSpan graceTime)
-    {
-        var grace = Task.Delay(graceTime);
-        while (!task.IsCompleted && !parked() && !grace.IsCompleted)
-        {
-            // Polled as well as signalled: a caller's own progress (a provider call) moves no timer.
-            await Task.WhenAny(task, Time.Changed, grace, Task.Delay(1));
-        }
     }
 
     public Task<(ChatCompletionResult Result, TimeSpan Elapsed)> CompleteAsync(ChatRequest request, TimeSpan? step = null) =>

@@ -59,6 +59,45 @@ public sealed class TrackingTimeProvider(DateTimeOffset start) : FakeTimeProvide
         }
     }
 
+    /// <summary>
+    /// Moves the clock until <paramref name="task"/> is over: only while the code under test is parked on the clock
+    /// (by default: someone waits in a <c>Task.Delay</c>; <paramref name="parked"/> says it exactly for several
+    /// concurrent callers), by at most <paramref name="step"/>, and never past the next timer's due time, so what a
+    /// woken caller does happens at the time it was due.
+    /// </summary>
+    public async Task DriveAsync(Task task, TimeSpan step, Func<bool>? parked = null)
+    {
+        // A test's own condition is exact, so the grace is only a safety net; the default's covers parks it cannot see
+        // (a call waiting on something other than a delay).
+        var grace = TimeSpan.FromMilliseconds(parked is null ? 250 : 60_000);
+        parked ??= () => ParkedDelays > 0;
+        for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
+        {
+            await WhenParkedAsync(task, parked, grace);
+            if (task.IsCompleted)
+            {
+                break;
+            }
+            var move = step;
+            if (NextDue is { } due && due - GetUtcNow() < move)
+            {
+                move = due - GetUtcNow();
+            }
+            Advance(move > TimeSpan.Zero ? move : TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Waits, on timer events rather than a pause, until the task is over or parked (or the grace is over).</summary>
+    private async Task WhenParkedAsync(Task task, Func<bool> parked, TimeSpan graceTime)
+    {
+        var grace = Task.Delay(graceTime);
+        while (!task.IsCompleted && !parked() && !grace.IsCompleted)
+        {
+            // Polled as well as signalled: a caller's own progress (a provider call) moves no timer.
+            await Task.WhenAny(task, Changed, grace, Task.Delay(1));
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         // Task.Delay's timer carries its pending task as state; a CancellationTokenSource's carries the source.
