@@ -30,7 +30,12 @@ public static class BatonGatewayExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
             sp.GetRequiredService<ILogger<BatchJobRunner>>()));
         services.AddHostedService<Hosting.BatchJobService>();
-        services.AddOpenApi();
+        services.AddOpenApi(options =>
+        {
+            // HEAD is answered wherever GET is (see GatewayConventions); the document lists each operation once.
+            var include = options.ShouldInclude;
+            options.ShouldInclude = description => !HttpMethods.IsHead(description.HttpMethod ?? "") && include(description);
+        });
         return services;
     }
 
@@ -38,11 +43,13 @@ public static class BatonGatewayExtensions
     /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
-    /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
+    /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
+    /// Every <c>GET</c> also answers <c>HEAD</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapBaton(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("");
+        GatewayConventions.Apply(group);
         group.AddEndpointFilter(async (context, next) =>
         {
             // When the error is answered here, nothing is left for the endpoint's result to write.
@@ -73,7 +80,7 @@ public static class BatonGatewayExtensions
             .WithSummary("Tells that the gateway is up.");
         group.MapPost("/batch", BatchEndpoint.HandleAsync)
             .WithName("ProcessBatch")
-            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order (seed 001's contract).")
+            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order.")
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>()
             .Produces<ErrorSchema>(StatusCodes.Status422UnprocessableEntity);
@@ -142,8 +149,9 @@ public static class BatonGatewayExtensions
             .WithSummary("Health of every deployment: state, circuit breaker, error rate, latency; ?probe=true checks each one actively.")
             .Produces<ProviderHealthResponse>();
 
-        endpoints.MapOpenApi();
-        endpoints.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
+        group.MapOpenApi();
+        group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
+        group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
     }
 }

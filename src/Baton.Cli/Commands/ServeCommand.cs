@@ -27,7 +27,10 @@ internal static class ServeCommand
             var address = parse.GetValue(urls)!;
             var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
                 reloadFrom: loaded.Configuration);
-            await app.StartAsync(cancellationToken);
+            if (!await CommonOptions.StartAsync(console, app, address, cancellationToken))
+            {
+                return CommonOptions.StartError;
+            }
             console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
                                    "OpenAI API at /v1, API reference at /scalar. Press Ctrl+C to stop.");
             try

@@ -31,7 +31,10 @@ internal static class SimulateCommand
             };
             var url = $"http://127.0.0.1:{parse.GetValue(port)}";
             var app = BatonHosts.BuildSimulator(url, behavior);
-            await app.StartAsync(cancellationToken);
+            if (!await CommonOptions.StartAsync(console, app, url, cancellationToken, "--port"))
+            {
+                return CommonOptions.StartError;
+            }
             console.Out.MarkupLine($"[green]Baton simulator listening on {url}[/]: OpenAI /v1/chat/completions, Anthropic /v1/messages, " +
                                    "Gemini /v1beta/models/{{model}}:generateContent, Ollama /api/chat. Press Ctrl+C to stop.");
             try

@@ -100,6 +100,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         Session = request.SessionId,
         ApiKey = request.ApiKeyId,
         User = request.User,
+        Project = request.ProjectId,
         Tags = request.Tags is { Count: > 0 } tags ? string.Join(',', tags) : null,
         Task = route.Task ?? request.Task,
         Tier = route.Tier,

@@ -23,6 +23,13 @@ internal sealed class BatonCallContext
 
     public string? CacheControl { get; private init; }
 
+    public string? UserId { get; private init; }
+
+    public string? ProjectId { get; private init; }
+
+    /// <summary>The call's prompt context, as JSON values; null when none was given.</summary>
+    public IReadOnlyList<KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>>? PromptContext { get; private init; }
+
     public Func<RouteInfo>? RouteSource { get; set; }
 
     public RouteInfo? Route => RouteSource?.Invoke();
@@ -39,6 +46,11 @@ internal sealed class BatonCallContext
             Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
             SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
             CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
+            UserId = properties?.TryGetValue(BatonRequestProperties.UserId, out string? user) == true ? user : null,
+            ProjectId = properties?.TryGetValue(BatonRequestProperties.ProjectId, out string? project) == true ? project : null,
+            PromptContext = properties?.TryGetValue(BatonRequestProperties.Context, out object? given) == true && given is IEnumerable<KeyValuePair<string, object?>> entries
+                ? [.. entries.Select(e => KeyValuePair.Create(e.Key, e.Value is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(e.Value, e.Value.GetType())))]
+                : null,
             Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
                 ? fallbacks switch
                 {
@@ -57,6 +69,8 @@ internal sealed class BatonCallContext
     {
         request.Task ??= Task;
         request.SessionId ??= SessionId;
+        request.User ??= UserId;
+        request.ProjectId ??= ProjectId;
         request.Fallbacks ??= Fallbacks;
         request.Cache = request.Cache.WithCacheControl(CacheControl);
     }

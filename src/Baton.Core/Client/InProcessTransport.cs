@@ -17,6 +17,10 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var bytes = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (BatonCallContext.Current?.PromptContext is { Count: > 0 } context)
+        {
+            bytes = PromptContext.Inject(bytes, context);
+        }
         var chat = ChatRequestParser.Parse(bytes);
         BatonCallContext.Current?.ApplyTo(chat);
         if (chat.Stream)

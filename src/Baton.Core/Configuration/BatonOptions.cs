@@ -29,6 +29,9 @@ public sealed class BatonOptions
     /// <summary>Tiers of models for task routing, by name; reloaded without restart.</summary>
     public Dictionary<string, TierOptions> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Where <c>"model": "auto"</c> goes when no tier has a model for the task (<c>routing.defaultModel</c>).</summary>
+    public TaskRoutingOptions Routing { get; set; } = new();
+
     /// <summary>Retries, timeouts and circuit breakers for every deployment, unless a provider or model says otherwise.</summary>
     public ResilienceOptions Resilience { get; set; } = new();
 
@@ -65,6 +68,13 @@ public sealed class ProviderOptions
 {
     /// <summary><c>openai</c>, <c>anthropic</c>, <c>gemini</c>, <c>ollama</c>, <c>azure</c> or <c>simulator</c>.</summary>
     public string? Type { get; set; }
+
+    /// <summary>
+    /// False switches the provider off (e.g. <c>Baton__Providers__ollama__Enabled=false</c> where no local server
+    /// runs): its deployments are skipped, its key is not needed, and a model left with no deployment answers 404.
+    /// Default true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 
     public string? BaseUrl { get; set; }
 

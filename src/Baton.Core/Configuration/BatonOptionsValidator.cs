@@ -59,7 +59,8 @@ public static class BatonOptionsValidator
         foreach (var (providerName, modelName) in providersInUse)
         {
             var provider = options.Providers[providerName];
-            if (!ProviderTypes.IsKnown(provider.Type) || provider.ApiKey is not null)
+            // A disabled provider is never called, so its key need not be set.
+            if (!provider.Enabled || !ProviderTypes.IsKnown(provider.Type) || provider.ApiKey is not null)
             {
                 continue;
             }
@@ -142,6 +143,10 @@ public static class BatonOptionsValidator
             (!Uri.TryCreate(provider.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
         {
             errors.Add($"{path}.baseUrl: '{provider.BaseUrl}' is not an absolute http(s) URL.");
+        }
+        else if (provider.BaseUrl is not null && ProviderTypes.IsKnown(provider.Type) && ProviderTypes.ExplainBaseUrl(provider.Type!, provider.BaseUrl) is { } wrong)
+        {
+            errors.Add($"{path}.baseUrl: {wrong}");
         }
         if (provider.ApiKey is not null)
         {

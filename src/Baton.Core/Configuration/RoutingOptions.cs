@@ -24,6 +24,16 @@ public sealed class PriceOptions
     public decimal? CacheWrite { get; set; }
 }
 
+/// <summary>Routing by task (<c>"model": "auto"</c>) beyond the tiers.</summary>
+public sealed class TaskRoutingOptions
+{
+    /// <summary>
+    /// The model a request for <c>auto</c> goes to when its task's tiers have no models (and the request names no
+    /// fallbacks), or when it names no task at all. Unset: such a request is refused with a 400 saying what to add.
+    /// </summary>
+    public string? DefaultModel { get; set; }
+}
+
 /// <summary>How a model chooses among its deployments.</summary>
 public static class RoutingStrategies
 {

@@ -43,7 +43,7 @@ public sealed class ChatRequest
 
     /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
     internal Routing.ModelRoute? Pinned { get; set; }
-    /// <summary>The <c>user</c> field of the body: the end user, for cost tracking and budgets.</summary>
+    /// <summary>The <c>user</c> field of the body (else <c>metadata.user_id</c>): the end user, for cost tracking and budgets.</summary>
     public string? User { get; set; }
 
     /// <summary>
@@ -51,6 +51,9 @@ public sealed class ChatRequest
     /// set by the gateway from the <c>Authorization</c> header.
     /// </summary>
     public string? ApiKeyId { get; set; }
+
+    /// <summary>The project the request is for, from <c>metadata.project_id</c>, for cost tracking.</summary>
+    public string? ProjectId { get; set; }
 
     /// <summary>Tags for budgets and reports, from <c>metadata.tags</c> or the <c>X-Baton-Tags</c> header (comma-separated).</summary>
     public IReadOnlyList<string>? Tags { get; set; }

@@ -157,6 +157,12 @@ public static class ChatRequestParser
             throw BatonException.InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
         }
 
+        if (request.HasContext)
+        {
+            // The context becomes part of the prompt; the body is read again as the upstream will see it.
+            return ParseCore(PromptContext.Inject(body.Span));
+        }
+
         return new ChatRequest(body, model)
         {
             Stream = request.Stream,
@@ -167,7 +173,8 @@ public static class ChatRequestParser
             Cache = request.CacheDisabled
                 ? new CacheDirectives(Lookup: false, Store: false)
                 : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
-            User = string.IsNullOrWhiteSpace(request.User) ? null : request.User,
+            User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
+            ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
             Tags = ChatRequest.SplitModelList(request.Tags),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
@@ -489,8 +496,18 @@ public static class ChatRequestParser
             var isCacheDisabled = reader.ValueTextEquals("cache_disabled"u8);
             var isCacheTtl = reader.ValueTextEquals("cache_ttl"u8);
             var isTags = reader.ValueTextEquals("tags"u8);
+            var isContext = reader.ValueTextEquals("context"u8);
+            var isUserId = reader.ValueTextEquals("user_id"u8);
+            var isProject = reader.ValueTextEquals("project_id"u8);
             var keyReader = reader;
             reader.Read();
+            if (isContext)
+            {
+                // Rendered into the prompt once the whole body is read (see PromptContext).
+                request.HasContext = reader.TokenType != JsonTokenType.Null;
+                reader.Skip();
+                continue;
+            }
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
                 throw WrongType($"metadata.{keyReader.GetString()}", "a string, number or boolean");
@@ -519,6 +536,14 @@ public static class ChatRequestParser
             else if (isTags && reader.TokenType == JsonTokenType.String)
             {
                 request.Tags = reader.GetString();
+            }
+            else if (isUserId && reader.TokenType == JsonTokenType.String)
+            {
+                request.UserId = reader.GetString();
+            }
+            else if (isProject && reader.TokenType == JsonTokenType.String)
+            {
+                request.ProjectId = reader.GetString();
             }
         }
     }
@@ -626,6 +651,9 @@ public static class ChatRequestParser
         public double? CacheTtlSeconds;
         public string? User;
         public string? Tags;
+        public string? UserId;
+        public string? ProjectId;
+        public bool HasContext;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;

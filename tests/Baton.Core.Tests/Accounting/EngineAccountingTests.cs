@@ -54,6 +54,20 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task User_project_and_session_from_metadata_are_recorded()
+    {
+        _harness.Model("m1", "up");
+
+        using var result = (await _harness.CompleteAsync(EngineHarness.Request("m1",
+            metadata: ""","metadata":{"user_id":"developer_123","project_id":"aurelis","session_id":"session_456"}"""))).Result;
+
+        await _ledger.FlushAsync();
+        Assert.Equal("developer_123", _db.Text("SELECT user FROM ledger"));
+        Assert.Equal("aurelis", _db.Text("SELECT project FROM ledger"));
+        Assert.Equal("session_456", _db.Text("SELECT session FROM ledger"));
+    }
+
+    [Fact]
     public async Task A_stream_is_counted_from_the_usage_in_the_stream()
     {
         _harness.Model("m1", "up");

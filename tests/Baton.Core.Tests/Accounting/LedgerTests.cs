@@ -52,18 +52,22 @@ public sealed class LedgerTests : IDisposable
     [Fact]
     public async Task Whole_batches_are_written_at_once_and_only_a_partial_batch_lingers()
     {
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var time = new Baton.Core.Tests.TestSupport.TrackingTimeProvider(DateTimeOffset.UnixEpoch);
         await using var writer = new LedgerWriter(_db.Path, 10, NullLogger<LedgerWriter>.Instance, time);
         for (var i = 0; i < 35; i++)
         {
             writer.TryRecord(Entry(i));
         }
 
-        // The first row may have found the writer idle and made it linger: the clock moves until a batch is written.
-        await Eventually(() => writer.Written > 0, () => time.Advance(TimeSpan.FromMilliseconds(20)));
-        // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at most).
-        await Eventually(() => writer.Written >= 30);
-        await Task.Delay(100);
+        // The first row may have found the writer idle and made it linger: once it waits, the clock moves past the linger.
+        await Eventually(() => writer.Written > 0 || time.ParkedDelays > 0);
+        if (writer.Written == 0)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+        }
+        // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at
+        // most); then the writer lingers over the last five, and the clock does not move, so it stays at 30.
+        await Eventually(() => writer.Written >= 30 && time.ParkedDelays > 0);
         Assert.Equal(30, writer.Written);
 
         // The last five wait for the linger, then go.
@@ -72,12 +76,11 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal(35, writer.Written);
     }
 
-    /// <summary>Polls a condition on the real clock (the writer runs on its own loop), optionally nudging between polls.</summary>
-    private static async Task Eventually(Func<bool> condition, Action? nudge = null)
+    /// <summary>Waits for a condition (the writer runs on its own loop), polling; the clock never moves meanwhile.</summary>
+    private static async Task Eventually(Func<bool> condition)
     {
-        for (var i = 0; i < 500 && !condition(); i++)
+        for (var i = 0; i < 3000 && !condition(); i++)
         {
-            nudge?.Invoke();
             await Task.Delay(10);
         }
         Assert.True(condition());

@@ -20,7 +20,43 @@ public static class LedgerDatabase
     /// Sync the WAL on every commit. The ledger commits in batches, so it can afford that; state rewritten on
     /// every request (budgets) uses NORMAL, which still survives a killed process, only not a power cut.
     /// </param>
-    public static SqliteConnection Open(string path, bool synchronousFull = true) => Open(path, Schema, synchronousFull);
+    public static SqliteConnection Open(string path, bool synchronousFull = true)
+    {
+        var connection = Open(path, Schema, synchronousFull);
+        try
+        {
+            AddMissingColumns(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return connection;
+    }
+
+    /// <summary>Columns added after the first release: a ledger written by an earlier version gains them, empty.</summary>
+    private static readonly (string Name, string Type)[] AddedColumns = [("project", "TEXT")];
+
+    private static void AddMissingColumns(SqliteConnection connection)
+    {
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var columns = connection.CreateCommand())
+        {
+            columns.CommandText = "SELECT name FROM pragma_table_info('ledger')";
+            using var reader = columns.ExecuteReader();
+            while (reader.Read())
+            {
+                present.Add(reader.GetString(0));
+            }
+        }
+        foreach (var (name, type) in AddedColumns.Where(c => !present.Contains(c.Name)))
+        {
+            using var add = connection.CreateCommand();
+            add.CommandText = $"ALTER TABLE ledger ADD COLUMN {name} {type}";
+            add.ExecuteNonQuery();
+        }
+    }
 
     /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>
     /// <param name="path">The database file; created when missing.</param>
@@ -88,7 +124,8 @@ public static class LedgerDatabase
             cached INTEGER NOT NULL,
             fallback INTEGER NOT NULL,
             status INTEGER NOT NULL,
-            estimated INTEGER NOT NULL
+            estimated INTEGER NOT NULL,
+            project TEXT
         );
         CREATE INDEX IF NOT EXISTS ledger_time ON ledger (time_ms);
         CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session, time_ms);

@@ -18,6 +18,9 @@ public sealed record LedgerEntry
     /// <summary>The body's <c>user</c>.</summary>
     public string? User { get; init; }
 
+    /// <summary>The project (<c>metadata.project_id</c>), if any.</summary>
+    public string? Project { get; init; }
+
     /// <summary>The request's tags, comma-separated.</summary>
     public string? Tags { get; init; }
 
