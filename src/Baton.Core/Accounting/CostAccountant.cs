@@ -58,14 +58,25 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         AdmitAsync(request, first is null ? [] : [first], cancellationToken);
 
     /// <summary>Queues the ledger row of one upstream attempt that billed <paramref name="usage"/>, and returns its cost.</summary>
+    /// <param name="request">The request the attempt answered.</param>
+    /// <param name="route">The answer's route.</param>
+    /// <param name="deployment">The deployment that answered.</param>
+    /// <param name="usage">What it billed.</param>
+    /// <param name="latency">How long it took.</param>
+    /// <param name="status">200, or the status a cut stream ended with.</param>
+    /// <param name="estimated">True when Baton counted the usage because the provider reported none.</param>
+    /// <param name="continuation">True when the attempt continues a request already recorded (a resumed stream).</param>
     public decimal RecordAttempt(ChatRequest request, RouteInfo route, Deployment deployment, TokenUsage usage, TimeSpan latency,
-        int status = 200, bool estimated = false)
+        int status = 200, bool estimated = false, bool continuation = false)
     {
         var known = prices.For(deployment);
         // An unpriced deployment admitted at the default price is billed at it too, or its budget would never fill.
         var price = known ?? (budgets is null ? null : Unpriced.DefaultPrice);
         var cost = price is null ? 0m : CostCalculator.Cost(usage, price);
-        ledger?.TryRecord(Entry(request, route, usage, latency) with { CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated });
+        ledger?.TryRecord(Entry(request, route, usage, latency) with
+        {
+            CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated, Continuation = continuation,
+        });
         return cost;
     }
 

@@ -99,4 +99,26 @@ public sealed class CostCalculatorTests
         var usage = new TokenUsage(PromptTokens: 10, CompletionTokens: 0, TotalTokens: 110, ReasoningTokens: 100);
         Assert.Equal(0.0004m + 0.000011m, CostCalculator.Cost(usage, ModelPrice.Of(1.10m, 4m)));
     }
+
+    [Theory]
+    // DeepSeek reports its prompt-cache hits outside prompt_tokens_details.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_cache_hit_tokens":3000,"prompt_cache_miss_tokens":2000}""", 3000, 0)]
+    // xAI's own field.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"cached_prompt_text_tokens":3000}""", 3000, 0)]
+    // OpenAI and OpenRouter report cache writes beside cache reads.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_tokens_details":{"cached_tokens":1000,"cache_write_tokens":2500}}""", 1000, 2500)]
+    public void Usage_fields_of_openai_compatible_providers_are_read(string json, int cached, int cacheWrite)
+    {
+        var usage = OpenAiUsage(json);
+        Assert.Equal((5000, 800, cached, cacheWrite), (usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens, usage.CacheWritePromptTokens));
+    }
+
+    [Fact]
+    public void A_deepseek_answer_bills_its_cache_hits_at_the_cache_price()
+    {
+        // deepseek-chat in standard hours: $0.27 input, $0.07 cache hit, $1.10 output. Without the hit field the
+        // same answer would cost 5000 * 0.27 + 800 * 1.10 = 2230 per million, 37 % more.
+        var usage = OpenAiUsage("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_cache_hit_tokens":3000,"prompt_cache_miss_tokens":2000}""");
+        Assert.Equal(0.00163m, CostCalculator.Cost(usage, Prices.For("deepseek/deepseek-chat", "deepseek-chat", null, ProviderTypes.OpenAi, "https://api.deepseek.com/v1")!));
+    }
 }

@@ -20,7 +20,71 @@ public static class LedgerDatabase
     /// Sync the WAL on every commit. The ledger commits in batches, so it can afford that; state rewritten on
     /// every request (budgets) uses NORMAL, which still survives a killed process, only not a power cut.
     /// </param>
-    public static SqliteConnection Open(string path, bool synchronousFull = true) => Open(path, Schema, synchronousFull);
+    public static SqliteConnection Open(string path, bool synchronousFull = true)
+    {
+        var connection = Open(path, Schema, synchronousFull);
+        try
+        {
+            AddColumns(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return connection;
+    }
+
+    /// <summary>
+    /// Columns added after the ledger's first release, added to files that lack them (a file written by an older
+    /// Baton keeps its rows; their new columns read as 0).
+    /// </summary>
+    private static readonly (string Name, string Definition)[] AddedColumns =
+    [
+        // Prompt tokens written to the provider's prompt cache: with cached_tokens, the stored columns recompute the cost.
+        ("cache_write_tokens", "INTEGER NOT NULL DEFAULT 0"),
+        // 1 when the row continues a request billed in an earlier row (a resumed stream): requests count rows without it.
+        ("continuation", "INTEGER NOT NULL DEFAULT 0"),
+    ];
+
+    private static void AddColumns(SqliteConnection connection)
+    {
+        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var info = connection.CreateCommand())
+        {
+            info.CommandText = "SELECT name FROM pragma_table_info('ledger')";
+            using var reader = info.ExecuteReader();
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+        foreach (var (name, definition) in AddedColumns)
+        {
+            if (existing.Contains(name))
+            {
+                continue;
+            }
+            try
+            {
+                using var alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE ledger ADD COLUMN {name} {definition}";
+                alter.ExecuteNonQuery();
+            }
+            catch (SqliteException) when (HasColumn(connection, name))
+            {
+                // Another process sharing the file added it first.
+            }
+        }
+    }
+
+    private static bool HasColumn(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('ledger') WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
 
     /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>
     /// <param name="path">The database file; created when missing.</param>
