@@ -3,6 +3,7 @@ using Baton.Accounting;
 using Baton.Accounting.Catalog;
 using Baton.Configuration;
 using Baton.Providers;
+using Microsoft.Extensions.Configuration;
 
 namespace Baton.Core.Tests.Accounting;
 
@@ -122,5 +123,34 @@ public sealed class PriceCatalogTests
         File.WriteAllText(path, """[{"id":"acme","models":[{"id":"m","match":{"equals":"m"},"prices":{"input_mtok":{"base":1}}}]}]""");
         Assert.Contains("could not be read as genai-prices data", PriceCatalogFile.TryLoad(path, out _));
         Assert.Contains("does not exist", PriceCatalogFile.TryLoad(Path.Combine(Path.GetDirectoryName(db.Path)!, "missing.json"), out _));
+    }
+
+    [Fact]
+    public void Prices_and_the_catalog_file_follow_a_configuration_reload_and_a_broken_change_is_refused()
+    {
+        using var db = new TempDatabase();
+        var path = Path.Combine(Path.GetDirectoryName(db.Path)!, "newer.json");
+        File.WriteAllText(path, """[{"id":"acme","api_pattern":"https://api\\.acme\\.test","models":[{"id":"acme-1","match":{"equals":"acme-1"},"prices":{"input_mtok":4,"output_mtok":8}}]}]""");
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["prices:gpt-4o:input"] = "1", ["prices:gpt-4o:output"] = "2" }).Build();
+        var options = BatonConfigurationLoader.Bind(configuration);
+        var table = PriceReloader.Create(options, configuration, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        Assert.Equal("built-in", table.Catalog.Source);
+        Assert.Equal(ModelPrice.Of(1, 2), table.For("openai/gpt-4o", "gpt-4o", null, ProviderTypes.OpenAi, "https://api.openai.com/v1"));
+
+        configuration["prices:catalogPath"] = path;
+        configuration["prices:gpt-4o:input"] = "3";
+        configuration.Reload();
+        Assert.Equal(Path.GetFullPath(path), table.Catalog.Source);
+        Assert.Equal(ModelPrice.Of(4, 8), table.For("acme/acme-1", "acme-1", null, ProviderTypes.OpenAi, "https://api.acme.test/v1"));
+        Assert.Equal(ModelPrice.Of(3, 2), table.For("openai/gpt-4o", "gpt-4o", null, ProviderTypes.OpenAi, "https://api.openai.com/v1"));
+
+        // A file that is not genai-prices data, or a price that is not a number: the prices in force stay.
+        File.WriteAllText(path, "not json");
+        configuration["prices:gpt-4o:input"] = "5";
+        configuration.Reload();
+        Assert.Equal(ModelPrice.Of(4, 8), table.For("acme/acme-1", "acme-1", null, ProviderTypes.OpenAi, "https://api.acme.test/v1"));
+        Assert.Equal(ModelPrice.Of(3, 2), table.For("openai/gpt-4o", "gpt-4o", null, ProviderTypes.OpenAi, "https://api.openai.com/v1"));
     }
 }
