@@ -2,6 +2,7 @@ using System.Text.Json;
 using Baton.Accounting.Budgets;
 using Baton.Accounting.Ledger;
 using Baton.Engine;
+using Baton.Errors;
 using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Requests;
@@ -27,31 +28,64 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     /// <summary>True when who asked matters: a ledger records it, or budgets are kept per key or user.</summary>
     public bool TracksCallers => ledger is not null || budgets is not null;
 
+    /// <summary>How deployments without a price are estimated and billed under budgets.</summary>
+    public UnpricedPolicy Unpriced { get; init; } = UnpricedPolicy.Refuse;
+
     /// <summary>
-    /// Reserves the request's worst-case cost on the first deployment that will be asked (its prompt counted by
-    /// tokenizer, its completion at <c>max_tokens</c>), or throws <c>budget_exceeded</c>.
+    /// Reserves the request's worst-case cost (its prompt counted by tokenizer, its completion at <c>max_tokens</c>)
+    /// at the dearest of the deployments it may reach, first choice and fallbacks alike, or throws
+    /// <c>budget_exceeded</c>. A deployment without a price is refused (<c>unpriced_deployment</c>) or estimated
+    /// at the configured default price, as <see cref="Unpriced"/> says.
     /// </summary>
-    public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, Deployment? first, CancellationToken cancellationToken)
+    public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken)
     {
-        if (budgets is null || budgets.Policy.IsEmpty || first is null)
+        if (budgets is null || budgets.Policy.IsEmpty || candidates.Count == 0 || budgets.Policy.For(request, time.GetUtcNow()).Count == 0)
         {
             return ValueTask.FromResult(BudgetAdmission.None);
         }
-        var estimate = prices.For(first) is { } price
-            ? CostCalculator.Estimate(PromptTokenCounter.CountPrompt(request), TokenEstimator.CompletionBudget(request, first.Parameters.MaxTokens), price)
-            : 0m;
+        var prompt = PromptTokenCounter.CountPrompt(request);
+        var estimate = 0m;
+        foreach (var deployment in candidates)
+        {
+            var price = PriceOf(deployment) ?? throw UnpricedRefused(deployment);
+            estimate = Math.Max(estimate, CostCalculator.Estimate(prompt, TokenEstimator.CompletionBudget(request, deployment.Parameters.MaxTokens), price));
+        }
         return budgets.AdmitAsync(request, estimate, cancellationToken);
     }
 
+    /// <summary>Reserves the request's worst-case cost on <paramref name="first"/> alone.</summary>
+    public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, Deployment? first, CancellationToken cancellationToken) =>
+        AdmitAsync(request, first is null ? [] : [first], cancellationToken);
+
     /// <summary>Queues the ledger row of one upstream attempt that billed <paramref name="usage"/>, and returns its cost.</summary>
+    /// <param name="request">The request the attempt answered.</param>
+    /// <param name="route">The answer's route.</param>
+    /// <param name="deployment">The deployment that answered.</param>
+    /// <param name="usage">What it billed.</param>
+    /// <param name="latency">How long it took.</param>
+    /// <param name="status">200, or the status a cut stream ended with.</param>
+    /// <param name="estimated">True when Baton counted the usage because the provider reported none.</param>
+    /// <param name="continuation">True when the attempt continues a request already recorded (a resumed stream).</param>
     public decimal RecordAttempt(ChatRequest request, RouteInfo route, Deployment deployment, TokenUsage usage, TimeSpan latency,
-        int status = 200, bool estimated = false)
+        int status = 200, bool estimated = false, bool continuation = false)
     {
-        var price = prices.For(deployment);
+        var known = prices.For(deployment);
+        // An unpriced deployment admitted at the default price is billed at it too, or its budget would never fill.
+        var price = known ?? (budgets is null ? null : Unpriced.DefaultPrice);
         var cost = price is null ? 0m : CostCalculator.Cost(usage, price);
-        ledger?.TryRecord(Entry(request, route, usage, latency) with { CostUsd = cost, Priced = price is not null, Status = status, Estimated = estimated });
+        ledger?.TryRecord(Entry(request, route, usage, latency) with
+        {
+            CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated, Continuation = continuation,
+        });
         return cost;
     }
+
+    private ModelPrice? PriceOf(Deployment deployment) => prices.For(deployment) ?? Unpriced.DefaultPrice;
+
+    private static BatonException UnpricedRefused(Deployment deployment) => new(400, ErrorTypes.InvalidRequest,
+        $"A budget applies to this request, and the deployment '{deployment.Id}' it may reach has no price, so its cost cannot be kept " +
+        "within the budget. Configure a price for it under 'prices', or set budgets.unpriced to 'estimate' with a budgets.defaultPrice.",
+        "model", "unpriced_deployment");
 
     /// <summary>Queues the ledger row of an answer served from Baton's cache: its tokens, at no cost.</summary>
     public void RecordCacheHit(ChatRequest request, RouteInfo route, TokenUsage usage) =>

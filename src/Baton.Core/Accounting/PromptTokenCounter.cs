@@ -23,11 +23,20 @@ public static class PromptTokenCounter
     /// <summary>The encoding for a model id: cl100k for GPT-4 and GPT-3.5, o200k for everything else.</summary>
     public static Tokenizer For(string? model)
     {
-        var bare = model is null ? "" : BuiltInPrices.Bare(model);
+        var bare = model is null ? "" : Bare(model);
         var older = bare.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase) ||
                     (bare.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) && !bare.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) &&
                      !bare.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
         return older ? Cl100k.Value : O200k.Value;
+    }
+
+    /// <summary>The model id without its provider prefix and variant suffix (<c>:nitro</c>, <c>:beta</c>).</summary>
+    private static string Bare(string model)
+    {
+        var slash = model.LastIndexOf('/');
+        var bare = slash >= 0 ? model[(slash + 1)..] : model;
+        var colon = bare.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 ? bare[..colon] : bare;
     }
 
     /// <summary>Tokens in a piece of text (e.g. an answer whose stream reported no usage).</summary>

@@ -78,11 +78,17 @@ public static class BatonConfigurationLoader
         var options = new BatonOptions();
         try
         {
-            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            PricesSectionReader.Without(configuration).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
             throw new BatonConfigurationException([Describe(ex)]);
+        }
+        var errors = new List<string>();
+        options.Prices = PricesSectionReader.Read(configuration, errors);
+        if (errors.Count > 0)
+        {
+            throw new BatonConfigurationException(errors);
         }
         return options;
     }

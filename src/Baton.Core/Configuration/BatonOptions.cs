@@ -42,10 +42,12 @@ public sealed class BatonOptions
     public BatchOptions Batch { get; set; } = new();
 
     /// <summary>
-    /// Prices per million tokens by upstream model id (e.g. <c>deepseek/deepseek-chat</c>) or deployment id
-    /// (<c>provider/upstream-model</c>), over Baton's built-in table; a deployment's own <c>price</c> wins over both.
+    /// Prices per million tokens by upstream model id (e.g. <c>deepseek/deepseek-chat</c>, <c>ollama/llama3:8b</c>)
+    /// or deployment id (<c>provider/upstream-model</c>), over the price catalog; a deployment's own <c>price</c>
+    /// wins over both. <c>prices.catalogPath</c> names a newer genai-prices <c>data.json</c> to use instead of the
+    /// shipped snapshot.
     /// </summary>
-    public Dictionary<string, PriceOptions> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public PricesOptions Prices { get; set; } = new();
 
     /// <summary>
     /// Pipeline files (JSON or YAML) by the name they are run as (<c>POST /v1/pipelines/{name}/runs</c>,

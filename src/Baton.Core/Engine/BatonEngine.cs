@@ -54,7 +54,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
-        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
         var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
         {
@@ -76,7 +76,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         {
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-            return new ChatStreamResult(new ReplayStream(hit, hitRoute));
+            // A hit costs nothing, and says so like a plain hit does.
+            return new ChatStreamResult(new ReplayStream(hit, hitRoute), fixedCost: accounting is null ? null : 0m);
         }
         var started = time.GetTimestamp();
         BudgetAdmission? admission = null;
@@ -85,7 +86,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog();
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-            var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+            var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
             var billing = new StreamBilling(accounting, admission, time, started);
             ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
             if (!lookup.Stores)
@@ -106,11 +107,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         }
     }
 
-    /// <summary>Budget admission, before any upstream call: the worst-case cost on the first deployment the plan will ask.</summary>
+    /// <summary>
+    /// Budget admission, before any upstream call: the worst-case cost on the dearest deployment the plan may
+    /// reach, so that a cheap or free first deployment with a paid fallback cannot admit more than the budget holds.
+    /// </summary>
     private ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
         accounting is null
             ? ValueTask.FromResult(BudgetAdmission.None)
-            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).FirstOrDefault(), cancellationToken);
+            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken);
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
@@ -159,10 +163,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
     }
 
-    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, int attempts, TimeSpan upstream) =>
-        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)) with
+    /// <summary>
+    /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
+    /// of the requested model answered after one failed: the client did not get the deployment it would have.
+    /// </summary>
+    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, AttemptLog attempts, TimeSpan upstream) =>
+        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts.Count, upstream)) with
         {
-            FallbackUsed = candidate.IsFallback,
+            FallbackUsed = candidate.IsFallback || attempts.Failures.Any(f => !string.Equals(f.Deployment, candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase)),
             RateLimit = candidate.Deployment.RateLimiter.Snapshot(),
         };
 

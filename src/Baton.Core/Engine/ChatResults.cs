@@ -25,11 +25,16 @@ public sealed class ChatStreamResult : IAsyncDisposable
 {
     private readonly ChatStream stream;
     private readonly StreamBilling? billing;
+    private readonly decimal? fixedCost;
 
-    internal ChatStreamResult(ChatStream stream, StreamBilling? billing = null)
+    /// <param name="stream">The chunks.</param>
+    /// <param name="billing">The accounting of an upstream answer.</param>
+    /// <param name="fixedCost">The cost known in advance: 0 for an answer replayed from the cache, when accounting is on.</param>
+    internal ChatStreamResult(ChatStream stream, StreamBilling? billing = null, decimal? fixedCost = null)
     {
         this.stream = stream;
         this.billing = billing;
+        this.fixedCost = fixedCost;
     }
 
     /// <summary>Who is answering; after a resumed stream, the deployment that finished it.</summary>
@@ -39,7 +44,7 @@ public sealed class ChatStreamResult : IAsyncDisposable
     public TokenUsage? Usage => stream.Usage;
 
     /// <summary>The answer's cost in US dollars once the stream has ended (every upstream stream it used); null without accounting.</summary>
-    public decimal? CostUsd => billing?.Cost;
+    public decimal? CostUsd => billing?.Cost ?? fixedCost;
 
     /// <summary>Soft budget limits this request may cross (known before the first chunk).</summary>
     public IReadOnlyList<string> BudgetWarnings => billing?.BudgetWarnings ?? [];

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Baton.Accounting;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Requests;
@@ -42,7 +43,15 @@ public sealed class FailoverStream(
     /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
     public override RouteInfo Route => _route;
 
-    public override TokenUsage? Usage => _current.Usage;
+    /// <summary>
+    /// What the answer billed: for a resumed stream, every upstream stream it used (Baton's count for one that
+    /// reported nothing), so the usage matches the cost.
+    /// </summary>
+    public override TokenUsage? Usage => _resumes == 0 ? _current.Usage
+        : _segmentRecorded ? _billed : _billed.Add(_current.Usage ?? default);
+
+    /// <summary>Usage billed by the upstream streams already ended.</summary>
+    private TokenUsage _billed;
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -80,6 +89,11 @@ public sealed class FailoverStream(
                 chunk = _current.Chunks.Current;
             }
             _tap.Observe(chunk.Json.Span);
+            if (_resumes > 0 && chunk.IsUsageOnly)
+            {
+                // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
+                chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, _billed), IsUsageOnly: true);
+            }
             yield return chunk;
         }
     }
@@ -115,29 +129,38 @@ public sealed class FailoverStream(
             await EndSegmentAsync(failure.StatusCode, final: true).ConfigureAwait(false);
             throw failure;
         }
+        var switched = !string.Equals(nextCandidate.Deployment.Id, _candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase);
         await _current.DisposeAsync().ConfigureAwait(false);
         _current = next;
         _candidate = nextCandidate;
         _resumedRequest = resumed;
         _segmentTextStart = _tap.Text.Length;
         _segmentRecorded = false;
-        _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started))
-            with { StreamResumed = true, Cache = _route.Cache };
+        var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started));
+        // Another deployment finishing what a failed one began is a fallback too.
+        _route = described with { StreamResumed = true, Cache = _route.Cache, FallbackUsed = described.FallbackUsed || _route.FallbackUsed || switched };
     }
 
     /// <summary>Records the current upstream stream once, and on the last one settles the budget reservation.</summary>
     private async ValueTask EndSegmentAsync(int status, bool final)
     {
-        if (Billing is null)
+        if (Billing is null && _resumes == 0)
         {
             return;
         }
         if (!_segmentRecorded)
         {
             _segmentRecorded = true;
-            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.Text[_segmentTextStart..], status);
+            // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it; one
+            // that reported no usage is counted from the prompt and what it delivered, tool-call arguments included.
+            var segmentRequest = _resumedRequest ?? request;
+            var reported = _current.Usage is { IsEmpty: false };
+            var billed = reported ? _current.Usage!.Value
+                : CostAccountant.EstimateUsage(segmentRequest, _tap.Text[_segmentTextStart..] + _tap.OtherOutputText, _candidate.Deployment.UpstreamModel);
+            _billed = _billed.Add(billed);
+            Billing?.RecordSegment(segmentRequest, _candidate, Route, billed, !reported, status, continuation: _resumes > 0);
         }
-        if (final)
+        if (final && Billing is not null)
         {
             await Billing.FinishAsync().ConfigureAwait(false);
         }

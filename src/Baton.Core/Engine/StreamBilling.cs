@@ -22,16 +22,20 @@ internal sealed class StreamBilling(CostAccountant? accounting, BudgetAdmission 
 
     public IReadOnlyList<string> BudgetWarnings => admission.Warnings;
 
-    public void RecordSegment(ChatRequest segmentRequest, Candidate candidate, RouteInfo route, TokenUsage? usage, string segmentText, int status)
+    /// <param name="segmentRequest">The request this upstream stream answered (a resumed one asks to continue).</param>
+    /// <param name="candidate">The deployment that streamed it.</param>
+    /// <param name="route">The answer's route.</param>
+    /// <param name="billed">The usage the upstream reported, or the usage Baton counted when it reported none.</param>
+    /// <param name="estimated">True when Baton counted the usage.</param>
+    /// <param name="status">200, or the status the segment ended with.</param>
+    /// <param name="continuation">True for every segment after the first: the same client request, another billed attempt.</param>
+    public void RecordSegment(ChatRequest segmentRequest, Candidate candidate, RouteInfo route, TokenUsage billed, bool estimated, int status, bool continuation)
     {
         if (accounting is null)
         {
             return;
         }
-        // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it.
-        var reported = usage is { IsEmpty: false };
-        var billed = reported ? usage!.Value : CostAccountant.EstimateUsage(segmentRequest, segmentText, candidate.Deployment.UpstreamModel);
-        _cost += accounting.RecordAttempt(segmentRequest, route, candidate.Deployment, billed, time.GetElapsedTime(started), status, estimated: !reported);
+        _cost += accounting.RecordAttempt(segmentRequest, route, candidate.Deployment, billed, time.GetElapsedTime(started), status, estimated, continuation);
     }
 
     public async ValueTask FinishAsync()

@@ -167,6 +167,7 @@ public sealed class ModelCatalog
         {
             Weight = deployment.Weight ?? 1,
             Price = deployment.Price,
+            BaseUrl = providerOptions.BaseUrl ?? ProviderTypes.DefaultBaseUrl(providerOptions.Type ?? ""),
         };
     }
 }

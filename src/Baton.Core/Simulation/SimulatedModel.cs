@@ -28,6 +28,11 @@ public static class SimulatedModel
         var created = timeProvider.GetUtcNow().ToUnixTimeSeconds();
         var promptTokens = CountPromptTokens(prompt);
         var reasoning = IsReasoningModel(prompt.Model) ? 16 + (int)(seed % 48) : 0;
+        // As with real reasoning models, max_tokens bounds the reasoning and the visible answer together.
+        if (prompt.MaxTokens is int limit)
+        {
+            reasoning = Math.Min(reasoning, Math.Max(0, limit));
+        }
 
         var last = prompt.Messages.Count > 0 ? prompt.Messages[^1] : null;
         if (prompt.ToolsAllowed && prompt.Tools.Count > 0 && last is { IsToolResult: false })
@@ -36,6 +41,10 @@ public static class SimulatedModel
             var arguments = SampleArguments(tool.ParametersSchemaJson);
             var callId = "call_" + (seed >> 16).ToString("x12", System.Globalization.CultureInfo.InvariantCulture);
             var completion = EstimateTokens(tool.Name) + EstimateTokens(arguments) + 3;
+            if (prompt.MaxTokens is int toolLimit)
+            {
+                reasoning = Math.Min(reasoning, Math.Max(0, toolLimit - completion));
+            }
             return new SimulatedAnswer
             {
                 Id = id,
@@ -52,9 +61,9 @@ public static class SimulatedModel
             ? Tokenize(SimulatedJson.Compose(prompt.ResponseSchemaJson, prompt.Model, new Random(unchecked((int)seed ^ (int)(seed >> 32)))))
             : ComposeText(prompt, last, seed);
         var finish = "stop";
-        if (prompt.MaxTokens is int max && pieces.Count > max)
+        if (prompt.MaxTokens is int max && pieces.Count > max - reasoning)
         {
-            pieces = pieces.GetRange(0, max);
+            pieces = pieces.GetRange(0, Math.Max(0, max - reasoning));
             finish = "length";
         }
         return new SimulatedAnswer

@@ -47,7 +47,7 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         // 600 * 2 + 400 * 1 + 200 * 8 = 3200 per million.
         Assert.Equal(0.0032m, result.CostUsd);
         var report = await ReportAsync();
-        Assert.Equal(new CostTotals(0.0032m, 1, 1000, 400, 200, 50), report.Total);
+        Assert.Equal(new CostTotals(0.0032m, 1, 1000, 400, 200, 50) { Attempts = 1 }, report.Total);
         Assert.Equal("s9", _db.Text("SELECT session FROM ledger"));
         Assert.Equal("u1", _db.Text("SELECT user FROM ledger"));
         Assert.Equal(0, _db.Scalar("SELECT estimated FROM ledger"));
@@ -81,7 +81,7 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
             Assert.Equal(0.000156m, stream.CostUsd);
         }
 
-        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5), (await ReportAsync()).Total);
+        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5) { Attempts = 1 }, (await ReportAsync()).Total);
     }
 
     [Fact]
@@ -91,17 +91,26 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         _harness.Provider("a").StreamThenBreak(2);
         _harness.Provider("b").Answer(usage: TokenUsage.Of(40, 10));
 
+        TokenUsage? usage;
+        decimal? cost;
         await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
         {
             await foreach (var _ in stream.ReadAsync(CancellationToken.None))
             {
             }
+            (usage, cost) = (stream.Usage, stream.CostUsd);
         }
 
+        // One client request, two billed attempts; the second continues the first, on another deployment of the model.
         var report = await ReportAsync();
-        Assert.Equal(2, report.Total.Requests);
-        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 1 AND deployment = 'a/m' AND status = 502 AND completion_tokens > 0"));
-        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 0 AND deployment = 'b/m' AND prompt_tokens = 40"));
+        Assert.Equal(1, report.Total.Requests);
+        Assert.Equal(2, report.Total.Attempts);
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 1 AND deployment = 'a/m' AND status = 502 AND completion_tokens > 0 AND continuation = 0"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 0 AND deployment = 'b/m' AND prompt_tokens = 40 AND continuation = 1 AND fallback = 1"));
+        // The answer's usage is everything billed, so it matches the cost.
+        Assert.Equal(report.Total.PromptTokens, usage!.Value.PromptTokens);
+        Assert.Equal(report.Total.CompletionTokens, usage.Value.CompletionTokens);
+        Assert.Equal(report.Total.CostUsd, cost);
     }
 
     [Fact]
@@ -131,6 +140,10 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         Assert.Equal(0m, hit.CostUsd);
         var report = await ReportAsync();
         Assert.Equal(2, report.Total.Requests);
+        // The hit is a request that cost nothing: counted as a hit, not an attempt, and its tokens were not billed.
+        Assert.Equal(1, report.Total.CacheHits);
+        Assert.Equal(1, report.Total.Attempts);
+        Assert.Equal(10, report.Total.PromptTokens);
         Assert.Equal(result.CostUsd, report.Total.CostUsd);
         Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE cached = 1 AND cost_picousd = 0 AND prompt_tokens = 10"));
     }

@@ -25,7 +25,7 @@ public static class LedgerDatabase
         var connection = Open(path, Schema, synchronousFull);
         try
         {
-            AddMissingColumns(connection);
+            AddColumns(connection);
         }
         catch
         {
@@ -35,27 +35,57 @@ public static class LedgerDatabase
         return connection;
     }
 
-    /// <summary>Columns added after the first release: a ledger written by an earlier version gains them, empty.</summary>
-    private static readonly (string Name, string Type)[] AddedColumns = [("project", "TEXT")];
+    /// <summary>
+    /// Columns added after the ledger's first release, added to files that lack them (a file written by an older
+    /// Baton keeps its rows; their new columns read as 0).
+    /// </summary>
+    private static readonly (string Name, string Definition)[] AddedColumns =
+    [
+        // Prompt tokens written to the provider's prompt cache: with cached_tokens, the stored columns recompute the cost.
+        ("cache_write_tokens", "INTEGER NOT NULL DEFAULT 0"),
+        // 1 when the row continues a request billed in an earlier row (a resumed stream): requests count rows without it.
+        ("continuation", "INTEGER NOT NULL DEFAULT 0"),
+        // The project a request was tagged with (metadata.project_id).
+        ("project", "TEXT"),
+    ];
 
-    private static void AddMissingColumns(SqliteConnection connection)
+    private static void AddColumns(SqliteConnection connection)
     {
-        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        using (var columns = connection.CreateCommand())
+        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var info = connection.CreateCommand())
         {
-            columns.CommandText = "SELECT name FROM pragma_table_info('ledger')";
-            using var reader = columns.ExecuteReader();
+            info.CommandText = "SELECT name FROM pragma_table_info('ledger')";
+            using var reader = info.ExecuteReader();
             while (reader.Read())
             {
-                present.Add(reader.GetString(0));
+                existing.Add(reader.GetString(0));
             }
         }
-        foreach (var (name, type) in AddedColumns.Where(c => !present.Contains(c.Name)))
+        foreach (var (name, definition) in AddedColumns)
         {
-            using var add = connection.CreateCommand();
-            add.CommandText = $"ALTER TABLE ledger ADD COLUMN {name} {type}";
-            add.ExecuteNonQuery();
+            if (existing.Contains(name))
+            {
+                continue;
+            }
+            try
+            {
+                using var alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE ledger ADD COLUMN {name} {definition}";
+                alter.ExecuteNonQuery();
+            }
+            catch (SqliteException) when (HasColumn(connection, name))
+            {
+                // Another process sharing the file added it first.
+            }
         }
+    }
+
+    private static bool HasColumn(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('ledger') WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>

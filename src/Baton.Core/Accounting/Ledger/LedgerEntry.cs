@@ -54,4 +54,10 @@ public sealed record LedgerEntry
 
     /// <summary>True when the provider reported no usage and the tokens were counted by Baton.</summary>
     public bool Estimated { get; init; }
+
+    /// <summary>
+    /// True when this row continues a request already billed in an earlier row (the second upstream stream of a
+    /// resumed answer): one client request, several billed attempts.
+    /// </summary>
+    public bool Continuation { get; init; }
 }

@@ -16,8 +16,8 @@ internal sealed class LedgerInsert : IDisposable
     private const string Sql = """
         INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
             prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
-            latency_ms, cached, fallback, status, estimated, project)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+            latency_ms, cached, fallback, status, estimated, cache_write_tokens, continuation, project)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
         """;
 
     private readonly sqlite3 _database;
@@ -55,7 +55,9 @@ internal sealed class LedgerInsert : IDisposable
             Integer(18, entry.Fallback ? 1 : 0);
             Integer(19, entry.Status);
             Integer(20, entry.Estimated ? 1 : 0);
-            Text(21, entry.Project);
+            Integer(21, entry.Usage.CacheWritePromptTokens);
+            Integer(22, entry.Continuation ? 1 : 0);
+            Text(23, entry.Project);
             var done = raw.sqlite3_step(_statement);
             if (done != raw.SQLITE_DONE)
             {
