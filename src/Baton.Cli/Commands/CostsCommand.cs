@@ -31,7 +31,7 @@ internal static class CostsCommand
         var since = new Option<string?>("--since") { Description = "From this ISO 8601 date or time (UTC unless it has an offset), inclusive." };
         var until = new Option<string?>("--until") { Description = "Up to this ISO 8601 date or time, exclusive." };
         var groupBy = new Option<string>("--group-by") { Description = $"Break down by {string.Join(", ", CostQueryParser.Groupings)}.", DefaultValueFactory = _ => "model" };
-        var format = new Option<string>("--format") { Description = "summary (seed 002's), table, csv or json.", DefaultValueFactory = _ => "summary" };
+        var format = new Option<string>("--format") { Description = "summary (the default: totals and one line per group), table, csv or json.", DefaultValueFactory = _ => "summary" };
         format.AcceptOnlyFromAmong("summary", "table", "csv", "json");
         groupBy.AcceptOnlyFromAmong(CostQueryParser.Groupings);
         var command = new Command("costs", "Show what was spent, from the cost ledger.") { config, ledger, session, model, key, user, tag, since, until, groupBy, format };
