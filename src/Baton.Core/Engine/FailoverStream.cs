@@ -94,8 +94,11 @@ public sealed class FailoverStream(
         {
             throw failure;
         }
-        var resumed = _tap.HasText
-            ? ChatRequestRewriter.AppendMessages(request, [("assistant", _tap.Text), ("user", ContinueInstruction)])
+        // The broken upstream is of no further use: its connection and rate-limit slot go back before the next call.
+        await _current.DisposeAsync().ConfigureAwait(false);
+        var delivered = _tap.Text;
+        var resumed = delivered.Length > 0
+            ? ChatRequestRewriter.AppendMessages(request, [("assistant", delivered), ("user", ContinueInstruction)])
             : request;
         _resumes++;
         // The next candidates first; once all were tried, the ones that broke get another chance.
@@ -115,11 +118,10 @@ public sealed class FailoverStream(
             await EndSegmentAsync(failure.StatusCode, final: true).ConfigureAwait(false);
             throw failure;
         }
-        await _current.DisposeAsync().ConfigureAwait(false);
         _current = next;
         _candidate = nextCandidate;
         _resumedRequest = resumed;
-        _segmentTextStart = _tap.Text.Length;
+        _segmentTextStart = delivered.Length;
         _segmentRecorded = false;
         _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started))
             with { StreamResumed = true, Cache = _route.Cache };
@@ -135,7 +137,7 @@ public sealed class FailoverStream(
         if (!_segmentRecorded)
         {
             _segmentRecorded = true;
-            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.Text[_segmentTextStart..], status);
+            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.TextFrom(_segmentTextStart), status);
         }
         if (final)
         {
@@ -149,9 +151,10 @@ public sealed class FailoverStream(
         {
             return;
         }
-        // A reader that stopped early (the client went away) still owes what the upstream produced so far.
-        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+        // The upstream goes first: a reader that stopped early (the client went away) must not keep its connection
+        // open. It still owes what the upstream produced so far, counted in the background if no usage came.
         await _current.DisposeAsync().ConfigureAwait(false);
+        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
     }
 
     /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>

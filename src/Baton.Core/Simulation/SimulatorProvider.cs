@@ -59,7 +59,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         var model = SimulationFault.StripFromModel(request.UpstreamModel, out var fault);
         var prompt = OpenAiPromptReader.Read(request.Chat.Body.Span, model);
         prompt.MaxTokens ??= request.Parameters.MaxTokens;
-        return (SimulatedModel.Answer(prompt, context.Time), fault);
+        return (SimulatedModel.Answer(prompt, context.Time, context.Options.Simulator.AnswerWords), fault);
     }
 
     private async Task FailIfAskedAsync(SimulationFault fault, SimulationPacer pacer, CancellationToken cancellationToken)
