@@ -21,8 +21,9 @@ public class TokenCountBenchmarks
 {
     private sealed class OneShot : ManualConfig
     {
+        // The in-process toolchain gives up on a case after a few minutes by default; the slowest one needs more.
         public OneShot() => AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(0).WithIterationCount(1)
-            .WithToolchain(InProcessEmitToolchain.Instance));
+            .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(1), logOutput: true)));
     }
 
     private string _text = "";
