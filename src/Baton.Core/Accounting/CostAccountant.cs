@@ -13,10 +13,13 @@ namespace Baton.Accounting;
 /// <summary>
 /// What the engine calls for money: admission against budgets before the first upstream call, and a ledger
 /// row (with its exact cost) for every upstream attempt that billed tokens and every cache hit. Recording only
-/// queues the row; the <see cref="LedgerWriter"/> writes it in the background.
+/// queues the row; the <see cref="LedgerWriter"/> writes it in the background. An attempt whose provider
+/// reported no usage is counted by Baton, for a stream off the request's path (see <see cref="RecordCountedAttemptAsync"/>).
 /// </summary>
-public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerWriter? ledger = null, BudgetGate? budgets = null)
+public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerWriter? ledger = null, BudgetGate? budgets = null) : IDisposable
 {
+    private readonly UsageCounter _counter = new();
+
     public PriceTable Prices => prices;
 
     /// <summary>The ledger's writer; null when the ledger is disabled.</summary>
@@ -43,7 +46,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         {
             return ValueTask.FromResult(BudgetAdmission.None);
         }
-        var prompt = PromptTokenCounter.CountPrompt(request);
+        var prompt = PromptTokenCounter.CountPrompt(request, cancellationToken);
         var estimate = 0m;
         foreach (var deployment in candidates)
         {
@@ -87,15 +90,43 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         "within the budget. Configure a price for it under 'prices', or set budgets.unpriced to 'estimate' with a budgets.defaultPrice.",
         "model", "unpriced_deployment");
 
+    /// <summary>
+    /// Queues the ledger row of an upstream attempt whose provider reported no usage (a stream without a usage chunk,
+    /// a cut stream, a client that left) once Baton has counted its tokens, and returns its cost. The count runs in
+    /// the background, so neither the request nor the upstream connection waits for it; flushing the ledger does.
+    /// After <see cref="StopCounting"/>, the row holds a rough estimate instead. The row is flagged as estimated.
+    /// </summary>
+    public Task<CountedAttempt> RecordCountedAttemptAsync(ChatRequest request, RouteInfo route, Deployment deployment, string completionText,
+        TimeSpan latency, int status, bool continuation = false)
+    {
+        var recorded = RecordWhenCountedAsync(request, route, deployment, completionText, latency, status, continuation);
+        ledger?.Track(recorded);
+        return recorded;
+    }
+
+    private async Task<CountedAttempt> RecordWhenCountedAsync(ChatRequest request, RouteInfo route, Deployment deployment, string completionText,
+        TimeSpan latency, int status, bool continuation)
+    {
+        var usage = await _counter.CountAsync(request, completionText, deployment.UpstreamModel).ConfigureAwait(false);
+        return new(usage, RecordAttempt(request, route, deployment, usage, latency, status, estimated: true, continuation));
+    }
+
+    /// <summary>
+    /// Cuts counts in the background short (called when the host begins to stop): the rows of counts still running,
+    /// and of later ones, hold a rough estimate of four characters a token, so shutdown never waits for a count.
+    /// </summary>
+    public void StopCounting() => _counter.Stop();
+
     /// <summary>Queues the ledger row of an answer served from Baton's cache: its tokens, at no cost.</summary>
     public void RecordCacheHit(ChatRequest request, RouteInfo route, TokenUsage usage) =>
         ledger?.TryRecord(Entry(request, route, usage, route.UpstreamTime) with { Cached = true });
 
     /// <summary>
     /// Usage counted by Baton for an answer whose provider reported none: the prompt as sent, and the answer's text.
+    /// A count cancelled by <paramref name="cancellationToken"/> gives a rough estimate (four characters a token).
     /// </summary>
-    public static TokenUsage EstimateUsage(ChatRequest request, string completionText, string upstreamModel) =>
-        TokenUsage.Of(PromptTokenCounter.CountPrompt(request), PromptTokenCounter.Count(completionText, upstreamModel));
+    public static TokenUsage EstimateUsage(ChatRequest request, string completionText, string upstreamModel, CancellationToken cancellationToken = default) =>
+        UsageCounter.Count(request, completionText, upstreamModel, cancellationToken);
 
     /// <summary>The text of a <c>chat.completion</c> body's choices, for estimating an unreported completion.</summary>
     public static string CompletionText(ReadOnlyMemory<byte> body)
@@ -145,4 +176,10 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         LatencyMs = latency.TotalMilliseconds,
         Fallback = route.FallbackUsed,
     };
+
+    /// <summary>Stops counting in the background, as <see cref="StopCounting"/> does.</summary>
+    public void Dispose() => _counter.Dispose();
 }
+
+/// <summary>The usage Baton counted for an attempt whose provider reported none, and what it was billed.</summary>
+public readonly record struct CountedAttempt(TokenUsage Usage, decimal Cost);

@@ -34,9 +34,11 @@ internal sealed class BatonCallContext
 
     public RouteInfo? Route => RouteSource?.Invoke();
 
-    public Func<decimal?>? CostSource { get; set; }
+    /// <summary>The call's cost, read when the caller has its answer (a stream's may wait for tokens Baton counts itself).</summary>
+    public Func<CancellationToken, ValueTask<decimal?>>? CostSource { get; set; }
 
-    public decimal? CostUsd => CostSource?.Invoke();
+    public ValueTask<decimal?> GetCostAsync(CancellationToken cancellationToken) =>
+        CostSource?.Invoke(cancellationToken) ?? ValueTask.FromResult<decimal?>(null);
 
     public static BatonCallContext For(ChatOptions? options)
     {

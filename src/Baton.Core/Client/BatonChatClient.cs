@@ -37,7 +37,8 @@ public sealed class BatonChatClient : DelegatingChatClient
         var context = BatonCallContext.For(options);
         var started = _time.GetTimestamp();
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        Annotate(response.AdditionalProperties ??= [], context, _time.GetElapsedTime(started));
+        var elapsed = _time.GetElapsedTime(started);
+        Annotate(response.AdditionalProperties ??= [], context, await context.GetCostAsync(cancellationToken).ConfigureAwait(false), elapsed);
         return response;
     }
 
@@ -55,14 +56,15 @@ public sealed class BatonChatClient : DelegatingChatClient
 
         // A last, empty update carries the route, so ToChatResponse() merges it into the response's properties.
         var properties = new AdditionalPropertiesDictionary();
-        Annotate(properties, context, _time.GetElapsedTime(started));
+        var elapsed = _time.GetElapsedTime(started);
+        Annotate(properties, context, await context.GetCostAsync(cancellationToken).ConfigureAwait(false), elapsed);
         yield return new ChatResponseUpdate { ResponseId = responseId, Role = ChatRole.Assistant, AdditionalProperties = properties };
     }
 
-    private static void Annotate(AdditionalPropertiesDictionary properties, BatonCallContext context, TimeSpan elapsed)
+    private static void Annotate(AdditionalPropertiesDictionary properties, BatonCallContext context, decimal? cost, TimeSpan elapsed)
     {
         properties[BatonResponseProperties.ProcessingTimeMs] = elapsed.TotalMilliseconds;
-        if (context.CostUsd is decimal cost)
+        if (cost is not null)
         {
             properties[BatonResponseProperties.CostUsd] = cost;
         }

@@ -158,9 +158,9 @@ public static class BatonOptionsValidator
             errors.Add($"{path}.timeoutSeconds: must be greater than 0.");
         }
         var simulator = provider.Simulator;
-        if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0)
+        if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0 || simulator.AnswerWords < 0)
         {
-            errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs and tokensPerSecond must not be negative.");
+            errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs, tokensPerSecond and answerWords must not be negative.");
         }
     }
 

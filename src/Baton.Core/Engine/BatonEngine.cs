@@ -61,7 +61,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             // A provider's reported usage always wins; only an answer without any is counted by Baton.
             var reported = !completion.Usage.IsEmpty;
             var usage = reported ? completion.Usage
-                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel);
+                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel, cancellationToken);
             result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
             await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
@@ -87,7 +87,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             var attempts = new AttemptLog();
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
             var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
-            var billing = new StreamBilling(accounting, admission, time, started);
+            var billing = new StreamBilling(accounting, admission, time, started, logger);
             ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
             if (!lookup.Stores)
             {

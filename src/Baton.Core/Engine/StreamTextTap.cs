@@ -22,6 +22,9 @@ public sealed class StreamTextTap
     /// </summary>
     public string OtherOutputText => _otherOutput.ToString();
 
+    /// <summary>The text delivered from <paramref name="start"/> on (what one resumed segment added).</summary>
+    public string TextFrom(int start) => _text.ToString(start, _text.Length - start);
+
     public bool HasText => _text.Length > 0;
 
     /// <summary>A tool call cannot be resumed halfway: its arguments would have to be joined across models.</summary>

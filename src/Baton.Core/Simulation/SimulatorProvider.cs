@@ -60,7 +60,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         var model = SimulationFault.StripFromModel(request.UpstreamModel, out var fault);
         var prompt = OpenAiPromptReader.Read(request.Chat.Body.Span, model);
         prompt.MaxTokens ??= request.Parameters.MaxTokens;
-        var answer = SimulatedModel.Answer(prompt, context.Time);
+        var answer = SimulatedModel.Answer(prompt, context.Time, context.Options.Simulator.AnswerWords);
         return (fault.Kind == SimulationFaultKind.EchoKey ? SimulatedEcho.WithKey(answer, context.ApiKey ?? SimulatedEcho.NoKey) : answer, fault);
     }
 

@@ -10,7 +10,8 @@ namespace Baton.Gateway.Simulation;
 
 /// <summary>
 /// Answers one simulated request over HTTP in a given wire format: paces it as configured (overridable per
-/// request with <c>x-baton-sim-latency-ms</c>, <c>x-baton-sim-ttft-ms</c> and <c>x-baton-sim-tps</c>), and
+/// request with <c>x-baton-sim-latency-ms</c>, <c>x-baton-sim-ttft-ms</c> and <c>x-baton-sim-tps</c>, and its
+/// length with <c>x-baton-sim-words</c>), and
 /// injects the fault asked for with <c>x-baton-sim-fault</c> or a <c>@fault</c> model suffix.
 /// </summary>
 internal static class SimulatorResponder
@@ -51,8 +52,9 @@ internal static class SimulatorResponder
         {
             fault = headerFault;
         }
-        var pacer = new SimulationPacer(ReadBehavior(http.Request, defaults), time);
-        var answer = SimulatedModel.Answer(prompt, time);
+        var behavior = ReadBehavior(http.Request, defaults);
+        var pacer = new SimulationPacer(behavior, time);
+        var answer = SimulatedModel.Answer(prompt, time, behavior.AnswerWords);
         if (fault.Kind == SimulationFaultKind.EchoKey)
         {
             answer = SimulatedEcho.WithKey(answer, ReceivedKey(http.Request));
@@ -152,12 +154,16 @@ internal static class SimulatorResponder
         return request.Query["key"].ToString() is { Length: > 0 } query ? query : SimulatedEcho.NoKey;
     }
 
+    /// <summary>The longest answer a request may ask for (about 6 MB of text): a bound for a test tool that listens only on loopback.</summary>
+    private const int MaxAnswerWords = 1_000_000;
+
     private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
     {
         var behavior = defaults.Clone();
         if (ReadDouble(request, "x-baton-sim-latency-ms") is double latency) behavior.LatencyMs = latency;
         if (ReadDouble(request, "x-baton-sim-ttft-ms") is double ttft) behavior.TimeToFirstTokenMs = ttft;
         if (ReadDouble(request, "x-baton-sim-tps") is double tps) behavior.TokensPerSecond = tps;
+        if (ReadDouble(request, "x-baton-sim-words") is double words) behavior.AnswerWords = (int)Math.Min(words, MaxAnswerWords);
         return behavior;
     }
 

@@ -129,6 +129,53 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_stream_without_usage_is_counted_in_the_background_and_its_cost_awaited()
+    {
+        _harness.Model("m1", "up");
+        var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None);
+        await using (stream)
+        {
+            var read = 0;
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+                if (++read == 2)
+                {
+                    break;
+                }
+            }
+        }
+
+        // The client left after "up-0 ": no usage came, so Baton counted the text delivered.
+        var cost = await stream.GetCostAsync();
+        var report = await ReportAsync();
+        Assert.Equal(cost, report.Total.CostUsd);
+        Assert.Equal(PromptTokenCounter.Count("up-0 ", "m"), _db.Scalar("SELECT completion_tokens FROM ledger WHERE estimated = 1 AND status = 499"));
+    }
+
+    [Fact]
+    public async Task Once_counting_stops_an_answer_without_usage_is_billed_at_a_rough_estimate()
+    {
+        _harness.Model("m1", "up");
+        _harness.Accounting!.StopCounting();
+        await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
+        {
+            var read = 0;
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+                if (++read == 3)
+                {
+                    break;
+                }
+            }
+        }
+
+        // "up-0 up-1 " is 10 characters: 3 tokens at four characters a token, where the tokenizer finds more.
+        Assert.Equal(1, (await ReportAsync()).Total.Requests);
+        Assert.Equal(3, _db.Scalar("SELECT completion_tokens FROM ledger WHERE estimated = 1 AND status = 499"));
+        Assert.NotEqual(3, PromptTokenCounter.Count("up-0 up-1 ", "m"));
+    }
+
+    [Fact]
     public async Task A_cache_hit_is_a_free_row_flagged_as_cached()
     {
         _harness.Model("m1", "up");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -8,8 +9,10 @@ namespace Baton.Accounting.Ledger;
 /// Writes ledger rows off the request path: requests drop entries into a channel, and one background loop
 /// drains it, writing whatever has accumulated (up to the batch size) in one transaction. After the first
 /// row of a batch it lingers a few milliseconds, so that a steady flow of requests costs a few synchronous
-/// commits a second rather than one per request. Disposing completes the channel and waits until every
-/// entry taken is written, so a clean shutdown loses nothing.
+/// commits a second rather than one per request. A row still being prepared (an answer whose tokens Baton
+/// counts itself, in the background) is <see cref="Track">tracked</see>: flushes wait for it. Disposing waits
+/// for those rows, completes the channel and waits until every entry taken is written, so a clean shutdown
+/// loses nothing.
 /// </summary>
 public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 {
@@ -22,6 +25,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _drain;
+    private readonly ConcurrentDictionary<Task, byte> _preparing = new();
     private LedgerInsert? _insert;
     private long _written;
     private int _queued;
@@ -55,16 +59,41 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
         return false;
     }
 
-    /// <summary>Completes when every row queued before the call is committed.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Holds flushes and disposal until <paramref name="preparing"/> completes: a task that records a row once
+    /// it has what the row needs (the tokens of an answer Baton counts itself).
+    /// </summary>
+    public void Track(Task preparing)
     {
+        if (preparing.IsCompleted || !_preparing.TryAdd(preparing, 0))
+        {
+            return;
+        }
+        preparing.ContinueWith(static (done, rows) => ((ConcurrentDictionary<Task, byte>)rows!).TryRemove(done, out _), _preparing,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes when every row queued or <see cref="Track">tracked</see> before the call is committed.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await PreparedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_channel.Writer.TryWrite(new Work(null, flushed)))
         {
             // Shut down: the drain loop finishes everything it took.
-            return _drain.WaitAsync(cancellationToken);
+            await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
-        return flushed.Task.WaitAsync(cancellationToken);
+        await flushed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the rows being prepared now have been recorded (or failed: their tasks report that).</summary>
+    private async Task PreparedAsync()
+    {
+        foreach (var preparing in _preparing.Keys)
+        {
+            await preparing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     private async Task DrainAsync()
@@ -144,6 +173,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await PreparedAsync().ConfigureAwait(false);
         _channel.Writer.TryComplete();
         await _drain.ConfigureAwait(false);
         _insert?.Dispose();
