@@ -1,15 +1,28 @@
 using Baton.Errors;
 using Baton.Requests;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace Baton.Gateway.Endpoints;
 
-/// <summary>Reads a request body into a pooled buffer, refusing one over <c>gateway.maxRequestBodyBytes</c> with a 413.</summary>
+/// <summary>
+/// Reads a JSON request body into a pooled buffer, refusing one that is not <c>application/json</c> with a 415 and one
+/// over <c>gateway.maxRequestBodyBytes</c> with a 413.
+/// </summary>
 internal static class RequestBodies
 {
-    /// <exception cref="BatonException">413 when the body is larger than <paramref name="limit"/>.</exception>
+    public const string JsonMediaType = "application/json";
+
+    /// <exception cref="BatonException">415 when the body is not JSON; 413 when it is larger than <paramref name="limit"/>.</exception>
     public static async Task<PooledBuffer> ReadAsync(HttpContext http, long limit)
     {
+        // A web page can send text/plain, a form or a typeless body to any address without asking first (no CORS
+        // preflight); only application/json makes the browser ask, and the gateway answers no preflight unless
+        // CORS is configured. So the media type is what keeps other sites' pages from posting requests here.
+        if (!IsJson(http.Request.ContentType))
+        {
+            throw UnsupportedMediaType(http.Request.ContentType, JsonMediaType);
+        }
         if (http.Request.ContentLength > limit)
         {
             throw TooLarge(limit);
@@ -22,6 +35,29 @@ internal static class RequestBodies
         }
         return body;
     }
+
+    /// <summary>Whether a <c>Content-Type</c> is <c>application/json</c>, with no charset or UTF-8.</summary>
+    internal static bool IsJson(string? contentType)
+    {
+        if (string.Equals(contentType, JsonMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || !media.MediaType.Equals(JsonMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
+        return !charset.HasValue || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The 415 for a body of another media type than <paramref name="expected"/>.</summary>
+    public static BatonException UnsupportedMediaType(string? contentType, string expected) =>
+        new(StatusCodes.Status415UnsupportedMediaType, ErrorTypes.InvalidRequest,
+            string.IsNullOrEmpty(contentType)
+                ? $"The request has no Content-Type; send the body as {expected}."
+                : $"Unsupported Content-Type '{contentType}'; send the body as {expected}" + (expected == JsonMediaType ? " (UTF-8)." : "."),
+            "Content-Type", "unsupported_media_type");
 
     private static BatonException TooLarge(long limit) => TooLarge("request body", limit, "gateway.maxRequestBodyBytes", null, "request_too_large");
 
