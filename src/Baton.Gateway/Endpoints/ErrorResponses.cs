@@ -21,7 +21,9 @@ internal static class ErrorResponses
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        await http.Response.Body.WriteAsync(OpenAiErrorWriter.ToUtf8(error), http.RequestAborted);
+        var body = OpenAiErrorWriter.ToUtf8(error);
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, http.RequestAborted);
     }
 
     /// <summary>

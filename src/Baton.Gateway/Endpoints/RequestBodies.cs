@@ -28,7 +28,24 @@ internal static class RequestBodies
             throw TooLarge(limit);
         }
         var body = new PooledBuffer((int)Math.Min(http.Request.ContentLength ?? 4096, limit));
-        if (!await body.ReadFromAsync(http.Request.Body, limit, http.RequestAborted))
+        bool complete;
+        try
+        {
+            complete = await body.ReadFromAsync(http.Request.Body, limit, http.RequestAborted);
+        }
+        catch (IOException ex) when (ex is not BadHttpRequestException && !http.RequestAborted.IsCancellationRequested)
+        {
+            // The server's own framing errors that are not BadHttpRequestException, e.g. a chunk size that
+            // overflows: the body the client sent is broken, not the gateway.
+            body.Dispose();
+            throw BatonException.InvalidRequest($"The request body could not be read: {ex.Message}", null, "invalid_body");
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        if (!complete)
         {
             body.Dispose();
             throw TooLarge(limit);
@@ -39,7 +56,9 @@ internal static class RequestBodies
     /// <summary>Whether a <c>Content-Type</c> is <c>application/json</c>, with no charset or UTF-8.</summary>
     internal static bool IsJson(string? contentType)
     {
-        if (string.Equals(contentType, JsonMediaType, StringComparison.OrdinalIgnoreCase))
+        // What SDKs send, compared without parsing; anything else is parsed.
+        if (string.Equals(contentType, JsonMediaType, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(contentType, "application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }

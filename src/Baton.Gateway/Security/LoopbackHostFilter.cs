@@ -40,9 +40,9 @@ internal sealed class LoopbackHostFilter
         {
             return true;
         }
-        var host = http.Request.Headers.Host.ToString();
-        // No Host at all (HTTP/1.0) is not something a browser sends.
-        return host.Length == 0 || _allowed.Contains(WithoutPort(host));
+        var host = WithoutPort(http.Request.Headers.Host.ToString());
+        // What clients of a local gateway name, compared first; no Host at all (HTTP/1.0) is not something a browser sends.
+        return host.SequenceEqual("127.0.0.1") || host.SequenceEqual("localhost") || host.IsEmpty || _allowed.Contains(host);
     }
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)

@@ -176,6 +176,24 @@ public sealed class HostileInputTests(DefaultSecurityGateway fixture) : IClassFi
         Assert.StartsWith($"HTTP/1.1 {status} ", statusLine, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_chunk_size_that_overflows_is_a_400_in_openais_error_shape()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, fixture.Gateway.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n" +
+            "Connection: close\r\n\r\nffffffffffffffff\r\nx\r\n"));
+
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        var response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        using var body = JsonDocument.Parse(response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]);
+        Assert.Equal("invalid_body", body.RootElement.GetProperty("error").GetProperty("code").GetString());
+    }
+
     private static byte[] WithInvalidUtf8(string body) =>
         [.. Encoding.UTF8.GetBytes(body).SelectMany(b => b == (byte)'#' ? new byte[] { 0xFF, 0xFE } : [b])];
 }
