@@ -36,7 +36,29 @@ public static class BatonGatewayExtensions
             var include = options.ShouldInclude;
             options.ShouldInclude = description => !HttpMethods.IsHead(description.HttpMethod ?? "") && include(description);
         });
+        services.AddCors();
         return services;
+    }
+
+    /// <summary>
+    /// Adds what guards the gateway before its endpoints run, in front of <see cref="MapBaton"/>: errors that the
+    /// server or routing answer without a body (404, 405, 415, ...) get OpenAI's error shape; a request arriving on a
+    /// loopback address must name a loopback host or one of <c>gateway.allowedHosts</c> (421 otherwise, against DNS
+    /// rebinding); and CORS answers the origins of <c>gateway.cors.allowedOrigins</c>, when there are any.
+    /// <c>baton serve</c> calls it; an application that maps Baton into its own pipeline calls it before
+    /// <c>MapBaton()</c> for the same protection (the error bodies then cover its own routes too).
+    /// </summary>
+    public static IApplicationBuilder UseBaton(this IApplicationBuilder app)
+    {
+        var gateway = app.ApplicationServices.GetRequiredService<BatonOptions>().Gateway;
+        app.UseStatusCodePages(context => ErrorResponses.WriteStatusPageAsync(context.HttpContext));
+        var hosts = new Security.LoopbackHostFilter(gateway);
+        app.Use(hosts.InvokeAsync);
+        if (gateway.Cors.AllowedOrigins.Count > 0)
+        {
+            app.UseCors(policy => Security.GatewayCors.Configure(policy, gateway.Cors));
+        }
+        return app;
     }
 
     /// <summary>

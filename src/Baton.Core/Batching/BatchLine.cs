@@ -32,7 +32,9 @@ internal static class BatchLine
         problem = null;
         try
         {
-            using var document = JsonDocument.Parse(line);
+            var utf8 = Encoding.UTF8.GetBytes(line);
+            JsonStringCheck.Validate(utf8);
+            using var document = JsonDocument.Parse(utf8);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } text)
             {

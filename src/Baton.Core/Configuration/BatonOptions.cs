@@ -197,4 +197,21 @@ public sealed class GatewayOptions
 {
     /// <summary>Requests with a larger body are refused with 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Host names (without a port) a request that arrives on a loopback address may name in its <c>Host</c> header,
+    /// besides <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>; others are refused with 421, which keeps web pages
+    /// from reaching the gateway through DNS rebinding. <c>"*"</c> allows any host.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Cross-origin requests from web pages; none are allowed unless configured.</summary>
+    public GatewayCorsOptions Cors { get; set; } = new();
+}
+
+/// <summary>CORS for the gateway (<c>gateway.cors</c>): off unless origins are listed.</summary>
+public sealed class GatewayCorsOptions
+{
+    /// <summary>Origins (<c>https://app.example.com</c>, <c>http://localhost:3000</c>) whose pages may call the gateway; <c>"*"</c> allows any.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
 }

@@ -97,7 +97,40 @@ public static class BatonOptionsValidator
         {
             errors.Add("gateway.maxRequestBodyBytes: must be at least 1024.");
         }
+        ValidateGatewayOrigins(options.Gateway, errors);
         return errors;
+    }
+
+    private static void ValidateGatewayOrigins(GatewayOptions gateway, List<string> errors)
+    {
+        for (var i = 0; i < gateway.AllowedHosts.Count; i++)
+        {
+            var host = gateway.AllowedHosts[i];
+            if (host == "*")
+            {
+                continue;
+            }
+            // A host as the Host header carries it, less the port: a name, an IPv4 address or a bracketed IPv6 one.
+            var bracketed = host.StartsWith('[') && host.EndsWith(']') && host.Length > 2;
+            if (string.IsNullOrWhiteSpace(host) || (!bracketed && Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+                || (bracketed && Uri.CheckHostName(host[1..^1]) != UriHostNameType.IPv6))
+            {
+                errors.Add($"gateway.allowedHosts[{i}]: '{host}' is not a host name; give a name or an address without scheme, port or path (e.g. baton.internal), or \"*\".");
+            }
+        }
+        for (var i = 0; i < gateway.Cors.AllowedOrigins.Count; i++)
+        {
+            var origin = gateway.Cors.AllowedOrigins[i];
+            if (origin == "*")
+            {
+                continue;
+            }
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.AbsolutePath != "/" || origin.EndsWith('/') || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                errors.Add($"gateway.cors.allowedOrigins[{i}]: '{origin}' is not an origin; give scheme, host and optional port only (e.g. https://app.example.com or http://localhost:3000), or \"*\".");
+            }
+        }
     }
 
     private static void ValidateJobsDatabase(string? path, List<string> errors)
@@ -195,9 +228,9 @@ public static class BatonOptionsValidator
         {
             errors.Add($"cache.store: unknown store '{store}'; expected 'sqlite' or 'memory'.");
         }
-        if (cache.TtlSeconds is <= 0)
+        if (cache.TtlSeconds is { } ttl && !Requests.CacheDirectives.IsValidTtl(ttl))
         {
-            errors.Add("cache.ttlSeconds: must be greater than 0.");
+            errors.Add($"cache.ttlSeconds: must be greater than 0 and at most {Requests.CacheDirectives.MaxTtlSeconds}.");
         }
         if (cache.MaxBytes is < 1024)
         {
@@ -214,9 +247,9 @@ public static class BatonOptionsValidator
         }
         foreach (var (name, model) in options.Models)
         {
-            if (model.CacheTtlSeconds is <= 0)
+            if (model.CacheTtlSeconds is { } modelTtl && !Requests.CacheDirectives.IsValidTtl(modelTtl))
             {
-                errors.Add($"models.{name}.cacheTtlSeconds: must be greater than 0.");
+                errors.Add($"models.{name}.cacheTtlSeconds: must be greater than 0 and at most {Requests.CacheDirectives.MaxTtlSeconds}.");
             }
         }
     }

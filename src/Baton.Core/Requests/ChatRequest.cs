@@ -105,6 +105,15 @@ public sealed record CacheDirectives(bool Lookup = true, bool Store = true, Time
 {
     public static readonly CacheDirectives Default = new();
 
+    /// <summary>
+    /// The longest TTL a request may ask for, in seconds: 2^31 - 1 (about 68 years), the largest age HTTP caches are
+    /// required to handle (RFC 9111). An answer's expiry stays far inside what a date can hold.
+    /// </summary>
+    public const int MaxTtlSeconds = int.MaxValue;
+
+    /// <summary>Whether <paramref name="seconds"/> is a TTL a request may ask for: more than 0, at most <see cref="MaxTtlSeconds"/> (NaN is not).</summary>
+    public static bool IsValidTtl(double seconds) => seconds > 0 && seconds <= MaxTtlSeconds;
+
     /// <summary>Reads a <c>Cache-Control</c> header value: <c>no-cache</c>, <c>no-store</c> and <c>max-age=N</c> (as the TTL).</summary>
     public CacheDirectives WithCacheControl(string? header)
     {
@@ -119,9 +128,12 @@ public sealed record CacheDirectives(bool Lookup = true, bool Store = true, Time
             {
                 result = result with { Lookup = false, Store = false };
             }
-            else if (directive.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) &&
-                     int.TryParse(directive.AsSpan(8), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            else if (directive.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) && directive.Length > 8 && !directive.AsSpan(8).ContainsAnyExceptInRange('0', '9'))
             {
+                // RFC 9111: an age too large to hold is read as the largest one (2^31 - 1 seconds here).
+                var seconds = int.TryParse(directive.AsSpan(8), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : MaxTtlSeconds;
                 result = result with { Ttl = TimeSpan.FromSeconds(seconds) };
             }
         }

@@ -26,6 +26,7 @@ public static class ChatRequestParser
     {
         try
         {
+            JsonStringCheck.Validate(body.Span);
             return ParseCore(body);
         }
         catch (JsonException ex)
@@ -558,9 +559,10 @@ public static class ChatRequestParser
             JsonTokenType.String => double.TryParse(reader.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out seconds),
             _ => false,
         };
-        if (!valid || seconds <= 0 || double.IsInfinity(seconds))
+        if (!valid || !CacheDirectives.IsValidTtl(seconds))
         {
-            throw BatonException.InvalidRequest($"Invalid value for '{param}': expected a number of seconds greater than 0.", param, "invalid_value");
+            throw BatonException.InvalidRequest(
+                $"Invalid value for '{param}': expected a number of seconds greater than 0 and at most {CacheDirectives.MaxTtlSeconds}.", param, "invalid_value");
         }
         return seconds;
     }

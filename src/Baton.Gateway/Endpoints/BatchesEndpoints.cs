@@ -24,6 +24,7 @@ internal static class BatchesEndpoints
         IReadOnlyDictionary<string, string>? metadata;
         try
         {
+            Requests.JsonStringCheck.Validate(body.Memory.Span);
             using var document = JsonDocument.Parse(body.Memory);
             (inputFileId, metadata) = ReadCreate(document.RootElement);
         }

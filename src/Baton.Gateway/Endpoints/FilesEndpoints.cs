@@ -26,9 +26,10 @@ internal static class FilesEndpoints
         {
             size.MaxRequestBodySize = limit + FormOverhead;
         }
-        if (!http.Request.HasFormContentType)
+        // Only multipart: a URL-encoded form cannot carry the file, and refusing it early says what is expected.
+        if (!IsMultipartForm(http.Request.ContentType))
         {
-            throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
+            throw RequestBodies.UnsupportedMediaType(http.Request.ContentType, "multipart/form-data with the fields 'file' and 'purpose'");
         }
         IFormCollection form;
         var body = new ReadCountingStream(http.Request.Body);
@@ -48,8 +49,10 @@ internal static class FilesEndpoints
             // (field count, header and key lengths) are hit by bodies far smaller.
             throw TooLarge(limit);
         }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested)
         {
+            // A boundary that never comes, a body cut short, a malformed part header: the form is the caller's fault
+            // (IOException includes BadHttpRequestException, the server's own framing errors).
             throw BatonException.InvalidRequest($"The form could not be read: {ex.Message}", null, "invalid_multipart");
         }
 
@@ -127,6 +130,11 @@ internal static class FilesEndpoints
                 return;
         }
     }
+
+    private static bool IsMultipartForm(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        && media.Boundary.Length > 0;
 
     private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
 

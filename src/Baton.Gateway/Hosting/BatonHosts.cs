@@ -33,6 +33,7 @@ public static class BatonHosts
         builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
         var app = builder.Build();
+        app.UseBaton();
         app.MapBaton();
         return app;
     }

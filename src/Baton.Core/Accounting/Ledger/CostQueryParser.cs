@@ -24,6 +24,9 @@ public static class CostQueryParser
     /// <summary>The values of <c>group_by</c>.</summary>
     public static readonly string[] Groupings = ["model", "tier", "task", "key", "day", "session", "provider", "deployment"];
 
+    /// <summary>The last second a date can hold, 9999-12-31T23:59:59Z.</summary>
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     private static readonly string[] DateFormats =
     [
         "yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF",
@@ -69,7 +72,9 @@ public static class CostQueryParser
     {
         if (value.All(char.IsAsciiDigit) && value.Length is > 4 and <= 12 && long.TryParse(value, CultureInfo.InvariantCulture, out var seconds))
         {
-            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+            return seconds <= MaxUnixSeconds
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : throw Invalid(name, $"Invalid value '{value}' for '{name}': Unix seconds must be at most {MaxUnixSeconds} (9999-12-31T23:59:59Z).");
         }
         if (DateTimeOffset.TryParseExact(value, DateFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
