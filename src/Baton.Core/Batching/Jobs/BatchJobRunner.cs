@@ -135,7 +135,7 @@ internal sealed partial class BatchJobRunner(
             if (content is null)
             {
                 // The answers stored before the file went are kept in the batch's output and error files.
-                await DeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
+                await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
                 Finished(store.Finish(batchId, expired: false, Now,
                     [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
                 return;
@@ -169,8 +169,24 @@ internal sealed partial class BatchJobRunner(
             Log.Paused(logger, batchId);
             return;
         }
-        await DeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
+        await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
         Finished(store.Finish(batchId, expired: expiry.IsCancellationRequested || Now >= job.ExpiresAt, Now));
+    }
+
+    /// <summary>
+    /// Delivers a batch's pending ledger rows before it ends; a ledger that cannot be written does not fail the batch,
+    /// whose answers are all stored: its rows stay in the jobs database, delivered at the next start.
+    /// </summary>
+    private async Task TryDeliverLedgerRowsAsync(string batchId, CancellationToken stopping)
+    {
+        try
+        {
+            await DeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.DeliveryDeferred(logger, ex, batchId);
+        }
     }
 
     /// <summary>
@@ -275,6 +291,9 @@ internal sealed partial class BatchJobRunner(
 
         [LoggerMessage(3, LogLevel.Information, "Batch {BatchId} is {Status}: {Completed} answered, {Failed} failed")]
         public static partial void Finished(ILogger logger, string batchId, string status, int completed, int failed);
+
+        [LoggerMessage(5, LogLevel.Error, "Batch {BatchId}: its ledger rows could not be delivered to the ledger; they stay stored and are delivered at the next start")]
+        public static partial void DeliveryDeferred(ILogger logger, Exception exception, string batchId);
 
         [LoggerMessage(4, LogLevel.Error, "Batch {BatchId}: item {CustomId} could not be answered; it fails alone")]
         public static partial void ItemFailed(ILogger logger, Exception exception, string batchId, string customId);

@@ -77,6 +77,55 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_ends_while_the_ledger_cannot_be_written_and_its_rows_are_delivered_once_it_can()
+    {
+        var harness = new EngineHarness();
+        harness.Model("m", "a");
+        // The writer's own clock, moved by the test through its linger and retry pauses.
+        var ledgerTime = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var ledger = new LedgerWriter(LedgerPath, 100, NullLogger<LedgerWriter>.Instance, ledgerTime);
+        harness.Accounting = new CostAccountant(new PriceTable(harness.Options.Prices), harness.Time, ledger);
+        using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
+        var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
+        var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), Line("b")) + "\n");
+        var job = runner.Create(store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000), null)!;
+        LedgerSql("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+
+        await WhileMovingAsync(ledgerTime, runner.RunAsync(job.Id, CancellationToken.None));
+
+        // Every answer is stored and the batch has ended; the rows wait in the jobs database.
+        var done = store.GetBatch(job.Id)!;
+        Assert.Equal((BatchStatuses.Completed, 2), (done.Status, done.Completed));
+        Assert.Equal(2, store.UndeliveredLedgerRows(null, 10).Count);
+        Assert.Equal(0L, LedgerSql("SELECT COUNT(*) FROM ledger"));
+
+        LedgerSql("DROP TRIGGER refuse;");
+        await WhileMovingAsync(ledgerTime, runner.DeliverLedgerRowsAsync(null, CancellationToken.None));
+        Assert.Empty(store.UndeliveredLedgerRows(null, 10));
+        Assert.Equal(2L, LedgerSql("SELECT COUNT(*) FROM ledger"));
+    }
+
+    /// <summary>Moves the clock until the task ends (polling on the real clock, as the writer runs on its own loop).</summary>
+    private static async Task WhileMovingAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Task task)
+    {
+        for (var i = 0; i < 1000 && !task.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+        await task;
+    }
+
+    private long LedgerSql(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={LedgerPath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task An_item_refused_before_it_is_asked_fails_alone_and_bills_nothing()
     {
         var harness = new EngineHarness();
