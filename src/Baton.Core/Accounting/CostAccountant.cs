@@ -76,10 +76,13 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         // An unpriced deployment admitted at the default price is billed at it too, or its budget would never fill.
         var price = known ?? (budgets is null ? null : Unpriced.DefaultPrice);
         var cost = price is null ? 0m : CostCalculator.Cost(usage, price);
-        ledger?.TryRecord(Entry(request, route, usage, latency) with
+        if (ledger is not null)
         {
-            CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated, Continuation = continuation,
-        });
+            Record(request, Entry(request, route, usage, latency) with
+            {
+                CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated, Continuation = continuation,
+            });
+        }
         return cost;
     }
 
@@ -118,8 +121,25 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     public void StopCounting() => _counter.Stop();
 
     /// <summary>Queues the ledger row of an answer served from Baton's cache: its tokens, at no cost.</summary>
-    public void RecordCacheHit(ChatRequest request, RouteInfo route, TokenUsage usage) =>
-        ledger?.TryRecord(Entry(request, route, usage, route.UpstreamTime) with { Cached = true });
+    public void RecordCacheHit(ChatRequest request, RouteInfo route, TokenUsage usage)
+    {
+        if (ledger is not null)
+        {
+            Record(request, Entry(request, route, usage, route.UpstreamTime) with { Cached = true });
+        }
+    }
+
+    private void Record(ChatRequest request, LedgerEntry entry)
+    {
+        if (request.LedgerRows is { } rows)
+        {
+            rows.Enqueue(entry);
+        }
+        else
+        {
+            ledger!.TryRecord(entry);
+        }
+    }
 
     /// <summary>
     /// Usage counted by Baton for an answer whose provider reported none: the prompt as sent, and the answer's text.
@@ -162,6 +182,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     private LedgerEntry Entry(ChatRequest request, RouteInfo route, TokenUsage usage, TimeSpan latency) => new()
     {
         Time = time.GetUtcNow(),
+        AttemptId = Guid.NewGuid().ToString("N"),
         Session = request.SessionId,
         ApiKey = request.ApiKeyId,
         User = request.User,

@@ -70,7 +70,10 @@ public static class BatonConfigurationLoader
     /// </summary>
     public static BatonOptions Bind(IConfiguration configuration)
     {
-        var problems = ConfigurationChecker.Check(configuration, typeof(BatonOptions));
+        // The prices section is read by hand (its keys may hold ':'), and checked as it is read.
+        var withoutPrices = PricesSectionReader.Without(configuration);
+        var problems = ConfigurationChecker.Check(withoutPrices, typeof(BatonOptions), pathOf: configuration).ToList();
+        var prices = PricesSectionReader.Read(configuration, problems);
         if (problems.Count > 0)
         {
             throw new BatonConfigurationException(problems);
@@ -78,18 +81,13 @@ public static class BatonConfigurationLoader
         var options = new BatonOptions();
         try
         {
-            PricesSectionReader.Without(configuration).Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            withoutPrices.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
             throw new BatonConfigurationException([Describe(ex)]);
         }
-        var errors = new List<string>();
-        options.Prices = PricesSectionReader.Read(configuration, errors);
-        if (errors.Count > 0)
-        {
-            throw new BatonConfigurationException(errors);
-        }
+        options.Prices = prices;
         return options;
     }
 

@@ -184,12 +184,18 @@ public sealed class BatchOptions
     /// </summary>
     public string JobsDatabase { get; set; } = DefaultJobsDatabase;
 
-    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes. Default 100 MB.</summary>
+    /// <summary>
+    /// The largest file <c>POST /v1/files</c> accepts, in bytes: 1024 to <see cref="MaxMaxUploadBytes"/>. Default 200 MiB
+    /// (OpenAI's limit for a batch input file). Uploads are streamed to the jobs database, never held whole in memory.
+    /// </summary>
     public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
 
     public const string DefaultJobsDatabase = "baton-batches.db";
 
-    public const long DefaultMaxUploadBytes = 100 * 1024 * 1024;
+    public const long DefaultMaxUploadBytes = 200 * 1024 * 1024;
+
+    /// <summary>The largest <see cref="MaxUploadBytes"/> allowed: 512 MiB, OpenAI's largest file, well within SQLite's 1 GB blob.</summary>
+    public const long MaxMaxUploadBytes = 512 * 1024 * 1024;
 }
 
 /// <summary>Settings of the HTTP gateway.</summary>

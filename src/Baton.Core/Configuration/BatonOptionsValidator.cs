@@ -241,9 +241,9 @@ public static class BatonOptionsValidator
             errors.Add($"batch.maxConcurrency: {options.Batch.MaxConcurrency} is out of range 1 to 1000.");
         }
         ValidateJobsDatabase(options.Batch.JobsDatabase, errors);
-        if (options.Batch.MaxUploadBytes < 1024)
+        if (options.Batch.MaxUploadBytes is < 1024 or > BatchOptions.MaxMaxUploadBytes)
         {
-            errors.Add("batch.maxUploadBytes: must be at least 1024.");
+            errors.Add($"batch.maxUploadBytes: must be 1024 to {BatchOptions.MaxMaxUploadBytes} (512 MiB).");
         }
         foreach (var (name, model) in options.Models)
         {

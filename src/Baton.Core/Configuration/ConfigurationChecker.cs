@@ -14,11 +14,14 @@ namespace Baton.Configuration;
 /// </summary>
 internal static class ConfigurationChecker
 {
-    public static IReadOnlyList<string> Check(IConfiguration configuration, Type optionsType)
+    /// <param name="configuration">The tree to check.</param>
+    /// <param name="optionsType">The options type it binds to.</param>
+    /// <param name="pathOf">The tree whose path prefixes the paths reported (the tree itself by default).</param>
+    public static IReadOnlyList<string> Check(IConfiguration configuration, Type optionsType, IConfiguration? pathOf = null)
     {
         var errors = new List<string>();
         // Under appsettings.json the keys live in the Baton section; the paths reported say so.
-        var root = configuration is IConfigurationSection section ? section.Path.Replace(':', '.') : "";
+        var root = (pathOf ?? configuration) is IConfigurationSection section ? section.Path.Replace(':', '.') : "";
         CheckObject(configuration.GetChildren(), optionsType, root, errors);
         return errors;
     }

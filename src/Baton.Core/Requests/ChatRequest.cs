@@ -43,6 +43,13 @@ public sealed class ChatRequest
 
     /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
     internal Routing.ModelRoute? Pinned { get; set; }
+
+    /// <summary>
+    /// When set, the request's ledger rows are collected here instead of being queued to the ledger's writer: a
+    /// batch item stores them with its answer in one transaction, and delivers them to the ledger from there.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentQueue<Accounting.Ledger.LedgerEntry>? LedgerRows { get; set; }
+
     /// <summary>The <c>user</c> field of the body (else <c>metadata.user_id</c>): the end user, for cost tracking and budgets.</summary>
     public string? User { get; set; }
 

@@ -37,8 +37,7 @@ internal static class BatchesEndpoints
         {
             throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
         }
-        var content = runner.Store.GetFileContent(inputFileId) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
-        var job = runner.Create(file, content, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        var job = runner.Create(file, metadata) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
         await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
     }
 

@@ -73,13 +73,14 @@ internal static class FilesEndpoints
         {
             throw TooLarge(limit);
         }
-        var content = new byte[file.Length];
+        var name = Path.GetFileName(file.FileName);
+        StoredFile stored;
+        // The form reader has spooled the file to a temporary file (past a small in-memory threshold); it is copied
+        // from there into the store in pieces, never held whole in memory.
         await using (var stream = file.OpenReadStream())
         {
-            await stream.ReadExactlyAsync(content, http.RequestAborted);
+            stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now);
         }
-        var name = Path.GetFileName(file.FileName);
-        var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now);
         await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
 
@@ -103,14 +104,16 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (runner.Store.GetFileContent(fileId) is not { } content)
+        await using var content = runner.Store.OpenFileContent(fileId);
+        if (content is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
         }
+        // Streamed from the database in pieces, whatever the file's size.
         http.Response.ContentType = "application/octet-stream";
         http.Response.ContentLength = content.Length;
-        await http.Response.Body.WriteAsync(content, http.RequestAborted);
+        await content.CopyToAsync(http.Response.Body, 64 * 1024, http.RequestAborted);
     }
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)

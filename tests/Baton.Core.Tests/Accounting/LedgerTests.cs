@@ -50,6 +50,76 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_row_written_again_with_the_same_attempt_id_is_kept_once()
+    {
+        var first = Entry(1) with { AttemptId = "attempt-1" };
+        await using (var writer = Writer())
+        {
+            Assert.True(writer.TryRecord(first));
+            Assert.True(writer.TryRecord(first));
+            await writer.FlushAsync();
+            // A confirmed write of rows partly there already (a batch item's rows delivered again after a crash).
+            await writer.RecordAsync([first, Entry(2) with { AttemptId = "attempt-2" }]);
+            // Rows without an attempt id are never taken for one another.
+            writer.TryRecord(Entry(3));
+            writer.TryRecord(Entry(3));
+            await writer.FlushAsync();
+        }
+
+        Assert.Equal(4, _db.Scalar("SELECT COUNT(*) FROM ledger"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE attempt_id = 'attempt-1'"));
+        Assert.Equal(4, LedgerQuery.Run(_db.Path, new CostQuery()).Total.Requests);
+    }
+
+    [Fact]
+    public async Task A_ledger_written_before_attempt_ids_gains_the_column_and_keeps_its_rows()
+    {
+        using (var connection = _db.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // The table as earlier versions created it, with one row.
+            command.CommandText = """
+                CREATE TABLE ledger (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, session TEXT, api_key TEXT, user TEXT, tags TEXT,
+                    task TEXT, tier TEXT, model TEXT NOT NULL, deployment TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                    cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+                    cost_picousd INTEGER NOT NULL, priced INTEGER NOT NULL, latency_ms REAL NOT NULL, cached INTEGER NOT NULL,
+                    fallback INTEGER NOT NULL, status INTEGER NOT NULL, estimated INTEGER NOT NULL);
+                INSERT INTO ledger VALUES (1, 0, 's1', NULL, NULL, NULL, NULL, NULL, 'm', 'p/m', 10, 0, 5, 0, 100, 1, 1.5, 0, 0, 200, 0);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        await using (var writer = Writer())
+        {
+            await writer.RecordAsync([Entry(1) with { AttemptId = "a" }, Entry(1) with { AttemptId = "a" }]);
+        }
+
+        Assert.Equal(2, _db.Scalar("SELECT COUNT(*) FROM ledger"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE attempt_id IS NULL"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_attempt'"));
+    }
+
+    [Fact]
+    public async Task A_confirmed_write_fails_when_the_rows_cannot_be_written()
+    {
+        var time = new Baton.Core.Tests.TestSupport.TrackingTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var writer = new LedgerWriter(_db.Path, 10, NullLogger<LedgerWriter>.Instance, time);
+        using (var connection = _db.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // As a full disk would: every insert is refused.
+            command.CommandText = "CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;";
+            command.ExecuteNonQuery();
+        }
+
+        // Refused five times (the clock moved past the linger and each retry's pause), then reported to the caller.
+        var write = writer.RecordAsync([Entry(1) with { AttemptId = "a" }]);
+        await time.DriveAsync(write, TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => write);
+        Assert.Contains("disk is full", error.Message);
+    }
+
+    [Fact]
     public async Task Whole_batches_are_written_at_once_and_only_a_partial_batch_lingers()
     {
         var time = new Baton.Core.Tests.TestSupport.TrackingTimeProvider(DateTimeOffset.UnixEpoch);

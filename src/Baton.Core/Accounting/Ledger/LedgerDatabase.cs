@@ -25,7 +25,12 @@ public static class LedgerDatabase
         var connection = Open(path, Schema, synchronousFull);
         try
         {
-            AddColumns(connection);
+            foreach (var (name, definition) in AddedColumns)
+            {
+                AddColumnIfMissing(connection, "ledger", name, definition);
+            }
+            // Old rows keep no attempt id (NULLs never collide in a unique index); every new row is kept once per attempt.
+            Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS ledger_attempt ON ledger (attempt_id)");
         }
         catch
         {
@@ -47,45 +52,41 @@ public static class LedgerDatabase
         ("continuation", "INTEGER NOT NULL DEFAULT 0"),
         // The project a request was tagged with (metadata.project_id).
         ("project", "TEXT"),
+        // One row per upstream attempt, whoever writes it and however often (a batch item delivered again).
+        ("attempt_id", "TEXT"),
     ];
 
-    private static void AddColumns(SqliteConnection connection)
+
+    /// <summary>
+    /// Adds a column to a table of an existing file, when it lacks it: the migration of a file written by an earlier
+    /// version. Checked and added in one write transaction, so two connections opening the file at once add it once.
+    /// </summary>
+    internal static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string definition)
     {
-        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using var transaction = connection.BeginTransaction(deferred: false);
         using (var info = connection.CreateCommand())
         {
-            info.CommandText = "SELECT name FROM pragma_table_info('ledger')";
-            using var reader = info.ExecuteReader();
-            while (reader.Read())
+            info.Transaction = transaction;
+            info.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'";
+            if (info.ExecuteScalar() is not null)
             {
-                existing.Add(reader.GetString(0));
+                return;
             }
         }
-        foreach (var (name, definition) in AddedColumns)
+        using (var alter = connection.CreateCommand())
         {
-            if (existing.Contains(name))
-            {
-                continue;
-            }
-            try
-            {
-                using var alter = connection.CreateCommand();
-                alter.CommandText = $"ALTER TABLE ledger ADD COLUMN {name} {definition}";
-                alter.ExecuteNonQuery();
-            }
-            catch (SqliteException) when (HasColumn(connection, name))
-            {
-                // Another process sharing the file added it first.
-            }
+            alter.Transaction = transaction;
+            alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
+            alter.ExecuteNonQuery();
         }
+        transaction.Commit();
     }
 
-    private static bool HasColumn(SqliteConnection connection, string name)
+    private static void Execute(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('ledger') WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>
@@ -155,7 +156,8 @@ public static class LedgerDatabase
             fallback INTEGER NOT NULL,
             status INTEGER NOT NULL,
             estimated INTEGER NOT NULL,
-            project TEXT
+            project TEXT,
+            attempt_id TEXT
         );
         CREATE INDEX IF NOT EXISTS ledger_time ON ledger (time_ms);
         CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session, time_ms);

@@ -9,6 +9,12 @@ public sealed record LedgerEntry
 {
     public required DateTimeOffset Time { get; init; }
 
+    /// <summary>
+    /// The id of the upstream attempt (or cache hit) this row records, unique to it. The ledger keeps one row per id,
+    /// so writing the same row again (a retried write, a batch item's rows delivered again after a crash) bills once.
+    /// </summary>
+    public string? AttemptId { get; init; }
+
     /// <summary>The session (<c>X-Baton-Session</c> or <c>metadata.session_id</c>), if any.</summary>
     public string? Session { get; init; }
 

@@ -12,12 +12,14 @@ namespace Baton.Accounting.Ledger;
 /// commits a second rather than one per request. A row still being prepared (an answer whose tokens Baton
 /// counts itself, in the background) is <see cref="Track">tracked</see>: flushes wait for it. Disposing waits
 /// for those rows, completes the channel and waits until every entry taken is written, so a clean shutdown
-/// loses nothing.
+/// loses nothing. A killed process loses the rows still queued: those of the answers of the last
+/// <see cref="Linger"/> plus the time of one commit, and any backlog a write slower than the load has let grow.
+/// Rows are kept once per <see cref="LedgerEntry.AttemptId"/>, so a row written again bills once.
 /// </summary>
 public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 {
     /// <summary>How long a batch waits for more rows after its first: the most a row waits before it is committed.</summary>
-    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
 
     private readonly Channel<Work> _channel = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
@@ -51,12 +53,32 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     {
         // Counted before it is written, so the drain loop never sees the row without its count.
         Interlocked.Increment(ref _queued);
-        if (_channel.Writer.TryWrite(new Work(entry, null)))
+        if (_channel.Writer.TryWrite(new Work(entry, null, null, Confirmed: false)))
         {
             return true;
         }
         Interlocked.Decrement(ref _queued);
         return false;
+    }
+
+    /// <summary>
+    /// Writes rows and completes once they are committed (rows already in the ledger, by attempt id, are left out);
+    /// faults when they could not be written, so a caller that keeps them elsewhere can deliver them again later.
+    /// </summary>
+    public Task RecordAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        if (entries.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Add(ref _queued, entries.Count);
+        if (!_channel.Writer.TryWrite(new Work(null, entries, written, Confirmed: true)))
+        {
+            Interlocked.Add(ref _queued, -entries.Count);
+            return Task.FromException(new ObjectDisposedException(nameof(LedgerWriter), "The ledger is shutting down; the rows were not written."));
+        }
+        return written.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -78,7 +100,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     {
         await PreparedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_channel.Writer.TryWrite(new Work(null, flushed)))
+        if (!_channel.Writer.TryWrite(new Work(null, null, flushed, Confirmed: false)))
         {
             // Shut down: the drain loop finishes everything it took.
             await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -100,50 +122,68 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     {
         var batch = new List<LedgerEntry>(_batchSize);
         var flushes = new List<TaskCompletionSource>();
+        var confirmations = new List<TaskCompletionSource>();
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             // Lingering gathers a batch when rows trickle in; when a whole batch is already waiting it would only
             // cap the writer at one batch per linger (25,000 rows a second), and the backlog would grow in memory.
-            if (reader.TryPeek(out var first) && first.Entry is not null && Volatile.Read(ref _queued) < _batchSize)
+            if (reader.TryPeek(out var first) && (first.Entry is not null || first.Entries is { Count: > 0 }) && Volatile.Read(ref _queued) < _batchSize)
             {
                 await Task.Delay(Linger, _time).ConfigureAwait(false);
             }
             while (batch.Count < _batchSize && reader.TryRead(out var work))
             {
+                // The rows of one call stay in one transaction, so its confirmation covers them all.
                 if (work.Entry is not null)
                 {
                     batch.Add(work.Entry);
                     Interlocked.Decrement(ref _queued);
                 }
-                else
+                else if (work.Entries is not null)
                 {
-                    flushes.Add(work.Flushed!);
+                    batch.AddRange(work.Entries);
+                    Interlocked.Add(ref _queued, -work.Entries.Count);
+                }
+                if (work.Done is { } done)
+                {
+                    (work.Confirmed ? confirmations : flushes).Add(done);
                 }
             }
-            if (batch.Count > 0)
-            {
-                await WriteWithRetriesAsync(batch).ConfigureAwait(false);
-            }
+            var failure = batch.Count > 0 ? await WriteWithRetriesAsync(batch).ConfigureAwait(false) : null;
             foreach (var flushed in flushes)
             {
                 flushed.TrySetResult();
             }
+            foreach (var confirmation in confirmations)
+            {
+                if (failure is null)
+                {
+                    confirmation.TrySetResult();
+                }
+                else
+                {
+                    confirmation.TrySetException(failure);
+                }
+            }
             batch.Clear();
             flushes.Clear();
+            confirmations.Clear();
         }
     }
 
-    private async Task WriteWithRetriesAsync(List<LedgerEntry> batch)
+    /// <summary>Writes a batch of rows; the error that made it give up, or null once they are committed.</summary>
+    private async Task<Exception?> WriteWithRetriesAsync(List<LedgerEntry> batch)
     {
-        // A busy or briefly unwritable file should not cost rows: retry a few times before giving up loudly.
+        // A busy or briefly unwritable file should not cost rows: retry a few times before giving up loudly. A
+        // commit that failed after all may have stored the rows: writing them again leaves them once (by attempt id).
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 Write(batch);
                 Interlocked.Add(ref _written, batch.Count);
-                return;
+                return null;
             }
             catch (SqliteException ex) when (attempt < 5)
             {
@@ -155,7 +195,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
                 // Logged loudly, and the loop goes on: a writer that died here would lose every later row and
                 // leave every flush waiting forever.
                 Log.WriteFailed(_logger, ex, batch.Count, Path);
-                return;
+                return ex;
             }
         }
     }
@@ -182,7 +222,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private readonly record struct Work(LedgerEntry? Entry, TaskCompletionSource? Flushed);
+    /// <summary>
+    /// A row (<see cref="TryRecord"/>), rows (<see cref="RecordAsync"/>) or neither (a flush), and what to complete once
+    /// they are written: a flush, or a confirmation that faults when they are lost.
+    /// </summary>
+    private readonly record struct Work(LedgerEntry? Entry, IReadOnlyList<LedgerEntry>? Entries, TaskCompletionSource? Done, bool Confirmed);
 
     private static partial class Log
     {
