@@ -42,9 +42,10 @@ public sealed class ConfigurationErrorTests : IDisposable
     [Fact]
     public void A_colon_in_a_dictionary_key_is_explained()
     {
-        var error = Assert.Single(Load("""{ "prices": { "x/y:free": { "input": 0 } } }"""));
-        Assert.Equal("prices.x/y.free: unknown key; expected one of cacheWrite, cachedInput, input, output. " +
-                     "(A ':' separates configuration sections, so 'x/y:free' is read as 'x/y' holding 'free'.)", error);
+        // Prices are read by hand and take such keys (see PriceTableTests); other dictionaries go through the binder.
+        var error = Assert.Single(Load("""{ "providers": { "local:8b": { "type": "ollama" } } }"""));
+        Assert.StartsWith("providers.local.8b: unknown key; expected one of ", error);
+        Assert.EndsWith("(A ':' separates configuration sections, so 'local:8b' is read as 'local' holding '8b'.)", error);
     }
 
     [Fact]
