@@ -29,6 +29,9 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
     /// <summary>The in-memory level's size: hot answers are served without touching the file.</summary>
     private const long MaxHotBytes = 16L * 1024 * 1024;
 
+    /// <summary>How often uses alone (hits, no new answers) make the writer commit.</summary>
+    private static readonly TimeSpan UseCommitInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<string, SqliteCacheWrite> _queued = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _uses = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<TaskCompletionSource> _flushes = new();
@@ -46,6 +49,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
     private int _queuedUses;
     private long _dropped;
     private long _generation;
+    private long _useCommitRequested;
     private int _signalled;
     private int _disposed;
 
@@ -214,7 +218,12 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         }
     }
 
-    /// <summary>Notes that an entry was used (for least-recently-used eviction); the writer records it with the next batch.</summary>
+    /// <summary>
+    /// Notes that an entry was used (for least-recently-used eviction). The writer records uses with its next commit;
+    /// every commit that writes answers (the only ones that evict) takes all uses noted before it, so eviction sees
+    /// them. Uses alone wake the writer at most every <see cref="UseCommitInterval"/>: a stream of hits must not cost a
+    /// commit each.
+    /// </summary>
     private void RecordUse(string key, long nowMs)
     {
         if (_uses.TryGetValue(key, out var used))
@@ -228,11 +237,14 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         {
             Interlocked.Increment(ref _queuedUses);
         }
-        else
+        var lastCommit = Interlocked.Read(ref _useCommitRequested);
+        if (_time.GetElapsedTime(lastCommit) >= UseCommitInterval || Volatile.Read(ref _queuedUses) >= MaxQueuedUses / 10)
         {
-            return;
+            if (Interlocked.CompareExchange(ref _useCommitRequested, _time.GetTimestamp(), lastCommit) == lastCommit)
+            {
+                Signal();
+            }
         }
-        Signal();
     }
 
     /// <summary>Wakes the writer, once per batch however many requests ask.</summary>
