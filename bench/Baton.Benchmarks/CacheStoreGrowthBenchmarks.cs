@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using Baton.Caching;
 using Baton.Providers;
 
@@ -9,10 +8,10 @@ namespace Baton.Benchmarks;
 /// The SQLite cache store as it grows: saving answers (queued, then committed by the background writer; the flush
 /// at the end of each invocation waits for the file), a hit on a hot answer, and a lookup that must read the file
 /// (a miss), at 0, 3,000, 10,000 and 50,000 entries. With <c>Entries</c> above 0 the cap is set to that many
-/// answers, so every write also evicts one: the steady state of a full cache.
+/// answers, so every write also evicts one: the steady state of a full cache. Run as docs/benchmarks.md says
+/// (<c>--inProcess --launchCount 1 --warmupCount 2 --iterationCount 10</c>).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 10)]
 public class CacheStoreGrowthBenchmarks
 {
     private const int Batch = 1000;
