@@ -4,10 +4,12 @@
 # falls on both alike. Rows: cache off; SQLite store with every request storing its answer (Cache-Control:
 # no-cache: no lookup, one write each); SQLite store with every request a hit. See docs/benchmarks.md.
 #
-#   bench/cache.sh [--duration SECONDS] [--rounds N] [--no-install]
+#   bench/cache.sh [--duration SECONDS] [--rounds N] [--store-config FILE] [--no-install]
 #
 #   --duration  seconds of load per wrk run (default 5; each gateway also gets a 5 s warm-up)
 #   --rounds    how many times the rows alternate (default 3); the table shows each row's median
+#   --store-config  the cached gateway's configuration (default bench/baton.bench.sqlite.json; baton.bench.json has
+#               the memory store)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,12 +17,14 @@ ROOT="$(cd "$HERE/.." && pwd)"
 DURATION=5
 ROUNDS=3
 INSTALL=1
+STORE_CONFIG="$HERE/baton.bench.sqlite.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
+    --store-config) STORE_CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -111,7 +115,7 @@ export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DO
 mkdir -p "$WORK/off" "$WORK/sqlite"
 (cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.nocache.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
 PIDS+=($!)
-(cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.sqlite.json" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
+(cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
 PIDS+=($!)
 BODY="$HERE/wrk/request.json"
 wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY"
@@ -149,7 +153,7 @@ for line in open(sys.argv[1]):
     f = dict(p.split("=", 1) for p in line.split() if "=" in p)
     rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
     rows.setdefault((f["row"], f["conns"]), []).append((rps, int(f["p50_us"]), int(f["p99_us"]), int(f["errors"])))
-names = {"off": "cache off", "sqlite-store": "SQLite store, every answer stored (no-cache)", "sqlite-hit": "SQLite store, every request a hit"}
+names = {"off": "cache off", "sqlite-store": "cache on, every answer stored (no-cache)", "sqlite-hit": "cache on, every request a hit"}
 print("| row | conns | requests/s (median) | p50 µs | p99 µs | errors | vs cache off |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for conns in ("1", "64"):
