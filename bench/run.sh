@@ -7,7 +7,8 @@
 #
 #   --duration  seconds of load per wrk run (default 10; each run also gets a 5 s warm-up)
 #   --soak      also hold 64 connections on Baton for 10 minutes and compare resident memory at 1 and 10 minutes
-#   --config    Baton's configuration (default bench/baton.bench.json): switch the cache or cost ledger on there
+#   --config    Baton's configuration (default bench/baton.bench.json, the cache in memory; baton.bench.sqlite.json
+#               has it in a SQLite file, baton.bench.nocache.json has it off)
 #   --no-install  do not apt-get install wrk and nginx-light when they are missing
 set -euo pipefail
 
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --soak) SOAK=1; shift ;;
     --config) CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -135,7 +136,8 @@ PIDS+=($!)
 # A paced upstream for the buffering check: one token every 50 ms.
 dotnet "$BATON_DLL" simulate --port $SLOW_PORT --tps 20 >"$WORK/slow.out" 2>&1 &
 PIDS+=($!)
-dotnet "$BATON_DLL" serve --config "$CONFIG" --urls "http://$HOST:$BATON_PORT" >"$WORK/baton.out" 2>&1 &
+# Started in the scratch directory, so that a relative cache or ledger file in the configuration is fresh and removed after.
+(cd "$WORK" && exec dotnet "$BATON_DLL" serve --config "$CONFIG" --urls "http://$HOST:$BATON_PORT") >"$WORK/baton.out" 2>&1 &
 BATON_PID=$!
 PIDS+=($BATON_PID)
 

@@ -1,4 +1,5 @@
 using Baton.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Baton.Caching;
 
@@ -10,11 +11,12 @@ public static class CacheStores
     public const string DefaultPath = "baton-cache.db";
     public const long DefaultMaxBytes = 256L * 1024 * 1024;
 
-    public static ICacheStore Create(CacheOptions options, TimeProvider time)
+    /// <summary>The memory store, or the SQLite store on <c>cache.path</c> (which logs its write failures to <paramref name="loggers"/>).</summary>
+    public static ICacheStore Create(CacheOptions options, TimeProvider time, ILoggerFactory? loggers = null)
     {
         var maxBytes = options.MaxBytes ?? DefaultMaxBytes;
         return string.Equals(options.Store, Memory, StringComparison.OrdinalIgnoreCase)
             ? new MemoryCacheStore(maxBytes, time)
-            : new SqliteCacheStore(Path.GetFullPath(options.Path ?? DefaultPath), maxBytes, time);
+            : new SqliteCacheStore(Path.GetFullPath(options.Path ?? DefaultPath), maxBytes, time, loggers?.CreateLogger<SqliteCacheStore>());
     }
 }

@@ -26,10 +26,15 @@ public interface ICacheStore : IDisposable
     /// <summary>The answer under <paramref name="key"/>, if present and not expired; a hit counts as a use.</summary>
     CachedAnswer? Find(string key);
 
+    /// <summary>Stores an answer (replacing one under the same key). It may be written behind the call, but a
+    /// <see cref="Find"/> that follows sees it.</summary>
     void Save(CachedAnswer answer);
 
     /// <summary>Removes every entry, or those of one model; returns how many.</summary>
     long Purge(string? model = null);
 
     (long Entries, long Bytes) Size();
+
+    /// <summary>Completes when every answer saved before the call is durably stored (at once for a store that writes synchronously).</summary>
+    Task FlushAsync(CancellationToken cancellationToken = default);
 }

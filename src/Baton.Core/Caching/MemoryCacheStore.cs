@@ -70,8 +70,23 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
         }
     }
 
+    /// <summary>Nothing is written anywhere: complete at once.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     public void Dispose()
     {
+    }
+
+    /// <summary>Forgets one entry (the SQLite store drops from its in-memory level what it evicted from the file).</summary>
+    internal void Remove(string key)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var node))
+            {
+                Remove(node);
+            }
+        }
     }
 
     private void Remove(LinkedListNode<CachedAnswer> node)

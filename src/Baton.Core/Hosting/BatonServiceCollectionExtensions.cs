@@ -60,7 +60,7 @@ public static class BatonServiceCollectionExtensions
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
         if (!string.Equals(options.Cache.Mode ?? CacheModes.Off, CacheModes.Off, StringComparison.OrdinalIgnoreCase))
         {
-            services.AddSingleton<ICacheStore>(sp => CacheStores.Create(options.Cache, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<ICacheStore>(sp => CacheStores.Create(options.Cache, sp.GetRequiredService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
             services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
         }
         services.AddBatonAccounting(options, reloadFrom);

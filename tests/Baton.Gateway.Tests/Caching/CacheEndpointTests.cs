@@ -5,6 +5,7 @@ using Baton.Configuration;
 using Baton.Gateway.Hosting;
 using Baton.Gateway.Tests.TestSupport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Gateway.Tests.Caching;
@@ -135,6 +136,36 @@ public sealed class CacheEndpointTests : IAsyncLifetime
         Assert.Equal("hit", Header(kept, "x-baton-cache"));
         Assert.Equal("miss", Header(dropped, "x-baton-cache"));
         await StopAsync(restarted, again);
+    }
+
+    [Fact]
+    public async Task Answers_stored_while_the_file_is_locked_are_in_it_once_the_gateway_has_stopped()
+    {
+        var (app, http) = await StartGatewayAsync();
+        (await http.SendAsync(Ask("Warm-up"))).Dispose();
+        using var file = new SqliteConnection($"Data Source={Path.Combine(_directory, "cache.db")};Pooling=False");
+        file.Open();
+        // Another connection holds the file's write lock: the answers below are served and stored, but the
+        // cache's writer waits for the file.
+        using (var hold = file.BeginTransaction(deferred: false))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var answer = await http.SendAsync(Ask("Question " + i));
+                Assert.Equal("miss", Header(answer, "x-baton-cache"));
+                using var again = await http.SendAsync(Ask("Question " + i));
+                Assert.Equal("hit", Header(again, "x-baton-cache"));
+            }
+            hold.Rollback();
+        }
+        http.Dispose();
+        // Stopped, not yet disposed: the stop waits until the writer has committed what it had queued.
+        await app.StopAsync();
+
+        using var count = file.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM cache_entries";
+        Assert.Equal(21L, count.ExecuteScalar());
+        await app.DisposeAsync();
     }
 
     private static string Text(string sse) => string.Concat(sse.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)

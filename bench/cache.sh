@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The response cache's cost: the same static upstream (nginx) and two Baton gateways side by side, one with the
+# cache off and one with the default store (SQLite), driven by wrk in alternation so that the machine's noise
+# falls on both alike. Rows: cache off; SQLite store with every request storing its answer (Cache-Control:
+# no-cache: no lookup, one write each); SQLite store with every request a hit. See docs/benchmarks.md.
+#
+#   bench/cache.sh [--duration SECONDS] [--rounds N] [--store-config FILE] [--no-install]
+#
+#   --duration  seconds of load per wrk run (default 5; each gateway also gets a 5 s warm-up)
+#   --rounds    how many times the rows alternate (default 3); the table shows each row's median
+#   --store-config  the cached gateway's configuration (default bench/baton.bench.sqlite.json; baton.bench.json has
+#               the memory store)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+DURATION=5
+ROUNDS=3
+INSTALL=1
+STORE_CONFIG="$HERE/baton.bench.sqlite.json"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --store-config) STORE_CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+    --no-install) INSTALL=0; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+UPSTREAM_PORT=18081 OFF_PORT=18085 SQLITE_PORT=18086
+HOST=127.0.0.1
+RESULTS="$HERE/results"
+WORK="$(mktemp -d)"
+mkdir -p "$RESULTS"
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { printf '[cache-bench] %s\n' "$*" >&2; }
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v curl >/dev/null || need+=(curl)
+if [[ ${#need[@]} -gt 0 ]]; then
+  [[ $INSTALL == 1 ]] || { echo "missing: ${need[*]}" >&2; exit 1; }
+  SUDO=""; [[ $(id -u) == 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+for port in $UPSTREAM_PORT $OFF_PORT $SQLITE_PORT; do
+  if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
+done
+
+log "building Baton (Release)"
+dotnet build -c Release -nologo -v quiet "$ROOT/src/Baton.Cli/Baton.Cli.csproj" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
+
+wait_ready() { # name url [body]
+  local i
+  for i in $(seq 1 150); do
+    if [[ -n "${3:-}" ]]; then
+      curl -fsS -o /dev/null -H 'Content-Type: application/json' --data-binary "@$3" "$2" 2>/dev/null && return 0
+    else
+      curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
+    fi
+    sleep 0.2
+  done
+  echo "$1 did not become ready at $2" >&2
+  exit 1
+}
+
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {
+    listen $HOST:$UPSTREAM_PORT;
+    location = /v1/chat/completions {
+      default_type application/json;
+      alias $HERE/upstream/completion.json;
+      error_page 405 =200 \$uri;
+    }
+    location = /health { return 200 'ok'; }
+  }
+}
+CONF
+"$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+
+export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
+# Each gateway runs in its own scratch directory, so that the SQLite cache file starts empty and is removed after.
+mkdir -p "$WORK/off" "$WORK/sqlite"
+(cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.nocache.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
+PIDS+=($!)
+(cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
+PIDS+=($!)
+BODY="$HERE/wrk/request.json"
+wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY"
+wait_ready sqlite "http://$HOST:$SQLITE_PORT/v1/chat/completions" "$BODY"
+
+RAW="$RESULTS/cache-raw.txt"
+: >"$RAW"
+drive() { # row conns port cache-control
+  local row=$1 conns=$2 port=$3 threads=1
+  (( conns > 1 )) && threads=2
+  BENCH_BODY="$BODY" BENCH_CACHE_CONTROL="$4" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" \
+    "http://$HOST:$port/v1/chat/completions" >"$WORK/wrk.out" 2>&1
+  echo "row=$row conns=$conns $(grep '^BENCH' "$WORK/wrk.out")" | tee -a "$RAW" >&2
+}
+
+log "warm-up"
+for conns in 1 64; do
+  BENCH_BODY="$BODY" wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "http://$HOST:$OFF_PORT/v1/chat/completions" >/dev/null 2>&1 || true
+  BENCH_BODY="$BODY" BENCH_CACHE_CONTROL=no-cache wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "http://$HOST:$SQLITE_PORT/v1/chat/completions" >/dev/null 2>&1 || true
+done
+
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  for conns in 1 64; do
+    drive off "$conns" $OFF_PORT ""
+    drive sqlite-store "$conns" $SQLITE_PORT no-cache
+    drive sqlite-hit "$conns" $SQLITE_PORT ""
+  done
+done
+
+python3 - "$RAW" <<'PY' | tee "$RESULTS/cache-table.md"
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = dict(p.split("=", 1) for p in line.split() if "=" in p)
+    rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
+    rows.setdefault((f["row"], f["conns"]), []).append((rps, int(f["p50_us"]), int(f["p99_us"]), int(f["errors"])))
+names = {"off": "cache off", "sqlite-store": "cache on, every answer stored (no-cache)", "sqlite-hit": "cache on, every request a hit"}
+print("| row | conns | requests/s (median) | p50 µs | p99 µs | errors | vs cache off |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for conns in ("1", "64"):
+    base = statistics.median(r[0] for r in rows[("off", conns)])
+    for name in ("off", "sqlite-store", "sqlite-hit"):
+        runs = rows[(name, conns)]
+        rps = statistics.median(r[0] for r in runs)
+        print(f"| {names[name]} | {conns} | {rps:,.0f} | {statistics.median(r[1] for r in runs)} | "
+              f"{statistics.median(r[2] for r in runs)} | {sum(r[3] for r in runs)} | {rps / base:.2f}× |")
+PY
