@@ -29,7 +29,7 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
     {
         var finished = ReadFinished(outputPath);
-        var (items, unreadable) = BatchJobInput.Read(File.ReadLines(inputPath));
+        var (items, unreadable) = BatchJobInput.ReadFile(inputPath);
         var problems = unreadable.Select(p => new BatchFileProblem(p.Line, p.Problem.Message)).ToList();
         var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
         var skipped = items.Count - pending.Count;

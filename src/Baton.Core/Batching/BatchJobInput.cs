@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Baton.Errors;
 using Baton.Requests;
@@ -32,14 +33,24 @@ internal static class BatchJobInput
         {
             return (items, [new BatchJobError("empty_file", "The input file has no requests.", null, null)]);
         }
-        return (items, problems.Select(p => new BatchJobError(p.Problem.Code, $"Line {p.Line}: {p.Problem.Message}", ParamOf(p.Problem.Code), p.Line)).ToList());
+        return (items, problems.Select(p => new BatchJobError(p.Problem.Code, $"Line {p.Line}: {p.Problem.Message}", p.Problem.Param ?? ParamOf(p.Problem.Code), p.Line)).ToList());
     }
 
     /// <summary>
     /// Reads input lines, shared by <c>baton batch</c> and the Batches API: each request with its line number, and a
     /// problem for each line that is not a request or repeats an earlier <c>custom_id</c>; blank lines are skipped.
     /// </summary>
-    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<string> lines)
+    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<string> lines) =>
+        Read(lines.Select(line => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(line)));
+
+    /// <summary>Reads a batch input file by its lines as the file holds them: bytes that are not UTF-8 are a problem of their line.</summary>
+    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) ReadFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        return Read(Lines(file));
+    }
+
+    private static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<ReadOnlyMemory<byte>> lines)
     {
         var items = new List<BatchJobItem>();
         var problems = new List<(int Line, BatchLineProblem Problem)>();
@@ -48,7 +59,7 @@ internal static class BatchJobInput
         foreach (var line in lines)
         {
             number++;
-            if (string.IsNullOrWhiteSpace(line))
+            if (IsBlank(line.Span))
             {
                 continue;
             }
@@ -69,17 +80,50 @@ internal static class BatchJobInput
         return (items, problems);
     }
 
-    private static IEnumerable<string> Lines(Stream content)
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r\f\v"u8) < 0;
+
+    /// <summary>
+    /// The file's lines as bytes, decoded by nobody yet: a line that is not valid UTF-8 is refused by its reader, naming
+    /// the string that holds the bytes, rather than silently turned into U+FFFD. The mark is dropped from the first line only.
+    /// </summary>
+    private static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream content)
     {
-        // Invalid UTF-8 becomes U+FFFD, as decoding the whole file did; the mark is dropped from the first line only.
-        using var reader = new StreamReader(content, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: false,
-            bufferSize: 64 * 1024, leaveOpen: true);
+        var buffer = new byte[64 * 1024];
+        var line = new ArrayBufferWriter<byte>();
         var first = true;
-        while (reader.ReadLine() is { } line)
+        int read;
+        while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
         {
-            yield return first && line.StartsWith('\uFEFF') ? line[1..] : line;
-            first = false;
+            var chunk = buffer.AsMemory(0, read);
+            while (chunk.Span.IndexOf((byte)'\n') is var end and >= 0)
+            {
+                line.Write(chunk.Span[..end]);
+                chunk = chunk[(end + 1)..];
+                yield return Take(line, ref first);
+            }
+            line.Write(chunk.Span);
         }
+        if (line.WrittenCount > 0)
+        {
+            yield return Take(line, ref first);
+        }
+    }
+
+    private static ReadOnlyMemory<byte> Take(ArrayBufferWriter<byte> line, ref bool first)
+    {
+        var bytes = line.WrittenSpan;
+        if (first && bytes.StartsWith("\uFEFF"u8))
+        {
+            bytes = bytes[3..];
+        }
+        if (bytes.EndsWith("\r"u8))
+        {
+            bytes = bytes[..^1];
+        }
+        first = false;
+        var copy = bytes.ToArray();
+        line.ResetWrittenCount();
+        return copy;
     }
 
     private static string? ParamOf(string code) => code switch

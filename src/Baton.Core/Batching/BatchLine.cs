@@ -12,7 +12,7 @@ namespace Baton.Batching;
 /// A line of an OpenAI batch input that is not a request: its reason as a code and a message. A line that names its
 /// item (a <c>custom_id</c>) but whose body is refused carries the refusal: that item fails alone, with it as its error.
 /// </summary>
-internal sealed record BatchLineProblem(string Code, string Message, BatonException? Refusal = null);
+internal sealed record BatchLineProblem(string Code, string Message, BatonException? Refusal = null, string? Param = null);
 
 /// <summary>The result line of one batch request, and what it cost.</summary>
 internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit, decimal CostUsd = 0);
@@ -31,15 +31,18 @@ internal static class BatchLine
     /// Reads one line; false with the problem when it is not a request Baton can answer (with the item's
     /// <paramref name="customId"/> and the problem's refusal when only its body is refused).
     /// </summary>
-    public static bool TryRead(string line, out string? customId, out ChatRequest? request, out BatchLineProblem? problem)
+    public static bool TryRead(string line, out string? customId, out ChatRequest? request, out BatchLineProblem? problem) =>
+        TryRead(Encoding.UTF8.GetBytes(line), out customId, out request, out problem);
+
+    /// <summary>Reads one line as the file holds it (UTF-8 bytes), so that bytes which are not UTF-8 are refused, not replaced.</summary>
+    public static bool TryRead(ReadOnlyMemory<byte> utf8, out string? customId, out ChatRequest? request, out BatchLineProblem? problem)
     {
         customId = null;
         request = null;
         problem = null;
         try
         {
-            var utf8 = Encoding.UTF8.GetBytes(line);
-            JsonStringCheck.Validate(utf8);
+            JsonStringCheck.Validate(utf8.Span);
             using var document = JsonDocument.Parse(utf8);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } text)
@@ -78,7 +81,8 @@ internal static class BatchLine
         }
         catch (BatonException ex)
         {
-            problem = customId is null ? new("invalid_request", ex.Message) : Refused(ex);
+            // Before the custom_id is known (a string that cannot be decoded), the line itself is unusable.
+            problem = customId is null ? new(ex.Code ?? "invalid_request", ex.Message, Param: ex.Param) : Refused(ex);
         }
         catch (Exception ex) when (customId is not null && ex is ArgumentException or OverflowException or FormatException)
         {

@@ -73,7 +73,8 @@ public sealed class BatchProcessorTests
         harness.Provider("a").Answer(after: TimeSpan.FromSeconds(1), times: 20);
         var batch = new BatchRequest { Requests = Enumerable.Range(0, 20).Select(i => Item(content: $"question {i}")).ToList() };
 
-        var (response, elapsed) = await harness.RunAsync(() => processor.ProcessBatchAsync(batch));
+        // Every wave holds five items (20 = 4 × 5): the clock moves only once all five wait for their answers.
+        var (response, elapsed) = await harness.RunAsync(() => processor.ProcessBatchAsync(batch), parked: () => harness.Time.ParkedDelays >= 5);
 
         Assert.Equal(20, response.Successful);
         Assert.InRange(elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(6));

@@ -298,6 +298,29 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Equal("a", Assert.Single(items).CustomId);
     }
 
+    [Fact]
+    public void Bytes_that_are_not_utf8_are_an_error_of_their_line_naming_the_string_not_replaced()
+    {
+        var good = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
+        // Line 2 holds 0xFF 0xFE inside the message's text; line 3 ends in CRLF, as files written on Windows do.
+        byte[] bad = [.. Bytes(good.Replace("\"a\"", "\"b\"", StringComparison.Ordinal)[..^"hi\"}]}}".Length]), 0xFF, 0xFE, .. Bytes("\"}]}}")];
+        var crlf = Bytes(good.Replace("\"a\"", "\"c\"", StringComparison.Ordinal) + "\r\n");
+
+        var (items, errors) = BatchJobInput.Read(new MemoryStream([.. Bytes(good + "\n"), .. bad, (byte)'\n', .. crlf]));
+
+        Assert.Equal(["a", "c"], items.Select(i => i.CustomId));
+        var error = Assert.Single(errors);
+        Assert.Equal((2, "invalid_encoding", "body.messages[0].content"), (error.Line!.Value, error.Code, error.Param));
+
+        // baton batch reads its file the same way.
+        var path = Path.Combine(Path.GetDirectoryName(DatabasePath)!, "input.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, [.. Bytes(good + "\n"), .. bad]);
+        var (fileItems, problems) = BatchJobInput.ReadFile(path);
+        Assert.Equal("a", Assert.Single(fileItems).CustomId);
+        Assert.Equal((2, "invalid_encoding"), (Assert.Single(problems).Line, Assert.Single(problems).Problem.Code));
+    }
+
     /// <summary>The file descriptors of this process open on <paramref name="path"/> (Linux; elsewhere none are seen).</summary>
     private static int OpenHandlesTo(string path)
     {
