@@ -25,6 +25,12 @@ internal static class ServeCommand
             }
             CommonOptions.AnnounceSource(console, loaded);
             var address = parse.GetValue(urls)!;
+            if (BatonHosts.ExposedWithoutKeys(loaded.Options, address) is { } exposed)
+            {
+                console.Error.WriteLine($"baton: refusing to serve {exposed} without keys: anyone who reaches it would spend your provider keys; " +
+                                        "configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous: true to accept the risk.");
+                return CommonOptions.ConfigurationError;
+            }
             var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
                 reloadFrom: loaded.Configuration);
             await app.StartAsync(cancellationToken);

@@ -33,7 +33,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     /// </summary>
     public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, Deployment? first, CancellationToken cancellationToken)
     {
-        if (budgets is null || budgets.Policy.IsEmpty || first is null)
+        if (budgets is null || !budgets.Policy.AppliesTo(request) || first is null)
         {
             return ValueTask.FromResult(BudgetAdmission.None);
         }

@@ -15,11 +15,8 @@ internal sealed class BatonCallContext
 
     public static BatonCallContext? Current => CurrentHolder.Value;
 
-    public string? Task { get; private init; }
-
-    public IReadOnlyList<string>? Fallbacks { get; private init; }
-
-    public string? SessionId { get; private init; }
+    /// <summary>What the call asked for beyond the OpenAI shape (task, session, fallbacks, identity).</summary>
+    public BatonRequestOptions Options { get; private init; } = BatonRequestOptions.Empty;
 
     public string? CacheControl { get; private init; }
 
@@ -34,11 +31,14 @@ internal sealed class BatonCallContext
     public static BatonCallContext For(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
-        var context = new BatonCallContext
+        // Options given whole (a pipeline run for a caller carries the caller's identity this way), then the single keys over them.
+        var given = properties?.TryGetValue(BatonRequestProperties.RequestOptions, out BatonRequestOptions? whole) == true && whole is not null
+            ? whole
+            : BatonRequestOptions.Empty;
+        var single = new BatonRequestOptions
         {
             Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
             SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
-            CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
             Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
                 ? fallbacks switch
                 {
@@ -48,16 +48,22 @@ internal sealed class BatonCallContext
                 }
                 : null,
         };
+        var context = new BatonCallContext
+        {
+            Options = single.Over(given),
+            CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
+        };
         CurrentHolder.Value = context;
         return context;
     }
 
-    /// <summary>Gives the request what the call asked for beyond the OpenAI shape.</summary>
+    /// <summary>
+    /// Gives the request what the call asked for beyond the OpenAI shape, merged once: the body's metadata wins
+    /// where it speaks, the call fills in the rest, and the call's cache control applies over the body's.
+    /// </summary>
     public void ApplyTo(ChatRequest request)
     {
-        request.Task ??= Task;
-        request.SessionId ??= SessionId;
-        request.Fallbacks ??= Fallbacks;
-        request.Cache = request.Cache.WithCacheControl(CacheControl);
+        var merged = request.Options.Over(Options);
+        request.Options = merged with { Cache = merged.Cache.WithCacheControl(CacheControl) };
     }
 }

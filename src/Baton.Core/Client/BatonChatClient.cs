@@ -121,6 +121,12 @@ public static class BatonRequestProperties
 
     /// <summary>The session the call belongs to, for cost tracking.</summary>
     public const string Session = "baton.session_id";
+
+    /// <summary>
+    /// A whole <see cref="Requests.BatonRequestOptions"/> value for the call (e.g. the caller's identity for a
+    /// pipeline run on its behalf); the single keys above apply over it.
+    /// </summary>
+    public const string RequestOptions = "baton.request_options";
 }
 
 /// <summary>Keys of the properties Baton adds to every <see cref="ChatResponse"/>.</summary>

@@ -76,7 +76,7 @@ internal static class FilesEndpoints
             await stream.ReadExactlyAsync(content, http.RequestAborted);
         }
         var name = Path.GetFileName(file.FileName);
-        var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now);
+        var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now, GatewayAuth.Owner(http));
         await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
 
@@ -84,13 +84,13 @@ internal static class FilesEndpoints
     {
         var limit = JobViews.Limit(http.Request, 10_000, 10_000);
         var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
-        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request));
+        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http));
         await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (runner.Store.GetFile(fileId) is not { } file)
+        if (!Visible(http, runner, fileId) || runner.Store.GetFile(fileId) is not { } file)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -100,7 +100,7 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (runner.Store.GetFileContent(fileId) is not { } content)
+        if (!Visible(http, runner, fileId) || runner.Store.GetFileContent(fileId) is not { } content)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -112,7 +112,7 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        switch (runner.Store.DeleteFile(fileId))
+        switch (Visible(http, runner, fileId) ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
         {
             case FileDeletion.NotFound:
                 await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -127,6 +127,13 @@ internal static class FilesEndpoints
                 return;
         }
     }
+
+    /// <summary>
+    /// True when the caller may see the file or batch: the master key sees everything, a virtual key only what it
+    /// created. To others it does not exist (404), so ids cannot be probed.
+    /// </summary>
+    internal static bool Visible(HttpContext http, BatchJobRunner runner, string id) =>
+        GatewayAuth.VisibleOwner(http) is not { } owner || runner.Store.OwnerOf(id) == owner;
 
     private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
 

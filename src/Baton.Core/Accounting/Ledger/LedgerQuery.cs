@@ -3,8 +3,12 @@ using Microsoft.Data.Sqlite;
 
 namespace Baton.Accounting.Ledger;
 
-/// <summary>What to add up: one session or all, a time range (since inclusive, until exclusive), and how to break it down.</summary>
-public sealed record CostQuery(string? SessionId = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null, CostGrouping GroupBy = CostGrouping.Model);
+/// <summary>
+/// What to add up: one session or all, a time range (since inclusive, until exclusive), how to break it down, and
+/// (for a caller with a virtual key) only one key's rows.
+/// </summary>
+public sealed record CostQuery(string? SessionId = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null, CostGrouping GroupBy = CostGrouping.Model,
+    string? ApiKey = null);
 
 /// <summary>How <see cref="LedgerQuery"/> breaks totals down.</summary>
 public enum CostGrouping
@@ -61,6 +65,11 @@ public static class LedgerQuery
         {
             where.Add("session = $session");
             command.Parameters.AddWithValue("$session", session);
+        }
+        if (query.ApiKey is { } apiKey)
+        {
+            where.Add("api_key = $api_key");
+            command.Parameters.AddWithValue("$api_key", apiKey);
         }
         if (query.Since is { } since)
         {

@@ -11,7 +11,8 @@ namespace Baton.Batching.Jobs;
 /// <c>expired</c>; both keep the answers already given in the output and error files.
 /// </summary>
 internal sealed partial class BatchJobRunner(
-    BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger)
+    BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
+    Auth.IKeyStore? keys = null)
 {
     /// <summary>The only completion window OpenAI offers.</summary>
     public const string CompletionWindow = "24h";
@@ -30,7 +31,7 @@ internal sealed partial class BatchJobRunner(
     /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
     /// queued; null, storing nothing, when the input file has been deleted meanwhile.
     /// </summary>
-    public BatchJob? Create(StoredFile input, byte[] content, IReadOnlyDictionary<string, string>? metadata)
+    public BatchJob? Create(StoredFile input, byte[] content, IReadOnlyDictionary<string, string>? metadata, string? owner = null)
     {
         var now = Now;
         var (items, errors) = BatchJobInput.Read(content);
@@ -49,6 +50,7 @@ internal sealed partial class BatchJobRunner(
             FailedAt = failed ? now : null,
             Total = failed ? 0 : items.Count,
             Metadata = metadata,
+            Owner = owner,
         };
         if (!store.AddBatch(job))
         {
@@ -111,6 +113,12 @@ internal sealed partial class BatchJobRunner(
                 [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
             return;
         }
+        if (await OwnerOptionsAsync(job.Owner, stopping).ConfigureAwait(false) is not { } caller)
+        {
+            Finished(store.Finish(batchId, expired: false, Now,
+                [new BatchJobError("invalid_api_key", "The key that created the batch has been revoked or has expired; its remaining lines were not run.", null, null)]));
+            return;
+        }
         var finished = store.FinishedItems(batchId);
         var pending = BatchJobInput.Read(content).Items.Where(item => !finished.Contains(item.CustomId)).ToList();
         Log.Running(logger, batchId, pending.Count, finished.Count);
@@ -129,6 +137,8 @@ internal sealed partial class BatchJobRunner(
             await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = linked.Token },
                 async (item, token) =>
                 {
+                    // Every line runs as the batch's creator: its key's models, limits and budget, and its id in the ledger.
+                    item.Request.Options = item.Request.Options.Over(caller);
                     var result = await BatchLine.AnswerAsync(engine, item.CustomId, item.Request, token).ConfigureAwait(false);
                     if (result.Failed && token.IsCancellationRequested)
                     {
@@ -151,6 +161,21 @@ internal sealed partial class BatchJobRunner(
     }
 
     /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
+    /// <summary>The options a batch's lines carry for its owner; null when the owner's key can no longer be used.</summary>
+    private async ValueTask<Requests.BatonRequestOptions?> OwnerOptionsAsync(string? owner, CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            return Requests.BatonRequestOptions.Empty;
+        }
+        if (owner == Auth.CallerIdentity.MasterId || keys is null)
+        {
+            return new Requests.BatonRequestOptions { ApiKeyId = owner };
+        }
+        var key = await keys.GetAsync(owner, cancellationToken).ConfigureAwait(false);
+        return key is not null && key.IsActive(time.GetUtcNow()) ? new Requests.BatonRequestOptions { ApiKeyId = key.Id, Key = key } : null;
+    }
+
     private static string Describe(Exception error) =>
         error is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException ? error.Message : "an internal error (logged by the gateway)";
 

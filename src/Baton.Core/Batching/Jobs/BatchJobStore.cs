@@ -25,14 +25,37 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// </summary>
     private bool Empty => _connection is null && !File.Exists(Path);
 
-    public StoredFile AddFile(string purpose, string filename, byte[] content, long now)
+    /// <param name="purpose">The file's purpose.</param>
+    /// <param name="filename">The name it was uploaded under.</param>
+    /// <param name="content">Its bytes.</param>
+    /// <param name="now">Unix seconds.</param>
+    /// <param name="owner">The caller that uploaded it (a key id), who alone sees it besides the master key; null without authentication.</param>
+    public StoredFile AddFile(string purpose, string filename, byte[] content, long now, string? owner = null)
     {
         var file = new StoredFile(NewFileId(), purpose, filename, content.LongLength, now);
         lock (_gate)
         {
-            InsertFile(Open(), null, file, content);
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            InsertFile(connection, transaction, file, content);
+            SetOwner(connection, transaction, file.Id, owner);
+            transaction.Commit();
         }
         return file;
+    }
+
+    /// <summary>The caller that created a file or batch; null when it has none (created without authentication).</summary>
+    public string? OwnerOf(string id)
+    {
+        lock (_gate)
+        {
+            if (Empty)
+            {
+                return null;
+            }
+            using var command = Command("SELECT owner FROM owners WHERE object_id = $id", ("$id", id));
+            return command.ExecuteScalar() as string;
+        }
     }
 
     public StoredFile? GetFile(string id)
@@ -62,7 +85,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public StoredPage<StoredFile> ListFiles(string? purpose, int limit, string? after)
+    /// <param name="purpose">Only files of this purpose; all when null.</param>
+    /// <param name="limit">The most files answered.</param>
+    /// <param name="after">The id of the last file of the previous page.</param>
+    /// <param name="owner">Only this caller's files; all when null.</param>
+    public StoredPage<StoredFile> ListFiles(string? purpose, int limit, string? after, string? owner = null)
     {
         lock (_gate)
         {
@@ -73,8 +100,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
             using var command = Command(
                 "SELECT id, purpose, filename, bytes, created_at FROM files " +
                 "WHERE ($purpose IS NULL OR purpose = $purpose) AND ($after IS NULL OR seq < (SELECT seq FROM files WHERE id = $after)) " +
-                "ORDER BY seq DESC LIMIT $limit",
-                ("$purpose", purpose), ("$after", after), ("$limit", limit + 1));
+                OwnedBy + "ORDER BY seq DESC LIMIT $limit",
+                ("$purpose", purpose), ("$after", after), ("$limit", limit + 1), ("$owner", owner));
             using var reader = command.ExecuteReader();
             var files = new List<StoredFile>();
             while (reader.Read())
@@ -105,7 +132,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
                     return FileDeletion.InUse;
                 }
             }
-            using var command = Command("DELETE FROM files WHERE id = $id", ("$id", id));
+            using var command = Command("DELETE FROM files WHERE id = $id; DELETE FROM owners WHERE object_id = $id", ("$id", id));
             return command.ExecuteNonQuery() > 0 ? FileDeletion.Deleted : FileDeletion.NotFound;
         }
     }
@@ -115,6 +142,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
             using var command = Command(
                 "INSERT INTO batches (id, endpoint, input_file_id, completion_window, status, errors, created_at, in_progress_at, expires_at, failed_at, total, metadata) " +
                 "SELECT $id, $endpoint, $input, $window, $status, $errors, $created, $in_progress, $expires, $failed_at, $total, $metadata " +
@@ -123,7 +152,14 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 ("$errors", job.Errors is null ? null : JsonSerializer.Serialize(job.Errors, Json)), ("$created", job.CreatedAt),
                 ("$in_progress", job.InProgressAt), ("$expires", job.ExpiresAt), ("$failed_at", job.FailedAt), ("$total", job.Total),
                 ("$metadata", job.Metadata is null ? null : JsonSerializer.Serialize(job.Metadata, Json)));
-            return command.ExecuteNonQuery() > 0;
+            command.Transaction = transaction;
+            if (command.ExecuteNonQuery() == 0)
+            {
+                return false;
+            }
+            SetOwner(connection, transaction, job.Id, job.Owner);
+            transaction.Commit();
+            return true;
         }
     }
 
@@ -141,7 +177,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public StoredPage<BatchJob> ListBatches(int limit, string? after)
+    /// <param name="limit">The most batches answered.</param>
+    /// <param name="after">The id of the last batch of the previous page.</param>
+    /// <param name="owner">Only this caller's batches; all when null.</param>
+    public StoredPage<BatchJob> ListBatches(int limit, string? after, string? owner = null)
     {
         lock (_gate)
         {
@@ -149,8 +188,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 return new StoredPage<BatchJob>([], false);
             }
-            using var command = Command(SelectBatch + "WHERE $after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after) ORDER BY seq DESC LIMIT $limit",
-                ("$after", after), ("$limit", limit + 1));
+            using var command = Command(SelectBatch + "WHERE ($after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after)) " + OwnedBy + "ORDER BY seq DESC LIMIT $limit",
+                ("$after", after), ("$limit", limit + 1), ("$owner", owner));
             return Page(ReadBatches(command), limit);
         }
     }
@@ -273,11 +312,13 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 outputId = NewFileId();
                 InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", output.Length, now), output);
+                SetOwner(connection, transaction, outputId, job.Owner);
             }
             if (errors.Length > 0)
             {
                 errorId = NewFileId();
                 InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errors.Length, now), errors);
+                SetOwner(connection, transaction, errorId, job.Owner);
             }
             var (status, column) = failure is not null ? (BatchStatuses.Failed, "failed_at")
                 : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
@@ -340,6 +381,24 @@ internal sealed class BatchJobStore(string path) : IDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>The filter of a listing by owner (<c>$owner</c>, null for all), after its other conditions.</summary>
+    private const string OwnedBy = "AND ($owner IS NULL OR id IN (SELECT object_id FROM owners WHERE owner = $owner)) ";
+
+    /// <summary>Records who created a file or batch, in the same transaction as the object.</summary>
+    private static void SetOwner(SqliteConnection connection, SqliteTransaction transaction, string id, string? owner)
+    {
+        if (owner is null)
+        {
+            return;
+        }
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO owners (object_id, owner) VALUES ($id, $owner)";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$owner", owner);
+        command.ExecuteNonQuery();
+    }
+
     private static StoredPage<T> Page<T>(List<T> items, int limit)
     {
         var more = items.Count > limit;
@@ -355,7 +414,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
 
     private const string SelectBatch =
         "SELECT id, endpoint, input_file_id, completion_window, status, errors, output_file_id, error_file_id, created_at, in_progress_at, expires_at, " +
-        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata FROM batches ";
+        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata, " +
+        "(SELECT owner FROM owners WHERE object_id = batches.id) FROM batches ";
 
     private static List<BatchJob> ReadBatches(SqliteCommand command)
     {
@@ -395,6 +455,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             Completed = r.GetInt32(18),
             Failed = r.GetInt32(19),
             Metadata = Text(20) is { } metadata ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, Json) : null,
+            Owner = Text(21),
         };
     }
 
@@ -462,5 +523,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
             result BLOB NOT NULL,
             PRIMARY KEY (batch_id, custom_id)
         );
+        CREATE TABLE IF NOT EXISTS owners (
+            object_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS owners_owner ON owners (owner);
         """;
 }
