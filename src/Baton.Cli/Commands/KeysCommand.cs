@@ -108,7 +108,7 @@ internal static class KeysCommand
             key =>
             {
                 console.Out.MarkupLine($"Created key [bold]{Markup.Escape(key.Id)}[/]{(key.Name is null ? "" : $" ({Markup.Escape(key.Name)})")}.");
-                console.Out.WriteLine(key.Key ?? "");
+                console.Out.Profile.Out.Writer.WriteLine(key.Key ?? "");
                 console.Out.MarkupLine("[yellow]This is the only time the key is shown: store it now.[/]");
             }, cancellationToken));
         return command;
@@ -128,7 +128,8 @@ internal static class KeysCommand
             }
             if (parse.GetValue(json))
             {
-                console.Out.WriteLine(answer);
+                // Unwrapped, as the gateway wrote it: a console's width must not break the JSON.
+                console.Out.Profile.Out.Writer.WriteLine(answer);
                 return 0;
             }
             var list = JsonSerializer.Deserialize<KeyListView>(answer, AdminKeysEndpoints.Json)!;
@@ -196,7 +197,7 @@ internal static class KeysCommand
         }
         if (json)
         {
-            console.Out.WriteLine(answer);
+            console.Out.Profile.Out.Writer.WriteLine(answer);
         }
         else
         {
