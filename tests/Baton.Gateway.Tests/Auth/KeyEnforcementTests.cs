@@ -34,6 +34,9 @@ public sealed class KeyEnforcementTests
         Assert.Equal("model_not_allowed", batchError.GetProperty("code").GetString());
         Assert.Equal("requests[1].model", batchError.GetProperty("param").GetString());
 
+        var models = JsonDocument.Parse(await client.GetStringAsync("/v1/models")).RootElement.GetProperty("data");
+        Assert.Equal(["gpt-sim"], models.EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+
         using var pipeline = await client.PostAsync("/v1/pipelines/echo/runs", AuthGateway.Json("""{"input":{"text":"hi"}}"""));
         Assert.Equal(HttpStatusCode.Forbidden, pipeline.StatusCode);
         Assert.Equal("model_not_allowed", await AuthGateway.ErrorCodeAsync(pipeline));
