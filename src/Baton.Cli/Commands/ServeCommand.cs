@@ -35,7 +35,9 @@ internal static class ServeCommand
                 reloadFrom: loaded.Configuration);
             await app.StartAsync(cancellationToken);
             console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
-                                   "OpenAI API at /v1, API reference at /scalar. Press Ctrl+C to stop.");
+                                   "OpenAI API at /v1, API reference at /scalar. " +
+                                   (loaded.Options.Auth.Enabled ? $"Keys required (master key in {Markup.Escape(loaded.Options.Auth.MasterKeyEnv!)}). " : "") +
+                                   "Press Ctrl+C to stop.");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -20,7 +20,7 @@ public sealed class AuthenticationTests
 
         using var health = await gateway.Anonymous.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        foreach (var path in new[] { "/v1/models", "/v1/costs", "/v1/files", "/v1/batches", "/v1/cache/stats", "/v1/pipelines", "/openapi/v1.json" })
+        foreach (var path in new[] { "/v1/models", "/v1/costs", "/v1/files", "/v1/batches", "/v1/cache/stats", "/v1/pipelines", "/openapi/v1.json", "/scalar" })
         {
             using var refused = await gateway.Anonymous.GetAsync(path);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
