@@ -32,19 +32,48 @@ public static class BatonGatewayExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
             sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>()));
         services.AddHostedService<Hosting.BatchJobService>();
-        services.AddOpenApi();
+        services.AddOpenApi(options =>
+        {
+            // HEAD is answered wherever GET is (see GatewayConventions); the document lists each operation once.
+            var include = options.ShouldInclude;
+            options.ShouldInclude = description => !HttpMethods.IsHead(description.HttpMethod ?? "") && include(description);
+        });
+        services.AddCors();
         return services;
+    }
+
+    /// <summary>
+    /// Adds what guards the gateway before its endpoints run, in front of <see cref="MapBaton"/>: errors that the
+    /// server or routing answer without a body (404, 405, 415, ...) get OpenAI's error shape; a request arriving on a
+    /// loopback address must name a loopback host or one of <c>gateway.allowedHosts</c> (421 otherwise, against DNS
+    /// rebinding); and CORS answers the origins of <c>gateway.cors.allowedOrigins</c>, when there are any.
+    /// <c>baton serve</c> calls it; an application that maps Baton into its own pipeline calls it before
+    /// <c>MapBaton()</c> for the same protection (the error bodies then cover its own routes too).
+    /// </summary>
+    public static IApplicationBuilder UseBaton(this IApplicationBuilder app)
+    {
+        var gateway = app.ApplicationServices.GetRequiredService<BatonOptions>().Gateway;
+        app.UseStatusCodePages(context => ErrorResponses.WriteStatusPageAsync(context.HttpContext));
+        var hosts = new Security.LoopbackHostFilter(gateway);
+        app.Use(hosts.InvokeAsync);
+        if (gateway.Cors.AllowedOrigins.Count > 0)
+        {
+            app.UseCors(policy => Security.GatewayCors.Configure(policy, gateway.Cors));
+        }
+        return app;
     }
 
     /// <summary>
     /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
-    /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/scalar</c>).
+    /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
+    /// Every <c>GET</c> also answers <c>HEAD</c>.
     /// </summary>
     public static IEndpointConventionBuilder MapBaton(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("");
+        GatewayConventions.Apply(group);
         group.AddEndpointFilter(async (context, next) =>
         {
             // When the error is answered here, nothing is left for the endpoint's result to write.
@@ -77,7 +106,7 @@ public static class BatonGatewayExtensions
             .WithSummary("Tells that the gateway is up.");
         group.MapPost("/batch", BatchEndpoint.HandleAsync)
             .WithName("ProcessBatch")
-            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order (seed 001's contract).")
+            .WithSummary("Answers up to 100 chat requests, each naming its provider and model, in request order.")
             .Accepts<BatchRequest>("application/json")
             .Produces<BatchResponse>()
             .Produces<ErrorSchema>(StatusCodes.Status422UnprocessableEntity);
@@ -150,9 +179,10 @@ public static class BatonGatewayExtensions
 
         MapAdmin(group);
 
-        // The API description is behind the same keys as the API.
-        endpoints.MapOpenApi().AddEndpointFilter(GatewayAuth.FilterAsync);
-        endpoints.MapScalarApiReference(options => options.WithTitle("Baton gateway")).AddEndpointFilter(GatewayAuth.FilterAsync);
+        // The API description is in the group, so behind the same keys as the API.
+        group.MapOpenApi();
+        group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
+        group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
     }
 

@@ -24,7 +24,7 @@ internal static class AnalyzeCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "Project folders to analyse.", Arity = ArgumentArity.ZeroOrMore };
         var each = new Option<string?>("--each") { Description = "Analyse every project folder directly inside this one." };
-        var output = new Option<string?>("--output", "-o") { Description = "Write the result to this file (one project: seed 000's object; several: one JSON line each)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the result to this file (one project: its llm_results object; several: one JSON line each)." };
         var outputDir = new Option<string?>("--output-dir") { Description = "Write each project's result to DIR/NAME.json." };
         var config = new Option<string?>("--config", "-c")
         {
@@ -36,7 +36,7 @@ internal static class AnalyzeCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Where results are cached between runs (default: the user's cache folder, baton/analyze)." };
         var noCache = new Option<bool>("--no-cache") { Description = "Ask the models again even for unchanged projects." };
         var rpm = new Option<int?>("--rpm") { Description = $"At most this many model calls a minute (default: {RateLimitSettings.OpenRouterFreeRequestsPerMinute} on OpenRouter's free tier, else none)." };
-        var command = new Command("analyze", "Analyse software projects with several models (seed 000): architecture, deployment, business, then an aggregated verdict.")
+        var command = new Command("analyze", "Analyse software projects with the project-analysis pipeline (four models): architecture, deployment, business, then an aggregated verdict.")
         {
             paths, each, output, outputDir, config, prompts, exportPrompts, cacheDir, noCache, rpm,
         };
@@ -151,7 +151,7 @@ internal static class AnalyzeCommand
         }
         var (options, openRouter) = AnalysisConfiguration.Create(Environment.GetEnvironmentVariable);
         return (options, openRouter
-            ? $"Models: seed 000's OpenRouter free models ({AnalysisConfiguration.OpenRouterKeyVariable} is set), at most {RateLimitSettings.OpenRouterFreeRequestsPerMinute} calls a minute."
+            ? $"Models: OpenRouter's four free models ({AnalysisConfiguration.OpenRouterKeyVariable} is set), at most {RateLimitSettings.OpenRouterFreeRequestsPerMinute} calls a minute."
             : $"No {AnalysisConfiguration.OpenRouterKeyVariable}: using Baton's built-in simulator (answers are simulated, shaped like the real ones).", openRouter);
     }
 

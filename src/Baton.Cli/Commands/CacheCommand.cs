@@ -28,7 +28,8 @@ internal static class CacheCommand
     {
         var config = CommonOptions.Config();
         var url = Url();
-        var command = new Command("stats", "Entries, bytes, hits, misses and hit rate.") { config, url };
+        var format = CommonOptions.Format();
+        var command = new Command("stats", "Entries, bytes, hits, misses and hit rate.") { config, url, format };
         command.SetAction(async (parse, cancellationToken) =>
         {
             CacheStatsResponse? stats;
@@ -47,6 +48,11 @@ internal static class CacheCommand
             if (stats is null)
             {
                 return 1;
+            }
+            if (parse.GetValue(format) == CommonOptions.JsonFormat)
+            {
+                CommonOptions.WriteJson(console, stats);
+                return 0;
             }
             var table = new Table().AddColumn("Mode").AddColumn("Entries").AddColumn("Bytes").AddColumn("Hits").AddColumn("Misses").AddColumn("Hit rate");
             table.AddRow(stats.Mode, N(stats.Entries), N(stats.Bytes), N(stats.Hits), N(stats.Misses), stats.HitRate.ToString("P1", CultureInfo.InvariantCulture));

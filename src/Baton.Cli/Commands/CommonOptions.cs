@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Baton.Configuration;
+using Baton.Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Spectre.Console;
 
 namespace Baton.Cli.Commands;
@@ -37,6 +39,52 @@ internal static class CommonOptions
     }
 
     public const int ConfigurationError = 2;
+
+    /// <summary><c>--format table|json</c>: a table for people, JSON for scripts.</summary>
+    public static Option<string> Format()
+    {
+        var format = new Option<string>("--format") { Description = "table (default) or json.", DefaultValueFactory = _ => TableFormat };
+        format.AcceptOnlyFromAmong(TableFormat, JsonFormat);
+        return format;
+    }
+
+    public const string TableFormat = "table";
+    public const string JsonFormat = "json";
+
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Writes <paramref name="value"/> as indented snake_case JSON, the gateway's own shape, to standard output.</summary>
+    public static void WriteJson<T>(CliConsole console, T value) =>
+        console.Out.Profile.Out.Writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(value, Json));
+
+    /// <summary>The exit code of a server command that could not start listening.</summary>
+    public const int StartError = 3;
+
+    /// <summary>
+    /// Starts a server; when it cannot listen, says so in one line naming the address and the option that changes
+    /// it (no stack trace) and returns false.
+    /// </summary>
+    public static async Task<bool> StartAsync(CliConsole console, WebApplication app, string address, CancellationToken cancellationToken, string option = "--urls")
+    {
+        try
+        {
+            await BatonHosts.StartAsync(app, cancellationToken);
+            return true;
+        }
+        catch (IOException ex)
+        {
+            await app.DisposeAsync();
+            console.Error.WriteLine(BatonHosts.IsAddressInUse(ex)
+                ? $"baton: cannot listen on {address}: the address is already in use (another Baton, or another program, holds it). Stop it, or choose another address with {option}."
+                : $"baton: cannot listen on {address}: {(ex.InnerException ?? ex).Message} Choose another address with {option}.");
+            return false;
+        }
+    }
 
     /// <summary>Relative ledger, budget, batch jobs and pipeline files are relative to the command's working directory.</summary>
     public static void AnchorFiles(BatonOptions options, string workingDirectory)

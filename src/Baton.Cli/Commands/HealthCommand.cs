@@ -24,7 +24,8 @@ internal static class HealthCommand
         var config = CommonOptions.Config();
         var url = new Option<string?>("--url") { Description = "Ask a running gateway (e.g. http://127.0.0.1:8080) instead of probing from here." };
         var noProbe = new Option<bool>("--no-probe") { Description = "With --url: report what the gateway has seen, without probing." };
-        var command = new Command("health", "Check every deployment: state, circuit breaker, error rate and latency.") { config, url, noProbe };
+        var format = CommonOptions.Format();
+        var command = new Command("health", "Check every deployment: state, circuit breaker, error rate and latency.") { config, url, noProbe, format };
         command.SetAction(async (parse, cancellationToken) =>
         {
             ProviderHealthResponse report;
@@ -44,13 +45,23 @@ internal static class HealthCommand
                 {
                     return CommonOptions.ConfigurationError;
                 }
-                CommonOptions.AnnounceSource(console, loaded);
+                if (parse.GetValue(format) != CommonOptions.JsonFormat)
+                {
+                    CommonOptions.AnnounceSource(console, loaded);
+                }
                 await using var services = new ServiceCollection().AddBaton(loaded.Options).BuildServiceProvider();
                 var checks = await services.GetRequiredService<HealthReport>().CheckAsync(probe: true, cancellationToken);
                 report = new ProviderHealthResponse(HealthReport.Overall(checks), checks.Select(ProviderHealthEndpoint.ToView).ToList());
             }
-            console.Out.Write(Render(report));
-            console.Out.MarkupLine($"Overall: [bold]{Markup.Escape(report.Status)}[/]");
+            if (parse.GetValue(format) == CommonOptions.JsonFormat)
+            {
+                CommonOptions.WriteJson(console, report);
+            }
+            else
+            {
+                console.Out.Write(Render(report));
+                console.Out.MarkupLine($"Overall: [bold]{Markup.Escape(report.Status)}[/]");
+            }
             return report.Status == "ok" ? 0 : 1;
         });
         return command;

@@ -33,7 +33,10 @@ internal static class ServeCommand
             }
             var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
                 reloadFrom: loaded.Configuration);
-            await app.StartAsync(cancellationToken);
+            if (!await CommonOptions.StartAsync(console, app, address, cancellationToken))
+            {
+                return CommonOptions.StartError;
+            }
             console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
                                    "OpenAI API at /v1, API reference at /scalar. " +
                                    (loaded.Options.Auth.Enabled ? $"Keys required (master key in {Markup.Escape(loaded.Options.Auth.MasterKeyEnv!)}). " : "") +

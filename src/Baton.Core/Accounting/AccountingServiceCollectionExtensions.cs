@@ -1,6 +1,7 @@
 using Baton.Accounting.Budgets;
 using Baton.Accounting.Ledger;
 using Baton.Configuration;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -16,9 +17,12 @@ public static class AccountingServiceCollectionExtensions
     /// <see cref="CostAccountant"/> the engine uses. The container disposes the writer at shutdown, which
     /// writes every queued row first.
     /// </summary>
-    public static IServiceCollection AddBatonAccounting(this IServiceCollection services, BatonOptions options)
+    /// <param name="services">The service collection.</param>
+    /// <param name="options">Baton's configuration.</param>
+    /// <param name="reloadFrom">The configuration the options came from: prices and the catalog file follow its changes.</param>
+    public static IServiceCollection AddBatonAccounting(this IServiceCollection services, BatonOptions options, IConfiguration? reloadFrom = null)
     {
-        services.AddSingleton(new PriceTable(options.Prices));
+        services.AddSingleton(sp => PriceReloader.Create(options, reloadFrom, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PriceTable>>()));
         var ledgerPath = options.Ledger.Enabled ? Path.GetFullPath(options.Ledger.Path) : null;
         if (ledgerPath is not null)
         {
@@ -39,7 +43,10 @@ public static class AccountingServiceCollectionExtensions
             sp.GetRequiredService<PriceTable>(),
             sp.GetRequiredService<TimeProvider>(),
             ledgerPath is null ? null : sp.GetRequiredService<LedgerWriter>(),
-            hasBudgets ? sp.GetRequiredService<BudgetGate>() : null));
+            hasBudgets ? sp.GetRequiredService<BudgetGate>() : null)
+        {
+            Unpriced = UnpricedPolicy.From(options.Budgets),
+        });
         return services;
     }
 }

@@ -8,7 +8,8 @@ namespace Baton.Accounting;
 /// Counts tokens with OpenAI's tiktoken encodings (<c>o200k_base</c> for the GPT-4o and later families,
 /// <c>cl100k_base</c> for GPT-4 and GPT-3.5). Other vendors do not publish their tokenizers, so their counts
 /// are estimates in the same encoding: good enough for rate-limit and budget pre-checks, and always replaced
-/// by the usage a provider reports.
+/// by the usage a provider reports. Every count is linear in the text's length and bounded (see
+/// <see cref="BoundedTokenCount"/>): a hostile run of characters costs in proportion to its length, as ordinary text does.
 /// </summary>
 public static class PromptTokenCounter
 {
@@ -23,26 +24,39 @@ public static class PromptTokenCounter
     /// <summary>The encoding for a model id: cl100k for GPT-4 and GPT-3.5, o200k for everything else.</summary>
     public static Tokenizer For(string? model)
     {
-        var bare = model is null ? "" : BuiltInPrices.Bare(model);
+        var bare = model is null ? "" : Bare(model);
         var older = bare.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase) ||
                     (bare.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) && !bare.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) &&
                      !bare.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
         return older ? Cl100k.Value : O200k.Value;
     }
 
+    /// <summary>The model id without its provider prefix and variant suffix (<c>:nitro</c>, <c>:beta</c>).</summary>
+    private static string Bare(string model)
+    {
+        var slash = model.LastIndexOf('/');
+        var bare = slash >= 0 ? model[(slash + 1)..] : model;
+        var colon = bare.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 ? bare[..colon] : bare;
+    }
+
     /// <summary>Tokens in a piece of text (e.g. an answer whose stream reported no usage).</summary>
-    public static int Count(string text, string? model = null) => text.Length == 0 ? 0 : For(model).CountTokens(text);
+    /// <exception cref="OperationCanceledException">The count was cancelled.</exception>
+    public static int Count(string text, string? model = null, CancellationToken cancellationToken = default) =>
+        text.Length == 0 ? 0 : BoundedTokenCount.Count(For(model), text, cancellationToken);
 
     /// <summary>
     /// The prompt's tokens: message texts, names and tool-call arguments, tool definitions, and the chat
-    /// format's per-message overhead. Counted once per request and kept.
+    /// format's per-message overhead. Counted once per request and kept (a cancelled count is not kept).
     /// </summary>
-    public static int CountPrompt(ChatRequest request)
+    /// <exception cref="OperationCanceledException">The count was cancelled.</exception>
+    public static int CountPrompt(ChatRequest request, CancellationToken cancellationToken = default)
     {
         if (request.PromptTokens is { } known)
         {
             return known;
         }
+        cancellationToken.ThrowIfCancellationRequested();
         var tokenizer = For(request.Model);
         var count = ReplyPriming;
         var reader = new Utf8JsonReader(request.Body.Span);
@@ -52,7 +66,7 @@ public static class PromptTokenCounter
             if (reader.ValueTextEquals("messages"u8))
             {
                 reader.Read();
-                count += CountMessages(ref reader, tokenizer);
+                count += CountMessages(ref reader, tokenizer, cancellationToken);
             }
             else if (reader.ValueTextEquals("tools"u8))
             {
@@ -61,7 +75,7 @@ public static class PromptTokenCounter
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
                 var json = request.Body.Span[start..(int)(reader.TokenStartIndex + 1)];
-                count += tokenizer.CountTokens(System.Text.Encoding.UTF8.GetString(json));
+                count += BoundedTokenCount.Count(tokenizer, System.Text.Encoding.UTF8.GetString(json), cancellationToken);
             }
             else
             {
@@ -73,7 +87,7 @@ public static class PromptTokenCounter
         return count;
     }
 
-    private static int CountMessages(ref Utf8JsonReader reader, Tokenizer tokenizer)
+    private static int CountMessages(ref Utf8JsonReader reader, Tokenizer tokenizer, CancellationToken cancellationToken)
     {
         var count = 0;
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -97,7 +111,7 @@ public static class PromptTokenCounter
             }
             else if (reader.TokenType == JsonTokenType.String)
             {
-                count += tokenizer.CountTokens(reader.GetString()!);
+                count += BoundedTokenCount.Count(tokenizer, reader.GetString()!, cancellationToken);
             }
         }
         return count;

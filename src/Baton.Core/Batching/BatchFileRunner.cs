@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Baton.Engine;
-using Baton.Requests;
 
 namespace Baton.Batching;
 
@@ -15,7 +14,8 @@ public sealed record BatchFileProblem(int Line, string Message);
 /// Runs an OpenAI-style batch file: JSONL lines <c>{"custom_id": ..., "body": {chat request}}</c> in, one
 /// JSONL result line per request out (<c>{"id", "custom_id", "response": {"status_code", "body"}, "error"}</c>).
 /// Re-running skips the lines whose <c>custom_id</c> is already in the output; each result is written as one
-/// whole line, so stopping (Ctrl-C) never leaves half a line; an unreadable input line is reported and skipped.
+/// whole line, so stopping (Ctrl-C) never leaves half a line; an unreadable input line is reported and skipped, and
+/// a line whose body is refused (an invalid parameter) gets its error line like a request that failed.
 /// </summary>
 public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = BatchProcessor.DefaultMaxConcurrency)
 {
@@ -44,7 +44,7 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
             await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = cancellationToken },
                 async (item, token) =>
                 {
-                    var result = await AnswerAsync(item.CustomId, item.Request, token).ConfigureAwait(false);
+                    var result = await AnswerAsync(item, token).ConfigureAwait(false);
                     await WriteLineAsync(output, writeGate, result).ConfigureAwait(false);
                     Interlocked.Increment(ref _done);
                     report?.Invoke(Snapshot());
@@ -57,9 +57,12 @@ public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = Bat
         return (Snapshot(), problems);
     }
 
-    private async Task<byte[]> AnswerAsync(string customId, ChatRequest request, CancellationToken cancellationToken)
+    private async Task<byte[]> AnswerAsync(BatchJobItem item, CancellationToken cancellationToken)
     {
-        var result = await BatchLine.AnswerAsync(engine, customId, request, cancellationToken).ConfigureAwait(false);
+        // A line whose body is refused is answered with its error line, without asking anything.
+        var result = item.Refusal is { } refusal
+            ? BatchLine.Refused(item.CustomId, refusal)
+            : await BatchLine.AnswerAsync(engine, item.CustomId, item.Request!, cancellationToken).ConfigureAwait(false);
         Interlocked.Add(ref _tokens, result.Tokens);
         Interlocked.Add(ref _costPicoUsd, Accounting.Ledger.LedgerDatabase.ToPico(result.CostUsd));
         if (result.CacheHit)

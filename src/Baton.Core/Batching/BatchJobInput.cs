@@ -1,10 +1,14 @@
 using System.Text;
+using Baton.Errors;
 using Baton.Requests;
 
 namespace Baton.Batching;
 
-/// <summary>One request of a batch input file, by its 1-based line number.</summary>
-internal sealed record BatchJobItem(int Line, string CustomId, ChatRequest Request);
+/// <summary>
+/// One request of a batch input file, by its 1-based line number: its request, or the refusal of its body (the item
+/// then fails alone, with that error, and is never sent).
+/// </summary>
+internal sealed record BatchJobItem(int Line, string CustomId, ChatRequest? Request, BatonException? Refusal = null);
 
 /// <summary>Why a line of a batch input (or a whole batch) failed: OpenAI's <c>errors.data[]</c> item.</summary>
 internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
@@ -12,19 +16,18 @@ internal sealed record BatchJobError(string Code, string Message, string? Param,
 /// <summary>
 /// Reads a batch input file (OpenAI's JSONL, one <c>{"custom_id", "method", "url", "body"}</c> a line) the way
 /// OpenAI validates it: every line that is not a request, and every repeated <c>custom_id</c>, is an error naming
-/// its line, and any error fails the whole batch.
+/// its line, and any error fails the whole batch. A line whose envelope is right but whose body is refused (an invalid
+/// parameter) is an item like the others, refused: it fails alone, as an error line, while the rest are answered.
 /// </summary>
 internal static class BatchJobInput
 {
-    /// <summary>Reads an uploaded input file: UTF-8, a leading byte-order mark ignored; no request at all is an error too.</summary>
-    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<BatchJobError> Errors) Read(byte[] content)
+    /// <summary>
+    /// Reads an uploaded input file as it streams in (never whole in memory): UTF-8, a leading byte-order mark
+    /// ignored; no request at all is an error too.
+    /// </summary>
+    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<BatchJobError> Errors) Read(Stream content)
     {
-        var text = content.AsSpan();
-        if (text.StartsWith(Encoding.UTF8.Preamble))
-        {
-            text = text[Encoding.UTF8.Preamble.Length..];
-        }
-        var (items, problems) = Read(Lines(Encoding.UTF8.GetString(text)));
+        var (items, problems) = Read(Lines(content));
         if (items.Count == 0 && problems.Count == 0)
         {
             return (items, [new BatchJobError("empty_file", "The input file has no requests.", null, null)]);
@@ -49,9 +52,10 @@ internal static class BatchJobInput
             {
                 continue;
             }
-            if (!BatchLine.TryRead(line, out var customId, out var request, out var problem))
+            var read = BatchLine.TryRead(line, out var customId, out var request, out var problem);
+            if (!read && problem!.Refusal is null)
             {
-                problems.Add((number, problem!));
+                problems.Add((number, problem));
             }
             else if (!seen.Add(customId!))
             {
@@ -59,18 +63,22 @@ internal static class BatchJobInput
             }
             else
             {
-                items.Add(new BatchJobItem(number, customId!, request!));
+                items.Add(new BatchJobItem(number, customId!, request, problem?.Refusal));
             }
         }
         return (items, problems);
     }
 
-    private static IEnumerable<string> Lines(string text)
+    private static IEnumerable<string> Lines(Stream content)
     {
-        using var reader = new StringReader(text);
+        // Invalid UTF-8 becomes U+FFFD, as decoding the whole file did; the mark is dropped from the first line only.
+        using var reader = new StreamReader(content, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: false,
+            bufferSize: 64 * 1024, leaveOpen: true);
+        var first = true;
         while (reader.ReadLine() is { } line)
         {
-            yield return line;
+            yield return first && line.StartsWith('\uFEFF') ? line[1..] : line;
+            first = false;
         }
     }
 

@@ -8,8 +8,11 @@ using Baton.Requests;
 
 namespace Baton.Batching;
 
-/// <summary>A line of an OpenAI batch input that is not a request: its reason as a code and a message.</summary>
-internal sealed record BatchLineProblem(string Code, string Message);
+/// <summary>
+/// A line of an OpenAI batch input that is not a request: its reason as a code and a message. A line that names its
+/// item (a <c>custom_id</c>) but whose body is refused carries the refusal: that item fails alone, with it as its error.
+/// </summary>
+internal sealed record BatchLineProblem(string Code, string Message, BatonException? Refusal = null);
 
 /// <summary>The result line of one batch request, and what it cost.</summary>
 internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit, decimal CostUsd = 0);
@@ -24,7 +27,10 @@ internal static class BatchLine
     /// <summary>The only endpoint a batch line may name.</summary>
     public const string ChatCompletionsUrl = "/v1/chat/completions";
 
-    /// <summary>Reads one line; false with the problem when it is not a request Baton can answer.</summary>
+    /// <summary>
+    /// Reads one line; false with the problem when it is not a request Baton can answer (with the item's
+    /// <paramref name="customId"/> and the problem's refusal when only its body is refused).
+    /// </summary>
     public static bool TryRead(string line, out string? customId, out ChatRequest? request, out BatchLineProblem? problem)
     {
         customId = null;
@@ -32,7 +38,9 @@ internal static class BatchLine
         problem = null;
         try
         {
-            using var document = JsonDocument.Parse(line);
+            var utf8 = Encoding.UTF8.GetBytes(line);
+            JsonStringCheck.Validate(utf8);
+            using var document = JsonDocument.Parse(utf8);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 } text)
             {
@@ -58,8 +66,8 @@ internal static class BatchLine
             request = ChatRequestParser.Parse(Encoding.UTF8.GetBytes(body.GetRawText()));
             if (request.Stream)
             {
-                problem = new("invalid_request", "stream is not supported in a batch file");
                 request = null;
+                problem = Refused(BatonException.InvalidRequest("stream is not supported in a batch file", "stream", "invalid_value"));
                 return false;
             }
             return true;
@@ -70,10 +78,21 @@ internal static class BatchLine
         }
         catch (BatonException ex)
         {
-            problem = new("invalid_request", ex.Message);
+            problem = customId is null ? new("invalid_request", ex.Message) : Refused(ex);
+        }
+        catch (Exception ex) when (customId is not null && ex is ArgumentException or OverflowException or FormatException)
+        {
+            // A value the parser let through but cannot represent: the body is refused as a bad request.
+            problem = Refused(BatonException.InvalidRequest($"Invalid request body: {ex.Message}", "body", "invalid_value"));
         }
         return false;
     }
+
+    private static BatchLineProblem Refused(BatonException error) => new("invalid_request", error.Message, error);
+
+    /// <summary>The error line of an item refused before it was asked (its body is not a valid request).</summary>
+    public static BatchLineResult Refused(string customId, BatonException error) =>
+        new(ResultLine(customId, error.StatusCode, default, error), true, 0, false);
 
     /// <summary>Answers one request; a failure of the engine's becomes an error result line, cancellation is thrown.</summary>
     public static async Task<BatchLineResult> AnswerAsync(BatonEngine engine, string customId, ChatRequest request, CancellationToken cancellationToken)

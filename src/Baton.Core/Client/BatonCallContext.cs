@@ -15,18 +15,23 @@ internal sealed class BatonCallContext
 
     public static BatonCallContext? Current => CurrentHolder.Value;
 
-    /// <summary>What the call asked for beyond the OpenAI shape (task, session, fallbacks, identity).</summary>
+    /// <summary>What the call asked for beyond the OpenAI shape (task, session, fallbacks, user, project, identity).</summary>
     public BatonRequestOptions Options { get; private init; } = BatonRequestOptions.Empty;
 
     public string? CacheControl { get; private init; }
+
+    /// <summary>The call's prompt context, as JSON values; null when none was given.</summary>
+    public IReadOnlyList<KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>>? PromptContext { get; private init; }
 
     public Func<RouteInfo>? RouteSource { get; set; }
 
     public RouteInfo? Route => RouteSource?.Invoke();
 
-    public Func<decimal?>? CostSource { get; set; }
+    /// <summary>The call's cost, read when the caller has its answer (a stream's may wait for tokens Baton counts itself).</summary>
+    public Func<CancellationToken, ValueTask<decimal?>>? CostSource { get; set; }
 
-    public decimal? CostUsd => CostSource?.Invoke();
+    public ValueTask<decimal?> GetCostAsync(CancellationToken cancellationToken) =>
+        CostSource?.Invoke(cancellationToken) ?? ValueTask.FromResult<decimal?>(null);
 
     public static BatonCallContext For(ChatOptions? options)
     {
@@ -39,6 +44,8 @@ internal sealed class BatonCallContext
         {
             Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
             SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
+            User = properties?.TryGetValue(BatonRequestProperties.UserId, out string? user) == true ? user : null,
+            ProjectId = properties?.TryGetValue(BatonRequestProperties.ProjectId, out string? project) == true ? project : null,
             Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
                 ? fallbacks switch
                 {
@@ -48,13 +55,16 @@ internal sealed class BatonCallContext
                 }
                 : null,
         };
-        var context = new BatonCallContext
+        var call = new BatonCallContext
         {
             Options = single.Over(given),
             CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
+            PromptContext = properties?.TryGetValue(BatonRequestProperties.Context, out object? context) == true && context is IEnumerable<KeyValuePair<string, object?>> entries
+                ? [.. entries.Select(e => KeyValuePair.Create(e.Key, e.Value is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(e.Value, e.Value.GetType())))]
+                : null,
         };
-        CurrentHolder.Value = context;
-        return context;
+        CurrentHolder.Value = call;
+        return call;
     }
 
     /// <summary>

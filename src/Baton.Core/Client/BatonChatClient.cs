@@ -37,7 +37,8 @@ public sealed class BatonChatClient : DelegatingChatClient
         var context = BatonCallContext.For(options);
         var started = _time.GetTimestamp();
         var response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        Annotate(response.AdditionalProperties ??= [], context, _time.GetElapsedTime(started));
+        var elapsed = _time.GetElapsedTime(started);
+        Annotate(response.AdditionalProperties ??= [], context, await context.GetCostAsync(cancellationToken).ConfigureAwait(false), elapsed);
         return response;
     }
 
@@ -55,14 +56,15 @@ public sealed class BatonChatClient : DelegatingChatClient
 
         // A last, empty update carries the route, so ToChatResponse() merges it into the response's properties.
         var properties = new AdditionalPropertiesDictionary();
-        Annotate(properties, context, _time.GetElapsedTime(started));
+        var elapsed = _time.GetElapsedTime(started);
+        Annotate(properties, context, await context.GetCostAsync(cancellationToken).ConfigureAwait(false), elapsed);
         yield return new ChatResponseUpdate { ResponseId = responseId, Role = ChatRole.Assistant, AdditionalProperties = properties };
     }
 
-    private static void Annotate(AdditionalPropertiesDictionary properties, BatonCallContext context, TimeSpan elapsed)
+    private static void Annotate(AdditionalPropertiesDictionary properties, BatonCallContext context, decimal? cost, TimeSpan elapsed)
     {
         properties[BatonResponseProperties.ProcessingTimeMs] = elapsed.TotalMilliseconds;
-        if (context.CostUsd is decimal cost)
+        if (cost is not null)
         {
             properties[BatonResponseProperties.CostUsd] = cost;
         }
@@ -127,6 +129,59 @@ public static class BatonRequestProperties
     /// pipeline run on its behalf); the single keys above apply over it.
     /// </summary>
     public const string RequestOptions = "baton.request_options";
+
+    /// <summary>The end user the call is made for, for cost tracking and budgets (the ledger's <c>user</c>).</summary>
+    public const string UserId = "baton.user_id";
+
+    /// <summary>The project the call is for, for cost tracking (the ledger's <c>project</c>).</summary>
+    public const string ProjectId = "baton.project_id";
+
+    /// <summary>
+    /// Named background for the prompt (an <c>IEnumerable&lt;KeyValuePair&lt;string, object?&gt;&gt;</c>, e.g. a
+    /// dictionary): rendered into the last user message, one labelled section per key. See
+    /// <see cref="BatonChatOptionsExtensions.WithContext"/>.
+    /// </summary>
+    public const string Context = "baton.context";
+}
+
+/// <summary>Baton's per-call inputs on <see cref="ChatOptions"/>.</summary>
+public static class BatonChatOptionsExtensions
+{
+    /// <summary>
+    /// Adds named background to the prompt (existing code, a project's layout, the errors to expect): each entry is
+    /// rendered into the last user message as a labelled section, text as it is and anything else as JSON.
+    /// Entries given by several calls accumulate; a key given again replaces its value.
+    /// </summary>
+    public static ChatOptions WithContext(this ChatOptions options, IEnumerable<KeyValuePair<string, object?>> context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        options.AdditionalProperties ??= [];
+        var merged = options.AdditionalProperties.TryGetValue(BatonRequestProperties.Context, out var existing) && existing is IEnumerable<KeyValuePair<string, object?>> earlier
+            ? new Dictionary<string, object?>(earlier, StringComparer.Ordinal)
+            : new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (key, value) in context)
+        {
+            merged[key] = value;
+        }
+        options.AdditionalProperties[BatonRequestProperties.Context] = merged;
+        return options;
+    }
+
+    /// <summary>Tags the call with who and what it is for (the ledger's <c>user</c>, <c>project</c> and <c>session</c>).</summary>
+    public static ChatOptions WithTracking(this ChatOptions options, string? userId = null, string? projectId = null, string? sessionId = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AdditionalProperties ??= [];
+        foreach (var (key, value) in new[] { (BatonRequestProperties.UserId, userId), (BatonRequestProperties.ProjectId, projectId), (BatonRequestProperties.Session, sessionId) })
+        {
+            if (value is not null)
+            {
+                options.AdditionalProperties[key] = value;
+            }
+        }
+        return options;
+    }
 }
 
 /// <summary>Keys of the properties Baton adds to every <see cref="ChatResponse"/>.</summary>

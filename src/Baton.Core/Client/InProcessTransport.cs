@@ -17,12 +17,16 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var bytes = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (BatonCallContext.Current?.PromptContext is { Count: > 0 } context)
+        {
+            bytes = PromptContext.Inject(bytes, context);
+        }
         var chat = ChatRequestParser.Parse(bytes);
         BatonCallContext.Current?.ApplyTo(chat);
         if (chat.Stream)
         {
             var stream = await engine.StreamAsync(chat, cancellationToken).ConfigureAwait(false);
-            Record(() => stream.Route, () => stream.CostUsd);
+            Record(() => stream.Route, stream.GetCostAsync);
             var content = new StreamContent(new SseChunkStream(stream, chat.IncludeUsage, cancellationToken));
             content.Headers.ContentType = new MediaTypeHeaderValue("text/event-stream");
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request };
@@ -31,14 +35,14 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
         using var result = await engine.CompleteAsync(chat, cancellationToken).ConfigureAwait(false);
         var route = result.Route;
         var cost = result.CostUsd;
-        Record(() => route, () => cost);
+        Record(() => route, _ => ValueTask.FromResult(cost));
         var body = new ByteArrayContent(result.Body.ToArray());
         body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = body, RequestMessage = request };
     }
 
     /// <summary>A stream's route and cost are read when the caller finishes it: a resumed stream changes deployment, and the cost is known at the end.</summary>
-    private static void Record(Func<RouteInfo> route, Func<decimal?> cost)
+    private static void Record(Func<RouteInfo> route, Func<CancellationToken, ValueTask<decimal?>> cost)
     {
         if (BatonCallContext.Current is { } context)
         {

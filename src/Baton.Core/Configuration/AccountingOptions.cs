@@ -34,6 +34,28 @@ public sealed class BudgetOptions
     /// reservations behind; they stop counting after this. Default 600 s.
     /// </summary>
     public double ReservationTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>
+    /// What admission does when a deployment a budgeted request may reach has no price (neither configured nor in
+    /// the catalog): <c>refuse</c> the request (the default: a cost Baton cannot know is a budget it cannot
+    /// keep), or <c>estimate</c> it, and bill it, at <see cref="DefaultPrice"/>. See <see cref="UnpricedHandling"/>.
+    /// </summary>
+    public string? Unpriced { get; set; }
+
+    /// <summary>The price unpriced deployments are estimated and billed at when <see cref="Unpriced"/> is <c>estimate</c>.</summary>
+    public PriceOptions? DefaultPrice { get; set; }
+}
+
+/// <summary>The values of <c>budgets.unpriced</c>.</summary>
+public static class UnpricedHandling
+{
+    /// <summary>Refuse a budgeted request that may reach an unpriced deployment.</summary>
+    public const string Refuse = "refuse";
+
+    /// <summary>Estimate and bill unpriced deployments at <c>budgets.defaultPrice</c>.</summary>
+    public const string Estimate = "estimate";
+
+    public static readonly string[] All = [Refuse, Estimate];
 }
 
 /// <summary>One spending limit.</summary>

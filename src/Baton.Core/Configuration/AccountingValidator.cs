@@ -9,6 +9,10 @@ internal static class AccountingValidator
         {
             ValidatePrice($"prices.{id}", price, errors);
         }
+        if (options.Prices.CatalogPath is { } catalogPath && Accounting.Catalog.PriceCatalogFile.TryLoad(catalogPath, out _) is { } problem)
+        {
+            errors.Add($"prices.{PricesOptions.CatalogPathKey}: {problem}");
+        }
         if (options.Ledger.Enabled && string.IsNullOrWhiteSpace(options.Ledger.Path))
         {
             errors.Add("ledger.path: missing; give a file for the SQLite ledger (default 'baton.db'), or set ledger.enabled to false.");
@@ -46,6 +50,19 @@ internal static class AccountingValidator
         if (budgets.ReservationTimeoutSeconds is <= 0 or > 86_400 || double.IsNaN(budgets.ReservationTimeoutSeconds))
         {
             errors.Add($"budgets.reservationTimeoutSeconds: {budgets.ReservationTimeoutSeconds} is out of range (0, 86400].");
+        }
+        if (budgets.Unpriced is { } unpriced && !UnpricedHandling.All.Contains(unpriced, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"budgets.unpriced: unknown value '{unpriced}'; expected one of {Known(UnpricedHandling.All)}.");
+        }
+        if (budgets.DefaultPrice is { } defaultPrice)
+        {
+            ValidatePrice("budgets.defaultPrice", defaultPrice, errors);
+        }
+        if (string.Equals(budgets.Unpriced, UnpricedHandling.Estimate, StringComparison.OrdinalIgnoreCase) &&
+            budgets.DefaultPrice is not { Input: not null, Output: not null })
+        {
+            errors.Add("budgets.defaultPrice: 'unpriced' is 'estimate': give the input and output prices to estimate unpriced deployments at.");
         }
         foreach (var (name, limit) in budgets.Limits)
         {

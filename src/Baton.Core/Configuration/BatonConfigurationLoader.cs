@@ -41,6 +41,7 @@ public static class BatonConfigurationLoader
         var builder = new ConfigurationBuilder();
         if (path is not null)
         {
+            CheckJson(path);
             builder.AddJsonFile(path, optional: false, reloadOnChange: watch);
         }
         builder.AddEnvironmentVariables(EnvironmentPrefix);
@@ -63,19 +64,62 @@ public static class BatonConfigurationLoader
         return new LoadedConfiguration(options, configuration, path);
     }
 
-    /// <summary>Binds a configuration tree (the file root, or the <c>Baton</c> section) to options.</summary>
+    /// <summary>
+    /// Binds a configuration tree (the file root, or the <c>Baton</c> section) to options. Every unknown key and
+    /// every value of the wrong type is reported at once, with its key path and the known key it most resembles.
+    /// </summary>
     public static BatonOptions Bind(IConfiguration configuration)
     {
+        // The prices section is read by hand (its keys may hold ':'), and checked as it is read.
+        var withoutPrices = PricesSectionReader.Without(configuration);
+        var problems = ConfigurationChecker.Check(withoutPrices, typeof(BatonOptions), pathOf: configuration).ToList();
+        var prices = PricesSectionReader.Read(configuration, problems);
+        if (problems.Count > 0)
+        {
+            throw new BatonConfigurationException(problems);
+        }
         var options = new BatonOptions();
         try
         {
-            configuration.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+            withoutPrices.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
             throw new BatonConfigurationException([Describe(ex)]);
         }
+        options.Prices = prices;
         return options;
+    }
+
+    /// <summary>
+    /// Parses the file the way the JSON configuration provider does (comments and trailing commas allowed), to
+    /// report a syntax error with its line and column rather than the provider's bare "could not parse".
+    /// </summary>
+    private static void CheckJson(string path)
+    {
+        var options = new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true };
+        try
+        {
+            using var stream = File.OpenRead(path);
+            using var document = System.Text.Json.JsonDocument.Parse(stream, options);
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                throw new BatonConfigurationException([$"{Path.GetFileName(path)}: the configuration must be a JSON object ({{ ... }}), not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}."]);
+            }
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // The reader's message ends with its own zero-based position; the user gets one-based line and column.
+            var reason = ex.Message;
+            var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            if (cut < 0)
+            {
+                cut = reason.IndexOf(" Path:", StringComparison.Ordinal);
+            }
+            reason = cut > 0 ? reason[..cut] : reason;
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}, column {(ex.BytePositionInLine ?? 0) + 1}" : "";
+            throw new BatonConfigurationException([$"{Path.GetFileName(path)}: not valid JSON{where}: {reason}"]);
+        }
     }
 
     private static string Describe(InvalidOperationException ex)

@@ -29,6 +29,9 @@ public sealed class BatonOptions
     /// <summary>Tiers of models for task routing, by name; reloaded without restart.</summary>
     public Dictionary<string, TierOptions> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Where <c>"model": "auto"</c> goes when no tier has a model for the task (<c>routing.defaultModel</c>).</summary>
+    public TaskRoutingOptions Routing { get; set; } = new();
+
     /// <summary>Retries, timeouts and circuit breakers for every deployment, unless a provider or model says otherwise.</summary>
     public ResilienceOptions Resilience { get; set; } = new();
 
@@ -39,10 +42,12 @@ public sealed class BatonOptions
     public BatchOptions Batch { get; set; } = new();
 
     /// <summary>
-    /// Prices per million tokens by upstream model id (e.g. <c>deepseek/deepseek-chat</c>) or deployment id
-    /// (<c>provider/upstream-model</c>), over Baton's built-in table; a deployment's own <c>price</c> wins over both.
+    /// Prices per million tokens by upstream model id (e.g. <c>deepseek/deepseek-chat</c>, <c>ollama/llama3:8b</c>)
+    /// or deployment id (<c>provider/upstream-model</c>), over the price catalog; a deployment's own <c>price</c>
+    /// wins over both. <c>prices.catalogPath</c> names a newer genai-prices <c>data.json</c> to use instead of the
+    /// shipped snapshot.
     /// </summary>
-    public Dictionary<string, PriceOptions> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public PricesOptions Prices { get; set; } = new();
 
     /// <summary>
     /// Pipeline files (JSON or YAML) by the name they are run as (<c>POST /v1/pipelines/{name}/runs</c>,
@@ -68,6 +73,13 @@ public sealed class ProviderOptions
 {
     /// <summary><c>openai</c>, <c>anthropic</c>, <c>gemini</c>, <c>ollama</c>, <c>azure</c> or <c>simulator</c>.</summary>
     public string? Type { get; set; }
+
+    /// <summary>
+    /// False switches the provider off (e.g. <c>Baton__Providers__ollama__Enabled=false</c> where no local server
+    /// runs): its deployments are skipped, its key is not needed, and a model left with no deployment answers 404.
+    /// Default true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 
     public string? BaseUrl { get; set; }
 
@@ -175,12 +187,18 @@ public sealed class BatchOptions
     /// </summary>
     public string JobsDatabase { get; set; } = DefaultJobsDatabase;
 
-    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes. Default 100 MB.</summary>
+    /// <summary>
+    /// The largest file <c>POST /v1/files</c> accepts, in bytes: 1024 to <see cref="MaxMaxUploadBytes"/>. Default 200 MiB
+    /// (OpenAI's limit for a batch input file). Uploads are streamed to the jobs database, never held whole in memory.
+    /// </summary>
     public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
 
     public const string DefaultJobsDatabase = "baton-batches.db";
 
-    public const long DefaultMaxUploadBytes = 100 * 1024 * 1024;
+    public const long DefaultMaxUploadBytes = 200 * 1024 * 1024;
+
+    /// <summary>The largest <see cref="MaxUploadBytes"/> allowed: 512 MiB, OpenAI's largest file, well within SQLite's 1 GB blob.</summary>
+    public const long MaxMaxUploadBytes = 512 * 1024 * 1024;
 }
 
 /// <summary>Settings of the HTTP gateway.</summary>
@@ -188,4 +206,21 @@ public sealed class GatewayOptions
 {
     /// <summary>Requests with a larger body are refused with 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Host names (without a port) a request that arrives on a loopback address may name in its <c>Host</c> header,
+    /// besides <c>localhost</c>, <c>127.0.0.1</c> and <c>[::1]</c>; others are refused with 421, which keeps web pages
+    /// from reaching the gateway through DNS rebinding. <c>"*"</c> allows any host.
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Cross-origin requests from web pages; none are allowed unless configured.</summary>
+    public GatewayCorsOptions Cors { get; set; } = new();
+}
+
+/// <summary>CORS for the gateway (<c>gateway.cors</c>): off unless origins are listed.</summary>
+public sealed class GatewayCorsOptions
+{
+    /// <summary>Origins (<c>https://app.example.com</c>, <c>http://localhost:3000</c>) whose pages may call the gateway; <c>"*"</c> allows any.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
 }

@@ -59,7 +59,8 @@ public static class BatonOptionsValidator
         foreach (var (providerName, modelName) in providersInUse)
         {
             var provider = options.Providers[providerName];
-            if (!ProviderTypes.IsKnown(provider.Type) || provider.ApiKey is not null)
+            // A disabled provider is never called, so its key need not be set.
+            if (!provider.Enabled || !ProviderTypes.IsKnown(provider.Type) || provider.ApiKey is not null)
             {
                 continue;
             }
@@ -97,6 +98,7 @@ public static class BatonOptionsValidator
         {
             errors.Add("gateway.maxRequestBodyBytes: must be at least 1024.");
         }
+        ValidateGatewayOrigins(options.Gateway, errors);
         return errors;
     }
 
@@ -123,6 +125,38 @@ public static class BatonOptionsValidator
         if (auth.Path is { } path && (string.IsNullOrWhiteSpace(path) || path.Trim() == ":memory:"))
         {
             errors.Add("auth.path: give a file for the key store (or leave it out to use the ledger's file).");
+        }
+    }
+
+    private static void ValidateGatewayOrigins(GatewayOptions gateway, List<string> errors)
+    {
+        for (var i = 0; i < gateway.AllowedHosts.Count; i++)
+        {
+            var host = gateway.AllowedHosts[i];
+            if (host == "*")
+            {
+                continue;
+            }
+            // A host as the Host header carries it, less the port: a name, an IPv4 address or a bracketed IPv6 one.
+            var bracketed = host.StartsWith('[') && host.EndsWith(']') && host.Length > 2;
+            if (string.IsNullOrWhiteSpace(host) || (!bracketed && Uri.CheckHostName(host) is not (UriHostNameType.Dns or UriHostNameType.IPv4))
+                || (bracketed && Uri.CheckHostName(host[1..^1]) != UriHostNameType.IPv6))
+            {
+                errors.Add($"gateway.allowedHosts[{i}]: '{host}' is not a host name; give a name or an address without scheme, port or path (e.g. baton.internal), or \"*\".");
+            }
+        }
+        for (var i = 0; i < gateway.Cors.AllowedOrigins.Count; i++)
+        {
+            var origin = gateway.Cors.AllowedOrigins[i];
+            if (origin == "*")
+            {
+                continue;
+            }
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.AbsolutePath != "/" || origin.EndsWith('/') || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                errors.Add($"gateway.cors.allowedOrigins[{i}]: '{origin}' is not an origin; give scheme, host and optional port only (e.g. https://app.example.com or http://localhost:3000), or \"*\".");
+            }
         }
     }
 
@@ -170,6 +204,10 @@ public static class BatonOptionsValidator
         {
             errors.Add($"{path}.baseUrl: '{provider.BaseUrl}' is not an absolute http(s) URL.");
         }
+        else if (provider.BaseUrl is not null && ProviderTypes.IsKnown(provider.Type) && ProviderTypes.ExplainBaseUrl(provider.Type!, provider.BaseUrl) is { } wrong)
+        {
+            errors.Add($"{path}.baseUrl: {wrong}");
+        }
         if (provider.ApiKey is not null)
         {
             errors.Add($"{path}.apiKey: a literal key is refused, because configuration files end up in source control, backups and logs. " +
@@ -180,9 +218,9 @@ public static class BatonOptionsValidator
             errors.Add($"{path}.timeoutSeconds: must be greater than 0.");
         }
         var simulator = provider.Simulator;
-        if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0)
+        if (simulator.LatencyMs < 0 || simulator.TimeToFirstTokenMs < 0 || simulator.TokensPerSecond < 0 || simulator.AnswerWords < 0)
         {
-            errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs and tokensPerSecond must not be negative.");
+            errors.Add($"{path}.simulator: latencyMs, timeToFirstTokenMs, tokensPerSecond and answerWords must not be negative.");
         }
     }
 
@@ -217,9 +255,9 @@ public static class BatonOptionsValidator
         {
             errors.Add($"cache.store: unknown store '{store}'; expected 'sqlite' or 'memory'.");
         }
-        if (cache.TtlSeconds is <= 0)
+        if (cache.TtlSeconds is { } ttl && !Requests.CacheDirectives.IsValidTtl(ttl))
         {
-            errors.Add("cache.ttlSeconds: must be greater than 0.");
+            errors.Add($"cache.ttlSeconds: must be greater than 0 and at most {Requests.CacheDirectives.MaxTtlSeconds}.");
         }
         if (cache.MaxBytes is < 1024)
         {
@@ -230,15 +268,15 @@ public static class BatonOptionsValidator
             errors.Add($"batch.maxConcurrency: {options.Batch.MaxConcurrency} is out of range 1 to 1000.");
         }
         ValidateJobsDatabase(options.Batch.JobsDatabase, errors);
-        if (options.Batch.MaxUploadBytes < 1024)
+        if (options.Batch.MaxUploadBytes is < 1024 or > BatchOptions.MaxMaxUploadBytes)
         {
-            errors.Add("batch.maxUploadBytes: must be at least 1024.");
+            errors.Add($"batch.maxUploadBytes: must be 1024 to {BatchOptions.MaxMaxUploadBytes} (512 MiB).");
         }
         foreach (var (name, model) in options.Models)
         {
-            if (model.CacheTtlSeconds is <= 0)
+            if (model.CacheTtlSeconds is { } modelTtl && !Requests.CacheDirectives.IsValidTtl(modelTtl))
             {
-                errors.Add($"models.{name}.cacheTtlSeconds: must be greater than 0.");
+                errors.Add($"models.{name}.cacheTtlSeconds: must be greater than 0 and at most {Requests.CacheDirectives.MaxTtlSeconds}.");
             }
         }
     }

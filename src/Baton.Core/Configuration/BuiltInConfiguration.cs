@@ -35,6 +35,10 @@ public static class BuiltInConfiguration
         {
             options.Tiers[tier] = new TierOptions { Models = [model] };
         }
+        // The simulated models cost what the small models they stand in for cost (per million tokens), so costs,
+        // budgets and baton costs show realistic figures without a key.
+        options.Prices["baton-sim-1"] = new PriceOptions { Input = 0.15m, CachedInput = 0.075m, Output = 0.60m };
+        options.Prices["baton-sim-reasoning-1"] = new PriceOptions { Input = 1.10m, CachedInput = 0.275m, Output = 4.40m };
         // The second identical question is answered from memory, and says so (x-baton-cache: hit).
         options.Cache = new CacheOptions { Mode = CacheModes.On, Store = "memory" };
         return options;

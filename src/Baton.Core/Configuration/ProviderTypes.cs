@@ -43,6 +43,55 @@ public static class ProviderTypes
         return bytes[0] == 10 || (bytes[0] == 172 && bytes[1] is >= 16 and <= 31) || (bytes[0] == 192 && bytes[1] == 168);
     }
 
+    /// <summary>
+    /// The base URL requests are built on. A URL written the way the vendor's SDK takes it, with no path
+    /// (<c>https://api.anthropic.com</c>, <c>https://generativelanguage.googleapis.com</c>), gets the API version
+    /// path the SDK would add (<c>/v1</c>, <c>/v1beta</c>).
+    /// </summary>
+    public static string ResolveBaseUrl(string type, string? baseUrl)
+    {
+        var url = (baseUrl ?? DefaultBaseUrl(type)).TrimEnd('/');
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.AbsolutePath is "/" or "" && string.IsNullOrEmpty(uri.Query))
+        {
+            return type.ToLowerInvariant() switch
+            {
+                Anthropic => url + "/v1",
+                Gemini => url + "/v1beta",
+                _ => url,
+            };
+        }
+        return url;
+    }
+
+    /// <summary>
+    /// Why <paramref name="baseUrl"/> cannot be a base URL of <paramref name="type"/> (it names an endpoint Baton
+    /// appends itself), with the form expected; null when it can.
+    /// </summary>
+    public static string? ExplainBaseUrl(string type, string baseUrl)
+    {
+        var path = Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) ? uri.AbsolutePath.TrimEnd('/') : "";
+        var (endpoint, example) = type.ToLowerInvariant() switch
+        {
+            OpenAi => ("/chat/completions", "https://api.openai.com/v1 or https://openrouter.ai/api/v1"),
+            Azure => ("/chat/completions", "https://models.github.ai/inference"),
+            Anthropic => ("/messages", "https://api.anthropic.com (or https://api.anthropic.com/v1)"),
+            Gemini => ("/models", "https://generativelanguage.googleapis.com (or .../v1beta)"),
+            Ollama => ("/api/chat", "http://127.0.0.1:11434"),
+            _ => ((string?)null, ""),
+        };
+        if (endpoint is null)
+        {
+            return null;
+        }
+        var names = path.EndsWith(endpoint, StringComparison.OrdinalIgnoreCase) ||
+                    path.Contains(endpoint + "/", StringComparison.OrdinalIgnoreCase) ||
+                    path.Contains(":generateContent", StringComparison.OrdinalIgnoreCase) ||
+                    path.Contains(":streamGenerateContent", StringComparison.OrdinalIgnoreCase);
+        return names
+            ? $"'{baseUrl}' names the endpoint itself; give the API's base URL, e.g. {example}: Baton appends {endpoint}{(type.Equals(Gemini, StringComparison.OrdinalIgnoreCase) ? "/MODEL:generateContent" : "")} itself."
+            : null;
+    }
+
     public static string DefaultBaseUrl(string type) => type.ToLowerInvariant() switch
     {
         OpenAi => "https://api.openai.com/v1",

@@ -10,6 +10,28 @@ public sealed class TierOptions
     public string? FallbackTier { get; set; }
 }
 
+/// <summary>
+/// The <c>prices</c> section: prices by upstream model id or deployment id, and the catalog file. Model ids may
+/// contain <c>:</c> (<c>ollama/llama3:8b</c>): the section is read from the configuration's keys by hand, since
+/// the configuration binder would split such a key into nested sections.
+/// </summary>
+public sealed class PricesOptions : Dictionary<string, PriceOptions>
+{
+    /// <summary>The key of <see cref="CatalogPath"/> inside the section.</summary>
+    public const string CatalogPathKey = "catalogPath";
+
+    public PricesOptions()
+        : base(StringComparer.OrdinalIgnoreCase)
+    {
+    }
+
+    /// <summary>
+    /// A genai-prices <c>data.json</c> to price with instead of the snapshot shipped in Baton, read at start-up
+    /// and again whenever the configuration is reloaded; relative to the working directory.
+    /// </summary>
+    public string? CatalogPath { get; set; }
+}
+
 /// <summary>A deployment's price in US dollars per million tokens; reasoning tokens are billed as output.</summary>
 public sealed class PriceOptions
 {
@@ -22,6 +44,16 @@ public sealed class PriceOptions
 
     /// <summary>Input tokens written to the provider's prompt cache (Anthropic bills them at 1.25 times input); the input price when not set.</summary>
     public decimal? CacheWrite { get; set; }
+}
+
+/// <summary>Routing by task (<c>"model": "auto"</c>) beyond the tiers.</summary>
+public sealed class TaskRoutingOptions
+{
+    /// <summary>
+    /// The model a request for <c>auto</c> goes to when its task's tiers have no models (and the request names no
+    /// fallbacks), or when it names no task at all. Unset: such a request is refused with a 400 saying what to add.
+    /// </summary>
+    public string? DefaultModel { get; set; }
 }
 
 /// <summary>How a model chooses among its deployments.</summary>

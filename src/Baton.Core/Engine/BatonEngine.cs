@@ -57,14 +57,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
-        var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
         var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
         {
             // A provider's reported usage always wins; only an answer without any is counted by Baton.
             var reported = !completion.Usage.IsEmpty;
             var usage = reported ? completion.Usage
-                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel);
+                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel, cancellationToken);
             result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
             await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
@@ -91,7 +91,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-            return new ChatStreamResult(new ReplayStream(hit, hitRoute)) { KeyLease = keyLease };
+            // A hit costs nothing, and says so like a plain hit does.
+            return new ChatStreamResult(new ReplayStream(hit, hitRoute), fixedCost: accounting is null ? null : 0m) { KeyLease = keyLease };
         }
         var started = time.GetTimestamp();
         BudgetAdmission? admission = null;
@@ -100,8 +101,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog();
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-            var route = Describe(plan, candidate, attempts.Count, time.GetElapsedTime(started)) with { Cache = lookup.Status };
-            var billing = new StreamBilling(accounting, admission, time, started);
+            var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+            var billing = new StreamBilling(accounting, admission, time, started, logger);
             ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
             if (!lookup.Stores)
             {
@@ -128,11 +129,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             ? keyLimits.Admit(key, request.PromptCharacters / 4)
             : Auth.KeyLease.None;
 
-    /// <summary>Budget admission, before any upstream call: the worst-case cost on the first deployment the plan will ask.</summary>
+    /// <summary>
+    /// Budget admission, before any upstream call: the worst-case cost on the dearest deployment the plan may
+    /// reach, so that a cheap or free first deployment with a paid fallback cannot admit more than the budget holds.
+    /// </summary>
     private ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
         accounting is null
             ? ValueTask.FromResult(BudgetAdmission.None)
-            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).FirstOrDefault(), cancellationToken);
+            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken);
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
@@ -181,10 +185,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
     }
 
-    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, int attempts, TimeSpan upstream) =>
-        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts, upstream)) with
+    /// <summary>
+    /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
+    /// of the requested model answered after one failed: the client did not get the deployment it would have.
+    /// </summary>
+    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, AttemptLog attempts, TimeSpan upstream) =>
+        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts.Count, upstream)) with
         {
-            FallbackUsed = candidate.IsFallback,
+            FallbackUsed = candidate.IsFallback || attempts.Failures.Any(f => !string.Equals(f.Deployment, candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase)),
             RateLimit = candidate.Deployment.RateLimiter.Snapshot(),
         };
 

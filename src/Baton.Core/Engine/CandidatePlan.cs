@@ -40,13 +40,23 @@ public sealed class CandidatePlan
             Add(pinned, isFallback: false);
             return;
         }
-        if (request.Model.Equals(AutoModel, StringComparison.OrdinalIgnoreCase) && !catalog.TryResolve(request.Model, out _))
+        if (request.Model.Equals(AutoModel, StringComparison.OrdinalIgnoreCase) && !catalog.TryResolve(request.Model, out _) &&
+            (request.Task is not null || tasks.DefaultModel is null))
         {
             var route = tasks.Resolve(request.Task ?? throw BatonException.InvalidRequest(
-                $"The model '{AutoModel}' lets Baton choose by task: name one with the X-Baton-Task header or metadata.task.", "model", "task_required"));
+                $"The model '{AutoModel}' lets Baton choose by task: name one with the X-Baton-Task header or metadata.task " +
+                "(or set routing.defaultModel in the configuration for requests without one).", "model", "task_required"), request.Fallbacks);
             Task = route;
-            Requested = catalog.Resolve(route.Models[0]);
-            configuredFallbacks = route.Models.Skip(1);
+            // Models on disabled providers are passed over; when none is left, the first one says why.
+            var usable = route.Models.Where(m => !catalog.IsDisabled(m)).ToList();
+            Requested = catalog.Resolve(usable.Count > 0 ? usable[0] : route.Models[0], "metadata.fallbacks");
+            configuredFallbacks = usable.Skip(1);
+        }
+        else if (request.Model.Equals(AutoModel, StringComparison.OrdinalIgnoreCase) && !catalog.TryResolve(request.Model, out _))
+        {
+            // No task, and a default model configured: "auto" means that model.
+            Requested = catalog.Resolve(tasks.DefaultModel!);
+            configuredFallbacks = Requested.Fallbacks;
         }
         else
         {
@@ -56,8 +66,8 @@ public sealed class CandidatePlan
         RefuseUnlessAllowed(Requested);
         Add(Requested, isFallback: false);
         var fallbacks = request.Fallbacks is { } overridden
-            ? overridden.Select(name => catalog.Resolve(name, "metadata.fallbacks"))
-            : configuredFallbacks.Select(name => catalog.Resolve(name));
+            ? overridden.Where(name => !catalog.IsDisabled(name)).Select(name => catalog.Resolve(name, "metadata.fallbacks"))
+            : configuredFallbacks.Where(name => !catalog.IsDisabled(name)).Select(name => catalog.Resolve(name));
         foreach (var fallback in fallbacks)
         {
             Add(fallback, isFallback: true);

@@ -25,11 +25,16 @@ public sealed class ChatStreamResult : IAsyncDisposable
 {
     private readonly ChatStream stream;
     private readonly StreamBilling? billing;
+    private readonly decimal? fixedCost;
 
-    internal ChatStreamResult(ChatStream stream, StreamBilling? billing = null)
+    /// <param name="stream">The chunks.</param>
+    /// <param name="billing">The accounting of an upstream answer.</param>
+    /// <param name="fixedCost">The cost known in advance: 0 for an answer replayed from the cache, when accounting is on.</param>
+    internal ChatStreamResult(ChatStream stream, StreamBilling? billing = null, decimal? fixedCost = null)
     {
         this.stream = stream;
         this.billing = billing;
+        this.fixedCost = fixedCost;
     }
 
     /// <summary>Who is answering; after a resumed stream, the deployment that finished it.</summary>
@@ -38,8 +43,18 @@ public sealed class ChatStreamResult : IAsyncDisposable
     /// <summary>The usage reported by the stream, once it has been read to the end.</summary>
     public TokenUsage? Usage => stream.Usage;
 
-    /// <summary>The answer's cost in US dollars once the stream has ended (every upstream stream it used); null without accounting.</summary>
-    public decimal? CostUsd => billing?.Cost;
+    /// <summary>
+    /// The cost in US dollars of what has been billed so far; null without accounting. Segments whose usage Baton
+    /// counts itself (no usage reported) are added once counted: <see cref="GetCostAsync"/> waits for them.
+    /// </summary>
+    public decimal? CostUsd => billing?.Cost ?? fixedCost;
+
+    /// <summary>
+    /// The answer's cost in US dollars once the stream has ended (every upstream stream it used), waiting for the
+    /// tokens Baton counts in the background when an upstream reported no usage; null without accounting.
+    /// </summary>
+    public ValueTask<decimal?> GetCostAsync(CancellationToken cancellationToken = default) =>
+        billing is null ? ValueTask.FromResult(fixedCost) : billing.GetCostAsync(cancellationToken);
 
     /// <summary>Soft budget limits this request may cross (known before the first chunk).</summary>
     public IReadOnlyList<string> BudgetWarnings => billing?.BudgetWarnings ?? [];

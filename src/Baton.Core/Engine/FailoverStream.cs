@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Baton.Accounting;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Requests;
@@ -42,7 +43,21 @@ public sealed class FailoverStream(
     /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
     public override RouteInfo Route => _route;
 
-    public override TokenUsage? Usage => _current.Usage;
+    /// <summary>
+    /// What the answer billed: for a resumed stream, every upstream stream it used (Baton's count for one that
+    /// reported nothing), so the usage matches the cost.
+    /// </summary>
+    public override TokenUsage? Usage => _resumes == 0 ? _current.Usage
+        : _segmentRecorded ? BilledSoFar : BilledSoFar.Add(_current.Usage ?? default);
+
+    /// <summary>Usage of the upstream streams already ended, without counts still running in the background.</summary>
+    private TokenUsage BilledSoFar => _billed.IsCompletedSuccessfully ? _billed.Result : default;
+
+    /// <summary>Usage billed by the upstream streams already ended.</summary>
+    private Task<TokenUsage> _billed = Task.FromResult(default(TokenUsage));
+
+    private static async Task<TokenUsage> AddAsync(Task<TokenUsage> first, Task<TokenUsage> second) =>
+        (await first.ConfigureAwait(false)).Add(await second.ConfigureAwait(false));
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -80,6 +95,13 @@ public sealed class FailoverStream(
                 chunk = _current.Chunks.Current;
             }
             _tap.Observe(chunk.Json.Span);
+            if (_resumes > 0 && chunk.IsUsageOnly)
+            {
+                // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
+                // The cut streams' counts ran in the background while the answer went on; they are done by now, or nearly.
+                var billed = await _billed.ConfigureAwait(false);
+                chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
+            }
             yield return chunk;
         }
     }
@@ -94,8 +116,11 @@ public sealed class FailoverStream(
         {
             throw failure;
         }
-        var resumed = _tap.HasText
-            ? ChatRequestRewriter.AppendMessages(request, [("assistant", _tap.Text), ("user", ContinueInstruction)])
+        // The broken upstream is of no further use: its connection and rate-limit slot go back before the next call.
+        await _current.DisposeAsync().ConfigureAwait(false);
+        var delivered = _tap.Text;
+        var resumed = delivered.Length > 0
+            ? ChatRequestRewriter.AppendMessages(request, [("assistant", delivered), ("user", ContinueInstruction)])
             : request;
         _resumes++;
         // The next candidates first; once all were tried, the ones that broke get another chance.
@@ -115,29 +140,38 @@ public sealed class FailoverStream(
             await EndSegmentAsync(failure.StatusCode, final: true).ConfigureAwait(false);
             throw failure;
         }
-        await _current.DisposeAsync().ConfigureAwait(false);
+        var switched = !string.Equals(nextCandidate.Deployment.Id, _candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase);
         _current = next;
         _candidate = nextCandidate;
         _resumedRequest = resumed;
-        _segmentTextStart = _tap.Text.Length;
+        _segmentTextStart = delivered.Length;
         _segmentRecorded = false;
-        _route = BatonEngine.Describe(plan, nextCandidate, attempts.Count, _route.UpstreamTime + engine.Time.GetElapsedTime(started))
-            with { StreamResumed = true, Cache = _route.Cache };
+        var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started));
+        // Another deployment finishing what a failed one began is a fallback too.
+        _route = described with { StreamResumed = true, Cache = _route.Cache, FallbackUsed = described.FallbackUsed || _route.FallbackUsed || switched };
     }
 
     /// <summary>Records the current upstream stream once, and on the last one settles the budget reservation.</summary>
     private async ValueTask EndSegmentAsync(int status, bool final)
     {
-        if (Billing is null)
+        if (Billing is null && _resumes == 0)
         {
             return;
         }
         if (!_segmentRecorded)
         {
             _segmentRecorded = true;
-            Billing.RecordSegment(_resumedRequest ?? request, _candidate, Route, _current.Usage, _tap.Text[_segmentTextStart..], status);
+            // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it; one
+            // that reported no usage is counted from the prompt and what it delivered (tool-call arguments and
+            // reasoning included), off the request's path.
+            var segmentRequest = _resumedRequest ?? request;
+            var segmentText = _tap.TextFrom(_segmentTextStart) + _tap.OtherOutputText;
+            var continuation = _resumes > 0;
+            var billed = Billing?.RecordSegment(segmentRequest, _candidate, Route, _current.Usage, segmentText, status, continuation)
+                ?? StreamBilling.Billed(segmentRequest, _candidate, _current.Usage, segmentText);
+            _billed = AddAsync(_billed, billed);
         }
-        if (final)
+        if (final && Billing is not null)
         {
             await Billing.FinishAsync().ConfigureAwait(false);
         }
@@ -149,9 +183,10 @@ public sealed class FailoverStream(
         {
             return;
         }
-        // A reader that stopped early (the client went away) still owes what the upstream produced so far.
-        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+        // The upstream goes first: a reader that stopped early (the client went away) must not keep its connection
+        // open. It still owes what the upstream produced so far, counted in the background if no usage came.
         await _current.DisposeAsync().ConfigureAwait(false);
+        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
     }
 
     /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>

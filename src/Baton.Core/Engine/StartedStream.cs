@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.RateLimiting;
@@ -6,7 +7,9 @@ namespace Baton.Engine;
 
 /// <summary>
 /// A provider stream that has delivered its first chunk, with the watch that bounds the silence between
-/// chunks on the injected clock. Owns the stream and its enumerator.
+/// chunks on the injected clock. The watch runs only while a chunk is awaited from the upstream: while the
+/// caller holds a chunk (writing it to a client that may read slowly), the upstream is not being asked for
+/// anything and its silence is not its fault. Owns the stream and its enumerator.
 /// </summary>
 public sealed class StartedStream : IAsyncDisposable
 {
@@ -56,8 +59,10 @@ public sealed class StartedStream : IAsyncDisposable
     }
 
     /// <summary>Reads the next chunk, failing with <c>stream_interrupted</c> if none comes within <paramref name="limit"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
     {
+        // Re-arming and disarming change the one timer's due time: nothing is allocated per chunk.
         _timer.CancelAfter(limit);
         try
         {
@@ -66,6 +71,29 @@ public sealed class StartedStream : IAsyncDisposable
         catch (OperationCanceledException) when (TimedOut)
         {
             throw UpstreamErrors.StreamInterrupted(provider, $"no chunk arrived within {limit.TotalSeconds:0.###} s.");
+        }
+        finally
+        {
+            Disarm();
+        }
+    }
+
+    /// <summary>
+    /// Stops the watch until the next read. A watch that fired in the instant the chunk arrived has already
+    /// cancelled the upstream read, and the next read reports the timeout it nearly was.
+    /// </summary>
+    private void Disarm()
+    {
+        try
+        {
+            if (!_timer.IsCancellationRequested)
+            {
+                _timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream was disposed while this read was in flight: there is nothing left to watch.
         }
     }
 

@@ -12,8 +12,18 @@ namespace Baton.Engine;
 public sealed class StreamTextTap
 {
     private readonly StringBuilder _text = new();
+    private readonly StringBuilder _otherOutput = new();
 
     public string Text => _text.ToString();
+
+    /// <summary>
+    /// Output the upstream billed besides the answer's text: tool-call names and arguments, and streamed reasoning.
+    /// Counted, with the text, when the upstream reports no usage; never part of what a resumed stream continues.
+    /// </summary>
+    public string OtherOutputText => _otherOutput.ToString();
+
+    /// <summary>The text delivered from <paramref name="start"/> on (what one resumed segment added).</summary>
+    public string TextFrom(int start) => _text.ToString(start, _text.Length - start);
 
     public bool HasText => _text.Length > 0;
 
@@ -23,14 +33,16 @@ public sealed class StreamTextTap
     public bool HasFinished { get; private set; }
 
     /// <summary>Copies the string token into the text without allocating a string per chunk.</summary>
-    private void AppendString(ref Utf8JsonReader reader)
+    private void AppendString(ref Utf8JsonReader reader) => AppendString(ref reader, _text);
+
+    private static void AppendString(ref Utf8JsonReader reader, StringBuilder text)
     {
         var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
         var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, length));
         try
         {
             // An unescaped string never has more chars than its UTF-8 bytes.
-            _text.Append(buffer, 0, reader.CopyString(buffer));
+            text.Append(buffer, 0, reader.CopyString(buffer));
         }
         finally
         {
@@ -43,6 +55,7 @@ public sealed class StreamTextTap
         var reader = new Utf8JsonReader(chunk);
         var depth = 0;
         var inDelta = -1;
+        var inToolCalls = -1;
         while (reader.Read())
         {
             switch (reader.TokenType)
@@ -55,6 +68,10 @@ public sealed class StreamTextTap
                     if (depth < inDelta)
                     {
                         inDelta = -1;
+                    }
+                    if (depth < inToolCalls)
+                    {
+                        inToolCalls = -1;
                     }
                     break;
                 case JsonTokenType.PropertyName:
@@ -75,9 +92,26 @@ public sealed class StreamTextTap
                             AppendString(ref reader);
                         }
                     }
+                    else if (inDelta == depth && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("reasoning"u8)))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            AppendString(ref reader, _otherOutput);
+                        }
+                    }
                     else if (inDelta == depth && reader.ValueTextEquals("tool_calls"u8))
                     {
                         HasToolCall = true;
+                        inToolCalls = depth + 1;
+                    }
+                    else if (inToolCalls > 0 && depth > inToolCalls && (reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("name"u8)))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            AppendString(ref reader, _otherOutput);
+                        }
                     }
                     break;
             }

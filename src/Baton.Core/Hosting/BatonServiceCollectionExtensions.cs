@@ -64,7 +64,7 @@ public static class BatonServiceCollectionExtensions
             services.AddSingleton<ICacheStore>(sp => CacheStores.Create(options.Cache, sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
         }
-        services.AddBatonAccounting(options);
+        services.AddBatonAccounting(options, reloadFrom);
         services.AddBatonAuth(options, environment);
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),

@@ -41,7 +41,8 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             {
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                 await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
-                var completion = ReadCompletion(request, body);
+                // Whatever the upstream echoed (a key among it) is removed before anyone sees, caches or stores it.
+                var completion = Context.Redactor.ScrubCompletion(ReadCompletion(request, body));
                 completion.UpstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
                 return completion;
             }
@@ -69,7 +70,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
-            var answer = CreateStream(request, response, body);
+            var answer = Context.Redactor.ScrubStream(CreateStream(request, response, body));
             answer.UpstreamRateLimit = upstreamRateLimit;
             return answer;
         }

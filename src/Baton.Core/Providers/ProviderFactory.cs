@@ -20,7 +20,7 @@ public sealed class ProviderFactory(HttpMessageInvoker http, TimeProvider time, 
         {
             Name = name,
             Options = options,
-            BaseUrl = (options.BaseUrl ?? ProviderTypes.DefaultBaseUrl(type)).TrimEnd('/'),
+            BaseUrl = ProviderTypes.ResolveBaseUrl(type, options.BaseUrl),
             ApiKey = string.IsNullOrEmpty(apiKey) ? null : apiKey,
             Http = http,
             Time = time,

@@ -17,4 +17,9 @@ public readonly record struct TokenUsage(
         new(prompt, completion, prompt + completion, cached, reasoning, cacheWrite);
 
     public bool IsEmpty => TotalTokens == 0 && PromptTokens == 0 && CompletionTokens == 0;
+
+    /// <summary>The usage of two answers together (the segments of a resumed stream).</summary>
+    public TokenUsage Add(TokenUsage other) => new(PromptTokens + other.PromptTokens, CompletionTokens + other.CompletionTokens,
+        TotalTokens + other.TotalTokens, CachedPromptTokens + other.CachedPromptTokens, ReasoningTokens + other.ReasoningTokens,
+        CacheWritePromptTokens + other.CacheWritePromptTokens);
 }

@@ -14,7 +14,7 @@ public static class UpstreamErrors
     public static BatonException FromResponse(string provider, int status, ReadOnlySpan<byte> body, TimeSpan? retryAfter, SecretRedactor redactor,
         RateLimiting.UpstreamRateLimit? rateLimit = null)
     {
-        var detail = ExtractMessage(body) ?? (status == 0 ? "no details" : ((HttpStatusCode)status).ToString());
+        var detail = ExtractMessage(body, redactor) ?? (status == 0 ? "no details" : ((HttpStatusCode)status).ToString());
         var message = redactor.Redact($"Provider '{provider}' answered {status}: {detail}");
         var (type, code) = status switch
         {
@@ -91,7 +91,10 @@ public static class UpstreamErrors
         return null;
     }
 
-    private static string? ExtractMessage(ReadOnlySpan<byte> body)
+    /// <summary>How much of an error body that is not JSON goes into the message, in characters.</summary>
+    internal const int MaxRawDetailLength = 500;
+
+    private static string? ExtractMessage(ReadOnlySpan<byte> body, SecretRedactor redactor)
     {
         if (body.IsEmpty)
         {
@@ -121,7 +124,15 @@ public static class UpstreamErrors
         {
             // Not JSON: fall through to the raw text.
         }
-        var text = System.Text.Encoding.UTF8.GetString(body.Length > 500 ? body[..500] : body).Trim();
+        // Keys are removed from the whole body before it is cut: cut first, a key straddling the cut would lose
+        // its end and no longer be recognised as a key. (A key's beginning that ends the body, where the upstream
+        // or the read limit cut it, is caught by the redactor's fragment rule.)
+        var text = redactor.Redact(System.Text.Encoding.UTF8.GetString(body)).Trim();
+        if (text.Length > MaxRawDetailLength)
+        {
+            var cut = char.IsHighSurrogate(text[MaxRawDetailLength - 1]) ? MaxRawDetailLength - 1 : MaxRawDetailLength;
+            text = text[..cut].TrimEnd();
+        }
         return text.Length == 0 ? null : text;
     }
 }

@@ -1,7 +1,7 @@
 namespace Baton.Requests;
 
 /// <summary>
-/// Everything a request carries besides the OpenAI body: task, session, fallbacks, cache directives, user,
+/// Everything a request carries besides the OpenAI body: task, session, fallbacks, cache directives, user, project,
 /// tags and the caller's identity. One immutable value, merged once from the body's <c>metadata</c>, the
 /// gateway's headers (or the library's <c>ChatOptions</c>) and the caller's key, and then carried whole to
 /// every attempt: a resumed stream, a cache hit, a batch item or a pipeline step sees exactly the same value.
@@ -25,8 +25,11 @@ public sealed record BatonRequestOptions
     /// <summary>What this request allows the cache to do.</summary>
     public CacheDirectives Cache { get; init; } = CacheDirectives.Default;
 
-    /// <summary>The end user (the body's <c>user</c>), for cost tracking and budgets.</summary>
+    /// <summary>The end user (the body's <c>user</c>, else <c>metadata.user_id</c>), for cost tracking and budgets.</summary>
     public string? User { get; init; }
+
+    /// <summary>The project the request is for (<c>metadata.project_id</c> or <c>ChatOptions.WithTracking</c>), for cost tracking.</summary>
+    public string? ProjectId { get; init; }
 
     /// <summary>Tags for budgets and reports.</summary>
     public IReadOnlyList<string>? Tags { get; init; }
@@ -52,6 +55,7 @@ public sealed record BatonRequestOptions
         Fallbacks = Fallbacks ?? lower.Fallbacks,
         Cache = Cache == CacheDirectives.Default ? lower.Cache : Cache,
         User = User ?? lower.User,
+        ProjectId = ProjectId ?? lower.ProjectId,
         Tags = Tags ?? lower.Tags,
         ApiKeyId = ApiKeyId ?? lower.ApiKeyId,
         Key = Key ?? lower.Key,

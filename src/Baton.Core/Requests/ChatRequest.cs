@@ -26,7 +26,7 @@ public sealed class ChatRequest
     public bool IncludeUsage { get; internal set; }
 
     /// <summary>
-    /// Task, session, fallbacks, cache directives, user, tags and identity, as one immutable value: replaced
+    /// Task, session, fallbacks, cache directives, user, project, tags and identity, as one immutable value: replaced
     /// whole, never edited in place, so every attempt of the request sees the same options.
     /// </summary>
     public BatonRequestOptions Options { get; set; } = BatonRequestOptions.Empty;
@@ -46,11 +46,20 @@ public sealed class ChatRequest
     /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
     internal Routing.ModelRoute? Pinned { get; set; }
 
-    /// <summary>The <c>user</c> field of the body: the end user, for cost tracking and budgets.</summary>
+    /// <summary>
+    /// When set, the request's ledger rows are collected here instead of being queued to the ledger's writer: a
+    /// batch item stores them with its answer in one transaction, and delivers them to the ledger from there.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentQueue<Accounting.Ledger.LedgerEntry>? LedgerRows { get; set; }
+
+    /// <summary>The <c>user</c> field of the body (else <c>metadata.user_id</c>): the end user, for cost tracking and budgets.</summary>
     public string? User => Options.User;
 
     /// <summary>Who pays (see <see cref="BatonRequestOptions.ApiKeyId"/>): never a key itself.</summary>
     public string? ApiKeyId => Options.ApiKeyId;
+
+    /// <summary>The project the request is for (see <see cref="BatonRequestOptions.ProjectId"/>).</summary>
+    public string? ProjectId => Options.ProjectId;
 
     /// <summary>Tags for budgets and reports, from <c>metadata.tags</c> or the <c>X-Baton-Tags</c> header (comma-separated).</summary>
     public IReadOnlyList<string>? Tags => Options.Tags;
@@ -102,6 +111,15 @@ public sealed record CacheDirectives(bool Lookup = true, bool Store = true, Time
 {
     public static readonly CacheDirectives Default = new();
 
+    /// <summary>
+    /// The longest TTL a request may ask for, in seconds: 2^31 - 1 (about 68 years), the largest age HTTP caches are
+    /// required to handle (RFC 9111). An answer's expiry stays far inside what a date can hold.
+    /// </summary>
+    public const int MaxTtlSeconds = int.MaxValue;
+
+    /// <summary>Whether <paramref name="seconds"/> is a TTL a request may ask for: more than 0, at most <see cref="MaxTtlSeconds"/> (NaN is not).</summary>
+    public static bool IsValidTtl(double seconds) => seconds > 0 && seconds <= MaxTtlSeconds;
+
     /// <summary>Reads a <c>Cache-Control</c> header value: <c>no-cache</c>, <c>no-store</c> and <c>max-age=N</c> (as the TTL).</summary>
     public CacheDirectives WithCacheControl(string? header)
     {
@@ -116,9 +134,12 @@ public sealed record CacheDirectives(bool Lookup = true, bool Store = true, Time
             {
                 result = result with { Lookup = false, Store = false };
             }
-            else if (directive.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) &&
-                     int.TryParse(directive.AsSpan(8), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            else if (directive.StartsWith("max-age=", StringComparison.OrdinalIgnoreCase) && directive.Length > 8 && !directive.AsSpan(8).ContainsAnyExceptInRange('0', '9'))
             {
+                // RFC 9111: an age too large to hold is read as the largest one (2^31 - 1 seconds here).
+                var seconds = int.TryParse(directive.AsSpan(8), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : MaxTtlSeconds;
                 result = result with { Ttl = TimeSpan.FromSeconds(seconds) };
             }
         }

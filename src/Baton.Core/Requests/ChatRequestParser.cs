@@ -26,6 +26,7 @@ public static class ChatRequestParser
     {
         try
         {
+            JsonStringCheck.Validate(body.Span);
             return ParseCore(body);
         }
         catch (JsonException ex)
@@ -157,6 +158,12 @@ public static class ChatRequestParser
             throw BatonException.InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
         }
 
+        if (request.HasContext)
+        {
+            // The context becomes part of the prompt; the body is read again as the upstream will see it.
+            return ParseCore(PromptContext.Inject(body.Span));
+        }
+
         return new ChatRequest(body, model)
         {
             Stream = request.Stream,
@@ -169,7 +176,8 @@ public static class ChatRequestParser
                 Cache = request.CacheDisabled
                     ? new CacheDirectives(Lookup: false, Store: false)
                     : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
-                User = string.IsNullOrWhiteSpace(request.User) ? null : request.User,
+                User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
+                ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
                 Tags = ChatRequest.SplitModelList(request.Tags),
             },
             MessageCount = request.MessageCount,
@@ -492,8 +500,18 @@ public static class ChatRequestParser
             var isCacheDisabled = reader.ValueTextEquals("cache_disabled"u8);
             var isCacheTtl = reader.ValueTextEquals("cache_ttl"u8);
             var isTags = reader.ValueTextEquals("tags"u8);
+            var isContext = reader.ValueTextEquals("context"u8);
+            var isUserId = reader.ValueTextEquals("user_id"u8);
+            var isProject = reader.ValueTextEquals("project_id"u8);
             var keyReader = reader;
             reader.Read();
+            if (isContext)
+            {
+                // Rendered into the prompt once the whole body is read (see PromptContext).
+                request.HasContext = reader.TokenType != JsonTokenType.Null;
+                reader.Skip();
+                continue;
+            }
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
                 throw WrongType($"metadata.{keyReader.GetString()}", "a string, number or boolean");
@@ -523,6 +541,14 @@ public static class ChatRequestParser
             {
                 request.Tags = reader.GetString();
             }
+            else if (isUserId && reader.TokenType == JsonTokenType.String)
+            {
+                request.UserId = reader.GetString();
+            }
+            else if (isProject && reader.TokenType == JsonTokenType.String)
+            {
+                request.ProjectId = reader.GetString();
+            }
         }
     }
 
@@ -536,9 +562,10 @@ public static class ChatRequestParser
             JsonTokenType.String => double.TryParse(reader.GetString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out seconds),
             _ => false,
         };
-        if (!valid || seconds <= 0 || double.IsInfinity(seconds))
+        if (!valid || !CacheDirectives.IsValidTtl(seconds))
         {
-            throw BatonException.InvalidRequest($"Invalid value for '{param}': expected a number of seconds greater than 0.", param, "invalid_value");
+            throw BatonException.InvalidRequest(
+                $"Invalid value for '{param}': expected a number of seconds greater than 0 and at most {CacheDirectives.MaxTtlSeconds}.", param, "invalid_value");
         }
         return seconds;
     }
@@ -629,6 +656,9 @@ public static class ChatRequestParser
         public double? CacheTtlSeconds;
         public string? User;
         public string? Tags;
+        public string? UserId;
+        public string? ProjectId;
+        public bool HasContext;
         public Range? StreamToken;
         public Range? StreamOptionsToken;
         public int ClosingBrace;

@@ -70,6 +70,7 @@ public static class ChatRequestRewriter
         // The options are carried whole: identity, tags and cache directives belong to the request, not to its body.
         appended.Options = request.Options;
         appended.Pinned = request.Pinned;
+        appended.LedgerRows = request.LedgerRows;
         return appended;
     }
 

@@ -28,6 +28,9 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
     /// <summary>Price per million tokens, when configured.</summary>
     public PriceOptions? Price { get; init; }
 
+    /// <summary>The provider's base URL, which tells the price catalog whose prices apply (OpenRouter's, DeepSeek's, ...).</summary>
+    public string? BaseUrl { get; init; }
+
 
     /// <summary>Requests, tokens and calls in flight allowed to this deployment, and pauses learned from the upstream; shared like <see cref="Resilience"/>.</summary>
     public DeploymentRateLimiter RateLimiter { get; } = rateLimiter

@@ -20,6 +20,8 @@ public sealed class ModelCatalog
     private readonly Dictionary<string, DeploymentResilience> _resilience = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, DeploymentRateLimiter> _limiters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, ModelRoute> _pinned = new(StringComparer.OrdinalIgnoreCase);
+    // Models whose every deployment is on a disabled provider, with those providers.
+    private readonly Dictionary<string, IReadOnlyList<string>> _disabled = new(StringComparer.OrdinalIgnoreCase);
     private readonly BatonOptions _options;
     private readonly Func<string, ProviderOptions, IChatProvider> _createProvider;
     private readonly TimeProvider _time;
@@ -39,7 +41,13 @@ public sealed class ModelCatalog
         _rateLimits = rateLimits ?? new InMemoryRateLimitStore(time);
         foreach (var (name, model) in options.Models)
         {
-            var deployments = model.Deployments.Select(d => CreateDeployment(d, model.Resilience)).ToList();
+            var enabled = model.Deployments.Where(d => IsEnabled(d.Provider!)).ToList();
+            if (enabled.Count == 0 && model.Deployments.Count > 0)
+            {
+                _disabled[name] = model.Deployments.Select(d => d.Provider!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                continue;
+            }
+            var deployments = enabled.Select(d => CreateDeployment(d, model.Resilience)).ToList();
             var modelSettings = ResilienceSettings.Resolve(TimeSpan.FromSeconds(options.Defaults.TimeoutSeconds), model.Resilience, options.Resilience);
             _models[name] = new ModelRoute(name, deployments, modelSettings)
             {
@@ -62,13 +70,24 @@ public sealed class ModelCatalog
 
     public bool TryResolve(string model, [NotNullWhen(true)] out ModelRoute? route) => _models.TryGetValue(model, out route);
 
+    /// <summary>True when every deployment of <paramref name="model"/> is on a disabled provider (<c>providers.NAME.enabled: false</c>).</summary>
+    public bool IsDisabled(string model) => _disabled.ContainsKey(model);
+
     public ModelRoute Resolve(string model, string param = "model") => TryResolve(model, out var route)
         ? route
+        : _disabled.TryGetValue(model, out var providers)
+        ? throw new BatonException(404, ErrorTypes.InvalidRequest,
+            $"The model '{model}' is not available: its {(providers.Count == 1 ? "provider" : "providers")} " +
+            $"{string.Join(", ", providers.Select(p => $"'{p}'"))} {(providers.Count == 1 ? "is" : "are")} disabled " +
+            $"({string.Join(", ", providers.Select(p => $"providers.{p}.enabled"))} is false in the configuration).",
+            param, "provider_disabled")
         : throw new BatonException(404, ErrorTypes.InvalidRequest,
             $"The model '{model}' does not exist. Configured models: {string.Join(", ", _models.Keys.Order(StringComparer.OrdinalIgnoreCase))}.",
             param, "model_not_found");
 
     public bool HasProvider(string provider) => _options.Providers.ContainsKey(provider);
+
+    private bool IsEnabled(string provider) => !_options.Providers.TryGetValue(provider, out var options) || options.Enabled;
 
     /// <summary>
     /// A route that only asks <paramref name="provider"/>: a configured model of that name restricted to its
@@ -81,6 +100,11 @@ public sealed class ModelCatalog
         if (!_options.Providers.ContainsKey(provider))
         {
             return null;
+        }
+        if (!IsEnabled(provider))
+        {
+            throw new BatonException(404, ErrorTypes.InvalidRequest,
+                $"The provider '{provider}' is disabled (providers.{provider}.enabled is false in the configuration).", "provider", "provider_disabled");
         }
         lock (_pinned)
         {
@@ -143,6 +167,7 @@ public sealed class ModelCatalog
         {
             Weight = deployment.Weight ?? 1,
             Price = deployment.Price,
+            BaseUrl = providerOptions.BaseUrl ?? ProviderTypes.DefaultBaseUrl(providerOptions.Type ?? ""),
         };
     }
 }

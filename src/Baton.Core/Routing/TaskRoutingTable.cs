@@ -15,11 +15,15 @@ public sealed class TaskRoutingTable
     private readonly Dictionary<string, string> _tasks;
     private readonly Dictionary<string, TierOptions> _tiers;
 
-    private TaskRoutingTable(Dictionary<string, string> tasks, Dictionary<string, TierOptions> tiers)
+    private TaskRoutingTable(Dictionary<string, string> tasks, Dictionary<string, TierOptions> tiers, string? defaultModel)
     {
         _tasks = tasks;
         _tiers = tiers;
+        DefaultModel = string.IsNullOrWhiteSpace(defaultModel) ? null : defaultModel;
     }
+
+    /// <summary><c>routing.defaultModel</c>: where <c>auto</c> goes when no tier has a model for the task.</summary>
+    public string? DefaultModel { get; }
 
     public IReadOnlyDictionary<string, string> Tasks => _tasks;
 
@@ -41,13 +45,17 @@ public sealed class TaskRoutingTable
         {
             tiers[name] = new TierOptions { Models = [.. tier.Models], FallbackTier = tier.FallbackTier ?? tiers.GetValueOrDefault(name)?.FallbackTier };
         }
-        return new TaskRoutingTable(tasks, tiers);
+        return new TaskRoutingTable(tasks, tiers, options.Routing.DefaultModel);
     }
 
     /// <summary>Problems with the table against the configured models, each naming its key.</summary>
     public IReadOnlyList<string> Validate(ICollection<string> models)
     {
         var errors = new List<string>();
+        if (DefaultModel is { } defaultModel && !models.Contains(defaultModel))
+        {
+            errors.Add($"routing.defaultModel: '{defaultModel}' is not a configured model.");
+        }
         foreach (var (task, tier) in _tasks)
         {
             if (!_tiers.ContainsKey(tier))
@@ -72,8 +80,11 @@ public sealed class TaskRoutingTable
         return errors;
     }
 
-    /// <summary>The route of a task; a 400 naming the task when it is unknown or its tiers have no models.</summary>
-    public TaskRoute Resolve(string task)
+    /// <summary>
+    /// The route of a task. When its tiers have no models, the request's own fallbacks are the route, else
+    /// <c>routing.defaultModel</c>; with neither, a 400 naming the task and the keys that would route it.
+    /// </summary>
+    public TaskRoute Resolve(string task, IReadOnlyList<string>? requestFallbacks = null)
     {
         if (!_tasks.TryGetValue(task, out var tier))
         {
@@ -87,10 +98,20 @@ public sealed class TaskRoutingTable
         {
             models.AddRange(options.Models.Where(m => !models.Contains(m, StringComparer.OrdinalIgnoreCase)));
         }
+        if (models.Count == 0 && requestFallbacks is { Count: > 0 })
+        {
+            models.AddRange(requestFallbacks);
+        }
+        else if (models.Count == 0 && DefaultModel is { } defaultModel)
+        {
+            models.Add(defaultModel);
+        }
         if (models.Count == 0)
         {
             throw BatonException.InvalidRequest(
-                $"Task '{task}' maps to tier '{tier}', but no model is configured for it or its fallback tiers (tiers.{tier}.models).",
+                $"Task '{task}' maps to tier '{tier}', but no model is configured for it or its fallback tiers. " +
+                $"Add models under tiers.{tier}.models in the configuration, or set routing.defaultModel, " +
+                "or name the models to try in the request (metadata.fallbacks or the X-Baton-Fallbacks header).",
                 "metadata.task", "task_not_routable");
         }
         return new TaskRoute(task, tier, models);

@@ -21,13 +21,21 @@ public static class SimulatedModel
         "models", "answer", "in", "order", "with", "clear", "results", "for", "every", "caller", "that", "asks",
     ];
 
-    public static SimulatedAnswer Answer(SimulatedPrompt prompt, TimeProvider timeProvider)
+    /// <param name="prompt">The request as the simulator read it.</param>
+    /// <param name="timeProvider">The clock of the answer's <c>created</c> time.</param>
+    /// <param name="answerWords">Words in a text answer after its opening; 0 for 12 to 35, chosen by the prompt.</param>
+    public static SimulatedAnswer Answer(SimulatedPrompt prompt, TimeProvider timeProvider, int answerWords = 0)
     {
         var seed = Fnv1a(prompt);
         var id = "chatcmpl-sim" + seed.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
         var created = timeProvider.GetUtcNow().ToUnixTimeSeconds();
         var promptTokens = CountPromptTokens(prompt);
         var reasoning = IsReasoningModel(prompt.Model) ? 16 + (int)(seed % 48) : 0;
+        // As with real reasoning models, max_tokens bounds the reasoning and the visible answer together.
+        if (prompt.MaxTokens is int limit)
+        {
+            reasoning = Math.Min(reasoning, Math.Max(0, limit));
+        }
 
         var last = prompt.Messages.Count > 0 ? prompt.Messages[^1] : null;
         if (prompt.ToolsAllowed && prompt.Tools.Count > 0 && last is { IsToolResult: false })
@@ -36,6 +44,10 @@ public static class SimulatedModel
             var arguments = SampleArguments(tool.ParametersSchemaJson);
             var callId = "call_" + (seed >> 16).ToString("x12", System.Globalization.CultureInfo.InvariantCulture);
             var completion = EstimateTokens(tool.Name) + EstimateTokens(arguments) + 3;
+            if (prompt.MaxTokens is int toolLimit)
+            {
+                reasoning = Math.Min(reasoning, Math.Max(0, toolLimit - completion));
+            }
             return new SimulatedAnswer
             {
                 Id = id,
@@ -50,11 +62,11 @@ public static class SimulatedModel
 
         var pieces = prompt.ResponseFormat is not null
             ? Tokenize(SimulatedJson.Compose(prompt.ResponseSchemaJson, prompt.Model, new Random(unchecked((int)seed ^ (int)(seed >> 32)))))
-            : ComposeText(prompt, last, seed);
+            : ComposeText(prompt, last, seed, answerWords);
         var finish = "stop";
-        if (prompt.MaxTokens is int max && pieces.Count > max)
+        if (prompt.MaxTokens is int max && pieces.Count > max - reasoning)
         {
-            pieces = pieces.GetRange(0, max);
+            pieces = pieces.GetRange(0, Math.Max(0, max - reasoning));
             finish = "length";
         }
         return new SimulatedAnswer
@@ -96,7 +108,7 @@ public static class SimulatedModel
         return tokens;
     }
 
-    private static List<string> ComposeText(SimulatedPrompt prompt, SimulatedMessage? last, ulong seed)
+    private static List<string> ComposeText(SimulatedPrompt prompt, SimulatedMessage? last, ulong seed, int answerWords)
     {
         var builder = new StringBuilder();
         if (last is { IsToolResult: true })
@@ -110,7 +122,7 @@ public static class SimulatedModel
         }
 
         var random = new Random(unchecked((int)seed ^ (int)(seed >> 32)));
-        var words = 12 + random.Next(24);
+        var words = answerWords > 0 ? answerWords : 12 + random.Next(24);
         for (var i = 0; i < words; i++)
         {
             builder.Append(' ').Append(Vocabulary[random.Next(Vocabulary.Length)]);

@@ -20,12 +20,24 @@ public enum SimulationFaultKind
     CutStream,
     /// <summary>A 200 answer whose body is not valid JSON.</summary>
     MalformedJson,
+    /// <summary>
+    /// A 200 answer whose text repeats the key the simulator received, spelled over several stream chunks, as an
+    /// upstream (or a proxy in front of it) that echoes its request's credentials would.
+    /// </summary>
+    EchoKey,
+    /// <summary>
+    /// A 401 whose body is plain text, not JSON, about <see cref="SimulatedEcho.ErrorBodyLength"/> characters long,
+    /// with the key the simulator received starting at character <see cref="SimulationFault.Value"/>.
+    /// </summary>
+    EchoKeyInError,
 }
 
 /// <summary>
 /// A fault requested for one simulated call, from the <c>x-baton-sim-fault</c> header or a model-name suffix
 /// after <c>@</c> (e.g. <c>baton-sim-1@429</c>, <c>gpt-4o@cut:3</c>). Forms: <c>429</c>, <c>429:SECONDS</c>,
-/// <c>500</c>, <c>503</c>, <c>5xx</c> codes, <c>401</c>, <c>hang</c>, <c>reset</c>, <c>cut:N</c>, <c>malformed</c>.
+/// <c>500</c>, <c>503</c>, <c>5xx</c> codes, <c>401</c>, <c>hang</c>, <c>reset</c>, <c>cut:N</c>, <c>malformed</c>,
+/// <c>echo-key</c>, <c>echo-key-error</c> and <c>echo-key-error:OFFSET</c> (the key at character OFFSET of the body,
+/// 490 by default).
 /// </summary>
 public readonly record struct SimulationFault(SimulationFaultKind Kind, int Value = 0)
 {
@@ -49,6 +61,8 @@ public readonly record struct SimulationFault(SimulationFaultKind Kind, int Valu
             "reset" => new SimulationFault(SimulationFaultKind.Reset),
             "cut" => new SimulationFault(SimulationFaultKind.CutStream, argument ?? 1),
             "malformed" => new SimulationFault(SimulationFaultKind.MalformedJson),
+            "echo-key" => new SimulationFault(SimulationFaultKind.EchoKey),
+            "echo-key-error" => new SimulationFault(SimulationFaultKind.EchoKeyInError, argument ?? SimulatedEcho.DefaultErrorOffset),
             var code when int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var status) && status is >= 500 and <= 599
                 => new SimulationFault(SimulationFaultKind.ServerError, status),
             _ => None,

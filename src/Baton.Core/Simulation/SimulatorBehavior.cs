@@ -12,5 +12,8 @@ public sealed class SimulatorBehavior
     /// <summary>Pace of the tokens after the first; 0 means no pacing.</summary>
     public double TokensPerSecond { get; set; }
 
+    /// <summary>Words in a text answer after its opening; 0 means 12 to 35, chosen by the prompt.</summary>
+    public int AnswerWords { get; set; }
+
     public SimulatorBehavior Clone() => (SimulatorBehavior)MemberwiseClone();
 }

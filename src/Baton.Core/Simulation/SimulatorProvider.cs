@@ -35,7 +35,8 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         {
             throw UpstreamErrors.Malformed(Name, "a response");
         }
-        return new ProviderCompletion(OpenAiAnswerRenderer.Completion(answer), answer.Usage);
+        // Scrubbed as an HTTP provider's answer is, so that an echoed key is treated alike in and out of process.
+        return context.Redactor.ScrubCompletion(new ProviderCompletion(OpenAiAnswerRenderer.Completion(answer), answer.Usage));
     }
 
     public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
@@ -51,7 +52,7 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         {
             throw UpstreamErrors.TimedOut(Name, timeout.Duration);
         }
-        return new SimulatedStream(Name, answer, fault, pacer);
+        return context.Redactor.ScrubStream(new SimulatedStream(Name, answer, fault, pacer));
     }
 
     private (SimulatedAnswer Answer, SimulationFault Fault) Prepare(ProviderRequest request)
@@ -59,7 +60,8 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
         var model = SimulationFault.StripFromModel(request.UpstreamModel, out var fault);
         var prompt = OpenAiPromptReader.Read(request.Chat.Body.Span, model);
         prompt.MaxTokens ??= request.Parameters.MaxTokens;
-        return (SimulatedModel.Answer(prompt, context.Time), fault);
+        var answer = SimulatedModel.Answer(prompt, context.Time, context.Options.Simulator.AnswerWords);
+        return (fault.Kind == SimulationFaultKind.EchoKey ? SimulatedEcho.WithKey(answer, context.ApiKey ?? SimulatedEcho.NoKey) : answer, fault);
     }
 
     private async Task FailIfAskedAsync(SimulationFault fault, SimulationPacer pacer, CancellationToken cancellationToken)
@@ -73,6 +75,9 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
                 throw UpstreamErrors.FromResponse(Name, fault.Value, """{"error":{"message":"Internal error (simulated)."}}"""u8, null, context.Redactor);
             case SimulationFaultKind.Unauthorized:
                 throw UpstreamErrors.FromResponse(Name, 401, """{"error":{"message":"Invalid API key (simulated)."}}"""u8, null, context.Redactor);
+            case SimulationFaultKind.EchoKeyInError:
+                throw UpstreamErrors.FromResponse(Name, 401,
+                    System.Text.Encoding.UTF8.GetBytes(SimulatedEcho.ErrorBody(context.ApiKey ?? SimulatedEcho.NoKey, fault.Value)), null, context.Redactor);
             case SimulationFaultKind.Reset:
                 throw UpstreamErrors.Unreachable(Name, new IOException("The connection was reset by the peer (simulated)."), context.Redactor);
             case SimulationFaultKind.Hang:

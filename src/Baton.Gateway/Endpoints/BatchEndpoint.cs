@@ -2,6 +2,7 @@ using System.Text.Json;
 using Baton.Batching;
 using Baton.Configuration;
 using Baton.Errors;
+using Baton.Requests;
 using Microsoft.AspNetCore.Http;
 
 namespace Baton.Gateway.Endpoints;
@@ -44,6 +45,7 @@ internal static class BatchEndpoint
             BatchRequest batch;
             try
             {
+                JsonStringCheck.Validate(body.Memory.Span);
                 using var document = JsonDocument.Parse(body.Memory);
                 batch = BatchValidator.Read(document.RootElement, processor.Catalog);
             }

@@ -122,7 +122,8 @@ internal static class ChatCompletionsEndpoint
                 }
                 // Headers went out before the usage was known: the cost goes in a trailer where the protocol has
                 // them (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
-                if (result.CostUsd is { } cost)
+                // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
+                if ((costComment || costTrailer) && await result.GetCostAsync(aborted) is { } cost)
                 {
                     if (costComment)
                     {

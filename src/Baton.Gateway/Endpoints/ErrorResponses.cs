@@ -1,5 +1,6 @@
 using Baton.Errors;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +21,32 @@ internal static class ErrorResponses
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        await http.Response.Body.WriteAsync(OpenAiErrorWriter.ToUtf8(error), http.RequestAborted);
+        var body = OpenAiErrorWriter.ToUtf8(error);
+        http.Response.ContentLength = body.Length;
+        await http.Response.Body.WriteAsync(body, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// Gives an error that the server or routing answered without a body (no endpoint: 404; another method: 405; a
+    /// media type an endpoint does not accept: 415; ...) the body of OpenAI's error shape. Runs from the status-code
+    /// pages middleware, only for a response that has not started and has no body of its own.
+    /// </summary>
+    public static Task WriteStatusPageAsync(HttpContext http)
+    {
+        var status = http.Response.StatusCode;
+        var request = http.Request;
+        var error = status switch
+        {
+            StatusCodes.Status404NotFound => new BatonException(status, ErrorTypes.InvalidRequest,
+                $"Invalid URL ({request.Method} {request.Path}): this gateway has no such endpoint.", null, "unknown_url"),
+            StatusCodes.Status405MethodNotAllowed => new BatonException(status, ErrorTypes.InvalidRequest,
+                $"Method {request.Method} is not allowed on {request.Path}" +
+                (http.Response.Headers.Allow is { Count: > 0 } allow ? $"; allowed: {allow}." : "."), null, "method_not_allowed"),
+            StatusCodes.Status415UnsupportedMediaType => RequestBodies.UnsupportedMediaType(request.ContentType, RequestBodies.JsonMediaType),
+            _ => new BatonException(status, status >= 500 ? ErrorTypes.Server : ErrorTypes.InvalidRequest,
+                $"{ReasonPhrases.GetReasonPhrase(status)} ({request.Method} {request.Path}).", null, null),
+        };
+        return WriteAsync(http, error);
     }
 
     /// <summary>Registers the middleware that answers any escaped exception in OpenAI's error shape.</summary>

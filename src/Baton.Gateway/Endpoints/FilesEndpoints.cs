@@ -26,9 +26,10 @@ internal static class FilesEndpoints
         {
             size.MaxRequestBodySize = limit + FormOverhead;
         }
-        if (!http.Request.HasFormContentType)
+        // Only multipart: a URL-encoded form cannot carry the file, and refusing it early says what is expected.
+        if (!IsMultipartForm(http.Request.ContentType))
         {
-            throw BatonException.InvalidRequest("Upload a file as multipart/form-data with the fields 'file' and 'purpose'.", null, "invalid_content_type");
+            throw RequestBodies.UnsupportedMediaType(http.Request.ContentType, "multipart/form-data with the fields 'file' and 'purpose'");
         }
         IFormCollection form;
         var body = new ReadCountingStream(http.Request.Body);
@@ -48,8 +49,10 @@ internal static class FilesEndpoints
             // (field count, header and key lengths) are hit by bodies far smaller.
             throw TooLarge(limit);
         }
-        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        catch (Exception ex) when (ex is InvalidDataException or IOException && !http.RequestAborted.IsCancellationRequested)
         {
+            // A boundary that never comes, a body cut short, a malformed part header: the form is the caller's fault
+            // (IOException includes BadHttpRequestException, the server's own framing errors).
             throw BatonException.InvalidRequest($"The form could not be read: {ex.Message}", null, "invalid_multipart");
         }
 
@@ -70,13 +73,15 @@ internal static class FilesEndpoints
         {
             throw TooLarge(limit);
         }
-        var content = new byte[file.Length];
+        var name = Path.GetFileName(file.FileName);
+        StoredFile stored;
+        // The form reader has spooled the file to a temporary file (past a small in-memory threshold); it is copied
+        // from there into the store in pieces, never held whole in memory.
         await using (var stream = file.OpenReadStream())
         {
-            await stream.ReadExactlyAsync(content, http.RequestAborted);
+            stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now,
+                GatewayAuth.Owner(http));
         }
-        var name = Path.GetFileName(file.FileName);
-        var stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, content, runner.Now, GatewayAuth.Owner(http));
         await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
 
@@ -100,14 +105,21 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (!Visible(http, runner, fileId) || runner.Store.GetFileContent(fileId) is not { } content)
+        if (!Visible(http, runner, fileId))
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
         }
+        await using var content = runner.Store.OpenFileContent(fileId);
+        if (content is null)
+        {
+            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+            return;
+        }
+        // Streamed from the database in pieces, whatever the file's size.
         http.Response.ContentType = "application/octet-stream";
         http.Response.ContentLength = content.Length;
-        await http.Response.Body.WriteAsync(content, http.RequestAborted);
+        await content.CopyToAsync(http.Response.Body, 64 * 1024, http.RequestAborted);
     }
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
@@ -134,6 +146,11 @@ internal static class FilesEndpoints
     /// </summary>
     internal static bool Visible(HttpContext http, BatchJobRunner runner, string id) =>
         GatewayAuth.VisibleOwner(http) is not { } owner || runner.Store.OwnerOf(id) == owner;
+
+    private static bool IsMultipartForm(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        && media.Boundary.Length > 0;
 
     private static BatonException TooLarge(long limit) => RequestBodies.TooLarge("file", limit, "batch.maxUploadBytes", "file", "file_too_large");
 

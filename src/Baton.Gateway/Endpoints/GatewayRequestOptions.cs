@@ -49,8 +49,9 @@ internal static class GatewayRequestOptions
     }
 
     private static TimeSpan ParseTtl(string value) =>
-        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && !double.IsInfinity(seconds)
+        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && CacheDirectives.IsValidTtl(seconds)
             ? TimeSpan.FromSeconds(seconds)
             : throw BatonException.InvalidRequest(
-                $"Invalid {GatewayHeaders.CacheTtl} header '{value}': expected a number of seconds greater than 0.", GatewayHeaders.CacheTtl, "invalid_value");
+                $"Invalid {GatewayHeaders.CacheTtl} header '{value}': expected a number of seconds greater than 0 and at most {CacheDirectives.MaxTtlSeconds}.",
+                GatewayHeaders.CacheTtl, "invalid_value");
 }

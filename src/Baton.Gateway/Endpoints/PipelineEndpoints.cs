@@ -50,6 +50,7 @@ internal static class PipelineEndpoints
         JsonNode? root;
         try
         {
+            Requests.JsonStringCheck.Validate(body.Memory.Span);
             root = JsonNode.Parse(body.Memory.Span, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)

@@ -9,7 +9,8 @@ namespace Baton.Gateway.Hosting;
 /// a time). At start it queues every batch a previous run left unfinished; on shutdown it stops the items in flight
 /// and leaves the batch to be resumed, with every finished item kept. A run that fails (the store cannot be
 /// written, say) is tried again after <see cref="FirstRetryDelay"/>, doubling, up to <see cref="MaxRetries"/> times,
-/// keeping every answer stored; then the batch ends <c>failed</c>, its files holding the answers stored.
+/// keeping every answer stored; then the batch ends <c>failed</c>, its files holding the answers stored. Only a failure
+/// of the run itself (the store) is retried: an item that fails fails alone, as an error line.
 /// </summary>
 internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<BatchJobService> logger) : BackgroundService
 {
@@ -37,6 +38,16 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
             // An unreadable jobs database does not take the gateway down: chat keeps working, and the batch
             // endpoints answer with the error.
             Log.ResumeFailed(logger, ex, runner.Store.Path);
+        }
+        try
+        {
+            // The ledger rows of items a killed process stored but the ledger never committed.
+            await runner.DeliverLedgerRowsAsync(null, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // They stay stored: each batch delivers its own again before it ends.
+            Log.DeliveryFailed(logger, ex, runner.Store.Path);
         }
         try
         {
@@ -113,5 +124,8 @@ internal sealed partial class BatchJobService(BatchJobRunner runner, ILogger<Bat
 
         [LoggerMessage(5, LogLevel.Error, "Batch {BatchId} could not be marked failed; it resumes at the next start")]
         public static partial void FailFailed(ILogger logger, Exception exception, string batchId);
+
+        [LoggerMessage(6, LogLevel.Error, "The ledger rows kept in the batch jobs database {Path} could not be delivered to the ledger; they are kept to be delivered later")]
+        public static partial void DeliveryFailed(ILogger logger, Exception exception, string path);
     }
 }

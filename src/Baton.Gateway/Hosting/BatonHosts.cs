@@ -39,6 +39,7 @@ public static class BatonHosts
         builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
         var app = builder.Build();
+        app.UseBaton();
         app.MapBaton();
         return app;
     }
@@ -101,8 +102,27 @@ public static class BatonHosts
         return app;
     }
 
+    /// <summary>
+    /// Starts an application built here. A failure to start (most often an address already in use) is thrown to the
+    /// caller only: Kestrel and the host, which would each log it with its stack trace, are quiet until the start
+    /// has succeeded, so the command can say it in one line.
+    /// </summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken)
+    {
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        app.Services.GetRequiredService<StartupLogGate>().Open();
+    }
+
+    /// <summary>True when <paramref name="exception"/> says an address to listen on is taken.</summary>
+    public static bool IsAddressInUse(Exception exception) =>
+        exception is Microsoft.AspNetCore.Connections.AddressInUseException ||
+        exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ||
+        (exception.InnerException ?? exception) is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
+
     private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel minimumLevel)
     {
+        var gate = new StartupLogGate();
+        builder.Services.AddSingleton(gate);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
         {
@@ -116,5 +136,22 @@ public static class BatonHosts
         // request (and HttpClient a child Activity for every upstream call): a tenth of the gateway's allocations
         // in a profile, for request logs that are filtered out anyway. Baton logs its own failures.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // The most specific rule wins, so these two carry the levels above as well as the gate.
+        var aspNetLevel = minimumLevel < LogLevel.Warning ? LogLevel.Warning : minimumLevel;
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", level => gate.IsOpen && level >= aspNetLevel);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => gate.IsOpen && level >= minimumLevel);
+    }
+
+    /// <summary>
+    /// Closed until the application has started; see <see cref="StartAsync"/>. While closed, the two categories that
+    /// log a failed start ("Unable to start Kestrel", "Hosting failed to start") are silent.
+    /// </summary>
+    private sealed class StartupLogGate
+    {
+        private volatile bool _open;
+
+        public bool IsOpen => _open;
+
+        public void Open() => _open = true;
     }
 }

@@ -10,7 +10,8 @@ namespace Baton.Gateway.Simulation;
 
 /// <summary>
 /// Answers one simulated request over HTTP in a given wire format: paces it as configured (overridable per
-/// request with <c>x-baton-sim-latency-ms</c>, <c>x-baton-sim-ttft-ms</c> and <c>x-baton-sim-tps</c>), and
+/// request with <c>x-baton-sim-latency-ms</c>, <c>x-baton-sim-ttft-ms</c> and <c>x-baton-sim-tps</c>, and its
+/// length with <c>x-baton-sim-words</c>), and
 /// injects the fault asked for with <c>x-baton-sim-fault</c> or a <c>@fault</c> model suffix.
 /// </summary>
 internal static class SimulatorResponder
@@ -51,8 +52,13 @@ internal static class SimulatorResponder
         {
             fault = headerFault;
         }
-        var pacer = new SimulationPacer(ReadBehavior(http.Request, defaults), time);
-        var answer = SimulatedModel.Answer(prompt, time);
+        var behavior = ReadBehavior(http.Request, defaults);
+        var pacer = new SimulationPacer(behavior, time);
+        var answer = SimulatedModel.Answer(prompt, time, behavior.AnswerWords);
+        if (fault.Kind == SimulationFaultKind.EchoKey)
+        {
+            answer = SimulatedEcho.WithKey(answer, ReceivedKey(http.Request));
+        }
 
         switch (fault.Kind)
         {
@@ -67,6 +73,11 @@ internal static class SimulatorResponder
                 return;
             case SimulationFaultKind.Unauthorized:
                 await WriteErrorAsync(http, format, 401, "Invalid API key (simulated).");
+                return;
+            case SimulationFaultKind.EchoKeyInError:
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync(SimulatedEcho.ErrorBody(ReceivedKey(http.Request), fault.Value), aborted);
                 return;
             case SimulationFaultKind.Hang:
                 await pacer.HangAsync(aborted);
@@ -123,12 +134,36 @@ internal static class SimulatorResponder
         }
     }
 
+    private static readonly string[] KeyHeaders = ["x-api-key", "api-key", "x-goog-api-key"];
+
+    /// <summary>The key the request carried, wherever its provider puts it (bearer token, <c>x-api-key</c>, <c>api-key</c>, <c>x-goog-api-key</c>, <c>?key=</c>).</summary>
+    private static string ReceivedKey(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization["Bearer ".Length..].Trim();
+        }
+        foreach (var header in KeyHeaders)
+        {
+            if (request.Headers[header].ToString() is { Length: > 0 } key)
+            {
+                return key;
+            }
+        }
+        return request.Query["key"].ToString() is { Length: > 0 } query ? query : SimulatedEcho.NoKey;
+    }
+
+    /// <summary>The longest answer a request may ask for (about 6 MB of text): a bound for a test tool that listens only on loopback.</summary>
+    private const int MaxAnswerWords = 1_000_000;
+
     private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
     {
         var behavior = defaults.Clone();
         if (ReadDouble(request, "x-baton-sim-latency-ms") is double latency) behavior.LatencyMs = latency;
         if (ReadDouble(request, "x-baton-sim-ttft-ms") is double ttft) behavior.TimeToFirstTokenMs = ttft;
         if (ReadDouble(request, "x-baton-sim-tps") is double tps) behavior.TokensPerSecond = tps;
+        if (ReadDouble(request, "x-baton-sim-words") is double words) behavior.AnswerWords = (int)Math.Min(words, MaxAnswerWords);
         return behavior;
     }
 

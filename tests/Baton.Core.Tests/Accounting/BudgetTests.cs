@@ -166,6 +166,67 @@ public sealed class BudgetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_free_first_deployment_reserves_for_the_paid_fallback_it_may_reach()
+    {
+        // OpenRouter's :free model first, a paid deployment after it: the request may end up paying.
+        _harness.Model("m1", "free", "paid");
+        _harness.Options.Prices["free/m"] = new PriceOptions { Input = 0m, Output = 0m };
+        _harness.Options.Prices["paid/m"] = new PriceOptions { Input = 1m, Output = 1m };
+        _harness.Options.Budgets.Limits["per-session"] = new BudgetLimitOptions { Scope = "session", HardUsd = 0.0015m };
+        _harness.Accounting = new CostAccountant(new PriceTable(_harness.Options.Prices), _harness.Time, budgets:
+            new BudgetGate(new BudgetPolicy(_harness.Options.Budgets), Store(), _harness.Time, TimeSpan.FromMinutes(10)));
+        var free = _harness.Provider("free");
+        free.Hang();
+
+        // The first request is admitted at the paid worst case ($0.001007) and holds it while the free deployment works on it...
+        using var stop = new CancellationTokenSource();
+        var first = _harness.Engine.CompleteAsync(Request(), stop.Token);
+        Assert.Equal(new BudgetState(0, 0.001007m), await _stores[0].GetAsync("per-session|session|s1|all", _harness.Time.GetUtcNow(), default));
+        // ...so a second one cannot also be admitted on the strength of the free deployment's $0 estimate.
+        var second = await Assert.ThrowsAsync<BatonException>(() => _harness.Engine.CompleteAsync(Request(), CancellationToken.None));
+        Assert.Equal("budget_exceeded", second.Code);
+        Assert.Equal(1, free.Calls);
+        Assert.False(first.IsCompleted);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<Exception>(() => first);
+    }
+
+    [Fact]
+    public async Task An_unpriced_deployment_is_refused_under_a_budget_unless_a_default_price_estimates_it()
+    {
+        // Upstream model "m" is in no catalog and has no configured price.
+        _harness.Model("m1", "local");
+        _harness.Options.Budgets.Limits["s1-only"] = new BudgetLimitOptions { Scope = "session", Match = "s1", HardUsd = 1m };
+        var local = _harness.Provider("local");
+        local.Answer(usage: TokenUsage.Of(500, 500), times: 3);
+        _harness.Accounting = new CostAccountant(new PriceTable(_harness.Options.Prices), _harness.Time, budgets:
+            new BudgetGate(new BudgetPolicy(_harness.Options.Budgets), Store(), _harness.Time, TimeSpan.FromMinutes(10)));
+
+        var refused = await Assert.ThrowsAsync<BatonException>(() => _harness.Engine.CompleteAsync(Request(), CancellationToken.None));
+        Assert.Equal(400, refused.StatusCode);
+        Assert.Equal("unpriced_deployment", refused.Code);
+        Assert.Contains("'local/m'", refused.Message);
+        Assert.Equal(0, local.Calls);
+        // No budget applies to another session: nothing to keep, so nothing is refused.
+        using (await Task.FromResult((await _harness.CompleteAsync(Request("s2"))).Result)) { }
+
+        // Estimated and billed at the configured default price: $1 per million tokens.
+        var harness = new EngineHarness();
+        harness.Model("m1", "local").Deployments[0].Provider = "local";
+        harness.Provider("local").Answer(usage: TokenUsage.Of(500, 500));
+        harness.Options.Budgets.Limits["s1-only"] = new BudgetLimitOptions { Scope = "session", Match = "s1", HardUsd = 1m };
+        var store = Store();
+        harness.Accounting = new CostAccountant(new PriceTable(), harness.Time, budgets:
+            new BudgetGate(new BudgetPolicy(harness.Options.Budgets), store, harness.Time, TimeSpan.FromMinutes(10)))
+        {
+            Unpriced = UnpricedPolicy.From(new BudgetOptions { Unpriced = UnpricedHandling.Estimate, DefaultPrice = new PriceOptions { Input = 1m, Output = 1m } }),
+        };
+        using var answer = (await harness.CompleteAsync(Request())).Result;
+        Assert.Equal(0.001m, answer.CostUsd);
+        Assert.Equal(new BudgetState(0.001m, 0), await store.GetAsync("s1-only|session|s1|all", harness.Time.GetUtcNow(), default));
+    }
+
+    [Fact]
     public void Tags_users_and_keys_each_get_their_own_counter()
     {
         var options = new BudgetOptions();

@@ -23,7 +23,10 @@ public sealed class CostCalculatorTests
         return OpenAiUsageJson.Read(ref reader);
     }
 
-    private static ModelPrice Price(string upstreamModel) => PriceTable.BuiltIn.For("p/" + upstreamModel, upstreamModel)!;
+    // 12:00 UTC, in DeepSeek's standard hours.
+    private static readonly PriceTable Prices = new(time: new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero)));
+
+    private static ModelPrice Price(string upstreamModel) => Prices.For("p/" + upstreamModel, upstreamModel)!;
 
     [Fact]
     public void OpenAi_prompt_caching_example_bills_cached_tokens_at_the_cached_price()
@@ -75,18 +78,19 @@ public sealed class CostCalculatorTests
         var response = JsonDocument.Parse(ProviderFixtures.Text("gemini", "generate-response-basic.json"));
         var usage = GeminiUsage.Read(response.RootElement.GetProperty("usageMetadata"));
         Assert.Equal(TokenUsage.Of(2104, 58 + 124, cached: 1536, reasoning: 124), usage);
-        // gemini-2.5-flash: 568 * 0.30 + 1536 * 0.075 + 182 * 2.50 = 740.6 per million.
-        Assert.Equal(0.0007406m, CostCalculator.Cost(usage, Price("gemini-2.5-flash")));
+        // gemini-2.5-flash: 568 * 0.30 + 1536 * 0.03 + 182 * 2.50 = 671.48 per million.
+        Assert.Equal(0.00067148m, CostCalculator.Cost(usage, Price("gemini-2.5-flash")));
     }
 
     [Fact]
     public void Seed_002_summary_totals_are_exact()
     {
-        // Claude Opus 4.5 at $15/$75: 1000 in, 500 out = $0.0525; DeepSeek-V3 at $0.27/$1.10: 2000 in, 600 out.
-        Assert.Equal(0.0525m, CostCalculator.Cost(TokenUsage.Of(1000, 500), Price("anthropic/claude-opus-4-5-20250514")));
+        // Claude Opus 4.5 at its published $5/$25 (seed 002's table still says $15/$75): 1000 in, 500 out = $0.0175;
+        // DeepSeek-V3 at $0.27/$1.10 in DeepSeek's standard hours: 2000 in, 600 out.
+        Assert.Equal(0.0175m, CostCalculator.Cost(TokenUsage.Of(1000, 500), Price("anthropic/claude-opus-4-5-20250514")));
         Assert.Equal(0.0012m, CostCalculator.Cost(TokenUsage.Of(2000, 600), Price("deepseek/deepseek-chat")));
-        // Qwen 2.5-32B at $0.06/$0.24: 421 in, 134 out = 57.42 per million.
-        Assert.Equal(0.00005742m, CostCalculator.Cost(TokenUsage.Of(421, 134), Price("qwen/qwen-2.5-32b-instruct")));
+        // Qwen 2.5-72B through OpenRouter at $0.12/$0.39: 421 in, 134 out = 102.78 per million.
+        Assert.Equal(0.00010278m, CostCalculator.Cost(TokenUsage.Of(421, 134), Price("qwen/qwen-2.5-72b-instruct")));
     }
 
     [Fact]
@@ -94,5 +98,27 @@ public sealed class CostCalculatorTests
     {
         var usage = new TokenUsage(PromptTokens: 10, CompletionTokens: 0, TotalTokens: 110, ReasoningTokens: 100);
         Assert.Equal(0.0004m + 0.000011m, CostCalculator.Cost(usage, ModelPrice.Of(1.10m, 4m)));
+    }
+
+    [Theory]
+    // DeepSeek reports its prompt-cache hits outside prompt_tokens_details.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_cache_hit_tokens":3000,"prompt_cache_miss_tokens":2000}""", 3000, 0)]
+    // xAI's own field.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"cached_prompt_text_tokens":3000}""", 3000, 0)]
+    // OpenAI and OpenRouter report cache writes beside cache reads.
+    [InlineData("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_tokens_details":{"cached_tokens":1000,"cache_write_tokens":2500}}""", 1000, 2500)]
+    public void Usage_fields_of_openai_compatible_providers_are_read(string json, int cached, int cacheWrite)
+    {
+        var usage = OpenAiUsage(json);
+        Assert.Equal((5000, 800, cached, cacheWrite), (usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens, usage.CacheWritePromptTokens));
+    }
+
+    [Fact]
+    public void A_deepseek_answer_bills_its_cache_hits_at_the_cache_price()
+    {
+        // deepseek-chat in standard hours: $0.27 input, $0.07 cache hit, $1.10 output. Without the hit field the
+        // same answer would cost 5000 * 0.27 + 800 * 1.10 = 2230 per million, 37 % more.
+        var usage = OpenAiUsage("""{"prompt_tokens":5000,"completion_tokens":800,"total_tokens":5800,"prompt_cache_hit_tokens":3000,"prompt_cache_miss_tokens":2000}""");
+        Assert.Equal(0.00163m, CostCalculator.Cost(usage, Prices.For("deepseek/deepseek-chat", "deepseek-chat", null, ProviderTypes.OpenAi, "https://api.deepseek.com/v1")!));
     }
 }

@@ -47,10 +47,24 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         // 600 * 2 + 400 * 1 + 200 * 8 = 3200 per million.
         Assert.Equal(0.0032m, result.CostUsd);
         var report = await ReportAsync();
-        Assert.Equal(new CostTotals(0.0032m, 1, 1000, 400, 200, 50), report.Total);
+        Assert.Equal(new CostTotals(0.0032m, 1, 1000, 400, 200, 50) { Attempts = 1 }, report.Total);
         Assert.Equal("s9", _db.Text("SELECT session FROM ledger"));
         Assert.Equal("u1", _db.Text("SELECT user FROM ledger"));
         Assert.Equal(0, _db.Scalar("SELECT estimated FROM ledger"));
+    }
+
+    [Fact]
+    public async Task User_project_and_session_from_metadata_are_recorded()
+    {
+        _harness.Model("m1", "up");
+
+        using var result = (await _harness.CompleteAsync(EngineHarness.Request("m1",
+            metadata: ""","metadata":{"user_id":"developer_123","project_id":"aurelis","session_id":"session_456"}"""))).Result;
+
+        await _ledger.FlushAsync();
+        Assert.Equal("developer_123", _db.Text("SELECT user FROM ledger"));
+        Assert.Equal("aurelis", _db.Text("SELECT project FROM ledger"));
+        Assert.Equal("session_456", _db.Text("SELECT session FROM ledger"));
     }
 
     [Fact]
@@ -67,7 +81,7 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
             Assert.Equal(0.000156m, stream.CostUsd);
         }
 
-        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5), (await ReportAsync()).Total);
+        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5) { Attempts = 1 }, (await ReportAsync()).Total);
     }
 
     [Fact]
@@ -77,17 +91,26 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         _harness.Provider("a").StreamThenBreak(2);
         _harness.Provider("b").Answer(usage: TokenUsage.Of(40, 10));
 
+        TokenUsage? usage;
+        decimal? cost;
         await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
         {
             await foreach (var _ in stream.ReadAsync(CancellationToken.None))
             {
             }
+            (usage, cost) = (stream.Usage, stream.CostUsd);
         }
 
+        // One client request, two billed attempts; the second continues the first, on another deployment of the model.
         var report = await ReportAsync();
-        Assert.Equal(2, report.Total.Requests);
-        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 1 AND deployment = 'a/m' AND status = 502 AND completion_tokens > 0"));
-        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 0 AND deployment = 'b/m' AND prompt_tokens = 40"));
+        Assert.Equal(1, report.Total.Requests);
+        Assert.Equal(2, report.Total.Attempts);
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 1 AND deployment = 'a/m' AND status = 502 AND completion_tokens > 0 AND continuation = 0"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE estimated = 0 AND deployment = 'b/m' AND prompt_tokens = 40 AND continuation = 1 AND fallback = 1"));
+        // The answer's usage is everything billed, so it matches the cost.
+        Assert.Equal(report.Total.PromptTokens, usage!.Value.PromptTokens);
+        Assert.Equal(report.Total.CompletionTokens, usage.Value.CompletionTokens);
+        Assert.Equal(report.Total.CostUsd, cost);
     }
 
     [Fact]
@@ -106,6 +129,53 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_stream_without_usage_is_counted_in_the_background_and_its_cost_awaited()
+    {
+        _harness.Model("m1", "up");
+        var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None);
+        await using (stream)
+        {
+            var read = 0;
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+                if (++read == 2)
+                {
+                    break;
+                }
+            }
+        }
+
+        // The client left after "up-0 ": no usage came, so Baton counted the text delivered.
+        var cost = await stream.GetCostAsync();
+        var report = await ReportAsync();
+        Assert.Equal(cost, report.Total.CostUsd);
+        Assert.Equal(PromptTokenCounter.Count("up-0 ", "m"), _db.Scalar("SELECT completion_tokens FROM ledger WHERE estimated = 1 AND status = 499"));
+    }
+
+    [Fact]
+    public async Task Once_counting_stops_an_answer_without_usage_is_billed_at_a_rough_estimate()
+    {
+        _harness.Model("m1", "up");
+        _harness.Accounting!.StopCounting();
+        await using (var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None))
+        {
+            var read = 0;
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+                if (++read == 3)
+                {
+                    break;
+                }
+            }
+        }
+
+        // "up-0 up-1 " is 10 characters: 3 tokens at four characters a token, where the tokenizer finds more.
+        Assert.Equal(1, (await ReportAsync()).Total.Requests);
+        Assert.Equal(3, _db.Scalar("SELECT completion_tokens FROM ledger WHERE estimated = 1 AND status = 499"));
+        Assert.NotEqual(3, PromptTokenCounter.Count("up-0 up-1 ", "m"));
+    }
+
+    [Fact]
     public async Task A_cache_hit_is_a_free_row_flagged_as_cached()
     {
         _harness.Model("m1", "up");
@@ -117,6 +187,10 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
         Assert.Equal(0m, hit.CostUsd);
         var report = await ReportAsync();
         Assert.Equal(2, report.Total.Requests);
+        // The hit is a request that cost nothing: counted as a hit, not an attempt, and its tokens were not billed.
+        Assert.Equal(1, report.Total.CacheHits);
+        Assert.Equal(1, report.Total.Attempts);
+        Assert.Equal(10, report.Total.PromptTokens);
         Assert.Equal(result.CostUsd, report.Total.CostUsd);
         Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE cached = 1 AND cost_picousd = 0 AND prompt_tokens = 10"));
     }

@@ -50,20 +50,94 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_row_written_again_with_the_same_attempt_id_is_kept_once()
+    {
+        var first = Entry(1) with { AttemptId = "attempt-1" };
+        await using (var writer = Writer())
+        {
+            Assert.True(writer.TryRecord(first));
+            Assert.True(writer.TryRecord(first));
+            await writer.FlushAsync();
+            // A confirmed write of rows partly there already (a batch item's rows delivered again after a crash).
+            await writer.RecordAsync([first, Entry(2) with { AttemptId = "attempt-2" }]);
+            // Rows without an attempt id are never taken for one another.
+            writer.TryRecord(Entry(3));
+            writer.TryRecord(Entry(3));
+            await writer.FlushAsync();
+        }
+
+        Assert.Equal(4, _db.Scalar("SELECT COUNT(*) FROM ledger"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE attempt_id = 'attempt-1'"));
+        Assert.Equal(4, LedgerQuery.Run(_db.Path, new CostQuery()).Total.Requests);
+    }
+
+    [Fact]
+    public async Task A_ledger_written_before_attempt_ids_gains_the_column_and_keeps_its_rows()
+    {
+        using (var connection = _db.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // The table as earlier versions created it, with one row.
+            command.CommandText = """
+                CREATE TABLE ledger (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, session TEXT, api_key TEXT, user TEXT, tags TEXT,
+                    task TEXT, tier TEXT, model TEXT NOT NULL, deployment TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                    cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+                    cost_picousd INTEGER NOT NULL, priced INTEGER NOT NULL, latency_ms REAL NOT NULL, cached INTEGER NOT NULL,
+                    fallback INTEGER NOT NULL, status INTEGER NOT NULL, estimated INTEGER NOT NULL);
+                INSERT INTO ledger VALUES (1, 0, 's1', NULL, NULL, NULL, NULL, NULL, 'm', 'p/m', 10, 0, 5, 0, 100, 1, 1.5, 0, 0, 200, 0);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        await using (var writer = Writer())
+        {
+            await writer.RecordAsync([Entry(1) with { AttemptId = "a" }, Entry(1) with { AttemptId = "a" }]);
+        }
+
+        Assert.Equal(2, _db.Scalar("SELECT COUNT(*) FROM ledger"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE attempt_id IS NULL"));
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_attempt'"));
+    }
+
+    [Fact]
+    public async Task A_confirmed_write_fails_when_the_rows_cannot_be_written()
+    {
+        var time = new Baton.Core.Tests.TestSupport.TrackingTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var writer = new LedgerWriter(_db.Path, 10, NullLogger<LedgerWriter>.Instance, time);
+        using (var connection = _db.Open())
+        using (var command = connection.CreateCommand())
+        {
+            // As a full disk would: every insert is refused.
+            command.CommandText = "CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;";
+            command.ExecuteNonQuery();
+        }
+
+        // Refused five times (the clock moved past the linger and each retry's pause), then reported to the caller.
+        var write = writer.RecordAsync([Entry(1) with { AttemptId = "a" }]);
+        await time.DriveAsync(write, TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => write);
+        Assert.Contains("disk is full", error.Message);
+    }
+
+    [Fact]
     public async Task Whole_batches_are_written_at_once_and_only_a_partial_batch_lingers()
     {
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var time = new Baton.Core.Tests.TestSupport.TrackingTimeProvider(DateTimeOffset.UnixEpoch);
         await using var writer = new LedgerWriter(_db.Path, 10, NullLogger<LedgerWriter>.Instance, time);
         for (var i = 0; i < 35; i++)
         {
             writer.TryRecord(Entry(i));
         }
 
-        // The first row may have found the writer idle and made it linger: the clock moves until a batch is written.
-        await Eventually(() => writer.Written > 0, () => time.Advance(TimeSpan.FromMilliseconds(20)));
-        // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at most).
-        await Eventually(() => writer.Written >= 30);
-        await Task.Delay(100);
+        // The first row may have found the writer idle and made it linger: once it waits, the clock moves past the linger.
+        await Eventually(() => writer.Written > 0 || time.ParkedDelays > 0);
+        if (writer.Written == 0)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(20));
+        }
+        // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at
+        // most); then the writer lingers over the last five, and the clock does not move, so it stays at 30.
+        await Eventually(() => writer.Written >= 30 && time.ParkedDelays > 0);
         Assert.Equal(30, writer.Written);
 
         // The last five wait for the linger, then go.
@@ -72,12 +146,11 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal(35, writer.Written);
     }
 
-    /// <summary>Polls a condition on the real clock (the writer runs on its own loop), optionally nudging between polls.</summary>
-    private static async Task Eventually(Func<bool> condition, Action? nudge = null)
+    /// <summary>Waits for a condition (the writer runs on its own loop), polling; the clock never moves meanwhile.</summary>
+    private static async Task Eventually(Func<bool> condition)
     {
-        for (var i = 0; i < 500 && !condition(); i++)
+        for (var i = 0; i < 3000 && !condition(); i++)
         {
-            nudge?.Invoke();
             await Task.Delay(10);
         }
         Assert.True(condition());
@@ -146,5 +219,83 @@ public sealed class LedgerTests : IDisposable
         writer.TryRecord(Entry(1));
         await writer.FlushAsync();
         Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger"));
+    }
+
+    [Fact]
+    public async Task A_ledger_written_before_cache_write_counts_gains_the_new_columns_and_keeps_its_rows()
+    {
+        // The first release's table, with one row.
+        using (var old = _db.Open())
+        {
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE ledger (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, session TEXT, api_key TEXT, user TEXT, tags TEXT,
+                    task TEXT, tier TEXT, model TEXT NOT NULL, deployment TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                    cached_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+                    cost_picousd INTEGER NOT NULL, priced INTEGER NOT NULL, latency_ms REAL NOT NULL, cached INTEGER NOT NULL,
+                    fallback INTEGER NOT NULL, status INTEGER NOT NULL, estimated INTEGER NOT NULL);
+                INSERT INTO ledger VALUES (1, 0, 's1', NULL, NULL, NULL, NULL, NULL, 'm', 'p/m', 100, 0, 10, 0, 5000000, 1, 1.0, 0, 0, 200, 0);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        await using (var writer = Writer())
+        {
+            writer.TryRecord(Entry(1) with { Usage = TokenUsage.Of(1000, 10, cached: 200, cacheWrite: 700) });
+            await writer.FlushAsync();
+        }
+
+        var report = LedgerQuery.Run(_db.Path, new CostQuery());
+        Assert.Equal(2, report.Total.Requests);
+        Assert.Equal(700, report.Total.CacheWriteTokens);
+        Assert.Equal(1100, report.Total.PromptTokens);
+        Assert.Equal(0, _db.Scalar("SELECT cache_write_tokens FROM ledger WHERE id = 1"));
+    }
+
+    [Fact]
+    public async Task The_stored_columns_recompute_the_cost()
+    {
+        // Claude Sonnet 4.5: $3 input, $0.30 cache read, $3.75 cache write, $15 output.
+        var sonnet = Baton.Accounting.Catalog.PriceCatalog.Embedded.Find("claude-sonnet-4-5", "anthropic")!.Model.Prices.At(DateTimeOffset.UnixEpoch);
+        var usage = TokenUsage.Of(10_000, 500, cached: 3000, cacheWrite: 6000);
+        await using (var writer = Writer())
+        {
+            writer.TryRecord(Entry(0) with { Usage = usage, CostUsd = Baton.Accounting.CostCalculator.Cost(usage, sonnet) });
+            await writer.FlushAsync();
+        }
+
+        var t = LedgerQuery.Run(_db.Path, new CostQuery()).Total;
+        var recomputed = ((t.PromptTokens - t.CachedTokens - t.CacheWriteTokens) * 3m + t.CachedTokens * 0.30m + t.CacheWriteTokens * 3.75m + t.CompletionTokens * 15m) / 1_000_000m;
+        Assert.Equal(t.CostUsd, recomputed);
+        Assert.Equal(0.0339m, t.CostUsd);
+    }
+
+    [Fact]
+    public async Task Filters_and_groupings_by_key_user_tag_session_provider_and_deployment()
+    {
+        var at = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        await using (var writer = Writer())
+        {
+            writer.TryRecord(Entry(0) with { ApiKey = "key-a", User = "alice", Tags = "team-a,nightly", Deployment = "openai/gpt-4o", Model = "gpt", CostUsd = 0.01m });
+            writer.TryRecord(Entry(1) with { ApiKey = "key-a", User = "alice", Tags = "team-b", Deployment = "azure/gpt-4o", Model = "gpt", CostUsd = 0.02m, Session = "s2" });
+            writer.TryRecord(Entry(2) with { ApiKey = "key-b", User = "bob", Tags = "team-a", Deployment = "anthropic/claude", Model = "claude", CostUsd = 0.04m, Continuation = true });
+            writer.TryRecord(Entry(3) with { ApiKey = "key-b", User = "bob", Tags = "team_a", Deployment = "anthropic/claude", Model = "claude", Cached = true, CostUsd = 0m });
+            await writer.FlushAsync();
+        }
+
+        Assert.Equal(0.03m, LedgerQuery.Run(_db.Path, new CostQuery { Key = "key-a" }).Total.CostUsd);
+        Assert.Equal(0.04m, LedgerQuery.Run(_db.Path, new CostQuery { User = "bob" }).Total.CostUsd);
+        // A tag matches whole tags only: 'team_a' is not 'team-a', and '_' is no wildcard.
+        Assert.Equal(0.05m, LedgerQuery.Run(_db.Path, new CostQuery { Tag = "team-a" }).Total.CostUsd);
+        Assert.Equal(0.03m, LedgerQuery.Run(_db.Path, new CostQuery { Model = "gpt" }).Total.CostUsd);
+        Assert.Equal(0.01m, LedgerQuery.Run(_db.Path, new CostQuery(SessionId: "s1", Until: at.AddMinutes(1)) { Model = "gpt" }).Total.CostUsd);
+
+        var byProvider = LedgerQuery.Run(_db.Path, new CostQuery(GroupBy: CostGrouping.Provider));
+        Assert.Equal(["anthropic", "azure", "openai"], byProvider.Breakdown.Select(g => g.Key));
+        var claude = byProvider.Breakdown[0].Totals;
+        // The continuation row is an attempt of a request counted elsewhere; the cache hit is a request but no attempt.
+        Assert.Equal((1L, 1L, 1L), (claude.Requests, claude.Attempts, claude.CacheHits));
+        Assert.Equal(["anthropic/claude", "azure/gpt-4o", "openai/gpt-4o"], LedgerQuery.Run(_db.Path, new CostQuery(GroupBy: CostGrouping.Deployment)).Breakdown.Select(g => g.Key));
+        Assert.Equal(["s1", "s2"], LedgerQuery.Run(_db.Path, new CostQuery(GroupBy: CostGrouping.Session)).Breakdown.Select(g => g.Key));
     }
 }

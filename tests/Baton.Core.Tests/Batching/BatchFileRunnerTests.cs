@@ -36,23 +36,27 @@ public sealed class BatchFileRunnerTests : IDisposable
     [Fact]
     public async Task Every_request_gets_one_result_line_and_unreadable_lines_are_reported_by_number()
     {
+        // Lines 2 and 4 are not requests (not JSON, no custom_id): reported. Line 6 is a request whose body is
+        // refused (stream in a batch): it gets its error line, a 400, without anything being asked.
         var harness = Harness();
         var input = Input(Line("r1"), "{not json", Line("r2", "second"), """{"body":{}}""", "", """{"custom_id":"s","body":{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}}""", Line("r3", model: "nope"));
 
         var (progress, problems) = await new BatchFileRunner(harness.Engine).RunAsync(input, OutputPath, null, CancellationToken.None);
 
-        Assert.Equal([2, 4, 6], problems.Select(p => p.Line));
+        Assert.Equal([2, 4], problems.Select(p => p.Line));
         Assert.Contains("custom_id", problems[1].Message);
-        Assert.Contains("stream", problems[2].Message);
         var results = Results();
-        Assert.Equal(["r1", "r2", "r3"], results.Select(r => r.GetProperty("custom_id").GetString()).Order());
+        Assert.Equal(["r1", "r2", "r3", "s"], results.Select(r => r.GetProperty("custom_id").GetString()).Order());
+        var refused = results.Single(r => r.GetProperty("custom_id").GetString() == "s").GetProperty("error");
+        Assert.Equal(400, refused.GetProperty("status_code").GetInt32());
+        Assert.Contains("stream", refused.GetProperty("message").GetString());
         var ok = results.Single(r => r.GetProperty("custom_id").GetString() == "r1");
         Assert.Equal(200, ok.GetProperty("response").GetProperty("status_code").GetInt32());
         Assert.Equal("chat.completion", ok.GetProperty("response").GetProperty("body").GetProperty("object").GetString());
         var failed = results.Single(r => r.GetProperty("custom_id").GetString() == "r3");
         Assert.Equal(404, failed.GetProperty("error").GetProperty("status_code").GetInt32());
         Assert.Equal("model_not_found", failed.GetProperty("error").GetProperty("code").GetString());
-        Assert.Equal(new BatchFileProgress(3, 3, 1, 0, 0, 26), progress);
+        Assert.Equal(new BatchFileProgress(4, 4, 2, 0, 0, 26), progress);
     }
 
     [Fact]

@@ -57,6 +57,20 @@ public sealed class BatonChatClientTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_call_may_give_context_for_the_prompt()
+    {
+        var options = new ChatOptions { ModelId = "assistant" }
+            .WithContext(new Dictionary<string, object?> { ["framework"] = "FastAPI" })
+            .WithContext(new Dictionary<string, object?> { ["testing"] = "pytest" })
+            .WithTracking(userId: "developer_123", projectId: "aurelis");
+
+        var response = await Client.GetResponseAsync("Write it", options);
+
+        // The simulator quotes the prompt it was given: the context came first.
+        Assert.Contains("\"Context: - framework: FastAPI - testing: pytest  Write it\"", response.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Response_says_who_answered_with_usage_and_time()
     {
         var response = await Client.GetResponseAsync(

@@ -37,6 +37,21 @@ public sealed class BatonConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_gateways_allowed_hosts_and_cors_origins_are_read_from_the_file()
+    {
+        File.WriteAllText(Path.Combine(_directory, "baton.json"), """
+            { "providers": { "sim": { "type": "simulator" } },
+              "models": { "m": { "deployments": [ { "provider": "sim", "model": "baton-sim-1" } ] } },
+              "gateway": { "allowedHosts": ["baton.internal", "10.0.0.5"], "cors": { "allowedOrigins": ["http://localhost:3000"] } } }
+            """);
+
+        var options = BatonConfigurationLoader.Load(null, _directory).Options;
+
+        Assert.Equal(["baton.internal", "10.0.0.5"], options.Gateway.AllowedHosts);
+        Assert.Equal(["http://localhost:3000"], options.Gateway.Cors.AllowedOrigins);
+    }
+
+    [Fact]
     public void Environment_variables_override_the_file()
     {
         var path = Path.Combine(_directory, "custom.json");

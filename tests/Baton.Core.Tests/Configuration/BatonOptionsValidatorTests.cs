@@ -134,4 +134,41 @@ public sealed class BatonOptionsValidatorTests
         options.Providers["openrouter"].ApiKeyEnv = null;
         Assert.Equal(valid, Validate(options).Count == 0);
     }
+    [Fact]
+    public void Allowed_hosts_and_cors_origins_are_checked_at_start_up()
+    {
+        var options = Valid();
+        options.Gateway.AllowedHosts = ["baton.internal", "10.0.0.5", "[fd00::1]", "*", "http://baton.internal", "baton.internal:8080", ""];
+        options.Gateway.Cors.AllowedOrigins = ["https://app.example.com", "http://localhost:3000", "*", "app.example.com", "https://app.example.com/", "https://app.example.com/path", "ftp://files.example.com"];
+
+        var errors = Validate(options);
+
+        Assert.Equal(7, errors.Count);
+        foreach (var key in new[]
+        {
+            "gateway.allowedHosts[4]: 'http://baton.internal'", "gateway.allowedHosts[5]: 'baton.internal:8080'", "gateway.allowedHosts[6]: ''",
+            "gateway.cors.allowedOrigins[3]: 'app.example.com'", "gateway.cors.allowedOrigins[4]: 'https://app.example.com/'",
+            "gateway.cors.allowedOrigins[5]: 'https://app.example.com/path'", "gateway.cors.allowedOrigins[6]: 'ftp://files.example.com'",
+        })
+        {
+            Assert.Contains(errors, e => e.StartsWith(key, StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(1e300)]
+    [InlineData(5e11)]
+    [InlineData(-1)]
+    public void A_cache_ttl_that_no_expiry_date_can_hold_is_refused(double seconds)
+    {
+        var options = Valid();
+        options.Cache.TtlSeconds = seconds;
+        options.Models["scout"].CacheTtlSeconds = seconds;
+
+        var errors = Validate(options);
+
+        Assert.Contains(errors, e => e.StartsWith("cache.ttlSeconds: must be greater than 0 and at most 2147483647", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("models.scout.cacheTtlSeconds: must be greater than 0 and at most 2147483647", StringComparison.Ordinal));
+    }
 }

@@ -2,13 +2,13 @@ using System.Text.Json.Nodes;
 using Baton.Analysis;
 using Baton.Client;
 using Baton.Configuration;
+using Baton.Core.Tests.TestSupport;
 using Baton.Hosting;
 using Baton.Pipelines;
 using Baton.Pipelines.Caching;
 using Baton.Simulation;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Core.Tests.Pipelines;
 
@@ -17,7 +17,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
 {
     private const double LatencyMs = 1000;
 
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly TrackingTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly string _cacheFolder = Directory.CreateTempSubdirectory("baton-pipeline-cache-").FullName;
     private readonly ServiceProvider _services;
 
@@ -51,17 +51,10 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         }
         """)!.AsObject();
 
-    /// <summary>Moves the fake clock in small steps until the run is over, as the simulator's latency needs.</summary>
+    /// <summary>Moves the fake clock, while the run waits on it, until the run is over, as the simulator's latency needs.</summary>
     private async Task<T> DriveAsync<T>(Task<T> task)
     {
-        for (var i = 0; i < 10_000 && !task.IsCompleted; i++)
-        {
-            await Task.WhenAny(task, Task.Delay(5));
-            if (!task.IsCompleted)
-            {
-                _time.Advance(TimeSpan.FromMilliseconds(50));
-            }
-        }
+        await _time.DriveAsync(task, TimeSpan.FromMilliseconds(50));
         return await task;
     }
 

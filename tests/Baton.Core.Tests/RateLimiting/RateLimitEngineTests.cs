@@ -36,9 +36,12 @@ public sealed class RateLimitEngineTests
         harness.Limits("a", requestsPerMinute: 10, maxQueueWaitSeconds: 180);
         harness.Options.Resilience.TotalTimeoutSeconds = 300;
 
+        // Parked when every request has either reached the provider or waits in the queue (whose waits are at
+        // most six seconds; the requests' own timeouts are minutes away).
         var (results, elapsed) = await harness.RunAsync(
             () => Task.WhenAll(Enumerable.Range(0, 30).Select(_ => harness.Engine.CompleteAsync(EngineHarness.Request("m"), CancellationToken.None))),
-            TimeSpan.FromMilliseconds(500));
+            TimeSpan.FromMilliseconds(500),
+            parked: () => harness.Provider("a").Calls + harness.Time.DelaysDueWithin(TimeSpan.FromSeconds(7)) == 30);
 
         Assert.Equal(30, results.Length);
         var calls = harness.Provider("a").CallTimes.Order().ToList();
@@ -135,9 +138,11 @@ public sealed class RateLimitEngineTests
         harness.Limits("a", maxConcurrency: 1);
         harness.Provider("a").Answer(after: TimeSpan.FromSeconds(10), times: 2);
 
+        // Parked when both callers wait: one on the provider's ten seconds, the other in the queue for the slot.
         var (results, elapsed) = await harness.RunAsync(() => Task.WhenAll(
             harness.Engine.CompleteAsync(EngineHarness.Request("m"), CancellationToken.None),
-            harness.Engine.CompleteAsync(EngineHarness.Request("m"), CancellationToken.None)));
+            harness.Engine.CompleteAsync(EngineHarness.Request("m"), CancellationToken.None)),
+            parked: () => harness.Provider("a").Calls == 2 ? harness.Time.ParkedDelays >= 1 : harness.Time.ParkedDelays >= 2);
 
         var calls = harness.Provider("a").CallTimes;
         Assert.Equal(2, calls.Count);

@@ -76,6 +76,28 @@ public sealed class StreamFailoverTests
     }
 
     [Fact]
+    public async Task A_reader_that_holds_chunks_longer_than_the_idle_timeout_does_not_cut_the_stream()
+    {
+        var harness = new EngineHarness();
+        harness.Options.Resilience.IdleTimeoutSeconds = 5;
+        harness.Model("m", "a", "b");
+
+        await using var stream = await harness.Engine.StreamAsync(EngineHarness.Request("m", stream: true), CancellationToken.None);
+        var chunks = new List<string>();
+        await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+        {
+            chunks.Add(Encoding.UTF8.GetString(chunk.Json.Span));
+            // A slow client: the clock passes the idle timeout twice while each chunk is being written to it.
+            harness.Time.Advance(TimeSpan.FromSeconds(12));
+        }
+
+        Assert.Equal("a-0 a-1 a-2 ", Text(chunks));
+        Assert.False(stream.Route.StreamResumed);
+        Assert.Equal(1, harness.Provider("a").Calls);
+        Assert.Equal(0, harness.Provider("b").Calls);
+    }
+
+    [Fact]
     public async Task A_stream_whose_first_chunk_never_comes_is_retried_within_the_first_chunk_timeout()
     {
         var harness = new EngineHarness();

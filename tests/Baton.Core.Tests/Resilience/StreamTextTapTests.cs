@@ -34,4 +34,18 @@ public sealed class StreamTextTapTests
         Assert.True(tap.HasFinished);
         Assert.False(tap.HasText);
     }
+
+    [Fact]
+    public void Tool_call_arguments_and_reasoning_are_kept_apart_for_counting()
+    {
+        var tap = new StreamTextTap();
+        tap.Observe(Chunk("""{"reasoning_content":"Think first. "}"""));
+        tap.Observe(Chunk("""{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]}"""));
+        tap.Observe(Chunk("""{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":"}}]}"""));
+        tap.Observe(Chunk("""{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}"""));
+
+        Assert.Equal("Think first. get_weather{\"city\":\"Paris\"}", tap.OtherOutputText);
+        Assert.False(tap.HasText);
+        Assert.True(tap.HasToolCall);
+    }
 }

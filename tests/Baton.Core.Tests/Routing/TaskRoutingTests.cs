@@ -74,6 +74,61 @@ public sealed class TaskRoutingTests
     }
 
     [Fact]
+    public void A_task_without_tier_models_says_every_way_to_route_it()
+    {
+        var error = Assert.Throws<BatonException>(() => TaskRoutingTable.Build(new BatonOptions()).Resolve("propose_fix"));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Contains("tiers.coding.models", error.Message);
+        Assert.Contains("routing.defaultModel", error.Message);
+        Assert.Contains("metadata.fallbacks", error.Message);
+    }
+
+    [Fact]
+    public void A_task_without_tier_models_goes_to_the_requests_fallbacks_then_the_default_model()
+    {
+        var options = new BatonOptions();
+        options.Models["plain"] = new ModelOptions();
+        options.Models["spare"] = new ModelOptions();
+
+        Assert.Equal(["spare", "plain"], TaskRoutingTable.Build(options).Resolve("propose_fix", ["spare", "plain"]).Models);
+
+        options.Routing.DefaultModel = "plain";
+        var table = TaskRoutingTable.Build(options);
+        Assert.Equal(["plain"], table.Resolve("propose_fix").Models);
+        Assert.Equal("coding", table.Resolve("propose_fix").Tier);
+        Assert.Equal(["spare"], table.Resolve("propose_fix", ["spare"]).Models);
+        Assert.Empty(table.Validate(options.Models.Keys));
+    }
+
+    [Fact]
+    public void A_default_model_that_is_not_configured_is_a_configuration_error()
+    {
+        var options = new BatonOptions();
+        options.Models["plain"] = new ModelOptions();
+        options.Routing.DefaultModel = "missing";
+
+        Assert.Equal(["routing.defaultModel: 'missing' is not a configured model."], TaskRoutingTable.Build(options).Validate(options.Models.Keys));
+    }
+
+    [Fact]
+    public async Task Auto_with_a_task_and_no_tiers_is_answered_by_the_default_model_and_without_a_task_too()
+    {
+        var harness = new EngineHarness();
+        harness.Model("plain", "a");
+        harness.Model("spare", "b");
+        harness.Options.Routing.DefaultModel = "plain";
+
+        var (routed, _) = await harness.CompleteAsync(EngineHarness.Request("auto", metadata: ""","metadata":{"task":"propose_fix"}"""));
+        var (withFallbacks, _) = await harness.CompleteAsync(EngineHarness.Request("auto", metadata: ""","metadata":{"task":"propose_fix","fallbacks":"spare"}"""));
+        var (untasked, _) = await harness.CompleteAsync(EngineHarness.Request("auto"));
+
+        Assert.Equal("a/m", routed.Route.Deployment);
+        Assert.Equal("b/m", withFallbacks.Route.Deployment);
+        Assert.Equal("a/m", untasked.Route.Deployment);
+    }
+
+    [Fact]
     public void Validation_names_each_bad_key()
     {
         var options = Tiered();

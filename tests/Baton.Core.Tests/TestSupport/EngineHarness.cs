@@ -11,7 +11,7 @@ namespace Baton.Core.Tests.TestSupport;
 /// <summary>An engine over scripted providers and a fake clock, configured by a test.</summary>
 public sealed class EngineHarness
 {
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public TrackingTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public BatonOptions Options { get; } = new();
 
@@ -74,22 +74,17 @@ public sealed class EngineHarness
         $$"""{"model":"{{model}}","stream":{{(stream ? "true" : "false")}}{{metadata}},"messages":[{"role":"user","content":"hello"}]}"""));
 
     /// <summary>
-    /// Drives a call to completion by moving the fake clock in steps, so backoff delays and timeouts pass
-    /// without the test waiting for them. Returns the result and how much simulated time it took.
+    /// Drives a call to completion by moving the fake clock, so backoff delays and timeouts pass without the test
+    /// waiting for them. The clock moves only while the call is parked on the clock (by default: some caller waits
+    /// in a <c>Task.Delay</c>; <paramref name="parked"/> says it for several concurrent callers), and never past
+    /// the next timer's due time, so what a woken caller does happens at the time it was due.
+    /// Returns the result and how much simulated time it took.
     /// </summary>
-    public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null)
+    public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null, Func<bool>? parked = null)
     {
         var started = Time.GetUtcNow();
         var task = call();
-        for (var i = 0; i < 100_000 && !task.IsCompleted; i++)
-        {
-            // Let the call reach its next timer before the clock moves on.
-            await Task.WhenAny(task, Task.Delay(5));
-            if (!task.IsCompleted)
-            {
-                Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
-            }
-        }
+        await Time.DriveAsync(task, step ?? TimeSpan.FromMilliseconds(100), parked);
         return (await task, Time.GetUtcNow() - started);
     }
 

@@ -134,6 +134,8 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
             yield return new StreamChunk(writer.Role(), false);
             for (var i = 0; i < (step.CutAfter ?? 3); i++)
             {
+                // As a read from a real connection would, a cancelled read fails.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return new StreamChunk(writer.Content($"{name}-{i} "), false);
             }
             if (step.CutAfter is not null)

@@ -142,7 +142,7 @@ public sealed class AuthGateway : IAsyncDisposable
         (await ReadJsonAsync(response)).GetProperty("error").GetProperty("code").GetString();
 
     /// <summary>Rows of the ledger, read from its file once the gateway has written them.</summary>
-    public async Task<List<(string? ApiKey, string? User, string? Tags, string Deployment, decimal Cost)>> LedgerRowsAsync()
+    public async Task<List<(string? ApiKey, string? User, string? Tags, string Deployment, decimal Cost, string? Project, bool Continuation)>> LedgerRowsAsync()
     {
         using var master = Client(MasterKey);
         // Reading the costs makes the gateway write every queued row first.
@@ -150,13 +150,13 @@ public sealed class AuthGateway : IAsyncDisposable
         using var connection = new SqliteConnection($"Data Source={LedgerPath};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT api_key, user, tags, deployment, cost_picousd FROM ledger ORDER BY id";
+        command.CommandText = "SELECT api_key, user, tags, deployment, cost_picousd, project, continuation FROM ledger ORDER BY id";
         using var reader = command.ExecuteReader();
-        var rows = new List<(string?, string?, string?, string, decimal)>();
+        var rows = new List<(string?, string?, string?, string, decimal, string?, bool)>();
         while (reader.Read())
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            rows.Add((Text(0), Text(1), Text(2), reader.GetString(3), reader.GetInt64(4) / 1_000_000_000_000m));
+            rows.Add((Text(0), Text(1), Text(2), reader.GetString(3), reader.GetInt64(4) / 1_000_000_000_000m, Text(5), reader.GetInt64(6) != 0));
         }
         return rows;
     }

@@ -20,7 +20,7 @@ public sealed class AuthenticationTests
 
         using var health = await gateway.Anonymous.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        foreach (var path in new[] { "/v1/models", "/v1/costs", "/v1/files", "/v1/batches", "/v1/cache/stats", "/v1/pipelines", "/openapi/v1.json", "/scalar" })
+        foreach (var path in new[] { "/v1/models", "/v1/costs", "/v1/files", "/v1/batches", "/v1/cache/stats", "/v1/pipelines", "/openapi/v1.json", "/docs", "/scalar" })
         {
             using var refused = await gateway.Anonymous.GetAsync(path);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
@@ -166,6 +166,22 @@ public sealed class AuthenticationTests
             using var response = await master.PostAsync("/admin/keys", AuthGateway.Json(body));
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal(param, (await AuthGateway.ReadJsonAsync(response)).GetProperty("error").GetProperty("param").GetString());
+        }
+
+        // JSON only, as on every JSON endpoint: a page could send a form or text/plain without a preflight.
+        var (id, _) = await gateway.CreateKeyAsync();
+        foreach (var request in new[]
+                 {
+                     new HttpRequestMessage(HttpMethod.Post, "/admin/keys") { Content = new StringContent("""{"name":"x"}""", System.Text.Encoding.UTF8, "text/plain") },
+                     new HttpRequestMessage(HttpMethod.Patch, $"/admin/keys/{id}") { Content = new FormUrlEncodedContent([new("name", "x")]) },
+                 })
+        {
+            using (request)
+            {
+                using var response = await master.SendAsync(request);
+                Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+                Assert.Equal("unsupported_media_type", await AuthGateway.ErrorCodeAsync(response));
+            }
         }
     }
 

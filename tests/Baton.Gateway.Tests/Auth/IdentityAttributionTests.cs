@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Baton.Gateway.Tests.Auth;
 
-/// <summary>The caller's key id, user and tags reach the ledger on every path, resumed streams included.</summary>
+/// <summary>The caller's key id, user, project and tags reach the ledger on every path, resumed streams included.</summary>
 public sealed class IdentityAttributionTests
 {
     [Fact]
@@ -13,7 +13,7 @@ public sealed class IdentityAttributionTests
         using var client = gateway.Client(secret);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = AuthGateway.Json(AuthGateway.Chat("resume-sim", "tell me a long story", ",\"stream\":true,\"user\":\"ana\"")),
+            Content = AuthGateway.Json(AuthGateway.Chat("resume-sim", "tell me a long story", ",\"stream\":true,\"user\":\"ana\",\"metadata\":{\"project_id\":\"atlas\"}")),
         };
         request.Headers.Add("X-Baton-Tags", "team-a, nightly");
 
@@ -26,10 +26,12 @@ public sealed class IdentityAttributionTests
         var rows = await gateway.LedgerRowsAsync();
         Assert.Equal(2, rows.Count);
         Assert.Equal(["sim-http/baton-sim-1@cut:3", "sim-local/baton-sim-1"], rows.Select(r => r.Deployment));
+        Assert.Equal([false, true], rows.Select(r => r.Continuation));
         Assert.All(rows, row =>
         {
             Assert.Equal(id, row.ApiKey);
             Assert.Equal("ana", row.User);
+            Assert.Equal("atlas", row.Project);
             Assert.Equal("team-a,nightly", row.Tags);
         });
     }

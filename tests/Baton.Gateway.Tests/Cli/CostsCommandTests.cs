@@ -42,19 +42,55 @@ public sealed class CostsCommandTests : IAsyncLifetime
     private Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => CliRun.RunAsync(_directory, "", args);
 
     [Fact]
-    public async Task Prints_seed_002s_summary_and_a_breakdown()
+    public async Task Prints_seed_002s_summary_exactly_by_default()
     {
         await File.WriteAllTextAsync(Path.Combine(_directory, "baton.json"), """{ "ledger": { "path": "spend.db" } }""");
         var (exit, output, error) = await RunAsync("costs", "--session", "session_123", "--group-by", "tier");
 
         Assert.True(exit == 0, error);
-        Assert.Contains("Session session_123 Cost Summary:", output);
-        Assert.Contains("Total Cost: $0.0123", output);
-        Assert.Contains("Total Requests: 5", output);
-        Assert.Contains("Input Tokens: 3,421", output);
-        Assert.Contains("Output Tokens: 1,234", output);
+        Assert.Equal(
+            """
+            Session session_123 Cost Summary:
+              Total Cost: $0.0123
+              Total Requests: 5
+              Input Tokens: 3,421
+              Output Tokens: 1,234
+
+            Model Breakdown:
+              ORCHESTRATOR: $0.0100 (1 requests, 1000 in, 500 out)
+              REASONING: $0.0020 (3 requests, 2000 in, 600 out)
+              FAST: $0.0003 (1 requests, 421 in, 134 out)
+
+            """.ReplaceLineEndings("\n"), output.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task The_table_shows_every_count()
+    {
+        var (exit, output, error) = await RunAsync("costs", "--ledger", "spend.db", "--session", "session_123", "--group-by", "tier", "--format", "table");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Total Requests: 5 (5 billed attempts, 0 cache hits)", output);
+        Assert.Contains("Input Tokens: 3,421 (0 cached, 0 written to cache)", output);
         Assert.Contains("ORCHESTRATOR", output);
-        Assert.Contains("REASONING", output);
+        Assert.Contains("Cache write", output);
+    }
+
+    [Fact]
+    public async Task The_config_option_finds_the_ledger_its_file_configures()
+    {
+        // The gateway ran in the configuration's directory, with a relative ledger path; costs are read from elsewhere.
+        var gatewayDirectory = Path.Combine(_directory, "gateway");
+        Directory.CreateDirectory(Path.Combine(gatewayDirectory, "data"));
+        File.Copy(Path.Combine(_directory, "spend.db"), Path.Combine(gatewayDirectory, "data", "costs.db"));
+        var config = Path.Combine(gatewayDirectory, "baton.json");
+        await File.WriteAllTextAsync(config, """{ "ledger": { "path": "data/costs.db" } }""");
+
+        var (exit, output, error) = await RunAsync("costs", "--config", config, "--session", "other");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("Total Cost: $5.0000", output);
+        Assert.Contains("Total Requests: 1", output);
     }
 
     [Fact]
@@ -63,8 +99,8 @@ public sealed class CostsCommandTests : IAsyncLifetime
         var (exit, csv, _) = await RunAsync("costs", "--ledger", "spend.db", "--session", "session_123", "--group-by", "day", "--format", "csv");
         Assert.Equal(0, exit);
         Assert.Equal(
-            ["day,cost_usd,requests,prompt_tokens,cached_tokens,completion_tokens,reasoning_tokens", "2026-01-01,0.0107,2,1700,0,700,0",
-             "2026-01-02,0.0016,3,1721,0,534,0", "(total),0.0123,5,3421,0,1234,0"],
+            ["day,cost_usd,requests,attempts,cache_hits,prompt_tokens,cached_tokens,cache_write_tokens,completion_tokens,reasoning_tokens",
+             "2026-01-01,0.0107,2,2,0,1700,0,0,700,0", "2026-01-02,0.0016,3,3,0,1721,0,0,534,0", "(total),0.0123,5,5,0,3421,0,0,1234,0"],
             csv.Trim().Split('\n'));
 
         var (_, json, _) = await RunAsync("costs", "--ledger", "spend.db", "--since", "2026-01-02", "--format", "json");

@@ -48,4 +48,46 @@ public sealed class DiscoveryTests(GatewayServer gateway) : IClassFixture<Gatewa
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("text/html", response.Content.Headers.ContentType?.ToString());
     }
+
+    [Theory]
+    [InlineData("/docs")]
+    [InlineData("/health")]
+    [InlineData("/health/providers")]
+    [InlineData("/v1/models")]
+    public async Task Head_works_where_get_does_and_sends_no_body(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, path);
+        using var response = await gateway.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Docs_serve_the_api_reference()
+    {
+        using var response = await gateway.Http.GetAsync("/docs");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("text/html", response.Content.Headers.ContentType?.ToString());
+        Assert.Contains("openapi/v1.json", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenApi_operations_are_tagged_by_feature_and_listed_once()
+    {
+        using var json = JsonDocument.Parse(await gateway.Http.GetStringAsync("/openapi/v1.json"));
+        var operations = json.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Path: path.Name, Method: operation.Name, operation.Value)))
+            .ToList();
+
+        Assert.DoesNotContain(operations, o => o.Method == "head");
+        var tags = operations.ToDictionary(o => $"{o.Method} {o.Path}", o => o.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToList());
+        Assert.Equal(["Chat"], tags["post /v1/chat/completions"]);
+        Assert.Equal(["Batches"], tags["post /v1/batches"]);
+        Assert.Equal(["Batches"], tags["post /batch"]);
+        Assert.Equal(["Files"], tags["post /v1/files"]);
+        Assert.Equal(["Costs"], tags["get /v1/costs"]);
+        Assert.Equal(["Health"], tags["get /health/providers"]);
+        Assert.All(tags.Values.SelectMany(t => t), tag => Assert.DoesNotContain("Endpoint", tag, StringComparison.Ordinal));
+    }
 }

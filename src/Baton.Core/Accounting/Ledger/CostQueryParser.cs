@@ -14,8 +14,18 @@ public static class CostQueryParser
     public const string Since = "since";
     public const string Until = "until";
     public const string GroupBy = "group_by";
+    public const string Model = "model";
+    public const string Key = "key";
+    public const string User = "user";
+    public const string Tag = "tag";
 
-    private static readonly string[] Known = [SessionId, Since, Until, GroupBy];
+    private static readonly string[] Known = [SessionId, Model, Key, User, Tag, Since, Until, GroupBy];
+
+    /// <summary>The values of <c>group_by</c>.</summary>
+    public static readonly string[] Groupings = ["model", "tier", "task", "key", "day", "session", "provider", "deployment"];
+
+    /// <summary>The last second a date can hold, 9999-12-31T23:59:59Z.</summary>
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 
     private static readonly string[] DateFormats =
     [
@@ -40,10 +50,14 @@ public static class CostQueryParser
             query = name switch
             {
                 SessionId => query with { SessionId = value },
+                Model => query with { Model = value },
+                Key => query with { Key = value },
+                User => query with { User = value },
+                Tag => query with { Tag = value },
                 Since => query with { Since = ParseTime(name, value) },
                 Until => query with { Until = ParseTime(name, value) },
                 _ => query with { GroupBy = LedgerQuery.TryParseGrouping(value, out var grouping) ? grouping
-                    : throw Invalid(name, $"Invalid value '{value}' for 'group_by': expected one of model, tier, task, key, day.") },
+                    : throw Invalid(name, $"Invalid value '{value}' for 'group_by': expected one of {string.Join(", ", Groupings)}.") },
             };
         }
         if (query is { Since: { } since, Until: { } until } && until <= since)
@@ -58,7 +72,9 @@ public static class CostQueryParser
     {
         if (value.All(char.IsAsciiDigit) && value.Length is > 4 and <= 12 && long.TryParse(value, CultureInfo.InvariantCulture, out var seconds))
         {
-            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+            return seconds <= MaxUnixSeconds
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : throw Invalid(name, $"Invalid value '{value}' for '{name}': Unix seconds must be at most {MaxUnixSeconds} (9999-12-31T23:59:59Z).");
         }
         if (DateTimeOffset.TryParseExact(value, DateFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))

@@ -20,7 +20,74 @@ public static class LedgerDatabase
     /// Sync the WAL on every commit. The ledger commits in batches, so it can afford that; state rewritten on
     /// every request (budgets) uses NORMAL, which still survives a killed process, only not a power cut.
     /// </param>
-    public static SqliteConnection Open(string path, bool synchronousFull = true) => Open(path, Schema, synchronousFull);
+    public static SqliteConnection Open(string path, bool synchronousFull = true)
+    {
+        var connection = Open(path, Schema, synchronousFull);
+        try
+        {
+            foreach (var (name, definition) in AddedColumns)
+            {
+                AddColumnIfMissing(connection, "ledger", name, definition);
+            }
+            // Old rows keep no attempt id (NULLs never collide in a unique index); every new row is kept once per attempt.
+            Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS ledger_attempt ON ledger (attempt_id)");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return connection;
+    }
+
+    /// <summary>
+    /// Columns added after the ledger's first release, added to files that lack them (a file written by an older
+    /// Baton keeps its rows; their new columns read as 0).
+    /// </summary>
+    private static readonly (string Name, string Definition)[] AddedColumns =
+    [
+        // Prompt tokens written to the provider's prompt cache: with cached_tokens, the stored columns recompute the cost.
+        ("cache_write_tokens", "INTEGER NOT NULL DEFAULT 0"),
+        // 1 when the row continues a request billed in an earlier row (a resumed stream): requests count rows without it.
+        ("continuation", "INTEGER NOT NULL DEFAULT 0"),
+        // The project a request was tagged with (metadata.project_id).
+        ("project", "TEXT"),
+        // One row per upstream attempt, whoever writes it and however often (a batch item delivered again).
+        ("attempt_id", "TEXT"),
+    ];
+
+
+    /// <summary>
+    /// Adds a column to a table of an existing file, when it lacks it: the migration of a file written by an earlier
+    /// version. Checked and added in one write transaction, so two connections opening the file at once add it once.
+    /// </summary>
+    internal static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string definition)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var info = connection.CreateCommand())
+        {
+            info.Transaction = transaction;
+            info.CommandText = $"SELECT 1 FROM pragma_table_info('{table}') WHERE name = '{column}'";
+            if (info.ExecuteScalar() is not null)
+            {
+                return;
+            }
+        }
+        using (var alter = connection.CreateCommand())
+        {
+            alter.Transaction = transaction;
+            alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition}";
+            alter.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     /// <summary>Opens a SQLite file with the same settings and creates the tables <paramref name="schema"/> declares.</summary>
     /// <param name="path">The database file; created when missing.</param>
@@ -88,7 +155,9 @@ public static class LedgerDatabase
             cached INTEGER NOT NULL,
             fallback INTEGER NOT NULL,
             status INTEGER NOT NULL,
-            estimated INTEGER NOT NULL
+            estimated INTEGER NOT NULL,
+            project TEXT,
+            attempt_id TEXT
         );
         CREATE INDEX IF NOT EXISTS ledger_time ON ledger (time_ms);
         CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session, time_ms);

@@ -9,14 +9,23 @@ public sealed record LedgerEntry
 {
     public required DateTimeOffset Time { get; init; }
 
+    /// <summary>
+    /// The id of the upstream attempt (or cache hit) this row records, unique to it. The ledger keeps one row per id,
+    /// so writing the same row again (a retried write, a batch item's rows delivered again after a crash) bills once.
+    /// </summary>
+    public string? AttemptId { get; init; }
+
     /// <summary>The session (<c>X-Baton-Session</c> or <c>metadata.session_id</c>), if any.</summary>
     public string? Session { get; init; }
 
-    /// <summary>The fingerprint of the caller's API key, never the key.</summary>
+    /// <summary>The caller's key id (a virtual key's id, <c>master</c>, or without keys a fingerprint of the bearer token), never the key.</summary>
     public string? ApiKey { get; init; }
 
     /// <summary>The body's <c>user</c>.</summary>
     public string? User { get; init; }
+
+    /// <summary>The project (<c>metadata.project_id</c>), if any.</summary>
+    public string? Project { get; init; }
 
     /// <summary>The request's tags, comma-separated.</summary>
     public string? Tags { get; init; }
@@ -51,4 +60,10 @@ public sealed record LedgerEntry
 
     /// <summary>True when the provider reported no usage and the tokens were counted by Baton.</summary>
     public bool Estimated { get; init; }
+
+    /// <summary>
+    /// True when this row continues a request already billed in an earlier row (the second upstream stream of a
+    /// resumed answer): one client request, several billed attempts.
+    /// </summary>
+    public bool Continuation { get; init; }
 }

@@ -9,6 +9,7 @@ namespace Baton.Accounting.Ledger;
 /// row, so this runs thousands of times a second under load; Microsoft.Data.Sqlite's parameters allocate a
 /// binder, a boxed value and a UTF-8 copy per value per row, which profiling showed to be a tenth of all the
 /// gateway's allocations. Here values are bound straight from the entry, text through one reused buffer.
+/// A row whose attempt id is already in the ledger is left out, so writing a row twice bills once.
 /// Used by the ledger's single writer only: not thread-safe.
 /// </summary>
 internal sealed class LedgerInsert : IDisposable
@@ -16,8 +17,9 @@ internal sealed class LedgerInsert : IDisposable
     private const string Sql = """
         INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
             prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
-            latency_ms, cached, fallback, status, estimated)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            latency_ms, cached, fallback, status, estimated, cache_write_tokens, continuation, project, attempt_id)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+        ON CONFLICT (attempt_id) DO NOTHING
         """;
 
     private readonly sqlite3 _database;
@@ -55,6 +57,10 @@ internal sealed class LedgerInsert : IDisposable
             Integer(18, entry.Fallback ? 1 : 0);
             Integer(19, entry.Status);
             Integer(20, entry.Estimated ? 1 : 0);
+            Integer(21, entry.Usage.CacheWritePromptTokens);
+            Integer(22, entry.Continuation ? 1 : 0);
+            Text(23, entry.Project);
+            Text(24, entry.AttemptId);
             var done = raw.sqlite3_step(_statement);
             if (done != raw.SQLITE_DONE)
             {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -8,13 +9,17 @@ namespace Baton.Accounting.Ledger;
 /// Writes ledger rows off the request path: requests drop entries into a channel, and one background loop
 /// drains it, writing whatever has accumulated (up to the batch size) in one transaction. After the first
 /// row of a batch it lingers a few milliseconds, so that a steady flow of requests costs a few synchronous
-/// commits a second rather than one per request. Disposing completes the channel and waits until every
-/// entry taken is written, so a clean shutdown loses nothing.
+/// commits a second rather than one per request. A row still being prepared (an answer whose tokens Baton
+/// counts itself, in the background) is <see cref="Track">tracked</see>: flushes wait for it. Disposing waits
+/// for those rows, completes the channel and waits until every entry taken is written, so a clean shutdown
+/// loses nothing. A killed process loses the rows still queued: those of the answers of the last
+/// <see cref="Linger"/> plus the time of one commit, and any backlog a write slower than the load has let grow.
+/// Rows are kept once per <see cref="LedgerEntry.AttemptId"/>, so a row written again bills once.
 /// </summary>
 public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 {
     /// <summary>How long a batch waits for more rows after its first: the most a row waits before it is committed.</summary>
-    private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
+    public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
 
     private readonly Channel<Work> _channel = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
@@ -22,6 +27,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _drain;
+    private readonly ConcurrentDictionary<Task, byte> _preparing = new();
     private LedgerInsert? _insert;
     private long _written;
     private int _queued;
@@ -47,7 +53,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     {
         // Counted before it is written, so the drain loop never sees the row without its count.
         Interlocked.Increment(ref _queued);
-        if (_channel.Writer.TryWrite(new Work(entry, null)))
+        if (_channel.Writer.TryWrite(new Work(entry, null, null, Confirmed: false)))
         {
             return true;
         }
@@ -55,66 +61,129 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
         return false;
     }
 
-    /// <summary>Completes when every row queued before the call is committed.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes rows and completes once they are committed (rows already in the ledger, by attempt id, are left out);
+    /// faults when they could not be written, so a caller that keeps them elsewhere can deliver them again later.
+    /// </summary>
+    public Task RecordAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
     {
+        if (entries.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Add(ref _queued, entries.Count);
+        if (!_channel.Writer.TryWrite(new Work(null, entries, written, Confirmed: true)))
+        {
+            Interlocked.Add(ref _queued, -entries.Count);
+            return Task.FromException(new ObjectDisposedException(nameof(LedgerWriter), "The ledger is shutting down; the rows were not written."));
+        }
+        return written.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Holds flushes and disposal until <paramref name="preparing"/> completes: a task that records a row once
+    /// it has what the row needs (the tokens of an answer Baton counts itself).
+    /// </summary>
+    public void Track(Task preparing)
+    {
+        if (preparing.IsCompleted || !_preparing.TryAdd(preparing, 0))
+        {
+            return;
+        }
+        preparing.ContinueWith(static (done, rows) => ((ConcurrentDictionary<Task, byte>)rows!).TryRemove(done, out _), _preparing,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Completes when every row queued or <see cref="Track">tracked</see> before the call is committed.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await PreparedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var flushed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_channel.Writer.TryWrite(new Work(null, flushed)))
+        if (!_channel.Writer.TryWrite(new Work(null, null, flushed, Confirmed: false)))
         {
             // Shut down: the drain loop finishes everything it took.
-            return _drain.WaitAsync(cancellationToken);
+            await _drain.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return;
         }
-        return flushed.Task.WaitAsync(cancellationToken);
+        await flushed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Completes when the rows being prepared now have been recorded (or failed: their tasks report that).</summary>
+    private async Task PreparedAsync()
+    {
+        foreach (var preparing in _preparing.Keys)
+        {
+            await preparing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     private async Task DrainAsync()
     {
         var batch = new List<LedgerEntry>(_batchSize);
         var flushes = new List<TaskCompletionSource>();
+        var confirmations = new List<TaskCompletionSource>();
         var reader = _channel.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             // Lingering gathers a batch when rows trickle in; when a whole batch is already waiting it would only
             // cap the writer at one batch per linger (25,000 rows a second), and the backlog would grow in memory.
-            if (reader.TryPeek(out var first) && first.Entry is not null && Volatile.Read(ref _queued) < _batchSize)
+            if (reader.TryPeek(out var first) && (first.Entry is not null || first.Entries is { Count: > 0 }) && Volatile.Read(ref _queued) < _batchSize)
             {
                 await Task.Delay(Linger, _time).ConfigureAwait(false);
             }
             while (batch.Count < _batchSize && reader.TryRead(out var work))
             {
+                // The rows of one call stay in one transaction, so its confirmation covers them all.
                 if (work.Entry is not null)
                 {
                     batch.Add(work.Entry);
                     Interlocked.Decrement(ref _queued);
                 }
-                else
+                else if (work.Entries is not null)
                 {
-                    flushes.Add(work.Flushed!);
+                    batch.AddRange(work.Entries);
+                    Interlocked.Add(ref _queued, -work.Entries.Count);
+                }
+                if (work.Done is { } done)
+                {
+                    (work.Confirmed ? confirmations : flushes).Add(done);
                 }
             }
-            if (batch.Count > 0)
-            {
-                await WriteWithRetriesAsync(batch).ConfigureAwait(false);
-            }
+            var failure = batch.Count > 0 ? await WriteWithRetriesAsync(batch).ConfigureAwait(false) : null;
             foreach (var flushed in flushes)
             {
                 flushed.TrySetResult();
             }
+            foreach (var confirmation in confirmations)
+            {
+                if (failure is null)
+                {
+                    confirmation.TrySetResult();
+                }
+                else
+                {
+                    confirmation.TrySetException(failure);
+                }
+            }
             batch.Clear();
             flushes.Clear();
+            confirmations.Clear();
         }
     }
 
-    private async Task WriteWithRetriesAsync(List<LedgerEntry> batch)
+    /// <summary>Writes a batch of rows; the error that made it give up, or null once they are committed.</summary>
+    private async Task<Exception?> WriteWithRetriesAsync(List<LedgerEntry> batch)
     {
-        // A busy or briefly unwritable file should not cost rows: retry a few times before giving up loudly.
+        // A busy or briefly unwritable file should not cost rows: retry a few times before giving up loudly. A
+        // commit that failed after all may have stored the rows: writing them again leaves them once (by attempt id).
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 Write(batch);
                 Interlocked.Add(ref _written, batch.Count);
-                return;
+                return null;
             }
             catch (SqliteException ex) when (attempt < 5)
             {
@@ -126,7 +195,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
                 // Logged loudly, and the loop goes on: a writer that died here would lose every later row and
                 // leave every flush waiting forever.
                 Log.WriteFailed(_logger, ex, batch.Count, Path);
-                return;
+                return ex;
             }
         }
     }
@@ -144,6 +213,7 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await PreparedAsync().ConfigureAwait(false);
         _channel.Writer.TryComplete();
         await _drain.ConfigureAwait(false);
         _insert?.Dispose();
@@ -152,7 +222,11 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private readonly record struct Work(LedgerEntry? Entry, TaskCompletionSource? Flushed);
+    /// <summary>
+    /// A row (<see cref="TryRecord"/>), rows (<see cref="RecordAsync"/>) or neither (a flush), and what to complete once
+    /// they are written: a flush, or a confirmation that faults when they are lost.
+    /// </summary>
+    private readonly record struct Work(LedgerEntry? Entry, IReadOnlyList<LedgerEntry>? Entries, TaskCompletionSource? Done, bool Confirmed);
 
     private static partial class Log
     {

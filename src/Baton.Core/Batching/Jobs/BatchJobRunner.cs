@@ -1,14 +1,23 @@
+using System.Text.Json;
+using Baton.Accounting.Ledger;
 using Baton.Engine;
+using Baton.Errors;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Batching.Jobs;
 
 /// <summary>
-/// Creates and runs the Batches API's batches. A batch is validated when it is created (a bad line fails it at
-/// once, as OpenAI does); running it answers each item through the engine with <c>batch.maxConcurrency</c> at a
-/// time and stores each answer as it finishes, so a run stopped by shutdown carries on later without asking any
-/// finished item again. Cancelling stops the items in flight; passing <c>expires_at</c> ends the batch
-/// <c>expired</c>; both keep the answers already given in the output and error files.
+/// Creates and runs the Batches API's batches. A batch is validated when it is created (a line that is not a request
+/// fails it at once, as OpenAI does; a request whose body is refused fails alone, as an error line); running it
+/// answers each item through the engine with <c>batch.maxConcurrency</c> at a time and stores each answer as it
+/// finishes, so a run stopped by shutdown carries on later without asking any finished item again. An item that
+/// fails, for whatever reason, fails alone and is never asked again. Cancelling stops the items in flight; passing
+/// <c>expires_at</c> ends the batch <c>expired</c>; both keep the answers already given in the output and error files.
+/// <para>
+/// Each item is stored with its ledger rows in one transaction, then the rows are handed to the ledger, and are
+/// forgotten by the store only once the ledger has committed them (delivered again after a crash, kept once by their
+/// attempt ids): an answered item is billed exactly once, however the process ends.
+/// </para>
 /// </summary>
 internal sealed partial class BatchJobRunner(
     BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
@@ -18,6 +27,13 @@ internal sealed partial class BatchJobRunner(
     public const string CompletionWindow = "24h";
 
     private static readonly TimeSpan Window = TimeSpan.FromHours(24);
+
+    /// <summary>How many items' ledger rows are delivered to the ledger in one confirmed write.</summary>
+    private const int DeliveryChunk = 500;
+
+    private static readonly JsonSerializerOptions LedgerJson = new();
+
+    private readonly LedgerWriter? _ledger = engine.Accounting?.Ledger;
 
     public BatchJobStore Store => store;
 
@@ -31,10 +47,19 @@ internal sealed partial class BatchJobRunner(
     /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
     /// queued; null, storing nothing, when the input file has been deleted meanwhile.
     /// </summary>
-    public BatchJob? Create(StoredFile input, byte[] content, IReadOnlyDictionary<string, string>? metadata, string? owner = null)
+    public BatchJob? Create(StoredFile input, IReadOnlyDictionary<string, string>? metadata, string? owner = null)
     {
         var now = Now;
-        var (items, errors) = BatchJobInput.Read(content);
+        IReadOnlyList<BatchJobItem> items;
+        IReadOnlyList<BatchJobError> errors;
+        using (var content = store.OpenFileContent(input.Id))
+        {
+            if (content is null)
+            {
+                return null;
+            }
+            (items, errors) = BatchJobInput.Read(content);
+        }
         var failed = errors.Count > 0;
         var job = new BatchJob
         {
@@ -106,12 +131,18 @@ internal sealed partial class BatchJobRunner(
             Finished(store.Finish(batchId, expired: Now >= job.ExpiresAt, Now));
             return;
         }
-        if (store.GetFileContent(job.InputFileId) is not { } content)
+        IReadOnlyList<BatchJobItem> items;
+        using (var content = store.OpenFileContent(job.InputFileId))
         {
-            // The answers stored before the file went are kept in the batch's output and error files.
-            Finished(store.Finish(batchId, expired: false, Now,
-                [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
-            return;
+            if (content is null)
+            {
+                // The answers stored before the file went are kept in the batch's output and error files.
+                await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
+                Finished(store.Finish(batchId, expired: false, Now,
+                    [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
+                return;
+            }
+            items = BatchJobInput.Read(content).Items;
         }
         if (await OwnerOptionsAsync(job.Owner, stopping).ConfigureAwait(false) is not { } caller)
         {
@@ -120,7 +151,7 @@ internal sealed partial class BatchJobRunner(
             return;
         }
         var finished = store.FinishedItems(batchId);
-        var pending = BatchJobInput.Read(content).Items.Where(item => !finished.Contains(item.CustomId)).ToList();
+        var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
         Log.Running(logger, batchId, pending.Count, finished.Count);
 
         using var cancel = queue.Register(batchId);
@@ -135,18 +166,7 @@ internal sealed partial class BatchJobRunner(
         try
         {
             await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = linked.Token },
-                async (item, token) =>
-                {
-                    // Every line runs as the batch's creator: its key's models, limits and budget, and its id in the ledger.
-                    item.Request.Options = item.Request.Options.Over(caller);
-                    var result = await BatchLine.AnswerAsync(engine, item.CustomId, item.Request, token).ConfigureAwait(false);
-                    if (result.Failed && token.IsCancellationRequested)
-                    {
-                        // Failed because the run was stopped, not because of the request: it is asked again on resume.
-                        return;
-                    }
-                    store.SaveItem(batchId, item.Line, item.CustomId, result.Failed, result.Line);
-                }).ConfigureAwait(false);
+                (item, token) => AnswerItemAsync(batchId, item, caller, token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -157,10 +177,108 @@ internal sealed partial class BatchJobRunner(
             Log.Paused(logger, batchId);
             return;
         }
+        await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
         Finished(store.Finish(batchId, expired: expiry.IsCancellationRequested || Now >= job.ExpiresAt, Now));
     }
 
-    /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
+    /// <summary>
+    /// Delivers a batch's pending ledger rows before it ends; a ledger that cannot be written does not fail the batch,
+    /// whose answers are all stored: its rows stay in the jobs database, delivered at the next start.
+    /// </summary>
+    private async Task TryDeliverLedgerRowsAsync(string batchId, CancellationToken stopping)
+    {
+        try
+        {
+            await DeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.DeliveryDeferred(logger, ex, batchId);
+        }
+    }
+
+    /// <summary>
+    /// Hands the ledger every stored item's rows it has not confirmed (of one batch, or of all), and forgets them once
+    /// it has committed them. Rows it holds already are kept once (by attempt id), so delivering twice bills once. Run
+    /// at start for what a killed process left, and before a batch ends. A ledger that cannot be written throws: the
+    /// rows stay stored, to be delivered by the next try.
+    /// </summary>
+    public async Task DeliverLedgerRowsAsync(string? batchId, CancellationToken cancellationToken)
+    {
+        if (_ledger is null)
+        {
+            return;
+        }
+        while (store.UndeliveredLedgerRows(batchId, DeliveryChunk) is { Count: > 0 } items)
+        {
+            var rows = items.SelectMany(item => JsonSerializer.Deserialize<List<LedgerEntry>>(item.Rows, LedgerJson) ?? []).ToList();
+            await _ledger.RecordAsync(rows, cancellationToken).ConfigureAwait(false);
+            store.MarkLedgerDelivered(items.Select(item => item.Item).ToList());
+        }
+    }
+
+    /// <summary>Answers one item and stores its answer with its ledger rows; a run stopped meanwhile leaves it to be asked again.</summary>
+    private async ValueTask AnswerItemAsync(string batchId, BatchJobItem item, Requests.BatonRequestOptions caller, CancellationToken token)
+    {
+        if (item.Refusal is { } refusal)
+        {
+            // Refused before asking anything: the same body would be refused again, so it fails now, alone.
+            store.SaveItem(batchId, item.Line, item.CustomId, true, BatchLine.Refused(item.CustomId, refusal).Line);
+            return;
+        }
+        var request = item.Request!;
+        // Every line runs as the batch's creator: its key's models, limits and budget, and its id in the ledger.
+        request.Options = request.Options.Over(caller);
+        if (_ledger is not null)
+        {
+            request.LedgerRows = new();
+        }
+        BatchLineResult result;
+        try
+        {
+            result = await BatchLine.AnswerAsync(engine, item.CustomId, request, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!token.IsCancellationRequested)
+        {
+            // Not an answer nor an error of the engine's: a defect this request runs into. Asking again would meet it
+            // again, so the item fails alone (details in the log) and the rest of the batch goes on.
+            Log.ItemFailed(logger, ex, batchId, item.CustomId);
+            result = BatchLine.Refused(item.CustomId, new BatonException(500, ErrorTypes.Server,
+                "The request could not be answered: an internal error (logged by the gateway).", null, "internal_error"));
+        }
+        var rows = request.LedgerRows is { IsEmpty: false } captured ? captured.ToList() : null;
+        if (result.Failed && token.IsCancellationRequested)
+        {
+            // Failed because the run was stopped, not because of the request: it is asked again on resume. What it
+            // billed before it stopped is recorded all the same.
+            Record(rows);
+            return;
+        }
+        try
+        {
+            // Stored with the item; handed to the ledger below, and confirmed before the batch ends (or at the next
+            // start). When it is not stored (the batch ended meanwhile, or the store failed and the item will be asked
+            // again), the answer is dropped, but the tokens it billed are recorded all the same.
+            store.SaveItem(batchId, item.Line, item.CustomId, result.Failed, result.Line, rows is null ? null : JsonSerializer.Serialize(rows, LedgerJson));
+        }
+        finally
+        {
+            Record(rows);
+        }
+    }
+
+    private void Record(List<LedgerEntry>? rows)
+    {
+        if (rows is null || _ledger is null)
+        {
+            return;
+        }
+        foreach (var row in rows)
+        {
+            _ledger.TryRecord(row);
+        }
+    }
+
     /// <summary>The options a batch's lines carry for its owner; null when the owner's key can no longer be used.</summary>
     private async ValueTask<Requests.BatonRequestOptions?> OwnerOptionsAsync(string? owner, CancellationToken cancellationToken)
     {
@@ -176,6 +294,7 @@ internal sealed partial class BatchJobRunner(
         return key is not null && key.IsActive(time.GetUtcNow()) ? new Requests.BatonRequestOptions { ApiKeyId = key.Id, Key = key } : null;
     }
 
+    /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
     private static string Describe(Exception error) =>
         error is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException ? error.Message : "an internal error (logged by the gateway)";
 
@@ -197,5 +316,11 @@ internal sealed partial class BatchJobRunner(
 
         [LoggerMessage(3, LogLevel.Information, "Batch {BatchId} is {Status}: {Completed} answered, {Failed} failed")]
         public static partial void Finished(ILogger logger, string batchId, string status, int completed, int failed);
+
+        [LoggerMessage(5, LogLevel.Error, "Batch {BatchId}: its ledger rows could not be delivered to the ledger; they stay stored and are delivered at the next start")]
+        public static partial void DeliveryDeferred(ILogger logger, Exception exception, string batchId);
+
+        [LoggerMessage(4, LogLevel.Error, "Batch {BatchId}: item {CustomId} could not be answered; it fails alone")]
+        public static partial void ItemFailed(ILogger logger, Exception exception, string batchId, string customId);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Baton.Accounting.Ledger;
 using Microsoft.Data.Sqlite;
@@ -8,6 +9,9 @@ namespace Baton.Batching.Jobs;
 /// The Batches API's SQLite file: uploaded and produced files, batches, and each answered item as it finishes,
 /// so a restarted gateway carries on without asking anything twice. WAL mode, one connection, every change in
 /// one transaction; the file is created on first use, so a gateway that never sees a batch leaves no file behind.
+/// Files are streamed into and out of their blobs in pieces, never held whole in memory. An item is stored with its
+/// ledger rows in one transaction; the rows wait there until the ledger confirms them (see
+/// <see cref="UndeliveredLedgerRows"/>).
 /// </summary>
 internal sealed class BatchJobStore(string path) : IDisposable
 {
@@ -25,20 +29,46 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// </summary>
     private bool Empty => _connection is null && !File.Exists(Path);
 
+    /// <summary>
+    /// Stores a file of <paramref name="length"/> bytes read from <paramref name="content"/> in pieces; a stream that
+    /// ends early stores nothing.
+    /// </summary>
     /// <param name="purpose">The file's purpose.</param>
     /// <param name="filename">The name it was uploaded under.</param>
-    /// <param name="content">Its bytes.</param>
+    /// <param name="content">Its bytes, read once.</param>
+    /// <param name="length">How many bytes it holds.</param>
     /// <param name="now">Unix seconds.</param>
     /// <param name="owner">The caller that uploaded it (a key id), who alone sees it besides the master key; null without authentication.</param>
-    public StoredFile AddFile(string purpose, string filename, byte[] content, long now, string? owner = null)
+    public StoredFile AddFile(string purpose, string filename, Stream content, long length, long now, string? owner = null)
     {
-        var file = new StoredFile(NewFileId(), purpose, filename, content.LongLength, now);
+        var file = new StoredFile(NewFileId(), purpose, filename, length, now);
         lock (_gate)
         {
             var connection = Open();
             using var transaction = connection.BeginTransaction();
-            InsertFile(connection, transaction, file, content);
+            var rowid = InsertFile(connection, transaction, file);
             SetOwner(connection, transaction, file.Id, owner);
+            using (var blob = new SqliteBlob(connection, "files", "content", rowid))
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+                try
+                {
+                    for (var left = length; left > 0;)
+                    {
+                        var read = content.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                        if (read == 0)
+                        {
+                            throw new EndOfStreamException($"The file ended after {length - left} of its {length} bytes.");
+                        }
+                        blob.Write(buffer, 0, read);
+                        left -= read;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
             transaction.Commit();
         }
         return file;
@@ -72,16 +102,53 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public byte[]? GetFileContent(string id)
+    /// <summary>
+    /// A file's content as a stream read in pieces from the database, on a connection of its own (reading it never
+    /// holds up the store); null when unknown. It reads the file as it was when opened, even if it is deleted
+    /// meanwhile. Dispose it to release the connection.
+    /// </summary>
+    public Stream? OpenFileContent(string id)
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (Empty)
             {
                 return null;
             }
-            using var command = Command("SELECT content FROM files WHERE id = $id", ("$id", id));
-            return command.ExecuteScalar() as byte[];
+            // The writer's connection creates the file and its tables; a reader needs both.
+            Open();
+        }
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        SqliteTransaction? transaction = null;
+        try
+        {
+            connection.Open();
+            // One read transaction for the lookup and the blob: both see the same snapshot of the file.
+            transaction = connection.BeginTransaction(deferred: true);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT seq FROM files WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
+            if (command.ExecuteScalar() is not long rowid)
+            {
+                transaction.Dispose();
+                connection.Dispose();
+                return null;
+            }
+            return new BlobReadStream(new SqliteBlob(connection, "files", "content", rowid, readOnly: true), transaction, connection);
+        }
+        catch
+        {
+            transaction?.Dispose();
+            connection.Dispose();
+            throw;
         }
     }
 
@@ -225,10 +292,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
     }
 
     /// <summary>
-    /// Stores one answered item and counts it, in one transaction; an item stored before, or an item of a batch that
-    /// has already ended, is left out.
+    /// Stores one answered item with its ledger rows (JSON, delivered to the ledger later) and counts it, in one
+    /// transaction; false, storing nothing, for an item stored before or an item of a batch that has already ended.
     /// </summary>
-    public void SaveItem(string batchId, int line, string customId, bool failed, byte[] result)
+    public bool SaveItem(string batchId, int line, string customId, bool failed, byte[] result, string? ledgerRows = null)
     {
         lock (_gate)
         {
@@ -240,16 +307,16 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 if (status.ExecuteScalar() is not string current || current is not (BatchStatuses.InProgress or BatchStatuses.Cancelling))
                 {
                     // The batch has ended (or is gone): its files are written and its counts final.
-                    return;
+                    return false;
                 }
             }
-            using (var insert = Command("INSERT OR IGNORE INTO batch_items (batch_id, line, custom_id, failed, result) VALUES ($batch, $line, $custom, $failed, $result)",
-                ("$batch", batchId), ("$line", line), ("$custom", customId), ("$failed", failed ? 1 : 0), ("$result", result)))
+            using (var insert = Command("INSERT OR IGNORE INTO batch_items (batch_id, line, custom_id, failed, result, ledger) VALUES ($batch, $line, $custom, $failed, $result, $ledger)",
+                ("$batch", batchId), ("$line", line), ("$custom", customId), ("$failed", failed ? 1 : 0), ("$result", result), ("$ledger", ledgerRows)))
             {
                 insert.Transaction = transaction;
                 if (insert.ExecuteNonQuery() == 0)
                 {
-                    return;
+                    return false;
                 }
             }
             using (var count = Command(failed ? "UPDATE batches SET failed = failed + 1 WHERE id = $batch" : "UPDATE batches SET completed = completed + 1 WHERE id = $batch",
@@ -257,6 +324,50 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 count.Transaction = transaction;
                 count.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> stored items whose ledger rows the ledger has not yet confirmed, of one batch or
+    /// of all: each with its row id (for <see cref="MarkLedgerDelivered"/>) and its rows as stored.
+    /// </summary>
+    public IReadOnlyList<(long Item, string Rows)> UndeliveredLedgerRows(string? batchId, int limit)
+    {
+        lock (_gate)
+        {
+            if (Empty)
+            {
+                return [];
+            }
+            using var command = Command("SELECT rowid, ledger FROM batch_items WHERE ledger IS NOT NULL AND ($batch IS NULL OR batch_id = $batch) LIMIT $limit",
+                ("$batch", batchId), ("$limit", limit));
+            using var reader = command.ExecuteReader();
+            var items = new List<(long, string)>();
+            while (reader.Read())
+            {
+                items.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+            return items;
+        }
+    }
+
+    /// <summary>Forgets the ledger rows of items once the ledger has committed them.</summary>
+    public void MarkLedgerDelivered(IReadOnlyList<long> items)
+    {
+        lock (_gate)
+        {
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
+            using var command = Command("UPDATE batch_items SET ledger = NULL WHERE rowid = $item");
+            command.Transaction = transaction;
+            var item = command.Parameters.Add("$item", SqliteType.Integer);
+            foreach (var id in items)
+            {
+                item.Value = id;
+                command.ExecuteNonQuery();
             }
             transaction.Commit();
         }
@@ -305,21 +416,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 return job;
             }
-            var (output, errors) = ReadResults(transaction, id);
-            string? outputId = null;
-            string? errorId = null;
-            if (output.Length > 0)
-            {
-                outputId = NewFileId();
-                InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", output.Length, now), output);
-                SetOwner(connection, transaction, outputId, job.Owner);
-            }
-            if (errors.Length > 0)
-            {
-                errorId = NewFileId();
-                InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errors.Length, now), errors);
-                SetOwner(connection, transaction, errorId, job.Owner);
-            }
+            var (outputId, errorId) = WriteResultFiles(connection, transaction, id, now, job.Owner);
             var (status, column) = failure is not null ? (BatchStatuses.Failed, "failed_at")
                 : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
                 : expired ? (BatchStatuses.Expired, "expired_at")
@@ -350,35 +447,81 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
+    /// <summary>The piece size files are copied in: large enough for few calls, small enough to stay out of the large object heap.</summary>
+    private const int CopyBufferBytes = 64 * 1024;
+
     private static string NewFileId() => "file-" + Guid.NewGuid().ToString("N")[..24];
 
-    private (byte[] Output, byte[] Errors) ReadResults(SqliteTransaction transaction, string id)
+    /// <summary>
+    /// Writes a batch's answers into its output file (successes) and error file (failures), in input order, line by
+    /// line into blobs sized first: the files' ids, null for a file that would be empty.
+    /// </summary>
+    private (string? Output, string? Errors) WriteResultFiles(SqliteConnection connection, SqliteTransaction transaction, string id, long now, string? owner)
     {
-        using var command = Command("SELECT failed, result FROM batch_items WHERE batch_id = $id ORDER BY line", ("$id", id));
-        command.Transaction = transaction;
-        using var reader = command.ExecuteReader();
-        using var output = new MemoryStream();
-        using var errors = new MemoryStream();
-        while (reader.Read())
+        long outputBytes = 0, errorBytes = 0;
+        using (var sizes = Command("SELECT failed, SUM(length(result)) FROM batch_items WHERE batch_id = $id GROUP BY failed", ("$id", id)))
         {
-            var line = (byte[])reader.GetValue(1);
-            (reader.GetInt64(0) != 0 ? errors : output).Write(line);
+            sizes.Transaction = transaction;
+            using var reader = sizes.ExecuteReader();
+            while (reader.Read())
+            {
+                if (reader.GetInt64(0) != 0)
+                {
+                    errorBytes = reader.GetInt64(1);
+                }
+                else
+                {
+                    outputBytes = reader.GetInt64(1);
+                }
+            }
         }
-        return (output.ToArray(), errors.ToArray());
+        string? outputId = null, errorId = null;
+        SqliteBlob? output = null, errors = null;
+        try
+        {
+            if (outputBytes > 0)
+            {
+                outputId = NewFileId();
+                output = new SqliteBlob(connection, "files", "content",
+                    InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", outputBytes, now)));
+                SetOwner(connection, transaction, outputId, owner);
+            }
+            if (errorBytes > 0)
+            {
+                errorId = NewFileId();
+                errors = new SqliteBlob(connection, "files", "content",
+                    InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errorBytes, now)));
+                SetOwner(connection, transaction, errorId, owner);
+            }
+            using var command = Command("SELECT failed, result FROM batch_items WHERE batch_id = $id ORDER BY line", ("$id", id));
+            command.Transaction = transaction;
+            using var lines = command.ExecuteReader();
+            while (lines.Read())
+            {
+                var line = (byte[])lines.GetValue(1);
+                (lines.GetInt64(0) != 0 ? errors : output)!.Write(line);
+            }
+        }
+        finally
+        {
+            output?.Dispose();
+            errors?.Dispose();
+        }
+        return (outputId, errorId);
     }
 
-    private static void InsertFile(SqliteConnection connection, SqliteTransaction? transaction, StoredFile file, byte[] content)
+    /// <summary>Inserts a file's row with a blob of its size, zeroed, to be written in place; its row id.</summary>
+    private static long InsertFile(SqliteConnection connection, SqliteTransaction transaction, StoredFile file)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO files (id, purpose, filename, bytes, created_at, content) VALUES ($id, $purpose, $filename, $bytes, $created, $content)";
+        command.CommandText = "INSERT INTO files (id, purpose, filename, bytes, created_at, content) VALUES ($id, $purpose, $filename, $bytes, $created, zeroblob($bytes)) RETURNING seq";
         command.Parameters.AddWithValue("$id", file.Id);
         command.Parameters.AddWithValue("$purpose", file.Purpose);
         command.Parameters.AddWithValue("$filename", file.Filename);
         command.Parameters.AddWithValue("$bytes", file.Bytes);
         command.Parameters.AddWithValue("$created", file.CreatedAt);
-        command.Parameters.AddWithValue("$content", content);
-        command.ExecuteNonQuery();
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>The filter of a listing by owner (<c>$owner</c>, null for all), after its other conditions.</summary>
@@ -478,7 +621,61 @@ internal sealed class BatchJobStore(string path) : IDisposable
             return _connection;
         }
         // Not a database, unreadable, locked: Open keeps nothing open, and the next call tries again.
-        return _connection = LedgerDatabase.Open(Path, Schema, synchronousFull: true);
+        var connection = LedgerDatabase.Open(Path, Schema, synchronousFull: true);
+        try
+        {
+            // A file written before items kept their ledger rows gains the column.
+            LedgerDatabase.AddColumnIfMissing(connection, "batch_items", "ledger", "TEXT");
+            using var index = connection.CreateCommand();
+            index.CommandText = "CREATE INDEX IF NOT EXISTS batch_items_undelivered ON batch_items (batch_id) WHERE ledger IS NOT NULL";
+            index.ExecuteNonQuery();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return _connection = connection;
+    }
+
+    /// <summary>The content of a stored file, read from its blob; disposing it ends its read transaction and connection.</summary>
+    private sealed class BlobReadStream(SqliteBlob blob, SqliteTransaction transaction, SqliteConnection connection) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => blob.Length;
+
+        public override long Position
+        {
+            get => blob.Position;
+            set => blob.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => blob.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => blob.Read(buffer);
+
+        public override long Seek(long offset, SeekOrigin origin) => blob.Seek(offset, origin);
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                blob.Dispose();
+                transaction.Dispose();
+                connection.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 
     private const string Schema = """
@@ -521,6 +718,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             line INTEGER NOT NULL,
             failed INTEGER NOT NULL,
             result BLOB NOT NULL,
+            ledger TEXT,
             PRIMARY KEY (batch_id, custom_id)
         );
         CREATE TABLE IF NOT EXISTS owners (

@@ -34,6 +34,24 @@ public sealed class BatchJobStoreTests : IDisposable
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
+    private static MemoryStream Stream(string text) => new(Bytes(text));
+
+    private static StoredFile AddFile(BatchJobStore store, string name, byte[] content, long now) =>
+        store.AddFile(FilePurposes.Batch, name, new MemoryStream(content), content.Length, now);
+
+    /// <summary>A stored file's content, read through the store's stream; null when unknown.</summary>
+    private static byte[]? Content(BatchJobStore store, string id)
+    {
+        using var content = store.OpenFileContent(id);
+        if (content is null)
+        {
+            return null;
+        }
+        using var copy = new MemoryStream();
+        content.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     [Fact]
     public void The_file_is_created_on_first_use_and_answers_survive_reopening_once_each()
     {
@@ -44,7 +62,7 @@ public sealed class BatchJobStoreTests : IDisposable
             Assert.Empty(store.ListFiles(null, 10, null).Items);
             Assert.Empty(store.Unfinished());
             Assert.False(File.Exists(DatabasePath));
-            var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+            var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
             Assert.True(File.Exists(DatabasePath));
             store.AddBatch(Job("batch_1", file.Id, 3));
             store.SaveItem("batch_1", 3, "c", failed: false, Bytes("C\n"));
@@ -65,8 +83,8 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Equal(BatchStatuses.Completed, finished.Status);
         Assert.Equal(2000, finished.CompletedAt);
         Assert.Equal(2000, finished.FinalizingAt);
-        Assert.Equal("B\nC\n", Encoding.UTF8.GetString(reopened.GetFileContent(finished.OutputFileId!)!));
-        Assert.Equal("A\n", Encoding.UTF8.GetString(reopened.GetFileContent(finished.ErrorFileId!)!));
+        Assert.Equal("B\nC\n", Encoding.UTF8.GetString(Content(reopened, finished.OutputFileId!)!));
+        Assert.Equal("A\n", Encoding.UTF8.GetString(Content(reopened, finished.ErrorFileId!)!));
         Assert.Equal(FilePurposes.BatchOutput, reopened.GetFile(finished.OutputFileId!)!.Purpose);
         Assert.Empty(reopened.Unfinished());
 
@@ -77,10 +95,83 @@ public sealed class BatchJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_item_is_stored_with_its_ledger_rows_which_wait_until_marked_delivered()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
+        store.AddBatch(Job("batch_1", file.Id, 3));
+        store.AddBatch(Job("batch_2", file.Id, 1));
+
+        Assert.True(store.SaveItem("batch_1", 1, "a", failed: false, Bytes("A\n"), "[\"rows of a\"]"));
+        Assert.True(store.SaveItem("batch_1", 2, "b", failed: true, Bytes("B\n")));
+        Assert.True(store.SaveItem("batch_2", 1, "a", failed: false, Bytes("A\n"), "[\"rows of 2a\"]"));
+        // Stored before: neither the item nor its rows are stored again.
+        Assert.False(store.SaveItem("batch_1", 1, "a", failed: false, Bytes("A\n"), "[\"rows of a, again\"]"));
+
+        var pending = store.UndeliveredLedgerRows("batch_1", 10);
+        Assert.Equal(["[\"rows of a\"]"], pending.Select(p => p.Rows));
+        Assert.Equal(2, store.UndeliveredLedgerRows(null, 10).Count);
+        Assert.Single(store.UndeliveredLedgerRows(null, 1));
+
+        store.MarkLedgerDelivered(pending.Select(p => p.Item).ToList());
+        Assert.Empty(store.UndeliveredLedgerRows("batch_1", 10));
+        Assert.Equal(["[\"rows of 2a\"]"], store.UndeliveredLedgerRows(null, 10).Select(p => p.Rows));
+    }
+
+    [Fact]
+    public void A_jobs_file_written_before_items_kept_ledger_rows_gains_the_column_and_keeps_its_items()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE batch_items (batch_id TEXT NOT NULL, custom_id TEXT NOT NULL, line INTEGER NOT NULL, failed INTEGER NOT NULL,
+                    result BLOB NOT NULL, PRIMARY KEY (batch_id, custom_id));
+                INSERT INTO batch_items VALUES ('batch_1', 'a', 1, 0, X'410A');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        using var store = new BatchJobStore(DatabasePath);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
+        store.AddBatch(Job("batch_1", file.Id, 2));
+        Assert.Equal(new HashSet<string> { "a" }, store.FinishedItems("batch_1"));
+        Assert.Empty(store.UndeliveredLedgerRows(null, 10));
+        Assert.True(store.SaveItem("batch_1", 2, "b", failed: false, Bytes("B\n"), "[]"));
+        Assert.Single(store.UndeliveredLedgerRows("batch_1", 10));
+        Assert.Equal("A\nB\n", Encoding.UTF8.GetString(Content(store, store.Finish("batch_1", expired: false, 2000)!.OutputFileId!)!));
+    }
+
+    [Fact]
+    public void A_file_is_stored_byte_for_byte_from_a_stream_and_one_that_ends_early_stores_nothing()
+    {
+        using var store = new BatchJobStore(DatabasePath);
+        var content = new byte[300_000];
+        new Random(7).NextBytes(content);
+
+        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(content), content.Length, 1000);
+        Assert.Equal(content.Length, file.Bytes);
+        Assert.Equal(content, Content(store, file.Id));
+
+        Assert.Throws<EndOfStreamException>(() => store.AddFile(FilePurposes.Batch, "short.jsonl", new MemoryStream(content), content.Length + 1, 1000));
+        Assert.Equal([file.Id], store.ListFiles(null, 10, null).Items.Select(f => f.Id));
+
+        // A download reads the file as it was when it began, even if the file is deleted meanwhile.
+        using var download = store.OpenFileContent(file.Id)!;
+        Assert.Equal(FileDeletion.Deleted, store.DeleteFile(file.Id));
+        using var copy = new MemoryStream();
+        download.CopyTo(copy);
+        Assert.Equal(content, copy.ToArray());
+        Assert.Null(store.OpenFileContent(file.Id));
+    }
+
+    [Fact]
     public void A_cancel_wins_over_completion_and_only_unfinished_batches_can_be_cancelled()
     {
         using var store = new BatchJobStore(DatabasePath);
-        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
         store.AddBatch(Job("batch_1", file.Id, 1));
 
         Assert.Equal(BatchStatuses.Cancelling, store.RequestCancel("batch_1", 1500)!.Status);
@@ -97,7 +188,7 @@ public sealed class BatchJobStoreTests : IDisposable
     public void Lists_are_newest_first_and_paged_after_an_id()
     {
         using var store = new BatchJobStore(DatabasePath);
-        var ids = Enumerable.Range(0, 3).Select(i => store.AddFile(FilePurposes.Batch, $"{i}.jsonl", Bytes("x"), 1000 + i).Id).ToList();
+        var ids = Enumerable.Range(0, 3).Select(i => AddFile(store, $"{i}.jsonl", Bytes("x"), 1000 + i).Id).ToList();
 
         var first = store.ListFiles(FilePurposes.Batch, 2, null);
         Assert.Equal([ids[2], ids[1]], first.Items.Select(f => f.Id));
@@ -108,14 +199,14 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Empty(store.ListFiles(FilePurposes.BatchOutput, 10, null).Items);
         Assert.Equal(FileDeletion.Deleted, store.DeleteFile(ids[0]));
         Assert.Equal(FileDeletion.NotFound, store.DeleteFile(ids[0]));
-        Assert.Null(store.GetFileContent(ids[0]));
+        Assert.Null(Content(store, ids[0]));
     }
 
     [Fact]
     public void Input_errors_name_each_bad_line_and_an_empty_file_is_an_error()
     {
         var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
-        var (items, errors) = BatchJobInput.Read(Bytes(string.Join('\n', line, "", "[1", line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), line,
+        var (items, errors) = BatchJobInput.Read(Stream(string.Join('\n', line, "", "[1", line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), line,
             """{"custom_id":"c","method":"GET","body":{}}""", """{"custom_id":"d"}""")));
 
         Assert.Equal(["a", "b"], items.Select(i => i.CustomId));
@@ -123,7 +214,7 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Equal([(3, "invalid_json_line"), (5, "duplicate_custom_id"), (6, "invalid_method"), (7, "missing_required_parameter")],
             errors.Select(e => (e.Line!.Value, e.Code)));
 
-        var (none, empty) = BatchJobInput.Read(Bytes("\n \n"));
+        var (none, empty) = BatchJobInput.Read(Stream("\n \n"));
         Assert.Empty(none);
         Assert.Equal("empty_file", Assert.Single(empty).Code);
     }
@@ -148,11 +239,11 @@ public sealed class BatchJobStoreTests : IDisposable
     public void A_disposed_store_refuses_calls_instead_of_opening_the_file_again()
     {
         var store = new BatchJobStore(DatabasePath);
-        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
         store.Dispose();
 
         Assert.Throws<ObjectDisposedException>(() => store.GetFile(file.Id));
-        Assert.Throws<ObjectDisposedException>(() => store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000));
+        Assert.Throws<ObjectDisposedException>(() => AddFile(store, "in.jsonl", Bytes("x\n"), 1000));
         Assert.Equal(0, OpenHandlesTo(DatabasePath));
     }
 
@@ -160,11 +251,11 @@ public sealed class BatchJobStoreTests : IDisposable
     public void The_input_file_of_a_batch_that_has_not_ended_is_not_deleted()
     {
         using var store = new BatchJobStore(DatabasePath);
-        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
         store.AddBatch(Job("batch_1", file.Id, 1));
 
         Assert.Equal(FileDeletion.InUse, store.DeleteFile(file.Id));
-        Assert.NotNull(store.GetFileContent(file.Id));
+        Assert.NotNull(Content(store, file.Id));
         store.RequestCancel("batch_1", 1100);
         Assert.Equal(FileDeletion.InUse, store.DeleteFile(file.Id));
 
@@ -180,7 +271,7 @@ public sealed class BatchJobStoreTests : IDisposable
     public void A_batch_failed_at_the_end_keeps_its_stored_answers_in_its_files()
     {
         using var store = new BatchJobStore(DatabasePath);
-        var file = store.AddFile(FilePurposes.Batch, "in.jsonl", Bytes("x\n"), 1000);
+        var file = AddFile(store, "in.jsonl", Bytes("x\n"), 1000);
         store.AddBatch(Job("batch_1", file.Id, 3));
         store.SaveItem("batch_1", 2, "b", failed: false, Bytes("B\n"));
         store.SaveItem("batch_1", 1, "a", failed: true, Bytes("A\n"));
@@ -192,8 +283,8 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Null(failed.CompletedAt);
         Assert.Equal("batch_run_failed", Assert.Single(failed.Errors!).Code);
         Assert.Equal((1, 1), (failed.Completed, failed.Failed));
-        Assert.Equal("B\n", Encoding.UTF8.GetString(store.GetFileContent(failed.OutputFileId!)!));
-        Assert.Equal("A\n", Encoding.UTF8.GetString(store.GetFileContent(failed.ErrorFileId!)!));
+        Assert.Equal("B\n", Encoding.UTF8.GetString(Content(store, failed.OutputFileId!)!));
+        Assert.Equal("A\n", Encoding.UTF8.GetString(Content(store, failed.ErrorFileId!)!));
     }
 
     [Fact]
@@ -201,7 +292,7 @@ public sealed class BatchJobStoreTests : IDisposable
     {
         var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
 
-        var (items, errors) = BatchJobInput.Read([.. Encoding.UTF8.Preamble, .. Bytes(line + "\n")]);
+        var (items, errors) = BatchJobInput.Read(new MemoryStream([.. Encoding.UTF8.Preamble, .. Bytes(line + "\n")]));
 
         Assert.Empty(errors);
         Assert.Equal("a", Assert.Single(items).CustomId);

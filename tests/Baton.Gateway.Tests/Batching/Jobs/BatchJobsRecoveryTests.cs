@@ -125,7 +125,9 @@ public sealed class BatchJobsRecoveryTests
         await using var gateway = await StartAsync(o => o.Batch.MaxUploadBytes = 2048);
 
         // Small, but more fields than the form reader takes.
-        using var fields = new FormUrlEncodedContent(Enumerable.Range(0, 1100).Select(i => KeyValuePair.Create($"k{i}", "v")));
+        using var fields = new ByteArrayContent(Encoding.UTF8.GetBytes(
+            string.Concat(Enumerable.Range(0, 1100).Select(i => $"--B\r\nContent-Disposition: form-data; name=k{i}\r\n\r\nv\r\n")) + "--B--\r\n"));
+        fields.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=B");
         using (var manyFields = await gateway.Http.PostAsync("/v1/files", fields))
         {
             Assert.Equal(HttpStatusCode.BadRequest, manyFields.StatusCode);

@@ -58,7 +58,7 @@ public sealed class BatchJobsTests
         {
             await AssertErrorAsync(await gateway.Http.PostAsync("/v1/files", noFile), HttpStatusCode.BadRequest, "file");
         }
-        await AssertErrorAsync(await gateway.PostJsonAsync("/v1/files", "{}"), HttpStatusCode.BadRequest, null);
+        await AssertErrorAsync(await gateway.PostJsonAsync("/v1/files", "{}"), HttpStatusCode.UnsupportedMediaType, "Content-Type");
         await AssertErrorAsync(await gateway.UploadRawAsync(new string('x', 4096)), HttpStatusCode.RequestEntityTooLarge, "file");
         await AssertErrorAsync(await gateway.UploadRawAsync(new string('x', 200_000)), HttpStatusCode.RequestEntityTooLarge, null);
 

@@ -1,0 +1,490 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Baton.Providers.Secrets;
+
+/// <summary>
+/// Removes keys from a stream of OpenAI <c>chat.completion.chunk</c> payloads, including a key the upstream
+/// spelled over several chunks (a model echoing a key does so token by token). Each chunk first loses the
+/// whole keys it holds (<see cref="SecretSet.ScrubJson"/>); then the text of each channel (a choice's
+/// <c>content</c>, <c>reasoning_content</c>, <c>reasoning</c>, <c>refusal</c>, or a tool call's arguments) is
+/// followed across chunks by one Knuth–Morris–Pratt matcher per key, whose state is how much of the key the
+/// channel's text now ends with.
+/// </summary>
+/// <remarks>
+/// A chunk is forwarded at once unless, after it, some channel ends with <see cref="Fragment"/> or more
+/// characters of a key's beginning: then it and the chunks after it are held until the text either leaves
+/// the key (they go out as they were) or completes it (they go out with the key's characters removed and the
+/// mask in their place). Normal text therefore never waits, and an echo holds back at most a key's length. At
+/// most <see cref="Fragment"/> − 1 characters of a key can have gone out before the hold began; a key's
+/// beginning still held when the stream ends, or when the hold grows past its bound, is masked as an echo
+/// cut short. Not thread-safe: one instance per stream.
+/// </remarks>
+internal sealed class StreamSecretScrubber
+{
+    private const int Fragment = SecretRedactor.MinimumFragmentLength;
+    private const int MaxHeldChunks = 512;
+    private const int MaxHeldBytes = 512 * 1024;
+
+    private readonly SecretSet _secrets;
+    private readonly string[] _keys;
+    private readonly int[][] _failure;
+    private readonly List<Channel> _channels = [];
+    private readonly List<TextValue> _values = [];
+    private readonly List<Segment> _segments = [];
+    private readonly List<(Channel Channel, long Start, long End)> _matches = [];
+    private readonly Queue<StreamChunk> _ready = new();
+    private readonly List<HeldChunk> _held = [];
+    private char[] _chars = new char[512];
+    private int _heldBytes;
+
+    public StreamSecretScrubber(SecretSet secrets)
+    {
+        _secrets = secrets;
+        _keys = secrets.Keys;
+        _failure = [.. _keys.Select(FailureTable)];
+    }
+
+    /// <summary>True while chunks are held back because a channel's text may be spelling a key.</summary>
+    public bool Holding => _held.Count > 0;
+
+    /// <summary>Takes the upstream's next chunk; what may be forwarded is then available from <see cref="TryTake"/>.</summary>
+    /// <remarks>A chunk forwarded unchanged is the same memory, valid as long as the upstream's chunk is.</remarks>
+    public void Accept(StreamChunk chunk)
+    {
+        var json = chunk.Json;
+        var owned = false;
+        if (_secrets.ScrubJson(json.Span, cutEchoes: false) is { } scrubbed)
+        {
+            json = scrubbed;
+            owned = true;
+        }
+        ReadTextValues(json.Span);
+        _segments.Clear();
+        _matches.Clear();
+        foreach (var value in _values)
+        {
+            var channel = ChannelFor(value.Id);
+            _segments.Add(new Segment(channel, channel.Position, value.CharLength, value.RawStart, value.RawEnd));
+            Feed(channel, _chars.AsSpan(value.CharStart, value.CharLength));
+        }
+        var pending = LongestPending();
+        if (_held.Count == 0 && _matches.Count == 0 && pending < Fragment)
+        {
+            _ready.Enqueue(new StreamChunk(json, chunk.IsUsageOnly));
+            return;
+        }
+
+        _held.Add(new HeldChunk(owned ? json : json.ToArray(), chunk.IsUsageOnly, [.. _segments]));
+        _heldBytes += json.Length;
+        foreach (var (channel, start, end) in _matches)
+        {
+            Remove(channel, start, end);
+        }
+        if (pending >= Fragment)
+        {
+            if (_held.Count < MaxHeldChunks && _heldBytes < MaxHeldBytes)
+            {
+                return;
+            }
+            // A hold that does not resolve (an upstream spelling the same key's beginning over and over, or a
+            // huge chunk) is not allowed to grow: what is pending is masked as if the stream ended here.
+            RemovePending();
+        }
+        Flush();
+    }
+
+    /// <summary>The stream ended (or broke): whatever is held goes out, a key's beginning still pending masked.</summary>
+    public void Complete()
+    {
+        if (_held.Count > 0)
+        {
+            RemovePending();
+            Flush();
+        }
+    }
+
+    public bool TryTake(out StreamChunk chunk) => _ready.TryDequeue(out chunk);
+
+    private Channel ChannelFor(ChannelId id)
+    {
+        foreach (var channel in _channels)
+        {
+            if (channel.Id == id)
+            {
+                return channel;
+            }
+        }
+        var added = new Channel(id, _keys.Length);
+        _channels.Add(added);
+        return added;
+    }
+
+    /// <summary>Advances the channel's matchers over its new text; a completed key is recorded in <see cref="_matches"/>.</summary>
+    private void Feed(Channel channel, ReadOnlySpan<char> text)
+    {
+        var states = channel.States;
+        foreach (var c in text)
+        {
+            channel.Position++;
+            for (var k = 0; k < _keys.Length; k++)
+            {
+                var key = _keys[k];
+                var state = states[k];
+                while (state > 0 && key[state] != c)
+                {
+                    state = _failure[k][state - 1];
+                }
+                if (key[state] == c)
+                {
+                    state++;
+                }
+                if (state == key.Length)
+                {
+                    _matches.Add((channel, channel.Position - key.Length, channel.Position));
+                    // The key's characters are about to be replaced: nothing after them continues them.
+                    Array.Clear(states);
+                    break;
+                }
+                states[k] = state;
+            }
+        }
+    }
+
+    private int LongestPending()
+    {
+        var longest = 0;
+        foreach (var channel in _channels)
+        {
+            longest = Math.Max(longest, channel.Pending);
+        }
+        return longest;
+    }
+
+    private void RemovePending()
+    {
+        foreach (var channel in _channels)
+        {
+            if (channel.Pending >= Fragment)
+            {
+                Remove(channel, channel.Position - channel.Pending, channel.Position);
+                Array.Clear(channel.States);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the channel's characters [start, end) from the held chunks, the mask taking the place of the first
+    /// held ones. Characters before the first held chunk have gone out already (fewer than <see cref="Fragment"/>).
+    /// </summary>
+    private void Remove(Channel channel, long start, long end)
+    {
+        var masked = false;
+        foreach (var held in _held)
+        {
+            for (var i = 0; i < held.Segments.Length; i++)
+            {
+                var segment = held.Segments[i];
+                var from = Math.Max(start, segment.ChannelStart);
+                var to = Math.Min(end, segment.ChannelStart + segment.Length);
+                if (segment.Channel != channel || from >= to)
+                {
+                    continue;
+                }
+                (held.Edits ??= []).Add(new Edit(i, (int)(from - segment.ChannelStart), (int)(to - segment.ChannelStart), Mask: !masked));
+                masked = true;
+            }
+        }
+    }
+
+    private void Flush()
+    {
+        foreach (var held in _held)
+        {
+            _ready.Enqueue(new StreamChunk(held.Render(), held.IsUsageOnly));
+        }
+        _held.Clear();
+        _heldBytes = 0;
+    }
+
+    /// <summary>Finds the chunk's text values in document order, their text decoded into <see cref="_chars"/>.</summary>
+    private void ReadTextValues(ReadOnlySpan<byte> json)
+    {
+        _values.Clear();
+        if (_chars.Length < json.Length)
+        {
+            // A decoded string never has more chars than its UTF-8 bytes.
+            _chars = new char[Math.Max(json.Length, _chars.Length * 2)];
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return;
+            }
+            var used = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var choices = reader.ValueTextEquals("choices"u8);
+                reader.Read();
+                if (choices && reader.TokenType == JsonTokenType.StartArray)
+                {
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            ReadChoice(ref reader, ref used);
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The provider checked every chunk already; one that cannot be read has no text to follow.
+            _values.Clear();
+        }
+    }
+
+    private void ReadChoice(ref Utf8JsonReader reader, ref int used)
+    {
+        var first = _values.Count;
+        var index = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : 0;
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    ReadDelta(ref reader, ref used);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        // The choice's index may come after its delta.
+        for (var i = first; i < _values.Count; i++)
+        {
+            _values[i] = _values[i] with { Id = _values[i].Id with { Choice = index } };
+        }
+    }
+
+    private void ReadDelta(ref Utf8JsonReader reader, ref int used)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            TextKind? kind = reader.ValueTextEquals("content"u8) ? TextKind.Content
+                : reader.ValueTextEquals("reasoning_content"u8) ? TextKind.ReasoningContent
+                : reader.ValueTextEquals("reasoning"u8) ? TextKind.Reasoning
+                : reader.ValueTextEquals("refusal"u8) ? TextKind.Refusal
+                : null;
+            var toolCalls = kind is null && reader.ValueTextEquals("tool_calls"u8);
+            reader.Read();
+            if (kind is { } text && reader.TokenType == JsonTokenType.String)
+            {
+                AddValue(ref reader, new ChannelId(0, text, 0), ref used);
+            }
+            else if (toolCalls && reader.TokenType == JsonTokenType.StartArray)
+            {
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        ReadToolCall(ref reader, ref used);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private void ReadToolCall(ref Utf8JsonReader reader, ref int used)
+    {
+        var first = _values.Count;
+        var index = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : 0;
+            }
+            else if (reader.ValueTextEquals("function"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var arguments = reader.ValueTextEquals("arguments"u8);
+                    reader.Read();
+                    if (arguments && reader.TokenType == JsonTokenType.String)
+                    {
+                        AddValue(ref reader, new ChannelId(0, TextKind.ToolArguments, 0), ref used);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        for (var i = first; i < _values.Count; i++)
+        {
+            _values[i] = _values[i] with { Id = _values[i].Id with { Tool = index } };
+        }
+    }
+
+    private void AddValue(ref Utf8JsonReader reader, ChannelId id, ref int used)
+    {
+        var length = reader.CopyString(_chars.AsSpan(used));
+        _values.Add(new TextValue(id, (int)reader.TokenStartIndex, (int)reader.BytesConsumed, used, length));
+        used += length;
+    }
+
+    private static int[] FailureTable(string key)
+    {
+        // failure[i]: the length of the longest proper prefix of key[..(i + 1)] that is also its suffix.
+        var failure = new int[key.Length];
+        var length = 0;
+        for (var i = 1; i < key.Length; i++)
+        {
+            while (length > 0 && key[i] != key[length])
+            {
+                length = failure[length - 1];
+            }
+            if (key[i] == key[length])
+            {
+                length++;
+            }
+            failure[i] = length;
+        }
+        return failure;
+    }
+
+    private enum TextKind
+    {
+        Content,
+        ReasoningContent,
+        Reasoning,
+        Refusal,
+        ToolArguments,
+    }
+
+    /// <summary>Which text a value continues: a choice's field, or a tool call's arguments.</summary>
+    private readonly record struct ChannelId(int Choice, TextKind Kind, int Tool);
+
+    /// <summary>One text value of a chunk: where its JSON string is, and where its decoded text is in the buffer.</summary>
+    private readonly record struct TextValue(ChannelId Id, int RawStart, int RawEnd, int CharStart, int CharLength);
+
+    /// <summary>One text value of a held chunk, placed in its channel's text.</summary>
+    private readonly record struct Segment(Channel Channel, long ChannelStart, int Length, int RawStart, int RawEnd);
+
+    /// <summary>Characters [From, To) of a segment to remove, the mask in their place when <paramref name="Mask"/>.</summary>
+    private readonly record struct Edit(int Segment, int From, int To, bool Mask);
+
+    /// <summary>One channel's text so far: its length, and how much of each key it ends with.</summary>
+    private sealed class Channel(ChannelId id, int keys)
+    {
+        public ChannelId Id { get; } = id;
+
+        public long Position { get; set; }
+
+        public int[] States { get; } = new int[keys];
+
+        /// <summary>The longest beginning of a key the text ends with.</summary>
+        public int Pending => States.Length == 0 ? 0 : States.Max();
+    }
+
+    private sealed class HeldChunk(ReadOnlyMemory<byte> json, bool isUsageOnly, Segment[] segments)
+    {
+        private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+        public bool IsUsageOnly { get; } = isUsageOnly;
+
+        public Segment[] Segments { get; } = segments;
+
+        public List<Edit>? Edits { get; set; }
+
+        /// <summary>The chunk with its edited strings written anew; the rest of its bytes as they were.</summary>
+        public ReadOnlyMemory<byte> Render()
+        {
+            if (Edits is null)
+            {
+                return json;
+            }
+            var source = json.Span;
+            var output = new ArrayBufferWriter<byte>(json.Length);
+            var copied = 0;
+            foreach (var group in Edits.GroupBy(e => e.Segment).OrderBy(g => g.Key))
+            {
+                var segment = Segments[group.Key];
+                output.Write(source[copied..segment.RawStart]);
+                var text = ReadString(source[segment.RawStart..segment.RawEnd]);
+                var edited = new System.Text.StringBuilder(text.Length);
+                var kept = 0;
+                foreach (var edit in group.OrderBy(e => e.From))
+                {
+                    edited.Append(text, kept, edit.From - kept);
+                    if (edit.Mask)
+                    {
+                        edited.Append(SecretRedactor.Mask);
+                    }
+                    kept = edit.To;
+                }
+                edited.Append(text, kept, text.Length - kept);
+                output.Write("\""u8);
+                output.Write(JsonEncodedText.Encode(edited.ToString(), Encoder).EncodedUtf8Bytes);
+                output.Write("\""u8);
+                copied = segment.RawEnd;
+            }
+            output.Write(source[copied..]);
+            return output.WrittenMemory;
+        }
+
+        private static string ReadString(ReadOnlySpan<byte> token)
+        {
+            var reader = new Utf8JsonReader(token);
+            reader.Read();
+            return reader.GetString() ?? "";
+        }
+    }
+}

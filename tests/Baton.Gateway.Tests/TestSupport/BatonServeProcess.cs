@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Baton.Gateway.Tests.TestSupport;
+
+/// <summary>
+/// A real <c>baton serve</c> process in a working directory, on a free loopback port, that a test can kill outright
+/// (SIGKILL: no shutdown code runs) and start again on the same files.
+/// </summary>
+public sealed class BatonServeProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private BatonServeProcess(Process process, string url)
+    {
+        _process = process;
+        Http = new HttpClient { BaseAddress = new Uri(url) };
+    }
+
+    public HttpClient Http { get; }
+
+    /// <summary>Starts <c>baton serve --config</c> <paramref name="config"/> in <paramref name="directory"/> and waits until <c>/health</c> answers.</summary>
+    public static async Task<BatonServeProcess> StartAsync(string directory, string config)
+    {
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { typeof(Baton.Cli.BatonCli).Assembly.Location, "serve", "--config", config, "--urls", url })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new BatonServeProcess(process, url);
+        try
+        {
+            await server.WaitUntilUpAsync();
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+        return server;
+    }
+
+    /// <summary>Kills the process with SIGKILL and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+
+    private async Task WaitUntilUpAsync()
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.False(_process.HasExited, "baton serve exited at start");
+            try
+            {
+                using var response = await Http.GetAsync("/health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("baton serve did not start within 30 s.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
