@@ -69,7 +69,7 @@ wait_ready() { # name url [body]
   local i
   for i in $(seq 1 150); do
     if [[ -n "${3:-}" ]]; then
-      curl -fsS -o /dev/null -H 'Content-Type: application/json' --data-binary "@$3" "$2" 2>/dev/null && return 0
+      curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_API_KEY" --data-binary "@$3" "$2" 2>/dev/null && return 0
     else
       curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
     fi
@@ -113,6 +113,9 @@ wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
 export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
 # Each gateway runs in its own scratch directory, so that the SQLite cache file starts empty and is removed after.
 mkdir -p "$WORK/off" "$WORK/sqlite"
+# The configurations require keys, as a shared gateway would; the master key serves as the caller's here.
+export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
+export BENCH_API_KEY="$BATON_BENCH_MASTER_KEY"
 (cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.nocache.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
 PIDS+=($!)
 (cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &

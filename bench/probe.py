@@ -8,6 +8,7 @@ One keep-alive connection; the clock starts when the request is written and stop
 'data:' line has been read, so it includes the proxy's wait for the upstream's first chunk.
 """
 import http.client
+import os
 import sys
 import time
 from urllib.parse import urlsplit
@@ -15,7 +16,11 @@ from urllib.parse import urlsplit
 
 def stream_once(conn, path, body, on_event):
     start = time.perf_counter_ns()
-    conn.request("POST", path, body=body, headers={"Content-Type": "application/json", "Accept": "text/event-stream"})
+    headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    # Baton's virtual key (bench/run.sh creates one); the other targets ignore it.
+    if os.environ.get("BENCH_API_KEY"):
+        headers["Authorization"] = "Bearer " + os.environ["BENCH_API_KEY"]
+    conn.request("POST", path, body=body, headers=headers)
     response = conn.getresponse()
     if response.status != 200:
         raise SystemExit(f"HTTP {response.status}: {response.read()[:300]!r}")

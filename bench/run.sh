@@ -10,6 +10,9 @@
 #   --config    Baton's configuration (default bench/baton.bench.json, the cache in memory; baton.bench.sqlite.json
 #               has it in a SQLite file, baton.bench.nocache.json has it off)
 #   --no-install  do not apt-get install wrk and nginx-light when they are missing
+#
+# Baton runs with keys, as a shared gateway would: its master key is BATON_BENCH_MASTER_KEY (a random one when
+# unset), and every measured request carries a virtual key created through the admin API at start.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --soak) SOAK=1; shift ;;
     --config) CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -78,10 +81,12 @@ BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
 YARP_DLL="$HERE/YarpPassthrough/bin/Release/net10.0/YarpPassthrough.dll"
 
 # --- start -----------------------------------------------------------------------------------------
-wait_ready() { # name url [body]
+wait_ready() { # name url [body [key]]
   local i
   for i in $(seq 1 150); do
-    if [[ -n "${3:-}" ]]; then
+    if [[ -n "${4:-}" ]]; then
+      curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $4" --data-binary "@$3" "$2" 2>/dev/null && return 0
+    elif [[ -n "${3:-}" ]]; then
       curl -fsS -o /dev/null -H 'Content-Type: application/json' --data-binary "@$3" "$2" 2>/dev/null && return 0
     else
       curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
@@ -136,13 +141,19 @@ PIDS+=($!)
 # A paced upstream for the buffering check: one token every 50 ms.
 dotnet "$BATON_DLL" simulate --port $SLOW_PORT --tps 20 >"$WORK/slow.out" 2>&1 &
 PIDS+=($!)
+export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 # Started in the scratch directory, so that a relative cache or ledger file in the configuration is fresh and removed after.
 (cd "$WORK" && exec dotnet "$BATON_DLL" serve --config "$CONFIG" --urls "http://$HOST:$BATON_PORT") >"$WORK/baton.out" 2>&1 &
 BATON_PID=$!
 PIDS+=($BATON_PID)
 
 wait_ready yarp "http://$HOST:$YARP_PORT/health"
-wait_ready baton "http://$HOST:$BATON_PORT/v1/chat/completions" "$HERE/wrk/request.json"
+wait_ready baton "http://$HOST:$BATON_PORT/v1/chat/completions" "$HERE/wrk/request.json" "$BATON_BENCH_MASTER_KEY"
+# Every measured request carries a virtual key, so authentication is part of what is measured (wrk and probe.py
+# send it to every target, so that each request is the same size whichever answers it).
+BENCH_API_KEY="$(curl -fsS -H "Authorization: Bearer $BATON_BENCH_MASTER_KEY" -H 'Content-Type: application/json' \
+  --data-binary '{"name":"bench"}' "http://$HOST:$BATON_PORT/admin/keys" | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')"
+export BENCH_API_KEY
 wait_ready slow-upstream "http://$HOST:$SLOW_PORT/v1/chat/completions" "$HERE/wrk/request.json"
 log "all started: nginx :$UPSTREAM_PORT, yarp :$YARP_PORT, baton :$BATON_PORT (pid $BATON_PID), paced simulator :$SLOW_PORT"
 

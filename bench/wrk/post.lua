@@ -4,6 +4,11 @@ wrk.method = "POST"
 wrk.body = file:read("*a")
 file:close()
 wrk.headers["Content-Type"] = "application/json"
+-- Baton's virtual key (bench/run.sh creates one through the admin API); the other targets ignore it.
+local api_key = os.getenv("BENCH_API_KEY")
+if api_key and api_key ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. api_key
+end
 -- "no-cache" keeps Baton's response cache on but missing: every request skips the lookup and stores its answer.
 local cache_control = os.getenv("BENCH_CACHE_CONTROL")
 if cache_control and cache_control ~= "" then

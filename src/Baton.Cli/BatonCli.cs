@@ -19,6 +19,7 @@ public static class BatonCli
         root.Subcommands.Add(AnalyzeCommand.Create(console));
         root.Subcommands.Add(CostsCommand.Create(console));
         root.Subcommands.Add(PricesCommand.Create(console));
+        root.Subcommands.Add(KeysCommand.Create(console));
         root.Subcommands.Add(SimulateCommand.Create(console));
         var invocation = new InvocationConfiguration { Output = new SpectreTextWriter(console), Error = console.Error };
         return root.Parse(args).InvokeAsync(invocation, cancellationToken);

@@ -13,6 +13,9 @@ public sealed class CliConsole(IAnsiConsole output, TextWriter error, TextReader
 
     public string WorkingDirectory { get; } = workingDirectory;
 
+    /// <summary>Where environment variables are read (the gateway keys of <c>--url</c> commands); the process environment by default.</summary>
+    public Func<string, string?> Environment { get; set; } = System.Environment.GetEnvironmentVariable;
+
     public static CliConsole CreateDefault()
     {
         var console = AnsiConsole.Console;

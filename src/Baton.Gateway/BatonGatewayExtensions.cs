@@ -1,7 +1,9 @@
+using Baton.Auth;
 using Baton.Batching;
 using Baton.Batching.Jobs;
 using Baton.Configuration;
 using Baton.Engine;
+using Baton.Errors;
 using Baton.Gateway.Endpoints;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,7 +31,7 @@ public static class BatonGatewayExtensions
         services.AddSingleton(sp => new BatchJobRunner(
             sp.GetRequiredService<BatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatonEngine>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
-            sp.GetRequiredService<ILogger<BatchJobRunner>>()));
+            sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>()));
         services.AddHostedService<Hosting.BatchJobService>();
         services.AddOpenApi(options =>
         {
@@ -80,6 +82,7 @@ public static class BatonGatewayExtensions
             await ErrorResponses.HandleUnexpectedAsync(context.HttpContext, async () => result = await next(context));
             return result;
         });
+        group.AddEndpointFilter(GatewayAuth.FilterAsync);
 
         group.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
             .WithName("CreateChatCompletion")
@@ -99,6 +102,7 @@ public static class BatonGatewayExtensions
             .WithName("ListModels")
             .WithSummary("Lists the models this gateway serves.");
         group.MapGet("/health", () => new HealthStatus("ok"))
+            .WithMetadata(AnonymousEndpoint.Instance)
             .WithName("Health")
             .WithSummary("Tells that the gateway is up.");
         group.MapPost("/batch", BatchEndpoint.HandleAsync)
@@ -165,16 +169,54 @@ public static class BatonGatewayExtensions
             .WithName("CacheStats")
             .WithSummary("The response cache: mode, entries, bytes, hits, misses and hit rate.");
         group.MapDelete("/v1/cache", CacheEndpoints.Purge)
+            .WithMetadata(MasterKeyEndpoint.Instance)
             .WithName("PurgeCache")
             .WithSummary("Empties the response cache, or only one model's answers with ?model=NAME.");
         group.MapGet("/health/providers", ProviderHealthEndpoint.HandleAsync)
+            .WithMetadata(MasterKeyEndpoint.Instance)
             .WithName("ProviderHealth")
             .WithSummary("Health of every deployment: state, circuit breaker, error rate, latency; ?probe=true checks each one actively.")
             .Produces<ProviderHealthResponse>();
 
+        MapAdmin(group);
+
+        // The API description is in the group, so behind the same keys as the API.
         group.MapOpenApi();
         group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
         group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
     }
+
+    /// <summary><c>/admin/keys</c>: virtual keys, for the master key only.</summary>
+    private static void MapAdmin(RouteGroupBuilder group)
+    {
+        var admin = group.MapGroup("/admin/keys").WithMetadata(MasterKeyEndpoint.Instance);
+        admin.MapPost("", (HttpContext http, BatonOptions options, TimeProvider time) => AdminKeysEndpoints.CreateAsync(http, Keys(http), options, time))
+            .WithName("CreateKey")
+            .WithSummary("Creates a virtual key: {name, models, rpm, tpm, max_parallel, budget_usd, budget_period, expires_at, tags, metadata}. The secret is in this answer only.")
+            .Produces<KeyView>(StatusCodes.Status201Created)
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest);
+        admin.MapGet("", (HttpContext http, TimeProvider time) => AdminKeysEndpoints.ListAsync(http, Keys(http), time))
+            .WithName("ListKeys")
+            .WithSummary("Lists the virtual keys, revoked ones included (never their secrets).")
+            .Produces<KeyListView>();
+        admin.MapGet("/{keyId}", (HttpContext http, TimeProvider time, string keyId) => AdminKeysEndpoints.GetAsync(http, Keys(http), time, keyId, http.RequestServices))
+            .WithName("GetKey")
+            .WithSummary("Describes a virtual key, with what it has spent.")
+            .Produces<KeyView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        admin.MapPatch("/{keyId}", (HttpContext http, BatonOptions options, TimeProvider time, string keyId) => AdminKeysEndpoints.UpdateAsync(http, Keys(http), options, time, keyId))
+            .WithName("UpdateKey")
+            .WithSummary("Changes a virtual key's settings: the fields given replace the key's, null clears one.")
+            .Produces<KeyView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        admin.MapDelete("/{keyId}", (HttpContext http, TimeProvider time, string keyId) => AdminKeysEndpoints.RevokeAsync(http, Keys(http), time, keyId))
+            .WithName("RevokeKey")
+            .WithSummary("Revokes a virtual key: refused from the next request on.")
+            .Produces<KeyView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+    }
+
+    private static KeyRing Keys(HttpContext http) => http.RequestServices.GetService<KeyRing>() ?? throw new BatonException(
+        StatusCodes.Status404NotFound, ErrorTypes.InvalidRequest, "Key administration needs keys: configure auth.masterKeyEnv.", code: "auth_disabled");
 }

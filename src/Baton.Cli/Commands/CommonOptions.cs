@@ -104,6 +104,10 @@ internal static class CommonOptions
         {
             options.Budgets.Path = Path.GetFullPath(options.Budgets.Path, workingDirectory);
         }
+        if (!string.IsNullOrWhiteSpace(options.Auth.Path))
+        {
+            options.Auth.Path = Path.GetFullPath(options.Auth.Path, workingDirectory);
+        }
         if (!string.IsNullOrWhiteSpace(options.Batch.JobsDatabase))
         {
             options.Batch.JobsDatabase = Path.GetFullPath(options.Batch.JobsDatabase, workingDirectory);

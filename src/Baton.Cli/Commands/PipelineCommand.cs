@@ -77,7 +77,7 @@ internal static class PipelineCommand
             PipelineRunResult result;
             try
             {
-                result = await runner.RunAsync(pipeline, values, step => StepReport.Write(console.Error, step), cancellationToken);
+                result = await runner.RunAsync(pipeline, values, step => StepReport.Write(console.Error, step), cancellationToken: cancellationToken);
             }
             catch (PipelineInputException ex)
             {

@@ -25,6 +25,12 @@ internal static class ServeCommand
             }
             CommonOptions.AnnounceSource(console, loaded);
             var address = parse.GetValue(urls)!;
+            if (BatonHosts.ExposedWithoutKeys(loaded.Options, address) is { } exposed)
+            {
+                console.Error.WriteLine($"baton: refusing to serve {exposed} without keys: anyone who reaches it would spend your provider keys; " +
+                                        "configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous: true to accept the risk.");
+                return CommonOptions.ConfigurationError;
+            }
             var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
                 reloadFrom: loaded.Configuration);
             if (!await CommonOptions.StartAsync(console, app, address, cancellationToken))
@@ -32,7 +38,9 @@ internal static class ServeCommand
                 return CommonOptions.StartError;
             }
             console.Out.MarkupLine($"[green]Baton gateway listening on {Markup.Escape(address)}[/] ({loaded.Options.Models.Count} models). " +
-                                   "OpenAI API at /v1, API reference at /scalar. Press Ctrl+C to stop.");
+                                   "OpenAI API at /v1, API reference at /scalar. " +
+                                   (loaded.Options.Auth.Enabled ? $"Keys required (master key in {Markup.Escape(loaded.Options.Auth.MasterKeyEnv!)}). " : "") +
+                                   "Press Ctrl+C to stop.");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

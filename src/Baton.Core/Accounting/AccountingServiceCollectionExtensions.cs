@@ -30,10 +30,11 @@ public static class AccountingServiceCollectionExtensions
             // that a test never moves for them must not hold rows back.
             services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
         }
-        var hasBudgets = options.Budgets.Limits.Count > 0;
+        // Virtual keys may carry budgets of their own, so with keys the gate is there even when no limit is configured.
+        var hasBudgets = options.Budgets.Limits.Count > 0 || options.Auth.Enabled;
         if (hasBudgets)
         {
-            var budgetPath = Path.GetFullPath(options.Budgets.Path ?? ledgerPath!);
+            var budgetPath = Path.GetFullPath(options.Budgets.Path ?? ledgerPath ?? options.Auth.DatabasePath(options));
             services.TryAddSingleton<IBudgetStore>(_ => new SqliteBudgetStore(budgetPath));
             services.AddSingleton(sp => new BudgetGate(new BudgetPolicy(options.Budgets), sp.GetRequiredService<IBudgetStore>(),
                 sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(options.Budgets.ReservationTimeoutSeconds)));

@@ -42,7 +42,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     /// </summary>
     public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken)
     {
-        if (budgets is null || budgets.Policy.IsEmpty || candidates.Count == 0 || budgets.Policy.For(request, time.GetUtcNow()).Count == 0)
+        if (budgets is null || !budgets.Policy.AppliesTo(request) || candidates.Count == 0 || budgets.Policy.For(request, time.GetUtcNow()).Count == 0)
         {
             return ValueTask.FromResult(BudgetAdmission.None);
         }

@@ -31,7 +31,7 @@ public sealed class ProjectAnalyzer(PipelineRunner runner, PipelineDefinition pi
     public async Task<ProjectAnalysis> AnalyzeAsync(string projectPath, Action<PipelineStepEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         var scan = _scanner.Scan(projectPath, cancellationToken);
-        var run = await runner.RunAsync(pipeline, BuildInput(scan), progress, cancellationToken).ConfigureAwait(false);
+        var run = await runner.RunAsync(pipeline, BuildInput(scan), progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new ProjectAnalysis(scan, ToSeedOutput(run), run);
     }
 

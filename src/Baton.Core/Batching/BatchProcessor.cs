@@ -23,8 +23,11 @@ public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int ma
 
     public ModelCatalog Catalog => engine.Catalog;
 
+    /// <param name="batch">The requests.</param>
+    /// <param name="caller">Options every item carries, e.g. the identity of the caller (its key's models, limits and budget apply).</param>
+    /// <param name="cancellationToken">Stops the batch.</param>
     /// <exception cref="BatonValidationException">The batch breaks seed 001's contract; nothing was sent.</exception>
-    public async Task<BatchResponse> ProcessBatchAsync(BatchRequest batch, CancellationToken cancellationToken = default)
+    public async Task<BatchResponse> ProcessBatchAsync(BatchRequest batch, BatonRequestOptions? caller = null, CancellationToken cancellationToken = default)
     {
         BatchValidator.Validate(batch, engine.Catalog);
         var started = time.GetTimestamp();
@@ -32,7 +35,7 @@ public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int ma
         await Parallel.ForEachAsync(
             Enumerable.Range(0, batch.Requests.Count),
             new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrency, CancellationToken = cancellationToken },
-            async (i, token) => results[i] = await RunAsync(batch.Requests[i], token).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, token) => results[i] = await RunAsync(batch.Requests[i], caller, token).ConfigureAwait(false)).ConfigureAwait(false);
 
         var total = time.GetElapsedTime(started).TotalMilliseconds;
         var successful = results.Count(r => r.Error is null);
@@ -40,7 +43,7 @@ public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int ma
             Math.Round(total, 2), Math.Round(results.Average(r => r.LatencyMs), 2));
     }
 
-    private async Task<BatchItemResult> RunAsync(BatchItem item, CancellationToken cancellationToken)
+    private async Task<BatchItemResult> RunAsync(BatchItem item, BatonRequestOptions? caller, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var route = engine.Catalog.ResolvePinned(item.Provider!, item.Model!)!;
@@ -48,6 +51,10 @@ public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int ma
         {
             var request = ChatRequestParser.Parse(Body(item, route.Name));
             request.Pinned = route;
+            if (caller is not null)
+            {
+                request.Options = request.Options.Over(caller);
+            }
             using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
             var usage = result.Usage;
             return new BatchItemResult(item.RequestId, item.Provider!, result.Route.UpstreamModel, Content(result.Body.Span),

@@ -15,17 +15,10 @@ internal sealed class BatonCallContext
 
     public static BatonCallContext? Current => CurrentHolder.Value;
 
-    public string? Task { get; private init; }
-
-    public IReadOnlyList<string>? Fallbacks { get; private init; }
-
-    public string? SessionId { get; private init; }
+    /// <summary>What the call asked for beyond the OpenAI shape (task, session, fallbacks, user, project, identity).</summary>
+    public BatonRequestOptions Options { get; private init; } = BatonRequestOptions.Empty;
 
     public string? CacheControl { get; private init; }
-
-    public string? UserId { get; private init; }
-
-    public string? ProjectId { get; private init; }
 
     /// <summary>The call's prompt context, as JSON values; null when none was given.</summary>
     public IReadOnlyList<KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>>? PromptContext { get; private init; }
@@ -43,16 +36,16 @@ internal sealed class BatonCallContext
     public static BatonCallContext For(ChatOptions? options)
     {
         var properties = options?.AdditionalProperties;
-        var context = new BatonCallContext
+        // Options given whole (a pipeline run for a caller carries the caller's identity this way), then the single keys over them.
+        var given = properties?.TryGetValue(BatonRequestProperties.RequestOptions, out BatonRequestOptions? whole) == true && whole is not null
+            ? whole
+            : BatonRequestOptions.Empty;
+        var single = new BatonRequestOptions
         {
             Task = properties?.TryGetValue(BatonRequestProperties.Task, out string? task) == true ? task : null,
             SessionId = properties?.TryGetValue(BatonRequestProperties.Session, out string? session) == true ? session : null,
-            CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
-            UserId = properties?.TryGetValue(BatonRequestProperties.UserId, out string? user) == true ? user : null,
+            User = properties?.TryGetValue(BatonRequestProperties.UserId, out string? user) == true ? user : null,
             ProjectId = properties?.TryGetValue(BatonRequestProperties.ProjectId, out string? project) == true ? project : null,
-            PromptContext = properties?.TryGetValue(BatonRequestProperties.Context, out object? given) == true && given is IEnumerable<KeyValuePair<string, object?>> entries
-                ? [.. entries.Select(e => KeyValuePair.Create(e.Key, e.Value is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(e.Value, e.Value.GetType())))]
-                : null,
             Fallbacks = properties?.TryGetValue(BatonRequestProperties.Fallbacks, out object? fallbacks) == true
                 ? fallbacks switch
                 {
@@ -62,18 +55,25 @@ internal sealed class BatonCallContext
                 }
                 : null,
         };
-        CurrentHolder.Value = context;
-        return context;
+        var call = new BatonCallContext
+        {
+            Options = single.Over(given),
+            CacheControl = properties?.TryGetValue(BatonRequestProperties.CacheControl, out string? cacheControl) == true ? cacheControl : null,
+            PromptContext = properties?.TryGetValue(BatonRequestProperties.Context, out object? context) == true && context is IEnumerable<KeyValuePair<string, object?>> entries
+                ? [.. entries.Select(e => KeyValuePair.Create(e.Key, e.Value is null ? null : System.Text.Json.JsonSerializer.SerializeToNode(e.Value, e.Value.GetType())))]
+                : null,
+        };
+        CurrentHolder.Value = call;
+        return call;
     }
 
-    /// <summary>Gives the request what the call asked for beyond the OpenAI shape.</summary>
+    /// <summary>
+    /// Gives the request what the call asked for beyond the OpenAI shape, merged once: the body's metadata wins
+    /// where it speaks, the call fills in the rest, and the call's cache control applies over the body's.
+    /// </summary>
     public void ApplyTo(ChatRequest request)
     {
-        request.Task ??= Task;
-        request.SessionId ??= SessionId;
-        request.User ??= UserId;
-        request.ProjectId ??= ProjectId;
-        request.Fallbacks ??= Fallbacks;
-        request.Cache = request.Cache.WithCacheControl(CacheControl);
+        var merged = request.Options.Over(Options);
+        request.Options = merged with { Cache = merged.Cache.WithCacheControl(CacheControl) };
     }
 }

@@ -124,6 +124,12 @@ public static class BatonRequestProperties
     /// <summary>The session the call belongs to, for cost tracking.</summary>
     public const string Session = "baton.session_id";
 
+    /// <summary>
+    /// A whole <see cref="Requests.BatonRequestOptions"/> value for the call (e.g. the caller's identity for a
+    /// pipeline run on its behalf); the single keys above apply over it.
+    /// </summary>
+    public const string RequestOptions = "baton.request_options";
+
     /// <summary>The end user the call is made for, for cost tracking and budgets (the ledger's <c>user</c>).</summary>
     public const string UserId = "baton.user_id";
 

@@ -61,6 +61,9 @@ public sealed class BatonOptions
     /// <summary>Spending limits per session, key, user, tag or overall.</summary>
     public BudgetOptions Budgets { get; set; } = new();
 
+    /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }

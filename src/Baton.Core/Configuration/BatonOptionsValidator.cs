@@ -87,6 +87,7 @@ public static class BatonOptionsValidator
         ValidateResilience("resilience", options.Resilience, errors);
         ValidateCache(options, errors);
         AccountingValidator.Validate(options, errors);
+        ValidateAuth(options.Auth, environment, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
         ValidateParameters("defaults", options.Defaults.Temperature, options.Defaults.TopP, options.Defaults.MaxTokens, errors);
         if (options.Defaults.TimeoutSeconds <= 0)
@@ -99,6 +100,32 @@ public static class BatonOptionsValidator
         }
         ValidateGatewayOrigins(options.Gateway, errors);
         return errors;
+    }
+
+    private static void ValidateAuth(AuthOptions auth, Func<string, string?> environment, List<string> errors)
+    {
+        if (auth.MasterKeyEnv is null)
+        {
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(auth.MasterKeyEnv))
+        {
+            errors.Add("auth.masterKeyEnv: empty; name the environment variable that holds the master key, or remove the key to serve loopback only.");
+            return;
+        }
+        var master = environment(auth.MasterKeyEnv);
+        if (string.IsNullOrWhiteSpace(master))
+        {
+            errors.Add($"auth.masterKeyEnv: the environment variable '{auth.MasterKeyEnv}' is not set or empty. Set it to a long random secret (e.g. openssl rand -hex 32).");
+        }
+        else if (master.Trim().Length < AuthOptions.MinimumMasterKeyLength)
+        {
+            errors.Add($"auth.masterKeyEnv: the key in '{auth.MasterKeyEnv}' is shorter than {AuthOptions.MinimumMasterKeyLength} characters; use a long random secret (e.g. openssl rand -hex 32).");
+        }
+        if (auth.Path is { } path && (string.IsNullOrWhiteSpace(path) || path.Trim() == ":memory:"))
+        {
+            errors.Add("auth.path: give a file for the key store (or leave it out to use the ledger's file).");
+        }
     }
 
     private static void ValidateGatewayOrigins(GatewayOptions gateway, List<string> errors)

@@ -22,7 +22,7 @@ namespace Baton.Engine;
 /// Every answer is priced and queued for the ledger.
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
-    ResponseCache? cache = null, CostAccountant? accounting = null)
+    ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null)
 {
     public ModelCatalog Catalog => catalog;
 
@@ -36,9 +36,11 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
+        using var keyLease = AdmitKey(request);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         if (lookup.Answer is { } hit)
         {
+            keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = accounting is null ? null : 0m };
@@ -50,6 +52,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
         lease.Complete(completion.Usage, completion.UpstreamRateLimit);
+        keyLease.Complete(completion.Usage.TotalTokens);
         if (lookup.Stores && IsComplete(completion.Body.Span))
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
@@ -71,13 +74,25 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        // The key's slot is held until the caller disposes of the stream.
+        var keyLease = AdmitKey(request);
+        CacheLookup lookup;
+        try
+        {
+            lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            keyLease.Dispose();
+            throw;
+        }
         if (lookup.Answer is { } hit)
         {
+            keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             // A hit costs nothing, and says so like a plain hit does.
-            return new ChatStreamResult(new ReplayStream(hit, hitRoute), fixedCost: accounting is null ? null : 0m);
+            return new ChatStreamResult(new ReplayStream(hit, hitRoute), fixedCost: accounting is null ? null : 0m) { KeyLease = keyLease };
         }
         var started = time.GetTimestamp();
         BudgetAdmission? admission = null;
@@ -92,12 +107,13 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             if (!lookup.Stores)
             {
                 lookup.Dispose();
-                return new ChatStreamResult(answer, billing);
+                return new ChatStreamResult(answer, billing) { KeyLease = keyLease };
             }
-            return new ChatStreamResult(new CachingStream(answer, lookup), billing);
+            return new ChatStreamResult(new CachingStream(answer, lookup), billing) { KeyLease = keyLease };
         }
         catch
         {
+            keyLease.Dispose();
             lookup.Dispose();
             if (admission is not null)
             {
@@ -106,6 +122,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             throw;
         }
     }
+
+    /// <summary>The caller's key limits (rpm, tpm, max_parallel), checked before the cache: a cached answer is still a request.</summary>
+    private Auth.KeyLease AdmitKey(ChatRequest request) =>
+        request.Options.Key is { } key && keyLimits is not null
+            ? keyLimits.Admit(key, request.PromptCharacters / 4)
+            : Auth.KeyLease.None;
 
     /// <summary>
     /// Budget admission, before any upstream call: the worst-case cost on the dearest deployment the plan may

@@ -36,6 +36,7 @@ public sealed class CandidatePlan
         if (request.Pinned is { } pinned)
         {
             Requested = pinned;
+            RefuseUnlessAllowed(pinned);
             Add(pinned, isFallback: false);
             return;
         }
@@ -62,6 +63,7 @@ public sealed class CandidatePlan
             Requested = catalog.Resolve(request.Model);
             configuredFallbacks = Requested.Fallbacks;
         }
+        RefuseUnlessAllowed(Requested);
         Add(Requested, isFallback: false);
         var fallbacks = request.Fallbacks is { } overridden
             ? overridden.Where(name => !catalog.IsDisabled(name)).Select(name => catalog.Resolve(name, "metadata.fallbacks"))
@@ -129,8 +131,23 @@ public sealed class CandidatePlan
         return _candidates.Count > before;
     }
 
+    /// <summary>A virtual key names the models it may use: asking for another is refused before anything else happens.</summary>
+    private void RefuseUnlessAllowed(ModelRoute route)
+    {
+        if (_request.Options.Key is { } key && !key.Allows(route.Name))
+        {
+            throw new BatonException(403, ErrorTypes.InvalidRequest,
+                $"The key '{key.Name ?? key.Id}' may not use the model '{route.Name}' (it may use: {string.Join(", ", key.Models!)}).", "model", "model_not_allowed");
+        }
+    }
+
     private void Add(ModelRoute route, bool isFallback)
     {
+        // A fallback (or larger-context model) the caller's key may not use is left out, never used behind its back.
+        if (isFallback && _request.Options.Key is { } key && !key.Allows(route.Name))
+        {
+            return;
+        }
         foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
         {
             if (_planned.Add(deployment.Id))

@@ -61,5 +61,22 @@ public sealed class ChatStreamResult : IAsyncDisposable
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
 
-    public ValueTask DisposeAsync() => stream.DisposeAsync();
+    /// <summary>The caller's key slot, freed (and its tokens corrected) when the stream is disposed.</summary>
+    internal Auth.KeyLease KeyLease { get; init; } = Auth.KeyLease.None;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (stream.Usage is { } usage)
+            {
+                KeyLease.Complete(usage.TotalTokens);
+            }
+            KeyLease.Dispose();
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Baton.Accounting;
+using Baton.Auth;
 using Baton.Batching;
 using Baton.Caching;
 using Baton.Client;
@@ -64,6 +65,7 @@ public static class BatonServiceCollectionExtensions
             services.AddSingleton(sp => new ResponseCache(sp.GetRequiredService<ICacheStore>(), options.Cache, sp.GetRequiredService<TimeProvider>()));
         }
         services.AddBatonAccounting(options, reloadFrom);
+        services.AddBatonAuth(options, environment);
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
             options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));

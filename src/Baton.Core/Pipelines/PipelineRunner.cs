@@ -61,16 +61,21 @@ public sealed class PipelineRunner
     }
 
     /// <summary>Runs the pipeline on one input.</summary>
+    /// <param name="pipeline">The pipeline.</param>
+    /// <param name="input">The values its templates use.</param>
+    /// <param name="progress">Told as each step starts and ends.</param>
+    /// <param name="caller">Options every step carries, e.g. the identity of the caller the run is for (its key's models, limits and budget apply).</param>
+    /// <param name="cancellationToken">Stops the run.</param>
     /// <exception cref="PipelineInputException">The input does not fill every template; nothing was asked.</exception>
     public async Task<PipelineRunResult> RunAsync(PipelineDefinition pipeline, JsonObject input, Action<PipelineStepEvent>? progress = null,
-        CancellationToken cancellationToken = default)
+        Requests.BatonRequestOptions? caller = null, CancellationToken cancellationToken = default)
     {
         var problems = CheckInput(pipeline, input);
         if (problems.Count > 0)
         {
             throw new PipelineInputException(problems);
         }
-        var run = new Run(this, pipeline, input, progress, Guid.NewGuid().ToString("N"), _time.GetTimestamp());
+        var run = new Run(this, pipeline, input, progress, Guid.NewGuid().ToString("N"), _time.GetTimestamp()) { Caller = caller };
         foreach (var step in pipeline.Steps)
         {
             _ = run.Start(step, cancellationToken);
@@ -101,6 +106,9 @@ public sealed class PipelineRunner
     /// <summary>One run: the steps' tasks, and the counts seed 000's metadata reports.</summary>
     private sealed class Run(PipelineRunner runner, PipelineDefinition pipeline, JsonObject input, Action<PipelineStepEvent>? progress, string session, long started)
     {
+        /// <summary>The options every step carries (the caller's identity), under the step's own.</summary>
+        public Requests.BatonRequestOptions? Caller { get; init; }
+
         private int _apiCalls;
         private int _cacheHits;
 
@@ -260,6 +268,10 @@ public sealed class PipelineRunner
                 MaxOutputTokens = step.MaxTokens,
                 AdditionalProperties = new() { [BatonRequestProperties.Session] = session },
             };
+            if (Caller is not null)
+            {
+                options.AdditionalProperties[BatonRequestProperties.RequestOptions] = Caller;
+            }
             if (step.Task is not null)
             {
                 options.AdditionalProperties[BatonRequestProperties.Task] = step.Task;

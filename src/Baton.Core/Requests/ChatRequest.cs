@@ -25,21 +25,23 @@ public sealed class ChatRequest
     /// <summary>Whether the client asked for the final usage chunk (<c>stream_options.include_usage</c>).</summary>
     public bool IncludeUsage { get; internal set; }
 
-    /// <summary>The task type from <c>metadata.task</c> (or the <c>X-Baton-Task</c> header).</summary>
-    public string? Task { get; set; }
-
-    /// <summary>The session from <c>metadata.session_id</c> (or the <c>X-Baton-Session</c> header).</summary>
-    public string? SessionId { get; set; }
-
     /// <summary>
-    /// Models to fall back to for this request only, in order, from <c>metadata.fallbacks</c> or the
-    /// <c>X-Baton-Fallbacks</c> header (comma-separated: OpenAI's metadata values are strings). Replaces the
-    /// model's configured fallbacks.
+    /// Task, session, fallbacks, cache directives, user, project, tags and identity, as one immutable value: replaced
+    /// whole, never edited in place, so every attempt of the request sees the same options.
     /// </summary>
-    public IReadOnlyList<string>? Fallbacks { get; set; }
+    public BatonRequestOptions Options { get; set; } = BatonRequestOptions.Empty;
+
+    /// <summary>The task type (see <see cref="BatonRequestOptions.Task"/>).</summary>
+    public string? Task => Options.Task;
+
+    /// <summary>The session (see <see cref="BatonRequestOptions.SessionId"/>).</summary>
+    public string? SessionId => Options.SessionId;
+
+    /// <summary>Models to fall back to for this request only (see <see cref="BatonRequestOptions.Fallbacks"/>).</summary>
+    public IReadOnlyList<string>? Fallbacks => Options.Fallbacks;
 
     /// <summary>What this request allows the cache to do (from <c>Cache-Control</c>, metadata and headers).</summary>
-    public CacheDirectives Cache { get; set; } = CacheDirectives.Default;
+    public CacheDirectives Cache => Options.Cache;
 
     /// <summary>When set, only this route is asked, without fallbacks (a batch item names its provider).</summary>
     internal Routing.ModelRoute? Pinned { get; set; }
@@ -51,19 +53,16 @@ public sealed class ChatRequest
     internal System.Collections.Concurrent.ConcurrentQueue<Accounting.Ledger.LedgerEntry>? LedgerRows { get; set; }
 
     /// <summary>The <c>user</c> field of the body (else <c>metadata.user_id</c>): the end user, for cost tracking and budgets.</summary>
-    public string? User { get; set; }
+    public string? User => Options.User;
 
-    /// <summary>
-    /// A fingerprint of the caller's API key (a SHA-256 prefix, never the key), for cost tracking and budgets;
-    /// set by the gateway from the <c>Authorization</c> header.
-    /// </summary>
-    public string? ApiKeyId { get; set; }
+    /// <summary>Who pays (see <see cref="BatonRequestOptions.ApiKeyId"/>): never a key itself.</summary>
+    public string? ApiKeyId => Options.ApiKeyId;
 
-    /// <summary>The project the request is for, from <c>metadata.project_id</c>, for cost tracking.</summary>
-    public string? ProjectId { get; set; }
+    /// <summary>The project the request is for (see <see cref="BatonRequestOptions.ProjectId"/>).</summary>
+    public string? ProjectId => Options.ProjectId;
 
     /// <summary>Tags for budgets and reports, from <c>metadata.tags</c> or the <c>X-Baton-Tags</c> header (comma-separated).</summary>
-    public IReadOnlyList<string>? Tags { get; set; }
+    public IReadOnlyList<string>? Tags => Options.Tags;
 
     public int MessageCount { get; internal set; }
 

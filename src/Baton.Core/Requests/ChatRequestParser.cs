@@ -168,15 +168,18 @@ public static class ChatRequestParser
         {
             Stream = request.Stream,
             IncludeUsage = request.IncludeUsage,
-            Task = request.Task,
-            SessionId = request.SessionId,
-            Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
-            Cache = request.CacheDisabled
-                ? new CacheDirectives(Lookup: false, Store: false)
-                : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
-            User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
-            ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
-            Tags = ChatRequest.SplitModelList(request.Tags),
+            Options = new BatonRequestOptions
+            {
+                Task = request.Task,
+                SessionId = request.SessionId,
+                Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
+                Cache = request.CacheDisabled
+                    ? new CacheDirectives(Lookup: false, Store: false)
+                    : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
+                User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
+                ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
+                Tags = ChatRequest.SplitModelList(request.Tags),
+            },
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,

@@ -67,9 +67,10 @@ public static class ChatRequestRewriter
         }
         byte[] combined = [.. body[..request.MessagesEndIndex], .. Encoding.UTF8.GetBytes(added.ToString()), .. body[request.MessagesEndIndex..]];
         var appended = ChatRequestParser.Parse(combined);
-        appended.Task = request.Task;
-        appended.SessionId = request.SessionId;
-        appended.Fallbacks = request.Fallbacks;
+        // The options are carried whole: identity, tags and cache directives belong to the request, not to its body.
+        appended.Options = request.Options;
+        appended.Pinned = request.Pinned;
+        appended.LedgerRows = request.LedgerRows;
         return appended;
     }
 

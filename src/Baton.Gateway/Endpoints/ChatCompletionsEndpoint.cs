@@ -30,7 +30,7 @@ internal static class ChatCompletionsEndpoint
         {
             using var body = await RequestBodies.ReadAsync(http, options.Gateway.MaxRequestBodyBytes);
             var request = ChatRequestParser.Parse(body.Memory);
-            ApplyHeaders(http.Request, request, fingerprintKey: engine.Accounting?.TracksCallers == true);
+            request.Options = GatewayRequestOptions.Merge(http, request.Options, fingerprintKey: engine.Accounting?.TracksCallers == true);
             if (request.Stream)
             {
                 await StreamAsync(http, engine, request, time, started);
@@ -149,41 +149,6 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    /// <param name="http">The request's headers.</param>
-    /// <param name="request">The parsed body, to which the headers add.</param>
-    /// <param name="fingerprintKey">Hash the caller's key: only when a ledger or budgets will use it.</param>
-    private static void ApplyHeaders(HttpRequest http, ChatRequest request, bool fingerprintKey)
-    {
-        if (http.Headers.TryGetValue(GatewayHeaders.Task, out var task) && !string.IsNullOrWhiteSpace(task))
-        {
-            request.Task = task.ToString();
-        }
-        if (http.Headers.TryGetValue(GatewayHeaders.Session, out var session) && !string.IsNullOrWhiteSpace(session))
-        {
-            request.SessionId = session.ToString();
-        }
-        if (http.Headers.CacheControl is { Count: > 0 } cacheControl)
-        {
-            request.Cache = request.Cache.WithCacheControl(cacheControl.ToString());
-        }
-        if (http.Headers.TryGetValue(GatewayHeaders.CacheTtl, out var cacheTtl))
-        {
-            request.Cache = request.Cache with { Ttl = ParseTtl(cacheTtl.ToString()) };
-        }
-        if (http.Headers.TryGetValue(GatewayHeaders.Fallbacks, out var fallbacks) && ChatRequest.SplitModelList(fallbacks.ToString()) is { } list)
-        {
-            request.Fallbacks = list;
-        }
-        if (http.Headers.TryGetValue(GatewayHeaders.Tags, out var tags) && ChatRequest.SplitModelList(tags.ToString()) is { } tagList)
-        {
-            request.Tags = tagList;
-        }
-        if (fingerprintKey)
-        {
-            request.ApiKeyId = ApiKeyFingerprint.From(http.Headers.Authorization.ToString());
-        }
-    }
-
     private static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
     {
         if (warnings.Count > 0)
@@ -219,11 +184,4 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.OverheadMs] = overhead.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
         RateLimitHeaders.Write(headers, route.RateLimit, time.GetUtcNow());
     }
-
-    private static TimeSpan ParseTtl(string value) =>
-        double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && CacheDirectives.IsValidTtl(seconds)
-            ? TimeSpan.FromSeconds(seconds)
-            : throw BatonException.InvalidRequest(
-                $"Invalid {GatewayHeaders.CacheTtl} header '{value}': expected a number of seconds greater than 0 and at most {CacheDirectives.MaxTtlSeconds}.",
-                GatewayHeaders.CacheTtl, "invalid_value");
 }

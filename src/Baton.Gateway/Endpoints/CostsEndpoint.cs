@@ -34,6 +34,11 @@ internal static class CostsEndpoint
                 "Cost tracking is disabled on this gateway (ledger.enabled is false).", code: "ledger_disabled"));
             return;
         }
+        // A virtual key sees its own spending only; the master key (and a gateway without keys) sees everything.
+        if (GatewayAuth.VisibleOwner(http) is { } owner)
+        {
+            query = query with { ApiKey = owner };
+        }
         await ledger.FlushAsync(http.RequestAborted);
         var report = LedgerQuery.Run(ledger.Path, query);
         await http.Response.WriteAsJsonAsync(ToView(report), Json, http.RequestAborted);

@@ -79,7 +79,8 @@ internal static class FilesEndpoints
         // from there into the store in pieces, never held whole in memory.
         await using (var stream = file.OpenReadStream())
         {
-            stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now);
+            stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now,
+                GatewayAuth.Owner(http));
         }
         await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
@@ -88,13 +89,13 @@ internal static class FilesEndpoints
     {
         var limit = JobViews.Limit(http.Request, 10_000, 10_000);
         var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
-        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request));
+        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http));
         await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (runner.Store.GetFile(fileId) is not { } file)
+        if (!Visible(http, runner, fileId) || runner.Store.GetFile(fileId) is not { } file)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -104,6 +105,11 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
+        if (!Visible(http, runner, fileId))
+        {
+            await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
+            return;
+        }
         await using var content = runner.Store.OpenFileContent(fileId);
         if (content is null)
         {
@@ -118,7 +124,7 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        switch (runner.Store.DeleteFile(fileId))
+        switch (Visible(http, runner, fileId) ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
         {
             case FileDeletion.NotFound:
                 await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -133,6 +139,13 @@ internal static class FilesEndpoints
                 return;
         }
     }
+
+    /// <summary>
+    /// True when the caller may see the file or batch: the master key sees everything, a virtual key only what it
+    /// created. To others it does not exist (404), so ids cannot be probed.
+    /// </summary>
+    internal static bool Visible(HttpContext http, BatchJobRunner runner, string id) =>
+        GatewayAuth.VisibleOwner(http) is not { } owner || runner.Store.OwnerOf(id) == owner;
 
     private static bool IsMultipartForm(string? contentType) =>
         Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)

@@ -1,14 +1,16 @@
 using System.Text.Json.Serialization;
 using Baton.Engine;
+using Microsoft.AspNetCore.Http;
 
 namespace Baton.Gateway.Endpoints;
 
-/// <summary><c>GET /v1/models</c>: the configured models in OpenAI's list shape.</summary>
+/// <summary><c>GET /v1/models</c>: the configured models in OpenAI's list shape (for a virtual key, those it may use).</summary>
 internal static class ModelsEndpoint
 {
-    public static ModelList Handle(BatonEngine engine, GatewayStartTime startTime) => new(
+    public static ModelList Handle(HttpContext http, BatonEngine engine, GatewayStartTime startTime) => new(
         "list",
         engine.Catalog.Models
+            .Where(m => GatewayAuth.Caller(http)?.Key is not { } key || key.Allows(m.Name))
             .OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
             .Select(m => new ModelEntry(m.Name, "model", startTime.UnixSeconds, "baton"))
             .ToList());

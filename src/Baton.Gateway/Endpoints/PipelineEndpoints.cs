@@ -24,10 +24,18 @@ internal static class PipelineEndpoints
             $"The pipeline '{name}' does not exist (available: {string.Join(", ", catalog.All.Select(p => p.Name).Order(StringComparer.Ordinal))}).",
             "name", "pipeline_not_found");
         var input = await ReadInputAsync(http, options);
+        var caller = GatewayRequestOptions.Identity(http, fingerprintKey: false);
+        // Steps that name a model are checked before anything runs; steps routed by task are checked by the engine.
+        if (caller.Key is { } key && pipeline.Steps.FirstOrDefault(s => s.Model is { } model && !key.Allows(model)) is { } refused)
+        {
+            throw new BatonException(StatusCodes.Status403Forbidden, ErrorTypes.InvalidRequest,
+                $"Step '{refused.Name}' uses the model '{refused.Model}', which the key '{key.Name ?? key.Id}' may not use (it may use: {string.Join(", ", key.Models!)}).",
+                "name", "model_not_allowed");
+        }
         PipelineRunResult result;
         try
         {
-            result = await runner.RunAsync(pipeline, input, cancellationToken: http.RequestAborted);
+            result = await runner.RunAsync(pipeline, input, caller: caller, cancellationToken: http.RequestAborted);
         }
         catch (PipelineInputException ex)
         {

@@ -25,6 +25,12 @@ public static class BatonHosts
         BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null,
         Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null)
     {
+        if (ExposedWithoutKeys(options, urls) is { } exposed)
+        {
+            throw new BatonConfigurationException([
+                $"--urls names {exposed}, which is not a loopback address, and no keys are configured: anyone who reaches it would spend your provider keys. " +
+                "Configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous to true to accept the risk."]);
+        }
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -36,6 +42,54 @@ public static class BatonHosts
         app.UseBaton();
         app.MapBaton();
         return app;
+    }
+
+    /// <summary>
+    /// Secure by default: the first address of <paramref name="urls"/> that is not loopback when the gateway has
+    /// no keys and does not allow anonymous callers; null when it may start.
+    /// </summary>
+    public static string? ExposedWithoutKeys(BatonOptions options, string urls)
+    {
+        if (options.Auth.Enabled || options.Auth.AllowAnonymous)
+        {
+            return null;
+        }
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!IsLoopback(url))
+            {
+                return url;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True for <c>localhost</c>, 127.0.0.0/8 and [::1]; false for wildcards (<c>*</c>, <c>+</c>, 0.0.0.0, [::]) and every other host.</summary>
+    private static bool IsLoopback(string url)
+    {
+        var host = url;
+        var scheme = host.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            host = host[(scheme + 3)..];
+        }
+        var slash = host.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            host = host[..slash];
+        }
+        // Strip the port: after the closing bracket of an IPv6 address, or after the only colon otherwise.
+        var portColon = host.StartsWith('[') ? host.IndexOf("]:", StringComparison.Ordinal) + 1 : host.LastIndexOf(':');
+        if (portColon > 0)
+        {
+            host = host[..portColon];
+        }
+        host = host.Trim('[', ']');
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address);
     }
 
     public static WebApplication BuildSimulator(string urls, SimulatorBehavior? behavior = null, LogLevel minimumLevel = LogLevel.Warning)

@@ -27,8 +27,9 @@ internal static class GatewayCors
         {
             policy.WithOrigins([.. options.AllowedOrigins]);
         }
-        // Callers authenticate with a bearer key in a header, never with cookies: no credentials mode.
-        policy.WithMethods("GET", "POST", "DELETE")
+        // Callers authenticate with a bearer key in a header, never with cookies: no credentials mode. PATCH is the
+        // admin API's update of a key.
+        policy.WithMethods("GET", "POST", "PATCH", "DELETE")
             .AllowAnyHeader()
             .WithExposedHeaders(ExposedHeaders)
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10));

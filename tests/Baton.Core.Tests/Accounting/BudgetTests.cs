@@ -234,7 +234,7 @@ public sealed class BudgetTests : IDisposable
         options.Limits["alice"] = new BudgetLimitOptions { Scope = "user", Match = "alice", HardUsd = 1 };
         options.Limits["per-key"] = new BudgetLimitOptions { Scope = "key", Period = "monthly", HardUsd = 1 };
         var request = EngineHarness.Request("m1", metadata: ""","user":"alice","metadata":{"tags":"team-a, nightly"}""");
-        request.ApiKeyId = "key-0123";
+        request.Options = request.Options with { ApiKeyId = "key-0123" };
 
         var keys = new BudgetPolicy(options).For(request, new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero)).Select(b => b.CounterKey);
 

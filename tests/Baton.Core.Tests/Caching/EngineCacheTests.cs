@@ -22,7 +22,7 @@ public sealed class EngineCacheTests
     private static ChatRequest WithDirectives(CacheDirectives directives)
     {
         var request = EngineHarness.Request("m");
-        request.Cache = directives;
+        request.Options = request.Options with { Cache = directives };
         return request;
     }
 

@@ -28,6 +28,8 @@ public sealed class ConfigurationErrorTests : IDisposable
              "defaults.colour: unknown key; expected one of maxTokens, temperature, timeoutSeconds, topP."] },
         { """{ "Providers": { "sim": { "Simulator": { "latencyMs": "slow" } } } }""",
             ["providers.sim.simulator.latencyMs: 'slow' is not a number."] },
+        { """{ "auth": { "masterKeyEnvv": "BATON_MASTER_KEY", "allowAnonymous": "maybe" } }""",
+            ["auth.masterKeyEnvv: unknown key; did you mean masterKeyEnv?", "auth.allowAnonymous: 'maybe' is not true or false."] },
     };
 
     [Theory]
@@ -72,6 +74,19 @@ public sealed class ConfigurationErrorTests : IDisposable
               "prices": { "any/model": { "input": 1 } }, "tasks": { "my_task": "general" } }
             """);
         Assert.Equal("1", BatonConfigurationLoader.Load(path, _directory).Options.Providers["sim"].Headers["x-anything"]);
+    }
+
+    [Fact]
+    public void The_auth_section_is_known_to_the_checker()
+    {
+        var path = Write("""
+            { "providers": { "sim": { "type": "simulator" } },
+              "models": { "m": { "deployments": [ { "provider": "sim", "model": "baton-sim-1" } ] } },
+              "auth": { "masterKeyEnv": "BATON_MASTER_KEY", "allowAnonymous": false, "path": "keys.db" } }
+            """);
+        var auth = BatonConfigurationLoader.Load(path, _directory).Options.Auth;
+        Assert.Equal("BATON_MASTER_KEY", auth.MasterKeyEnv);
+        Assert.Equal("keys.db", auth.Path);
     }
 
     [Theory]

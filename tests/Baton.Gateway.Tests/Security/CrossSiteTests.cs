@@ -140,6 +140,14 @@ public sealed class CrossSiteTests
             Assert.False(preflight.Headers.Contains("Access-Control-Allow-Credentials"));
         }
 
+        // An admin page updates a key with PATCH.
+        using (var patchPreflight = await SendAsync(gateway, HttpMethod.Options, "/admin/keys/key_1", origin: "https://app.example.com", configure: r =>
+            r.Headers.Add("Access-Control-Request-Method", "PATCH")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, patchPreflight.StatusCode);
+            Assert.Contains("PATCH", string.Join(",", patchPreflight.Headers.GetValues("Access-Control-Allow-Methods")), StringComparison.Ordinal);
+        }
+
         using (var post = await SendAsync(gateway, HttpMethod.Post, "/v1/chat/completions", origin: "http://localhost:3000", body: Chat))
         {
             Assert.Equal(HttpStatusCode.OK, post.StatusCode);

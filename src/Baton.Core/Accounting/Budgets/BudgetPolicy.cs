@@ -20,11 +20,30 @@ public sealed record ApplicableBudget(string Name, string Scope, string? Subject
 /// </summary>
 public sealed class BudgetPolicy(BudgetOptions options)
 {
+    /// <summary>The name a virtual key's own budget goes by in messages.</summary>
+    public const string KeyBudgetName = "key-budget";
+
     public bool IsEmpty => options.Limits.Count == 0;
+
+    /// <summary>True when a request falls under no budget: none is configured and its key has none.</summary>
+    public bool AppliesTo(ChatRequest request) => !IsEmpty || request.Options.Key?.BudgetUsd is not null;
+
+    /// <summary>The counter of a virtual key's own budget in the window containing <paramref name="now"/>, with when it resets.</summary>
+    public static ApplicableBudget ForKey(Auth.VirtualKey key, DateTimeOffset now)
+    {
+        var period = key.BudgetPeriod.ToLowerInvariant();
+        var (window, resets) = Window(period, now);
+        return new ApplicableBudget(KeyBudgetName, BudgetScopes.Key, key.Name ?? key.Id, period, null, key.BudgetUsd,
+            $"{KeyBudgetName}|{key.Id}|{window}", resets);
+    }
 
     public IReadOnlyList<ApplicableBudget> For(ChatRequest request, DateTimeOffset now)
     {
         var applicable = new List<ApplicableBudget>();
+        if (request.Options.Key is { BudgetUsd: not null } key)
+        {
+            applicable.Add(ForKey(key, now));
+        }
         foreach (var (name, limit) in options.Limits)
         {
             var scope = limit.Scope!.ToLowerInvariant();

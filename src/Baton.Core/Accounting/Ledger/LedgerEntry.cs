@@ -18,7 +18,7 @@ public sealed record LedgerEntry
     /// <summary>The session (<c>X-Baton-Session</c> or <c>metadata.session_id</c>), if any.</summary>
     public string? Session { get; init; }
 
-    /// <summary>The fingerprint of the caller's API key, never the key.</summary>
+    /// <summary>The caller's key id (a virtual key's id, <c>master</c>, or without keys a fingerprint of the bearer token), never the key.</summary>
     public string? ApiKey { get; init; }
 
     /// <summary>The body's <c>user</c>.</summary>

@@ -4,15 +4,17 @@ using Microsoft.Data.Sqlite;
 namespace Baton.Accounting.Ledger;
 
 /// <summary>
-/// What to add up: rows matching every filter given (a session, a model, an API key fingerprint, a user, a tag,
-/// a time range with since inclusive and until exclusive), and how to break them down.
+/// What to add up: rows matching every filter given (a session, a model, an API key, a user, a tag, a time range
+/// with since inclusive and until exclusive), and how to break them down; for a caller with a virtual key,
+/// <paramref name="ApiKey"/> restricts the rows to that key's whatever else is asked.
 /// </summary>
-public sealed record CostQuery(string? SessionId = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null, CostGrouping GroupBy = CostGrouping.Model)
+public sealed record CostQuery(string? SessionId = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null, CostGrouping GroupBy = CostGrouping.Model,
+    string? ApiKey = null)
 {
     /// <summary>The configured model that answered.</summary>
     public string? Model { get; init; }
 
-    /// <summary>The fingerprint of the caller's API key.</summary>
+    /// <summary>The caller's key as the ledger's <c>api_key</c> holds it (a virtual key's id, <c>master</c>, or a fingerprint without keys).</summary>
     public string? Key { get; init; }
 
     /// <summary>The body's <c>user</c>.</summary>
@@ -28,7 +30,7 @@ public enum CostGrouping
     Model,
     Tier,
     Task,
-    /// <summary>By API key fingerprint, else by <c>user</c>.</summary>
+    /// <summary>By API key (a virtual key's id, <c>master</c> or a fingerprint), else by <c>user</c>.</summary>
     Key,
     /// <summary>By UTC day.</summary>
     Day,
@@ -111,6 +113,7 @@ public static class LedgerQuery
             }
         }
         Filter(query.SessionId, "session = $session", "$session");
+        Filter(query.ApiKey, "api_key = $api_key", "$api_key");
         Filter(query.Model, "model = $model", "$model");
         Filter(query.Key, "api_key = $key", "$key");
         Filter(query.User, "user = $user", "$user");

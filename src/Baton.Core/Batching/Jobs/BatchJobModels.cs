@@ -65,6 +65,9 @@ internal sealed record BatchJob
     public int Completed { get; init; }
     public int Failed { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>The caller (a key id) that created the batch and whose key its lines run with; null without authentication.</summary>
+    public string? Owner { get; init; }
 }
 
 /// <summary>A page of a list, newest first.</summary>

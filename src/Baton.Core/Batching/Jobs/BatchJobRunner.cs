@@ -20,7 +20,8 @@ namespace Baton.Batching.Jobs;
 /// </para>
 /// </summary>
 internal sealed partial class BatchJobRunner(
-    BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger)
+    BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
+    Auth.IKeyStore? keys = null)
 {
     /// <summary>The only completion window OpenAI offers.</summary>
     public const string CompletionWindow = "24h";
@@ -46,7 +47,7 @@ internal sealed partial class BatchJobRunner(
     /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
     /// queued; null, storing nothing, when the input file has been deleted meanwhile.
     /// </summary>
-    public BatchJob? Create(StoredFile input, IReadOnlyDictionary<string, string>? metadata)
+    public BatchJob? Create(StoredFile input, IReadOnlyDictionary<string, string>? metadata, string? owner = null)
     {
         var now = Now;
         IReadOnlyList<BatchJobItem> items;
@@ -74,6 +75,7 @@ internal sealed partial class BatchJobRunner(
             FailedAt = failed ? now : null,
             Total = failed ? 0 : items.Count,
             Metadata = metadata,
+            Owner = owner,
         };
         if (!store.AddBatch(job))
         {
@@ -142,6 +144,12 @@ internal sealed partial class BatchJobRunner(
             }
             items = BatchJobInput.Read(content).Items;
         }
+        if (await OwnerOptionsAsync(job.Owner, stopping).ConfigureAwait(false) is not { } caller)
+        {
+            Finished(store.Finish(batchId, expired: false, Now,
+                [new BatchJobError("invalid_api_key", "The key that created the batch has been revoked or has expired; its remaining lines were not run.", null, null)]));
+            return;
+        }
         var finished = store.FinishedItems(batchId);
         var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
         Log.Running(logger, batchId, pending.Count, finished.Count);
@@ -158,7 +166,7 @@ internal sealed partial class BatchJobRunner(
         try
         {
             await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = linked.Token },
-                (item, token) => AnswerItemAsync(batchId, item, token)).ConfigureAwait(false);
+                (item, token) => AnswerItemAsync(batchId, item, caller, token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -210,7 +218,7 @@ internal sealed partial class BatchJobRunner(
     }
 
     /// <summary>Answers one item and stores its answer with its ledger rows; a run stopped meanwhile leaves it to be asked again.</summary>
-    private async ValueTask AnswerItemAsync(string batchId, BatchJobItem item, CancellationToken token)
+    private async ValueTask AnswerItemAsync(string batchId, BatchJobItem item, Requests.BatonRequestOptions caller, CancellationToken token)
     {
         if (item.Refusal is { } refusal)
         {
@@ -219,6 +227,8 @@ internal sealed partial class BatchJobRunner(
             return;
         }
         var request = item.Request!;
+        // Every line runs as the batch's creator: its key's models, limits and budget, and its id in the ledger.
+        request.Options = request.Options.Over(caller);
         if (_ledger is not null)
         {
             request.LedgerRows = new();
@@ -267,6 +277,21 @@ internal sealed partial class BatchJobRunner(
         {
             _ledger.TryRecord(row);
         }
+    }
+
+    /// <summary>The options a batch's lines carry for its owner; null when the owner's key can no longer be used.</summary>
+    private async ValueTask<Requests.BatonRequestOptions?> OwnerOptionsAsync(string? owner, CancellationToken cancellationToken)
+    {
+        if (owner is null)
+        {
+            return Requests.BatonRequestOptions.Empty;
+        }
+        if (owner == Auth.CallerIdentity.MasterId || keys is null)
+        {
+            return new Requests.BatonRequestOptions { ApiKeyId = owner };
+        }
+        var key = await keys.GetAsync(owner, cancellationToken).ConfigureAwait(false);
+        return key is not null && key.IsActive(time.GetUtcNow()) ? new Requests.BatonRequestOptions { ApiKeyId = key.Id, Key = key } : null;
     }
 
     /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>

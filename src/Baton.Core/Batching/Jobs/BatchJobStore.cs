@@ -33,7 +33,13 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// Stores a file of <paramref name="length"/> bytes read from <paramref name="content"/> in pieces; a stream that
     /// ends early stores nothing.
     /// </summary>
-    public StoredFile AddFile(string purpose, string filename, Stream content, long length, long now)
+    /// <param name="purpose">The file's purpose.</param>
+    /// <param name="filename">The name it was uploaded under.</param>
+    /// <param name="content">Its bytes, read once.</param>
+    /// <param name="length">How many bytes it holds.</param>
+    /// <param name="now">Unix seconds.</param>
+    /// <param name="owner">The caller that uploaded it (a key id), who alone sees it besides the master key; null without authentication.</param>
+    public StoredFile AddFile(string purpose, string filename, Stream content, long length, long now, string? owner = null)
     {
         var file = new StoredFile(NewFileId(), purpose, filename, length, now);
         lock (_gate)
@@ -41,6 +47,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             var connection = Open();
             using var transaction = connection.BeginTransaction();
             var rowid = InsertFile(connection, transaction, file);
+            SetOwner(connection, transaction, file.Id, owner);
             using (var blob = new SqliteBlob(connection, "files", "content", rowid))
             {
                 var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
@@ -65,6 +72,20 @@ internal sealed class BatchJobStore(string path) : IDisposable
             transaction.Commit();
         }
         return file;
+    }
+
+    /// <summary>The caller that created a file or batch; null when it has none (created without authentication).</summary>
+    public string? OwnerOf(string id)
+    {
+        lock (_gate)
+        {
+            if (Empty)
+            {
+                return null;
+            }
+            using var command = Command("SELECT owner FROM owners WHERE object_id = $id", ("$id", id));
+            return command.ExecuteScalar() as string;
+        }
     }
 
     public StoredFile? GetFile(string id)
@@ -131,7 +152,11 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public StoredPage<StoredFile> ListFiles(string? purpose, int limit, string? after)
+    /// <param name="purpose">Only files of this purpose; all when null.</param>
+    /// <param name="limit">The most files answered.</param>
+    /// <param name="after">The id of the last file of the previous page.</param>
+    /// <param name="owner">Only this caller's files; all when null.</param>
+    public StoredPage<StoredFile> ListFiles(string? purpose, int limit, string? after, string? owner = null)
     {
         lock (_gate)
         {
@@ -142,8 +167,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
             using var command = Command(
                 "SELECT id, purpose, filename, bytes, created_at FROM files " +
                 "WHERE ($purpose IS NULL OR purpose = $purpose) AND ($after IS NULL OR seq < (SELECT seq FROM files WHERE id = $after)) " +
-                "ORDER BY seq DESC LIMIT $limit",
-                ("$purpose", purpose), ("$after", after), ("$limit", limit + 1));
+                OwnedBy + "ORDER BY seq DESC LIMIT $limit",
+                ("$purpose", purpose), ("$after", after), ("$limit", limit + 1), ("$owner", owner));
             using var reader = command.ExecuteReader();
             var files = new List<StoredFile>();
             while (reader.Read())
@@ -174,7 +199,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
                     return FileDeletion.InUse;
                 }
             }
-            using var command = Command("DELETE FROM files WHERE id = $id", ("$id", id));
+            using var command = Command("DELETE FROM files WHERE id = $id; DELETE FROM owners WHERE object_id = $id", ("$id", id));
             return command.ExecuteNonQuery() > 0 ? FileDeletion.Deleted : FileDeletion.NotFound;
         }
     }
@@ -184,6 +209,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
     {
         lock (_gate)
         {
+            var connection = Open();
+            using var transaction = connection.BeginTransaction();
             using var command = Command(
                 "INSERT INTO batches (id, endpoint, input_file_id, completion_window, status, errors, created_at, in_progress_at, expires_at, failed_at, total, metadata) " +
                 "SELECT $id, $endpoint, $input, $window, $status, $errors, $created, $in_progress, $expires, $failed_at, $total, $metadata " +
@@ -192,7 +219,14 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 ("$errors", job.Errors is null ? null : JsonSerializer.Serialize(job.Errors, Json)), ("$created", job.CreatedAt),
                 ("$in_progress", job.InProgressAt), ("$expires", job.ExpiresAt), ("$failed_at", job.FailedAt), ("$total", job.Total),
                 ("$metadata", job.Metadata is null ? null : JsonSerializer.Serialize(job.Metadata, Json)));
-            return command.ExecuteNonQuery() > 0;
+            command.Transaction = transaction;
+            if (command.ExecuteNonQuery() == 0)
+            {
+                return false;
+            }
+            SetOwner(connection, transaction, job.Id, job.Owner);
+            transaction.Commit();
+            return true;
         }
     }
 
@@ -210,7 +244,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
         }
     }
 
-    public StoredPage<BatchJob> ListBatches(int limit, string? after)
+    /// <param name="limit">The most batches answered.</param>
+    /// <param name="after">The id of the last batch of the previous page.</param>
+    /// <param name="owner">Only this caller's batches; all when null.</param>
+    public StoredPage<BatchJob> ListBatches(int limit, string? after, string? owner = null)
     {
         lock (_gate)
         {
@@ -218,8 +255,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 return new StoredPage<BatchJob>([], false);
             }
-            using var command = Command(SelectBatch + "WHERE $after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after) ORDER BY seq DESC LIMIT $limit",
-                ("$after", after), ("$limit", limit + 1));
+            using var command = Command(SelectBatch + "WHERE ($after IS NULL OR seq < (SELECT seq FROM batches WHERE id = $after)) " + OwnedBy + "ORDER BY seq DESC LIMIT $limit",
+                ("$after", after), ("$limit", limit + 1), ("$owner", owner));
             return Page(ReadBatches(command), limit);
         }
     }
@@ -379,7 +416,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             {
                 return job;
             }
-            var (outputId, errorId) = WriteResultFiles(connection, transaction, id, now);
+            var (outputId, errorId) = WriteResultFiles(connection, transaction, id, now, job.Owner);
             var (status, column) = failure is not null ? (BatchStatuses.Failed, "failed_at")
                 : job.Status == BatchStatuses.Cancelling ? (BatchStatuses.Cancelled, "cancelled_at")
                 : expired ? (BatchStatuses.Expired, "expired_at")
@@ -419,7 +456,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
     /// Writes a batch's answers into its output file (successes) and error file (failures), in input order, line by
     /// line into blobs sized first: the files' ids, null for a file that would be empty.
     /// </summary>
-    private (string? Output, string? Errors) WriteResultFiles(SqliteConnection connection, SqliteTransaction transaction, string id, long now)
+    private (string? Output, string? Errors) WriteResultFiles(SqliteConnection connection, SqliteTransaction transaction, string id, long now, string? owner)
     {
         long outputBytes = 0, errorBytes = 0;
         using (var sizes = Command("SELECT failed, SUM(length(result)) FROM batch_items WHERE batch_id = $id GROUP BY failed", ("$id", id)))
@@ -447,12 +484,14 @@ internal sealed class BatchJobStore(string path) : IDisposable
                 outputId = NewFileId();
                 output = new SqliteBlob(connection, "files", "content",
                     InsertFile(connection, transaction, new StoredFile(outputId, FilePurposes.BatchOutput, $"{id}_output.jsonl", outputBytes, now)));
+                SetOwner(connection, transaction, outputId, owner);
             }
             if (errorBytes > 0)
             {
                 errorId = NewFileId();
                 errors = new SqliteBlob(connection, "files", "content",
                     InsertFile(connection, transaction, new StoredFile(errorId, FilePurposes.BatchOutput, $"{id}_error.jsonl", errorBytes, now)));
+                SetOwner(connection, transaction, errorId, owner);
             }
             using var command = Command("SELECT failed, result FROM batch_items WHERE batch_id = $id ORDER BY line", ("$id", id));
             command.Transaction = transaction;
@@ -485,6 +524,24 @@ internal sealed class BatchJobStore(string path) : IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>The filter of a listing by owner (<c>$owner</c>, null for all), after its other conditions.</summary>
+    private const string OwnedBy = "AND ($owner IS NULL OR id IN (SELECT object_id FROM owners WHERE owner = $owner)) ";
+
+    /// <summary>Records who created a file or batch, in the same transaction as the object.</summary>
+    private static void SetOwner(SqliteConnection connection, SqliteTransaction transaction, string id, string? owner)
+    {
+        if (owner is null)
+        {
+            return;
+        }
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR REPLACE INTO owners (object_id, owner) VALUES ($id, $owner)";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$owner", owner);
+        command.ExecuteNonQuery();
+    }
+
     private static StoredPage<T> Page<T>(List<T> items, int limit)
     {
         var more = items.Count > limit;
@@ -500,7 +557,8 @@ internal sealed class BatchJobStore(string path) : IDisposable
 
     private const string SelectBatch =
         "SELECT id, endpoint, input_file_id, completion_window, status, errors, output_file_id, error_file_id, created_at, in_progress_at, expires_at, " +
-        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata FROM batches ";
+        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata, " +
+        "(SELECT owner FROM owners WHERE object_id = batches.id) FROM batches ";
 
     private static List<BatchJob> ReadBatches(SqliteCommand command)
     {
@@ -540,6 +598,7 @@ internal sealed class BatchJobStore(string path) : IDisposable
             Completed = r.GetInt32(18),
             Failed = r.GetInt32(19),
             Metadata = Text(20) is { } metadata ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, Json) : null,
+            Owner = Text(21),
         };
     }
 
@@ -662,5 +721,10 @@ internal sealed class BatchJobStore(string path) : IDisposable
             ledger TEXT,
             PRIMARY KEY (batch_id, custom_id)
         );
+        CREATE TABLE IF NOT EXISTS owners (
+            object_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS owners_owner ON owners (owner);
         """;
 }

@@ -1,0 +1,104 @@
+using System.Net;
+using Baton.Auth;
+using Baton.Configuration;
+using Baton.Errors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Baton.Gateway.Endpoints;
+
+/// <summary>Marks an endpoint that needs no key (<c>/health</c>).</summary>
+internal sealed class AnonymousEndpoint
+{
+    public static readonly AnonymousEndpoint Instance = new();
+}
+
+/// <summary>Marks an endpoint for the master key only (key administration, cache purge, health probes).</summary>
+internal sealed class MasterKeyEndpoint
+{
+    public static readonly MasterKeyEndpoint Instance = new();
+}
+
+/// <summary>
+/// Who may call. With <c>auth.masterKeyEnv</c>, every endpoint but <c>/health</c> needs a key, sent as
+/// <c>Authorization: Bearer KEY</c> (OpenAI SDKs) or <c>x-api-key: KEY</c> (Anthropic SDKs); the caller's
+/// identity is then kept on the request for the endpoints. Without it, only loopback clients are served,
+/// unless <c>auth.allowAnonymous</c> accepts the risk.
+/// </summary>
+internal static class GatewayAuth
+{
+    private const string ApiKeyHeader = "x-api-key";
+
+    /// <summary>The endpoint filter that authenticates every request of MapBaton's group.</summary>
+    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var error = await AuthenticateAsync(http);
+        if (error is not null)
+        {
+            await ErrorResponses.WriteAsync(http, error);
+            return Results.Empty;
+        }
+        return await next(context);
+    }
+
+    /// <summary>The caller of an authenticated request; null when authentication is off.</summary>
+    public static CallerIdentity? Caller(HttpContext http) => http.Features.Get<CallerIdentity>();
+
+    /// <summary>The id to filter what a caller sees by: its own for a virtual key, null (everything) for the master key or without authentication.</summary>
+    public static string? VisibleOwner(HttpContext http) => Caller(http) is { IsMaster: false } caller ? caller.Id : null;
+
+    /// <summary>What the caller creates is recorded as its: its id, or null without authentication.</summary>
+    public static string? Owner(HttpContext http) => Caller(http)?.Id;
+
+    private static async ValueTask<BatonException?> AuthenticateAsync(HttpContext http)
+    {
+        var options = http.RequestServices.GetRequiredService<BatonOptions>();
+        var endpoint = http.GetEndpoint();
+        if (!options.Auth.Enabled)
+        {
+            // Secure by default: without keys, the gateway answers only the machine it runs on.
+            if (!options.Auth.AllowAnonymous && http.Connection.RemoteIpAddress is { } remote && !IPAddress.IsLoopback(remote))
+            {
+                return new BatonException(StatusCodes.Status403Forbidden, "permission_error",
+                    "This gateway has no keys configured and serves loopback clients only. Configure auth.masterKeyEnv, or set auth.allowAnonymous to true to accept the risk.",
+                    code: "loopback_only");
+            }
+            return null;
+        }
+        if (endpoint?.Metadata.GetMetadata<AnonymousEndpoint>() is not null)
+        {
+            return null;
+        }
+        var presented = PresentedKey(http.Request);
+        var keys = http.RequestServices.GetRequiredService<KeyRing>();
+        var caller = await keys.AuthenticateAsync(presented, http.RequestAborted);
+        if (caller is null)
+        {
+            return new BatonException(StatusCodes.Status401Unauthorized, ErrorTypes.Authentication,
+                presented is null
+                    ? "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
+                    : "Incorrect API key provided: it is unknown, expired or revoked.",
+                code: "invalid_api_key");
+        }
+        if (!caller.IsMaster && endpoint?.Metadata.GetMetadata<MasterKeyEndpoint>() is not null)
+        {
+            return new BatonException(StatusCodes.Status403Forbidden, "permission_error",
+                "This endpoint is for the master key only; a virtual key may not use it.", code: "master_key_required");
+        }
+        http.Features.Set(caller);
+        return null;
+    }
+
+    /// <summary>The key from <c>Authorization: Bearer</c>, else from <c>x-api-key</c>; null when neither carries one.</summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
+        const string Scheme = "Bearer ";
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && authorization[Scheme.Length..].Trim() is { Length: > 0 } bearer)
+        {
+            return bearer;
+        }
+        return request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } apiKey ? apiKey : null;
+    }
+}
