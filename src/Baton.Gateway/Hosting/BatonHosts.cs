@@ -31,7 +31,7 @@ public static class BatonHosts
                 $"--urls names {exposed}, which is not a loopback address, and no keys are configured: anyone who reaches it would spend your provider keys. " +
                 "Configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous to true to accept the risk."]);
         }
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(ServeOptions);
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
@@ -91,6 +91,14 @@ public static class BatonHosts
         }
         return System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address);
     }
+
+    /// <summary>
+    /// The host's own <c>appsettings.json</c> is read at start but not watched: Baton's configuration is its own file
+    /// (watched by <see cref="Baton.Configuration.BatonConfigurationLoader"/>), and the host's watcher covers the whole
+    /// working directory, where the ledger and the cache write their files: every commit there woke the watcher's
+    /// thread (about 4 % of a loaded gateway's CPU, measured with the cache storing every answer).
+    /// </summary>
+    private static WebApplicationOptions ServeOptions => new() { Args = ["--hostBuilder:reloadConfigOnChange=false"] };
 
     public static WebApplication BuildSimulator(string urls, SimulatorBehavior? behavior = null, LogLevel minimumLevel = LogLevel.Warning)
     {
