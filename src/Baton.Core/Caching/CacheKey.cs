@@ -17,19 +17,32 @@ public static class CacheKey
     private static readonly byte[][] NotPartOfTheAnswer =
         [.. new[] { "model", "stream", "stream_options", "metadata", "user", "store", "service_tier" }.Select(Encoding.UTF8.GetBytes)];
 
+    /// <summary>
+    /// The canonical form's buffer and writer, reused by each thread: every request that uses the cache computes a
+    /// key, and a fresh buffer and writer per request are most of what the key would otherwise allocate.
+    /// </summary>
+    [ThreadStatic]
+    private static CanonicalWriter? t_writer;
+
     public static string Compute(ReadOnlySpan<byte> body, string resolvedModel)
     {
         var reader = new Utf8JsonReader(body);
         using var document = JsonDocument.ParseValue(ref reader);
-        var buffer = new ArrayBufferWriter<byte>(body.Length + 64);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("model"u8, resolvedModel.ToLowerInvariant());
-            WriteProperties(writer, document.RootElement, skipNotPartOfTheAnswer: true);
-            writer.WriteEndObject();
-        }
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        // Taken for the call and given back at its end: a call that throws (a body the writer refuses) drops it
+        // rather than leave a half-written object for the next request.
+        var canonical = t_writer ?? new CanonicalWriter();
+        t_writer = null;
+        var writer = canonical.Start();
+        writer.WriteStartObject();
+        writer.WriteString("model"u8, resolvedModel.ToLowerInvariant());
+        WriteProperties(writer, document.RootElement, skipNotPartOfTheAnswer: true);
+        writer.WriteEndObject();
+        writer.Flush();
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(canonical.Written, hash);
+        canonical.Keep();
+        t_writer = canonical;
+        return Convert.ToHexStringLower(hash);
     }
 
     private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value)
@@ -135,5 +148,37 @@ public static class CacheKey
         return a.IndexOf((byte)'\\') < 0 && b.IndexOf((byte)'\\') < 0
             ? a.SequenceCompareTo(b)
             : string.CompareOrdinal(x.Name, y.Name);
+    }
+
+    /// <summary>A reusable buffer and JSON writer for the canonical form; a large one is not kept.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+        Justification = "A Utf8JsonWriter over a buffer writer holds nothing unmanaged; it lives as long as its thread.")]
+    private sealed class CanonicalWriter
+    {
+        /// <summary>Past this, the buffer is let go after the call: one huge request must not pin its size per thread.</summary>
+        private const int KeptCapacity = 64 * 1024;
+
+        private ArrayBufferWriter<byte> _buffer = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public CanonicalWriter() => _writer = new Utf8JsonWriter(_buffer);
+
+        public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+
+        public Utf8JsonWriter Start()
+        {
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            return _writer;
+        }
+
+        public void Keep()
+        {
+            if (_buffer.Capacity > KeptCapacity)
+            {
+                _buffer = new ArrayBufferWriter<byte>(1024);
+            }
+            _buffer.ResetWrittenCount();
+        }
     }
 }

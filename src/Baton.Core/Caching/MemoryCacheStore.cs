@@ -37,11 +37,17 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
         {
             if (_entries.TryGetValue(answer.Key, out var existing))
             {
-                Remove(existing);
+                // The same key saved again (a refresh, or many no-cache requests): the node is reused, not reallocated.
+                _bytes += answer.Size - existing.Value.Size;
+                existing.Value = answer;
+                _recency.Remove(existing);
+                _recency.AddFirst(existing);
             }
-            var node = _recency.AddFirst(answer);
-            _entries[answer.Key] = node;
-            _bytes += answer.Size;
+            else
+            {
+                _entries[answer.Key] = _recency.AddFirst(answer);
+                _bytes += answer.Size;
+            }
             while (_bytes > maxBytes && _recency.Last is { } oldest)
             {
                 Remove(oldest);

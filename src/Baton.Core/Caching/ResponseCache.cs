@@ -54,6 +54,13 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
                 Interlocked.Increment(ref _misses);
                 return new CacheLookup(this, key, ttl, leader: null, write: false);
             }
+            if (!read && _inFlight.ContainsKey(key))
+            {
+                // Another request leads for this key; one that must not read the cache (no-cache) stores its own
+                // answer without waiting, and a flood of them costs no leader each.
+                Interlocked.Increment(ref _misses);
+                return new CacheLookup(this, key, ttl, leader: null, write: true);
+            }
             var mine = new TaskCompletionSource<CachedAnswer?>(TaskCreationOptions.RunContinuationsAsynchronously);
             var current = _inFlight.GetOrAdd(key, mine);
             // A request that must not read the cache (no-cache) does not wait for another's answer either.

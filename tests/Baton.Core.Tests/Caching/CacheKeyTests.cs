@@ -45,4 +45,19 @@ public sealed class CacheKeyTests
         var swapped = """{"model":"m","temperature":0.7,"messages":[{"role":"user","content":"Hi"},{"role":"system","content":"Be brief."}],"max_tokens":50}""";
         Assert.NotEqual(Key(Base), Key(swapped));
     }
+
+    [Fact]
+    public void A_key_does_not_depend_on_the_requests_keyed_before_it()
+    {
+        var small = Key(Base);
+        var large = Base.Replace("Hi", new string('x', 100_000), StringComparison.Ordinal);
+        var largeKey = Key(large);
+
+        // The canonical form's buffer is reused from call to call (and a large one let go): nothing carries over.
+        Assert.Equal(small, Key(Base));
+        Assert.Equal(largeKey, Key(large));
+        Assert.NotEqual(small, largeKey);
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Key("""{"model":"m","messages":[""" ));
+        Assert.Equal(small, Key(Base));
+    }
 }

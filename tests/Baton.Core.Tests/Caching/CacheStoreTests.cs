@@ -41,6 +41,26 @@ public sealed class CacheStoreTests : IDisposable
     [Theory]
     [InlineData("memory")]
     [InlineData("sqlite")]
+    public async Task Saving_a_key_again_replaces_its_answer_and_counts_its_bytes_once(string kind)
+    {
+        using var store = Create(kind);
+        store.Save(Answer("k", bodyBytes: 100));
+        store.Save(Answer("k", bodyBytes: 300));
+        store.Save(Answer("k", bodyBytes: 200, ttlSeconds: 120));
+        await store.FlushAsync();
+
+        Assert.Equal(200, store.Find("k")!.Body.Length);
+        Assert.Equal((1, Answer("k", bodyBytes: 200).Size), store.Size());
+        // The last save's expiry holds: the earlier ones' 60 s have passed.
+        _time.Advance(TimeSpan.FromSeconds(90));
+        Assert.NotNull(store.Find("k"));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(store.Find("k"));
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("sqlite")]
     public async Task Past_the_size_cap_the_least_recently_used_answer_goes(string kind)
     {
         var oneEntry = Answer("x").Size;
