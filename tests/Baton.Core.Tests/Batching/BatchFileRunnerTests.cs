@@ -106,13 +106,14 @@ public sealed class BatchFileRunnerTests : IDisposable
         var input = Input(Enumerable.Range(0, 10).Select(i => Line("r" + i, "question " + i)).ToArray());
         using var stop = new CancellationTokenSource();
 
+        // Two at a time, in step: the clock moves only once both wait for their answers (or the run is stopping).
         await harness.RunAsync(() => new BatchFileRunner(harness.Engine, maxConcurrency: 2).RunAsync(input, OutputPath, progress =>
         {
             if (progress.Done >= 3)
             {
                 stop.Cancel();
             }
-        }, stop.Token));
+        }, stop.Token), parked: () => harness.Time.ParkedDelays >= 2 || stop.IsCancellationRequested);
 
         var partial = Results();
         Assert.InRange(partial.Count, 3, 5);
