@@ -30,54 +30,14 @@ while [[ $# -gt 0 ]]; do
 done
 
 UPSTREAM_PORT=18081 OFF_PORT=18085 SQLITE_PORT=18086
-HOST=127.0.0.1
-RESULTS="$HERE/results"
-WORK="$(mktemp -d)"
-mkdir -p "$RESULTS"
-PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { printf '[cache-bench] %s\n' "$*" >&2; }
-
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-command -v curl >/dev/null || need+=(curl)
-if [[ ${#need[@]} -gt 0 ]]; then
-  [[ $INSTALL == 1 ]] || { echo "missing: ${need[*]}" >&2; exit 1; }
-  SUDO=""; [[ $(id -u) == 0 ]] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-for port in $UPSTREAM_PORT $OFF_PORT $SQLITE_PORT; do
-  if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
-done
+LOG_TAG=cache-bench
+source "$HERE/lib.sh"
+require_tools
+require_free_ports $UPSTREAM_PORT $OFF_PORT $SQLITE_PORT
 
 log "building Baton (Release)"
 dotnet build -c Release -nologo -v quiet "$ROOT/src/Baton.Cli/Baton.Cli.csproj" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
-
-wait_ready() { # name url [body]
-  local i
-  for i in $(seq 1 150); do
-    if [[ -n "${3:-}" ]]; then
-      curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $BENCH_API_KEY" --data-binary "@$3" "$2" 2>/dev/null && return 0
-    else
-      curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
-    fi
-    sleep 0.2
-  done
-  echo "$1 did not become ready at $2" >&2
-  exit 1
-}
 
 mkdir -p "$WORK/nginx"
 cat >"$WORK/nginx/nginx.conf" <<CONF
@@ -121,8 +81,8 @@ PIDS+=($!)
 (cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
 PIDS+=($!)
 BODY="$HERE/wrk/request.json"
-wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY"
-wait_ready sqlite "http://$HOST:$SQLITE_PORT/v1/chat/completions" "$BODY"
+wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"
+wait_ready sqlite "http://$HOST:$SQLITE_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"
 
 RAW="$RESULTS/cache-raw.txt"
 : >"$RAW"

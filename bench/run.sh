@@ -33,45 +33,13 @@ while [[ $# -gt 0 ]]; do
 done
 
 UPSTREAM_PORT=18081 YARP_PORT=18082 BATON_PORT=18083 SLOW_PORT=18084
-HOST=127.0.0.1
-RESULTS="$HERE/results"
-WORK="$(mktemp -d)"
-mkdir -p "$RESULTS"
-PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '[bench] %s\n' "$*" >&2; }
+LOG_TAG=bench
+source "$HERE/lib.sh"
 
 # --- tools -----------------------------------------------------------------------------------------
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-if [[ ${#need[@]} -gt 0 ]]; then
-  [[ $INSTALL == 1 ]] || { echo "missing: ${need[*]}" >&2; exit 1; }
-  SUDO=""; [[ $(id -u) == 0 ]] || SUDO="sudo"
-  log "installing ${need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+require_tools python3:python3
 
-for port in $UPSTREAM_PORT $YARP_PORT $BATON_PORT $SLOW_PORT; do
-  if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is already in use" >&2; exit 1; fi
-done
+require_free_ports $UPSTREAM_PORT $YARP_PORT $BATON_PORT $SLOW_PORT
 
 # --- build -----------------------------------------------------------------------------------------
 log "building Baton and the YARP passthrough (Release)"
@@ -81,22 +49,6 @@ BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
 YARP_DLL="$HERE/YarpPassthrough/bin/Release/net10.0/YarpPassthrough.dll"
 
 # --- start -----------------------------------------------------------------------------------------
-wait_ready() { # name url [body [key]]
-  local i
-  for i in $(seq 1 150); do
-    if [[ -n "${4:-}" ]]; then
-      curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $4" --data-binary "@$3" "$2" 2>/dev/null && return 0
-    elif [[ -n "${3:-}" ]]; then
-      curl -fsS -o /dev/null -H 'Content-Type: application/json' --data-binary "@$3" "$2" 2>/dev/null && return 0
-    else
-      curl -fsS -o /dev/null "$2" 2>/dev/null && return 0
-    fi
-    sleep 0.2
-  done
-  echo "$1 did not become ready at $2" >&2
-  exit 1
-}
-
 # nginx answers every POST with the fixed bodies in bench/upstream/.
 mkdir -p "$WORK/nginx"
 cat >"$WORK/nginx/nginx.conf" <<CONF
