@@ -36,13 +36,6 @@ internal static class BatchJobInput
         return (items, problems.Select(p => new BatchJobError(p.Problem.Code, $"Line {p.Line}: {p.Problem.Message}", p.Problem.Param ?? ParamOf(p.Problem.Code), p.Line)).ToList());
     }
 
-    /// <summary>
-    /// Reads input lines, shared by <c>baton batch</c> and the Batches API: each request with its line number, and a
-    /// problem for each line that is not a request or repeats an earlier <c>custom_id</c>; blank lines are skipped.
-    /// </summary>
-    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<string> lines) =>
-        Read(lines.Select(line => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(line)));
-
     /// <summary>Reads a batch input file by its lines as the file holds them: bytes that are not UTF-8 are a problem of their line.</summary>
     public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) ReadFile(string path)
     {
@@ -50,6 +43,10 @@ internal static class BatchJobInput
         return Read(Lines(file));
     }
 
+    /// <summary>
+    /// Reads input lines, shared by <c>baton batch</c> and the Batches API: each request with its line number, and a
+    /// problem for each line that is not a request or repeats an earlier <c>custom_id</c>; blank lines are skipped.
+    /// </summary>
     private static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<ReadOnlyMemory<byte>> lines)
     {
         var items = new List<BatchJobItem>();

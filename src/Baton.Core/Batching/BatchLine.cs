@@ -28,13 +28,10 @@ internal static class BatchLine
     public const string ChatCompletionsUrl = "/v1/chat/completions";
 
     /// <summary>
-    /// Reads one line; false with the problem when it is not a request Baton can answer (with the item's
-    /// <paramref name="customId"/> and the problem's refusal when only its body is refused).
+    /// Reads one line as the file holds it (UTF-8 bytes, so that bytes which are not UTF-8 are refused, not replaced);
+    /// false with the problem when it is not a request Baton can answer (with the item's <paramref name="customId"/>
+    /// and the problem's refusal when only its body is refused).
     /// </summary>
-    public static bool TryRead(string line, out string? customId, out ChatRequest? request, out BatchLineProblem? problem) =>
-        TryRead(Encoding.UTF8.GetBytes(line), out customId, out request, out problem);
-
-    /// <summary>Reads one line as the file holds it (UTF-8 bytes), so that bytes which are not UTF-8 are refused, not replaced.</summary>
     public static bool TryRead(ReadOnlyMemory<byte> utf8, out string? customId, out ChatRequest? request, out BatchLineProblem? problem)
     {
         customId = null;
