@@ -154,11 +154,9 @@ public sealed class FailoverStream(
     /// <summary>Records the current upstream stream once, and on the last one settles the budget reservation.</summary>
     private async ValueTask EndSegmentAsync(int status, bool final)
     {
-        if (Billing is null && _resumes == 0)
-        {
-            return;
-        }
-        if (!_segmentRecorded)
+        // Without accounting, a segment's usage matters only to a resumed stream's whole usage (a segment cut and
+        // resumed, or one after a resume); a stream never resumed is not counted for no one to read.
+        if (!_segmentRecorded && (Billing is { Accounts: true } || _resumes > 0 || !final))
         {
             _segmentRecorded = true;
             // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it; one

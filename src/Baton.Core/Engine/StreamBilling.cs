@@ -26,6 +26,9 @@ internal sealed partial class StreamBilling(CostAccountant? accounting, BudgetAd
 
     public IReadOnlyList<string> BudgetWarnings => admission.Warnings;
 
+    /// <summary>Whether anything is billed: without accounting, a segment's usage matters only to a resumed stream.</summary>
+    public bool Accounts => accounting is not null;
+
     /// <summary>
     /// Records one upstream stream: with the usage it reported, or, when it reported none, with the usage Baton
     /// counts in the background from the prompt and <paramref name="segmentText"/>. Returns the usage billed.
