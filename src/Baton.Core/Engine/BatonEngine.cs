@@ -22,7 +22,7 @@ namespace Baton.Engine;
 /// Every answer is priced and queued for the ledger.
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
-    ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null)
+    ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, Monitoring.RequestRecorder? recorder = null)
 {
     public ModelCatalog Catalog => catalog;
 
@@ -33,7 +33,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
     public CostAccountant? Accounting => accounting;
 
-    public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
+    public Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken) =>
+        Monitoring.RequestObserver.CompleteAsync(recorder, request, CompleteCoreAsync, cancellationToken);
+
+    private async Task<ChatCompletionResult> CompleteCoreAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         using var keyLease = AdmitKey(request);
@@ -71,7 +74,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         return result;
     }
 
-    public async Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken)
+    public Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken) =>
+        Monitoring.RequestObserver.StreamAsync(recorder, request, StreamCoreAsync, cancellationToken);
+
+    private async Task<ChatStreamResult> StreamCoreAsync(ChatRequest request, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         // The key's slot is held until the caller disposes of the stream.

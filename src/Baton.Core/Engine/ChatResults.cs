@@ -61,6 +61,9 @@ public sealed class ChatStreamResult : IAsyncDisposable
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
 
+    /// <summary>The same answer read through <paramref name="wrap"/> (which owns the stream it is given).</summary>
+    internal ChatStreamResult WithStream(Func<ChatStream, ChatStream> wrap) => new(wrap(stream), billing, fixedCost) { KeyLease = KeyLease };
+
     /// <summary>The caller's key slot, freed (and its tokens corrected) when the stream is disposed.</summary>
     internal Auth.KeyLease KeyLease { get; init; } = Auth.KeyLease.None;
 

@@ -37,6 +37,25 @@ public sealed class BudgetPolicy(BudgetOptions options)
             $"{KeyBudgetName}|{key.Id}|{window}", resets);
     }
 
+    /// <summary>The configured limits by name.</summary>
+    public IReadOnlyDictionary<string, BudgetLimitOptions> Limits => options.Limits;
+
+    /// <summary>
+    /// The counter the configured limit <paramref name="name"/> keeps for <paramref name="subject"/> (null for a
+    /// global limit) in the window containing <paramref name="now"/>; null when there is no such limit.
+    /// </summary>
+    public ApplicableBudget? ForLimit(string name, string? subject, DateTimeOffset now)
+    {
+        if (!options.Limits.TryGetValue(name, out var limit))
+        {
+            return null;
+        }
+        var scope = limit.Scope!.ToLowerInvariant();
+        var period = (limit.Period ?? BudgetPeriods.Total).ToLowerInvariant();
+        var (window, resets) = Window(period, now);
+        return new ApplicableBudget(name, scope, subject, period, limit.SoftUsd, limit.HardUsd, $"{name}|{scope}|{subject}|{window}", resets);
+    }
+
     public IReadOnlyList<ApplicableBudget> For(ChatRequest request, DateTimeOffset now)
     {
         var applicable = new List<ApplicableBudget>();
