@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Scalar.AspNetCore;
 
@@ -24,6 +25,7 @@ public static class BatonGatewayExtensions
     public static IServiceCollection AddBatonGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayStartTime>();
+        services.TryAddSingleton(sp => new Monitoring.RequestRecorder(sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<Hosting.LedgerFlushService>();
         services.AddHostedService<Hosting.CacheFlushService>();
         services.AddSingleton(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
@@ -67,7 +69,9 @@ public static class BatonGatewayExtensions
     /// <summary>
     /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
-    /// <c>/health/providers</c>, the
+    /// <c>/health/providers</c>, the admin API (<c>/admin/keys</c>, and <c>/admin/stats</c>, <c>/admin/requests</c>,
+    /// <c>/admin/deployments</c>, <c>/admin/budgets</c>, <c>/admin/cache</c>, <c>/admin/batches</c> behind the live
+    /// dashboard at <c>/dashboard</c>), the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
     /// Every <c>GET</c> also answers <c>HEAD</c>.
     /// </summary>
@@ -179,6 +183,7 @@ public static class BatonGatewayExtensions
             .Produces<ProviderHealthResponse>();
 
         MapAdmin(group);
+        Dashboard.DashboardEndpoints.Map(group);
 
         // The API description is in the group, so behind the same keys as the API.
         group.MapOpenApi();
