@@ -244,10 +244,17 @@
     return node;
   }
 
+  /** An axis label: short, so that small amounts (a fraction of a cent) fit in the margin. */
+  function axis(value, format) {
+    if (value === 0) return "0";
+    if (Math.abs(value) < 0.01) return value.toExponential(1);
+    return format(value);
+  }
+
   /** Draws series of per-minute values (null is a gap) against the minutes' start times, with a legend. */
   function lineChart(target, times, series, format) {
     const width = target.clientWidth || 420, height = target.clientHeight || 180;
-    const left = 48, right = 8, top = 8, bottom = 34;
+    const left = 58, right = 8, top = 8, bottom = 34;
     const plotWidth = width - left - right, plotHeight = height - top - bottom;
     target.setAttribute("viewBox", "0 0 " + width + " " + height);
     const nodes = [];
@@ -258,7 +265,7 @@
     for (let step = 0; step <= 4; step++) {
       const value = (max * step) / 4;
       nodes.push(svg("line", { class: "grid", x1: left, x2: width - right, y1: y(value), y2: y(value) }));
-      nodes.push(svg("text", { x: left - 4, y: y(value) + 3, "text-anchor": "end" }, format(value)));
+      nodes.push(svg("text", { x: left - 4, y: y(value) + 3, "text-anchor": "end" }, axis(value, format)));
     }
     for (let i = 0; i < times.length; i += Math.max(1, Math.ceil(times.length / 6))) {
       nodes.push(svg("text", { x: x(i), y: top + plotHeight + 12, "text-anchor": "middle" },
