@@ -25,6 +25,7 @@ public static class BatonGatewayExtensions
     {
         services.AddSingleton<GatewayStartTime>();
         services.AddHostedService<Hosting.LedgerFlushService>();
+        services.AddHostedService<Hosting.LedgerRetentionService>();
         services.AddHostedService<Hosting.CacheFlushService>();
         services.AddSingleton(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
         services.AddSingleton<BatchJobQueue>();

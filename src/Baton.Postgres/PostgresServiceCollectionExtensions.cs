@@ -1,0 +1,49 @@
+using Baton.Accounting.Ledger;
+using Baton.Auth;
+using Baton.Configuration;
+using Baton.Postgres.Auth;
+using Baton.Postgres.Ledger;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Postgres;
+
+/// <summary>Registers Baton's PostgreSQL stores.</summary>
+public static class PostgresServiceCollectionExtensions
+{
+    /// <summary>
+    /// When <c>postgres.connection</c> is set, keeps virtual keys (<see cref="IKeyStore"/>) and the cost ledger
+    /// (<see cref="ILedgerStore"/>) in PostgreSQL instead of the SQLite file, and migrates the database's schema when
+    /// the host starts (a gateway that cannot reach its database fails to start, saying so). Call it with
+    /// <c>AddBaton</c>, before or after. Without the setting it registers nothing.
+    /// </summary>
+    public static IServiceCollection AddBatonPostgres(this IServiceCollection services, BatonOptions options)
+    {
+        if (!options.Postgres.Enabled)
+        {
+            return services;
+        }
+        var connection = options.Postgres.Connection!;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new PostgresDatabase(connection, sp.GetRequiredService<ILogger<PostgresDatabase>>()));
+        services.AddSingleton(sp => new PostgresKeyStore(sp.GetRequiredService<PostgresDatabase>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PostgresKeyStore>>()));
+        // Replaces the SQLite key store whichever was registered first.
+        services.RemoveAll<IKeyStore>();
+        services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
+        services.RemoveAll<ILedgerStore>();
+        services.AddSingleton<ILedgerStore>(sp => new PostgresLedgerStore(sp.GetRequiredService<PostgresDatabase>()));
+        services.AddHostedService<PostgresStartup>();
+        return services;
+    }
+
+    /// <summary>Migrates the schema before the host serves, so that a database that is unreachable or too new stops the start.</summary>
+    private sealed class PostgresStartup(PostgresDatabase database) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => database.EnsureMigratedAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
