@@ -1,7 +1,9 @@
+using Baton.Accounting.Budgets;
 using Baton.Accounting.Ledger;
 using Baton.Auth;
 using Baton.Configuration;
 using Baton.Postgres.Auth;
+using Baton.Postgres.Budgets;
 using Baton.Postgres.Ledger;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,10 +16,12 @@ namespace Baton.Postgres;
 public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
-    /// When <c>postgres.connection</c> is set, keeps virtual keys (<see cref="IKeyStore"/>) and the cost ledger
-    /// (<see cref="ILedgerStore"/>) in PostgreSQL instead of the SQLite file, and migrates the database's schema when
-    /// the host starts (a gateway that cannot reach its database fails to start, saying so). Call it with
-    /// <c>AddBaton</c>, before or after. Without the setting it registers nothing.
+    /// When <c>postgres.connection</c> is set, keeps virtual keys (<see cref="IKeyStore"/>), the cost ledger
+    /// (<see cref="ILedgerStore"/>) and budget counters (<see cref="IBudgetStore"/>) in PostgreSQL instead of the SQLite
+    /// file, and migrates the database's schema when the host starts (a gateway that cannot reach its database fails to
+    /// start, saying so). Call it before <c>AddBaton</c>: keys and the ledger are taken from PostgreSQL either way, but
+    /// budgets only when no budget store is registered yet (a shared Redis store registered first keeps them). Without
+    /// the setting it registers nothing.
     /// </summary>
     public static IServiceCollection AddBatonPostgres(this IServiceCollection services, BatonOptions options)
     {
@@ -35,6 +39,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<PostgresKeyStore>());
         services.RemoveAll<ILedgerStore>();
         services.AddSingleton<ILedgerStore>(sp => new PostgresLedgerStore(sp.GetRequiredService<PostgresDatabase>()));
+        services.TryAddSingleton<IBudgetStore>(sp => new PostgresBudgetStore(sp.GetRequiredService<PostgresDatabase>()));
         services.AddHostedService<PostgresStartup>();
         return services;
     }

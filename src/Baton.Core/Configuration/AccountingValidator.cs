@@ -51,7 +51,7 @@ internal static class AccountingValidator
     private static void ValidateBudgets(BatonOptions options, List<string> errors)
     {
         var budgets = options.Budgets;
-        if (budgets.Limits.Count > 0 && !options.Ledger.Enabled && string.IsNullOrWhiteSpace(budgets.Path))
+        if (budgets.Limits.Count > 0 && !options.Ledger.Enabled && string.IsNullOrWhiteSpace(budgets.Path) && !options.Postgres.Enabled)
         {
             errors.Add("budgets.path: budgets keep their state in SQLite; set budgets.path, or enable the ledger whose file they share.");
         }

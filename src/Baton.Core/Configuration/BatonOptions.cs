@@ -64,7 +64,7 @@ public sealed class BatonOptions
     /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
     public AuthOptions Auth { get; set; } = new();
 
-    /// <summary>The PostgreSQL database several gateways share for keys and the ledger (<c>postgres.connection</c>).</summary>
+    /// <summary>The PostgreSQL database several gateways share for keys, the ledger and budgets (<c>postgres.connection</c>).</summary>
     public PostgresOptions Postgres { get; set; } = new();
 
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>

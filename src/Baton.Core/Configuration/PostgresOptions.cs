@@ -2,7 +2,7 @@ namespace Baton.Configuration;
 
 /// <summary>
 /// The shared database of several gateways. See docs/distributed.md. When <see cref="Connection"/> is set, virtual
-/// keys and the cost ledger live in PostgreSQL, so every gateway using the same database sees the same keys and
+/// keys, the cost ledger and budget counters live in PostgreSQL, so every gateway using the same database sees the same keys and
 /// counts every gateway's spending; without it they live in the embedded SQLite file.
 /// </summary>
 public sealed class PostgresOptions

@@ -37,8 +37,9 @@ public static class BatonHosts
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
         ConfigureLogging(builder, minimumLevel);
-        builder.Services.AddBaton(options, environment, reloadFrom);
+        // Before AddBaton: the shared stores take the place of the SQLite ones.
         builder.Services.AddBatonPostgres(options);
+        builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
         var app = builder.Build();
         app.UseBaton();

@@ -59,6 +59,20 @@ internal static class PostgresMigrations
             -- Tags are stored comma-separated, as the SQLite ledger keeps them; the filter matches this expression.
             CREATE INDEX ledger_tags ON ledger USING gin (string_to_array(tags, ','));
             """),
+        new(3, "budget counters", """
+            CREATE TABLE budget_spend (
+                counter text PRIMARY KEY,
+                spent_picousd bigint NOT NULL
+            );
+            CREATE TABLE budget_reservations (
+                id text NOT NULL,
+                counter text NOT NULL,
+                amount_picousd bigint NOT NULL,
+                expires_at timestamptz NOT NULL,
+                PRIMARY KEY (id, counter)
+            );
+            CREATE INDEX budget_reservations_counter ON budget_reservations (counter, expires_at);
+            """),
     ];
 }
 
