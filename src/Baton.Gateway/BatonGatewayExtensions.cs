@@ -27,6 +27,7 @@ public static class BatonGatewayExtensions
         services.AddSingleton<GatewayStartTime>();
         services.TryAddSingleton(sp => new Monitoring.RequestRecorder(sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<Hosting.LedgerFlushService>();
+        services.AddHostedService<Hosting.LedgerRetentionService>();
         services.AddHostedService<Hosting.CacheFlushService>();
         services.AddSingleton(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
         services.AddSingleton<BatchJobQueue>();

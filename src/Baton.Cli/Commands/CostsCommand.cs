@@ -35,9 +35,12 @@ internal static class CostsCommand
         format.AcceptOnlyFromAmong("summary", "table", "csv", "json");
         groupBy.AcceptOnlyFromAmong(CostQueryParser.Groupings);
         var command = new Command("costs", "Show what was spent, from the cost ledger.") { config, ledger, session, model, key, user, tag, since, until, groupBy, format };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            var path = parse.GetValue(ledger) is { } file ? Path.GetFullPath(file, console.WorkingDirectory) : LedgerPath(console, parse.GetValue(config));
+            // A shared ledger (postgres.connection) is read from the database, unless a file is named.
+            var shared = parse.GetValue(ledger) is null ? SharedLedger(console, parse.GetValue(config)) : null;
+            var path = parse.GetValue(ledger) is { } file ? Path.GetFullPath(file, console.WorkingDirectory)
+                : shared is null ? LedgerPath(console, parse.GetValue(config)) : "";
             if (path is null)
             {
                 return CommonOptions.ConfigurationError;
@@ -60,12 +63,28 @@ internal static class CostsCommand
                 console.Error.WriteLine($"baton: --{ex.Param?.Replace("_id", "", StringComparison.Ordinal).Replace('_', '-')}: {ex.Message}");
                 return CommonOptions.ConfigurationError;
             }
-            if (!File.Exists(path))
+            CostReport report;
+            if (shared is not null)
+            {
+                try
+                {
+                    report = await Postgres.PostgresLedger.QueryAsync(shared, query, cancellationToken);
+                }
+                catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException)
+                {
+                    console.Error.WriteLine($"baton: the ledger in PostgreSQL (postgres.connection) could not be read: {ex.Message}");
+                    return 1;
+                }
+            }
+            else if (!File.Exists(path))
             {
                 console.Error.WriteLine($"baton: no ledger at {path}: nothing has been recorded yet (or pass --ledger / --config).");
                 return 1;
             }
-            var report = LedgerQuery.Run(path, query);
+            else
+            {
+                report = LedgerQuery.Run(path, query);
+            }
             switch (parse.GetValue(format))
             {
                 case "json":
@@ -84,6 +103,21 @@ internal static class CostsCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The connection string of the shared ledger the configuration sets up (<c>postgres.connection</c>); null for a file.</summary>
+    private static string? SharedLedger(CliConsole console, string? configFile)
+    {
+        try
+        {
+            var options = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory).Options;
+            return options.Postgres.Enabled ? options.Postgres.Connection : null;
+        }
+        catch (BatonConfigurationException)
+        {
+            // LedgerPath reports the configuration's problems.
+            return null;
+        }
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace Baton.Accounting;
 public static class AccountingServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the <see cref="PriceTable"/>, the <see cref="LedgerWriter"/> (when <c>ledger.enabled</c>), the
+    /// Registers the <see cref="PriceTable"/>, the <see cref="LedgerWriter"/> (when <c>ledger.enabled</c>; to the
+    /// <see cref="ILedgerStore"/> registered, else to the SQLite file), the
     /// budget store (SQLite unless an <see cref="IBudgetStore"/> is already registered) and the
     /// <see cref="CostAccountant"/> the engine uses. The container disposes the writer at shutdown, which
     /// writes every queued row first.
@@ -28,7 +29,10 @@ public static class AccountingServiceCollectionExtensions
         {
             // The writer's linger and retry pauses stay on the real clock: they pace disk writes, and a fake clock
             // that a test never moves for them must not hold rows back.
-            services.AddSingleton(sp => new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
+            // A shared store (PostgreSQL) registered as an ILedgerStore takes the place of the file; the container owns it.
+            services.AddSingleton(sp => sp.GetService<ILedgerStore>() is { } shared
+                ? new LedgerWriter(shared, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>())
+                : new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
         }
         // Virtual keys may carry budgets of their own, so with keys the gate is there even when no limit is configured.
         var hasBudgets = options.Budgets.Limits.Count > 0 || options.Auth.Enabled;

@@ -6,17 +6,40 @@ namespace Baton.Auth;
 /// Authenticates callers and administers virtual keys. The master key is compared in constant time; a virtual
 /// key is looked up by the hash of the secret presented, and what the store answers is cached in memory, so
 /// that a known key costs one SHA-256 and one dictionary read. Every change made here (update, revocation)
-/// clears the cache, so a revoked key is refused from the next request on.
+/// clears the cache, so a revoked key is refused from the next request on; a store shared by several gateways that
+/// is an <see cref="IKeyChangeFeed"/> clears it too when another gateway changes a key.
 /// </summary>
-public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider time)
+public sealed class KeyRing
 {
     /// <summary>The most lookups kept; past it the cache starts over (keys are few, presented secrets may not be).</summary>
     private const int MaxCached = 10_000;
 
-    private readonly byte[]? _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
+    private readonly IKeyStore store;
+    private readonly TimeProvider time;
+    private readonly byte[]? _masterHash;
     private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
+    private long _generation;
+
+    public KeyRing(IKeyStore store, string? masterKey, TimeProvider time)
+    {
+        this.store = store;
+        this.time = time;
+        _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
+        if (store is IKeyChangeFeed feed)
+        {
+            // The ring lives as long as the store (both are the container's singletons), so the handler is never removed.
+            feed.KeysChanged += (_, _) => Forget();
+        }
+    }
 
     public IKeyStore Store => store;
+
+    /// <summary>Drops every cached lookup; a lookup under way when this runs is not cached (it may have read the old key).</summary>
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _byHash.Clear();
+    }
 
     /// <summary>Who presents <paramref name="presented"/>: the master key, an active virtual key, or nobody (null).</summary>
     public async ValueTask<CallerIdentity?> AuthenticateAsync(string? presented, CancellationToken cancellationToken)
@@ -37,6 +60,7 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
         if (!_byHash.TryGetValue(hash, out var key))
         {
             // Only keys that exist are cached: a flood of made-up secrets cannot fill the memory with misses.
+            var generation = Interlocked.Read(ref _generation);
             key = await store.FindByHashAsync(hash, cancellationToken).ConfigureAwait(false);
             if (key is null)
             {
@@ -47,6 +71,11 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
                 _byHash.Clear();
             }
             _byHash[hash] = key;
+            if (Interlocked.Read(ref _generation) != generation)
+            {
+                // The keys changed while this one was read: what was read may be stale, so it is not kept.
+                _byHash.TryRemove(new KeyValuePair<string, VirtualKey>(hash, key));
+            }
         }
         return key.IsActive(time.GetUtcNow()) ? new CallerIdentity(key) : null;
     }
@@ -64,7 +93,7 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
     public async ValueTask<bool> UpdateAsync(VirtualKey key, CancellationToken cancellationToken)
     {
         var updated = await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
-        _byHash.Clear();
+        Forget();
         return updated;
     }
 
@@ -81,7 +110,7 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
             key = key with { RevokedAt = time.GetUtcNow() };
             await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        _byHash.Clear();
+        Forget();
         return key;
     }
 }

@@ -15,6 +15,12 @@ public sealed class LedgerOptions
     /// <summary>The most rows written in one transaction. Default 500.</summary>
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// How many days rows are kept: older rows are deleted at start-up and every hour after (<c>ledger.retentionDays</c>).
+    /// Default: kept forever.
+    /// </summary>
+    public int? RetentionDays { get; set; }
+
     public const string DefaultPath = "baton.db";
 }
 

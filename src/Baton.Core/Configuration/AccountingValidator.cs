@@ -26,6 +26,14 @@ internal static class AccountingValidator
         {
             errors.Add($"ledger.batchSize: {options.Ledger.BatchSize} is out of range 1 to 100000.");
         }
+        if (options.Ledger.RetentionDays is < 1 or > 36_500)
+        {
+            errors.Add($"ledger.retentionDays: {options.Ledger.RetentionDays} is out of range 1 to 36500; leave it out to keep every row.");
+        }
+        if (options.Postgres.Connection is { } connection && string.IsNullOrWhiteSpace(connection))
+        {
+            errors.Add("postgres.connection: empty; give an Npgsql connection string (Host=...;Database=...;Username=...), or remove the key to use SQLite.");
+        }
         ValidateBudgets(options, errors);
     }
 
@@ -43,7 +51,7 @@ internal static class AccountingValidator
     private static void ValidateBudgets(BatonOptions options, List<string> errors)
     {
         var budgets = options.Budgets;
-        if (budgets.Limits.Count > 0 && !options.Ledger.Enabled && string.IsNullOrWhiteSpace(budgets.Path))
+        if (budgets.Limits.Count > 0 && !options.Ledger.Enabled && string.IsNullOrWhiteSpace(budgets.Path) && !options.Postgres.Enabled)
         {
             errors.Add("budgets.path: budgets keep their state in SQLite; set budgets.path, or enable the ledger whose file they share.");
         }

@@ -55,7 +55,7 @@ public sealed class BatonOptions
     /// </summary>
     public Dictionary<string, string> Pipelines { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The cost ledger (SQLite).</summary>
+    /// <summary>The cost ledger (SQLite, or PostgreSQL with <c>postgres.connection</c>).</summary>
     public LedgerOptions Ledger { get; set; } = new();
 
     /// <summary>Spending limits per session, key, user, tag or overall.</summary>
@@ -63,6 +63,9 @@ public sealed class BatonOptions
 
     /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
     public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>The PostgreSQL database several gateways share for keys, the ledger and budgets (<c>postgres.connection</c>).</summary>
+    public PostgresOptions Postgres { get; set; } = new();
 
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }

@@ -73,7 +73,7 @@ internal static class AdminKeysEndpoints
         if (services.GetService(typeof(LedgerWriter)) is LedgerWriter ledger)
         {
             await ledger.FlushAsync(http.RequestAborted);
-            var report = LedgerQuery.Run(ledger.Path, new CostQuery(ApiKey: key.Id));
+            var report = await ledger.QueryAsync(new CostQuery(ApiKey: key.Id), http.RequestAborted);
             (total, requests) = (report.Total.CostUsd, report.Total.Requests);
         }
         if (key.BudgetUsd is not { } budget || services.GetService(typeof(CostAccountant)) is not CostAccountant { Budgets: { } gate })

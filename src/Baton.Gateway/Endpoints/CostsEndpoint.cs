@@ -40,7 +40,7 @@ internal static class CostsEndpoint
             query = query with { ApiKey = owner };
         }
         await ledger.FlushAsync(http.RequestAborted);
-        var report = LedgerQuery.Run(ledger.Path, query);
+        var report = await ledger.QueryAsync(query, http.RequestAborted);
         await http.Response.WriteAsJsonAsync(ToView(report), Json, http.RequestAborted);
     }
 

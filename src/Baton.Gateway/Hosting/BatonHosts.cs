@@ -1,6 +1,7 @@
 using Baton.Configuration;
 using Baton.Gateway.Simulation;
 using Baton.Hosting;
+using Baton.Postgres;
 using Baton.Simulation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,6 +37,8 @@ public static class BatonHosts
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
         ConfigureLogging(builder, minimumLevel);
+        // Before AddBaton: the shared stores take the place of the SQLite ones.
+        builder.Services.AddBatonPostgres(options);
         builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
         var app = builder.Build();

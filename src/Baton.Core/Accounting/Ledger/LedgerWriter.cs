@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Accounting.Ledger;
@@ -14,7 +14,8 @@ namespace Baton.Accounting.Ledger;
 /// for those rows, completes the channel and waits until every entry taken is written, so a clean shutdown
 /// loses nothing. A killed process loses the rows still queued: those of the answers of the last
 /// <see cref="Linger"/> plus the time of one commit, and any backlog a write slower than the load has let grow.
-/// Rows are kept once per <see cref="LedgerEntry.AttemptId"/>, so a row written again bills once.
+/// Rows are kept once per <see cref="LedgerEntry.AttemptId"/>, so a row written again bills once. Where the rows
+/// go is an <see cref="ILedgerStore"/>: Baton's SQLite file by default, a shared PostgreSQL database for many gateways.
 /// </summary>
 public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
 {
@@ -22,28 +23,42 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     public static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(20);
 
     private readonly Channel<Work> _channel = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly SqliteConnection _connection;
+    private readonly ILedgerStore _store;
+    private readonly bool _ownsStore;
     private readonly int _batchSize;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _drain;
     private readonly ConcurrentDictionary<Task, byte> _preparing = new();
-    private LedgerInsert? _insert;
     private long _written;
+    private int _storeDisposed;
     private int _queued;
 
+    /// <summary>A writer to the SQLite file at <paramref name="path"/>, created when missing.</summary>
     public LedgerWriter(string path, int batchSize, ILogger<LedgerWriter> logger, TimeProvider? time = null)
+        : this(new SqliteLedgerStore(path), batchSize, logger, time, ownsStore: true)
     {
-        Path = path;
+    }
+
+    /// <summary>A writer to <paramref name="store"/>, disposed with the writer when <paramref name="ownsStore"/>.</summary>
+    public LedgerWriter(ILedgerStore store, int batchSize, ILogger<LedgerWriter> logger, TimeProvider? time = null, bool ownsStore = false)
+    {
+        _store = store;
+        _ownsStore = ownsStore;
         _batchSize = batchSize;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _connection = LedgerDatabase.Open(path);
         _drain = Task.Run(DrainAsync);
     }
 
-    /// <summary>The ledger's file.</summary>
-    public string Path { get; }
+    /// <summary>Where the rows go: the ledger's file, or the shared database's host and name.</summary>
+    public string Location => _store.Location;
+
+    /// <summary>Adds up the committed rows matching <paramref name="query"/> (call <see cref="FlushAsync"/> first to count the queued ones).</summary>
+    public ValueTask<CostReport> QueryAsync(CostQuery query, CancellationToken cancellationToken = default) => _store.QueryAsync(query, cancellationToken);
+
+    /// <summary>Deletes the rows recorded before <paramref name="before"/>; how many were deleted.</summary>
+    public ValueTask<long> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken = default) => _store.PurgeAsync(before, cancellationToken);
 
     /// <summary>Rows committed so far by this writer.</summary>
     public long Written => Interlocked.Read(ref _written);
@@ -181,11 +196,12 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
         {
             try
             {
-                Write(batch);
+                await _store.WriteAsync(batch, CancellationToken.None).ConfigureAwait(false);
                 Interlocked.Add(ref _written, batch.Count);
                 return null;
             }
-            catch (SqliteException ex) when (attempt < 5)
+            // Busy, locked, a dropped connection: SQLite's and PostgreSQL's errors alike derive from DbException.
+            catch (DbException ex) when (attempt < 5)
             {
                 Log.WriteRetry(_logger, batch.Count, attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), _time).ConfigureAwait(false);
@@ -194,21 +210,10 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
             {
                 // Logged loudly, and the loop goes on: a writer that died here would lose every later row and
                 // leave every flush waiting forever.
-                Log.WriteFailed(_logger, ex, batch.Count, Path);
+                Log.WriteFailed(_logger, ex, batch.Count, Location);
                 return ex;
             }
         }
-    }
-
-    private void Write(List<LedgerEntry> batch)
-    {
-        using var transaction = _connection.BeginTransaction();
-        _insert ??= new LedgerInsert(_connection);
-        foreach (var entry in batch)
-        {
-            _insert.Execute(entry);
-        }
-        transaction.Commit();
     }
 
     public async ValueTask DisposeAsync()
@@ -216,8 +221,10 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
         await PreparedAsync().ConfigureAwait(false);
         _channel.Writer.TryComplete();
         await _drain.ConfigureAwait(false);
-        _insert?.Dispose();
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_ownsStore && Interlocked.Exchange(ref _storeDisposed, 1) == 0)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -1,0 +1,52 @@
+using Microsoft.Data.Sqlite;
+
+namespace Baton.Accounting.Ledger;
+
+/// <summary>
+/// The ledger in Baton's SQLite file: one connection for the single writer, with the INSERT prepared once
+/// (<see cref="LedgerInsert"/>); queries and purges open their own connection, so reading never waits on the writer.
+/// </summary>
+internal sealed class SqliteLedgerStore : ILedgerStore
+{
+    private readonly SqliteConnection _connection;
+    private LedgerInsert? _insert;
+
+    public SqliteLedgerStore(string path)
+    {
+        Location = path;
+        _connection = LedgerDatabase.Open(path);
+    }
+
+    public string Location { get; }
+
+    /// <remarks>Called by the writer's single loop only: the prepared statement is not thread-safe.</remarks>
+    public ValueTask WriteAsync(IReadOnlyList<LedgerEntry> rows, CancellationToken cancellationToken)
+    {
+        using var transaction = _connection.BeginTransaction();
+        _insert ??= new LedgerInsert(_connection);
+        foreach (var entry in rows)
+        {
+            _insert.Execute(entry);
+        }
+        transaction.Commit();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<CostReport> QueryAsync(CostQuery query, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(LedgerQuery.Run(Location, query));
+
+    public ValueTask<long> PurgeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        using var connection = LedgerDatabase.Open(Location);
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM ledger WHERE time_ms < $before";
+        command.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        return ValueTask.FromResult((long)command.ExecuteNonQuery());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _insert?.Dispose();
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+}
