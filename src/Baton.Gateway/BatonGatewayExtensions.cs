@@ -5,6 +5,7 @@ using Baton.Configuration;
 using Baton.Engine;
 using Baton.Errors;
 using Baton.Gateway.Endpoints;
+using Baton.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,6 +25,9 @@ public static class BatonGatewayExtensions
     /// </summary>
     public static IServiceCollection AddBatonGateway(this IServiceCollection services)
     {
+        // The pipeline endpoints run pipelines, and the built-in configuration runs on the in-process simulator.
+        services.AddBatonPipelines();
+        services.AddBatonSimulator();
         services.AddSingleton<GatewayStartTime>();
         services.TryAddSingleton(sp => new Monitoring.RequestRecorder(sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<Hosting.LedgerFlushService>();

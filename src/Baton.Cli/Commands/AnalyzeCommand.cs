@@ -78,7 +78,7 @@ internal static class AnalyzeCommand
             display.Profile.Width = Math.Max(display.Profile.Width, console.Out.Profile.Width);
             display.MarkupLine(Markup.Escape(source));
 
-            await using var services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
+            await using var services = new ServiceCollection().AddBaton(options).AddBatonSimulator().BuildServiceProvider();
             var cache = parse.GetValue(noCache) ? null : new FilePipelineResultCache(CacheFolder(console, parse.GetValue(cacheDir)));
             var runner = new PipelineRunner(services.GetRequiredService<BatonChatClient>(), TimeProvider.System, cache,
                 parse.GetValue(rpm) ?? (openRouter ? RateLimitSettings.OpenRouterFreeRequestsPerMinute : null), PipelineModelIdentity.For(options));

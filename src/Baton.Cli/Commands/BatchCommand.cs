@@ -36,7 +36,7 @@ internal static class BatchCommand
                 return CommonOptions.ConfigurationError;
             }
             CommonOptions.AnnounceSource(console, loaded);
-            await using var services = new ServiceCollection().AddBaton(loaded.Options).BuildServiceProvider();
+            await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
             var runner = new BatchFileRunner(services.GetRequiredService<BatonEngine>(),
                 parse.GetValue(concurrency) ?? loaded.Options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency);
 

@@ -38,7 +38,7 @@ internal static class ChatCommand
             }
             CommonOptions.AnnounceSource(console, loaded);
 
-            await using var services = new ServiceCollection().AddBaton(loaded.Options).BuildServiceProvider();
+            await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
             var session = new ChatSession(console, services.GetRequiredService<BatonChatClient>(), chosen, parse.GetValue(system));
             var text = parse.GetValue(prompt);
             return text is null

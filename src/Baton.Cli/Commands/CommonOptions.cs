@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Baton.Configuration;
 using Baton.Gateway.Hosting;
+using Baton.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Spectre.Console;
 
@@ -22,9 +23,18 @@ internal static class CommonOptions
     {
         try
         {
+            DotEnvFile.Load(console.WorkingDirectory);
             var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory, watch);
             AnchorFiles(loaded.Options, console.WorkingDirectory);
-            BatonOptionsValidator.ThrowIfInvalid(loaded.Options, Environment.GetEnvironmentVariable);
+            // The engine's checks and the pipelines' files, reported together so one run shows every problem.
+            var errors = BatonOptionsValidator.Validate(loaded.Options, Environment.GetEnvironmentVariable)
+                .Concat(PipelineCatalog.Validate(loaded.Options))
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+            if (errors.Count > 0)
+            {
+                throw new BatonConfigurationException(errors);
+            }
             return loaded;
         }
         catch (BatonConfigurationException ex)

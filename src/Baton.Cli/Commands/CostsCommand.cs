@@ -88,7 +88,7 @@ internal static class CostsCommand
             switch (parse.GetValue(format))
             {
                 case "json":
-                    console.Out.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(CostsEndpoint.ToView(report), Json));
+                    console.Out.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(GatewayViews.Costs(report), Json));
                     break;
                 case "csv":
                     console.Out.Profile.Out.Writer.Write(Csv(report));
@@ -130,6 +130,7 @@ internal static class CostsCommand
         try
         {
             // Only the ledger's location is needed: providers and keys are not checked, so costs can be read anywhere.
+            DotEnvFile.Load(console.WorkingDirectory);
             var loaded = BatonConfigurationLoader.Load(configFile, console.WorkingDirectory);
             var file = string.IsNullOrWhiteSpace(loaded.Options.Ledger.Path) ? LedgerOptions.DefaultPath : loaded.Options.Ledger.Path;
             var inWorkingDirectory = Path.GetFullPath(file, console.WorkingDirectory);

@@ -49,9 +49,9 @@ internal static class HealthCommand
                 {
                     CommonOptions.AnnounceSource(console, loaded);
                 }
-                await using var services = new ServiceCollection().AddBaton(loaded.Options).BuildServiceProvider();
+                await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
                 var checks = await services.GetRequiredService<HealthReport>().CheckAsync(probe: true, cancellationToken);
-                report = new ProviderHealthResponse(HealthReport.Overall(checks), checks.Select(ProviderHealthEndpoint.ToView).ToList());
+                report = new ProviderHealthResponse(HealthReport.Overall(checks), checks.Select(GatewayViews.ProviderHealth).ToList());
             }
             if (parse.GetValue(format) == CommonOptions.JsonFormat)
             {

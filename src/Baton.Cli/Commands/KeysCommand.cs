@@ -132,7 +132,7 @@ internal static class KeysCommand
                 console.Out.Profile.Out.Writer.WriteLine(answer);
                 return 0;
             }
-            var list = JsonSerializer.Deserialize<KeyListView>(answer, AdminKeysEndpoints.Json)!;
+            var list = JsonSerializer.Deserialize<KeyListView>(answer, GatewayViews.AdminJson)!;
             var table = new Table().AddColumn("Id").AddColumn("Name").AddColumn("Key").AddColumn("Status").AddColumn("Models")
                 .AddColumn("Limits").AddColumn("Budget").AddColumn("Expires");
             foreach (var key in list.Data)
@@ -201,7 +201,7 @@ internal static class KeysCommand
         }
         else
         {
-            print(JsonSerializer.Deserialize<KeyView>(answer, AdminKeysEndpoints.Json)!);
+            print(JsonSerializer.Deserialize<KeyView>(answer, GatewayViews.AdminJson)!);
         }
         return 0;
     }

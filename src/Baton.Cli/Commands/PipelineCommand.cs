@@ -72,7 +72,7 @@ internal static class PipelineCommand
                 console.Error.WriteLine($"baton: the pipeline names models that are not configured: {string.Join(", ", unknown)}.");
                 return 1;
             }
-            await using var services = new ServiceCollection().AddBaton(loaded.Options).BuildServiceProvider();
+            await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().AddBatonPipelines().BuildServiceProvider();
             var runner = services.GetRequiredService<PipelineRunner>();
             PipelineRunResult result;
             try

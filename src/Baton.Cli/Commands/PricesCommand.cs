@@ -25,6 +25,7 @@ internal static class PricesCommand
             try
             {
                 // Prices need no keys: providers are not checked, so prices can be looked up anywhere.
+                DotEnvFile.Load(console.WorkingDirectory);
                 options = BatonConfigurationLoader.Load(parse.GetValue(config), console.WorkingDirectory).Options;
             }
             catch (BatonConfigurationException ex)

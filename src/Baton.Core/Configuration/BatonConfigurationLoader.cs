@@ -4,9 +4,9 @@ namespace Baton.Configuration;
 
 /// <summary>
 /// Builds Baton's configuration for the CLI and the stand-alone gateway: a JSON file (<c>--config</c>, else
-/// <c>baton.json</c> in the working directory), overridden by <c>Baton__</c> environment variables, with a
-/// <c>.env</c> file in the working directory loaded into the environment first (it never overrides
-/// variables already set). With none of these, the built-in simulator default is used.
+/// <c>baton.json</c> in the working directory), overridden by <c>Baton__</c> environment variables. With
+/// neither, the built-in simulator default is used. (The CLI loads a <c>.env</c> file into the environment
+/// before calling it; the library leaves the process environment alone.)
 /// </summary>
 public static class BatonConfigurationLoader
 {
@@ -14,16 +14,10 @@ public static class BatonConfigurationLoader
     public const string EnvironmentPrefix = "Baton__";
 
     /// <param name="configFile">The file given with <c>--config</c>, if any.</param>
-    /// <param name="workingDirectory">Where <c>baton.json</c> and <c>.env</c> are looked for.</param>
+    /// <param name="workingDirectory">Where <c>baton.json</c> is looked for.</param>
     /// <param name="watch">Watch the file for changes (for a long-running gateway; each watch holds an OS file watcher).</param>
     public static LoadedConfiguration Load(string? configFile, string workingDirectory, bool watch = false)
     {
-        var dotEnv = Path.Combine(workingDirectory, ".env");
-        if (File.Exists(dotEnv))
-        {
-            DotNetEnv.Env.Load(dotEnv, new DotNetEnv.LoadOptions(setEnvVars: true, clobberExistingVars: false, onlyExactPath: true));
-        }
-
         string? path = null;
         if (configFile is not null)
         {

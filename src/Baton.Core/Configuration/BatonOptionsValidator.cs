@@ -54,7 +54,14 @@ public static class BatonOptionsValidator
             ValidateResilience($"{path}.resilience", model.Resilience, errors);
         }
 
-        errors.AddRange(Pipelines.PipelineCatalog.Validate(options));
+        foreach (var (name, file) in options.Pipelines)
+        {
+            // The files themselves are read and checked by Baton.Pipelines (PipelineCatalog.Validate).
+            if (string.IsNullOrWhiteSpace(file))
+            {
+                errors.Add($"pipelines.{name}: give the pipeline's file (JSON or YAML).");
+            }
+        }
 
         foreach (var (providerName, modelName) in providersInUse)
         {

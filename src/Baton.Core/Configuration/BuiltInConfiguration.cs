@@ -8,6 +8,17 @@ public static class BuiltInConfiguration
 {
     public const string DefaultModel = "baton-sim";
 
+    /// <summary>
+    /// The four free OpenRouter models the project-analysis pipeline runs on, by the model name its steps use.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OpenRouterModels { get; } = new Dictionary<string, string>
+    {
+        ["scout"] = "meta-llama/llama-4-scout:free",
+        ["mistral"] = "mistralai/mistral-small-3.1:free",
+        ["r1"] = "deepseek/deepseek-r1:free",
+        ["maverick"] = "meta-llama/llama-4-maverick:free",
+    };
+
     public static BatonOptions Create()
     {
         var options = new BatonOptions { IsBuiltInDefault = true };
@@ -22,7 +33,7 @@ public static class BuiltInConfiguration
         AddModel(options, "baton-sim-slow", "simulator-slow", "baton-sim-1");
         // Seed 000's four models, simulated under their OpenRouter names: the built-in project-analysis pipeline
         // (baton analyze) runs on them without a key.
-        foreach (var (name, upstream) in Analysis.ProjectAnalysisPipeline.OpenRouterModels)
+        foreach (var (name, upstream) in OpenRouterModels)
         {
             AddModel(options, name, "simulator", upstream);
         }

@@ -5,7 +5,6 @@ using Baton.Caching;
 using Baton.Client;
 using Baton.Configuration;
 using Baton.Engine;
-using Baton.Pipelines;
 using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Resilience;
@@ -54,7 +53,8 @@ public static class BatonServiceCollectionExtensions
             new HttpMessageInvoker(ProviderHttpHandlerFactory.Create()),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<SecretRedactor>(),
-            environment));
+            environment,
+            sp.GetServices<ChatProviderType>()));
         services.TryAddSingleton<IRateLimitStore>(sp => new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IRateLimitStore>()));
@@ -75,9 +75,6 @@ public static class BatonServiceCollectionExtensions
             options.Models.Keys.First(),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BatonChatClient>());
-        services.AddSingleton(_ => PipelineCatalog.Create(options));
-        services.AddSingleton(sp => new PipelineRunner(sp.GetRequiredService<BatonChatClient>(), sp.GetRequiredService<TimeProvider>(),
-            modelIdentity: PipelineModelIdentity.For(options)));
         return services;
     }
 }

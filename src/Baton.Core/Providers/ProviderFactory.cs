@@ -4,13 +4,24 @@ using Baton.Providers.Azure;
 using Baton.Providers.Gemini;
 using Baton.Providers.Ollama;
 using Baton.Providers.OpenAi;
-using Baton.Simulation;
 
 namespace Baton.Providers;
 
 /// <summary>Creates the provider for a configured provider entry, resolving its URL and key.</summary>
-public sealed class ProviderFactory(HttpMessageInvoker http, TimeProvider time, SecretRedactor redactor, Func<string, string?> environment)
+/// <param name="http">The invoker every HTTP provider sends through.</param>
+/// <param name="time">The clock providers pace and time out with.</param>
+/// <param name="redactor">Learns each provider key, so that no error or log repeats it.</param>
+/// <param name="environment">Where keys named by <c>apiKeyEnv</c> are read.</param>
+/// <param name="extraTypes">Provider types registered from other packages (the simulator, for instance); they win over built-in types of the same name.</param>
+public sealed class ProviderFactory(
+    HttpMessageInvoker http, TimeProvider time, SecretRedactor redactor, Func<string, string?> environment,
+    IEnumerable<ChatProviderType>? extraTypes = null)
 {
+    private readonly Dictionary<string, ChatProviderType> _extraTypes = (extraTypes ?? [])
+        .GroupBy(t => t.Name, StringComparer.OrdinalIgnoreCase)
+        .ToDictionary(g => g.Key, g => g.Last(), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Creates the provider <paramref name="name"/> described by <paramref name="options"/>.</summary>
     public IChatProvider Create(string name, ProviderOptions options, RequestDefaults defaults)
     {
         var type = options.Type!.ToLowerInvariant();
@@ -27,6 +38,10 @@ public sealed class ProviderFactory(HttpMessageInvoker http, TimeProvider time, 
             Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds ?? defaults.TimeoutSeconds),
             Redactor = redactor,
         };
+        if (_extraTypes.TryGetValue(type, out var extra))
+        {
+            return extra.Create(context);
+        }
         return type switch
         {
             ProviderTypes.OpenAi => new OpenAiCompatibleProvider(context),
@@ -34,7 +49,9 @@ public sealed class ProviderFactory(HttpMessageInvoker http, TimeProvider time, 
             ProviderTypes.Anthropic => new AnthropicProvider(context),
             ProviderTypes.Gemini => new GeminiProvider(context),
             ProviderTypes.Ollama => new OllamaProvider(context),
-            ProviderTypes.Simulator => new SimulatorProvider(context),
+            // The simulator lives in its own package, so that the engine's package stays free of it.
+            ProviderTypes.Simulator => throw new BatonConfigurationException([
+                $"providers.{name}.type: 'simulator' needs the Baton.Simulator package; register it with services.AddBatonSimulator()."]),
             _ => throw new BatonConfigurationException([$"providers.{name}.type: '{options.Type}' has no implementation."]),
         };
     }

@@ -65,7 +65,7 @@ public sealed class SecretRedactor
     public byte[]? Scrub(ReadOnlySpan<byte> json) => Secrets.ScrubJson(json, cutEchoes: true);
 
     /// <summary>The answer without keys: the same instance when it holds none.</summary>
-    internal ProviderCompletion ScrubCompletion(ProviderCompletion completion)
+    public ProviderCompletion ScrubCompletion(ProviderCompletion completion)
     {
         if (IsEmpty || Scrub(completion.Body.Span) is not { } scrubbed)
         {
@@ -77,6 +77,6 @@ public sealed class SecretRedactor
     }
 
     /// <summary>The stream with keys removed from its chunks, including keys split across chunks.</summary>
-    internal ProviderStream ScrubStream(ProviderStream stream) =>
+    public ProviderStream ScrubStream(ProviderStream stream) =>
         IsEmpty ? stream : new SecretScrubbingStream(stream, new StreamSecretScrubber(Secrets));
 }

@@ -11,7 +11,7 @@ namespace Baton.RateLimiting;
 /// given number of tokens will be there. This bucket is two numbers (level and time of the last refill),
 /// the same state an atomic Redis script will keep for limits shared across instances.
 /// </remarks>
-internal sealed class TokenBucket
+public sealed class TokenBucket
 {
     // Rounding slack: a wait computed to the tick must find the tokens there when it ends.
     private const double Epsilon = 1e-9;
@@ -20,6 +20,7 @@ internal sealed class TokenBucket
     private double _level;
     private DateTimeOffset _refilled;
 
+    /// <summary>Creates a full bucket of <paramref name="capacity"/> tokens a minute, as of <paramref name="now"/>.</summary>
     public TokenBucket(int capacity, DateTimeOffset now)
     {
         Capacity = capacity;
@@ -28,6 +29,7 @@ internal sealed class TokenBucket
         _refilled = now;
     }
 
+    /// <summary>The most tokens the bucket holds, and how many it refills in a minute.</summary>
     public int Capacity { get; }
 
     /// <summary>Tokens in the bucket now; negative while a correction is being paid back.</summary>

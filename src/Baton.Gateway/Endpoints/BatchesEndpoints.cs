@@ -84,9 +84,9 @@ internal static class BatchesEndpoints
         }
         var inputFileId = RequiredString(root, "input_file_id");
         var endpoint = RequiredString(root, "endpoint");
-        if (endpoint != BatchLine.ChatCompletionsUrl)
+        if (endpoint != BatchJobRunner.Endpoint)
         {
-            throw BatonException.InvalidRequest($"Unsupported endpoint '{endpoint}': this gateway batches only {BatchLine.ChatCompletionsUrl}.", "endpoint", "invalid_value");
+            throw BatonException.InvalidRequest($"Unsupported endpoint '{endpoint}': this gateway batches only {BatchJobRunner.Endpoint}.", "endpoint", "invalid_value");
         }
         var window = RequiredString(root, "completion_window");
         if (window != BatchJobRunner.CompletionWindow)

@@ -32,6 +32,11 @@ public static class BatonHosts
                 $"--urls names {exposed}, which is not a loopback address, and no keys are configured: anyone who reaches it would spend your provider keys. " +
                 "Configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous to true to accept the risk."]);
         }
+        // Pipeline files are checked now, as the rest of the configuration was, not on the first pipeline request.
+        if (Pipelines.PipelineCatalog.Validate(options) is { Count: > 0 } pipelineErrors)
+        {
+            throw new BatonConfigurationException(pipelineErrors);
+        }
         var builder = WebApplication.CreateSlimBuilder(ServeOptions);
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -27,7 +27,7 @@ public sealed class BatonChatClientTests : IAsyncDisposable
             ["Baton:Resilience:MaxRetries"] = "0",
             ["Baton:Tiers:fast:Models:0"] = "Thinker",
         }).Build();
-        _services = new ServiceCollection().AddBaton(configuration).BuildServiceProvider();
+        _services = new ServiceCollection().AddBaton(configuration).AddBatonSimulator().BuildServiceProvider();
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

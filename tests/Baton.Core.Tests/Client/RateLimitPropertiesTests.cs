@@ -15,7 +15,7 @@ public sealed class RateLimitPropertiesTests
         var options = new BatonOptions();
         options.Providers["sim"] = new ProviderOptions { Type = ProviderTypes.Simulator, RateLimits = new RateLimitOptions { RequestsPerMinute = 6 } };
         options.Models["assistant"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim", Model = "baton-sim-1" }] };
-        await using var services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
+        await using var services = new ServiceCollection().AddBaton(options).AddBatonSimulator().BuildServiceProvider();
         var before = DateTimeOffset.UtcNow;
 
         var response = await services.GetRequiredService<IChatClient>().GetResponseAsync("Name a colour.");

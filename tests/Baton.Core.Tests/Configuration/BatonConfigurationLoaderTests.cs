@@ -88,22 +88,12 @@ public sealed class BatonConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Dot_env_supplies_keys_without_overriding_the_environment()
+    public void The_library_loader_leaves_the_process_environment_alone()
     {
+        // Loading .env is the command line's business; a library must not change its host's environment.
         var variable = "BATON_TEST_KEY_" + Guid.NewGuid().ToString("N");
-        var preset = "BATON_TEST_PRESET_" + Guid.NewGuid().ToString("N");
-        Environment.SetEnvironmentVariable(preset, "from-environment");
-        try
-        {
-            File.WriteAllText(Path.Combine(_directory, ".env"), $"{variable}=from-dotenv\n{preset}=from-dotenv\n");
-            BatonConfigurationLoader.Load(null, _directory);
-            Assert.Equal("from-dotenv", Environment.GetEnvironmentVariable(variable));
-            Assert.Equal("from-environment", Environment.GetEnvironmentVariable(preset));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(variable, null);
-            Environment.SetEnvironmentVariable(preset, null);
-        }
+        File.WriteAllText(Path.Combine(_directory, ".env"), $"{variable}=from-dotenv\n");
+        BatonConfigurationLoader.Load(null, _directory);
+        Assert.Null(Environment.GetEnvironmentVariable(variable));
     }
 }

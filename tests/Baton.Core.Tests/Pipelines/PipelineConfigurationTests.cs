@@ -28,7 +28,7 @@ public sealed class PipelineConfigurationTests : IDisposable
         options.Pipelines["ghost"] = Path.Combine(_folder, "ghost.json");
         options.Pipelines["lost"] = Path.Combine(_folder, "lost.yaml");
 
-        var errors = BatonOptionsValidator.Validate(options, _ => null);
+        var errors = PipelineCatalog.Validate(options);
 
         Assert.Contains(errors, e => e == "pipelines.ghost: its steps name models that are not configured: ghost.");
         Assert.Contains(errors, e => e.StartsWith("pipelines.lost: the pipeline file", StringComparison.Ordinal));

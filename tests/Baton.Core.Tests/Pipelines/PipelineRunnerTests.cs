@@ -31,7 +31,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         }
         options.Models["broken"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim", Model = "baton-sim-1@503" }] };
         options.Resilience = new ResilienceOptions { MaxRetries = 0 };
-        _services = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddBaton(options).BuildServiceProvider();
+        _services = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddBaton(options).AddBatonSimulator().BuildServiceProvider();
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

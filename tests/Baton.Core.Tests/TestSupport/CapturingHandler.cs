@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Baton.Configuration;
 using Baton.Providers;
+using Baton.Simulation;
 
 namespace Baton.Core.Tests.TestSupport;
 
@@ -24,7 +25,8 @@ public sealed class CapturingHandler(HttpStatusCode status, byte[] body, string 
     {
         var options = new ProviderOptions { Type = type, BaseUrl = baseUrl, ApiKeyEnv = "TEST_KEY" };
         configure?.Invoke(options);
-        var factory = new ProviderFactory(new HttpClient(this), time ?? TimeProvider.System, new SecretRedactor(), name => name == "TEST_KEY" ? TestProviders.FakeKey : null);
+        var factory = new ProviderFactory(new HttpClient(this), time ?? TimeProvider.System, new SecretRedactor(), name => name == "TEST_KEY" ? TestProviders.FakeKey : null,
+            [new ChatProviderType(ProviderTypes.Simulator, context => new SimulatorProvider(context))]);
         return factory.Create("test-" + type, options, new RequestDefaults { TimeoutSeconds = 10 });
     }
 

@@ -1,6 +1,7 @@
 using Baton.Configuration;
 using Baton.Providers;
 using Baton.Requests;
+using Baton.Simulation;
 
 namespace Baton.Core.Tests.TestSupport;
 
@@ -17,7 +18,8 @@ public static class TestProviders
             new HttpClient(ProviderHttpHandlerFactory.Create()),
             time ?? TimeProvider.System,
             new SecretRedactor(),
-            name => name == "TEST_KEY" ? FakeKey : null);
+            name => name == "TEST_KEY" ? FakeKey : null,
+            [new ChatProviderType(ProviderTypes.Simulator, context => new SimulatorProvider(context))]);
         return factory.Create("test-" + type, options, new RequestDefaults { TimeoutSeconds = 10 });
     }
 

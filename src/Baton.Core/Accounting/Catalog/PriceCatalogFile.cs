@@ -1,7 +1,7 @@
 namespace Baton.Accounting.Catalog;
 
 /// <summary>Loads the catalog named by <c>prices.catalogPath</c>, turning every way it can fail into one sentence.</summary>
-internal static class PriceCatalogFile
+public static class PriceCatalogFile
 {
     /// <returns>Null when loaded; otherwise what is wrong with the file.</returns>
     public static string? TryLoad(string path, out PriceCatalog? catalog)

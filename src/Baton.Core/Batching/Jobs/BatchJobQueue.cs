@@ -4,7 +4,7 @@ using System.Threading.Channels;
 namespace Baton.Batching.Jobs;
 
 /// <summary>The batches waiting to run, and a way to stop the one running when it is cancelled.</summary>
-internal sealed class BatchJobQueue
+public sealed class BatchJobQueue
 {
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
@@ -39,7 +39,7 @@ internal sealed class BatchJobQueue
         return true;
     }
 
-    internal sealed class Registration(BatchJobQueue queue, string batchId, CancellationTokenSource source) : IDisposable
+    public sealed class Registration(BatchJobQueue queue, string batchId, CancellationTokenSource source) : IDisposable
     {
         public CancellationToken Token => source.Token;
 

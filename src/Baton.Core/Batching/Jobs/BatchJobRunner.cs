@@ -19,10 +19,13 @@ namespace Baton.Batching.Jobs;
 /// attempt ids): an answered item is billed exactly once, however the process ends.
 /// </para>
 /// </summary>
-internal sealed partial class BatchJobRunner(
+public sealed partial class BatchJobRunner(
     BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
     Auth.IKeyStore? keys = null)
 {
+    /// <summary>The only endpoint a batch (and each of its lines) may name.</summary>
+    public const string Endpoint = BatchLine.ChatCompletionsUrl;
+
     /// <summary>The only completion window OpenAI offers.</summary>
     public const string CompletionWindow = "24h";
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Baton.Configuration;
 using Baton.Pipelines;
 
 namespace Baton.Analysis;
@@ -17,13 +18,7 @@ public static class ProjectAnalysisPipeline
     private const string ResourcePrefix = "Baton.Analysis.Prompts.";
 
     /// <summary>Seed 000's four OpenRouter free models, by the model names the pipeline uses.</summary>
-    public static readonly IReadOnlyDictionary<string, string> OpenRouterModels = new Dictionary<string, string>
-    {
-        ["scout"] = "meta-llama/llama-4-scout:free",
-        ["mistral"] = "mistralai/mistral-small-3.1:free",
-        ["r1"] = "deepseek/deepseek-r1:free",
-        ["maverick"] = "meta-llama/llama-4-maverick:free",
-    };
+    public static IReadOnlyDictionary<string, string> OpenRouterModels => BuiltInConfiguration.OpenRouterModels;
 
     /// <summary>The names of the shipped files: the definition and its prompts.</summary>
     public static IReadOnlyList<string> Files { get; } = typeof(ProjectAnalysisPipeline).Assembly.GetManifestResourceNames()
