@@ -64,6 +64,9 @@ public sealed class BatonOptions
     /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Traces, metrics and their export.</summary>
+    public ObservabilityOptions Observability { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
