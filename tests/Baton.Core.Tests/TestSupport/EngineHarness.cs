@@ -22,8 +22,12 @@ public sealed class EngineHarness
     /// <summary>Prices, budgets and ledger for the engine; set before <see cref="Engine"/> is first used.</summary>
     public Baton.Accounting.CostAccountant? Accounting { get; set; }
 
+    /// <summary>Traces and metrics for the engine; set before <see cref="Engine"/> is first used.</summary>
+    public Baton.Telemetry.BatonTelemetry? Telemetry { get; set; }
+
     public BatonEngine Engine => _engine ??= new BatonEngine(
-        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting);
+        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting,
+        telemetry: Telemetry);
 
     /// <summary>The response cache the engine uses, if any (see <see cref="UseCache"/>).</summary>
     public Baton.Caching.ResponseCache? Cache { get; private set; }
