@@ -159,6 +159,64 @@ public sealed class GatewayTracingTests
         Assert.DoesNotContain(server.UpstreamRequests, r => r.TraceParent?.Contains(traceId.ToHexString(), StringComparison.Ordinal) == true);
     }
 
+    [Fact]
+    public async Task Batch_items_and_pipeline_steps_join_the_callers_trace()
+    {
+        var pipeline = Path.Combine(Path.GetTempPath(), $"baton-telemetry-echo-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(pipeline, """
+            name: echo
+            steps:
+              answer:
+                model: local-sim
+                promptText: "Say {{text}}"
+            """);
+        try
+        {
+            await using var server = await TelemetryGateway.StartAsync(options => options.Pipelines["echo"] = pipeline);
+            using var client = server.Client();
+
+            var (batchTrace, batchCaller) = NewCaller();
+            using var batch = new HttpRequestMessage(HttpMethod.Post, "/batch")
+            {
+                Content = new StringContent("""
+                    {"requests":[{"provider":"sim-http","model":"baton-sim-1","messages":[{"role":"user","content":"one"}]},
+                                 {"provider":"sim-local","model":"baton-sim-1","messages":[{"role":"user","content":"two"}]}]}
+                    """, Encoding.UTF8, "application/json"),
+            };
+            batch.Headers.Add("traceparent", $"00-{batchTrace.ToHexString()}-{batchCaller.ToHexString()}-01");
+            using (var answered = await client.SendAsync(batch))
+            {
+                Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            }
+            var batchSpan = await WaitForSpanAsync(server, batchTrace, "POST /batch");
+            // Each item is a request of the model serving that provider's upstream model, under the batch's span.
+            var items = server.Trace(batchTrace).Where(s => s.Kind == ActivityKind.Internal && s.ParentSpanId == batchSpan.SpanId).ToList();
+            Assert.Equal(2, items.Count);
+            Assert.All(items, item => Assert.StartsWith("chat ", item.DisplayName, StringComparison.Ordinal));
+            Assert.Equal(["sim-http/baton-sim-1", "sim-local/baton-sim-1"], items.Select(i => (string)i.GetTagItem("baton.deployment")!).Order().ToArray());
+            Assert.Contains(server.UpstreamRequests, r => r.TraceParent?.Contains(batchTrace.ToHexString(), StringComparison.Ordinal) == true);
+
+            var (runTrace, runCaller) = NewCaller();
+            using var run = new HttpRequestMessage(HttpMethod.Post, "/v1/pipelines/echo/runs")
+            {
+                Content = new StringContent("""{"input":{"text":"hi"}}""", Encoding.UTF8, "application/json"),
+            };
+            run.Headers.Add("traceparent", $"00-{runTrace.ToHexString()}-{runCaller.ToHexString()}-01");
+            using (var answered = await client.SendAsync(run))
+            {
+                Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            }
+            var step = await WaitForSpanAsync(server, runTrace, "chat local-sim");
+            var runSpan = await WaitForSpanAsync(server, runTrace, "POST /v1/pipelines/{name}/runs");
+            Assert.Equal(runCaller, runSpan.ParentSpanId);
+            Assert.Contains(server.Trace(runTrace), s => s.SpanId == step.ParentSpanId);
+        }
+        finally
+        {
+            File.Delete(pipeline);
+        }
+    }
+
     internal static (ActivityTraceId TraceId, ActivitySpanId Span) NewCaller() => (ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
 
     internal static async Task<HttpResponseMessage> PostAsync(TelemetryGateway server, string model, ActivityTraceId traceId, ActivitySpanId parent,
