@@ -11,12 +11,12 @@ namespace Baton.Telemetry;
 /// </summary>
 internal static class AttemptTelemetry
 {
-    public static async Task<T> RunAsync<T>(RequestTelemetry? request, Deployment deployment, int attempt, Func<Task<T>> call)
+    /// <summary>Runs one upstream call, in its own span when the request has one (otherwise the call as it is).</summary>
+    public static Task<T> RunAsync<T>(RequestTelemetry? request, Deployment deployment, int attempt, Func<Task<T>> call) =>
+        request?.Activity is null ? call() : RunTracedAsync(request, deployment, attempt, call);
+
+    private static async Task<T> RunTracedAsync<T>(RequestTelemetry request, Deployment deployment, int attempt, Func<Task<T>> call)
     {
-        if (request?.Activity is null)
-        {
-            return await call().ConfigureAwait(false);
-        }
         using var span = request.Telemetry.StartActivity(TelemetryTags.Chat + " " + deployment.UpstreamModel, ActivityKind.Client, request.Context);
         if (span is { IsAllDataRequested: true })
         {

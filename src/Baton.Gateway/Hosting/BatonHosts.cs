@@ -24,9 +24,10 @@ public static class BatonHosts
     /// <param name="environment">Where provider keys are read; the process environment by default.</param>
     /// <param name="reloadFrom">The configuration the options came from, whose changes task routing follows.</param>
     /// <param name="jsonLogs">Console logs as one JSON object per line (with the trace and span ids), for log collectors.</param>
+    /// <param name="telemetryEnvironment">Where the <c>OTEL_*</c> variables (OTLP export, service name) are read; the process environment by default.</param>
     public static WebApplication BuildGateway(
         BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null,
-        Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null, bool jsonLogs = false)
+        Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null, bool jsonLogs = false, Func<string, string?>? telemetryEnvironment = null)
     {
         if (ExposedWithoutKeys(options, urls) is { } exposed)
         {
@@ -41,15 +42,15 @@ public static class BatonHosts
         ConfigureLogging(builder, minimumLevel, jsonLogs);
         // The OpenTelemetry SDK reads its OTEL_* variables from the host's configuration: the ones the given environment
         // holds are put there, so that a gateway started with its own environment exports where that one says.
-        environment ??= Environment.GetEnvironmentVariable;
+        telemetryEnvironment ??= Environment.GetEnvironmentVariable;
         var otel = Telemetry.OtlpExport.Variables
-            .Select(name => KeyValuePair.Create(name, environment(name)))
+            .Select(name => KeyValuePair.Create(name, telemetryEnvironment(name)))
             .Where(variable => !string.IsNullOrWhiteSpace(variable.Value))
             .ToList();
         builder.Configuration.AddInMemoryCollection(otel);
         builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
-        builder.Services.AddBatonOpenTelemetry(options.Observability, environment);
+        builder.Services.AddBatonOpenTelemetry(options.Observability, telemetryEnvironment);
         var app = builder.Build();
         app.UseBaton();
         app.MapBaton();

@@ -73,8 +73,8 @@ public sealed class TelemetryGateway : IAsyncDisposable
         {
             "SIM_KEY" => GatewayServer.Key,
             MasterKeyVariable => MasterKey,
-            _ => environment is not null && environment.TryGetValue(name, out var value) ? value : null,
-        });
+            _ => null,
+        }, telemetryEnvironment: name => environment is not null && environment.TryGetValue(name, out var value) ? value : null);
         await server.Gateway.StartAsync();
         server.BaseUrl = GatewayServer.AddressOf(server.Gateway);
         return server;
