@@ -14,6 +14,11 @@ local cache_control = os.getenv("BENCH_CACHE_CONTROL")
 if cache_control and cache_control ~= "" then
   wrk.headers["Cache-Control"] = cache_control
 end
+-- A W3C trace context, as an instrumented caller sends it (bench/observability.sh).
+local traceparent = os.getenv("BENCH_TRACEPARENT")
+if traceparent and traceparent ~= "" then
+  wrk.headers["traceparent"] = traceparent
+end
 
 -- No response() hook: it would make wrk run Lua for every answer. Non-2xx/3xx answers are counted in errors.status.
 done = function(summary, latency, requests)

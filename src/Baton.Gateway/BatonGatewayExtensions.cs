@@ -84,6 +84,8 @@ public static class BatonGatewayExtensions
     {
         var group = endpoints.MapGroup("");
         GatewayConventions.Apply(group);
+        // First, so that everything after it, error answers and authentication included, is inside the request's span.
+        group.AddEndpointFilter(Telemetry.RequestActivity.FilterAsync);
         group.AddEndpointFilter(async (context, next) =>
         {
             // When the error is answered here, nothing is left for the endpoint's result to write.

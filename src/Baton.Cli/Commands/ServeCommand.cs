@@ -14,7 +14,13 @@ internal static class ServeCommand
         var config = CommonOptions.Config();
         var urls = new Option<string>("--urls") { Description = "Address(es) to listen on, separated by ';'.", DefaultValueFactory = _ => BatonHosts.DefaultGatewayUrl };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every request." };
-        var command = new Command("serve", "Run the OpenAI-compatible gateway.") { config, urls, verbose };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "Console log format: 'simple' (one line per event) or 'json' (one JSON object per line, with trace and span ids).",
+            DefaultValueFactory = _ => "simple",
+        };
+        logFormat.AcceptOnlyFromAmong("simple", "json");
+        var command = new Command("serve", "Run the OpenAI-compatible gateway.") { config, urls, verbose, logFormat };
         command.SetAction(async (parse, cancellationToken) =>
         {
             // The file is watched: task routing follows edits without a restart.
@@ -32,7 +38,7 @@ internal static class ServeCommand
                 return CommonOptions.ConfigurationError;
             }
             var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
-                reloadFrom: loaded.Configuration);
+                reloadFrom: loaded.Configuration, jsonLogs: parse.GetValue(logFormat) == "json");
             if (!await CommonOptions.StartAsync(console, app, address, cancellationToken))
             {
                 return CommonOptions.StartError;

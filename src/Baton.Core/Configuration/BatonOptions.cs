@@ -66,6 +66,8 @@ public sealed class BatonOptions
 
     /// <summary>The PostgreSQL database several gateways share for keys, the ledger and budgets (<c>postgres.connection</c>).</summary>
     public PostgresOptions Postgres { get; set; } = new();
+    /// <summary>Traces, metrics and their export.</summary>
+    public ObservabilityOptions Observability { get; set; } = new();
 
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }

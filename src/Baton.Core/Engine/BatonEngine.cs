@@ -8,6 +8,7 @@ using Baton.RateLimiting;
 using Baton.Requests;
 using Baton.Resilience;
 using Baton.Routing;
+using Baton.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
@@ -19,11 +20,11 @@ namespace Baton.Engine;
 /// fallbacks'), and asks them in turn: each through its rate limits, retries and circuit breaker, the whole
 /// bounded by the model's total timeout. A request the upstream finds invalid is returned as it is, since
 /// every deployment would refuse it; a prompt too long for the model goes to its larger-context fallback.
-/// Every answer is priced and queued for the ledger.
+/// Every answer is priced and queued for the ledger; every request is a span with a child span per attempt, and metrics.
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
-    ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, Monitoring.RequestRecorder? recorder = null)
-{
+    ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, BatonTelemetry? telemetry = null,
+    Monitoring.RequestRecorder? recorder = null){
     public ModelCatalog Catalog => catalog;
 
     public TaskRouter Tasks => tasks;
@@ -33,24 +34,56 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
     public CostAccountant? Accounting => accounting;
 
+    /// <summary>Baton's traces and metrics; null when the engine records none.</summary>
+    public BatonTelemetry? Telemetry => telemetry;
+
     public Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken) =>
         Monitoring.RequestObserver.CompleteAsync(recorder, request, CompleteCoreAsync, cancellationToken);
 
     private async Task<ChatCompletionResult> CompleteCoreAsync(ChatRequest request, CancellationToken cancellationToken)
     {
+        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
+        if (span is null)
+        {
+            return await CompleteAsync(request, span, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            return await CompleteAsync(request, span, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            span.Failed(error);
+            throw;
+        }
+        finally
+        {
+            span.Stop();
+        }
+    }
+
+    private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
+    {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         using var keyLease = AdmitKey(request);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
         {
             keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = accounting is null ? null : 0m };
+            decimal? hitCost = accounting is null ? null : 0m;
+            if (span is not null)
+            {
+                span.Facts?.Observe(hit.Body);
+                span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? CostAccountant.CompletionText(hit.Body) : null);
+            }
+            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = hitCost };
         }
         var started = time.GetTimestamp();
         await using var admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
-        var attempts = new AttemptLog();
+        var attempts = new AttemptLog { Telemetry = span };
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
@@ -71,6 +104,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
             await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
+        if (span is not null)
+        {
+            span.Facts?.Observe(completion.Body.Span);
+            span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
+                span.CapturesContent ? CostAccountant.CompletionText(completion.Body) : null);
+        }
         return result;
     }
 
@@ -78,6 +117,28 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         Monitoring.RequestObserver.StreamAsync(recorder, request, StreamCoreAsync, cancellationToken);
 
     private async Task<ChatStreamResult> StreamCoreAsync(ChatRequest request, CancellationToken cancellationToken)
+    {
+        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
+        if (span is null)
+        {
+            return await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            var result = await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
+            span.FirstChunk();
+            return result;
+        }
+        catch (Exception error)
+        {
+            // The stream never began; once it has, the stream itself ends the span.
+            span.Failed(error);
+            span.Stop();
+            throw;
+        }
+    }
+
+    private async Task<ChatStreamResult> StreamAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         // The key's slot is held until the caller disposes of the stream.
@@ -92,30 +153,44 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             keyLease.Dispose();
             throw;
         }
+        span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
         {
             keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             // A hit costs nothing, and says so like a plain hit does.
-            return new ChatStreamResult(new ReplayStream(hit, hitRoute), fixedCost: accounting is null ? null : 0m) { KeyLease = keyLease };
+            decimal? hitCost = accounting is null ? null : 0m;
+            ChatStream replay = new ReplayStream(hit, hitRoute);
+            if (span is not null)
+            {
+                replay = new TracedStream(replay, span, ProviderTypeOf(hitRoute), () => hitCost);
+            }
+            return new ChatStreamResult(replay, fixedCost: hitCost) { KeyLease = keyLease };
         }
         var started = time.GetTimestamp();
         BudgetAdmission? admission = null;
         try
         {
             admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            var attempts = new AttemptLog();
+            var attempts = new AttemptLog { Telemetry = span };
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
             var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
             var billing = new StreamBilling(accounting, admission, time, started, logger);
             ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
-            if (!lookup.Stores)
+            if (lookup.Stores)
+            {
+                answer = new CachingStream(answer, lookup);
+            }
+            else
             {
                 lookup.Dispose();
-                return new ChatStreamResult(answer, billing) { KeyLease = keyLease };
             }
-            return new ChatStreamResult(new CachingStream(answer, lookup), billing) { KeyLease = keyLease };
+            if (span is not null)
+            {
+                answer = new TracedStream(answer, span, candidate.Deployment.Provider.Type, () => billing.Cost);
+            }
+            return new ChatStreamResult(answer, billing) { KeyLease = keyLease };
         }
         catch
         {
@@ -139,10 +214,35 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// Budget admission, before any upstream call: the worst-case cost on the dearest deployment the plan may
     /// reach, so that a cheap or free first deployment with a paid fallback cannot admit more than the budget holds.
     /// </summary>
-    private ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
-        accounting is null
-            ? ValueTask.FromResult(BudgetAdmission.None)
-            : accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken);
+    private async ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
+    {
+        if (accounting is null)
+        {
+            return BudgetAdmission.None;
+        }
+        try
+        {
+            return await accounting.AdmitAsync(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BatonException refused)
+        {
+            Log.BudgetRefused(logger, plan.Requested.Name, request.ApiKeyId ?? TelemetryTags.NoKey, refused.Code ?? refused.Type, refused.Message);
+            throw;
+        }
+    }
+
+    /// <summary>The type of the provider behind a deployment id (<c>openai</c>, <c>anthropic</c>, ...), for <c>gen_ai.provider.name</c>.</summary>
+    private string ProviderTypeOf(RouteInfo route)
+    {
+        foreach (var deployment in catalog.Deployments)
+        {
+            if (string.Equals(deployment.Id, route.Deployment, StringComparison.OrdinalIgnoreCase))
+            {
+                return deployment.Provider.Type;
+            }
+        }
+        return route.Provider;
+    }
 
     /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
     internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
@@ -185,10 +285,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         Tier = plan.Task?.Tier,
     };
 
-    internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming)
+    internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming, AttemptLog attempts)
     {
         candidate.Deployment.Resilience.RecordLateFailure(error);
         Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
+        if (resuming)
+        {
+            attempts.Telemetry?.StreamResumed(candidate.Deployment.Id, error);
+        }
     }
 
     /// <summary>
@@ -211,7 +315,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         Func<Candidate, ProviderRequest, CancellationToken, Task<T>> call)
     {
         BatonException? last = null;
-        var limits = new RateLimitGate(plan, request, time);
+        var span = attempts.Telemetry;
+        var limits = new RateLimitGate(plan, request, time, logger, span);
         while (plan.TryNext(out var next))
         {
             var deployment = next.Deployment;
@@ -226,12 +331,34 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 var guard = deployment.Resilience;
                 var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
                 var held = lease;
+                // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
+                var tries = 0;
+                BatonException? previous = null;
                 var result = await guard.ExecuteAsync(
-                    token => RateLimitGate.LearnFromFailures(held.Limiter, call(candidate, providerRequest, token)),
-                    () => { attempts.Increment(); held.CountAttempt(); },
-                    error => attempts.Failed(candidate.Deployment, error),
+                    token => AttemptTelemetry.RunAsync(span, candidate.Deployment, attempts.Count,
+                        () => RateLimitGate.LearnFromFailures(held.Limiter, call(candidate, providerRequest, token))),
+                    () =>
+                    {
+                        attempts.Increment();
+                        held.CountAttempt();
+                        if (++tries > 1 && previous is not null)
+                        {
+                            var kind = RequestTelemetry.ErrorType(previous);
+                            Log.Retrying(logger, candidate.Deployment.Id, tries, kind, previous.Message);
+                            span?.Retried(candidate.Deployment.Id, kind);
+                        }
+                    },
+                    error =>
+                    {
+                        previous = error;
+                        attempts.Failed(candidate.Deployment, error);
+                    },
                     total.Token).ConfigureAwait(false);
                 Log.Answered(logger, plan.Requested.Name, deployment.Id, attempts.Count);
+                if (candidate.IsFallback || attempts.Failures.Count > 0)
+                {
+                    Log.AnsweredAfterFailures(logger, plan.Requested.Name, candidate.Route.Name, deployment.Id, attempts.Count);
+                }
                 (var answered, lease) = (lease, null);
                 return (result, candidate, answered);
             }
@@ -311,12 +438,24 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
         [LoggerMessage(4, LogLevel.Warning, "Stream from {Deployment} was interrupted (resuming: {Resuming}): {Reason}")]
         public static partial void StreamInterrupted(ILogger logger, string deployment, bool resuming, string reason);
+
+        [LoggerMessage(5, LogLevel.Information, "Retrying {Deployment} (call {Call}) after {ErrorType}: {Reason}")]
+        public static partial void Retrying(ILogger logger, string deployment, int call, string errorType, string reason);
+
+        [LoggerMessage(6, LogLevel.Information, "Model {Model} answered by {AnsweringModel} on {Deployment} after {Attempts} attempt(s), failing over")]
+        public static partial void AnsweredAfterFailures(ILogger logger, string model, string answeringModel, string deployment, int attempts);
+
+        [LoggerMessage(7, LogLevel.Warning, "Request for model {Model} by key {KeyId} refused by its budget ({Code}): {Reason}")]
+        public static partial void BudgetRefused(ILogger logger, string model, string keyId, string code, string reason);
     }
 }
 
 /// <summary>Counts upstream calls across retries, deployments and fallbacks of one request, and keeps each failure.</summary>
 public sealed class AttemptLog
 {
+    /// <summary>The request's span and metrics, for the attempts' spans and events; null without telemetry.</summary>
+    internal RequestTelemetry? Telemetry { get; init; }
+
     private readonly List<AttemptFailure> _failures = [];
     private int _count;
 

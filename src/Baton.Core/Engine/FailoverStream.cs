@@ -109,7 +109,7 @@ public sealed class FailoverStream(
     private async Task ResumeAsync(BatonException failure)
     {
         var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < plan.Requested.Settings.MaxStreamResumes;
-        engine.RecordInterruption(_candidate, failure, resumable);
+        engine.RecordInterruption(_candidate, failure, resumable, attempts);
         // The cut stream billed what it produced, whether or not the answer goes on elsewhere.
         await EndSegmentAsync(failure.UpstreamStatus ?? failure.StatusCode, final: !resumable).ConfigureAwait(false);
         if (!resumable)

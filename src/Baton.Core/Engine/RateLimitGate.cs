@@ -3,6 +3,8 @@ using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Requests;
 using Baton.Routing;
+using Baton.Telemetry;
+using Microsoft.Extensions.Logging;
 
 namespace Baton.Engine;
 
@@ -13,7 +15,7 @@ namespace Baton.Engine;
 /// Past that, the model's deployments are done for this request: its fallbacks may answer, or the caller
 /// gets the 429 with <c>Retry-After</c>. Fallback models are never taken just to skip a queue.
 /// </summary>
-internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, TimeProvider time)
+internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest request, TimeProvider time, ILogger logger, RequestTelemetry? telemetry = null)
 {
     private Dictionary<ModelRoute, BatonException>? _refused;
 
@@ -36,6 +38,7 @@ internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, Tim
 
         List<Candidate> group = [candidate, .. plan.Upcoming.Where(c => ReferenceEquals(c.Route, candidate.Route) && !c.Deployment.Resilience.IsOpen)];
         var limiters = group.ConvertAll(c => c.Deployment.RateLimiter);
+        var waitStarted = time.GetTimestamp();
         try
         {
             var (index, granted) = await RateLimitQueue.AcquireAnyAsync(limiters, tokens, limiters.Max(l => l.Settings.MaxQueueWait), time, cancellationToken)
@@ -44,13 +47,27 @@ internal sealed class RateLimitGate(CandidatePlan plan, ChatRequest request, Tim
             {
                 plan.TakeInstead(group[index]);
             }
+            var waited = time.GetElapsedTime(waitStarted);
+            Log.Waited(logger, group[index].Deployment.Id, waited.TotalMilliseconds);
+            telemetry?.RateLimitWaited(group[index].Deployment.Id, waited);
             return (group[index], granted);
         }
         catch (BatonException error)
         {
             (_refused ??= [])[candidate.Route] = error;
+            Log.Refused(logger, candidate.Deployment.Id, time.GetElapsedTime(waitStarted).TotalMilliseconds, error.Message);
+            telemetry?.RateLimitRefused(candidate.Deployment.Id, error);
             throw;
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(20, LogLevel.Debug, "Waited {WaitMs:0.###} ms for the rate limit of {Deployment}")]
+        public static partial void Waited(ILogger logger, string deployment, double waitMs);
+
+        [LoggerMessage(21, LogLevel.Warning, "Rate limit of {Deployment} refused the request after {WaitMs:0.###} ms: {Reason}")]
+        public static partial void Refused(ILogger logger, string deployment, double waitMs, string reason);
     }
 
     /// <summary>Lets the deployment's limiter learn from a failed call: its <c>x-ratelimit-*</c> headers, and a 429's pause.</summary>

@@ -9,6 +9,8 @@ using Baton.Providers;
 using Baton.RateLimiting;
 using Baton.Resilience;
 using Baton.Routing;
+using Baton.Telemetry;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -66,6 +68,9 @@ public static class BatonServiceCollectionExtensions
         }
         services.AddBatonAccounting(options, reloadFrom);
         services.AddBatonAuth(options, environment);
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new BatonTelemetry(options.Observability, sp.GetService<IMeterFactory>(), sp.GetRequiredService<ModelCatalog>(),
+            sp.GetService<CostAccountant>()?.Ledger, sp.GetService<ILogger<BatonTelemetry>>()));
         services.AddSingleton<BatonEngine>();
         services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
             options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));

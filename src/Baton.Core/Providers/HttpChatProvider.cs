@@ -131,6 +131,7 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
     /// <summary>Sends the request; the answer comes back as soon as its headers have (the handler never buffers a body).</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
     {
+        Telemetry.TraceContext.Inject(message);
         var response = await Context.Http.SendAsync(message, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {

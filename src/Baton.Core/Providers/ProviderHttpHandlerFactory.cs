@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace Baton.Providers;
@@ -19,6 +18,8 @@ public static class ProviderHttpHandlerFactory
         ConnectTimeout = TimeSpan.FromSeconds(15),
         // DNS changes are picked up without dropping warm connections too often.
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ActivityHeadersPropagator = DistributedContextPropagator.CreateDefaultPropagator(),
+        // Baton's attempt span is the client span of an upstream call and puts its own traceparent on the request
+        // (see TraceContext): the handler's diagnostics layer, which would start one more Activity per call, stays out.
+        ActivityHeadersPropagator = null,
     };
 }

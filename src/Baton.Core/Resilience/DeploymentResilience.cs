@@ -46,6 +46,17 @@ public sealed class DeploymentResilience
                 OnOpened = args =>
                 {
                     Interlocked.Exchange(ref _openUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    BreakerChanged?.Invoke(CircuitState.Open);
+                    return ValueTask.CompletedTask;
+                },
+                OnHalfOpened = _ =>
+                {
+                    BreakerChanged?.Invoke(CircuitState.HalfOpen);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    BreakerChanged?.Invoke(CircuitState.Closed);
                     return ValueTask.CompletedTask;
                 },
             })
@@ -53,6 +64,9 @@ public sealed class DeploymentResilience
     }
 
     public ResilienceSettings Settings { get; }
+
+    /// <summary>Raised when the breaker opens, half-opens (lets a probe through) or closes again, for logs and metrics.</summary>
+    public event Action<CircuitState>? BreakerChanged;
 
     public DeploymentHealth Health { get; }
 

@@ -42,6 +42,21 @@ internal static class GatewayAuth
         return await next(context);
     }
 
+    /// <summary>
+    /// The same check as middleware, for endpoints mapped with a request delegate (which endpoint filters do not reach):
+    /// <c>/metrics</c>. The endpoint's metadata says which key it needs.
+    /// </summary>
+    public static async Task MiddlewareAsync(HttpContext http, RequestDelegate next)
+    {
+        var error = await AuthenticateAsync(http);
+        if (error is not null)
+        {
+            await ErrorResponses.WriteAsync(http, error);
+            return;
+        }
+        await next(http);
+    }
+
     /// <summary>The caller of an authenticated request; null when authentication is off.</summary>
     public static CallerIdentity? Caller(HttpContext http) => http.Features.Get<CallerIdentity>();
 

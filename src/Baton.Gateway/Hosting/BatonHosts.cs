@@ -1,5 +1,7 @@
 using Baton.Configuration;
 using Baton.Gateway.Simulation;
+using Baton.Gateway.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Baton.Hosting;
 using Baton.Postgres;
 using Baton.Simulation;
@@ -22,9 +24,11 @@ public static class BatonHosts
     /// <param name="minimumLevel">The least important log level written.</param>
     /// <param name="environment">Where provider keys are read; the process environment by default.</param>
     /// <param name="reloadFrom">The configuration the options came from, whose changes task routing follows.</param>
+    /// <param name="jsonLogs">Console logs as one JSON object per line (with the trace and span ids), for log collectors.</param>
+    /// <param name="telemetryEnvironment">Where the <c>OTEL_*</c> variables (OTLP export, service name) are read; the process environment by default.</param>
     public static WebApplication BuildGateway(
         BatonOptions options, string urls, LogLevel minimumLevel = LogLevel.Information, Func<string, string?>? environment = null,
-        Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null)
+        Microsoft.Extensions.Configuration.IConfiguration? reloadFrom = null, bool jsonLogs = false, Func<string, string?>? telemetryEnvironment = null)
     {
         if (ExposedWithoutKeys(options, urls) is { } exposed)
         {
@@ -41,14 +45,27 @@ public static class BatonHosts
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
-        ConfigureLogging(builder, minimumLevel);
+        ConfigureLogging(builder, minimumLevel, jsonLogs);
+        // The OpenTelemetry SDK reads its OTEL_* variables from the host's configuration: the ones the given environment
+        // holds are put there, so that a gateway started with its own environment exports where that one says.
+        telemetryEnvironment ??= Environment.GetEnvironmentVariable;
+        var otel = Telemetry.OtlpExport.Variables
+            .Select(name => KeyValuePair.Create(name, telemetryEnvironment(name)))
+            .Where(variable => !string.IsNullOrWhiteSpace(variable.Value))
+            .ToList();
+        builder.Configuration.AddInMemoryCollection(otel);
         // Before AddBaton: the shared stores take the place of the SQLite ones.
         builder.Services.AddBatonPostgres(options);
         builder.Services.AddBaton(options, environment, reloadFrom);
         builder.Services.AddBatonGateway();
+        builder.Services.AddBatonOpenTelemetry(options.Observability, telemetryEnvironment);
         var app = builder.Build();
         app.UseBaton();
         app.MapBaton();
+        if (options.Observability.Metrics)
+        {
+            app.MapBatonMetrics();
+        }
         return app;
     }
 
@@ -135,16 +152,31 @@ public static class BatonHosts
         exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException ||
         (exception.InnerException ?? exception) is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
 
-    private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel minimumLevel)
+    private static void ConfigureLogging(WebApplicationBuilder builder, LogLevel minimumLevel, bool json = false)
     {
         var gate = new StartupLogGate();
         builder.Services.AddSingleton(gate);
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
+        // A log written inside a request's span carries its trace and span ids (as a scope), so logs and traces join up.
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (json)
         {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss ";
-        });
+            builder.Logging.AddJsonConsole(console =>
+            {
+                console.IncludeScopes = true;
+                console.UseUtcTimestamp = true;
+                console.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.IncludeScopes = true;
+                console.TimestampFormat = "HH:mm:ss ";
+            });
+        }
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", minimumLevel < LogLevel.Warning ? LogLevel.Warning : minimumLevel);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);

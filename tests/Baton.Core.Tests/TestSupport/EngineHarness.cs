@@ -25,9 +25,12 @@ public sealed class EngineHarness
     /// <summary>The request recorder the engine reports to; set before <see cref="Engine"/> is first used.</summary>
     public Baton.Monitoring.RequestRecorder? Recorder { get; set; }
 
+    /// <summary>Traces and metrics for the engine; set before <see cref="Engine"/> is first used.</summary>
+    public Baton.Telemetry.BatonTelemetry? Telemetry { get; set; }
+
     public BatonEngine Engine => _engine ??= new BatonEngine(
         new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting,
-        recorder: Recorder);
+        telemetry: Telemetry, recorder: Recorder);
 
     /// <summary>The response cache the engine uses, if any (see <see cref="UseCache"/>).</summary>
     public Baton.Caching.ResponseCache? Cache { get; private set; }

@@ -63,6 +63,9 @@ public sealed partial class LedgerWriter : IAsyncDisposable, IDisposable
     /// <summary>Rows committed so far by this writer.</summary>
     public long Written => Interlocked.Read(ref _written);
 
+    /// <summary>Rows queued and not yet written (the <c>baton.ledger.backlog</c> gauge).</summary>
+    public long Backlog => Math.Max(0, Volatile.Read(ref _queued));
+
     /// <summary>Queues a row; false only after shutdown began.</summary>
     public bool TryRecord(LedgerEntry entry)
     {

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Observability's cost: the same static upstream (nginx) and two Baton gateways side by side, one with
+# observability off (baton.bench.observability-off.json: no spans, no meter, no /metrics) and one with the defaults
+# (baton.bench.nocache.json: tracing and metrics on, no exporter configured), driven by wrk in alternation so that
+# the machine's noise falls on both alike. A third row sends a sampled traceparent with every request to the gateway
+# with observability on, so that every span is recorded and continued to the upstream. See docs/benchmarks.md.
+#
+#   bench/observability.sh [--duration SECONDS] [--rounds N] [--no-install]
+#
+#   --duration  seconds of load per wrk run (default 5; each gateway also gets a 5 s warm-up)
+#   --rounds    how many times the rows alternate (default 3); the table shows each row's median
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+DURATION=5
+ROUNDS=3
+INSTALL=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --no-install) INSTALL=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+# Ports of their own, so that this runs beside run.sh or cache.sh; the configurations are rewritten to match.
+UPSTREAM_PORT=18181 OFF_PORT=18187 ON_PORT=18188
+LOG_TAG=observability-bench
+source "$HERE/lib.sh"
+require_tools
+require_free_ports $UPSTREAM_PORT $OFF_PORT $ON_PORT
+log "building Baton (Release)"
+dotnet build -c Release -nologo -v quiet "$ROOT/src/Baton.Cli/Baton.Cli.csproj" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
+
+mkdir -p "$WORK/nginx"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {
+    listen $HOST:$UPSTREAM_PORT;
+    location = /v1/chat/completions {
+      default_type application/json;
+      alias $HERE/upstream/completion.json;
+      error_page 405 =200 \$uri;
+    }
+    location = /health { return 200 'ok'; }
+  }
+}
+CONF
+"$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+
+export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
+# No OTLP collector: what is measured is the instrumentation itself (spans created and dropped, metrics aggregated).
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+mkdir -p "$WORK/off" "$WORK/on"
+sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.observability-off.json" >"$WORK/off.json"
+sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.nocache.json" >"$WORK/on.json"
+# The configurations require keys, as a shared gateway would; the master key serves as the caller's here.
+export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
+export BENCH_API_KEY="$BATON_BENCH_MASTER_KEY"
+(cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$WORK/off.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
+PIDS+=($!)
+(cd "$WORK/on" && exec dotnet "$BATON_DLL" serve --config "$WORK/on.json" --urls "http://$HOST:$ON_PORT") >"$WORK/on.out" 2>&1 &
+PIDS+=($!)
+BODY="$HERE/wrk/request.json"
+wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"
+wait_ready on "http://$HOST:$ON_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"
+TRACEPARENT="00-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-01"
+
+RAW="$RESULTS/observability-raw.txt"
+: >"$RAW"
+drive() { # row conns port traceparent
+  local row=$1 conns=$2 port=$3 threads=1
+  (( conns > 1 )) && threads=2
+  BENCH_BODY="$BODY" BENCH_TRACEPARENT="$4" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" \
+    "http://$HOST:$port/v1/chat/completions" >"$WORK/wrk.out" 2>&1
+  echo "row=$row conns=$conns $(grep '^BENCH' "$WORK/wrk.out")" | tee -a "$RAW" >&2
+}
+
+log "warm-up"
+for conns in 1 64; do
+  BENCH_BODY="$BODY" wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "http://$HOST:$OFF_PORT/v1/chat/completions" >/dev/null 2>&1 || true
+  BENCH_BODY="$BODY" wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "http://$HOST:$ON_PORT/v1/chat/completions" >/dev/null 2>&1 || true
+done
+
+# As in cache.sh: a pause before each row, and the rows swap places from round to round.
+settle() { sleep 2; }
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round of $ROUNDS"
+  for conns in 1 64; do
+    if (( round % 2 == 1 )); then
+      settle; drive off "$conns" $OFF_PORT ""
+      settle; drive on "$conns" $ON_PORT ""
+      settle; drive traced "$conns" $ON_PORT "$TRACEPARENT"
+    else
+      settle; drive traced "$conns" $ON_PORT "$TRACEPARENT"
+      settle; drive on "$conns" $ON_PORT ""
+      settle; drive off "$conns" $OFF_PORT ""
+    fi
+  done
+done
+
+python3 - "$RAW" <<'PY' | tee "$RESULTS/observability-table.md"
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = dict(p.split("=", 1) for p in line.split() if "=" in p)
+    rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
+    rows.setdefault((f["row"], f["conns"]), []).append((rps, int(f["p50_us"]), int(f["p99_us"]), int(f["errors"])))
+names = {"off": "observability off", "on": "tracing and metrics on, no exporter", "traced": "on, caller sends a sampled traceparent"}
+print("| row | conns | requests/s (median) | runs (requests/s) | p50 µs | p99 µs | errors | vs off |")
+print("|---|---:|---:|---|---:|---:|---:|---:|")
+for conns in ("1", "64"):
+    base = statistics.median(r[0] for r in rows[("off", conns)])
+    for name in ("off", "on", "traced"):
+        runs = rows[(name, conns)]
+        rps = statistics.median(r[0] for r in runs)
+        each = ", ".join(f"{r[0]:,.0f}" for r in runs)
+        print(f"| {names[name]} | {conns} | {rps:,.0f} | {each} | {statistics.median(r[1] for r in runs)} | "
+              f"{statistics.median(r[2] for r in runs)} | {sum(r[3] for r in runs)} | {rps / base:.2f}× |")
+PY
