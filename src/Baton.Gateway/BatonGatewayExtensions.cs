@@ -5,6 +5,8 @@ using Baton.Configuration;
 using Baton.Engine;
 using Baton.Errors;
 using Baton.Gateway.Endpoints;
+using Baton.Gateway.Fronts.Responses;
+using Baton.Responses;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -33,6 +35,8 @@ public static class BatonGatewayExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
             sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>()));
         services.AddHostedService<Hosting.BatchJobService>();
+        services.AddBatonResponses();
+        services.AddHostedService<Fronts.Responses.ResponseRetentionService>();
         services.AddOpenApi(options =>
         {
             // HEAD is answered wherever GET is (see GatewayConventions); the document lists each operation once.
@@ -65,7 +69,7 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, the Responses API <c>/v1/responses</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
@@ -93,6 +97,7 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        MapResponses(group);
         group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
             .WithName("GetCosts")
             .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")
@@ -185,6 +190,35 @@ public static class BatonGatewayExtensions
         group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
         group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
+    }
+
+    /// <summary>The OpenAI Responses API: <c>/v1/responses</c>, translated to chat completions; stored responses by id.</summary>
+    private static void MapResponses(RouteGroupBuilder group)
+    {
+        group.MapPost("/v1/responses", ResponsesEndpoints.CreateAsync)
+            .WithName("CreateResponse")
+            .WithSummary("Creates a model response (OpenAI Responses API), streamed as server-sent events when 'stream' is true; kept for previous_response_id unless 'store' is false.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        group.MapGet("/v1/responses/{responseId}", ResponsesEndpoints.GetAsync)
+            .WithName("GetResponse")
+            .WithSummary("Reads back a stored response.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapDelete("/v1/responses/{responseId}", ResponsesEndpoints.DeleteAsync)
+            .WithName("DeleteResponse")
+            .WithSummary("Deletes a stored response.")
+            .Produces<ResponseDeletedView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        group.MapGet("/v1/responses/{responseId}/input_items", ResponsesEndpoints.ListInputItemsAsync)
+            .WithName("ListResponseInputItems")
+            .WithSummary("Lists the input items of a stored response, the conversation's earlier ones included: ?limit=&order=asc|desc&after=.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
     }
 
     /// <summary><c>/admin/keys</c>: virtual keys, for the master key only.</summary>

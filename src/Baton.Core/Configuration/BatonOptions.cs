@@ -64,6 +64,9 @@ public sealed class BatonOptions
     /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Responses stored by the Responses API front (<c>/v1/responses</c>): where, and for how long.</summary>
+    public ResponsesOptions Responses { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }
