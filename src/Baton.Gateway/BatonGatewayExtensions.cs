@@ -195,7 +195,8 @@ public static class BatonGatewayExtensions
     /// <summary>The OpenAI Responses API: <c>/v1/responses</c>, translated to chat completions; stored responses by id.</summary>
     private static void MapResponses(RouteGroupBuilder group)
     {
-        group.MapPost("/v1/responses", ResponsesEndpoints.CreateAsync)
+        var responses = group.MapGroup("").WithTags("Responses");
+        responses.MapPost("/v1/responses", ResponsesEndpoints.CreateAsync)
             .WithName("CreateResponse")
             .WithSummary("Creates a model response (OpenAI Responses API), streamed as server-sent events when 'stream' is true; kept for previous_response_id unless 'store' is false.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
@@ -203,17 +204,17 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
-        group.MapGet("/v1/responses/{responseId}", ResponsesEndpoints.GetAsync)
+        responses.MapGet("/v1/responses/{responseId}", ResponsesEndpoints.GetAsync)
             .WithName("GetResponse")
             .WithSummary("Reads back a stored response.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
-        group.MapDelete("/v1/responses/{responseId}", ResponsesEndpoints.DeleteAsync)
+        responses.MapDelete("/v1/responses/{responseId}", ResponsesEndpoints.DeleteAsync)
             .WithName("DeleteResponse")
             .WithSummary("Deletes a stored response.")
             .Produces<ResponseDeletedView>()
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
-        group.MapGet("/v1/responses/{responseId}/input_items", ResponsesEndpoints.ListInputItemsAsync)
+        responses.MapGet("/v1/responses/{responseId}/input_items", ResponsesEndpoints.ListInputItemsAsync)
             .WithName("ListResponseInputItems")
             .WithSummary("Lists the input items of a stored response, the conversation's earlier ones included: ?limit=&order=asc|desc&after=.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")

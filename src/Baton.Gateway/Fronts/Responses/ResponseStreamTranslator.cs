@@ -24,9 +24,15 @@ internal sealed class ResponseStreamTranslator(ResponseObject response)
     private int _sequence;
     private bool _sawModel;
 
-    /// <summary>The events that open the stream.</summary>
-    public void Start(List<byte[]> events)
+    /// <summary>The events that open the stream; <paramref name="firstChunk"/> tells which model answers, when there is one.</summary>
+    public void Start(ReadOnlySpan<byte> firstChunk, List<byte[]> events)
     {
+        if (!firstChunk.IsEmpty)
+        {
+            var reader = new Utf8JsonReader(firstChunk);
+            using var document = JsonDocument.ParseValue(ref reader);
+            ObserveModel(document.RootElement);
+        }
         var started = response.Build("in_progress", []);
         events.Add(Event("response.created", new JsonObject { ["response"] = started }));
         events.Add(Event("response.in_progress", new JsonObject { ["response"] = started.DeepClone() }));
@@ -38,11 +44,7 @@ internal sealed class ResponseStreamTranslator(ResponseObject response)
         var reader = new Utf8JsonReader(chunk);
         using var document = JsonDocument.ParseValue(ref reader);
         var root = document.RootElement;
-        if (!_sawModel && root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name)
-        {
-            response.Model = name;
-            _sawModel = true;
-        }
+        ObserveModel(root);
         if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
         {
             return;
@@ -109,6 +111,15 @@ internal sealed class ResponseStreamTranslator(ResponseObject response)
         }
         events.Add(Event("response.failed", new JsonObject { ["response"] = response.Build("failed", Output(), error: error) }));
         events.Add(Event("error", new JsonObject { ["code"] = error.Code ?? error.Type, ["message"] = error.Message, ["param"] = error.Param }));
+    }
+
+    private void ObserveModel(JsonElement chunk)
+    {
+        if (!_sawModel && chunk.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.String && model.GetString() is { Length: > 0 } name)
+        {
+            response.Model = name;
+            _sawModel = true;
+        }
     }
 
     private void AppendToMessage(string partType, string text, List<byte[]> events)

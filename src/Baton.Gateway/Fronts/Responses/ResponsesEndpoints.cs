@@ -188,10 +188,11 @@ internal static class ResponsesEndpoints
             var writer = httpResponse.BodyWriter;
             var translator = new ResponseStreamTranslator(response);
             var events = new List<byte[]>();
-            translator.Start(events);
-            var unflushed = Write(writer, events);
+            var unflushed = 0;
             try
             {
+                Start(translator, hasChunk ? chunks.Current.Json.Span : default, events);
+                unflushed = Write(writer, events);
                 var resumeAnnounced = false;
                 while (hasChunk)
                 {
@@ -238,6 +239,18 @@ internal static class ResponsesEndpoints
         }
     }
 
+    private static void Start(ResponseStreamTranslator translator, ReadOnlySpan<byte> firstChunk, List<byte[]> events)
+    {
+        try
+        {
+            translator.Start(firstChunk, events);
+        }
+        catch (JsonException ex)
+        {
+            throw Malformed(ex);
+        }
+    }
+
     private static void Translate(ResponseStreamTranslator translator, ReadOnlySpan<byte> chunk, List<byte[]> events)
     {
         try
@@ -246,10 +259,12 @@ internal static class ResponsesEndpoints
         }
         catch (JsonException ex)
         {
-            throw new BatonException(StatusCodes.Status502BadGateway, ErrorTypes.Upstream,
-                $"The upstream sent a stream chunk that is not valid JSON: {ex.Message}", code: "upstream_malformed", inner: ex);
+            throw Malformed(ex);
         }
     }
+
+    private static BatonException Malformed(JsonException ex) => new(StatusCodes.Status502BadGateway, ErrorTypes.Upstream,
+        $"The upstream sent a stream chunk that is not valid JSON: {ex.Message}", code: "upstream_malformed", inner: ex);
 
     private static int Write(System.IO.Pipelines.PipeWriter writer, List<byte[]> events)
     {

@@ -89,7 +89,9 @@ public sealed class ResponsesApiTests
             updates.Add(update);
         }
 
-        Assert.IsType<StreamingResponseCreatedUpdate>(updates[0]);
+        var created = Assert.IsType<StreamingResponseCreatedUpdate>(updates[0]);
+        Assert.Equal(ResponseStatus.InProgress, created.Response.Status);
+        Assert.Equal("baton-sim-1", created.Response.Model);
         Assert.IsType<StreamingResponseInProgressUpdate>(updates[1]);
         var completed = Assert.IsType<StreamingResponseCompletedUpdate>(updates[^1]);
         Assert.Equal(Enumerable.Range(0, updates.Count), updates.Select(u => u.SequenceNumber));
@@ -103,6 +105,7 @@ public sealed class ResponsesApiTests
         Assert.Single(updates.OfType<StreamingResponseContentPartDoneUpdate>());
         Assert.Single(updates.OfType<StreamingResponseOutputItemDoneUpdate>());
         Assert.Equal(ResponseStatus.Completed, completed.Response.Status);
+        Assert.Equal(created.Response.Id, completed.Response.Id);
         Assert.True(completed.Response.Usage.OutputTokenCount > 0);
         Assert.Equal(completed.Response.Usage.InputTokenCount + completed.Response.Usage.OutputTokenCount, completed.Response.Usage.TotalTokenCount);
 
@@ -334,5 +337,19 @@ public sealed class ResponsesApiTests
         Assert.Equal("not_found", await AuthGateway.ErrorCodeAsync(unknown));
         using var noKey = await gateway.Anonymous.PostAsync("/v1/responses", AuthGateway.Json("""{"model":"gpt-sim","input":"hi"}"""));
         Assert.Equal(HttpStatusCode.Unauthorized, noKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_responses_operations_are_in_the_api_description_under_their_own_tag()
+    {
+        await using var gateway = await AuthGateway.StartAsync();
+        using var http = gateway.Client(AuthGateway.MasterKey);
+        var paths = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json")).RootElement.GetProperty("paths");
+        foreach (var (path, method) in new[] { ("/v1/responses", "post"), ("/v1/responses/{responseId}", "get"), ("/v1/responses/{responseId}", "delete"),
+            ("/v1/responses/{responseId}/input_items", "get") })
+        {
+            var tags = paths.GetProperty(path).GetProperty(method).GetProperty("tags").EnumerateArray().Select(t => t.GetString()).ToList();
+            Assert.Equal(["Responses"], tags);
+        }
     }
 }
