@@ -6,6 +6,8 @@ using Baton.Engine;
 using Baton.Errors;
 using Baton.Gateway.Endpoints;
 using Baton.Hosting;
+using Baton.Gateway.Fronts.Responses;
+using Baton.Responses;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -40,6 +42,8 @@ public static class BatonGatewayExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
             sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>()));
         services.AddHostedService<Hosting.BatchJobService>();
+        services.AddBatonResponses();
+        services.AddHostedService<Fronts.Responses.ResponseRetentionService>();
         services.AddOpenApi(options =>
         {
             // HEAD is answered wherever GET is (see GatewayConventions); the document lists each operation once.
@@ -72,7 +76,7 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, the Responses API <c>/v1/responses</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the admin API (<c>/admin/keys</c>, and <c>/admin/stats</c>, <c>/admin/requests</c>,
     /// <c>/admin/deployments</c>, <c>/admin/budgets</c>, <c>/admin/cache</c>, <c>/admin/batches</c> behind the live
@@ -104,6 +108,7 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        MapResponses(group);
         group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
             .WithName("GetCosts")
             .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")
@@ -197,6 +202,36 @@ public static class BatonGatewayExtensions
         group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
         group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
+    }
+
+    /// <summary>The OpenAI Responses API: <c>/v1/responses</c>, translated to chat completions; stored responses by id.</summary>
+    private static void MapResponses(RouteGroupBuilder group)
+    {
+        var responses = group.MapGroup("").WithTags("Responses");
+        responses.MapPost("/v1/responses", ResponsesEndpoints.CreateAsync)
+            .WithName("CreateResponse")
+            .WithSummary("Creates a model response (OpenAI Responses API), streamed as server-sent events when 'stream' is true; kept for previous_response_id unless 'store' is false.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        responses.MapGet("/v1/responses/{responseId}", ResponsesEndpoints.GetAsync)
+            .WithName("GetResponse")
+            .WithSummary("Reads back a stored response.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        responses.MapDelete("/v1/responses/{responseId}", ResponsesEndpoints.DeleteAsync)
+            .WithName("DeleteResponse")
+            .WithSummary("Deletes a stored response.")
+            .Produces<ResponseDeletedView>()
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+        responses.MapGet("/v1/responses/{responseId}/input_items", ResponsesEndpoints.ListInputItemsAsync)
+            .WithName("ListResponseInputItems")
+            .WithSummary("Lists the input items of a stored response, the conversation's earlier ones included: ?limit=&order=asc|desc&after=.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
     }
 
     /// <summary><c>/admin/keys</c>: virtual keys, for the master key only.</summary>

@@ -106,6 +106,10 @@ public static class BatonOptionsValidator
             errors.Add("gateway.maxRequestBodyBytes: must be at least 1024.");
         }
         ValidateGatewayOrigins(options.Gateway, errors);
+        if (!(options.Responses.RetentionDays > 0 && options.Responses.RetentionDays <= ResponsesOptions.MaxRetentionDays))
+        {
+            errors.Add($"responses.retentionDays: must be greater than 0 and at most {ResponsesOptions.MaxRetentionDays}.");
+        }
         return errors;
     }
 
