@@ -66,7 +66,8 @@ public static class BatonGatewayExtensions
 
     /// <summary>
     /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
-    /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
+    /// <c>/v1/files</c> and <c>/v1/batches</c>), Anthropic's Messages API (<c>/v1/messages</c>, <c>/v1/messages/count_tokens</c>),
+    /// <c>/health</c>,
     /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
     /// Every <c>GET</c> also answers <c>HEAD</c>.
@@ -93,6 +94,7 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        MapAnthropic(group);
         group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
             .WithName("GetCosts")
             .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")
@@ -185,6 +187,24 @@ public static class BatonGatewayExtensions
         group.MapScalarApiReference("/docs", options => options.WithTitle("Baton gateway"));
         group.MapScalarApiReference(options => options.WithTitle("Baton gateway"));
         return group;
+    }
+
+    /// <summary>Anthropic's Messages API, answered (errors included) in Anthropic's shapes.</summary>
+    private static void MapAnthropic(RouteGroupBuilder group)
+    {
+        group.MapPost("/v1/messages", Fronts.Anthropic.AnthropicMessagesEndpoint.HandleAsync)
+            .WithMetadata(Fronts.Anthropic.AnthropicErrorShape.Instance)
+            .WithName("CreateMessage")
+            .WithSummary("Creates a message (Anthropic Messages API), streamed as Anthropic's server-sent events when 'stream' is true. Keys as 'x-api-key' or 'Authorization: Bearer'.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
+            .Produces(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/messages/count_tokens", Fronts.Anthropic.AnthropicCountTokensEndpoint.HandleAsync)
+            .WithMetadata(Fronts.Anthropic.AnthropicErrorShape.Instance)
+            .WithName("CountMessageTokens")
+            .WithSummary("Counts the input tokens of a Messages request: {\"input_tokens\": N}, from an Anthropic upstream when the model routes to one, else Baton's tokenizer.")
+            .Produces(StatusCodes.Status200OK)
+            .Produces(StatusCodes.Status400BadRequest);
     }
 
     /// <summary><c>/admin/keys</c>: virtual keys, for the master key only.</summary>
