@@ -15,7 +15,7 @@ namespace Baton.Gateway.Tests.Fronts;
 /// <summary>
 /// A real gateway with keys, a ledger and prices, in front of a real HTTP simulator that records every request it
 /// receives. Models: <c>claude</c> (an Anthropic deployment: pass-through), <c>gpt</c> (an OpenAI deployment:
-/// translation), <c>claude-cut</c> (an Anthropic stream cut after 3 deltas, nothing to resume on) and
+/// translation), <c>claude-thinking</c> (an Anthropic deployment that thinks), <c>claude-cut</c> (an Anthropic stream cut after 3 deltas, nothing to resume on) and
 /// <c>claude-resume</c> (the same cut, resumed on the OpenAI deployment).
 /// </summary>
 public sealed class AnthropicGateway : IAsyncLifetime
@@ -55,6 +55,7 @@ public sealed class AnthropicGateway : IAsyncLifetime
             options.Providers["p-openai"] = new ProviderOptions { Type = ProviderTypes.OpenAi, BaseUrl = simulatorUrl + "/v1", ApiKeyEnv = "SIM_KEY" };
             Add(options, "claude", ("p-anthropic", "baton-sim-1"));
             Add(options, "gpt", ("p-openai", "baton-sim-1"));
+            Add(options, "claude-thinking", ("p-anthropic", "baton-sim-reasoning"));
             Add(options, "claude-cut", ("p-anthropic", "baton-sim-1@cut:3"));
             Add(options, "claude-resume", ("p-anthropic", "baton-sim-1@cut:3"), ("p-openai", "baton-sim-1"));
             options.Cache.Mode = "off";

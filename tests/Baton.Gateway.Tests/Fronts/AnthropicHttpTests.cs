@@ -73,6 +73,23 @@ public sealed class AnthropicHttpTests(AnthropicGateway server) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_thinking_stream_has_the_event_sequence_of_the_api_reference_example()
+    {
+        var (status, body, _) = await PostAsync(Body("claude-thinking", "Think in a stream", stream: true,
+            extra: ""","thinking":{"type":"enabled","budget_tokens":1024}""").Replace("\"max_tokens\":200", "\"max_tokens\":2000", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var events = AnthropicWire.Events(body);
+        AnthropicWire.AssertSequence(events);
+        AnthropicWire.AssertEventShapes(AnthropicWire.Events(AnthropicWire.Golden("stream-thinking.sse")), events);
+        // The thinking block comes first and is closed before the text begins, its signature last.
+        var thinking = events.Where(e => e.Data.TryGetProperty("index", out var i) && i.GetInt32() == 0).ToList();
+        Assert.Equal("thinking", thinking[0].Data.GetProperty("content_block").GetProperty("type").GetString());
+        Assert.Equal("signature_delta", thinking[^2].Data.GetProperty("delta").GetProperty("type").GetString());
+        Assert.Equal("content_block_stop", thinking[^1].Event);
+    }
+
+    [Fact]
     public async Task Count_tokens_and_errors_have_the_shape_of_the_api_reference_examples()
     {
         var (status, body, response) = await PostAsync("""{"model":"claude","messages":[{"role":"user","content":"count"}]}""", path: "/v1/messages/count_tokens");

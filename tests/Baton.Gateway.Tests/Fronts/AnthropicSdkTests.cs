@@ -233,4 +233,50 @@ public sealed class AnthropicSdkTests(AnthropicGateway server) : IClassFixture<A
         var message = await server.Sdk(secret, bearer: true).Messages.Create(Ask("claude", "Bearer works?"));
         Assert.Contains("Bearer works?", Text(message));
     }
+
+    [Fact]
+    public async Task Thinking_comes_back_signed_plain_and_streamed_and_goes_back_to_anthropic_with_its_signature()
+    {
+        var parameters = Ask("claude-thinking", "Think first, thinking check") with
+        {
+            MaxTokens = 4096,
+            Thinking = new ThinkingConfigEnabled { BudgetTokens = 2000 },
+        };
+        var plain = await server.Sdk().Messages.Create(parameters);
+        Assert.True(plain.Content[0].TryPickThinking(out var thinking), "the answer begins with its thinking");
+        Assert.False(string.IsNullOrEmpty(thinking!.Thinking));
+        Assert.StartsWith("sim-signature-", thinking.Signature, StringComparison.Ordinal);
+        Assert.Contains("thinking check", Text(plain), StringComparison.Ordinal);
+
+        var thinkingDeltas = 0;
+        var events = new List<RawMessageStreamEvent>();
+        await foreach (var item in server.Sdk().Messages.CreateStreaming(parameters))
+        {
+            events.Add(item);
+            if (item.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickThinking(out _))
+            {
+                thinkingDeltas++;
+            }
+        }
+        var streamed = await events.ToAsyncEnumerable().Aggregate();
+        Assert.True(thinkingDeltas > 0);
+        Assert.True(streamed.Content[0].TryPickThinking(out var streamedThinking));
+        Assert.Equal(thinking.Thinking, streamedThinking!.Thinking);
+        Assert.Equal(thinking.Signature, streamedThinking.Signature);
+        Assert.Equal(Text(plain), Text(streamed));
+
+        // The next turn sends the signed thinking back: the Anthropic deployment receives it as it was.
+        var next = parameters with
+        {
+            Messages =
+            [
+                new UserMessageParam { Content = "Think first, thinking check" },
+                new AssistantMessageParam { Content = new List<ContentBlockParam> { new ThinkingBlockParam { Thinking = thinking.Thinking, Signature = thinking.Signature }, new TextBlockParam { Text = Text(plain) } } },
+                new UserMessageParam { Content = "And then? second thinking turn" },
+            ],
+        };
+        await server.Sdk().Messages.Create(next);
+        var received = Assert.Single(server.ReceivedWith("/v1/messages", "second thinking turn"));
+        Assert.Contains(thinking.Signature, received.Body, StringComparison.Ordinal);
+    }
 }

@@ -74,6 +74,11 @@ internal sealed class AnthropicEventWriter(IBufferWriter<byte> output)
             }));
             Delta(_openBlock!.Value, "thinking_delta", "thinking", thinking);
         }
+        if (String(delta, "reasoning_signature") is { Length: > 0 } signature && _openKind == "thinking")
+        {
+            // Anthropic sends the signature last in its thinking block, as this delta.
+            Delta(_openBlock!.Value, "signature_delta", "signature", signature);
+        }
         if (String(delta, "content") is { Length: > 0 } text)
         {
             Open("text", () => Block(w =>

@@ -36,7 +36,8 @@ internal static class AnthropicMessageWriter
                 writer.WriteStartObject();
                 writer.WriteString("type", "thinking");
                 writer.WriteString("thinking", thinking);
-                writer.WriteString("signature", "");
+                // Anthropic's own signature when an Anthropic deployment thought; none from providers that sign nothing.
+                writer.WriteString("signature", String(message, "reasoning_signature") ?? "");
                 writer.WriteEndObject();
             }
             if (String(message, "content") is { Length: > 0 } text)
