@@ -107,7 +107,7 @@ public sealed class AnthropicHttpTests(AnthropicGateway server) : IClassFixture<
     [InlineData("""{"model":"claude","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}""", "max_tokens")]
     [InlineData("""{"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""", "model")]
     [InlineData("""{"model":"claude","max_tokens":10,"messages":[]}""", "messages")]
-    [InlineData("""{"model":"claude","max_tokens":10,"messages":[{"role":"system","content":"hi"}]}""", "messages.0.role")]
+    [InlineData("""{"model":"claude","max_tokens":10,"messages":[{"role":"tool","content":"hi"}]}""", "messages.0.role")]
     [InlineData("""{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/tiff","data":"AA=="}}]}]}""", "messages.0.content.0.source.media_type")]
     [InlineData("""{"model":"claude","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":"x"}]}]}""", "messages.0.content.0.input")]
     [InlineData("""{"model":"claude","max_tokens":10,"tool_choice":{"type":"sometimes"},"messages":[{"role":"user","content":"hi"}]}""", "tool_choice.type")]

@@ -105,4 +105,12 @@ public sealed class AnthropicRequestReaderTests
         Assert.Equal("max_tokens", error.Param);
         Assert.Equal(400, error.StatusCode);
     }
+
+    [Fact]
+    public void A_system_message_among_the_turns_stays_a_system_message()
+    {
+        var chat = Translate("""{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"system","content":[{"type":"text","text":"Be terse."}]}]}""");
+        Assert.Equal("system", chat.GetProperty("messages")[1].GetProperty("role").GetString());
+        Assert.Equal("Be terse.", chat.GetProperty("messages")[1].GetProperty("content").GetString());
+    }
 }

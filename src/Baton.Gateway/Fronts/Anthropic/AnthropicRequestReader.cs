@@ -138,9 +138,9 @@ internal static class AnthropicRequestReader
             throw Invalid($"{path}: Input should be an object with a role and content.", path);
         }
         var role = RequiredString(message, "role", $"{path}.role");
-        if (role is not ("user" or "assistant"))
+        if (role is not ("user" or "assistant" or "system"))
         {
-            throw Invalid($"{path}.role: Input should be 'user' or 'assistant' (the system prompt is the top-level 'system').", $"{path}.role");
+            throw Invalid($"{path}.role: Input should be 'user', 'assistant' or 'system'.", $"{path}.role");
         }
         if (!message.TryGetProperty("content", out var content))
         {
@@ -161,6 +161,10 @@ internal static class AnthropicRequestReader
         if (role == "assistant")
         {
             WriteAssistant(writer, content, path);
+        }
+        else if (role == "system")
+        {
+            WriteSystemMessage(writer, content, path);
         }
         else
         {
@@ -226,6 +230,27 @@ internal static class AnthropicRequestReader
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>A system message among the turns (newer clients send instructions mid-conversation so): its text blocks.</summary>
+    private static void WriteSystemMessage(Utf8JsonWriter writer, JsonElement content, string path)
+    {
+        var text = new StringBuilder();
+        var i = 0;
+        foreach (var block in content.EnumerateArray())
+        {
+            var at = $"{path}.content.{i}";
+            if (BlockType(block, at) != "text")
+            {
+                throw Invalid($"{at}.type: a system message takes text blocks only.", $"{at}.type");
+            }
+            text.Append(RequiredString(block, "text", $"{at}.text", allowEmpty: true));
+            i++;
+        }
+        writer.WriteStartObject();
+        writer.WriteString("role", "system");
+        writer.WriteString("content", text.ToString());
         writer.WriteEndObject();
     }
 
