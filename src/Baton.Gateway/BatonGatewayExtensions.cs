@@ -77,7 +77,7 @@ public static class BatonGatewayExtensions
 
     /// <summary>
     /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, the Responses API <c>/v1/responses</c>, <c>/v1/models</c>, the Files and Batches APIs
-    /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
+    /// <c>/v1/files</c> and <c>/v1/batches</c>), Anthropic's Messages API (<c>/v1/messages</c>, <c>/v1/messages/count_tokens</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the admin API (<c>/admin/keys</c>, and <c>/admin/stats</c>, <c>/admin/requests</c>,
     /// <c>/admin/deployments</c>, <c>/admin/budgets</c>, <c>/admin/cache</c>, <c>/admin/batches</c> behind the live
     /// dashboard at <c>/dashboard</c>), the
@@ -109,6 +109,7 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
         MapResponses(group);
+        MapAnthropic(group);
         group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
             .WithName("GetCosts")
             .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")
@@ -232,6 +233,24 @@ public static class BatonGatewayExtensions
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>Anthropic's Messages API, answered (errors included) in Anthropic's shapes.</summary>
+    private static void MapAnthropic(RouteGroupBuilder group)
+    {
+        group.MapPost("/v1/messages", Fronts.Anthropic.AnthropicMessagesEndpoint.HandleAsync)
+            .WithMetadata(Fronts.Anthropic.AnthropicErrorShape.Instance)
+            .WithName("CreateMessage")
+            .WithSummary("Creates a message (Anthropic Messages API), streamed as Anthropic's server-sent events when 'stream' is true. Keys as 'x-api-key' or 'Authorization: Bearer'.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
+            .Produces(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status404NotFound);
+        group.MapPost("/v1/messages/count_tokens", Fronts.Anthropic.AnthropicCountTokensEndpoint.HandleAsync)
+            .WithMetadata(Fronts.Anthropic.AnthropicErrorShape.Instance)
+            .WithName("CountMessageTokens")
+            .WithSummary("Counts the input tokens of a Messages request: {\"input_tokens\": N}, from an Anthropic upstream when the model routes to one, else Baton's tokenizer.")
+            .Produces(StatusCodes.Status200OK)
+            .Produces(StatusCodes.Status400BadRequest);
     }
 
     /// <summary><c>/admin/keys</c>: virtual keys, for the master key only.</summary>

@@ -40,7 +40,9 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
         {
             return CacheLookup.Bypass;
         }
-        var key = CacheKey.Compute(request.Body.Span, model.Name);
+        // A request in another wire format is keyed by its own body: its translation leaves out what only that
+        // format's providers read (top_k, prompt-cache markers), which still changes their answer.
+        var key = CacheKey.Compute((request.Native?.Body ?? request.Body).Span, model.Name);
         var ttl = request.Cache.Ttl ?? (model.CacheTtl is { } modelTtl ? modelTtl : _defaultTtl);
         while (true)
         {

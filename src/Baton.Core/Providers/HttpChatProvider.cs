@@ -81,6 +81,35 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         }
     }
 
+    /// <summary>
+    /// Sends a request other than a chat (e.g. a token count) under the provider's timeout, with the same handling of
+    /// error statuses and transport failures as a chat, and returns the upstream's answer body.
+    /// </summary>
+    protected async Task<PooledBuffer> SendForBodyAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        using var timeout = new TimeoutScope(Context.Timeout, Context.Time, cancellationToken);
+        try
+        {
+            using var response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
+            var body = new PooledBuffer((int)(response.Content.Headers.ContentLength ?? 1024));
+            try
+            {
+                var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                await body.ReadFromAsync(stream, MaxErrorBodyBytes, timeout.Token).ConfigureAwait(false);
+                return body;
+            }
+            catch
+            {
+                body.Dispose();
+                throw;
+            }
+        }
+        catch (Exception ex) when (Translate(ex, timeout, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     /// <summary>For providers that put the retry delay in the error body rather than a header (Gemini's RetryInfo).</summary>
     protected virtual TimeSpan? RetryAfterFromErrorBody(ReadOnlySpan<byte> body) => null;
 

@@ -20,6 +20,12 @@ public sealed class ChatRequest
     /// <summary>The model name the client asked for.</summary>
     public string Model { get; }
 
+    /// <summary>
+    /// The request as the client sent it, when it came in another wire format than Chat Completions; a provider that
+    /// speaks that format forwards it instead of translating <see cref="Body"/>. Null for Chat Completions requests.
+    /// </summary>
+    public NativeRequest? Native { get; set; }
+
     public bool Stream { get; internal set; }
 
     /// <summary>Whether the client asked for the final usage chunk (<c>stream_options.include_usage</c>).</summary>

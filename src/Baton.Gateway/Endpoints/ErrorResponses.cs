@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Baton.Gateway.Endpoints;
 
-/// <summary>Writes failures in OpenAI's error shape.</summary>
+/// <summary>Writes failures in OpenAI's error shape (in Anthropic's on the endpoints of Anthropic's API).</summary>
 internal static class ErrorResponses
 {
     public static async Task WriteAsync(HttpContext http, BatonException error)
@@ -15,13 +15,15 @@ internal static class ErrorResponses
         {
             return;
         }
-        http.Response.StatusCode = error.StatusCode;
+        // The endpoint's own API decides the shape, so that a refusal before the endpoint runs (a bad key) reads the same.
+        var anthropic = http.GetEndpoint()?.Metadata.GetMetadata<Fronts.Anthropic.AnthropicErrorShape>() is not null;
+        http.Response.StatusCode = anthropic ? Fronts.Anthropic.AnthropicErrors.Status(error) : error.StatusCode;
         http.Response.ContentType = "application/json";
         if (error.RetryAfter is TimeSpan retryAfter)
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        var body = OpenAiErrorWriter.ToUtf8(error);
+        var body = anthropic ? Fronts.Anthropic.AnthropicErrors.ToUtf8(error) : OpenAiErrorWriter.ToUtf8(error);
         http.Response.ContentLength = body.Length;
         await http.Response.Body.WriteAsync(body, http.RequestAborted);
     }

@@ -17,8 +17,11 @@ internal static class GatewayRequestOptions
         {
             return new BatonRequestOptions { ApiKeyId = caller.Id, Key = caller.Key };
         }
-        // Without keys, the bearer token's fingerprint still tells callers apart in the ledger and budgets.
-        return fingerprintKey ? new BatonRequestOptions { ApiKeyId = ApiKeyFingerprint.From(http.Request.Headers.Authorization.ToString()) } : BatonRequestOptions.Empty;
+        // Without keys, the presented key's fingerprint (bearer token, or x-api-key from Anthropic clients) still tells
+        // callers apart in the ledger and budgets.
+        return fingerprintKey && GatewayAuth.PresentedKey(http.Request) is { } presented
+            ? new BatonRequestOptions { ApiKeyId = ApiKeyFingerprint.Of(presented) }
+            : BatonRequestOptions.Empty;
     }
 
     /// <param name="http">The request's headers and caller.</param>

@@ -94,7 +94,8 @@ public static class SimulatedModel
     public static bool IsReasoningModel(string model) =>
         model.Contains("reasoning", StringComparison.OrdinalIgnoreCase) || model.Contains("r1", StringComparison.OrdinalIgnoreCase);
 
-    private static int CountPromptTokens(SimulatedPrompt prompt)
+    /// <summary>The prompt's tokens as the simulator counts them: what its answers report as input, and what count_tokens says.</summary>
+    public static int CountPromptTokens(SimulatedPrompt prompt)
     {
         var tokens = 3;
         foreach (var message in prompt.Messages)

@@ -11,6 +11,7 @@ public static class AnthropicResponseTranslator
     {
         var text = new StringBuilder();
         StringBuilder? thinking = null;
+        string? signature = null;
         var calls = new List<OpenAiToolCall>();
         if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
         {
@@ -23,6 +24,8 @@ public static class AnthropicResponseTranslator
                         break;
                     case "thinking":
                         (thinking ??= new StringBuilder()).Append(String(block, "thinking"));
+                        // One signature covers the answer's thinking; with several blocks the last one is kept.
+                        signature = String(block, "signature") is { Length: > 0 } signed ? signed : signature;
                         break;
                     case "tool_use":
                         calls.Add(new OpenAiToolCall(
@@ -43,7 +46,8 @@ public static class AnthropicResponseTranslator
             calls,
             FinishReason(String(message, "stop_reason")),
             usage,
-            thinking?.ToString());
+            thinking?.ToString(),
+            signature);
         return new ProviderCompletion(body, usage);
     }
 

@@ -107,8 +107,10 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
             case "input_json_delta" when AnthropicResponseTranslator.String(delta, "partial_json") is { Length: > 0 } fragment
                 && _toolIndexByBlock.TryGetValue(root.GetProperty("index").GetInt32(), out var toolIndex):
                 return Writer.ToolCallArguments(toolIndex, fragment);
+            case "signature_delta" when AnthropicResponseTranslator.String(delta, "signature") is { Length: > 0 } signature:
+                return Writer.ReasoningSignature(signature);
             default:
-                // signature_delta, citations_delta, empty argument fragments: nothing for an OpenAI client.
+                // citations_delta, empty argument fragments: nothing for an OpenAI client.
                 return null;
         }
     }

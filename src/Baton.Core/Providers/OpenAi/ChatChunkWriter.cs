@@ -20,6 +20,13 @@ public sealed class ChatChunkWriter(string id, long created, string model)
 
     public byte[] ReasoningContent(string text) => Write(w => w.WriteString("reasoning_content", text), null);
 
+    /// <summary>
+    /// The signature of the reasoning so far (Anthropic's thinking signature), as <c>reasoning_signature</c>: clients of
+    /// Chat Completions ignore it; Anthropic's Messages front passes it on, since a thinking block sent back to Anthropic
+    /// must carry it.
+    /// </summary>
+    public byte[] ReasoningSignature(string signature) => Write(w => w.WriteString("reasoning_signature", signature), null);
+
     /// <summary>The first delta of a tool call: its id and name, with the arguments so far (often empty).</summary>
     public byte[] ToolCallStart(int index, string callId, string name, string arguments = "") => Write(w =>
     {

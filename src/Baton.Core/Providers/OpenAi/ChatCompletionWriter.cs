@@ -20,7 +20,8 @@ public static class ChatCompletionWriter
         IReadOnlyList<OpenAiToolCall>? toolCalls,
         string finishReason,
         TokenUsage usage,
-        string? reasoningContent = null)
+        string? reasoningContent = null,
+        string? reasoningSignature = null)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
@@ -37,6 +38,8 @@ public static class ChatCompletionWriter
             writer.WriteString("role", "assistant");
             if (content is null) writer.WriteNull("content"); else writer.WriteString("content", content);
             if (reasoningContent is not null) writer.WriteString("reasoning_content", reasoningContent);
+            // Anthropic's thinking signature (see ChatChunkWriter.ReasoningSignature).
+            if (reasoningSignature is not null) writer.WriteString("reasoning_signature", reasoningSignature);
             if (toolCalls is { Count: > 0 })
             {
                 writer.WriteStartArray("tool_calls");

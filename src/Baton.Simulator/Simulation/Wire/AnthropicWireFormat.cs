@@ -8,7 +8,8 @@ namespace Baton.Simulation.Wire;
 /// <summary>
 /// Anthropic's Messages API: a <c>message</c> object, or the named SSE events <c>message_start</c>,
 /// <c>content_block_start</c>, <c>content_block_delta</c>, <c>content_block_stop</c>, <c>message_delta</c>
-/// and <c>message_stop</c>; errors as <c>{"type":"error","error":{"type","message"}}</c>.
+/// and <c>message_stop</c>; errors as <c>{"type":"error","error":{"type","message"}}</c>. A reasoning model's answer
+/// begins with a signed <c>thinking</c> block, as Claude's do with extended thinking.
 /// </summary>
 public sealed class AnthropicWireFormat : ISimulatorWireFormat
 {
@@ -21,6 +22,14 @@ public sealed class AnthropicWireFormat : ISimulatorWireFormat
         w.WriteString("role", "assistant");
         w.WriteString("model", answer.Model);
         w.WriteStartArray("content");
+        if (Thinking(answer) is { } thinking)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "thinking");
+            w.WriteString("thinking", thinking);
+            w.WriteString("signature", Signature(answer));
+            w.WriteEndObject();
+        }
         if (answer.ToolCall is { } call)
         {
             w.WriteStartObject();
@@ -63,9 +72,27 @@ public sealed class AnthropicWireFormat : ISimulatorWireFormat
             w.WriteEndObject();
         }), SimulatedChunkKind.Role);
 
+        var index = 0;
+        if (Thinking(answer) is { } thinking)
+        {
+            yield return (Event("content_block_start", w =>
+            {
+                w.WriteNumber("index", 0);
+                w.WriteStartObject("content_block");
+                w.WriteString("type", "thinking");
+                w.WriteString("thinking", "");
+                w.WriteString("signature", "");
+                w.WriteEndObject();
+            }), SimulatedChunkKind.Role);
+            yield return (Delta(0, "thinking_delta", "thinking", thinking), SimulatedChunkKind.Role);
+            yield return (Delta(0, "signature_delta", "signature", Signature(answer)), SimulatedChunkKind.Role);
+            yield return (Event("content_block_stop", w => w.WriteNumber("index", 0)), SimulatedChunkKind.Role);
+            index = 1;
+        }
+
         yield return (Event("content_block_start", w =>
         {
-            w.WriteNumber("index", 0);
+            w.WriteNumber("index", index);
             w.WriteStartObject("content_block");
             if (answer.ToolCall is { } call)
             {
@@ -89,17 +116,10 @@ public sealed class AnthropicWireFormat : ISimulatorWireFormat
             : answer.Pieces.Select(p => ("text_delta", "text", p));
         foreach (var (type, field, value) in deltas)
         {
-            yield return (Event("content_block_delta", w =>
-            {
-                w.WriteNumber("index", 0);
-                w.WriteStartObject("delta");
-                w.WriteString("type", type);
-                w.WriteString(field, value);
-                w.WriteEndObject();
-            }), SimulatedChunkKind.Content);
+            yield return (Delta(index, type, field, value), SimulatedChunkKind.Content);
         }
 
-        yield return (Event("content_block_stop", w => w.WriteNumber("index", 0)), SimulatedChunkKind.Finish);
+        yield return (Event("content_block_stop", w => w.WriteNumber("index", index)), SimulatedChunkKind.Finish);
         yield return (Event("message_delta", w =>
         {
             w.WriteStartObject("delta");
@@ -149,6 +169,23 @@ public sealed class AnthropicWireFormat : ISimulatorWireFormat
     private static string MessageId(SimulatedAnswer answer) => "msg_" + answer.Id[(answer.Id.IndexOf('-') + 1)..];
 
     private static string ToolUseId(SimulatedToolCall call) => "toolu_" + call.Id[(call.Id.IndexOf('_') + 1)..];
+
+    private static byte[] Delta(int index, string type, string field, string value) => Event("content_block_delta", w =>
+    {
+        w.WriteNumber("index", index);
+        w.WriteStartObject("delta");
+        w.WriteString("type", type);
+        w.WriteString(field, value);
+        w.WriteEndObject();
+    });
+
+    /// <summary>A reasoning answer's thinking: a word per reasoning token, up to a short paragraph; null without reasoning.</summary>
+    private static string? Thinking(SimulatedAnswer answer) => answer.Usage.ReasoningTokens > 0
+        ? string.Join(' ', Enumerable.Range(1, Math.Min(answer.Usage.ReasoningTokens, 24)).Select(i => i == 1 ? "Reasoning:" : "step" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        : null;
+
+    /// <summary>A signature that changes with the answer, as Anthropic's opaque ones do.</summary>
+    private static string Signature(SimulatedAnswer answer) => "sim-signature-" + Convert.ToBase64String(Encoding.UTF8.GetBytes(answer.Id));
 
     private static void WriteUsage(Utf8JsonWriter w, SimulatedAnswer answer, int output)
     {

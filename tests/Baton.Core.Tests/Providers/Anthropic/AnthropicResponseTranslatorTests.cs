@@ -71,6 +71,7 @@ public sealed class AnthropicResponseTranslatorTests
         var message = thinking["choices"]![0]!["message"]!;
         Assert.Equal("4", message["content"]!.GetValue<string>());
         Assert.Equal("Let me add.", message["reasoning_content"]!.GetValue<string>());
+        Assert.Equal("sig", message["reasoning_signature"]!.GetValue<string>());
         Assert.Equal(60, usage.PromptTokens);
         Assert.Equal(30, usage.CachedPromptTokens);
     }

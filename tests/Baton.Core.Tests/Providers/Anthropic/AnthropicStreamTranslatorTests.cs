@@ -56,7 +56,7 @@ public sealed class AnthropicStreamTranslatorTests
     }
 
     [Fact]
-    public async Task Thinking_deltas_become_reasoning_content_and_signatures_are_not_passed_on()
+    public async Task Thinking_deltas_become_reasoning_content_and_the_signature_reasoning_signature()
     {
         var (chunks, usage) = await TranslateAsync(AnthropicFixtures.Read("stream-thinking.sse"));
 
@@ -64,7 +64,9 @@ public sealed class AnthropicStreamTranslatorTests
         Assert.StartsWith("I need to find the GCD", reasoning);
         Assert.EndsWith("GCD(1071, 462) = 21", reasoning);
         Assert.Equal("The greatest common divisor of 1071 and 462 is **21**.", AnthropicFixtures.Join(chunks, d => d["content"]));
-        Assert.DoesNotContain(chunks, c => c.Json.ToJsonString().Contains("signature", StringComparison.Ordinal));
+        // The signature goes on in a field of its own, never into the text or reasoning a client reads.
+        Assert.Equal("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds...", AnthropicFixtures.Join(chunks, d => d["reasoning_signature"]));
+        Assert.DoesNotContain("EqQB", reasoning, StringComparison.Ordinal);
         Assert.Equal(112, usage!.Value.CompletionTokens);
     }
 
