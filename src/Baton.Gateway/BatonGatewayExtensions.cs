@@ -65,7 +65,7 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/embeddings</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the
     /// OpenAPI document (<c>/openapi/v1.json</c>) and the interactive API reference (<c>/docs</c>, also at <c>/scalar</c>).
@@ -89,6 +89,15 @@ public static class BatonGatewayExtensions
             .WithSummary("Creates a chat completion (OpenAI Chat Completions API), streamed as server-sent events when 'stream' is true.")
             .Accepts<ChatCompletionRequestSchema>("application/json")
             .Produces<ChatCompletionSchema>(StatusCodes.Status200OK, "application/json", "text/event-stream")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
+        group.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .WithName("CreateEmbedding")
+            .WithSummary("Creates embeddings (OpenAI Embeddings API) with a model of kind 'embeddings'; vectors as floats or base64.")
+            .Accepts<EmbeddingRequestSchema>("application/json")
+            .Produces<EmbeddingListSchema>(StatusCodes.Status200OK, "application/json")
             .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
             .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
             .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)

@@ -149,7 +149,7 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
+    internal static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)
     {
         if (warnings.Count > 0)
         {
@@ -160,7 +160,7 @@ internal static class ChatCompletionsEndpoint
     /// <summary>Dollars with up to twelve decimals (a picodollar), no trailing zeros, no exponent.</summary>
     internal static string FormatCost(decimal cost) => cost.ToString("0.############", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
+    internal static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
     {
         var headers = response.Headers;
         headers[GatewayHeaders.Model] = route.Model;
