@@ -248,14 +248,23 @@ public sealed class EmbeddingRequest
         {
             return text;
         }
-        string? decoded;
-        try
+        var tokenizer = PromptTokenCounter.For(EmbeddingTokens.Model);
+        string? decoded = null;
+        // Decoded into a buffer, which says whether every id was decoded: an id outside the encoding is refused, not dropped.
+        var destination = new char[Math.Max(64, input.Tokens!.Count * 8)];
+        while (true)
         {
-            decoded = PromptTokenCounter.For(EmbeddingTokens.Model).Decode(input.Tokens!);
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException)
-        {
-            decoded = null;
+            var status = tokenizer.Decode(input.Tokens!, destination, out var consumed, out var written);
+            if (status == System.Buffers.OperationStatus.DestinationTooSmall && destination.Length < int.MaxValue / 4)
+            {
+                destination = new char[destination.Length * 2];
+                continue;
+            }
+            if (status == System.Buffers.OperationStatus.Done && consumed == input.Tokens!.Count)
+            {
+                decoded = new string(destination, 0, written);
+            }
+            break;
         }
         return decoded ?? throw BatonException.InvalidRequest(
             $"'input[{index}]' holds token ids that are not in the cl100k_base encoding, so it cannot be turned into text for this model.", "input", "invalid_value");

@@ -35,15 +35,16 @@ public static class EmbeddingsWireFormat
             throw new JsonException("'model' is required.");
         }
         EmbeddingRequest request;
+        List<string> texts;
         try
         {
             request = EmbeddingRequest.Parse(named ? body : WithModel(root, pathModel!));
+            texts = [.. Enumerable.Range(0, request.Inputs.Count).Select(request.TextOf)];
         }
         catch (Errors.BatonException ex)
         {
             throw new JsonException(ex.Message);
         }
-        var texts = Enumerable.Range(0, request.Inputs.Count).Select(request.TextOf).ToList();
         return new SimulatedEmbeddingRequest(pathModel ?? request.Model, texts, request.Dimensions, request.EncodingFormat == EmbeddingEncodings.Base64);
     }
 
