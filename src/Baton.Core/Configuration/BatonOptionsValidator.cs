@@ -406,12 +406,12 @@ public static class BatonOptionsValidator
         {
             if (options.Models.TryGetValue(model.Fallbacks[i], out var fallback) && ModelKinds.Of(fallback.Kind) != own)
             {
-                errors.Add($"{path}.fallbacks[{i}]: '{model.Fallbacks[i]}' is a {ModelKinds.Of(fallback.Kind)} model, and this one a {own} model.");
+                errors.Add($"{path}.fallbacks[{i}]: '{model.Fallbacks[i]}' is of kind '{ModelKinds.Of(fallback.Kind)}' and this model of kind '{own}'; a model falls back only to models of its kind.");
             }
         }
         if (model.ContextWindowFallback is { } larger && options.Models.TryGetValue(larger, out var largerModel) && ModelKinds.Of(largerModel.Kind) != own)
         {
-            errors.Add($"{path}.contextWindowFallback: '{larger}' is a {ModelKinds.Of(largerModel.Kind)} model, and this one a {own} model.");
+            errors.Add($"{path}.contextWindowFallback: '{larger}' is of kind '{ModelKinds.Of(largerModel.Kind)}' and this model of kind '{own}'.");
         }
     }
 

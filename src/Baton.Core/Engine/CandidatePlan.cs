@@ -147,7 +147,7 @@ public sealed class CandidatePlan
         {
             throw BatonException.InvalidRequest(route.Kind == Configuration.ModelKinds.Embeddings
                 ? $"The model '{route.Name}' is an embeddings model: ask it through /v1/embeddings, not for a chat answer."
-                : $"The model '{route.Name}' is a {route.Kind} model, not an {_kind} model (its configuration says kind: {route.Kind}).",
+                : $"The model '{route.Name}' is a chat model; embeddings need a model of kind 'embeddings' (models.NAME.kind in the configuration).",
                 "model", "wrong_model_kind");
         }
         if (_request.Options.Key is { } key && !key.Allows(route.Name))
