@@ -16,6 +16,7 @@ internal static class GatewayConventions
     private static readonly (string Prefix, string Tag)[] Tags =
     [
         ("/v1/chat", "Chat"),
+        ("/v1/embeddings", "Embeddings"),
         ("/v1/models", "Models"),
         ("/v1/files", "Files"),
         ("/v1/batches", "Batches"),

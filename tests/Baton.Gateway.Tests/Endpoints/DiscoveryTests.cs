@@ -83,6 +83,7 @@ public sealed class DiscoveryTests(GatewayServer gateway) : IClassFixture<Gatewa
         Assert.DoesNotContain(operations, o => o.Method == "head");
         var tags = operations.ToDictionary(o => $"{o.Method} {o.Path}", o => o.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToList());
         Assert.Equal(["Chat"], tags["post /v1/chat/completions"]);
+        Assert.Equal(["Embeddings"], tags["post /v1/embeddings"]);
         Assert.Equal(["Batches"], tags["post /v1/batches"]);
         Assert.Equal(["Batches"], tags["post /batch"]);
         Assert.Equal(["Files"], tags["post /v1/files"]);
