@@ -76,7 +76,7 @@ public static class BatonGatewayExtensions
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, the Responses API <c>/v1/responses</c>, <c>/v1/models</c>, the Files and Batches APIs
+    /// Maps the OpenAI-compatible API (<c>/v1/chat/completions</c>, <c>/v1/embeddings</c>, the Responses API <c>/v1/responses</c>, <c>/v1/models</c>, the Files and Batches APIs
     /// <c>/v1/files</c> and <c>/v1/batches</c>), Anthropic's Messages API (<c>/v1/messages</c>, <c>/v1/messages/count_tokens</c>), <c>/health</c>,
     /// <c>/health/providers</c>, the admin API (<c>/admin/keys</c>, and <c>/admin/stats</c>, <c>/admin/requests</c>,
     /// <c>/admin/deployments</c>, <c>/admin/budgets</c>, <c>/admin/cache</c>, <c>/admin/batches</c> behind the live
@@ -110,6 +110,15 @@ public static class BatonGatewayExtensions
             .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
         MapResponses(group);
         MapAnthropic(group);
+        group.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .WithName("CreateEmbedding")
+            .WithSummary("Creates embeddings (OpenAI Embeddings API) with a model of kind 'embeddings'; vectors as floats or base64.")
+            .Accepts<EmbeddingRequestSchema>("application/json")
+            .Produces<EmbeddingListSchema>(StatusCodes.Status200OK, "application/json")
+            .Produces<ErrorSchema>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorSchema>(StatusCodes.Status404NotFound)
+            .Produces<ErrorSchema>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorSchema>(StatusCodes.Status502BadGateway);
         group.MapGet("/v1/costs", CostsEndpoint.HandleAsync)
             .WithName("GetCosts")
             .WithSummary("Cost totals and a breakdown from the ledger: ?session_id=&since=&until=&group_by=model|tier|task|key|day.")

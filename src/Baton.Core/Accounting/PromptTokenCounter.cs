@@ -21,11 +21,11 @@ public static class PromptTokenCounter
     private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
     private static readonly Lazy<Tokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
 
-    /// <summary>The encoding for a model id: cl100k for GPT-4 and GPT-3.5, o200k for everything else.</summary>
+    /// <summary>The encoding for a model id: cl100k for GPT-4, GPT-3.5 and OpenAI's embedding models, o200k for everything else.</summary>
     public static Tokenizer For(string? model)
     {
         var bare = model is null ? "" : Bare(model);
-        var older = bare.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase) ||
+        var older = bare.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase) || bare.StartsWith("text-embedding-", StringComparison.OrdinalIgnoreCase) ||
                     (bare.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase) && !bare.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase) &&
                      !bare.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
         return older ? Cl100k.Value : O200k.Value;
@@ -57,6 +57,11 @@ public static class PromptTokenCounter
             return known;
         }
         cancellationToken.ThrowIfCancellationRequested();
+        if (request.CountPromptTokens is { } counter)
+        {
+            request.PromptTokens = counter(cancellationToken);
+            return request.PromptTokens.Value;
+        }
         var tokenizer = For(request.Model);
         var count = ReplyPriming;
         var reader = new Utf8JsonReader(request.Body.Span);

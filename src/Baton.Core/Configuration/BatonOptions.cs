@@ -134,6 +134,9 @@ public sealed class ModelOptions
 
     /// <summary>Retries, timeouts and breaker settings for this model's deployments.</summary>
     public ResilienceOptions? Resilience { get; set; }
+
+    /// <summary>What the model serves: one of <see cref="ModelKinds.All"/>; default <c>chat</c>.</summary>
+    public string? Kind { get; set; }
 }
 
 /// <summary>One (provider, upstream model) pair, with optional parameters of its own.</summary>

@@ -50,6 +50,7 @@ public static class BatonOptionsValidator
                 ValidateRateLimits($"{deploymentPath}.rateLimits", deployment.RateLimits, errors);
             }
             ValidateFallbacks(path, name, model, options, errors);
+            ValidateKind(path, model, options, errors);
             ValidateBalancing(path, model, errors);
             ValidateResilience($"{path}.resilience", model.Resilience, errors);
         }
@@ -386,6 +387,42 @@ public static class BatonOptionsValidator
         if (maxTokens is < 1)
         {
             errors.Add($"{path}.maxTokens: must be at least 1.");
+        }
+    }
+
+    /// <summary>
+    /// An embeddings model needs providers that embed (not Anthropic, which has no embeddings API), and a model falls
+    /// back only to models of its own kind: a chat fallback could not answer an embeddings request, nor the reverse.
+    /// </summary>
+    private static void ValidateKind(string path, ModelOptions model, BatonOptions options, List<string> errors)
+    {
+        if (model.Kind is { } kind && !ModelKinds.All.Contains(kind, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{path}.kind: unknown kind '{kind}'; expected one of {Known(ModelKinds.All)}.");
+            return;
+        }
+        var own = ModelKinds.Of(model.Kind);
+        if (own == ModelKinds.Embeddings)
+        {
+            for (var i = 0; i < model.Deployments.Count; i++)
+            {
+                if (model.Deployments[i].Provider is { } provider && options.Providers.TryGetValue(provider, out var providerOptions) &&
+                    string.Equals(providerOptions.Type, ProviderTypes.Anthropic, StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"{path}.deployments[{i}].provider: '{provider}' is an Anthropic provider, which serves no embeddings.");
+                }
+            }
+        }
+        for (var i = 0; i < model.Fallbacks.Count; i++)
+        {
+            if (options.Models.TryGetValue(model.Fallbacks[i], out var fallback) && ModelKinds.Of(fallback.Kind) != own)
+            {
+                errors.Add($"{path}.fallbacks[{i}]: '{model.Fallbacks[i]}' is of kind '{ModelKinds.Of(fallback.Kind)}' and this model of kind '{own}'; a model falls back only to models of its kind.");
+            }
+        }
+        if (model.ContextWindowFallback is { } larger && options.Models.TryGetValue(larger, out var largerModel) && ModelKinds.Of(largerModel.Kind) != own)
+        {
+            errors.Add($"{path}.contextWindowFallback: '{larger}' is of kind '{ModelKinds.Of(largerModel.Kind)}' and this model of kind '{own}'.");
         }
     }
 

@@ -31,6 +31,9 @@ public static class BuiltInConfiguration
         AddModel(options, DefaultModel, "simulator", "baton-sim-1");
         AddModel(options, "baton-sim-reasoning", "simulator", "baton-sim-reasoning-1");
         AddModel(options, "baton-sim-slow", "simulator-slow", "baton-sim-1");
+        // Deterministic embeddings (POST /v1/embeddings), with the dimensions of the model they stand in for.
+        AddModel(options, "baton-sim-embed", "simulator", "text-embedding-3-small");
+        options.Models["baton-sim-embed"].Kind = ModelKinds.Embeddings;
         // Seed 000's four models, simulated under their OpenRouter names: the built-in project-analysis pipeline
         // (baton analyze) runs on them without a key.
         foreach (var (name, upstream) in OpenRouterModels)
@@ -50,6 +53,7 @@ public static class BuiltInConfiguration
         // budgets and baton costs show realistic figures without a key.
         options.Prices["baton-sim-1"] = new PriceOptions { Input = 0.15m, CachedInput = 0.075m, Output = 0.60m };
         options.Prices["baton-sim-reasoning-1"] = new PriceOptions { Input = 1.10m, CachedInput = 0.275m, Output = 4.40m };
+        options.Prices["text-embedding-3-small"] = new PriceOptions { Input = 0.02m, Output = 0m };
         // The second identical question is answered from memory, and says so (x-baton-cache: hit).
         options.Cache = new CacheOptions { Mode = CacheModes.On, Store = "memory" };
         return options;

@@ -74,3 +74,20 @@ public static class RoutingStrategies
 
     public static readonly string[] All = [Ordered, Weighted, RoundRobin, LeastInFlight, LowestLatency, Cheapest];
 }
+
+/// <summary>
+/// What a model serves. A chat model answers the chat fronts (Chat Completions, Messages, Responses, batches,
+/// pipelines); an embeddings model answers <c>/v1/embeddings</c>. Neither is asked for the other's requests.
+/// </summary>
+public static class ModelKinds
+{
+    /// <summary>Chat completions: the default.</summary>
+    public const string Chat = "chat";
+    /// <summary>Embeddings (<c>/v1/embeddings</c> and the library's embedding generator).</summary>
+    public const string Embeddings = "embeddings";
+
+    public static readonly string[] All = [Chat, Embeddings];
+
+    /// <summary>The kind a configured value names, lower-cased; <c>chat</c> when none is given.</summary>
+    public static string Of(string? kind) => string.IsNullOrEmpty(kind) ? Chat : kind.ToLowerInvariant();
+}

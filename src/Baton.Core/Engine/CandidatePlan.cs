@@ -22,16 +22,25 @@ public sealed class CandidatePlan
     private readonly ChatRequest _request;
     private readonly Random _random;
     private readonly Accounting.PriceTable? _prices;
+    private readonly string _kind;
     private readonly List<Candidate> _candidates = [];
     private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
     private int _next;
 
-    public CandidatePlan(ModelCatalog catalog, ChatRequest request, TaskRoutingTable tasks, Random random, Accounting.PriceTable? prices = null)
+    /// <param name="catalog">The configured models.</param>
+    /// <param name="request">The request to plan for.</param>
+    /// <param name="tasks">Task routing, for the model <c>auto</c>.</param>
+    /// <param name="random">For the <c>weighted</c> strategy.</param>
+    /// <param name="prices">For the <c>cheapest</c> strategy.</param>
+    /// <param name="kind">What the request needs (<see cref="Configuration.ModelKinds"/>): a model of another kind is refused, a fallback of another kind left out.</param>
+    public CandidatePlan(ModelCatalog catalog, ChatRequest request, TaskRoutingTable tasks, Random random, Accounting.PriceTable? prices = null,
+        string kind = Configuration.ModelKinds.Chat)
     {
         _catalog = catalog;
         _request = request;
         _random = random;
         _prices = prices;
+        _kind = kind;
         IEnumerable<string> configuredFallbacks;
         if (request.Pinned is { } pinned)
         {
@@ -134,6 +143,13 @@ public sealed class CandidatePlan
     /// <summary>A virtual key names the models it may use: asking for another is refused before anything else happens.</summary>
     private void RefuseUnlessAllowed(ModelRoute route)
     {
+        if (!string.Equals(route.Kind, _kind, StringComparison.Ordinal))
+        {
+            throw BatonException.InvalidRequest(route.Kind == Configuration.ModelKinds.Embeddings
+                ? $"The model '{route.Name}' is an embeddings model: ask it through /v1/embeddings, not for a chat answer."
+                : $"The model '{route.Name}' is a chat model; embeddings need a model of kind 'embeddings' (models.NAME.kind in the configuration).",
+                "model", "wrong_model_kind");
+        }
         if (_request.Options.Key is { } key && !key.Allows(route.Name))
         {
             throw new BatonException(403, ErrorTypes.InvalidRequest,
@@ -145,6 +161,11 @@ public sealed class CandidatePlan
     {
         // A fallback (or larger-context model) the caller's key may not use is left out, never used behind its back.
         if (isFallback && _request.Options.Key is { } key && !key.Allows(route.Name))
+        {
+            return;
+        }
+        // A fallback that serves something else (an embeddings model behind a chat model) could not answer.
+        if (isFallback && !string.Equals(route.Kind, _kind, StringComparison.Ordinal))
         {
             return;
         }

@@ -75,11 +75,16 @@ public static class BatonServiceCollectionExtensions
         services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
             options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
+        // Each face defaults to the first model of its kind: an embeddings model cannot answer a chat, nor the reverse.
+        var chatModel = options.Models.FirstOrDefault(m => ModelKinds.Of(m.Value.Kind) == ModelKinds.Chat).Key ?? options.Models.Keys.First();
+        var embeddingsModel = options.Models.FirstOrDefault(m => ModelKinds.Of(m.Value.Kind) == ModelKinds.Embeddings).Key;
         services.AddSingleton(sp => new BatonChatClient(
             sp.GetRequiredService<BatonEngine>(),
-            options.Models.Keys.First(),
+            chatModel,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IChatClient>(sp => sp.GetRequiredService<BatonChatClient>());
+        services.AddSingleton(sp => new BatonEmbeddingGenerator(sp.GetRequiredService<BatonEngine>(), embeddingsModel, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<BatonEmbeddingGenerator>());
         return services;
     }
 }

@@ -110,6 +110,32 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         }
     }
 
+    /// <summary>
+    /// Sends a request answered with one JSON body (an embeddings request) within the attempt's timeout, and reads
+    /// the body with <paramref name="read"/> (which may throw <see cref="BatonException"/>s, and reads the JSON
+    /// through <see cref="UpstreamJson"/>). Failures become <see cref="BatonException"/>s as for a chat completion.
+    /// </summary>
+    protected async Task<(T Answer, UpstreamRateLimit? Limits)> SendForJsonAsync<T>(HttpRequestMessage message, TimeSpan? attemptTimeout,
+        Func<ReadOnlyMemory<byte>, T> read, CancellationToken cancellationToken)
+    {
+        using var timeout = new TimeoutScope(attemptTimeout ?? Context.Timeout, Context.Time, cancellationToken);
+        try
+        {
+            using (message)
+            {
+                using var response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
+                using var body = new PooledBuffer((int)Math.Min(response.Content.Headers.ContentLength ?? 4096, 16 * 1024 * 1024));
+                var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
+                return (read(body.Memory), UpstreamRateLimit.Read(response.Headers, Context.Time));
+            }
+        }
+        catch (Exception ex) when (Translate(ex, timeout, cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+    }
+
     /// <summary>For providers that put the retry delay in the error body rather than a header (Gemini's RetryInfo).</summary>
     protected virtual TimeSpan? RetryAfterFromErrorBody(ReadOnlySpan<byte> body) => null;
 

@@ -80,6 +80,9 @@ public sealed class ChatRequest
     /// <summary>The prompt's tokens once counted by <see cref="Accounting.PromptTokenCounter"/>.</summary>
     internal int? PromptTokens { get; set; }
 
+    /// <summary>How to count the prompt when the body is not a chat body (an embeddings request's inputs); null for a chat body.</summary>
+    internal Func<CancellationToken, int>? CountPromptTokens { get; init; }
+
     public bool HasTools { get; internal set; }
 
     internal bool HasTemperature { get; set; }

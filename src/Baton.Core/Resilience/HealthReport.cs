@@ -38,8 +38,11 @@ public sealed class HealthReport(ModelCatalog catalog, TimeProvider time)
             .GroupBy(x => x.Id, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(x => x.Model).Order(StringComparer.OrdinalIgnoreCase).ToList(), StringComparer.OrdinalIgnoreCase);
 
+        // An embeddings deployment is probed with an embeddings request: it may answer no chat at all.
+        var embeddings = catalog.Models.Where(m => m.Kind == Configuration.ModelKinds.Embeddings)
+            .SelectMany(m => m.Deployments).Select(d => d.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var probes = probe
-            ? await Task.WhenAll(catalog.Deployments.Select(d => ProbeAsync(d, cancellationToken))).ConfigureAwait(false)
+            ? await Task.WhenAll(catalog.Deployments.Select(d => ProbeAsync(d, embeddings.Contains(d.Id), cancellationToken))).ConfigureAwait(false)
             : new ProbeResult?[catalog.Deployments.Count];
 
         return catalog.Deployments
@@ -57,13 +60,21 @@ public sealed class HealthReport(ModelCatalog catalog, TimeProvider time)
         return reports.Any(r => r.Health.State is HealthState.Unavailable or HealthState.Degraded) ? "degraded" : "ok";
     }
 
-    private async Task<ProbeResult?> ProbeAsync(Deployment deployment, CancellationToken cancellationToken)
+    private async Task<ProbeResult?> ProbeAsync(Deployment deployment, bool embeds, CancellationToken cancellationToken)
     {
-        var request = new ProviderRequest(ChatRequestParser.Parse(ProbeBody), deployment.UpstreamModel, deployment.Parameters, ProbeTimeout);
         var started = time.GetTimestamp();
         try
         {
-            using var completion = await deployment.Provider.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+            if (embeds && deployment.Provider is Embeddings.IEmbeddingProvider embedder)
+            {
+                var ping = Embeddings.EmbeddingRequest.Create("probe", [Embeddings.EmbeddingInput.FromText("ping")]);
+                await embedder.EmbedAsync(new Embeddings.EmbeddingProviderRequest(ping, deployment.UpstreamModel, ProbeTimeout), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var request = new ProviderRequest(ChatRequestParser.Parse(ProbeBody), deployment.UpstreamModel, deployment.Parameters, ProbeTimeout);
+                using var completion = await deployment.Provider.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
+            }
             var latency = time.GetElapsedTime(started);
             deployment.Resilience.Health.RecordSuccess(latency);
             return new ProbeResult(true, latency.TotalMilliseconds, null);

@@ -61,6 +61,9 @@ public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployment
     /// <summary>How deployments are ordered for each request; see <see cref="RoutingStrategies"/>.</summary>
     public string Strategy { get; init; } = RoutingStrategies.Ordered;
 
+    /// <summary>What the model serves: one of <see cref="ModelKinds"/>.</summary>
+    public string Kind { get; init; } = ModelKinds.Chat;
+
     /// <summary>For round-robin: where the next request starts.</summary>
     internal int NextStart() => (int)((uint)Interlocked.Increment(ref _nextStart) % (uint)Math.Max(1, Deployments.Count));
 }

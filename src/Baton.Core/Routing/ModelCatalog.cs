@@ -55,6 +55,7 @@ public sealed class ModelCatalog
                 ContextWindowFallback = model.ContextWindowFallback,
                 Strategy = model.Strategy?.ToLowerInvariant() ?? RoutingStrategies.Ordered,
                 CacheTtl = model.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null,
+                Kind = ModelKinds.Of(model.Kind),
             };
         }
         Providers = _providers.Values.ToList();
@@ -140,7 +141,7 @@ public sealed class ModelCatalog
     }
 
     private static ModelRoute Restricted(ModelRoute route, IReadOnlyList<Deployment> deployments) =>
-        new(route.Name, deployments, route.Settings) { CacheTtl = route.CacheTtl, Strategy = route.Strategy };
+        new(route.Name, deployments, route.Settings) { CacheTtl = route.CacheTtl, Strategy = route.Strategy, Kind = route.Kind };
 
     private Deployment CreateDeployment(DeploymentOptions deployment, ResilienceOptions? modelResilience)
     {

@@ -66,3 +66,25 @@ public sealed class ErrorDetailSchema
     [JsonPropertyName("provider")] public string? Provider { get; init; }
     [JsonPropertyName("upstream_status")] public int? UpstreamStatus { get; init; }
 }
+
+/// <summary>An OpenAI embeddings request.</summary>
+public sealed class EmbeddingRequestSchema
+{
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>A string, an array of strings, an array of token ids, or an array of arrays of token ids.</summary>
+    [JsonPropertyName("input")] public required JsonNode Input { get; init; }
+    /// <summary><c>float</c> (default) or <c>base64</c>.</summary>
+    [JsonPropertyName("encoding_format")] public string? EncodingFormat { get; init; }
+    [JsonPropertyName("dimensions")] public int? Dimensions { get; init; }
+    [JsonPropertyName("user")] public string? User { get; init; }
+}
+
+/// <summary>An OpenAI embeddings answer.</summary>
+public sealed class EmbeddingListSchema
+{
+    [JsonPropertyName("object")] public string Object { get; init; } = "list";
+    /// <summary><c>{"object":"embedding","index":i,"embedding":[...] or "base64"}</c> per input.</summary>
+    [JsonPropertyName("data")] public required IReadOnlyList<JsonObject> Data { get; init; }
+    [JsonPropertyName("model")] public required string Model { get; init; }
+    [JsonPropertyName("usage")] public required JsonObject Usage { get; init; }
+}

@@ -17,6 +17,7 @@ internal static class GatewayConventions
     [
         ("/v1/chat", "Chat"),
         ("/v1/messages", "Messages"),
+        ("/v1/embeddings", "Embeddings"),
         ("/v1/models", "Models"),
         ("/v1/files", "Files"),
         ("/v1/batches", "Batches"),

@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Baton.Gateway.Simulation;
 
-/// <summary>The simulator's Gemini face: <c>POST /v1beta/models/{model}:generateContent</c> and <c>:streamGenerateContent</c>.</summary>
+/// <summary>
+/// The simulator's Gemini face: <c>POST /v1beta/models/{model}:generateContent</c> and <c>:streamGenerateContent</c>, and
+/// the embeddings methods <c>:embedContent</c> and <c>:batchEmbedContents</c>.
+/// </summary>
 internal static class GeminiSimulatorEndpoint
 {
     public static void MapGeminiSimulator(this IEndpointRouteBuilder endpoints, SimulatorBehavior behavior)
@@ -20,6 +23,11 @@ internal static class GeminiSimulatorEndpoint
     {
         var colon = rest.LastIndexOf(':');
         var method = colon < 0 ? "" : rest[(colon + 1)..];
+        if (colon > 0 && method is "embedContent" or "batchEmbedContents")
+        {
+            await EmbeddingsSimulatorEndpoints.RespondGeminiAsync(http, Uri.UnescapeDataString(rest[..colon]), method == "batchEmbedContents", format, behavior);
+            return;
+        }
         if (colon <= 0 || method is not ("generateContent" or "streamGenerateContent"))
         {
             await SimulatorResponder.WriteErrorAsync(http, format, StatusCodes.Status404NotFound, $"Method not found: '{rest}'.");

@@ -33,6 +33,7 @@ public static class SimulatorEndpoints
         endpoints.MapAnthropicSimulator(behavior);
         endpoints.MapGeminiSimulator(behavior);
         endpoints.MapOllamaSimulator(behavior);
+        endpoints.MapEmbeddingsSimulator(behavior);
         endpoints.MapGet("/health", () => Results.Json(new { status = "ok" }));
         return endpoints;
     }

@@ -60,31 +60,9 @@ internal static class SimulatorResponder
             answer = SimulatedEcho.WithKey(answer, ReceivedKey(http.Request));
         }
 
-        switch (fault.Kind)
+        if (await FailIfAskedAsync(http, fault, format, pacer))
         {
-            case SimulationFaultKind.RateLimited:
-                http.Response.Headers.RetryAfter = fault.Value.ToString(CultureInfo.InvariantCulture);
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.ContentType = "application/json";
-                await http.Response.Body.WriteAsync(format.RenderRateLimit("Rate limit reached (simulated).", fault.Value), aborted);
-                return;
-            case SimulationFaultKind.ServerError:
-                await WriteErrorAsync(http, format, fault.Value, "Internal error (simulated).");
-                return;
-            case SimulationFaultKind.Unauthorized:
-                await WriteErrorAsync(http, format, 401, "Invalid API key (simulated).");
-                return;
-            case SimulationFaultKind.EchoKeyInError:
-                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                http.Response.ContentType = "text/plain; charset=utf-8";
-                await http.Response.WriteAsync(SimulatedEcho.ErrorBody(ReceivedKey(http.Request), fault.Value), aborted);
-                return;
-            case SimulationFaultKind.Hang:
-                await pacer.HangAsync(aborted);
-                return;
-            case SimulationFaultKind.Reset:
-                http.Abort();
-                return;
+            return;
         }
 
         if (!prompt.Stream)
@@ -134,6 +112,42 @@ internal static class SimulatorResponder
         }
     }
 
+    /// <summary>
+    /// Answers with the fault asked for, if it is one that replaces the answer (a status, a hang, a reset), and
+    /// says whether it did; the faults that damage an answer (a cut stream, malformed JSON) are left to the caller.
+    /// </summary>
+    public static async Task<bool> FailIfAskedAsync(HttpContext http, SimulationFault fault, ISimulatorWireFormat format, SimulationPacer pacer)
+    {
+        var aborted = http.RequestAborted;
+        switch (fault.Kind)
+        {
+            case SimulationFaultKind.RateLimited:
+                http.Response.Headers.RetryAfter = fault.Value.ToString(CultureInfo.InvariantCulture);
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.ContentType = "application/json";
+                await http.Response.Body.WriteAsync(format.RenderRateLimit("Rate limit reached (simulated).", fault.Value), aborted);
+                return true;
+            case SimulationFaultKind.ServerError:
+                await WriteErrorAsync(http, format, fault.Value, "Internal error (simulated).");
+                return true;
+            case SimulationFaultKind.Unauthorized:
+                await WriteErrorAsync(http, format, 401, "Invalid API key (simulated).");
+                return true;
+            case SimulationFaultKind.EchoKeyInError:
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync(SimulatedEcho.ErrorBody(ReceivedKey(http.Request), fault.Value), aborted);
+                return true;
+            case SimulationFaultKind.Hang:
+                await pacer.HangAsync(aborted);
+                return true;
+            case SimulationFaultKind.Reset:
+                http.Abort();
+                return true;
+        }
+        return false;
+    }
+
     private static readonly string[] KeyHeaders = ["x-api-key", "api-key", "x-goog-api-key"];
 
     /// <summary>The key the request carried, wherever its provider puts it (bearer token, <c>x-api-key</c>, <c>api-key</c>, <c>x-goog-api-key</c>, <c>?key=</c>).</summary>
@@ -157,7 +171,7 @@ internal static class SimulatorResponder
     /// <summary>The longest answer a request may ask for (about 6 MB of text): a bound for a test tool that listens only on loopback.</summary>
     private const int MaxAnswerWords = 1_000_000;
 
-    private static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
+    internal static SimulatorBehavior ReadBehavior(HttpRequest request, SimulatorBehavior defaults)
     {
         var behavior = defaults.Clone();
         if (ReadDouble(request, "x-baton-sim-latency-ms") is double latency) behavior.LatencyMs = latency;

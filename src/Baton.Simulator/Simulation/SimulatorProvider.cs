@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Baton.Configuration;
+using Baton.Embeddings;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Simulation.Wire;
@@ -10,8 +11,9 @@ namespace Baton.Simulation;
 /// Provider type <c>simulator</c>: a simulated model in the same process, answering in OpenAI's format with
 /// the pacing of <see cref="SimulatorBehavior"/>. A fault can be asked for with a suffix on the deployment's
 /// model id (e.g. <c>baton-sim-1@503</c>, <c>baton-sim-1@cut:3</c>); it fails the way the HTTP provider would.
+/// It also embeds, with <see cref="SimulatedEmbedding"/>'s deterministic vectors.
 /// </summary>
-public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
+public sealed class SimulatorProvider(ProviderContext context) : IChatProvider, IEmbeddingProvider
 {
     public string Name => context.Name;
 
@@ -53,6 +55,35 @@ public sealed class SimulatorProvider(ProviderContext context) : IChatProvider
             throw UpstreamErrors.TimedOut(Name, timeout.Duration);
         }
         return context.Redactor.ScrubStream(new SimulatedStream(Name, answer, fault, pacer));
+    }
+
+    /// <summary>One <see cref="SimulatedEmbedding"/> vector per input (a token array decoded first), its usage counted with cl100k_base.</summary>
+    public async Task<ProviderEmbeddings> EmbedAsync(EmbeddingProviderRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = new TimeoutScope(request.AttemptTimeout ?? context.Timeout, context.Time, cancellationToken);
+        var model = SimulationFault.StripFromModel(request.UpstreamModel, out var fault);
+        var pacer = new SimulationPacer(context.Options.Simulator, context.Time);
+        try
+        {
+            await FailIfAskedAsync(fault, pacer, timeout.Token).ConfigureAwait(false);
+            await pacer.WholeAnswerAsync(0, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.TimedOut)
+        {
+            throw UpstreamErrors.TimedOut(Name, timeout.Duration);
+        }
+        if (fault.Kind == SimulationFaultKind.MalformedJson)
+        {
+            throw UpstreamErrors.Malformed(Name, "an embeddings response");
+        }
+        var embedding = request.Embedding;
+        var dimensions = embedding.Dimensions ?? SimulatedEmbedding.DefaultDimensions(model);
+        var vectors = new float[embedding.Inputs.Count][];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] = SimulatedEmbedding.Vector(embedding.TextOf(i), dimensions);
+        }
+        return new ProviderEmbeddings(vectors, embedding.CountTokens(cancellationToken));
     }
 
     private (SimulatedAnswer Answer, SimulationFault Fault) Prepare(ProviderRequest request)

@@ -171,4 +171,31 @@ public sealed class BatonOptionsValidatorTests
         Assert.Contains(errors, e => e.StartsWith("cache.ttlSeconds: must be greater than 0 and at most 2147483647", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("models.scout.cacheTtlSeconds: must be greater than 0 and at most 2147483647", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_model_kind_is_checked_against_its_providers_and_fallbacks()
+    {
+        var options = Valid();
+        options.Providers["claude"] = new ProviderOptions { Type = "anthropic", ApiKeyEnv = "OPENROUTER_API_KEY" };
+        options.Models["embed"] = new ModelOptions
+        {
+            Kind = "embeddings",
+            Deployments = [new DeploymentOptions { Provider = "openrouter", Model = "text-embedding-3-small" }, new DeploymentOptions { Provider = "claude", Model = "claude" }],
+            Fallbacks = ["scout"],
+        };
+        options.Models["odd"] = new ModelOptions { Kind = "rerank", Deployments = [new DeploymentOptions { Provider = "openrouter", Model = "x" }] };
+
+        var errors = Validate(options);
+
+        foreach (var key in new[]
+        {
+            "models.embed.deployments[1].provider: 'claude' is an Anthropic provider, which serves no embeddings",
+            "models.embed.fallbacks[0]: 'scout' is of kind 'chat' and this model of kind 'embeddings'",
+            "models.odd.kind: unknown kind 'rerank'",
+        })
+        {
+            Assert.Contains(errors, e => e.StartsWith(key, StringComparison.Ordinal));
+        }
+        Assert.Equal(3, errors.Count);
+    }
 }

@@ -85,6 +85,7 @@ public sealed class DiscoveryTests(GatewayServer gateway) : IClassFixture<Gatewa
         Assert.Equal(["Chat"], tags["post /v1/chat/completions"]);
         Assert.Equal(["Messages"], tags["post /v1/messages"]);
         Assert.Equal(["Messages"], tags["post /v1/messages/count_tokens"]);
+        Assert.Equal(["Embeddings"], tags["post /v1/embeddings"]);
         Assert.Equal(["Batches"], tags["post /v1/batches"]);
         Assert.Equal(["Batches"], tags["post /batch"]);
         Assert.Equal(["Files"], tags["post /v1/files"]);

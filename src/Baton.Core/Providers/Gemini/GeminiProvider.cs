@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Baton.Configuration;
+using Baton.Embeddings;
 using Baton.Requests;
 
 namespace Baton.Providers.Gemini;
@@ -9,7 +10,7 @@ namespace Baton.Providers.Gemini;
 /// The Gemini Developer API (<c>generateContent</c> and <c>streamGenerateContent?alt=sse</c>). Requests and
 /// answers are translated to and from OpenAI's format; the key goes in <c>x-goog-api-key</c>.
 /// </summary>
-public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(context)
+public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(context), IEmbeddingProvider
 {
     private const string RetryInfoType = "type.googleapis.com/google.rpc.RetryInfo";
 
@@ -50,6 +51,42 @@ public sealed class GeminiProvider(ProviderContext context) : HttpChatProvider(c
 
     protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>
         new GeminiSseStream(Name, response, body, new GeminiStreamTranslator(request.UpstreamModel, Context.Time.GetUtcNow().ToUnixTimeSeconds()), Context.Redactor);
+
+    /// <summary>
+    /// <c>:embedContent</c> for one input, <c>:batchEmbedContents</c> for several (in calls of at most
+    /// <see cref="GeminiEmbeddings.MaxBatch"/>, one after another, within the attempt's timeout); see <see cref="GeminiEmbeddings"/>.
+    /// </summary>
+    public async Task<ProviderEmbeddings> EmbedAsync(EmbeddingProviderRequest request, CancellationToken cancellationToken)
+    {
+        var model = Uri.EscapeDataString(request.UpstreamModel);
+        var inputs = request.Embedding.Inputs.Count;
+        var vectors = new List<float[]>(inputs);
+        using var timeout = new TimeoutScope(request.AttemptTimeout ?? Context.Timeout, Context.Time, cancellationToken);
+        RateLimiting.UpstreamRateLimit? limits = null;
+        try
+        {
+            for (var start = 0; start < inputs; start += GeminiEmbeddings.MaxBatch)
+            {
+                var count = Math.Min(GeminiEmbeddings.MaxBatch, inputs - start);
+                var batch = inputs > 1;
+                var url = $"{Context.BaseUrl}/models/{model}:{(batch ? "batchEmbedContents" : "embedContent")}";
+                var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent(GeminiEmbeddings.WriteRequest(request, start, count, batch)) };
+                if (Context.ApiKey is not null)
+                {
+                    message.Headers.TryAddWithoutValidation("x-goog-api-key", Context.ApiKey);
+                }
+                ApplyCommonHeaders(message);
+                (var part, limits) = await SendForJsonAsync(message, null, body => GeminiEmbeddings.ReadAnswer(Name, body, count, batch), timeout.Token)
+                    .ConfigureAwait(false);
+                vectors.AddRange(part);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.TimedOut && !cancellationToken.IsCancellationRequested)
+        {
+            throw UpstreamErrors.TimedOut(Name, timeout.Duration);
+        }
+        return new ProviderEmbeddings(vectors, promptTokens: null) { UpstreamRateLimit = limits };
+    }
 
     /// <summary>Gemini sends no Retry-After header: the delay is a RetryInfo detail such as <c>"26s"</c>.</summary>
     protected override TimeSpan? RetryAfterFromErrorBody(ReadOnlySpan<byte> body) => ReadRetryInfo(body);

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Baton.Configuration;
+using Baton.Embeddings;
 using Baton.Requests;
 
 namespace Baton.Providers.Ollama;
@@ -11,9 +12,10 @@ namespace Baton.Providers.Ollama;
 /// another API of the same server, so that suffix is dropped rather than producing <c>/v1/api/chat</c>.
 /// No key is needed locally; when one is configured (ollama.com) it is sent as a bearer token.
 /// </summary>
-public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(context)
+public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(context), IEmbeddingProvider
 {
     private readonly string _chatUrl = ServerRoot(context.BaseUrl) + "/api/chat";
+    private readonly string _embedUrl = ServerRoot(context.BaseUrl) + "/api/embed";
 
     public override string Type => ProviderTypes.Ollama;
 
@@ -40,6 +42,22 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
         }
         ApplyCommonHeaders(message, stream, "application/x-ndjson");
         return message;
+    }
+
+    /// <summary><c>POST {root}/api/embed</c>; see <see cref="OllamaEmbeddings"/>.</summary>
+    public async Task<ProviderEmbeddings> EmbedAsync(EmbeddingProviderRequest request, CancellationToken cancellationToken)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, _embedUrl) { Content = JsonContent(OllamaEmbeddings.WriteRequest(request)) };
+        if (Context.ApiKey is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
+        }
+        ApplyCommonHeaders(message);
+        var inputs = request.Embedding.Inputs.Count;
+        var (answer, limits) = await SendForJsonAsync(message, request.AttemptTimeout, body => OllamaEmbeddings.ReadAnswer(Name, body, inputs), cancellationToken)
+            .ConfigureAwait(false);
+        answer.UpstreamRateLimit = limits;
+        return answer;
     }
 
     protected override ProviderCompletion ReadCompletion(ProviderRequest request, PooledBuffer body)

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Baton.Configuration;
+using Baton.Embeddings;
 using Baton.Requests;
 
 namespace Baton.Providers.OpenAi;
@@ -11,11 +12,33 @@ namespace Baton.Providers.OpenAi;
 /// Mistral, DeepSeek, Groq. The client's JSON is forwarded with only the model replaced (and usage asked
 /// for in streams); answers come back as they are, with usage read on the way through.
 /// </summary>
-public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvider(context)
+public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvider(context), IEmbeddingProvider
 {
     public override string Type => ProviderTypes.OpenAi;
 
     protected virtual string CompletionsUrl => Context.BaseUrl + "/chat/completions";
+
+    /// <summary>Where embeddings of <paramref name="upstreamModel"/> are asked for.</summary>
+    protected virtual string EmbeddingsUrl(string upstreamModel) => Context.BaseUrl + "/embeddings";
+
+    /// <summary>Whether the embeddings body names the model (an Azure OpenAI deployment's path names it instead).</summary>
+    protected virtual bool EmbeddingsBodyNamesModel => true;
+
+    /// <summary>Asks <c>{baseUrl}/embeddings</c>, with the client's request and the upstream model (see <see cref="OpenAiEmbeddings"/>).</summary>
+    public async Task<ProviderEmbeddings> EmbedAsync(EmbeddingProviderRequest request, CancellationToken cancellationToken)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, EmbeddingsUrl(request.UpstreamModel))
+        {
+            Content = JsonContent(OpenAiEmbeddings.WriteRequest(request, EmbeddingsBodyNamesModel)),
+        };
+        Authorize(message);
+        ApplyCommonHeaders(message);
+        var inputs = request.Embedding.Inputs.Count;
+        var (answer, limits) = await SendForJsonAsync(message, request.AttemptTimeout, body => OpenAiEmbeddings.ReadAnswer(Name, body, inputs), cancellationToken)
+            .ConfigureAwait(false);
+        answer.UpstreamRateLimit = limits;
+        return answer;
+    }
 
     protected virtual void Authorize(HttpRequestMessage message)
     {

@@ -1,0 +1,70 @@
+using Baton.Accounting;
+using Baton.Configuration;
+using Baton.Embeddings;
+using Baton.Errors;
+using Baton.Providers;
+
+namespace Baton.Engine;
+
+public sealed partial class BatonEngine
+{
+    /// <summary>
+    /// Answers an embeddings request the way <see cref="CompleteAsync(Requests.ChatRequest, CancellationToken)"/> answers a chat request: key limits, the
+    /// cache (keyed on the model, the inputs, the encoding and the dimensions), budgets, then the model's
+    /// embeddings deployments and its fallbacks, each through its rate limits, retries and circuit breaker. The
+    /// usage is the upstream's, or Baton's count when it reports none (Gemini); it is priced and recorded in the ledger.
+    /// </summary>
+    /// <exception cref="BatonException">The request cannot be answered: a 4xx for the caller's mistakes (a chat model, a key that may not use the model), else the last failure.</exception>
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
+    {
+        var envelope = request.Envelope;
+        envelope.Options = request.Options;
+        var plan = new CandidatePlan(catalog, envelope, tasks.Table, Random.Shared, accounting?.Prices, ModelKinds.Embeddings);
+        using var keyLease = AdmitKey(envelope);
+        using var lookup = await LookupAsync(envelope, plan, cancellationToken).ConfigureAwait(false);
+        if (lookup.Answer is { } hit)
+        {
+            keyLease.Complete(0);
+            var hitRoute = DescribeHit(plan, hit);
+            accounting?.RecordCacheHit(envelope, hitRoute, hit.Usage);
+            return new EmbeddingResult(hit.Body, hit.Usage, hitRoute) { CostUsd = accounting is null ? null : 0m };
+        }
+        var started = time.GetTimestamp();
+        await using var admission = await AdmitAsync(plan, envelope, cancellationToken).ConfigureAwait(false);
+        var attempts = new AttemptLog();
+        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        var (answer, candidate, lease) = await TryCandidatesAsync(plan, envelope, attempts, total,
+            (c, providerRequest, token) => EmbedOnceAsync(c, request, providerRequest, token)).ConfigureAwait(false);
+        var reported = answer.PromptTokens is not null;
+        var usage = TokenUsage.Of(answer.PromptTokens ?? PromptTokenCounter.CountPrompt(envelope, cancellationToken), 0);
+        lease.Complete(usage, answer.UpstreamRateLimit);
+        keyLease.Complete(usage.TotalTokens);
+        var body = EmbeddingJson.Write(answer.Vectors, request.EncodingFormat, candidate.Deployment.UpstreamModel, usage);
+        lookup.Save(candidate.Route.Name, candidate.Deployment.Id, body, usage);
+        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        var result = new EmbeddingResult(body, usage, route) { BudgetWarnings = admission.Warnings };
+        if (accounting is not null)
+        {
+            result.CostUsd = accounting.RecordAttempt(envelope, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
+            await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    /// <summary>One attempt on one deployment, its vectors brought to the dimensions asked for.</summary>
+    private static async Task<ProviderEmbeddings> EmbedOnceAsync(Candidate candidate, EmbeddingRequest request, ProviderRequest providerRequest, CancellationToken cancellationToken)
+    {
+        var deployment = candidate.Deployment;
+        if (deployment.Provider is not IEmbeddingProvider provider)
+        {
+            throw BatonException.InvalidRequest(
+                $"The deployment '{deployment.Id}' is on a provider of type '{deployment.Provider.Type}', which serves no embeddings.", "model", "embeddings_not_supported");
+        }
+        var answer = await provider.EmbedAsync(new EmbeddingProviderRequest(request, providerRequest.UpstreamModel, providerRequest.AttemptTimeout), cancellationToken)
+            .ConfigureAwait(false);
+        return new ProviderEmbeddings(EmbeddingVectors.Fit(answer.Vectors, request.Dimensions, deployment.Id), answer.PromptTokens)
+        {
+            UpstreamRateLimit = answer.UpstreamRateLimit,
+        };
+    }
+}
