@@ -6,15 +6,29 @@ namespace Baton.Auth;
 /// Authenticates callers and administers virtual keys. The master key is compared in constant time; a virtual
 /// key is looked up by the hash of the secret presented, and what the store answers is cached in memory, so
 /// that a known key costs one SHA-256 and one dictionary read. Every change made here (update, revocation)
-/// clears the cache, so a revoked key is refused from the next request on.
+/// clears the cache, so a revoked key is refused from the next request on; with a shared
+/// <see cref="IKeyChangeFeed"/>, so does every other gateway instance.
 /// </summary>
-public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider time)
+public sealed class KeyRing
 {
     /// <summary>The most lookups kept; past it the cache starts over (keys are few, presented secrets may not be).</summary>
     private const int MaxCached = 10_000;
 
-    private readonly byte[]? _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
+    private readonly IKeyStore store;
+    private readonly TimeProvider time;
+    private readonly IKeyChangeFeed? _changes;
+    private readonly byte[]? _masterHash;
     private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
+
+    /// <summary>Keys in <paramref name="store"/>; changes made by other instances arrive through <paramref name="changes"/> when given.</summary>
+    public KeyRing(IKeyStore store, string? masterKey, TimeProvider time, IKeyChangeFeed? changes = null)
+    {
+        this.store = store;
+        this.time = time;
+        _changes = changes;
+        _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
+        changes?.Subscribe(_byHash.Clear);
+    }
 
     public IKeyStore Store => store;
 
@@ -64,7 +78,7 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
     public async ValueTask<bool> UpdateAsync(VirtualKey key, CancellationToken cancellationToken)
     {
         var updated = await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
-        _byHash.Clear();
+        await ChangedAsync(cancellationToken).ConfigureAwait(false);
         return updated;
     }
 
@@ -81,7 +95,16 @@ public sealed class KeyRing(IKeyStore store, string? masterKey, TimeProvider tim
             key = key with { RevokedAt = time.GetUtcNow() };
             await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        _byHash.Clear();
+        await ChangedAsync(cancellationToken).ConfigureAwait(false);
         return key;
+    }
+
+    private async ValueTask ChangedAsync(CancellationToken cancellationToken)
+    {
+        _byHash.Clear();
+        if (_changes is not null)
+        {
+            await _changes.AnnounceAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

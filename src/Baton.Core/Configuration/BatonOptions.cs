@@ -64,6 +64,9 @@ public sealed class BatonOptions
     /// <summary>Caller keys: the master key and the store of virtual keys.</summary>
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>State shared by many gateway instances: limits, budgets, breakers, key revocations and the cache.</summary>
+    public RedisOptions Redis { get; set; } = new();
+
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }
 }

@@ -27,11 +27,12 @@ public static class RateLimitQueue
             {
                 // Taken before trying, so a slot freed just after the try still wakes this waiter.
                 freed[i] = limiters[i].Freed;
-                if (limiters[i].TryAcquire(estimatedTokens, out var lease, out var retryAfter))
+                var attempt = await limiters[i].TryAcquireAsync(estimatedTokens, cancellationToken).ConfigureAwait(false);
+                if (attempt.Lease is { } lease)
                 {
                     return (i, lease);
                 }
-                if (retryAfter is { } wait)
+                if (attempt.RetryAfter is { } wait)
                 {
                     soonest = soonest is { } s && s < wait ? s : wait;
                 }
