@@ -14,7 +14,10 @@ public sealed class DeploymentRateLimiter
     private readonly IRateLimitStore _store;
     private readonly TimeProvider _time;
     private int _inFlight;
+    private int _undecided;
+    private bool _refusedWhileUndecided;
     private TaskCompletionSource _freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _slotReturned = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DeploymentRateLimiter(string deployment, RateLimitSettings settings, IRateLimitStore store, TimeProvider time)
     {
@@ -56,26 +59,74 @@ public sealed class DeploymentRateLimiter
         {
             if (Settings.MaxConcurrency is { } max && _inFlight >= max)
             {
+                // A slot reserved for a take the store may still refuse: that caller wakes this one if it gives it back.
+                _refusedWhileUndecided |= _undecided > 0;
                 return default;
             }
             _inFlight++;
+            _undecided++;
         }
-        RateLimitDecision decision;
+        var decision = RateLimitDecision.Wait(TimeSpan.Zero);
         try
         {
             decision = await _store.TryTakeAsync(Deployment, Settings, estimatedTokens, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        finally
         {
-            Release();
-            throw;
+            Decided(decision.Granted);
         }
-        if (!decision.Granted)
+        return decision.Granted
+            ? new RateLimitAttempt(new RateLimitLease(this, estimatedTokens), null)
+            : new RateLimitAttempt(null, decision.RetryAfter);
+    }
+
+    /// <summary>
+    /// Ends a reservation the store has answered. A refused one gives its slot back without waking waiters (a
+    /// refused take frees no capacity, and waking would make a waiter spin), unless another caller was refused
+    /// that slot meanwhile.
+    /// </summary>
+    private void Decided(bool granted)
+    {
+        var wake = false;
+        lock (_gate)
         {
-            Release();
-            return new RateLimitAttempt(null, decision.RetryAfter);
+            _undecided--;
+            if (!granted)
+            {
+                _inFlight--;
+                wake = _refusedWhileUndecided;
+            }
+            if (_undecided == 0)
+            {
+                _refusedWhileUndecided = false;
+            }
         }
-        return new RateLimitAttempt(new RateLimitLease(this, estimatedTokens), null);
+        if (wake)
+        {
+            TaskCompletionSource returned;
+            lock (_gate)
+            {
+                returned = _slotReturned;
+                _slotReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            returned.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Completes when a slot reserved for a take the store then refused is given back: the moment to try again for
+    /// a caller that was refused that slot. Apart from <see cref="Freed"/> so that the refused caller, which waits
+    /// for its buckets, is not woken by its own refusal.
+    /// </summary>
+    internal Task SlotReturned
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _slotReturned.Task;
+            }
+        }
     }
 
     /// <summary>
@@ -152,7 +203,6 @@ public sealed class DeploymentRateLimiter
 
     internal void Release()
     {
-        // A refused take gives its reserved slot back through here too: a waiter may now find room.
         lock (_gate)
         {
             _inFlight--;
