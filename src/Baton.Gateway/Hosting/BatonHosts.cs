@@ -1,6 +1,7 @@
 using Baton.Configuration;
 using Baton.Gateway.Simulation;
 using Baton.Hosting;
+using Baton.Redis;
 using Baton.Simulation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -37,6 +38,7 @@ public static class BatonHosts
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
         ConfigureLogging(builder, minimumLevel);
         builder.Services.AddBaton(options, environment, reloadFrom);
+        builder.Services.AddBatonRedis(options);
         builder.Services.AddBatonGateway();
         var app = builder.Build();
         app.UseBaton();
