@@ -3,12 +3,15 @@
 # wrk at 1 and 64 connections, non-streamed and streamed, in one run so that the machine's noise cancels
 # in the ratios. Prints one table (also written to bench/results/). See docs/benchmarks.md.
 #
-#   bench/run.sh [--duration SECONDS] [--soak] [--config FILE] [--no-install]
+#   bench/run.sh [--duration SECONDS] [--soak] [--config FILE] [--redis] [--no-install]
 #
 #   --duration  seconds of load per wrk run (default 10; each run also gets a 5 s warm-up)
 #   --soak      also hold 64 connections on Baton for 10 minutes and compare resident memory at 1 and 10 minutes
 #   --config    Baton's configuration (default bench/baton.bench.json, the cache in memory; baton.bench.sqlite.json
 #               has it in a SQLite file, baton.bench.nocache.json has it off)
+#   --redis     also start redis-server (no persistence, in the scratch folder) and point Baton at it
+#               (Baton__redis__connection): shared limits, budgets and breakers; with baton.bench.redis.json the
+#               cache is in Redis too
 #   --no-install  do not apt-get install wrk and nginx-light when they are missing
 #
 # Baton runs with keys, as a shared gateway would: its master key is BATON_BENCH_MASTER_KEY (a random one when
@@ -20,24 +23,27 @@ ROOT="$(cd "$HERE/.." && pwd)"
 DURATION=10
 SOAK=0
 INSTALL=1
+REDIS=0
 CONFIG="$HERE/baton.bench.json"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --soak) SOAK=1; shift ;;
     --config) CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
+    --redis) REDIS=1; shift ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
-UPSTREAM_PORT=18081 YARP_PORT=18082 BATON_PORT=18083 SLOW_PORT=18084
+UPSTREAM_PORT=18081 YARP_PORT=18082 BATON_PORT=18083 SLOW_PORT=18084 REDIS_PORT=18085
 LOG_TAG=bench
 source "$HERE/lib.sh"
 
 # --- tools -----------------------------------------------------------------------------------------
 require_tools python3:python3
+[[ $REDIS == 1 ]] && require_tools python3:python3 redis-server:redis-server
 
 require_free_ports $UPSTREAM_PORT $YARP_PORT $BATON_PORT $SLOW_PORT
 
@@ -86,6 +92,15 @@ CONF
 "$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
 PIDS+=($!)
 wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+
+if [[ $REDIS == 1 ]]; then
+  require_free_ports $REDIS_PORT
+  mkdir -p "$WORK/redis"
+  redis-server --port $REDIS_PORT --bind $HOST --save '' --appendonly no --dir "$WORK/redis" >"$WORK/redis.out" 2>&1 &
+  PIDS+=($!)
+  export Baton__redis__connection="$HOST:$REDIS_PORT"
+  log "redis on :$REDIS_PORT"
+fi
 
 export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
 dotnet "$YARP_DLL" --urls "http://$HOST:$YARP_PORT" --destination "http://$HOST:$UPSTREAM_PORT/" >"$WORK/yarp.out" 2>&1 &

@@ -39,9 +39,9 @@ internal static class CacheCommand
             }
             else
             {
-                stats = Local(console, parse.GetValue(config), store =>
+                stats = await Local(console, parse.GetValue(config), async store =>
                 {
-                    var (entries, bytes) = store.Size();
+                    var (entries, bytes) = await store.SizeAsync(cancellationToken);
                     return new CacheStatsResponse(CacheModes.On, entries, bytes, 0, 0, 0);
                 });
             }
@@ -83,7 +83,7 @@ internal static class CacheCommand
             }
             else
             {
-                purged = Local(console, parse.GetValue(config), store => new CachePurgeResponse(store.Purge(only)));
+                purged = await Local(console, parse.GetValue(config), async store => new CachePurgeResponse(await store.PurgeAsync(only, cancellationToken)));
             }
             if (purged is null)
             {
@@ -96,7 +96,7 @@ internal static class CacheCommand
     }
 
     /// <summary>Opens the configured cache file; a memory cache lives only inside a running gateway.</summary>
-    private static T? Local<T>(CliConsole console, string? configFile, Func<ICacheStore, T> use) where T : class
+    private static async Task<T?> Local<T>(CliConsole console, string? configFile, Func<ICacheStore, ValueTask<T>> use) where T : class
     {
         var loaded = CommonOptions.Load(console, configFile);
         if (loaded is null)
@@ -105,13 +105,14 @@ internal static class CacheCommand
         }
         var cache = loaded.Options.Cache;
         if (string.Equals(cache.Store, CacheStores.Memory, StringComparison.OrdinalIgnoreCase) ||
+            string.Equals(cache.Store, CacheStores.Redis, StringComparison.OrdinalIgnoreCase) ||
             string.Equals(cache.Mode ?? CacheModes.Off, CacheModes.Off, StringComparison.OrdinalIgnoreCase))
         {
-            console.Error.WriteLine("baton: this configuration keeps no cache file (cache.mode is off or cache.store is memory); use --url to ask a running gateway.");
+            console.Error.WriteLine("baton: this configuration keeps no cache file (cache.mode is off, or cache.store is memory or redis); use --url to ask a running gateway.");
             return null;
         }
         using var store = CacheStores.Create(cache, TimeProvider.System);
-        return use(store);
+        return await use(store);
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

@@ -14,7 +14,7 @@ public static class AuthServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddBatonAuth(this IServiceCollection services, BatonOptions options, Func<string, string?> environment)
     {
-        services.AddSingleton(sp => new KeyLimiter(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new KeyLimiter(sp.GetRequiredService<TimeProvider>(), sp.GetService<RateLimiting.IRateLimitStore>()));
         if (!options.Auth.Enabled)
         {
             return services;
@@ -23,7 +23,8 @@ public static class AuthServiceCollectionExtensions
         var masterKey = environment(options.Auth.MasterKeyEnv!)!.Trim();
         var path = options.Auth.DatabasePath(options);
         services.TryAddSingleton<IKeyStore>(_ => new SqliteKeyStore(path));
-        services.AddSingleton(sp => new KeyRing(sp.GetRequiredService<IKeyStore>(), masterKey, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new KeyRing(sp.GetRequiredService<IKeyStore>(), masterKey, sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IKeyChangeFeed>()));
         return services;
     }
 }

@@ -1,14 +1,15 @@
 namespace Baton.Auth;
 
 /// <summary>
-/// Implemented by a key store that several gateways share: tells this process that keys were changed elsewhere
-/// (created, updated, revoked), so that the <see cref="KeyRing"/> drops what it has cached and reads the store again.
+/// Tells every gateway instance that a virtual key changed (updated or revoked), so that each drops what it
+/// cached about keys and reads the key store again on its next request. One instance alone needs no feed
+/// (its <see cref="KeyRing"/> clears its own cache); instances sharing a key store share a feed (Redis pub/sub).
 /// </summary>
 public interface IKeyChangeFeed
 {
-    /// <summary>
-    /// Raised after a key changed on any gateway, and whenever changes may have been missed (the feed reconnected):
-    /// the listener must forget everything it has cached about keys.
-    /// </summary>
-    event EventHandler? KeysChanged;
+    /// <summary>Announces a change to every instance, this one included; completes when it is sent.</summary>
+    ValueTask AnnounceAsync(CancellationToken cancellationToken);
+
+    /// <summary>Calls <paramref name="onChange"/> whenever any instance announces a change.</summary>
+    void Subscribe(Action onChange);
 }

@@ -6,8 +6,9 @@ namespace Baton.Auth;
 /// Authenticates callers and administers virtual keys. The master key is compared in constant time; a virtual
 /// key is looked up by the hash of the secret presented, and what the store answers is cached in memory, so
 /// that a known key costs one SHA-256 and one dictionary read. Every change made here (update, revocation)
-/// clears the cache, so a revoked key is refused from the next request on; a store shared by several gateways that
-/// is an <see cref="IKeyChangeFeed"/> clears it too when another gateway changes a key.
+/// clears the cache, so a revoked key is refused from the next request on. Other gateway instances learn of it
+/// through a shared <see cref="IKeyChangeFeed"/> (Redis pub/sub), or from a store that announces its own changes
+/// (<see cref="INotifyingKeyStore"/>, PostgreSQL's NOTIFY).
 /// </summary>
 public sealed class KeyRing
 {
@@ -16,19 +17,23 @@ public sealed class KeyRing
 
     private readonly IKeyStore store;
     private readonly TimeProvider time;
+    private readonly IKeyChangeFeed? _changes;
     private readonly byte[]? _masterHash;
     private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
     private long _generation;
 
-    public KeyRing(IKeyStore store, string? masterKey, TimeProvider time)
+    /// <summary>Keys in <paramref name="store"/>; changes made by other instances arrive through <paramref name="changes"/> when given.</summary>
+    public KeyRing(IKeyStore store, string? masterKey, TimeProvider time, IKeyChangeFeed? changes = null)
     {
         this.store = store;
         this.time = time;
+        _changes = changes;
         _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
-        if (store is IKeyChangeFeed feed)
+        changes?.Subscribe(Forget);
+        if (store is INotifyingKeyStore notifying)
         {
             // The ring lives as long as the store (both are the container's singletons), so the handler is never removed.
-            feed.KeysChanged += (_, _) => Forget();
+            notifying.KeysChanged += (_, _) => Forget();
         }
     }
 
@@ -93,7 +98,7 @@ public sealed class KeyRing
     public async ValueTask<bool> UpdateAsync(VirtualKey key, CancellationToken cancellationToken)
     {
         var updated = await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
-        Forget();
+        await ChangedAsync(cancellationToken).ConfigureAwait(false);
         return updated;
     }
 
@@ -110,7 +115,16 @@ public sealed class KeyRing
             key = key with { RevokedAt = time.GetUtcNow() };
             await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        Forget();
+        await ChangedAsync(cancellationToken).ConfigureAwait(false);
         return key;
+    }
+
+    private async ValueTask ChangedAsync(CancellationToken cancellationToken)
+    {
+        Forget();
+        if (_changes is not null)
+        {
+            await _changes.AnnounceAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -18,22 +18,25 @@ public sealed record CacheStatistics(long Entries, long Bytes, long Hits, long M
 }
 
 /// <summary>
-/// Where cached answers live. Implementations enforce expiry against the injected clock and a size cap by
-/// evicting the least recently used. The Redis store (for many gateway instances) implements this too.
+/// Where cached answers live. Implementations enforce expiry against the injected clock (a shared store: its
+/// own TTLs) and a size cap by evicting the least recently used. Operations are asynchronous and never called
+/// under a lock; in-process stores complete them synchronously. The Redis store (for many gateway instances)
+/// implements this too, with an in-process first level.
 /// </summary>
 public interface ICacheStore : IDisposable
 {
     /// <summary>The answer under <paramref name="key"/>, if present and not expired; a hit counts as a use.</summary>
-    CachedAnswer? Find(string key);
+    ValueTask<CachedAnswer?> FindAsync(string key, CancellationToken cancellationToken = default);
 
     /// <summary>Stores an answer (replacing one under the same key). It may be written behind the call, but a
-    /// <see cref="Find"/> that follows sees it.</summary>
-    void Save(CachedAnswer answer);
+    /// <see cref="FindAsync"/> on the same instance that follows sees it.</summary>
+    ValueTask SaveAsync(CachedAnswer answer, CancellationToken cancellationToken = default);
 
     /// <summary>Removes every entry, or those of one model; returns how many.</summary>
-    long Purge(string? model = null);
+    ValueTask<long> PurgeAsync(string? model = null, CancellationToken cancellationToken = default);
 
-    (long Entries, long Bytes) Size();
+    /// <summary>The live entries and their bytes.</summary>
+    ValueTask<(long Entries, long Bytes)> SizeAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Completes when every answer saved before the call is durably stored (at once for a store that writes synchronously).</summary>
     Task FlushAsync(CancellationToken cancellationToken = default);

@@ -8,6 +8,23 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
     private readonly Lock _gate = new();
     private long _bytes;
 
+    /// <inheritdoc />
+    public ValueTask<CachedAnswer?> FindAsync(string key, CancellationToken cancellationToken = default) => ValueTask.FromResult(Find(key));
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(CachedAnswer answer, CancellationToken cancellationToken = default)
+    {
+        Save(answer);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> PurgeAsync(string? model = null, CancellationToken cancellationToken = default) => ValueTask.FromResult(Purge(model));
+
+    /// <inheritdoc />
+    public ValueTask<(long Entries, long Bytes)> SizeAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Size());
+
+    /// <summary>The synchronous form of <see cref="FindAsync"/>.</summary>
     public CachedAnswer? Find(string key)
     {
         lock (_gate)
@@ -27,6 +44,7 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
         }
     }
 
+    /// <summary>The synchronous form of <see cref="SaveAsync"/>.</summary>
     public void Save(CachedAnswer answer)
     {
         if (answer.Size > maxBytes)
@@ -55,6 +73,7 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
         }
     }
 
+    /// <summary>The synchronous form of <see cref="PurgeAsync"/>.</summary>
     public long Purge(string? model = null)
     {
         lock (_gate)
@@ -68,6 +87,7 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
         }
     }
 
+    /// <summary>The synchronous form of <see cref="SizeAsync"/>.</summary>
     public (long Entries, long Bytes) Size()
     {
         lock (_gate)

@@ -20,16 +20,15 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
 
     public bool Enabled => _mode != CacheModes.Off;
 
-    public CacheStatistics Statistics
+    /// <summary>Entries and bytes in the store, and this instance's hits and misses.</summary>
+    public async ValueTask<CacheStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
-        get
-        {
-            var (entries, bytes) = store.Size();
-            return new CacheStatistics(entries, bytes, Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
-        }
+        var (entries, bytes) = await store.SizeAsync(cancellationToken).ConfigureAwait(false);
+        return new CacheStatistics(entries, bytes, Interlocked.Read(ref _hits), Interlocked.Read(ref _misses));
     }
 
-    public long Purge(string? model = null) => store.Purge(model);
+    /// <summary>Removes every answer, or one model's; returns how many.</summary>
+    public ValueTask<long> PurgeAsync(string? model = null, CancellationToken cancellationToken = default) => store.PurgeAsync(model, cancellationToken);
 
     /// <summary>Looks the request up; a miss that may be stored makes the caller the leader for its key until the lookup is disposed.</summary>
     public async Task<CacheLookup> LookupAsync(ChatRequest request, ModelRoute model, CancellationToken cancellationToken)
@@ -46,7 +45,7 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
         var ttl = request.Cache.Ttl ?? (model.CacheTtl is { } modelTtl ? modelTtl : _defaultTtl);
         while (true)
         {
-            if (read && store.Find(key) is { } stored)
+            if (read && await store.FindAsync(key, cancellationToken).ConfigureAwait(false) is { } stored)
             {
                 Interlocked.Increment(ref _hits);
                 return CacheLookup.Hit(stored);
@@ -84,7 +83,9 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
     {
         var now = time.GetUtcNow();
         var answer = new CachedAnswer(lookup.Key!, model, deployment, body, usage, now, now + lookup.Ttl);
-        store.Save(answer);
+        // Written behind the answer: the store keeps it visible to this instance at once, and a shared store
+        // writes it to the others in the background.
+        RateLimiting.StoreWrites.Forget(store.SaveAsync(answer));
         lookup.Leader?.TrySetResult(answer);
     }
 

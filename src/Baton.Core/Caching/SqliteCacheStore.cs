@@ -84,6 +84,23 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
     /// <summary>The cache file.</summary>
     public string Path { get; }
 
+    /// <inheritdoc />
+    public ValueTask<CachedAnswer?> FindAsync(string key, CancellationToken cancellationToken = default) => ValueTask.FromResult(Find(key));
+
+    /// <inheritdoc />
+    public ValueTask SaveAsync(CachedAnswer answer, CancellationToken cancellationToken = default)
+    {
+        Save(answer);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> PurgeAsync(string? model = null, CancellationToken cancellationToken = default) => ValueTask.FromResult(Purge(model));
+
+    /// <inheritdoc />
+    public ValueTask<(long Entries, long Bytes)> SizeAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(Size());
+
+    /// <summary>The synchronous form of <see cref="FindAsync"/>.</summary>
     public CachedAnswer? Find(string key)
     {
         if (Volatile.Read(ref _disposed) != 0)
@@ -131,6 +148,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         return stored;
     }
 
+    /// <summary>The synchronous form of <see cref="SaveAsync"/>.</summary>
     public void Save(CachedAnswer answer)
     {
         if (answer.Size > _maxBytes || Volatile.Read(ref _disposed) != 0)
@@ -148,6 +166,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         Signal();
     }
 
+    /// <summary>The synchronous form of <see cref="PurgeAsync"/>.</summary>
     public long Purge(string? model = null)
     {
         lock (_tableGate)
@@ -162,6 +181,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         }
     }
 
+    /// <summary>The synchronous form of <see cref="SizeAsync"/>.</summary>
     public (long Entries, long Bytes) Size()
     {
         lock (_tableGate)

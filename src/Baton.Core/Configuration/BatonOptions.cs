@@ -70,6 +70,8 @@ public sealed class BatonOptions
     public ObservabilityOptions Observability { get; set; } = new();
     /// <summary>Responses stored by the Responses API front (<c>/v1/responses</c>): where, and for how long.</summary>
     public ResponsesOptions Responses { get; set; } = new();
+    /// <summary>State shared by many gateway instances: limits, budgets, breakers, key revocations and the cache.</summary>
+    public RedisOptions Redis { get; set; } = new();
 
     /// <summary>True when this configuration is Baton's built-in simulator default rather than the user's.</summary>
     public bool IsBuiltInDefault { get; set; }

@@ -94,6 +94,7 @@ public static class BatonOptionsValidator
         }
         ValidateResilience("resilience", options.Resilience, errors);
         ValidateCache(options, errors);
+        ValidateRedis(options, errors);
         AccountingValidator.Validate(options, errors);
         ValidateAuth(options.Auth, environment, errors);
         errors.AddRange(Routing.TaskRoutingTable.Build(options).Validate(options.Models.Keys));
@@ -256,6 +257,27 @@ public static class BatonOptionsValidator
         }
     }
 
+    private static void ValidateRedis(BatonOptions options, List<string> errors)
+    {
+        var redis = options.Redis;
+        if (redis.FailMode is { } mode && !RedisFailModes.All.Contains(mode, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"redis.failMode: unknown mode '{mode}'; expected {Known(RedisFailModes.All)}.");
+        }
+        if (redis.TimeoutMs is { } timeout && timeout is < 1 or > 10_000)
+        {
+            errors.Add("redis.timeoutMs: must be between 1 and 10000.");
+        }
+        if (redis.Prefix is { } prefix && (prefix.Length > 64 || prefix.Any(char.IsWhiteSpace)))
+        {
+            errors.Add("redis.prefix: must be at most 64 characters, without spaces.");
+        }
+        if (redis.Connection is { } connection && connection.Length > 0 && string.IsNullOrWhiteSpace(connection))
+        {
+            errors.Add("redis.connection: must name a Redis server, e.g. 'localhost:6379'.");
+        }
+    }
+
     private static void ValidateCache(BatonOptions options, List<string> errors)
     {
         var cache = options.Cache;
@@ -263,9 +285,13 @@ public static class BatonOptionsValidator
         {
             errors.Add($"cache.mode: unknown mode '{mode}'; expected one of {Known(CacheModes.All)}.");
         }
-        if (cache.Store is { } store && !store.Equals("memory", StringComparison.OrdinalIgnoreCase) && !store.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+        if (cache.Store is { } store && !Caching.CacheStores.All.Contains(store, StringComparer.OrdinalIgnoreCase))
         {
-            errors.Add($"cache.store: unknown store '{store}'; expected 'sqlite' or 'memory'.");
+            errors.Add($"cache.store: unknown store '{store}'; expected {Known(Caching.CacheStores.All)}.");
+        }
+        else if (string.Equals(cache.Store, Caching.CacheStores.Redis, StringComparison.OrdinalIgnoreCase) && !options.Redis.Enabled)
+        {
+            errors.Add("cache.store: 'redis' needs redis.connection (the Redis the gateway instances share).");
         }
         if (cache.TtlSeconds is { } ttl && !Requests.CacheDirectives.IsValidTtl(ttl))
         {

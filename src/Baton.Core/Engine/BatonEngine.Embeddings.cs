@@ -20,7 +20,7 @@ public sealed partial class BatonEngine
         var envelope = request.Envelope;
         envelope.Options = request.Options;
         var plan = new CandidatePlan(catalog, envelope, tasks.Table, Random.Shared, accounting?.Prices, ModelKinds.Embeddings);
-        using var keyLease = AdmitKey(envelope);
+        using var keyLease = await AdmitKeyAsync(envelope, cancellationToken).ConfigureAwait(false);
         using var lookup = await LookupAsync(envelope, plan, cancellationToken).ConfigureAwait(false);
         if (lookup.Answer is { } hit)
         {
@@ -41,7 +41,8 @@ public sealed partial class BatonEngine
         keyLease.Complete(usage.TotalTokens);
         var body = EmbeddingJson.Write(answer.Vectors, request.EncodingFormat, candidate.Deployment.UpstreamModel, usage);
         lookup.Save(candidate.Route.Name, candidate.Deployment.Id, body, usage);
-        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+            await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
         var result = new EmbeddingResult(body, usage, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
         {

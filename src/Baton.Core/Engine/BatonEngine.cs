@@ -65,7 +65,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        using var keyLease = AdmitKey(request);
+        using var keyLease = await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
@@ -93,7 +93,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
-        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+            await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
         var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
         {
@@ -142,7 +143,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         // The key's slot is held until the caller disposes of the stream.
-        var keyLease = AdmitKey(request);
+        var keyLease = await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         CacheLookup lookup;
         try
         {
@@ -175,7 +176,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog { Telemetry = span };
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-            var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started)) with { Cache = lookup.Status };
+            var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+                await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
             var billing = new StreamBilling(accounting, admission, time, started, logger);
             ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
             if (lookup.Stores)
@@ -205,10 +207,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     }
 
     /// <summary>The caller's key limits (rpm, tpm, max_parallel), checked before the cache: a cached answer is still a request.</summary>
-    private Auth.KeyLease AdmitKey(ChatRequest request) =>
+    private ValueTask<Auth.KeyLease> AdmitKeyAsync(ChatRequest request, CancellationToken cancellationToken) =>
         request.Options.Key is { } key && keyLimits is not null
-            ? keyLimits.Admit(key, request.PromptCharacters / 4)
-            : Auth.KeyLease.None;
+            ? keyLimits.AdmitAsync(key, request.PromptCharacters / 4, cancellationToken)
+            : ValueTask.FromResult(Auth.KeyLease.None);
 
     /// <summary>
     /// Budget admission, before any upstream call: the worst-case cost on the dearest deployment the plan may
@@ -299,11 +301,11 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
     /// of the requested model answered after one failed: the client did not get the deployment it would have.
     /// </summary>
-    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, AttemptLog attempts, TimeSpan upstream) =>
+    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, AttemptLog attempts, TimeSpan upstream, RateLimitSnapshot? rateLimit) =>
         AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts.Count, upstream)) with
         {
             FallbackUsed = candidate.IsFallback || attempts.Failures.Any(f => !string.Equals(f.Deployment, candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase)),
-            RateLimit = candidate.Deployment.RateLimiter.Snapshot(),
+            RateLimit = rateLimit,
         };
 
     /// <summary>

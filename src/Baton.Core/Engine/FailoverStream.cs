@@ -146,7 +146,8 @@ public sealed class FailoverStream(
         _resumedRequest = resumed;
         _segmentTextStart = delivered.Length;
         _segmentRecorded = false;
-        var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started));
+        var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started),
+            await nextCandidate.Deployment.RateLimiter.SnapshotAsync(caller).ConfigureAwait(false));
         // Another deployment finishing what a failed one began is a fallback too.
         _route = described with { StreamResumed = true, Cache = _route.Cache, FallbackUsed = described.FallbackUsed || _route.FallbackUsed || switched };
     }

@@ -30,7 +30,7 @@ internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest requ
         var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is int perMinute
             ? TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens, perMinute)
             : 0;
-        if (candidate.Deployment.RateLimiter.TryAcquire(tokens, out var lease, out _))
+        if ((await candidate.Deployment.RateLimiter.TryAcquireAsync(tokens, cancellationToken).ConfigureAwait(false)).Lease is { } lease)
         {
             return (candidate, lease);
         }

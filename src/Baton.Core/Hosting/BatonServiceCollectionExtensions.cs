@@ -58,8 +58,9 @@ public static class BatonServiceCollectionExtensions
             environment,
             sp.GetServices<ChatProviderType>()));
         services.TryAddSingleton<IRateLimitStore>(sp => new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IBreakerStateStore>(sp => new InMemoryBreakerStateStore(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IRateLimitStore>()));
+            sp.GetRequiredService<IRateLimitStore>(), sp.GetRequiredService<IBreakerStateStore>()));
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
         if (!string.Equals(options.Cache.Mode ?? CacheModes.Off, CacheModes.Off, StringComparison.OrdinalIgnoreCase))
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Baton.Errors;
 
 namespace Baton.RateLimiting;
@@ -15,7 +14,10 @@ public sealed class DeploymentRateLimiter
     private readonly IRateLimitStore _store;
     private readonly TimeProvider _time;
     private int _inFlight;
+    private int _undecided;
+    private bool _refusedWhileUndecided;
     private TaskCompletionSource _freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _slotReturned = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DeploymentRateLimiter(string deployment, RateLimitSettings settings, IRateLimitStore store, TimeProvider time)
     {
@@ -46,32 +48,85 @@ public sealed class DeploymentRateLimiter
     }
 
     /// <summary>
-    /// Takes a lease for one request of about <paramref name="estimatedTokens"/> tokens, without waiting.
-    /// When refused, <paramref name="retryAfter"/> is how long until the buckets (or an upstream pause) allow
-    /// it, or null when only the concurrency limit stands in the way (a call must end first).
+    /// Takes a lease for one request of about <paramref name="estimatedTokens"/> tokens, without waiting. When
+    /// refused, the attempt's <see cref="RateLimitAttempt.RetryAfter"/> is how long until the buckets (or an upstream
+    /// pause) allow it, or null when only the concurrency limit stands in the way (a call must end first).
+    /// The concurrency slot is reserved under the lock; the store is asked outside it.
     /// </summary>
-    public bool TryAcquire(int estimatedTokens, [NotNullWhen(true)] out RateLimitLease? lease, out TimeSpan? retryAfter)
+    public async ValueTask<RateLimitAttempt> TryAcquireAsync(int estimatedTokens, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             if (Settings.MaxConcurrency is { } max && _inFlight >= max)
             {
-                lease = null;
-                retryAfter = null;
-                return false;
-            }
-            var decision = _store.TryTake(Deployment, Settings, estimatedTokens);
-            if (!decision.Granted)
-            {
-                lease = null;
-                retryAfter = decision.RetryAfter;
-                return false;
+                // A slot reserved for a take the store may still refuse: that caller wakes this one if it gives it back.
+                _refusedWhileUndecided |= _undecided > 0;
+                return default;
             }
             _inFlight++;
+            _undecided++;
         }
-        lease = new RateLimitLease(this, estimatedTokens);
-        retryAfter = null;
-        return true;
+        var decision = RateLimitDecision.Wait(TimeSpan.Zero);
+        try
+        {
+            decision = await _store.TryTakeAsync(Deployment, Settings, estimatedTokens, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Decided(decision.Granted);
+        }
+        return decision.Granted
+            ? new RateLimitAttempt(new RateLimitLease(this, estimatedTokens), null)
+            : new RateLimitAttempt(null, decision.RetryAfter);
+    }
+
+    /// <summary>
+    /// Ends a reservation the store has answered. A refused one gives its slot back without waking waiters (a
+    /// refused take frees no capacity, and waking would make a waiter spin), unless another caller was refused
+    /// that slot meanwhile.
+    /// </summary>
+    private void Decided(bool granted)
+    {
+        var wake = false;
+        lock (_gate)
+        {
+            _undecided--;
+            if (!granted)
+            {
+                _inFlight--;
+                wake = _refusedWhileUndecided;
+            }
+            if (_undecided == 0)
+            {
+                _refusedWhileUndecided = false;
+            }
+        }
+        if (wake)
+        {
+            TaskCompletionSource returned;
+            lock (_gate)
+            {
+                returned = _slotReturned;
+                _slotReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            returned.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Completes when a slot reserved for a take the store then refused is given back: the moment to try again for
+    /// a caller that was refused that slot. Apart from <see cref="Freed"/> so that the refused caller, which waits
+    /// for its buckets, is not woken by its own refusal.
+    /// </summary>
+    internal Task SlotReturned
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _slotReturned.Task;
+            }
+        }
     }
 
     /// <summary>
@@ -94,7 +149,7 @@ public sealed class DeploymentRateLimiter
         var correction = actualTokens - lease.EstimatedTokens;
         if (correction != 0 && Settings.TokensPerMinute is not null)
         {
-            _store.Charge(Deployment, Settings, 0, correction);
+            StoreWrites.Forget(_store.ChargeAsync(Deployment, Settings, 0, correction));
             if (correction < 0)
             {
                 SignalFreed();
@@ -103,7 +158,7 @@ public sealed class DeploymentRateLimiter
     }
 
     /// <summary>Refuses new calls until <paramref name="until"/>: the upstream said it is out of budget.</summary>
-    public void PauseUntil(DateTimeOffset until) => _store.PauseUntil(Deployment, Settings, until);
+    public void PauseUntil(DateTimeOffset until) => StoreWrites.Forget(_store.PauseUntilAsync(Deployment, Settings, until));
 
     /// <summary>Learns from a response's <c>x-ratelimit-*</c> headers: lowers the buckets to what is left, and pauses when nothing is.</summary>
     public void Observe(UpstreamRateLimit? upstream)
@@ -112,7 +167,10 @@ public sealed class DeploymentRateLimiter
         {
             return;
         }
-        _store.LowerTo(Deployment, Settings, upstream.RemainingRequests, upstream.RemainingTokens);
+        if (upstream.RemainingRequests is not null || upstream.RemainingTokens is not null)
+        {
+            StoreWrites.Forget(_store.LowerToAsync(Deployment, Settings, upstream.RemainingRequests, upstream.RemainingTokens));
+        }
         if (upstream.ExhaustedFor is { } wait)
         {
             PauseUntil(_time.GetUtcNow() + wait);
@@ -131,14 +189,15 @@ public sealed class DeploymentRateLimiter
     }
 
     /// <summary>The budget left, for response headers; null when the deployment has no request or token limit.</summary>
-    public RateLimitSnapshot? Snapshot() => _store.Snapshot(Deployment, Settings);
+    public ValueTask<RateLimitSnapshot?> SnapshotAsync(CancellationToken cancellationToken = default) =>
+        Settings.HasBuckets ? _store.SnapshotAsync(Deployment, Settings, cancellationToken) : ValueTask.FromResult<RateLimitSnapshot?>(null);
 
     /// <summary>A retry within a lease is one more upstream request: it is charged even into debt.</summary>
     internal void ChargeRetry()
     {
         if (Settings.RequestsPerMinute is not null)
         {
-            _store.Charge(Deployment, Settings, 1, 0);
+            StoreWrites.Forget(_store.ChargeAsync(Deployment, Settings, 1, 0));
         }
     }
 
@@ -162,3 +221,8 @@ public sealed class DeploymentRateLimiter
         freed.TrySetResult();
     }
 }
+
+/// <summary>The outcome of <see cref="DeploymentRateLimiter.TryAcquireAsync"/>: a lease, or why there is none.</summary>
+/// <param name="Lease">The lease taken; null when refused.</param>
+/// <param name="RetryAfter">When refused by the buckets or a pause, how long until they allow it; null when granted or when only the concurrency limit refused.</param>
+public readonly record struct RateLimitAttempt(RateLimitLease? Lease, TimeSpan? RetryAfter);

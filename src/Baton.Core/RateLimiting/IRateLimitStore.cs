@@ -1,37 +1,57 @@
 namespace Baton.RateLimiting;
 
 /// <summary>
-/// Where the request and token buckets of deployments live. The in-memory store limits one process; a
-/// distributed store (Redis) will let many gateway instances enforce one limit exactly, by doing each
-/// operation atomically on the shared state. Concurrency limits stay in the process that holds the calls.
+/// Where the request and token buckets of deployments (and of virtual keys) live, and the headroom learned from
+/// the upstream's rate-limit headers. The in-memory store limits one process; a shared store (Redis) lets many
+/// gateway instances enforce one limit exactly, by doing each operation atomically on the shared state.
+/// Operations are asynchronous and never called under a lock; an in-process store completes them synchronously,
+/// so its <see cref="ValueTask"/>s cost no allocation.
 /// </summary>
 public interface IRateLimitStore
 {
     /// <summary>
-    /// Atomically takes one request and <paramref name="tokens"/> tokens from the deployment's buckets, if
-    /// both have them and the deployment is not paused; otherwise takes nothing and says how long to wait.
+    /// Atomically takes one request and <paramref name="tokens"/> tokens from the buckets named <paramref name="bucket"/>, if
+    /// both have them and the bucket is not paused; otherwise takes nothing and says how long to wait.
     /// </summary>
-    RateLimitDecision TryTake(string deployment, RateLimitSettings limits, int tokens);
+    ValueTask<RateLimitDecision> TryTakeAsync(string bucket, RateLimitSettings limits, int tokens, CancellationToken cancellationToken = default);
 
-    /// <summary>Charges one more request and <paramref name="tokens"/> more tokens, even into debt (a retry, or usage above the estimate; negative tokens give back).</summary>
-    void Charge(string deployment, RateLimitSettings limits, int requests, int tokens);
+    /// <summary>Charges <paramref name="requests"/> more requests and <paramref name="tokens"/> more tokens, even into debt (a retry, or usage above the estimate; negative tokens give back).</summary>
+    ValueTask ChargeAsync(string bucket, RateLimitSettings limits, int requests, int tokens, CancellationToken cancellationToken = default);
 
-    /// <summary>Refuses the deployment until <paramref name="until"/> (the later of this and any pause already set).</summary>
-    void PauseUntil(string deployment, RateLimitSettings limits, DateTimeOffset until);
+    /// <summary>Refuses the bucket until <paramref name="until"/> (the later of this and any pause already set).</summary>
+    ValueTask PauseUntilAsync(string bucket, RateLimitSettings limits, DateTimeOffset until, CancellationToken cancellationToken = default);
 
     /// <summary>Lowers the buckets to what the upstream reports as remaining (never raises them).</summary>
-    void LowerTo(string deployment, RateLimitSettings limits, int? requests, int? tokens);
+    ValueTask LowerToAsync(string bucket, RateLimitSettings limits, int? requests, int? tokens, CancellationToken cancellationToken = default);
 
-    /// <summary>The budget left and when it is whole again; null when the deployment has no bucket.</summary>
-    RateLimitSnapshot? Snapshot(string deployment, RateLimitSettings limits);
+    /// <summary>The budget left and when it is whole again; null when there is no request or token limit.</summary>
+    ValueTask<RateLimitSnapshot?> SnapshotAsync(string bucket, RateLimitSettings limits, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The answer of <see cref="IRateLimitStore.TryTake"/>: granted, or how long until it would be.</summary>
-public readonly record struct RateLimitDecision(bool Granted, TimeSpan RetryAfter)
+/// <summary>The answer of <see cref="IRateLimitStore.TryTakeAsync"/>: granted, or how long until it would be (and which limit refused).</summary>
+public readonly record struct RateLimitDecision(bool Granted, TimeSpan RetryAfter, RateLimitRefusal Reason = RateLimitRefusal.None)
 {
+    /// <summary>Taken.</summary>
     public static RateLimitDecision Grant => new(true, TimeSpan.Zero);
 
-    public static RateLimitDecision Wait(TimeSpan retryAfter) => new(false, retryAfter);
+    /// <summary>Refused: try again after <paramref name="retryAfter"/>.</summary>
+    public static RateLimitDecision Wait(TimeSpan retryAfter, RateLimitRefusal reason = RateLimitRefusal.None) => new(false, retryAfter, reason);
+}
+
+/// <summary>Which limit refused a take: the one a caller is told about.</summary>
+public enum RateLimitRefusal
+{
+    /// <summary>Granted, or the reason is not known.</summary>
+    None,
+
+    /// <summary>The upstream said it is out of budget: paused until its reset.</summary>
+    Paused,
+
+    /// <summary>The requests-per-minute bucket is empty.</summary>
+    Requests,
+
+    /// <summary>The tokens-per-minute bucket does not hold enough.</summary>
+    Tokens,
 }
 
 /// <summary>

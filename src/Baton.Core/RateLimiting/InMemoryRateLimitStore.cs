@@ -7,6 +7,36 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
 {
     private readonly ConcurrentDictionary<string, State> _states = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <inheritdoc />
+    public ValueTask<RateLimitDecision> TryTakeAsync(string bucket, RateLimitSettings limits, int tokens, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(TryTake(bucket, limits, tokens));
+
+    /// <inheritdoc />
+    public ValueTask ChargeAsync(string bucket, RateLimitSettings limits, int requests, int tokens, CancellationToken cancellationToken = default)
+    {
+        Charge(bucket, limits, requests, tokens);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask PauseUntilAsync(string bucket, RateLimitSettings limits, DateTimeOffset until, CancellationToken cancellationToken = default)
+    {
+        PauseUntil(bucket, limits, until);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask LowerToAsync(string bucket, RateLimitSettings limits, int? requests, int? tokens, CancellationToken cancellationToken = default)
+    {
+        LowerTo(bucket, limits, requests, tokens);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<RateLimitSnapshot?> SnapshotAsync(string bucket, RateLimitSettings limits, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Snapshot(bucket, limits));
+
+    /// <summary>The synchronous form of <see cref="TryTakeAsync"/>.</summary>
     public RateLimitDecision TryTake(string deployment, RateLimitSettings limits, int tokens)
     {
         var state = StateOf(deployment, limits);
@@ -14,17 +44,18 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         lock (state)
         {
             var wait = state.PausedUntil > now ? state.PausedUntil - now : TimeSpan.Zero;
-            if (state.Requests is { } requests)
+            var reason = wait > TimeSpan.Zero ? RateLimitRefusal.Paused : RateLimitRefusal.None;
+            if (state.Requests is { } requests && requests.TimeUntil(1, now) is var requestWait && requestWait > wait)
             {
-                wait = Max(wait, requests.TimeUntil(1, now));
+                (wait, reason) = (requestWait, RateLimitRefusal.Requests);
             }
-            if (state.Tokens is { } bucket)
+            if (state.Tokens is { } bucket && bucket.TimeUntil(tokens, now) is var tokenWait && tokenWait > wait)
             {
-                wait = Max(wait, bucket.TimeUntil(tokens, now));
+                (wait, reason) = (tokenWait, RateLimitRefusal.Tokens);
             }
             if (wait > TimeSpan.Zero)
             {
-                return RateLimitDecision.Wait(wait);
+                return RateLimitDecision.Wait(wait, reason);
             }
             state.Requests?.Take(1, now);
             state.Tokens?.Take(tokens, now);
@@ -32,6 +63,7 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         }
     }
 
+    /// <summary>The synchronous form of <see cref="ChargeAsync"/>.</summary>
     public void Charge(string deployment, RateLimitSettings limits, int requests, int tokens)
     {
         var state = StateOf(deployment, limits);
@@ -43,6 +75,7 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         }
     }
 
+    /// <summary>The synchronous form of <see cref="PauseUntilAsync"/>.</summary>
     public void PauseUntil(string deployment, RateLimitSettings limits, DateTimeOffset until)
     {
         var state = StateOf(deployment, limits);
@@ -55,6 +88,7 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         }
     }
 
+    /// <summary>The synchronous form of <see cref="LowerToAsync"/>.</summary>
     public void LowerTo(string deployment, RateLimitSettings limits, int? requests, int? tokens)
     {
         var state = StateOf(deployment, limits);
@@ -72,6 +106,7 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         }
     }
 
+    /// <summary>The synchronous form of <see cref="SnapshotAsync"/>.</summary>
     public RateLimitSnapshot? Snapshot(string deployment, RateLimitSettings limits)
     {
         if (!limits.HasBuckets)
@@ -106,8 +141,6 @@ public sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStore
         var full = now + bucket.TimeUntilFull(now);
         return pausedUntil > full ? pausedUntil : full;
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private sealed class State(RateLimitSettings limits, DateTimeOffset now)
     {

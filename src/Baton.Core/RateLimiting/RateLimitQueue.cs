@@ -18,26 +18,33 @@ public static class RateLimitQueue
     {
         var deadline = time.GetUtcNow() + maxWait;
         var freed = new Task[limiters.Count];
+        var returned = new Task[limiters.Count];
+        var wakers = new List<Task>(limiters.Count * 2);
         while (true)
         {
             // A bucket wait is known; a slot wait is not (a call must end), so it is unbounded (null) here.
             TimeSpan? soonest = null;
             var slotBound = false;
+            wakers.Clear();
             for (var i = 0; i < limiters.Count; i++)
             {
                 // Taken before trying, so a slot freed just after the try still wakes this waiter.
                 freed[i] = limiters[i].Freed;
-                if (limiters[i].TryAcquire(estimatedTokens, out var lease, out var retryAfter))
+                returned[i] = limiters[i].SlotReturned;
+                var attempt = await limiters[i].TryAcquireAsync(estimatedTokens, cancellationToken).ConfigureAwait(false);
+                if (attempt.Lease is { } lease)
                 {
                     return (i, lease);
                 }
-                if (retryAfter is { } wait)
+                wakers.Add(freed[i]);
+                if (attempt.RetryAfter is { } wait)
                 {
                     soonest = soonest is { } s && s < wait ? s : wait;
                 }
                 else
                 {
                     slotBound = true;
+                    wakers.Add(returned[i]);
                 }
             }
 
@@ -48,7 +55,7 @@ public static class RateLimitQueue
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var delay = Task.Delay(soonest is { } known && known < left ? known : left, time, stop.Token);
-            await Task.WhenAny(Task.WhenAny(freed), delay).ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAny(wakers), delay).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }

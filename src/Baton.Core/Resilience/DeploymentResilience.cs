@@ -15,12 +15,23 @@ public sealed class DeploymentResilience
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _breaker = new();
     private readonly TimeProvider _time;
+    private readonly string _deployment;
+    private readonly IBreakerStateStore _shared;
     private long _openUntilTicks;
 
+    /// <summary>A deployment's resilience whose breaker is its own (one instance).</summary>
     public DeploymentResilience(ResilienceSettings settings, TimeProvider time)
+        : this(settings, time, "", new InMemoryBreakerStateStore(time))
+    {
+    }
+
+    /// <summary>A deployment's resilience whose breaker decisions are shared through <paramref name="shared"/> with other instances.</summary>
+    public DeploymentResilience(ResilienceSettings settings, TimeProvider time, string deployment, IBreakerStateStore shared)
     {
         Settings = settings;
         _time = time;
+        _deployment = deployment;
+        _shared = shared;
         Health = new DeploymentHealth(time);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
@@ -45,7 +56,9 @@ public sealed class DeploymentResilience
                 StateProvider = _breaker,
                 OnOpened = args =>
                 {
-                    Interlocked.Exchange(ref _openUntilTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
+                    var until = time.GetUtcNow() + args.BreakDuration;
+                    Interlocked.Exchange(ref _openUntilTicks, until.UtcTicks);
+                    _shared.ReportOpened(_deployment, until);
                     BreakerChanged?.Invoke(CircuitState.Open);
                     return ValueTask.CompletedTask;
                 },
@@ -56,6 +69,7 @@ public sealed class DeploymentResilience
                 },
                 OnClosed = _ =>
                 {
+                    _shared.ReportClosed(_deployment);
                     BreakerChanged?.Invoke(CircuitState.Closed);
                     return ValueTask.CompletedTask;
                 },
@@ -70,17 +84,20 @@ public sealed class DeploymentResilience
 
     public DeploymentHealth Health { get; }
 
-    public CircuitState BreakerState => _breaker.CircuitState;
+    /// <summary>The breaker's state: this instance's, or open when another instance has it open.</summary>
+    public CircuitState BreakerState => OpenElsewhere() is not null && _breaker.CircuitState == CircuitState.Closed ? CircuitState.Open : _breaker.CircuitState;
 
     /// <summary>
-    /// True while the breaker is open and its break is not over: calling would be refused without reaching the
-    /// upstream. (Polly moves an open breaker to half-open only when the next call arrives; past the break,
-    /// that call is the probe, so the deployment counts as callable.)
+    /// True while the breaker is open and its break is not over, here or on another instance: calling would be
+    /// refused without reaching the upstream. (Polly moves an open breaker to half-open only when the next call
+    /// arrives; past the break, that call is the probe, so the deployment counts as callable.)
     /// </summary>
     public bool IsOpen => _breaker.CircuitState == CircuitState.Isolated ||
-        (_breaker.CircuitState == CircuitState.Open && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks));
+        (_breaker.CircuitState == CircuitState.Open && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks)) ||
+        OpenElsewhere() is not null;
 
-    public HealthSnapshot Snapshot() => Health.Snapshot(_breaker.CircuitState);
+    /// <summary>The deployment's health, with the breaker as <see cref="BreakerState"/> reports it.</summary>
+    public HealthSnapshot Snapshot() => Health.Snapshot(BreakerState);
 
     /// <summary>
     /// Runs <paramref name="attempt"/> with retries behind the breaker, recording each attempt's outcome.
@@ -90,6 +107,11 @@ public sealed class DeploymentResilience
     public async Task<T> ExecuteAsync<T>(
         Func<CancellationToken, Task<T>> attempt, Action onAttempt, Action<BatonException> onFailure, CancellationToken cancellationToken)
     {
+        if (OpenElsewhere() is { } wait)
+        {
+            // Another instance tripped the breaker: this one does not spend calls finding out for itself.
+            throw new BrokenCircuitException("The circuit breaker is open on another gateway instance.", wait);
+        }
         return await _pipeline.ExecuteAsync(async token =>
         {
             onAttempt();
@@ -111,6 +133,18 @@ public sealed class DeploymentResilience
 
     /// <summary>Records a failure seen after the call had succeeded, e.g. a stream cut halfway.</summary>
     public void RecordLateFailure(BatonException error) => Health.RecordFailure(error.Message);
+
+    /// <summary>How long another instance keeps the breaker open; null when none does.</summary>
+    private TimeSpan? OpenElsewhere()
+    {
+        var until = _shared.OpenUntil(_deployment);
+        if (until is null)
+        {
+            return null;
+        }
+        var left = until.Value - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : null;
+    }
 
     private static readonly TimeSpan HalfSecond = TimeSpan.FromMilliseconds(500);
 

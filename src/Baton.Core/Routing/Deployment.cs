@@ -7,7 +7,7 @@ namespace Baton.Routing;
 
 /// <summary>One (provider, upstream model) pair serving a model, with the parameters in force for it.</summary>
 public sealed class Deployment(IChatProvider provider, string upstreamModel, RequestDefaults parameters, DeploymentResilience resilience,
-    DeploymentRateLimiter? rateLimiter = null)
+    DeploymentRateLimiter rateLimiter)
 {
 
     public IChatProvider Provider { get; } = provider;
@@ -33,8 +33,7 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
 
 
     /// <summary>Requests, tokens and calls in flight allowed to this deployment, and pauses learned from the upstream; shared like <see cref="Resilience"/>.</summary>
-    public DeploymentRateLimiter RateLimiter { get; } = rateLimiter
-        ?? new DeploymentRateLimiter(provider.Name + "/" + upstreamModel, RateLimitSettings.None, new InMemoryRateLimitStore(TimeProvider.System), TimeProvider.System);
+    public DeploymentRateLimiter RateLimiter { get; } = rateLimiter;
 }
 
 /// <summary>A model clients can name, its deployments in order of preference, and where to go when they all fail.</summary>

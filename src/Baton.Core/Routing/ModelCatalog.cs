@@ -26,19 +26,23 @@ public sealed class ModelCatalog
     private readonly Func<string, ProviderOptions, IChatProvider> _createProvider;
     private readonly TimeProvider _time;
     private readonly IRateLimitStore _rateLimits;
+    private readonly IBreakerStateStore _breakers;
 
-    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null)
-        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits)
+    /// <summary>The catalog of <paramref name="options"/>: its deployments' limits live in <paramref name="rateLimits"/> and their breakers are shared through <paramref name="breakers"/>.</summary>
+    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null, IBreakerStateStore? breakers = null)
+        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits, breakers)
     {
     }
 
     /// <summary>For tests: providers come from <paramref name="createProvider"/> instead of the factory.</summary>
-    internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time, IRateLimitStore? rateLimits = null)
+    internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time, IRateLimitStore? rateLimits = null,
+        IBreakerStateStore? breakers = null)
     {
         _options = options;
         _createProvider = createProvider;
         _time = time;
         _rateLimits = rateLimits ?? new InMemoryRateLimitStore(time);
+        _breakers = breakers ?? new InMemoryBreakerStateStore(time);
         foreach (var (name, model) in options.Models)
         {
             var enabled = model.Deployments.Where(d => IsEnabled(d.Provider!)).ToList();
@@ -156,7 +160,8 @@ public sealed class ModelCatalog
         if (!_resilience.TryGetValue(id, out var guard))
         {
             var attemptTimeout = TimeSpan.FromSeconds(providerOptions.TimeoutSeconds ?? _options.Defaults.TimeoutSeconds);
-            guard = new DeploymentResilience(ResilienceSettings.Resolve(attemptTimeout, modelResilience, providerOptions.Resilience, _options.Resilience), _time);
+            guard = new DeploymentResilience(ResilienceSettings.Resolve(attemptTimeout, modelResilience, providerOptions.Resilience, _options.Resilience), _time,
+                id, _breakers);
             _resilience[id] = guard;
         }
         if (!_limiters.TryGetValue(id, out var limiter))

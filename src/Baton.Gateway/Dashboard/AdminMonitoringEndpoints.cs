@@ -44,7 +44,12 @@ internal static class AdminMonitoringEndpoints
     {
         var reports = await health.CheckAsync(probe: false, http.RequestAborted);
         var limiters = catalog.Deployments.ToDictionary(d => d.Id, d => d.RateLimiter, StringComparer.OrdinalIgnoreCase);
-        var views = reports.Select(report => View(report, limiters[report.Deployment])).ToList();
+        var views = new List<DeploymentStateView>(reports.Count);
+        foreach (var report in reports)
+        {
+            var limiter = limiters[report.Deployment];
+            views.Add(View(report, limiter, await limiter.SnapshotAsync(http.RequestAborted).ConfigureAwait(false)));
+        }
         return Results.Json(new DeploymentsView(HealthReport.Overall(reports), views), Json);
     }
 
@@ -115,10 +120,9 @@ internal static class AdminMonitoringEndpoints
             budget.ResetsAt);
     }
 
-    private static DeploymentStateView View(DeploymentHealthReport report, RateLimiting.DeploymentRateLimiter limiter)
+    private static DeploymentStateView View(DeploymentHealthReport report, RateLimiting.DeploymentRateLimiter limiter, RateLimiting.RateLimitSnapshot? snapshot)
     {
         var settings = limiter.Settings;
-        var snapshot = limiter.Snapshot();
         var health = report.Health;
         return new DeploymentStateView(report.Deployment, report.Provider, report.ProviderType, report.UpstreamModel, report.Models,
             ProviderHealthEndpoint.StateName(health.State), health.BreakerState, health.ConsecutiveFailures, health.Calls,

@@ -8,15 +8,17 @@ namespace Baton.Gateway.Endpoints;
 /// <summary><c>GET /v1/cache/stats</c> and <c>DELETE /v1/cache</c>: the response cache's size and hit rate, and purging it.</summary>
 internal static class CacheEndpoints
 {
-    public static CacheStatsResponse Stats(HttpContext http, BatonOptions options)
+    public static async Task<CacheStatsResponse> Stats(HttpContext http, BatonOptions options)
     {
         var cache = http.RequestServices.GetService<ResponseCache>();
-        var stats = cache?.Statistics ?? new CacheStatistics(0, 0, 0, 0);
+        var stats = cache is null ? new CacheStatistics(0, 0, 0, 0) : await cache.GetStatisticsAsync(http.RequestAborted).ConfigureAwait(false);
         return new CacheStatsResponse(options.Cache.Mode?.ToLowerInvariant() ?? CacheModes.Off, stats.Entries, stats.Bytes, stats.Hits, stats.Misses, Math.Round(stats.HitRate, 4));
     }
 
-    public static CachePurgeResponse Purge(HttpContext http, string? model) =>
-        new(http.RequestServices.GetService<ResponseCache>()?.Purge(string.IsNullOrWhiteSpace(model) ? null : model) ?? 0);
+    public static async Task<CachePurgeResponse> Purge(HttpContext http, string? model) =>
+        new(http.RequestServices.GetService<ResponseCache>() is { } cache
+            ? await cache.PurgeAsync(string.IsNullOrWhiteSpace(model) ? null : model, http.RequestAborted).ConfigureAwait(false)
+            : 0);
 }
 
 /// <summary>The body of <c>GET /v1/cache/stats</c>.</summary>

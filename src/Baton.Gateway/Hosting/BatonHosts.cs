@@ -4,6 +4,7 @@ using Baton.Gateway.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Baton.Hosting;
 using Baton.Postgres;
+using Baton.Redis;
 using Baton.Simulation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -57,6 +58,7 @@ public static class BatonHosts
         // Before AddBaton: the shared stores take the place of the SQLite ones.
         builder.Services.AddBatonPostgres(options);
         builder.Services.AddBaton(options, environment, reloadFrom);
+        builder.Services.AddBatonRedis(options);
         builder.Services.AddBatonGateway();
         builder.Services.AddBatonOpenTelemetry(options.Observability, telemetryEnvironment);
         var app = builder.Build();

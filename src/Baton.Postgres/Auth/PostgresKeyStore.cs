@@ -12,7 +12,7 @@ namespace Baton.Postgres.Auth;
 /// each gateway <c>LISTEN</c>s on a connection of its own (<see cref="KeyChangeListener"/>): a key revoked on one
 /// gateway is refused by all as soon as the notification arrives, within milliseconds.
 /// </summary>
-internal sealed class PostgresKeyStore : IKeyStore, IKeyChangeFeed, IAsyncDisposable
+internal sealed class PostgresKeyStore : IKeyStore, INotifyingKeyStore, IAsyncDisposable
 {
     /// <summary>The channel of key changes; the payload is the key's id.</summary>
     public const string Channel = "baton_keys";

@@ -1,3 +1,4 @@
+using Baton.Core.Tests.TestSupport;
 using Baton.Auth;
 using Baton.Core.Tests.Accounting;
 using Baton.Errors;

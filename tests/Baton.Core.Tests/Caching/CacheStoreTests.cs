@@ -1,10 +1,11 @@
 using Baton.Caching;
+using Baton.Core.Tests.TestSupport;
 using Baton.Providers;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Core.Tests.Caching;
 
-/// <summary>Both stores: expiry on the injected clock, least-recently-used eviction, purge, and (SQLite) restarts.</summary>
+/// <summary>Both in-process stores on a fake clock: expiry, least-recently-used eviction, purge, and (SQLite) restarts. What every store does is in <c>CacheStoreContract</c>.</summary>
 public sealed class CacheStoreTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));

@@ -59,7 +59,7 @@ public sealed class EngineCacheTests
         Assert.Equal(1, harness.Provider("a").Calls);
         Assert.Equal(first.Body.ToArray(), second.Body.ToArray());
         Assert.Equal(first.Usage, second.Usage);
-        Assert.Equal(new CacheStatistics(1, harness.Cache!.Statistics.Bytes, 1, 1), harness.Cache.Statistics);
+        Assert.Equal(new CacheStatistics(1, harness.Cache!.Statistics().Bytes, 1, 1), harness.Cache!.Statistics());
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class EngineCacheTests
 
         Assert.Equal(CacheStatus.Bypass, noStore.Route.Cache);
         Assert.Equal(CacheStatus.Bypass, disabled.Route.Cache);
-        Assert.Equal(0, harness.Cache!.Statistics.Entries);
+        Assert.Equal(0, harness.Cache!.Statistics().Entries);
     }
 
     [Fact]
@@ -96,14 +96,14 @@ public sealed class EngineCacheTests
         await readOnly.CompleteAsync(EngineHarness.Request("m"));
         await readOnly.CompleteAsync(EngineHarness.Request("m"));
         Assert.Equal(2, readOnly.Provider("a").Calls);
-        Assert.Equal(0, readOnly.Cache!.Statistics.Entries);
+        Assert.Equal(0, readOnly.Cache!.Statistics().Entries);
 
         var writeOnly = Cached(CacheModes.WriteOnly);
         await writeOnly.CompleteAsync(EngineHarness.Request("m"));
         var (second, _) = await writeOnly.CompleteAsync(EngineHarness.Request("m"));
         Assert.Equal(2, writeOnly.Provider("a").Calls);
         Assert.Equal(CacheStatus.Miss, second.Route.Cache);
-        Assert.Equal(1, writeOnly.Cache!.Statistics.Entries);
+        Assert.Equal(1, writeOnly.Cache!.Statistics().Entries);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class EngineCacheTests
 
         await Assert.ThrowsAsync<Baton.Errors.BatonException>(() => harness.CompleteAsync(EngineHarness.Request("m")));
 
-        Assert.Equal(0, harness.Cache!.Statistics.Entries);
+        Assert.Equal(0, harness.Cache!.Statistics().Entries);
         var (next, _) = await harness.CompleteAsync(EngineHarness.Request("m"));
         Assert.Equal(CacheStatus.Miss, next.Route.Cache);
     }
@@ -213,6 +213,6 @@ public sealed class EngineCacheTests
         var (_, route) = await StreamAsync(harness);
 
         Assert.True(route.StreamResumed);
-        Assert.Equal(0, harness.Cache!.Statistics.Entries);
+        Assert.Equal(0, harness.Cache!.Statistics().Entries);
     }
 }

@@ -1,3 +1,4 @@
+using Baton.Core.Tests.TestSupport;
 using Baton.RateLimiting;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,0 +1,162 @@
+using System.Diagnostics.Metrics;
+using Baton.Configuration;
+using Baton.Errors;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Baton.Redis;
+
+/// <summary>
+/// The one connection of a gateway instance to the shared Redis, and the fail mode around every call: a call
+/// that does not answer within <c>redis.timeoutMs</c>, or finds Redis disconnected, is served from this
+/// instance's own state (<c>local</c>, logged once per outage and counted) or refused with 503
+/// (<c>closed</c>). The multiplexer reconnects by itself; the first call that succeeds again ends the outage.
+/// </summary>
+public sealed partial class RedisConnection : IDisposable
+{
+    /// <summary>The meter of the shared-state counters.</summary>
+    public const string MeterName = "Baton.Redis";
+
+    /// <summary>How long a request waits on Redis when <c>redis.timeoutMs</c> is not set.</summary>
+    public const int DefaultTimeoutMs = 50;
+
+    /// <summary>The key and channel prefix when <c>redis.prefix</c> is not set.</summary>
+    public const string DefaultPrefix = "baton:";
+
+    private readonly ConnectionMultiplexer _multiplexer;
+    private readonly ILogger _logger;
+    private readonly Meter _meter = new(MeterName);
+    private readonly Counter<long> _fallbacks;
+    private readonly bool _failClosed;
+    private long _fallbackCount;
+    private int _down;
+
+    /// <summary>Connects to <paramref name="options"/>' Redis (without waiting for it to be up: a gateway starts while Redis is down).</summary>
+    public RedisConnection(RedisOptions options, ILogger<RedisConnection> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = logger;
+        Prefix = string.IsNullOrEmpty(options.Prefix) ? DefaultPrefix : options.Prefix;
+        Timeout = TimeSpan.FromMilliseconds(options.TimeoutMs ?? DefaultTimeoutMs);
+        _failClosed = string.Equals(options.FailMode, RedisFailModes.Closed, StringComparison.OrdinalIgnoreCase);
+        var configuration = ConfigurationOptions.Parse(options.Connection!);
+        configuration.AbortOnConnectFail = false;
+        // A command issued while disconnected fails at once instead of queueing: the fail mode answers it.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ReconnectRetryPolicy = new LinearRetry(500);
+        configuration.ConnectTimeout = Math.Max(configuration.ConnectTimeout > 0 ? Math.Min(configuration.ConnectTimeout, 2000) : 2000, 200);
+        configuration.ClientName ??= "baton";
+        _multiplexer = ConnectionMultiplexer.Connect(configuration);
+        _fallbacks = _meter.CreateCounter<long>("baton.redis.fallbacks", description: "Shared-state operations served from the instance's own state, or refused, because Redis was unavailable");
+        _multiplexer.ConnectionRestored += (_, _) => Log.ConnectionRestored(_logger);
+    }
+
+    /// <summary>Prefixes every key and channel.</summary>
+    public string Prefix { get; }
+
+    /// <summary>The longest a request waits on Redis.</summary>
+    public TimeSpan Timeout { get; }
+
+    /// <summary>True when Redis is unavailable and <c>redis.failMode</c> is <c>closed</c>: calls are refused, not served locally.</summary>
+    public bool FailsClosed => _failClosed;
+
+    /// <summary>True while the connection to Redis is up.</summary>
+    public bool IsConnected => _multiplexer.IsConnected;
+
+    /// <summary>True while the last call to Redis failed (and no call has succeeded since).</summary>
+    public bool IsDown => Volatile.Read(ref _down) != 0;
+
+    /// <summary>Calls served from local state (or refused) since start.</summary>
+    public long FallbackCount => Interlocked.Read(ref _fallbackCount);
+
+    internal IDatabase Database => _multiplexer.GetDatabase();
+
+    internal ISubscriber Subscriber => _multiplexer.GetSubscriber();
+
+    internal RedisKey Key(string name) => Prefix + name;
+
+    internal RedisChannel Channel(string name) => RedisChannel.Literal(Prefix + name);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on Redis within the timeout; when Redis is unavailable, runs
+    /// <paramref name="local"/> (fail mode <c>local</c>) or throws a 503 (fail mode <c>closed</c>).
+    /// </summary>
+    internal async ValueTask<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
+    {
+        if (!_multiplexer.IsConnected)
+        {
+            return await FallBackAsync(operation, null, local).ConfigureAwait(false);
+        }
+        T result;
+        try
+        {
+            // A network timeout is measured on the real clock, whatever clock the gateway's logic runs on.
+            result = await call(Database).WaitAsync(Timeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return await FallBackAsync(operation, ex, local).ConfigureAwait(false);
+        }
+        if (Interlocked.Exchange(ref _down, 0) != 0)
+        {
+            Log.Recovered(_logger, operation);
+        }
+        return result;
+    }
+
+    /// <summary>A write nobody waits for (a publication, a correction): failures are logged and counted, never thrown.</summary>
+    internal async Task TryAsync(string operation, Func<IDatabase, Task> call)
+    {
+        try
+        {
+            await RunAsync<bool>(operation, async db =>
+            {
+                await call(db).ConfigureAwait(false);
+                return true;
+            }, static () => ValueTask.FromResult(false), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (BatonException)
+        {
+            // Fail mode closed refuses requests, not background writes: already counted and logged.
+        }
+    }
+
+    private async ValueTask<T> FallBackAsync<T>(string operation, Exception? error, Func<ValueTask<T>> local)
+    {
+        Interlocked.Increment(ref _fallbackCount);
+        _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("fail_mode", _failClosed ? "closed" : "local"));
+        if (Interlocked.Exchange(ref _down, 1) == 0)
+        {
+            Log.Unavailable(_logger, operation, _failClosed ? RedisFailModes.Closed : RedisFailModes.Local, error?.GetType().Name ?? "disconnected", error?.Message ?? "not connected");
+        }
+        if (_failClosed)
+        {
+            throw new BatonException(503, ErrorTypes.Server,
+                "The gateway's shared state (Redis) is unavailable and redis.failMode is 'closed': the request is refused rather than served without shared limits. Retry shortly.",
+                code: "shared_state_unavailable")
+            {
+                RetryAfter = TimeSpan.FromSeconds(1),
+            };
+        }
+        return await local().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _multiplexer.Dispose();
+        _meter.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Redis is unavailable ({Operation}: {ErrorType}: {Reason}); fail mode {FailMode} applies until it answers again")]
+        public static partial void Unavailable(ILogger logger, string operation, string failMode, string errorType, string reason);
+
+        [LoggerMessage(2, LogLevel.Information, "Redis answers again ({Operation}): limits, budgets and breakers are shared again")]
+        public static partial void Recovered(ILogger logger, string operation);
+
+        [LoggerMessage(3, LogLevel.Information, "Redis connection restored")]
+        public static partial void ConnectionRestored(ILogger logger);
+    }
+}

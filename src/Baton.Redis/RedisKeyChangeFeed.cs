@@ -1,0 +1,25 @@
+using Baton.Auth;
+using StackExchange.Redis;
+
+namespace Baton.Redis;
+
+/// <summary>
+/// Key changes announced to every gateway instance through Redis pub/sub: an instance that updates or revokes a
+/// key publishes, and every instance drops its cache of keys, so the next request it serves reads the shared key
+/// store again and a revoked key is refused there too.
+/// </summary>
+public sealed class RedisKeyChangeFeed(RedisConnection redis) : IKeyChangeFeed
+{
+    private readonly RedisChannel _channel = redis.Channel("keys");
+
+    /// <inheritdoc />
+    public async ValueTask AnnounceAsync(CancellationToken cancellationToken) =>
+        await redis.TryAsync("keys.announce", _ => redis.Subscriber.PublishAsync(_channel, "changed")).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public void Subscribe(Action onChange)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        redis.Subscriber.Subscribe(_channel, (_, _) => onChange());
+    }
+}

@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using Baton.RateLimiting;
+using StackExchange.Redis;
+
+namespace Baton.Redis;
+
+/// <summary>
+/// Token buckets shared by every gateway instance: each operation is one Lua script run atomically on the Redis
+/// server, on the server's clock (<c>TIME</c>), with the same meaning as <see cref="InMemoryRateLimitStore"/>
+/// (a bucket holds a minute's worth and refills continuously; a refused take takes nothing; corrections may run
+/// into debt; upstream headroom only lowers). A take is the one round trip on a request's path: the snapshot for
+/// the response headers is extrapolated from the levels the last script returned. When Redis is unavailable,
+/// the fail mode applies: this instance's own buckets (<c>local</c>) or 503 (<c>closed</c>).
+/// </summary>
+public sealed class RedisRateLimitStore : IRateLimitStore
+{
+    // One script for every operation keeps the bucket arithmetic in one place. Levels are kept as floats with the
+    // time of their last refill in microseconds; a missing hash is a full bucket.
+    private const string Script = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        local op = ARGV[1]
+        local rpm = tonumber(ARGV[2])
+        local tpm = tonumber(ARGV[3])
+        local h = redis.call('HMGET', KEYS[1], 'r', 'rt', 'k', 'kt', 'p')
+        local function level(cap, lvl, ts)
+          if cap < 0 then return nil end
+          if not lvl then return cap end
+          lvl = tonumber(lvl)
+          ts = tonumber(ts)
+          if now > ts then lvl = math.min(cap, lvl + (now - ts) * cap / 60000000) end
+          return math.min(cap, lvl)
+        end
+        local r = level(rpm, h[1], h[2])
+        local k = level(tpm, h[3], h[4])
+        local p = tonumber(h[5] or '0')
+        local granted = 1
+        local wait = 0
+        local reason = 0
+        if op == 'take' then
+          local tokens = tonumber(ARGV[4])
+          if p > now then wait = p - now; reason = 1 end
+          if r then
+            local missing = math.min(1, rpm) - r
+            if missing > 1e-9 then
+              local w = math.ceil(missing * 60000000 / rpm)
+              if w > wait then wait = w; reason = 2 end
+            end
+          end
+          if k then
+            local missing = math.min(tokens, tpm) - k
+            if missing > 1e-9 then
+              local w = math.ceil(missing * 60000000 / tpm)
+              if w > wait then wait = w; reason = 3 end
+            end
+          end
+          if wait > 0 then
+            granted = 0
+          else
+            if r then r = r - 1 end
+            if k then k = k - math.min(tokens, tpm) end
+          end
+        elseif op == 'charge' then
+          if r then r = math.min(rpm, r - tonumber(ARGV[4])) end
+          if k then k = math.min(tpm, k - tonumber(ARGV[5])) end
+        elseif op == 'pause' then
+          local untilp = now + tonumber(ARGV[4])
+          if untilp > p then p = untilp end
+        elseif op == 'lower' then
+          if r and ARGV[4] ~= '' then r = math.min(r, tonumber(ARGV[4])) end
+          if k and ARGV[5] ~= '' then k = math.min(k, tonumber(ARGV[5])) end
+        end
+        if op ~= 'snap' and not (op == 'take' and granted == 0) then
+          -- Times are whole microseconds: tostring would round them to 14 digits.
+          local stamp = string.format('%.0f', now)
+          local fields = {'p', string.format('%.0f', p)}
+          if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
+          if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
+          redis.call('HSET', KEYS[1], unpack(fields))
+          local ttl = 120000
+          if p > now then ttl = ttl + math.ceil((p - now) / 1000) end
+          redis.call('PEXPIRE', KEYS[1], ttl)
+        end
+        local paused = 0
+        if p > now then paused = p - now end
+        return {granted, wait, reason, r and tostring(r) or '', k and tostring(k) or '', paused}
+        """;
+
+    private readonly RedisConnection _redis;
+    private readonly InMemoryRateLimitStore _local;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, Reading> _readings = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Buckets on <paramref name="redis"/>; <paramref name="time"/> runs the local buckets of fail mode <c>local</c> and dates snapshots.</summary>
+    public RedisRateLimitStore(RedisConnection redis, TimeProvider time)
+    {
+        _redis = redis;
+        _time = time;
+        _local = new InMemoryRateLimitStore(time);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<RateLimitDecision> TryTakeAsync(string bucket, RateLimitSettings limits, int tokens, CancellationToken cancellationToken = default)
+    {
+        var reply = await RunAsync("rate_limit.take", bucket, limits, ["take", tokens], cancellationToken).ConfigureAwait(false);
+        if (reply is null)
+        {
+            return await _local.TryTakeAsync(bucket, limits, tokens, cancellationToken).ConfigureAwait(false);
+        }
+        var (granted, waitMicros, reason) = reply.Value;
+        return granted
+            ? RateLimitDecision.Grant
+            : RateLimitDecision.Wait(TimeSpan.FromTicks(waitMicros * 10), (RateLimitRefusal)reason);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask ChargeAsync(string bucket, RateLimitSettings limits, int requests, int tokens, CancellationToken cancellationToken = default)
+    {
+        if (await RunAsync("rate_limit.charge", bucket, limits, ["charge", requests, tokens], cancellationToken).ConfigureAwait(false) is null)
+        {
+            _local.Charge(bucket, limits, requests, tokens);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask PauseUntilAsync(string bucket, RateLimitSettings limits, DateTimeOffset until, CancellationToken cancellationToken = default)
+    {
+        // Sent as a duration: the server adds it to its own clock, so instances' clocks need not agree.
+        var micros = Math.Max(0, (until - _time.GetUtcNow()).Ticks / 10);
+        if (await RunAsync("rate_limit.pause", bucket, limits, ["pause", micros], cancellationToken).ConfigureAwait(false) is null)
+        {
+            _local.PauseUntil(bucket, limits, until);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask LowerToAsync(string bucket, RateLimitSettings limits, int? requests, int? tokens, CancellationToken cancellationToken = default)
+    {
+        RedisValue r = requests is { } x ? x : "";
+        RedisValue k = tokens is { } y ? y : "";
+        if (await RunAsync("rate_limit.lower", bucket, limits, ["lower", r, k], cancellationToken).ConfigureAwait(false) is null)
+        {
+            _local.LowerTo(bucket, limits, requests, tokens);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<RateLimitSnapshot?> SnapshotAsync(string bucket, RateLimitSettings limits, CancellationToken cancellationToken = default)
+    {
+        if (!limits.HasBuckets)
+        {
+            return null;
+        }
+        if (!_readings.TryGetValue(bucket, out var reading) || _redis.IsDown)
+        {
+            if (await RunAsync("rate_limit.snapshot", bucket, limits, ["snap"], cancellationToken).ConfigureAwait(false) is null)
+            {
+                return _local.Snapshot(bucket, limits);
+            }
+            reading = _readings[bucket];
+        }
+        return reading.Extrapolate(limits, _time.GetUtcNow());
+    }
+
+    /// <summary>Runs the script; null when Redis is unavailable and fail mode <c>local</c> applies.</summary>
+    private async ValueTask<(bool Granted, long WaitMicros, int Reason)?> RunAsync(
+        string operation, string bucket, RateLimitSettings limits, RedisValue[] arguments, CancellationToken cancellationToken)
+    {
+        var values = new RedisValue[arguments.Length + 2];
+        values[0] = arguments[0];
+        values[1] = limits.RequestsPerMinute ?? -1;
+        values[2] = limits.TokensPerMinute ?? -1;
+        Array.Copy(arguments, 1, values, 3, arguments.Length - 1);
+        var key = _redis.Key("rl:" + bucket);
+        return await _redis.RunAsync<(bool, long, int)?>(operation, async db =>
+        {
+            var reply = (RedisResult[])(await db.ScriptEvaluateAsync(Script, [key], values).ConfigureAwait(false))!;
+            _readings[bucket] = new Reading(Level(reply[3]), Level(reply[4]), (long)reply[5], _time.GetUtcNow());
+            return ((long)reply[0] == 1, (long)reply[1], (int)(long)reply[2]);
+        }, static () => ValueTask.FromResult<(bool, long, int)?>(null), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static double? Level(RedisResult value)
+    {
+        var text = (string?)value;
+        return string.IsNullOrEmpty(text) ? null : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The levels a script returned, and when: what the response headers report until the next script.</summary>
+    private sealed record Reading(double? Requests, double? Tokens, long PausedMicros, DateTimeOffset At)
+    {
+        public RateLimitSnapshot Extrapolate(RateLimitSettings limits, DateTimeOffset now)
+        {
+            var elapsed = Math.Max(0, (now - At).TotalSeconds);
+            var pausedUntil = At + TimeSpan.FromTicks(PausedMicros * 10);
+            var paused = pausedUntil > now;
+            var requests = Current(Requests, limits.RequestsPerMinute, elapsed);
+            var tokens = Current(Tokens, limits.TokensPerMinute, elapsed);
+            return new RateLimitSnapshot(
+                Remaining(requests, paused), Remaining(tokens, paused),
+                ResetAt(requests, limits.RequestsPerMinute, now, pausedUntil), ResetAt(tokens, limits.TokensPerMinute, now, pausedUntil));
+        }
+
+        private static double? Current(double? level, int? capacity, double elapsedSeconds) =>
+            level is { } l && capacity is { } c ? Math.Min(c, l + (elapsedSeconds * c / 60.0)) : null;
+
+        private static int? Remaining(double? level, bool paused) =>
+            level is not { } l ? null : paused ? 0 : (int)Math.Max(0, Math.Floor(l + 1e-9));
+
+        private static DateTimeOffset? ResetAt(double? level, int? capacity, DateTimeOffset now, DateTimeOffset pausedUntil)
+        {
+            if (level is not { } l || capacity is not { } c)
+            {
+                return null;
+            }
+            var full = now + TimeSpan.FromSeconds(Math.Max(0, c - l) * 60.0 / c);
+            return pausedUntil > full ? pausedUntil : full;
+        }
+    }
+}
