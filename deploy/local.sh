@@ -39,16 +39,17 @@ alive() { kill -0 "$1" 2>/dev/null; }
 
 # Stops every process this script started (their ids are in $pids), politely first.
 stop_all() {
-  [ -f "$pids" ] || return 0
-  local pid
-  while read -r pid _; do alive "$pid" && kill -TERM "$pid" 2>/dev/null || true; done <"$pids"
+  # Read once: the other side of a stop (the starting script's exit trap) may remove the file meanwhile.
+  local list pid
+  list="$(cat "$pids" 2>/dev/null)" || return 0
+  for pid in $(cut -d' ' -f1 <<<"$list"); do alive "$pid" && kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 100); do
     local left=0
-    while read -r pid _; do alive "$pid" && left=1; done <"$pids"
+    for pid in $(cut -d' ' -f1 <<<"$list"); do alive "$pid" && left=1; done
     [ "$left" -eq 0 ] && break
     sleep 0.2
   done
-  while read -r pid _; do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done <"$pids"
+  for pid in $(cut -d' ' -f1 <<<"$list"); do alive "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$pids"
 }
 
@@ -157,7 +158,13 @@ if [ "$use_postgres" -eq 1 ]; then
   as_pg=()
   if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
   rm -rf "$state/postgres"; mkdir -p "$state/postgres"
-  [ ${#as_pg[@]} -eq 0 ] || chown postgres "$state/postgres"
+  if [ ${#as_pg[@]} -gt 0 ]; then
+    chown postgres "$state/postgres"
+    "${as_pg[@]}" test -x "$state/postgres" || {
+      echo "local.sh: the postgres user cannot reach $state/postgres; let it through the folders above (chmod o+x), or set BATON_LOCAL_DIR." >&2
+      exit 1
+    }
+  fi
   "${as_pg[@]}" "$bin/initdb" -D "$state/postgres/data" -U baton --auth=trust >"$state/postgres.log" 2>&1
   "${as_pg[@]}" "$bin/postgres" -D "$state/postgres/data" -p "$pg_port" -h 127.0.0.1 -k "$state/postgres" \
     >>"$state/postgres.log" 2>&1 &

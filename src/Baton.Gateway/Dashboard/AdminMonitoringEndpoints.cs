@@ -92,7 +92,8 @@ internal static class AdminMonitoringEndpoints
     }
 
     /// <summary><c>GET /admin/cache</c>: the response cache's figures, as <c>/v1/cache/stats</c> gives them.</summary>
-    public static IResult Cache(HttpContext http, BatonOptions options) => Results.Json(CacheEndpoints.Stats(http, options), Json);
+    public static async Task<IResult> Cache(HttpContext http, BatonOptions options) =>
+        Results.Json(await CacheEndpoints.Stats(http, options).ConfigureAwait(false), Json);
 
     /// <summary><c>GET /admin/batches?limit=N</c>: the newest batch jobs (default 20), and how many are running.</summary>
     public static IResult Batches(HttpContext http, BatchJobRunner runner)

@@ -32,7 +32,7 @@ public sealed class EmbeddingGeneratorTests : IAsyncDisposable
             ["Baton:Cache:Store"] = "memory",
             ["Baton:Ledger:Enabled"] = "false",
         }).Build();
-        _services = new ServiceCollection().AddBaton(configuration).BuildServiceProvider();
+        _services = new ServiceCollection().AddBaton(configuration).AddBatonSimulator().BuildServiceProvider();
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

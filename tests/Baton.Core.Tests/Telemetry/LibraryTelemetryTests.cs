@@ -45,7 +45,7 @@ public sealed class LibraryTelemetryTests : IDisposable
         options.Resilience = new ResilienceOptions { MaxRetries = 0, CircuitBreaker = new CircuitBreakerOptions { MinimumThroughput = 100_000 } };
         options.Ledger.Path = Path.Combine(Path.GetTempPath(), $"baton-library-telemetry-{Guid.NewGuid():N}.db");
         options.Prices["baton-sim-1"] = new PriceOptions { Input = 1m, Output = 2m };
-        _services = new ServiceCollection().AddBaton(options).BuildServiceProvider();
+        _services = new ServiceCollection().AddBaton(options).AddBatonSimulator().BuildServiceProvider();
 
         // Only this container's meter: every other test's engine has a "Baton" meter of its own.
         var factory = _services.GetRequiredService<IMeterFactory>();

@@ -7,13 +7,25 @@ using OpenAI.Chat;
 namespace Baton.Gateway.Tests.Packaging;
 
 /// <summary>
-/// <c>deploy/local.sh</c> starts the compose file's gateways as processes on 127.0.0.1 with <c>deploy/baton.json</c>,
-/// every gateway answers, and <c>deploy/local.sh stop</c> leaves no process behind.
+/// <c>deploy/local.sh</c> starts the compose file's topology as processes on 127.0.0.1 with <c>deploy/baton.json</c>:
+/// Redis, Postgres and three gateways sharing them. Every gateway answers, a key made on one works on the others,
+/// costs read on any count every gateway's requests, and <c>deploy/local.sh stop</c> leaves no process behind.
 /// </summary>
 public sealed partial class LocalDeployTests : IDisposable
 {
     private const string MasterKey = "local-deploy-test-master-key-0123456789";
     private readonly string _state = Directory.CreateTempSubdirectory("baton-local-").FullName;
+
+    public LocalDeployTests()
+    {
+        // Postgres runs as its own user when the tests run as root: it must be able to reach its folder in here.
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        File.SetUnixFileMode(_state, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
 
     public void Dispose()
     {
@@ -35,9 +47,8 @@ public sealed partial class LocalDeployTests : IDisposable
         {
             ["BATON_BIN"] = $"{ProcessRunner.Dotnet} {Path.Combine(AppContext.BaseDirectory, "baton.dll")}",
             ["BATON_LOCAL_DIR"] = _state,
-            // Redis and Postgres are left out until the gateway has its shared stores.
-            ["BATON_LOCAL_STORES"] = "0",
-            ["BATON_LOCAL_PORT"] = Random.Shared.Next(20000, 60000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Below Linux's ephemeral range, so that other tests' outgoing connections do not take the ports meanwhile.
+            ["BATON_LOCAL_PORT"] = Random.Shared.Next(20000, 32000).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["BATON_MASTER_KEY"] = MasterKey,
         };
         var start = new ProcessStartInfo("bash") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -74,21 +85,36 @@ public sealed partial class LocalDeployTests : IDisposable
             Assert.True(first == ready.Task, "local.sh did not get ready:\n" + string.Join('\n', lines));
 
             pids.AddRange(File.ReadAllLines(Path.Combine(_state, "pids")).Select(l => int.Parse(l.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)));
-            Assert.Equal(3, pids.Count);
+            Assert.Equal(5, pids.Count);
             List<string> urls;
             lock (lines)
             {
                 urls = lines.Select(l => GatewayLine().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList();
             }
             Assert.Equal(3, urls.Distinct().Count());
+            // A key made on the first gateway is one of every gateway's keys (Postgres), so each answers it.
+            using var http = new HttpClient();
+            using var admin = new HttpRequestMessage(HttpMethod.Post, urls[0].Replace("/v1", "/admin/keys", StringComparison.Ordinal))
+            {
+                Content = new StringContent("""{"name":"local-deploy"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            admin.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", MasterKey);
+            using var made = await http.SendAsync(admin);
+            Assert.Equal(System.Net.HttpStatusCode.Created, made.StatusCode);
+            var key = System.Text.Json.JsonDocument.Parse(await made.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
             foreach (var url in urls)
             {
-                var client = new OpenAIClient(new ApiKeyCredential(MasterKey), new OpenAIClientOptions { Endpoint = new Uri(url) }).GetChatClient("baton-sim");
+                var client = new OpenAIClient(new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = new Uri(url) }).GetChatClient("baton-sim");
                 ChatCompletion answer = await client.CompleteChatAsync([new UserChatMessage($"Which gateway is {url}?")]);
                 Assert.False(string.IsNullOrWhiteSpace(answer.Content[0].Text));
             }
+            // The ledger is shared too: the last gateway's costs count the three answers, whichever gateway gave them.
+            using var costs = new HttpRequestMessage(HttpMethod.Get, urls[^1] + "/costs");
+            costs.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", MasterKey);
+            using var report = await http.SendAsync(costs);
+            var total = System.Text.Json.JsonDocument.Parse(await report.Content.ReadAsStringAsync()).RootElement.GetProperty("total");
+            Assert.Equal(3, total.GetProperty("requests").GetInt32());
             // The shared configuration requires keys, so a caller without one is refused by every gateway.
-            using var http = new HttpClient();
             using var anonymous = await http.PostAsync(urls[0] + "/chat/completions",
                 new StringContent("""{"model":"baton-sim","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
