@@ -12,7 +12,7 @@ namespace Baton.Batching;
 internal sealed record BatchJobItem(int Line, string CustomId, ChatRequest? Request, BatonException? Refusal = null);
 
 /// <summary>Why a line of a batch input (or a whole batch) failed: OpenAI's <c>errors.data[]</c> item.</summary>
-internal sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
+public sealed record BatchJobError(string Code, string Message, string? Param, int? Line);
 
 /// <summary>
 /// Reads a batch input file (OpenAI's JSONL, one <c>{"custom_id", "method", "url", "body"}</c> a line) the way

@@ -90,11 +90,12 @@ internal static class AdminMonitoringEndpoints
     public static IResult Cache(HttpContext http, BatonOptions options) => Results.Json(CacheEndpoints.Stats(http, options), Json);
 
     /// <summary><c>GET /admin/batches?limit=N</c>: the newest batch jobs (default 20), and how many are running.</summary>
-    public static IResult Batches(HttpContext http, BatchJobRunner runner)
+    public static async Task<IResult> Batches(HttpContext http, BatchJobRunner runner)
     {
         var limit = Number(http, "limit", 20, 1, 100);
-        var page = runner.Store.ListBatches(limit, null);
-        return Results.Json(new BatchJobsView("list", runner.Store.Unfinished().Count, page.Items.Select(JobViews.ToView).ToList()), Json);
+        var page = await runner.Store.ListBatchesAsync(limit, null, null, http.RequestAborted);
+        var unfinished = await runner.Store.UnfinishedAsync(http.RequestAborted);
+        return Results.Json(new BatchJobsView("list", unfinished.Count, page.Items.Select(JobViews.ToView).ToList()), Json);
     }
 
     private static IEnumerable<string?> KeySubjects(IReadOnlyList<VirtualKey> keys, RequestRecorder recorder) =>

@@ -1,7 +1,7 @@
 namespace Baton.Batching.Jobs;
 
 /// <summary>The statuses of a batch, as OpenAI's Batches API names them.</summary>
-internal static class BatchStatuses
+public static class BatchStatuses
 {
     public const string Failed = "failed";
     public const string InProgress = "in_progress";
@@ -22,14 +22,14 @@ internal static class BatchStatuses
 }
 
 /// <summary>File purposes of the Files API subset.</summary>
-internal static class FilePurposes
+public static class FilePurposes
 {
     public const string Batch = "batch";
     public const string BatchOutput = "batch_output";
 }
 
 /// <summary>What deleting a file did.</summary>
-internal enum FileDeletion
+public enum FileDeletion
 {
     Deleted,
     NotFound,
@@ -39,10 +39,10 @@ internal enum FileDeletion
 }
 
 /// <summary>A stored file (without its content).</summary>
-internal sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
+public sealed record StoredFile(string Id, string Purpose, string Filename, long Bytes, long CreatedAt);
 
 /// <summary>A stored batch; times are Unix seconds.</summary>
-internal sealed record BatchJob
+public sealed record BatchJob
 {
     public required string Id { get; init; }
     public required string Endpoint { get; init; }
@@ -71,4 +71,4 @@ internal sealed record BatchJob
 }
 
 /// <summary>A page of a list, newest first.</summary>
-internal sealed record StoredPage<T>(IReadOnlyList<T> Items, bool HasMore);
+public sealed record StoredPage<T>(IReadOnlyList<T> Items, bool HasMore);
