@@ -35,12 +35,14 @@ public static class BatonGatewayExtensions
         services.AddHostedService<Hosting.LedgerFlushService>();
         services.AddHostedService<Hosting.LedgerRetentionService>();
         services.AddHostedService<Hosting.CacheFlushService>();
-        services.AddSingleton(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
+        // A shared store registered before (PostgreSQL) keeps the batches of every gateway; otherwise this gateway's file.
+        services.TryAddSingleton<IBatchJobStore>(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
         services.AddSingleton<BatchJobQueue>();
         services.AddSingleton(sp => new BatchJobRunner(
-            sp.GetRequiredService<BatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatonEngine>(),
+            sp.GetRequiredService<IBatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatonEngine>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
-            sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>()));
+            sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>(),
+            sp.GetRequiredService<BatonOptions>().Batch.LeaseSeconds is { } lease ? TimeSpan.FromSeconds(lease) : null));
         services.AddHostedService<Hosting.BatchJobService>();
         services.AddBatonResponses();
         services.AddHostedService<Fronts.Responses.ResponseRetentionService>();

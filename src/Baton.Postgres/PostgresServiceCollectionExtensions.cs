@@ -1,8 +1,10 @@
 using Baton.Accounting.Budgets;
 using Baton.Accounting.Ledger;
 using Baton.Auth;
+using Baton.Batching.Jobs;
 using Baton.Configuration;
 using Baton.Postgres.Auth;
+using Baton.Postgres.Batches;
 using Baton.Postgres.Budgets;
 using Baton.Postgres.Ledger;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +19,8 @@ public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
     /// When <c>postgres.connection</c> is set, keeps virtual keys (<see cref="IKeyStore"/>), the cost ledger
-    /// (<see cref="ILedgerStore"/>) and budget counters (<see cref="IBudgetStore"/>) in PostgreSQL instead of the SQLite
+    /// (<see cref="ILedgerStore"/>), budget counters (<see cref="IBudgetStore"/>) and the Batches API's files and batches
+    /// (<see cref="IBatchJobStore"/>) in PostgreSQL instead of the SQLite
     /// file, and migrates the database's schema when the host starts (a gateway that cannot reach its database fails to
     /// start, saying so). Call it before <c>AddBaton</c>: keys and the ledger are taken from PostgreSQL either way, but
     /// budgets only when no budget store is registered yet (a shared Redis store registered first keeps them). Without
@@ -40,6 +43,9 @@ public static class PostgresServiceCollectionExtensions
         services.RemoveAll<ILedgerStore>();
         services.AddSingleton<ILedgerStore>(sp => new PostgresLedgerStore(sp.GetRequiredService<PostgresDatabase>()));
         services.TryAddSingleton<IBudgetStore>(sp => new PostgresBudgetStore(sp.GetRequiredService<PostgresDatabase>()));
+        // Files and batches every gateway sees: a batch survives the gateway that started it.
+        services.RemoveAll<IBatchJobStore>();
+        services.AddSingleton<IBatchJobStore>(sp => new PostgresBatchJobStore(sp.GetRequiredService<PostgresDatabase>()));
         services.AddHostedService<PostgresStartup>();
         return services;
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Baton.Batching;
 using Baton.Engine;
 using Baton.Hosting;
+using Baton.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
@@ -36,7 +37,8 @@ internal static class BatchCommand
                 return CommonOptions.ConfigurationError;
             }
             CommonOptions.AnnounceSource(console, loaded);
-            await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
+            // With postgres.connection, what it spends is recorded in the shared ledger, and counts against shared budgets.
+            await using var services = new ServiceCollection().AddBatonPostgres(loaded.Options).AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
             var runner = new BatchFileRunner(services.GetRequiredService<BatonEngine>(),
                 parse.GetValue(concurrency) ?? loaded.Options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Baton.Client;
 using Baton.Errors;
 using Baton.Hosting;
+using Baton.Postgres;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
@@ -38,7 +39,8 @@ internal static class ChatCommand
             }
             CommonOptions.AnnounceSource(console, loaded);
 
-            await using var services = new ServiceCollection().AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
+            // With postgres.connection, what it spends is recorded in the shared ledger, and counts against shared budgets.
+            await using var services = new ServiceCollection().AddBatonPostgres(loaded.Options).AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
             var session = new ChatSession(console, services.GetRequiredService<BatonChatClient>(), chosen, parse.GetValue(system));
             var text = parse.GetValue(prompt);
             return text is null

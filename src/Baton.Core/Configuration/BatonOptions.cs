@@ -205,6 +205,13 @@ public sealed class BatchOptions
     /// </summary>
     public long MaxUploadBytes { get; set; } = DefaultMaxUploadBytes;
 
+    /// <summary>
+    /// How long, in seconds, a gateway's lease on a running batch lasts unless renewed (it is renewed every third of
+    /// it): with a shared store (<c>postgres.connection</c>), a batch whose gateway died is taken over by another once
+    /// its lease has expired. 1 to 3600; default 30.
+    /// </summary>
+    public int? LeaseSeconds { get; set; }
+
     public const string DefaultJobsDatabase = "baton-batches.db";
 
     public const long DefaultMaxUploadBytes = 200 * 1024 * 1024;

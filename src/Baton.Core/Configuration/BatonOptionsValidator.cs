@@ -310,6 +310,10 @@ public static class BatonOptionsValidator
         {
             errors.Add($"batch.maxUploadBytes: must be 1024 to {BatchOptions.MaxMaxUploadBytes} (512 MiB).");
         }
+        if (options.Batch.LeaseSeconds is < 1 or > 3600)
+        {
+            errors.Add($"batch.leaseSeconds: {options.Batch.LeaseSeconds} is out of range 1 to 3600.");
+        }
         foreach (var (name, model) in options.Models)
         {
             if (model.CacheTtlSeconds is { } modelTtl && !Requests.CacheDirectives.IsValidTtl(modelTtl))

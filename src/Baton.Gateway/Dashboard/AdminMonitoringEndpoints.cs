@@ -96,11 +96,12 @@ internal static class AdminMonitoringEndpoints
         Results.Json(await CacheEndpoints.Stats(http, options).ConfigureAwait(false), Json);
 
     /// <summary><c>GET /admin/batches?limit=N</c>: the newest batch jobs (default 20), and how many are running.</summary>
-    public static IResult Batches(HttpContext http, BatchJobRunner runner)
+    public static async Task<IResult> Batches(HttpContext http, BatchJobRunner runner)
     {
         var limit = Number(http, "limit", 20, 1, 100);
-        var page = runner.Store.ListBatches(limit, null);
-        return Results.Json(new BatchJobsView("list", runner.Store.Unfinished().Count, page.Items.Select(JobViews.ToView).ToList()), Json);
+        var page = await runner.Store.ListBatchesAsync(limit, null, null, http.RequestAborted);
+        var unfinished = await runner.Store.UnfinishedAsync(http.RequestAborted);
+        return Results.Json(new BatchJobsView("list", unfinished.Count, page.Items.Select(JobViews.ToView).ToList()), Json);
     }
 
     private static IEnumerable<string?> KeySubjects(IReadOnlyList<VirtualKey> keys, RequestRecorder recorder) =>

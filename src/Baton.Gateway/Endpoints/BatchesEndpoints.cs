@@ -32,19 +32,19 @@ internal static class BatchesEndpoints
         {
             throw BatonException.InvalidRequest($"The body is not valid JSON: {ex.Message}", null, "invalid_json");
         }
-        var file = (FilesEndpoints.Visible(http, runner, inputFileId) ? runner.Store.GetFile(inputFileId) : null)
+        var file = (await FilesEndpoints.VisibleAsync(http, runner, inputFileId) ? await runner.Store.GetFileAsync(inputFileId, http.RequestAborted) : null)
             ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
         if (file.Purpose != FilePurposes.Batch)
         {
             throw BatonException.InvalidRequest($"The file '{inputFileId}' has purpose '{file.Purpose}'; a batch's input must have purpose 'batch'.", "input_file_id", "invalid_value");
         }
-        var job = runner.Create(file, metadata, GatewayAuth.Owner(http)) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
+        var job = await runner.CreateAsync(file, metadata, GatewayAuth.Owner(http), http.RequestAborted) ?? throw JobViews.NotFound("file", inputFileId, "input_file_id");
         await http.Response.WriteAsJsonAsync(JobViews.ToView(job), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        if (!FilesEndpoints.Visible(http, runner, batchId) || runner.Store.GetBatch(batchId) is not { } job)
+        if (!await FilesEndpoints.VisibleAsync(http, runner, batchId) || await runner.Store.GetBatchAsync(batchId, http.RequestAborted) is not { } job)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));
             return;
@@ -55,13 +55,14 @@ internal static class BatchesEndpoints
     public static async Task ListAsync(HttpContext http, BatchJobRunner runner)
     {
         var limit = JobViews.Limit(http.Request, 20, 100);
-        var page = runner.Store.ListBatches(limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http));
+        var page = await runner.Store.ListBatchesAsync(limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http), http.RequestAborted);
         await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, b => b.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task CancelAsync(HttpContext http, BatchJobRunner runner, string batchId)
     {
-        var job = FilesEndpoints.Visible(http, runner, batchId) ? runner.Cancel(batchId) : null;
+        // Not stopped by the caller leaving: a cancel once asked is carried out.
+        var job = await FilesEndpoints.VisibleAsync(http, runner, batchId) ? await runner.CancelAsync(batchId, CancellationToken.None) : null;
         if (job is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("batch", batchId, "batch_id"));

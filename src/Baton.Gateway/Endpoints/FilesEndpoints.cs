@@ -79,8 +79,8 @@ internal static class FilesEndpoints
         // from there into the store in pieces, never held whole in memory.
         await using (var stream = file.OpenReadStream())
         {
-            stored = runner.Store.AddFile(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now,
-                GatewayAuth.Owner(http));
+            stored = await runner.Store.AddFileAsync(FilePurposes.Batch, string.IsNullOrWhiteSpace(name) ? "upload.jsonl" : name, stream, file.Length, runner.Now,
+                GatewayAuth.Owner(http), http.RequestAborted);
         }
         await http.Response.WriteAsJsonAsync(JobViews.ToView(stored), JobViews.Json, http.RequestAborted);
     }
@@ -89,13 +89,13 @@ internal static class FilesEndpoints
     {
         var limit = JobViews.Limit(http.Request, 10_000, 10_000);
         var purpose = http.Request.Query["purpose"].ToString() is { Length: > 0 } p ? p : null;
-        var page = runner.Store.ListFiles(purpose, limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http));
+        var page = await runner.Store.ListFilesAsync(purpose, limit, JobViews.After(http.Request), GatewayAuth.VisibleOwner(http), http.RequestAborted);
         await http.Response.WriteAsJsonAsync(JobViews.ToList(page, JobViews.ToView, f => f.Id), JobViews.Json, http.RequestAborted);
     }
 
     public static async Task GetAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (!Visible(http, runner, fileId) || runner.Store.GetFile(fileId) is not { } file)
+        if (!await VisibleAsync(http, runner, fileId) || await runner.Store.GetFileAsync(fileId, http.RequestAborted) is not { } file)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
@@ -105,12 +105,12 @@ internal static class FilesEndpoints
 
     public static async Task GetContentAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        if (!Visible(http, runner, fileId))
+        if (!await VisibleAsync(http, runner, fileId))
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
             return;
         }
-        await using var content = runner.Store.OpenFileContent(fileId);
+        await using var content = await runner.Store.OpenFileContentAsync(fileId, http.RequestAborted);
         if (content is null)
         {
             await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -124,7 +124,7 @@ internal static class FilesEndpoints
 
     public static async Task DeleteAsync(HttpContext http, BatchJobRunner runner, string fileId)
     {
-        switch (Visible(http, runner, fileId) ? runner.Store.DeleteFile(fileId) : FileDeletion.NotFound)
+        switch (await VisibleAsync(http, runner, fileId) ? await runner.Store.DeleteFileAsync(fileId, http.RequestAborted) : FileDeletion.NotFound)
         {
             case FileDeletion.NotFound:
                 await ErrorResponses.WriteAsync(http, JobViews.NotFound("file", fileId, "file_id"));
@@ -144,8 +144,8 @@ internal static class FilesEndpoints
     /// True when the caller may see the file or batch: the master key sees everything, a virtual key only what it
     /// created. To others it does not exist (404), so ids cannot be probed.
     /// </summary>
-    internal static bool Visible(HttpContext http, BatchJobRunner runner, string id) =>
-        GatewayAuth.VisibleOwner(http) is not { } owner || runner.Store.OwnerOf(id) == owner;
+    internal static async Task<bool> VisibleAsync(HttpContext http, BatchJobRunner runner, string id) =>
+        GatewayAuth.VisibleOwner(http) is not { } owner || await runner.Store.OwnerOfAsync(id, http.RequestAborted) == owner;
 
     private static bool IsMultipartForm(string? contentType) =>
         Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)

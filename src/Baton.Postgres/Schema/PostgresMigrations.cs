@@ -73,6 +73,67 @@ internal static class PostgresMigrations
             );
             CREATE INDEX budget_reservations_counter ON budget_reservations (counter, expires_at);
             """),
+        new(4, "batch files and jobs", """
+            CREATE TABLE batch_files (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id text NOT NULL UNIQUE,
+                purpose text NOT NULL,
+                filename text NOT NULL,
+                bytes bigint NOT NULL,
+                created_at bigint NOT NULL,
+                owner text
+            );
+            CREATE INDEX batch_files_owner ON batch_files (owner, seq);
+            -- A file's content in chunks of 1 MiB, in order; deleting the file deletes them.
+            CREATE TABLE batch_file_chunks (
+                file_id text NOT NULL REFERENCES batch_files (id) ON DELETE CASCADE,
+                chunk integer NOT NULL,
+                data bytea NOT NULL,
+                PRIMARY KEY (file_id, chunk)
+            );
+            CREATE TABLE batches (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                id text NOT NULL UNIQUE,
+                endpoint text NOT NULL,
+                input_file_id text NOT NULL,
+                completion_window text NOT NULL,
+                status text NOT NULL,
+                errors text,
+                output_file_id text,
+                error_file_id text,
+                created_at bigint NOT NULL,
+                in_progress_at bigint,
+                expires_at bigint NOT NULL,
+                finalizing_at bigint,
+                completed_at bigint,
+                failed_at bigint,
+                expired_at bigint,
+                cancelling_at bigint,
+                cancelled_at bigint,
+                total integer NOT NULL,
+                completed integer NOT NULL DEFAULT 0,
+                failed integer NOT NULL DEFAULT 0,
+                metadata text,
+                owner text,
+                -- The gateway running the batch, and until when (Unix milliseconds) unless it renews.
+                lease_holder text,
+                lease_until bigint
+            );
+            CREATE INDEX batches_owner ON batches (owner, seq);
+            CREATE INDEX batches_input ON batches (input_file_id);
+            CREATE INDEX batches_unfinished ON batches (seq) WHERE status IN ('in_progress', 'cancelling');
+            CREATE TABLE batch_items (
+                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                batch_id text NOT NULL,
+                custom_id text NOT NULL,
+                line integer NOT NULL,
+                failed boolean NOT NULL,
+                result bytea NOT NULL,
+                ledger text,
+                UNIQUE (batch_id, custom_id)
+            );
+            CREATE INDEX batch_items_undelivered ON batch_items (batch_id) WHERE ledger IS NOT NULL;
+            """),
     ];
 }
 

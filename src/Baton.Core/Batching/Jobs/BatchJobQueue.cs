@@ -9,9 +9,21 @@ public sealed class BatchJobQueue
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
+
     public ChannelReader<string> Reader => _queue.Reader;
 
-    public void Enqueue(string batchId) => _queue.Writer.TryWrite(batchId);
+    /// <summary>Queues a batch, unless it is waiting in the queue already (found again by a look for unleased batches).</summary>
+    public void Enqueue(string batchId)
+    {
+        if (_waiting.TryAdd(batchId, 0))
+        {
+            _queue.Writer.TryWrite(batchId);
+        }
+    }
+
+    /// <summary>Called by the reader when it takes a batch from the queue: it may be queued again from then on.</summary>
+    public void Taken(string batchId) => _waiting.TryRemove(batchId, out _);
 
     /// <summary>A token cancelled by <see cref="Cancel"/> while the batch runs; dispose the registration when it ends.</summary>
     public Registration Register(string batchId)

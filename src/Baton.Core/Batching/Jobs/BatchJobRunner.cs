@@ -20,9 +20,12 @@ namespace Baton.Batching.Jobs;
 /// </para>
 /// </summary>
 public sealed partial class BatchJobRunner(
-    BatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
-    Auth.IKeyStore? keys = null)
+    IBatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
+    Auth.IKeyStore? keys = null, TimeSpan? lease = null)
 {
+    /// <summary>How long a lease on a batch lasts unless renewed (<c>batch.leaseSeconds</c>): a dead gateway's batch waits this long.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromSeconds(30);
+
     /// <summary>The only endpoint a batch (and each of its lines) may name.</summary>
     public const string Endpoint = BatchLine.ChatCompletionsUrl;
 
@@ -38,7 +41,15 @@ public sealed partial class BatchJobRunner(
 
     private readonly LedgerWriter? _ledger = engine.Accounting?.Ledger;
 
-    public BatchJobStore Store => store;
+    private readonly TimeSpan _lease = lease is { } given && given > TimeSpan.Zero ? given : DefaultLease;
+
+    /// <summary>Who holds this runner's leases: unique to the process, so a restarted gateway does not inherit its predecessor's.</summary>
+    private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    public IBatchJobStore Store => store;
+
+    /// <summary>How long a lease lasts unless renewed.</summary>
+    public TimeSpan Lease => _lease;
 
     public BatchJobQueue Queue => queue;
 
@@ -50,12 +61,12 @@ public sealed partial class BatchJobRunner(
     /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
     /// queued; null, storing nothing, when the input file has been deleted meanwhile.
     /// </summary>
-    public BatchJob? Create(StoredFile input, IReadOnlyDictionary<string, string>? metadata, string? owner = null)
+    public async Task<BatchJob?> CreateAsync(StoredFile input, IReadOnlyDictionary<string, string>? metadata, string? owner, CancellationToken cancellationToken)
     {
         var now = Now;
         IReadOnlyList<BatchJobItem> items;
         IReadOnlyList<BatchJobError> errors;
-        using (var content = store.OpenFileContent(input.Id))
+        await using (var content = await store.OpenFileContentAsync(input.Id, cancellationToken).ConfigureAwait(false))
         {
             if (content is null)
             {
@@ -80,7 +91,7 @@ public sealed partial class BatchJobRunner(
             Metadata = metadata,
             Owner = owner,
         };
-        if (!store.AddBatch(job))
+        if (!await store.AddBatchAsync(job, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
@@ -95,13 +106,14 @@ public sealed partial class BatchJobRunner(
     /// Asks a batch to stop: a running one stops its items in flight and ends <c>cancelled</c> shortly; one still
     /// waiting ends <c>cancelled</c> at once. The batch as it is afterwards; null when unknown.
     /// </summary>
-    public BatchJob? Cancel(string batchId)
+    public async Task<BatchJob?> CancelAsync(string batchId, CancellationToken cancellationToken)
     {
-        var job = store.RequestCancel(batchId, Now);
+        var job = await store.RequestCancelAsync(batchId, Now, cancellationToken).ConfigureAwait(false);
         if (job is { Status: BatchStatuses.Cancelling } && !queue.Cancel(batchId))
         {
-            // Not running (yet): the runner, were it starting now, sees the status after registering and stops.
-            job = store.Finish(batchId, expired: false, Now);
+            // Not running here (yet): the runner, were it starting now, sees the status after registering and stops; a
+            // gateway running it elsewhere finds it ended at its next lease renewal, and its later answers are not stored.
+            job = await store.FinishAsync(batchId, expired: false, Now, null, cancellationToken).ConfigureAwait(false);
         }
         return job;
     }
@@ -110,62 +122,88 @@ public sealed partial class BatchJobRunner(
     /// Ends a batch whose runs kept failing: <c>failed</c>, with the reason in <c>errors</c> and the answers stored so
     /// far in its output and error files. The batch as it is afterwards; null when unknown.
     /// </summary>
-    public BatchJob? FailRun(string batchId, int runs, Exception error)
+    public async Task<BatchJob?> FailRunAsync(string batchId, int runs, Exception error, CancellationToken cancellationToken)
     {
-        var job = store.Finish(batchId, expired: false, Now,
-            [new BatchJobError("batch_run_failed", $"The batch could not be run ({runs} attempts): {Describe(error)}", null, null)]);
+        var job = await store.FinishAsync(batchId, expired: false, Now,
+            [new BatchJobError("batch_run_failed", $"The batch could not be run ({runs} attempts): {Describe(error)}", null, null)], cancellationToken).ConfigureAwait(false);
         Finished(job);
         return job;
     }
 
     /// <summary>
     /// Runs one batch to its end, or until <paramref name="stopping"/> (the batch then stays unfinished in the
-    /// store, to be resumed).
+    /// store, to be resumed). The batch runs only under this runner's lease, renewed while it works: a batch another
+    /// gateway holds is left to it, and a run whose lease is lost (taken over after this gateway stalled past its
+    /// expiry) stops, its stored answers kept.
     /// </summary>
     public async Task RunAsync(string batchId, CancellationToken stopping)
     {
-        var job = store.GetBatch(batchId);
+        var job = await store.GetBatchAsync(batchId, stopping).ConfigureAwait(false);
         if (job is null || !BatchStatuses.IsUnfinished(job.Status))
         {
             return;
         }
+        if (!await TryLeaseAsync(batchId, stopping).ConfigureAwait(false))
+        {
+            Log.LeasedElsewhere(logger, batchId);
+            return;
+        }
+        try
+        {
+            await RunLeasedAsync(job, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Ended, paused or failed: another gateway may take it at once rather than after the lease expires.
+            await ReleaseLeaseAsync(batchId).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunLeasedAsync(BatchJob job, CancellationToken stopping)
+    {
+        var batchId = job.Id;
         if (job.Status is BatchStatuses.Cancelling || Now >= job.ExpiresAt)
         {
-            Finished(store.Finish(batchId, expired: Now >= job.ExpiresAt, Now));
+            Finished(await store.FinishAsync(batchId, expired: Now >= job.ExpiresAt, Now, null, stopping).ConfigureAwait(false));
             return;
         }
         IReadOnlyList<BatchJobItem> items;
-        using (var content = store.OpenFileContent(job.InputFileId))
+        await using (var content = await store.OpenFileContentAsync(job.InputFileId, stopping).ConfigureAwait(false))
         {
             if (content is null)
             {
                 // The answers stored before the file went are kept in the batch's output and error files.
                 await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
-                Finished(store.Finish(batchId, expired: false, Now,
-                    [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)]));
+                Finished(await store.FinishAsync(batchId, expired: false, Now,
+                    [new BatchJobError("input_file_missing", $"The input file {job.InputFileId} was deleted before the batch finished.", "input_file_id", null)],
+                    stopping).ConfigureAwait(false));
                 return;
             }
             items = BatchJobInput.Read(content).Items;
         }
         if (await OwnerOptionsAsync(job.Owner, stopping).ConfigureAwait(false) is not { } caller)
         {
-            Finished(store.Finish(batchId, expired: false, Now,
-                [new BatchJobError("invalid_api_key", "The key that created the batch has been revoked or has expired; its remaining lines were not run.", null, null)]));
+            Finished(await store.FinishAsync(batchId, expired: false, Now,
+                [new BatchJobError("invalid_api_key", "The key that created the batch has been revoked or has expired; its remaining lines were not run.", null, null)],
+                stopping).ConfigureAwait(false));
             return;
         }
-        var finished = store.FinishedItems(batchId);
+        var finished = await store.FinishedItemsAsync(batchId, stopping).ConfigureAwait(false);
         var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
         Log.Running(logger, batchId, pending.Count, finished.Count);
 
         using var cancel = queue.Register(batchId);
-        if (store.GetBatch(batchId) is not { Status: BatchStatuses.InProgress })
+        if (await store.GetBatchAsync(batchId, stopping).ConfigureAwait(false) is not { Status: BatchStatuses.InProgress })
         {
             // Cancelled between being read and being registered: the cancel did not see it running.
-            Finished(store.Finish(batchId, expired: false, Now));
+            Finished(await store.FinishAsync(batchId, expired: false, Now, null, stopping).ConfigureAwait(false));
             return;
         }
         using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(0, job.ExpiresAt - Now)), time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, expiry.Token);
+        using var leaseLost = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, expiry.Token, leaseLost.Token);
+        using var renewing = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+        var renewal = RenewLeaseAsync(batchId, cancel, leaseLost, renewing.Token);
         try
         {
             await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = linked.Token },
@@ -173,7 +211,17 @@ public sealed partial class BatchJobRunner(
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            // Stopped, cancelled or expired: every answer stored so far is kept.
+            // Stopped, cancelled, expired or taken over: every answer stored so far is kept.
+        }
+        finally
+        {
+            await renewing.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
+        }
+        if (leaseLost.IsCancellationRequested && !cancel.Token.IsCancellationRequested)
+        {
+            Log.LeaseLost(logger, batchId);
+            return;
         }
         if (stopping.IsCancellationRequested && !cancel.Token.IsCancellationRequested && !expiry.IsCancellationRequested)
         {
@@ -181,7 +229,73 @@ public sealed partial class BatchJobRunner(
             return;
         }
         await TryDeliverLedgerRowsAsync(batchId, stopping).ConfigureAwait(false);
-        Finished(store.Finish(batchId, expired: expiry.IsCancellationRequested || Now >= job.ExpiresAt, Now));
+        Finished(await store.FinishAsync(batchId, expired: expiry.IsCancellationRequested || Now >= job.ExpiresAt, Now, null, stopping).ConfigureAwait(false));
+    }
+
+    private Task<bool> TryLeaseAsync(string batchId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return store.TryLeaseAsync(batchId, _holder, now.ToUnixTimeMilliseconds(), (now + _lease).ToUnixTimeMilliseconds(), cancellationToken);
+    }
+
+    private async Task ReleaseLeaseAsync(string batchId)
+    {
+        try
+        {
+            await store.ReleaseLeaseAsync(batchId, _holder, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The lease expires by itself; until then no other gateway takes the batch.
+            Log.ReleaseFailed(logger, ex, batchId);
+        }
+    }
+
+    /// <summary>
+    /// Renews the lease every third of its length while the batch runs. A lease another gateway has taken meanwhile
+    /// stops the run (<paramref name="leaseLost"/>); a batch cancelled on another gateway stops it as a local cancel
+    /// does. A renewal that fails (the database is briefly unreachable) is tried again at the next tick: the lease
+    /// lasts three ticks.
+    /// </summary>
+    private async Task RenewLeaseAsync(string batchId, BatchJobQueue.Registration cancel, CancellationTokenSource leaseLost, CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(_lease / 3, time, token).ConfigureAwait(false);
+                try
+                {
+                    if (!await TryLeaseAsync(batchId, token).ConfigureAwait(false))
+                    {
+                        // Ended elsewhere (cancelled, say) or taken over: this run must store nothing more.
+                        var current = await store.GetBatchAsync(batchId, token).ConfigureAwait(false);
+                        if (current is not null && !BatchStatuses.IsUnfinished(current.Status))
+                        {
+                            queue.Cancel(batchId);
+                        }
+                        else
+                        {
+                            await leaseLost.CancelAsync().ConfigureAwait(false);
+                        }
+                        return;
+                    }
+                    if (store.IsShared && await store.GetBatchAsync(batchId, token).ConfigureAwait(false) is { Status: BatchStatuses.Cancelling })
+                    {
+                        queue.Cancel(batchId);
+                        return;
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    Log.RenewalFailed(logger, ex, batchId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The run has ended.
+        }
     }
 
     /// <summary>
@@ -212,11 +326,11 @@ public sealed partial class BatchJobRunner(
         {
             return;
         }
-        while (store.UndeliveredLedgerRows(batchId, DeliveryChunk) is { Count: > 0 } items)
+        while (await store.UndeliveredLedgerRowsAsync(batchId, DeliveryChunk, cancellationToken).ConfigureAwait(false) is { Count: > 0 } items)
         {
             var rows = items.SelectMany(item => JsonSerializer.Deserialize<List<LedgerEntry>>(item.Rows, LedgerJson) ?? []).ToList();
             await _ledger.RecordAsync(rows, cancellationToken).ConfigureAwait(false);
-            store.MarkLedgerDelivered(items.Select(item => item.Item).ToList());
+            await store.MarkLedgerDeliveredAsync(items.Select(item => item.Item).ToList(), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -226,7 +340,7 @@ public sealed partial class BatchJobRunner(
         if (item.Refusal is { } refusal)
         {
             // Refused before asking anything: the same body would be refused again, so it fails now, alone.
-            store.SaveItem(batchId, item.Line, item.CustomId, true, BatchLine.Refused(item.CustomId, refusal).Line);
+            await store.SaveItemAsync(batchId, item.Line, item.CustomId, true, BatchLine.Refused(item.CustomId, refusal).Line, null, token).ConfigureAwait(false);
             return;
         }
         var request = item.Request!;
@@ -262,7 +376,9 @@ public sealed partial class BatchJobRunner(
             // Stored with the item; handed to the ledger below, and confirmed before the batch ends (or at the next
             // start). When it is not stored (the batch ended meanwhile, or the store failed and the item will be asked
             // again), the answer is dropped, but the tokens it billed are recorded all the same.
-            store.SaveItem(batchId, item.Line, item.CustomId, result.Failed, result.Line, rows is null ? null : JsonSerializer.Serialize(rows, LedgerJson));
+            // Not stopped by the run's token: an answer paid for is stored even when the run is being stopped.
+            await store.SaveItemAsync(batchId, item.Line, item.CustomId, result.Failed, result.Line, rows is null ? null : JsonSerializer.Serialize(rows, LedgerJson),
+                CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -299,7 +415,7 @@ public sealed partial class BatchJobRunner(
 
     /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
     private static string Describe(Exception error) =>
-        error is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException ? error.Message : "an internal error (logged by the gateway)";
+        error is System.Data.Common.DbException or IOException or UnauthorizedAccessException ? error.Message : "an internal error (logged by the gateway)";
 
     private void Finished(BatchJob? job)
     {
@@ -322,6 +438,18 @@ public sealed partial class BatchJobRunner(
 
         [LoggerMessage(5, LogLevel.Error, "Batch {BatchId}: its ledger rows could not be delivered to the ledger; they stay stored and are delivered at the next start")]
         public static partial void DeliveryDeferred(ILogger logger, Exception exception, string batchId);
+
+        [LoggerMessage(6, LogLevel.Information, "Batch {BatchId} is run by another gateway (it holds the lease)")]
+        public static partial void LeasedElsewhere(ILogger logger, string batchId);
+
+        [LoggerMessage(7, LogLevel.Warning, "Batch {BatchId}: its lease was taken over by another gateway; this run stops, its answers kept")]
+        public static partial void LeaseLost(ILogger logger, string batchId);
+
+        [LoggerMessage(8, LogLevel.Warning, "Batch {BatchId}: its lease could not be renewed; trying again")]
+        public static partial void RenewalFailed(ILogger logger, Exception exception, string batchId);
+
+        [LoggerMessage(9, LogLevel.Warning, "Batch {BatchId}: its lease could not be released; it expires by itself")]
+        public static partial void ReleaseFailed(ILogger logger, Exception exception, string batchId);
 
         [LoggerMessage(4, LogLevel.Error, "Batch {BatchId}: item {CustomId} could not be answered; it fails alone")]
         public static partial void ItemFailed(ILogger logger, Exception exception, string batchId, string customId);

@@ -13,7 +13,7 @@ namespace Baton.Batching.Jobs;
 /// ledger rows in one transaction; the rows wait there until the ledger confirms them (see
 /// <see cref="UndeliveredLedgerRows"/>).
 /// </summary>
-public sealed class BatchJobStore(string path) : IDisposable
+public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly Lock _gate = new();

@@ -50,7 +50,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), Line("b"), Line("c"), Line("d")) + "\n");
         var file = store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000);
-        var job = runner.Create(file, null)!;
+        var job = (await runner.CreateAsync(file, null, null, CancellationToken.None))!;
 
         // What a process killed mid-run leaves: a and b answered and stored with their rows; a's row reached the ledger
         // (the store had not yet heard it was committed), b's was still queued in memory and died with the process.
@@ -88,7 +88,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
         var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), Line("b")) + "\n");
-        var job = runner.Create(store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000), null)!;
+        var job = (await runner.CreateAsync(store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000), null, null, CancellationToken.None))!;
         LedgerSql("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
 
         await WhileMovingAsync(ledgerTime, runner.RunAsync(job.Id, CancellationToken.None));
@@ -138,7 +138,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), refused, Line("c")) + "\n");
         var file = store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000);
 
-        var job = runner.Create(file, null)!;
+        var job = (await runner.CreateAsync(file, null, null, CancellationToken.None))!;
         Assert.Equal((BatchStatuses.InProgress, 3), (job.Status, job.Total));
         await runner.RunAsync(job.Id, CancellationToken.None);
 
