@@ -3,6 +3,7 @@ using Baton.Configuration;
 using Baton.Embeddings;
 using Baton.Errors;
 using Baton.Providers;
+using Baton.Telemetry;
 
 namespace Baton.Engine;
 
@@ -17,6 +18,28 @@ public sealed partial class BatonEngine
     /// <exception cref="BatonException">The request cannot be answered: a 4xx for the caller's mistakes (a chat model, a key that may not use the model), else the last failure.</exception>
     public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
     {
+        var span = RequestTelemetry.Start(telemetry, request.Envelope, time, stream: false, TelemetryTags.Embeddings);
+        if (span is null)
+        {
+            return await EmbedAsync(request, span, cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            return await EmbedAsync(request, span, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            span.Failed(error);
+            throw;
+        }
+        finally
+        {
+            span.Stop();
+        }
+    }
+
+    private async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
+    {
         var envelope = request.Envelope;
         envelope.Options = request.Options;
         var plan = new CandidatePlan(catalog, envelope, tasks.Table, Random.Shared, accounting?.Prices, ModelKinds.Embeddings);
@@ -27,11 +50,13 @@ public sealed partial class BatonEngine
             keyLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(envelope, hitRoute, hit.Usage);
-            return new EmbeddingResult(hit.Body, hit.Usage, hitRoute) { CostUsd = accounting is null ? null : 0m };
+            decimal? hitCost = accounting is null ? null : 0m;
+            span?.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost);
+            return new EmbeddingResult(hit.Body, hit.Usage, hitRoute) { CostUsd = hitCost };
         }
         var started = time.GetTimestamp();
         await using var admission = await AdmitAsync(plan, envelope, cancellationToken).ConfigureAwait(false);
-        var attempts = new AttemptLog();
+        var attempts = new AttemptLog { Telemetry = span };
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (answer, candidate, lease) = await TryCandidatesAsync(plan, envelope, attempts, total,
             (c, providerRequest, token) => EmbedOnceAsync(c, request, providerRequest, token)).ConfigureAwait(false);
@@ -49,6 +74,7 @@ public sealed partial class BatonEngine
             result.CostUsd = accounting.RecordAttempt(envelope, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
             await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
+        span?.Succeeded(route, candidate.Deployment.Provider.Type, usage, result.CostUsd);
         return result;
     }
 

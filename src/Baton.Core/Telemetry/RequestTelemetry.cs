@@ -25,7 +25,7 @@ internal sealed class RequestTelemetry
     private string _outcome = "error";
     private int _stopped;
 
-    private RequestTelemetry(BatonTelemetry telemetry, ChatRequest request, TimeProvider time, bool stream)
+    private RequestTelemetry(BatonTelemetry telemetry, ChatRequest request, TimeProvider time, bool stream, string operation)
     {
         _telemetry = telemetry;
         _request = request;
@@ -34,11 +34,11 @@ internal sealed class RequestTelemetry
         telemetry.ActiveRequests?.Add(1);
         // Parented on the ambient span: the gateway's request span (continuing the caller's traceparent), the
         // application's own, or a pipeline step's.
-        Activity = telemetry.StartActivity(TelemetryTags.Chat + " " + request.Model, ActivityKind.Internal);
+        Activity = telemetry.StartActivity(operation + " " + request.Model, ActivityKind.Internal);
         if (Activity is { IsAllDataRequested: true } span)
         {
             Facts = new ResponseFacts();
-            span.SetTag(TelemetryTags.OperationName, TelemetryTags.Chat);
+            span.SetTag(TelemetryTags.OperationName, operation);
             span.SetTag(TelemetryTags.RequestModel, request.Model);
             span.SetTag(TelemetryTags.Stream, stream);
             span.SetTag(TelemetryTags.KeyId, request.ApiKeyId);
@@ -48,7 +48,8 @@ internal sealed class RequestTelemetry
             {
                 span.SetTag(TelemetryTags.RequestMaxTokens, maxTokens);
             }
-            if (telemetry.CaptureContent)
+            // An embeddings request has no messages: its inputs are not put on the span.
+            if (telemetry.CaptureContent && operation == TelemetryTags.Chat)
             {
                 span.SetTag(TelemetryTags.InputMessages, GenAiContent.InputMessages(request.Body));
             }
@@ -65,8 +66,9 @@ internal sealed class RequestTelemetry
     public bool CapturesContent => Facts is not null && _telemetry.CaptureContent;
 
     /// <summary>Starts the telemetry of one request; null when the engine has none.</summary>
-    public static RequestTelemetry? Start(BatonTelemetry? telemetry, ChatRequest request, TimeProvider time, bool stream) =>
-        telemetry is null ? null : new RequestTelemetry(telemetry, request, time, stream);
+    public static RequestTelemetry? Start(BatonTelemetry? telemetry, ChatRequest request, TimeProvider time, bool stream,
+        string operation = TelemetryTags.Chat) =>
+        telemetry is null ? null : new RequestTelemetry(telemetry, request, time, stream, operation);
 
     /// <summary>The context attempt spans are children of.</summary>
     public ActivityContext Context => Activity?.Context ?? default;

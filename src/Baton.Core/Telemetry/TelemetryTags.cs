@@ -8,6 +8,9 @@ internal static class TelemetryTags
 {
     public const string OperationName = "gen_ai.operation.name";
     public const string Chat = "chat";
+
+    /// <summary>The GenAI operation name of an embeddings request.</summary>
+    public const string Embeddings = "embeddings";
     public const string ProviderName = "gen_ai.provider.name";
     public const string RequestModel = "gen_ai.request.model";
     public const string RequestMaxTokens = "gen_ai.request.max_tokens";

@@ -20,6 +20,7 @@ public sealed class LibraryTelemetryTests : IDisposable
     private readonly MeterListener _meters = new();
     private readonly ServiceProvider _services;
     private readonly string _model = "library-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _embeddingsModel = "library-embed-" + Guid.NewGuid().ToString("N")[..8];
 
     public LibraryTelemetryTests()
     {
@@ -42,6 +43,11 @@ public sealed class LibraryTelemetryTests : IDisposable
                 new DeploymentOptions { Provider = "sim", Model = "baton-sim-1" },
             ],
         };
+        options.Models[_embeddingsModel] = new ModelOptions
+        {
+            Kind = "embeddings",
+            Deployments = [new DeploymentOptions { Provider = "sim", Model = "baton-sim-embed" }],
+        };
         options.Resilience = new ResilienceOptions { MaxRetries = 0, CircuitBreaker = new CircuitBreakerOptions { MinimumThroughput = 100_000 } };
         options.Ledger.Path = Path.Combine(Path.GetTempPath(), $"baton-library-telemetry-{Guid.NewGuid():N}.db");
         options.Prices["baton-sim-1"] = new PriceOptions { Input = 1m, Output = 2m };
@@ -63,6 +69,30 @@ public sealed class LibraryTelemetryTests : IDisposable
     }
 
     private IChatClient Client => _services.GetRequiredService<IChatClient>();
+
+    [Fact]
+    public async Task An_embeddings_call_is_an_embeddings_span_with_its_attempt_and_token_usage()
+    {
+        ActivityTraceId traceId;
+        using (var parent = Application.StartActivity("application work"))
+        {
+            traceId = parent!.TraceId;
+            var generator = _services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+            var vectors = await generator.GenerateAsync(["a red apple"], new EmbeddingGenerationOptions { ModelId = _embeddingsModel });
+            Assert.Single(vectors);
+        }
+
+        var spans = _spans.Where(s => s.TraceId == traceId).ToList();
+        var request = Assert.Single(spans, s => s.DisplayName == "embeddings " + _embeddingsModel);
+        Assert.Equal("embeddings", request.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal(_embeddingsModel, request.GetTagItem("gen_ai.request.model"));
+        Assert.Equal("sim/baton-sim-embed", request.GetTagItem("baton.deployment"));
+        Assert.Null(request.GetTagItem("gen_ai.input.messages"));
+        Assert.Single(spans, s => s.ParentSpanId == request.SpanId);
+        var input = Assert.Single(Measured("gen_ai.client.token.usage"), m => (string?)m.Tags["gen_ai.token.type"] == "input");
+        Assert.True(input.Value > 0);
+        Assert.Equal("ok", Assert.Single(Measured("baton.requests")).Tags["baton.outcome"]);
+    }
 
     [Fact]
     public async Task A_call_is_a_span_with_an_attempt_span_per_deployment_and_GenAI_metrics()
@@ -134,7 +164,7 @@ public sealed class LibraryTelemetryTests : IDisposable
         Assert.NotNull(Client);
         _meters.RecordObservableInstruments();
         var states = Measured("baton.breaker.state");
-        Assert.Equal(["sim/baton-sim-1", "sim/baton-sim-1@503"], states.Select(s => (string)s.Tags["baton.deployment"]!).Order().ToArray());
+        Assert.Equal(["sim/baton-sim-1", "sim/baton-sim-1@503", "sim/baton-sim-embed"], states.Select(s => (string)s.Tags["baton.deployment"]!).Order().ToArray());
         Assert.All(states, s => Assert.Equal(0, s.Value));
     }
 
