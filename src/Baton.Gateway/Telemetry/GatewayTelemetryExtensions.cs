@@ -34,16 +34,12 @@ public static class GatewayTelemetryExtensions
         var version = typeof(BatonTelemetry).Assembly.GetName().Version?.ToString();
         var builder = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(environment("OTEL_SERVICE_NAME") is { Length: > 0 } name ? name : "baton", serviceVersion: version));
-        if (options.Tracing)
+        // Spans are recorded only when they go somewhere: without an exporter a tracer provider would build every
+        // span of every request and drop it. Without one, the caller's trace context still reaches the upstream
+        // (RequestActivity), and an application's own listener on the "Baton" source still gets the spans.
+        if (options.Tracing && otlp.Traces)
         {
-            builder.WithTracing(tracing =>
-            {
-                tracing.AddSource(BatonTelemetry.Name);
-                if (otlp.Traces)
-                {
-                    tracing.AddOtlpExporter();
-                }
-            });
+            builder.WithTracing(tracing => tracing.AddSource(BatonTelemetry.Name).AddOtlpExporter());
         }
         if (options.Metrics)
         {

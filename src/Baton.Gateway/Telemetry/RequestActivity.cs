@@ -9,21 +9,32 @@ namespace Baton.Gateway.Telemetry;
 /// <summary>
 /// The gateway's server span, continuing the caller's W3C trace context. ASP.NET Core's own per-request Activity
 /// stays off in <c>baton serve</c> (it costs every request a scope and an Activity even when nobody listens); this
-/// filter starts one on the <c>Baton</c> source instead, only while tracing is on, something listens to it and no span is current,
+/// filter starts one on the <c>Baton</c> source instead, only while tracing is on, something listens to it (an exporter
+/// is configured, or the application listens) and no span is current,
 /// parented on the request's <c>traceparent</c>/<c>tracestate</c>. Baton's request and attempt spans then nest under
 /// it, and the attempt spans carry the trace to the upstream. An application that maps Baton under its own ASP.NET
-/// Core instrumentation already has a current span, and keeps it.
+/// Core instrumentation already has a current span, and keeps it. When nothing listens, the caller's
+/// <c>traceparent</c> is passed to the upstream unchanged.
 /// </summary>
 internal static class RequestActivity
 {
     public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        if (Activity.Current is not null || !BatonTelemetry.Source.HasListeners() || http.RequestServices.GetService<BatonTelemetry>() is not { Tracing: true })
+        if (Activity.Current is not null || http.RequestServices.GetService<BatonTelemetry>() is not { Tracing: true })
         {
             return await next(context);
         }
         var headers = http.Request.Headers;
+        if (!BatonTelemetry.Source.HasListeners())
+        {
+            // Nothing records Baton's spans: the caller's trace context goes to the upstream as it came.
+            if (ActivityContext.TryParse(headers.TraceParent.ToString() is { Length: > 0 } sent ? sent : null, null, out _))
+            {
+                TraceContext.ContinueCallers(headers.TraceParent.ToString(), headers.TraceState.ToString() is { Length: > 0 } sentState ? sentState : null);
+            }
+            return await next(context);
+        }
         ActivityContext.TryParse(headers.TraceParent.ToString() is { Length: > 0 } parent ? parent : null,
             headers.TraceState.ToString() is { Length: > 0 } state ? state : null, isRemote: true, out var caller);
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
