@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/cache.sh: scratch folder and process cleanup, tools, free ports, readiness.
+# Shared by bench/run.sh, bench/cache.sh and bench/observability.sh: scratch folder and process cleanup, tools, free ports, readiness.
 # Expects HERE, INSTALL and LOG_TAG to be set by the sourcing script.
 
 HOST=127.0.0.1
@@ -56,4 +56,45 @@ wait_ready() { # name url [body [key]]
   done
   echo "$1 did not become ready at $2" >&2
   exit 1
+}
+
+# nginx on $UPSTREAM_PORT answers every POST with the fixed bodies in bench/upstream/: a completion at
+# /v1/chat/completions, a stream at /sse/v1/chat/completions.
+start_upstream() {
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {
+    listen $HOST:$UPSTREAM_PORT;
+    # The static module refuses POST (405); error_page re-serves the same file as a GET with 200.
+    location = /v1/chat/completions {
+      default_type application/json;
+      alias $HERE/upstream/completion.json;
+      error_page 405 =200 \$uri;
+    }
+    location = /sse/v1/chat/completions {
+      default_type text/event-stream;
+      alias $HERE/upstream/stream.sse;
+      error_page 405 =200 \$uri;
+    }
+    location = /health { return 200 'ok'; }
+  }
+}
+CONF
+  "$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
+  PIDS+=($!)
+  wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
 }

@@ -36,36 +36,7 @@ log "building Baton (Release)"
 dotnet build -c Release -nologo -v quiet "$ROOT/src/Baton.Cli/Baton.Cli.csproj" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
 
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen $HOST:$UPSTREAM_PORT;
-    location = /v1/chat/completions {
-      default_type application/json;
-      alias $HERE/upstream/completion.json;
-      error_page 405 =200 \$uri;
-    }
-    location = /health { return 200 'ok'; }
-  }
-}
-CONF
-"$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
-PIDS+=($!)
-wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+start_upstream
 
 export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
 # No OTLP collector: what is measured is the instrumentation itself (spans created and dropped, metrics aggregated).

@@ -55,43 +55,7 @@ BATON_DLL="$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll"
 YARP_DLL="$HERE/YarpPassthrough/bin/Release/net10.0/YarpPassthrough.dll"
 
 # --- start -----------------------------------------------------------------------------------------
-# nginx answers every POST with the fixed bodies in bench/upstream/.
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen $HOST:$UPSTREAM_PORT;
-    # The static module refuses POST (405); error_page re-serves the same file as a GET with 200.
-    location = /v1/chat/completions {
-      default_type application/json;
-      alias $HERE/upstream/completion.json;
-      error_page 405 =200 \$uri;
-    }
-    location = /sse/v1/chat/completions {
-      default_type text/event-stream;
-      alias $HERE/upstream/stream.sse;
-      error_page 405 =200 \$uri;
-    }
-    location = /health { return 200 'ok'; }
-  }
-}
-CONF
-"$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
-PIDS+=($!)
-wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+start_upstream
 
 if [[ $REDIS == 1 ]]; then
   require_free_ports $REDIS_PORT
