@@ -7,6 +7,8 @@ using Baton.Postgres.Auth;
 using Baton.Postgres.Batches;
 using Baton.Postgres.Budgets;
 using Baton.Postgres.Ledger;
+using Baton.Postgres.Responses;
+using Baton.Responses;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,8 +21,8 @@ public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
     /// When <c>postgres.connection</c> is set, keeps virtual keys (<see cref="IKeyStore"/>), the cost ledger
-    /// (<see cref="ILedgerStore"/>), budget counters (<see cref="IBudgetStore"/>) and the Batches API's files and batches
-    /// (<see cref="IBatchJobStore"/>) in PostgreSQL instead of the SQLite
+    /// (<see cref="ILedgerStore"/>), budget counters (<see cref="IBudgetStore"/>), the Batches API's files and batches
+    /// (<see cref="IBatchJobStore"/>) and the Responses API's stored responses (<see cref="IResponseStore"/>) in PostgreSQL instead of the SQLite
     /// file, and migrates the database's schema when the host starts (a gateway that cannot reach its database fails to
     /// start, saying so). Call it before <c>AddBaton</c>: keys and the ledger are taken from PostgreSQL either way, but
     /// budgets only when no budget store is registered yet (a shared Redis store registered first keeps them). Without
@@ -46,6 +48,9 @@ public static class PostgresServiceCollectionExtensions
         // Files and batches every gateway sees: a batch survives the gateway that started it.
         services.RemoveAll<IBatchJobStore>();
         services.AddSingleton<IBatchJobStore>(sp => new PostgresBatchJobStore(sp.GetRequiredService<PostgresDatabase>()));
+        // Stored responses every gateway can continue; AddBatonResponses registers SQLite only when none is registered.
+        services.RemoveAll<IResponseStore>();
+        services.AddSingleton<IResponseStore>(sp => new PostgresResponseStore(sp.GetRequiredService<PostgresDatabase>()));
         services.AddHostedService<PostgresStartup>();
         return services;
     }

@@ -134,6 +134,19 @@ internal static class PostgresMigrations
             );
             CREATE INDEX batch_items_undelivered ON batch_items (batch_id) WHERE ledger IS NOT NULL;
             """),
+        new(5, "stored responses", """
+            CREATE TABLE responses (
+                id text PRIMARY KEY,
+                owner text,
+                model text NOT NULL,
+                -- Unix milliseconds, as the SQLite store keeps them; responses.retentionDays purges by it.
+                created_ms bigint NOT NULL,
+                input_items text NOT NULL,
+                response text NOT NULL
+            );
+            CREATE INDEX responses_created ON responses (created_ms);
+            CREATE INDEX responses_owner ON responses (owner, created_ms);
+            """),
     ];
 }
 
