@@ -19,7 +19,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
     /// <summary>The size of a file's chunks: few rows per file, each far below PostgreSQL's 1 GB field limit.</summary>
     public const int ChunkBytes = 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = BatchJobRow.Json;
 
     private const string Unfinished = "status IN ('" + BatchStatuses.InProgress + "', '" + BatchStatuses.Cancelling + "')";
 
@@ -502,8 +502,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
 
     private const string SelectBatch =
-        "SELECT id, endpoint, input_file_id, completion_window, status, errors, output_file_id, error_file_id, created_at, in_progress_at, expires_at, " +
-        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata, owner FROM batches";
+        "SELECT " + BatchJobRow.Columns + ", owner FROM batches";
 
     private static async Task<BatchJob?> GetBatchAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string id, bool lockRow,
         CancellationToken cancellationToken)
@@ -520,33 +519,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         await using var r = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-            long? Time(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-            jobs.Add(new BatchJob
-            {
-                Id = r.GetString(0),
-                Endpoint = r.GetString(1),
-                InputFileId = r.GetString(2),
-                CompletionWindow = r.GetString(3),
-                Status = r.GetString(4),
-                Errors = Text(5) is { } errors ? JsonSerializer.Deserialize<List<BatchJobError>>(errors, Json) : null,
-                OutputFileId = Text(6),
-                ErrorFileId = Text(7),
-                CreatedAt = r.GetInt64(8),
-                InProgressAt = Time(9),
-                ExpiresAt = r.GetInt64(10),
-                FinalizingAt = Time(11),
-                CompletedAt = Time(12),
-                FailedAt = Time(13),
-                ExpiredAt = Time(14),
-                CancellingAt = Time(15),
-                CancelledAt = Time(16),
-                Total = r.GetInt32(17),
-                Completed = r.GetInt32(18),
-                Failed = r.GetInt32(19),
-                Metadata = Text(20) is { } metadata ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, Json) : null,
-                Owner = Text(21),
-            });
+            jobs.Add(BatchJobRow.Read(r));
         }
         return jobs;
     }

@@ -15,7 +15,7 @@ namespace Baton.Batching.Jobs;
 /// </summary>
 public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = BatchJobRow.Json;
     private readonly Lock _gate = new();
     private SqliteConnection? _connection;
     private bool _disposed;
@@ -240,7 +240,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
             }
             using var command = Command(SelectBatch + "WHERE id = $id", ("$id", id));
             using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadBatch(reader) : null;
+            return reader.Read() ? BatchJobRow.Read(reader) : null;
         }
     }
 
@@ -389,7 +389,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
             }
             using var select = Command(SelectBatch + "WHERE id = $id", ("$id", id));
             using var reader = select.ExecuteReader();
-            return reader.Read() ? ReadBatch(reader) : null;
+            return reader.Read() ? BatchJobRow.Read(reader) : null;
         }
     }
 
@@ -410,7 +410,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
             {
                 select.Transaction = transaction;
                 using var reader = select.ExecuteReader();
-                job = reader.Read() ? ReadBatch(reader) : null;
+                job = reader.Read() ? BatchJobRow.Read(reader) : null;
             }
             if (job is null || !BatchStatuses.IsUnfinished(job.Status))
             {
@@ -433,7 +433,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
             transaction.Commit();
             using var again = Command(SelectBatch + "WHERE id = $id", ("$id", id));
             using var updated = again.ExecuteReader();
-            return updated.Read() ? ReadBatch(updated) : null;
+            return updated.Read() ? BatchJobRow.Read(updated) : null;
         }
     }
 
@@ -556,9 +556,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
         new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
 
     private const string SelectBatch =
-        "SELECT id, endpoint, input_file_id, completion_window, status, errors, output_file_id, error_file_id, created_at, in_progress_at, expires_at, " +
-        "finalizing_at, completed_at, failed_at, expired_at, cancelling_at, cancelled_at, total, completed, failed, metadata, " +
-        "(SELECT owner FROM owners WHERE object_id = batches.id) FROM batches ";
+        "SELECT " + BatchJobRow.Columns + ", (SELECT owner FROM owners WHERE object_id = batches.id) FROM batches ";
 
     private static List<BatchJob> ReadBatches(SqliteCommand command)
     {
@@ -566,40 +564,9 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
         var jobs = new List<BatchJob>();
         while (reader.Read())
         {
-            jobs.Add(ReadBatch(reader));
+            jobs.Add(BatchJobRow.Read(reader));
         }
         return jobs;
-    }
-
-    private static BatchJob ReadBatch(SqliteDataReader r)
-    {
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        long? Time(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
-        return new BatchJob
-        {
-            Id = r.GetString(0),
-            Endpoint = r.GetString(1),
-            InputFileId = r.GetString(2),
-            CompletionWindow = r.GetString(3),
-            Status = r.GetString(4),
-            Errors = Text(5) is { } errors ? JsonSerializer.Deserialize<List<BatchJobError>>(errors, Json) : null,
-            OutputFileId = Text(6),
-            ErrorFileId = Text(7),
-            CreatedAt = r.GetInt64(8),
-            InProgressAt = Time(9),
-            ExpiresAt = r.GetInt64(10),
-            FinalizingAt = Time(11),
-            CompletedAt = Time(12),
-            FailedAt = Time(13),
-            ExpiredAt = Time(14),
-            CancellingAt = Time(15),
-            CancelledAt = Time(16),
-            Total = r.GetInt32(17),
-            Completed = r.GetInt32(18),
-            Failed = r.GetInt32(19),
-            Metadata = Text(20) is { } metadata ? JsonSerializer.Deserialize<Dictionary<string, string>>(metadata, Json) : null,
-            Owner = Text(21),
-        };
     }
 
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
