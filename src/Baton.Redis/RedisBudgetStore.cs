@@ -98,10 +98,32 @@ public sealed class RedisBudgetStore(RedisConnection redis, IBudgetStore local) 
         }, () => local.TryReserveAsync(reservationId, counters, amountUsd, now, expiresAt, cancellationToken), cancellationToken);
     }
 
-    /// <inheritdoc />
-    public async ValueTask SettleAsync(string reservationId, IReadOnlyList<string> counterKeys, decimal actualUsd, CancellationToken cancellationToken)
+    /// <summary>
+    /// Settles behind the response: the script is sent before this returns, and nothing waits for its reply. Commands
+    /// on one connection run in the order sent, so this gateway's later reads see the settlement; until it lands,
+    /// the reservation (at least as large as an admitted answer's estimate) still counts against the budget.
+    /// </summary>
+    public ValueTask SettleAsync(string reservationId, IReadOnlyList<string> counterKeys, decimal actualUsd, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(counterKeys);
+        _ = ObserveAsync(SettleNowAsync(reservationId, counterKeys, actualUsd, cancellationToken));
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task ObserveAsync(Task settling)
+    {
+        try
+        {
+            await settling.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Fail mode closed refuses requests, not settlements; the connection has logged and counted the failure.
+        }
+    }
+
+    private async Task SettleNowAsync(string reservationId, IReadOnlyList<string> counterKeys, decimal actualUsd, CancellationToken cancellationToken)
+    {
         var keys = Keys(counterKeys);
         // A settlement is always attempted against Redis first: a reservation made there must be released there.
         await redis.RunAsync("budget.settle", async db =>

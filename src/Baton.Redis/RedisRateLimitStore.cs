@@ -162,6 +162,10 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         return reading.Extrapolate(limits, _time.GetUtcNow());
     }
 
+    /// <summary>Keeps the levels another script returned for <paramref name="bucket"/> (an admission's take): what the response headers report.</summary>
+    internal void Record(string bucket, RedisResult requests, RedisResult tokens, long pausedMicros) =>
+        _readings[bucket] = new Reading(Level(requests), Level(tokens), pausedMicros, _time.GetUtcNow());
+
     /// <summary>Runs the script; null when Redis is unavailable and fail mode <c>local</c> applies.</summary>
     private async ValueTask<(bool Granted, long WaitMicros, int Reason)?> RunAsync(
         string operation, string bucket, RateLimitSettings limits, RedisValue[] arguments, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Baton.Accounting.Budgets;
+using Baton.Admission;
 using Baton.Auth;
 using Baton.Caching;
 using Baton.Configuration;
@@ -16,8 +17,8 @@ public static class RedisServiceCollectionExtensions
 {
     /// <summary>
     /// When <c>redis.connection</c> is set, replaces the per-process stores registered by <c>AddBaton</c> (call it
-    /// first) with Redis-backed ones: deployment and key rate limits, budget reservations, circuit breakers, key
-    /// change announcements and, when <c>cache.store</c> is <c>redis</c>, the response cache. Does nothing otherwise.
+    /// first) with Redis-backed ones: deployment and key rate limits, budget reservations, the one admission script
+    /// of a request (with calls in flight shared across gateways), circuit breakers, key change announcements and, when <c>cache.store</c> is <c>redis</c>, the response cache. Does nothing otherwise.
     /// </summary>
     public static IServiceCollection AddBatonRedis(this IServiceCollection services, BatonOptions options)
     {
@@ -29,6 +30,10 @@ public static class RedisServiceCollectionExtensions
         services.TryAddSingleton(sp => new RedisConnection(options.Redis,
             sp.GetService<ILogger<RedisConnection>>() ?? NullLogger<RedisConnection>.Instance));
         Replace<IRateLimitStore>(services, sp => new RedisRateLimitStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
+        // One script per request for the key, the budget and the first deployment, and calls in flight shared by all.
+        Replace<IAdmissionStore>(services, sp => new RedisAdmissionStore(sp.GetRequiredService<RedisConnection>(),
+            sp.GetRequiredService<IRateLimitStore>() as RedisRateLimitStore,
+            sp.GetService<ILogger<RedisAdmissionStore>>() ?? NullLogger<RedisAdmissionStore>.Instance));
         Replace<IBreakerStateStore>(services, sp => new RedisBreakerStateStore(sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<TimeProvider>()));
         Replace<IKeyChangeFeed>(services, sp => new RedisKeyChangeFeed(sp.GetRequiredService<RedisConnection>()));
         // The embedded store keeps budgets while Redis is unavailable (fail mode local).

@@ -40,11 +40,17 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     /// <c>budget_exceeded</c>. A deployment without a price is refused (<c>unpriced_deployment</c>) or estimated
     /// at the configured default price, as <see cref="Unpriced"/> says.
     /// </summary>
-    public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken)
+    public ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken) =>
+        Estimate(request, candidates, cancellationToken) is { } estimate
+            ? budgets!.AdmitAsync(request, estimate, cancellationToken)
+            : ValueTask.FromResult(BudgetAdmission.None);
+
+    /// <summary>The worst-case cost <see cref="AdmitAsync(ChatRequest, IReadOnlyList{Deployment}, CancellationToken)"/> reserves; null when no budget applies.</summary>
+    internal decimal? Estimate(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken)
     {
         if (budgets is null || !budgets.Policy.AppliesTo(request) || candidates.Count == 0 || budgets.Policy.For(request, time.GetUtcNow()).Count == 0)
         {
-            return ValueTask.FromResult(BudgetAdmission.None);
+            return null;
         }
         var prompt = PromptTokenCounter.CountPrompt(request, cancellationToken);
         var estimate = 0m;
@@ -53,7 +59,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
             var price = PriceOf(deployment) ?? throw UnpricedRefused(deployment);
             estimate = Math.Max(estimate, CostCalculator.Estimate(prompt, TokenEstimator.CompletionBudget(request, deployment.Parameters.MaxTokens), price));
         }
-        return budgets.AdmitAsync(request, estimate, cancellationToken);
+        return estimate;
     }
 
     /// <summary>Reserves the request's worst-case cost on <paramref name="first"/> alone.</summary>

@@ -14,7 +14,8 @@ public static class AuthServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddBatonAuth(this IServiceCollection services, BatonOptions options, Func<string, string?> environment)
     {
-        services.AddSingleton(sp => new KeyLimiter(sp.GetRequiredService<TimeProvider>(), sp.GetService<RateLimiting.IRateLimitStore>()));
+        services.AddSingleton(sp => new KeyLimiter(sp.GetRequiredService<TimeProvider>(), sp.GetService<RateLimiting.IRateLimitStore>(),
+            sp.GetService<Admission.IAdmissionStore>()));
         if (!options.Auth.Enabled)
         {
             return services;

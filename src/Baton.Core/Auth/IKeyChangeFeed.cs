@@ -10,6 +10,12 @@ public interface IKeyChangeFeed
     /// <summary>Announces a change to every instance, this one included; completes when it is sent.</summary>
     ValueTask AnnounceAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Announces that <paramref name="keyId"/> was revoked. A feed backed by shared state also records the revocation
+    /// there, where every instance's next admission checks it without waiting for the announcement to arrive.
+    /// </summary>
+    ValueTask AnnounceRevokedAsync(string keyId, CancellationToken cancellationToken) => AnnounceAsync(cancellationToken);
+
     /// <summary>Calls <paramref name="onChange"/> whenever any instance announces a change.</summary>
     void Subscribe(Action onChange);
 }

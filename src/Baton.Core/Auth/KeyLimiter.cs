@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Baton.Admission;
 using Baton.Errors;
 using Baton.RateLimiting;
 
@@ -9,17 +10,23 @@ namespace Baton.Auth;
 /// deployment's limits, which queue a request until there is room, a key's limit refuses at once with 429
 /// <c>rate_limited</c> and a <c>Retry-After</c>: the caller is over its share, and holding its requests would
 /// only tie up the gateway. The rpm and tpm buckets live in the <see cref="IRateLimitStore"/> (shared by every
-/// gateway instance when it is Redis), refilling continuously; requests in flight are counted in this process.
+/// gateway instance when it is Redis), refilling continuously; requests in flight are counted in this process, and
+/// also in the <see cref="IAdmissionStore"/> when there is one (leases shared by every gateway instance).
 /// </summary>
 public sealed class KeyLimiter
 {
     private readonly ConcurrentDictionary<string, KeyState> _states = new(StringComparer.Ordinal);
     private readonly IRateLimitStore _store;
+    private readonly IAdmissionStore? _shared;
 
-    /// <summary>Key limits on <paramref name="time"/>, with buckets in <paramref name="store"/> (this process's memory when null).</summary>
-    public KeyLimiter(TimeProvider time, IRateLimitStore? store = null)
+    /// <summary>
+    /// Key limits on <paramref name="time"/>, with buckets in <paramref name="store"/> (this process's memory when null),
+    /// and admitted in one step by <paramref name="shared"/> when given (its leases count requests in flight across gateways).
+    /// </summary>
+    public KeyLimiter(TimeProvider time, IRateLimitStore? store = null, IAdmissionStore? shared = null)
     {
         _store = store ?? new InMemoryRateLimitStore(time);
+        _shared = shared;
     }
 
     /// <summary>
@@ -32,6 +39,20 @@ public sealed class KeyLimiter
         if (key.Rpm is null && key.Tpm is null && key.MaxParallel is null)
         {
             return KeyLease.None;
+        }
+        if (_shared is not null && Take(key, promptTokens) is { } take)
+        {
+            var request = new AdmissionRequest { KeyId = key.Id, Key = take };
+            if (await _shared.TryAdmitAsync(request, cancellationToken).ConfigureAwait(false) is { } result)
+            {
+                return result.Stage switch
+                {
+                    AdmissionStage.Admitted => Admitted(key, take, request.LeaseId),
+                    AdmissionStage.Revoked => throw Revoked(),
+                    _ => throw RefusedBy(key, result),
+                };
+            }
+            // The shared state is unavailable (fail mode local): this process's own counts apply.
         }
         var state = _states.GetOrAdd(key.Id, _ => new KeyState());
         lock (state)
@@ -65,9 +86,40 @@ public sealed class KeyLimiter
         return new KeyLease(this, key, state, charged);
     }
 
-    internal void Release(VirtualKey key, KeyState state, int charged, int? actualTokens)
+    /// <summary>What an admission takes from <paramref name="key"/>'s limits; null when the key has none.</summary>
+    internal static BucketTake? Take(VirtualKey key, int promptTokens) =>
+        key.Rpm is null && key.Tpm is null && key.MaxParallel is null
+            ? null
+            : new BucketTake(Bucket(key), Limits(key), Math.Max(1, promptTokens), "key:" + key.Id, key.MaxParallel);
+
+    /// <summary>The lease of a request an <see cref="IAdmissionStore"/> admitted: its slot is counted here too, and its shared lease given back at the end.</summary>
+    internal KeyLease Admitted(VirtualKey key, BucketTake take, string leaseId)
+    {
+        var state = _states.GetOrAdd(key.Id, _ => new KeyState());
+        lock (state)
+        {
+            // The shared count includes this process's, so the shared grant implies room here.
+            state.InFlight++;
+        }
+        return new KeyLease(this, key, state, take.Tokens, take.MaxConcurrency is null ? null : new ConcurrencyLease(take.Concurrency, leaseId));
+    }
+
+    /// <summary>The refusal of a key's limits an <see cref="IAdmissionStore"/> found full, worded as this process's own.</summary>
+    internal static BatonException RefusedBy(VirtualKey key, AdmissionResult result) => result.Stage == AdmissionStage.KeyConcurrency
+        ? Refused(key, $"{result.KeyInFlight} request(s) in flight, its max_parallel of {key.MaxParallel}", TimeSpan.FromSeconds(1))
+        : Refused(key, result.Key.Reason == RateLimitRefusal.Tokens ? $"its tpm of {key.Tpm}" : $"its rpm of {key.Rpm}", result.Key.RetryAfter);
+
+    /// <summary>A key revoked on another gateway, found by the admission: the same 401 as a key this gateway knows is revoked.</summary>
+    internal static BatonException Revoked() =>
+        new(401, ErrorTypes.Authentication, "Incorrect API key provided: it is unknown, expired or revoked.", code: "invalid_api_key");
+
+    internal void Release(VirtualKey key, KeyState state, int charged, int? actualTokens, ConcurrencyLease? shared)
     {
         Free(state);
+        if (shared is { } lease)
+        {
+            _shared?.Release(lease);
+        }
         if (actualTokens is { } actual && key.Tpm is not null && actual != charged)
         {
             // The prompt was charged up front; the usage says what the request really took, completion included.
@@ -108,11 +160,13 @@ public sealed class KeyLease : IDisposable
     private readonly VirtualKey? _key;
     private readonly KeyLimiter.KeyState? _state;
     private readonly int _charged;
+    private readonly ConcurrencyLease? _shared;
     private int? _actual;
     private int _released;
 
-    internal KeyLease(KeyLimiter? limiter, VirtualKey? key, KeyLimiter.KeyState? state, int charged)
+    internal KeyLease(KeyLimiter? limiter, VirtualKey? key, KeyLimiter.KeyState? state, int charged, ConcurrencyLease? shared = null)
     {
+        _shared = shared;
         _limiter = limiter;
         _key = key;
         _state = state;
@@ -129,7 +183,7 @@ public sealed class KeyLease : IDisposable
     {
         if (_limiter is not null && Interlocked.Exchange(ref _released, 1) == 0)
         {
-            _limiter.Release(_key!, _state!, _charged, _actual);
+            _limiter.Release(_key!, _state!, _charged, _actual, _shared);
         }
     }
 }

@@ -115,7 +115,11 @@ public sealed class KeyRing
             key = key with { RevokedAt = time.GetUtcNow() };
             await store.UpdateAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        await ChangedAsync(cancellationToken).ConfigureAwait(false);
+        Forget();
+        if (_changes is not null)
+        {
+            await _changes.AnnounceRevokedAsync(key.Id, cancellationToken).ConfigureAwait(false);
+        }
         return key;
     }
 

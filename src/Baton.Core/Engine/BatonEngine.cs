@@ -24,7 +24,7 @@ namespace Baton.Engine;
 /// </summary>
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
     ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, BatonTelemetry? telemetry = null,
-    Monitoring.RequestRecorder? recorder = null){
+    Monitoring.RequestRecorder? recorder = null, Admission.IAdmissionStore? sharedAdmission = null){
     public ModelCatalog Catalog => catalog;
 
     public TaskRouter Tasks => tasks;
@@ -65,7 +65,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        using var keyLease = await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+        await using var shared = await AdmitSharedAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
@@ -82,7 +83,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = hitCost };
         }
         var started = time.GetTimestamp();
-        await using var admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        await using var admission = shared?.Budget ?? await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
         var attempts = new AttemptLog { Telemetry = span };
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
@@ -143,7 +144,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         // The key's slot is held until the caller disposes of the stream.
-        var keyLease = await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+        var shared = await AdmitSharedAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         CacheLookup lookup;
         try
         {
@@ -152,6 +154,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         catch
         {
             keyLease.Dispose();
+            if (shared is not null)
+            {
+                await shared.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
         span?.CacheLooked(lookup.Status);
@@ -173,7 +179,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         BudgetAdmission? admission = null;
         try
         {
-            admission = await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+            admission = shared?.Budget ?? await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog { Telemetry = span };
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
             var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
@@ -198,6 +204,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         {
             keyLease.Dispose();
             lookup.Dispose();
+            shared?.ReleaseUnused();
             if (admission is not null)
             {
                 await admission.DisposeAsync().ConfigureAwait(false);

@@ -100,6 +100,12 @@ public sealed class CandidatePlan
         return false;
     }
 
+    /// <summary>
+    /// A lease on the first candidate's deployment taken by the request's shared admission, waiting for the rate-limit
+    /// step to use it instead of taking another; null when there is none (or it was used).
+    /// </summary>
+    internal RateLimiting.RateLimitLease? Admitted { get; set; }
+
     /// <summary>The candidates not tried yet, in order.</summary>
     public IEnumerable<Candidate> Upcoming => _candidates.Skip(_next);
 

@@ -25,6 +25,16 @@ internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest requ
         {
             throw refused;
         }
+        if (plan.Admitted is { } admitted)
+        {
+            // Taken with the key and the budget in the request's one round trip: used when it is this deployment's.
+            plan.Admitted = null;
+            if (ReferenceEquals(admitted.Limiter, candidate.Deployment.RateLimiter))
+            {
+                return (candidate, admitted);
+            }
+            admitted.Dispose();
+        }
         // Counting the prompt costs a tokenizer pass: only done for a deployment with a token limit, and only
         // when the request is large enough against that limit for the count to matter.
         var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is int perMinute

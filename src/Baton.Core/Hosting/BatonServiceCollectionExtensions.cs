@@ -60,7 +60,7 @@ public static class BatonServiceCollectionExtensions
         services.TryAddSingleton<IRateLimitStore>(sp => new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IBreakerStateStore>(sp => new InMemoryBreakerStateStore(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ModelCatalog(options, sp.GetRequiredService<ProviderFactory>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IRateLimitStore>(), sp.GetRequiredService<IBreakerStateStore>()));
+            sp.GetRequiredService<IRateLimitStore>(), sp.GetRequiredService<IBreakerStateStore>(), sp.GetService<Admission.IAdmissionStore>()));
         services.AddSingleton(sp => new TaskRouter(options, reloadFrom, sp.GetRequiredService<ILogger<TaskRouter>>()));
         if (!string.Equals(options.Cache.Mode ?? CacheModes.Off, CacheModes.Off, StringComparison.OrdinalIgnoreCase))
         {

@@ -1,3 +1,4 @@
+using Baton.Admission;
 using Baton.Errors;
 
 namespace Baton.RateLimiting;
@@ -5,7 +6,8 @@ namespace Baton.RateLimiting;
 /// <summary>
 /// The limits of one deployment, shared by every model routing to it: requests and tokens per minute (token
 /// buckets in an <see cref="IRateLimitStore"/>), calls in flight (counted here, in the process holding them),
-/// and pauses learned from the upstream (its <c>x-ratelimit-*</c> headers and its 429s). A caller takes a
+/// and pauses learned from the upstream (its <c>x-ratelimit-*</c> headers and its 429s). With an
+/// <see cref="IAdmissionStore"/> (shared state), calls in flight are also leases shared by every gateway. A caller takes a
 /// <see cref="RateLimitLease"/> before calling and completes it with the reported usage afterwards.
 /// </summary>
 public sealed class DeploymentRateLimiter
@@ -26,6 +28,9 @@ public sealed class DeploymentRateLimiter
         _store = store;
         _time = time;
     }
+
+    /// <summary>Shared admission (leases for calls in flight across gateways); null when the process counts alone.</summary>
+    internal IAdmissionStore? Admission { get; init; }
 
     /// <summary>The deployment's id, <c>provider/upstream-model</c>.</summary>
     public string Deployment { get; }
@@ -55,6 +60,10 @@ public sealed class DeploymentRateLimiter
     /// </summary>
     public async ValueTask<RateLimitAttempt> TryAcquireAsync(int estimatedTokens, CancellationToken cancellationToken = default)
     {
+        if (Admission is not null && Settings.MaxConcurrency is not null && await TryAcquireSharedAsync(estimatedTokens, cancellationToken).ConfigureAwait(false) is { } shared)
+        {
+            return shared;
+        }
         lock (_gate)
         {
             if (Settings.MaxConcurrency is { } max && _inFlight >= max)
@@ -78,6 +87,42 @@ public sealed class DeploymentRateLimiter
         return decision.Granted
             ? new RateLimitAttempt(new RateLimitLease(this, estimatedTokens), null)
             : new RateLimitAttempt(null, decision.RetryAfter);
+    }
+
+    /// <summary>
+    /// Takes the buckets and a shared calls-in-flight lease in one admission; null when the shared state is
+    /// unavailable (fail mode local: this process counts alone). A slot held on another gateway frees no waiter
+    /// here, so a refusal for calls in flight says to try again shortly rather than to wait for a local release.
+    /// </summary>
+    private async ValueTask<RateLimitAttempt?> TryAcquireSharedAsync(int estimatedTokens, CancellationToken cancellationToken)
+    {
+        var take = Take(estimatedTokens);
+        var request = new AdmissionRequest { Deployment = take };
+        var result = await Admission!.TryAdmitAsync(request, cancellationToken).ConfigureAwait(false);
+        return result switch
+        {
+            null => null,
+            { Admitted: true } => new RateLimitAttempt(Admitted(take, request.LeaseId), null),
+            { Stage: AdmissionStage.DeploymentConcurrency } => new RateLimitAttempt(null, SharedSlotPoll),
+            _ => new RateLimitAttempt(null, result.Deployment.RetryAfter),
+        };
+    }
+
+    /// <summary>How often a request queued for a shared calls-in-flight slot asks again.</summary>
+    internal static readonly TimeSpan SharedSlotPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>What an admission takes from this deployment for one call of about <paramref name="estimatedTokens"/> tokens.</summary>
+    internal BucketTake Take(int estimatedTokens) => new(Deployment, Settings, estimatedTokens, "deployment:" + Deployment, Settings.MaxConcurrency);
+
+    /// <summary>The lease of a call an <see cref="IAdmissionStore"/> admitted: counted here too, its shared lease given back when it ends.</summary>
+    internal RateLimitLease Admitted(BucketTake take, string leaseId)
+    {
+        lock (_gate)
+        {
+            // The shared count includes this process's, so the shared grant implies room here.
+            _inFlight++;
+        }
+        return new RateLimitLease(this, take.Tokens) { Shared = take.MaxConcurrency is null ? null : new ConcurrencyLease(take.Concurrency, leaseId) };
     }
 
     /// <summary>
@@ -201,11 +246,15 @@ public sealed class DeploymentRateLimiter
         }
     }
 
-    internal void Release()
+    internal void Release(ConcurrencyLease? shared = null)
     {
         lock (_gate)
         {
             _inFlight--;
+        }
+        if (shared is { } lease)
+        {
+            Admission?.Release(lease);
         }
         SignalFreed();
     }

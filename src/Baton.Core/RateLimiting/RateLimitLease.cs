@@ -19,6 +19,9 @@ public sealed class RateLimitLease : IDisposable
         EstimatedTokens = estimatedTokens;
     }
 
+    /// <summary>The shared calls-in-flight lease this call holds, given back with the slot; null when the slot is counted in this process only.</summary>
+    internal Admission.ConcurrencyLease? Shared { get; init; }
+
     /// <summary>The tokens charged up front.</summary>
     public int EstimatedTokens { get; }
 
@@ -52,7 +55,7 @@ public sealed class RateLimitLease : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _limiter.Release();
+            _limiter.Release(Shared);
         }
     }
 

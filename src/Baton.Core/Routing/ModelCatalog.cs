@@ -27,18 +27,24 @@ public sealed class ModelCatalog
     private readonly TimeProvider _time;
     private readonly IRateLimitStore _rateLimits;
     private readonly IBreakerStateStore _breakers;
+    private readonly Admission.IAdmissionStore? _admission;
 
-    /// <summary>The catalog of <paramref name="options"/>: its deployments' limits live in <paramref name="rateLimits"/> and their breakers are shared through <paramref name="breakers"/>.</summary>
-    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null, IBreakerStateStore? breakers = null)
-        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits, breakers)
+    /// <summary>
+    /// The catalog of <paramref name="options"/>: its deployments' limits live in <paramref name="rateLimits"/>, their
+    /// breakers are shared through <paramref name="breakers"/>, and their calls in flight through <paramref name="admission"/> when given.
+    /// </summary>
+    public ModelCatalog(BatonOptions options, ProviderFactory factory, TimeProvider time, IRateLimitStore? rateLimits = null, IBreakerStateStore? breakers = null,
+        Admission.IAdmissionStore? admission = null)
+        : this(options, (name, provider) => factory.Create(name, provider, options.Defaults), time, rateLimits, breakers, admission)
     {
     }
 
     /// <summary>For tests: providers come from <paramref name="createProvider"/> instead of the factory.</summary>
     internal ModelCatalog(BatonOptions options, Func<string, ProviderOptions, IChatProvider> createProvider, TimeProvider time, IRateLimitStore? rateLimits = null,
-        IBreakerStateStore? breakers = null)
+        IBreakerStateStore? breakers = null, Admission.IAdmissionStore? admission = null)
     {
         _options = options;
+        _admission = admission;
         _createProvider = createProvider;
         _time = time;
         _rateLimits = rateLimits ?? new InMemoryRateLimitStore(time);
@@ -166,7 +172,7 @@ public sealed class ModelCatalog
         }
         if (!_limiters.TryGetValue(id, out var limiter))
         {
-            limiter = new DeploymentRateLimiter(id, RateLimitSettings.Resolve(deployment, providerOptions), _rateLimits, _time);
+            limiter = new DeploymentRateLimiter(id, RateLimitSettings.Resolve(deployment, providerOptions), _rateLimits, _time) { Admission = _admission };
             _limiters[id] = limiter;
         }
         return new Deployment(provider, deployment.Model!, _options.Defaults.With(deployment), guard, limiter)

@@ -33,6 +33,17 @@ public sealed class SharedGateways : IAsyncDisposable
     /// <summary>Calls the simulator received, by upstream model (with its fault suffix).</summary>
     public ConcurrentDictionary<string, int> UpstreamCalls { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>When set, every chat call the simulator receives waits for it to complete (a paced upstream).</summary>
+    public Func<Task>? UpstreamGate { get; set; }
+
+    /// <summary>Chat calls the simulator is answering now, and the most it answered at once.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    private int _inFlight;
+    private int _maxInFlight;
+
     public List<HttpClient> Clients { get; } = [];
 
     public List<IServiceProvider> Services { get; } = [];
@@ -84,6 +95,24 @@ public sealed class SharedGateways : IAsyncDisposable
                 context.Request.Body.Position = 0;
                 var model = body.RootElement.GetProperty("model").GetString() ?? "";
                 UpstreamCalls.AddOrUpdate(model, 1, (_, n) => n + 1);
+                var now = Interlocked.Increment(ref _inFlight);
+                int max;
+                while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+                {
+                }
+                try
+                {
+                    if (UpstreamGate is { } gate)
+                    {
+                        await gate();
+                    }
+                    await next(context);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+                return;
             }
             await next(context);
         });
@@ -102,6 +131,17 @@ public sealed class SharedGateways : IAsyncDisposable
     public int CallsTo(string upstreamModel) => UpstreamCalls.TryGetValue(upstreamModel, out var n) ? n : 0;
 
     public RedisConnection Redis(int gateway) => Services[gateway].GetRequiredService<RedisConnection>();
+
+    /// <summary>Creates a virtual key on gateway 0 with <paramref name="settings"/> (JSON fields of <c>POST /admin/keys</c>); returns its id and secret.</summary>
+    public async Task<(string Id, string Secret)> CreateKeyAsync(string settings)
+    {
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/admin/keys") { Content = Json(settings) };
+        create.Headers.Authorization = new AuthenticationHeaderValue("Bearer", MasterKey);
+        using var created = await Clients[0].SendAsync(create);
+        created.EnsureSuccessStatusCode();
+        var key = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement;
+        return (key.GetProperty("id").GetString()!, key.GetProperty("key").GetString()!);
+    }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 

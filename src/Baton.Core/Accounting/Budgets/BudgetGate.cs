@@ -19,29 +19,46 @@ public sealed class BudgetGate(BudgetPolicy policy, IBudgetStore store, TimeProv
 
     public async ValueTask<BudgetAdmission> AdmitAsync(ChatRequest request, decimal estimatedUsd, CancellationToken cancellationToken)
     {
+        if (Prepare(request, estimatedUsd) is not { } pending)
+        {
+            return BudgetAdmission.None;
+        }
+        var take = pending.Take;
+        var result = await store.TryReserveAsync(take.ReservationId, take.Counters, take.AmountUsd, take.Now, take.ExpiresAt, cancellationToken).ConfigureAwait(false);
+        return Conclude(pending, result);
+    }
+
+    /// <summary>The reservation <paramref name="request"/> needs; null when no budget applies to it.</summary>
+    internal PendingReservation? Prepare(ChatRequest request, decimal estimatedUsd)
+    {
         var now = time.GetUtcNow();
         var budgets = policy.For(request, now);
         if (budgets.Count == 0)
         {
-            return BudgetAdmission.None;
+            return null;
         }
-        var id = Guid.NewGuid().ToString("N");
         var counters = budgets.Select(b => new BudgetCounter(b.CounterKey, b.HardUsd)).ToList();
-        var result = await store.TryReserveAsync(id, counters, estimatedUsd, now, now + reservationTimeout, cancellationToken).ConfigureAwait(false);
+        return new PendingReservation(budgets, new Admission.BudgetTake(Guid.NewGuid().ToString("N"), counters, estimatedUsd, now, now + reservationTimeout));
+    }
+
+    /// <summary>The admission a reservation's <paramref name="result"/> makes, or the <c>budget_exceeded</c> refusal.</summary>
+    internal BudgetAdmission Conclude(PendingReservation pending, BudgetReservationResult result)
+    {
+        var (budgets, take) = pending;
         if (!result.Granted)
         {
-            throw Exceeded(budgets[result.RefusedBy], result.Before[result.RefusedBy], estimatedUsd, now);
+            throw Exceeded(budgets[result.RefusedBy], result.Before[result.RefusedBy], take.AmountUsd, take.Now);
         }
         var warnings = new List<string>();
         for (var i = 0; i < budgets.Count; i++)
         {
-            var projected = result.Before[i].CommittedUsd + estimatedUsd;
+            var projected = result.Before[i].CommittedUsd + take.AmountUsd;
             if (budgets[i].SoftUsd is { } soft && projected > soft)
             {
                 warnings.Add($"budget {budgets[i].Describe()} may reach {Usd(projected)} of its {Usd(soft)} soft limit");
             }
         }
-        return new BudgetAdmission(store, id, budgets.Select(b => b.CounterKey).ToList(), estimatedUsd, warnings);
+        return new BudgetAdmission(store, take.ReservationId, budgets.Select(b => b.CounterKey).ToList(), take.AmountUsd, warnings);
     }
 
     private static BatonException Exceeded(ApplicableBudget budget, BudgetState state, decimal estimate, DateTimeOffset now) =>
@@ -57,6 +74,9 @@ public sealed class BudgetGate(BudgetPolicy policy, IBudgetStore store, TimeProv
 
     internal static string Usd(decimal value) => "$" + value.ToString(value != 0 && Math.Abs(value) < 0.01m ? "0.######" : "0.00##", CultureInfo.InvariantCulture);
 }
+
+/// <summary>A reservation prepared for a request: the budgets it falls under and what to reserve on their counters.</summary>
+internal sealed record PendingReservation(IReadOnlyList<ApplicableBudget> Budgets, Admission.BudgetTake Take);
 
 /// <summary>
 /// A request's reservation on its budgets, settled once with what the request really cost. An admission that

@@ -1,0 +1,108 @@
+using Baton.Accounting.Budgets;
+using Baton.Admission;
+using Baton.Auth;
+using Baton.Errors;
+using Baton.RateLimiting;
+using Baton.Requests;
+using Baton.Telemetry;
+
+namespace Baton.Engine;
+
+public sealed partial class BatonEngine
+{
+    /// <summary>
+    /// With shared state, the request's one round trip: the key's revocation and limits, the budget reservation and
+    /// the first deployment's lease, in one admission, with the meaning of the separate steps (see
+    /// <see cref="IAdmissionStore"/>). Null when there is no shared state, when the cache may answer the request (the
+    /// key is then admitted before the lookup, and the rest only on a miss, as without shared state), or when the
+    /// shared state is unavailable and fail mode local applies: the caller then takes each step the per-process way.
+    /// A refusal throws what the separate step would have thrown.
+    /// </summary>
+    private async ValueTask<SharedAdmission?> AdmitSharedAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
+    {
+        if (sharedAdmission is null || (cache is not null && cache.MayAnswer(request)))
+        {
+            return null;
+        }
+        var key = request.Options.Key;
+        var keyTake = key is not null && keyLimits is not null ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
+        PendingReservation? budget = null;
+        BucketTake? deploymentTake = null;
+        var deployment = plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();
+        try
+        {
+            if (accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken) is { } estimate)
+            {
+                budget = gate.Prepare(request, estimate);
+            }
+        }
+        catch (BatonException refused)
+        {
+            Log.BudgetRefused(logger, plan.Requested.Name, request.ApiKeyId ?? TelemetryTags.NoKey, refused.Code ?? refused.Type, refused.Message);
+            throw;
+        }
+        if (deployment is not null)
+        {
+            // The same estimate the rate-limit step charges (a tokenizer pass only for a deployment with a token limit).
+            var tokens = deployment.RateLimiter.Settings.TokensPerMinute is int perMinute
+                ? TokenEstimator.Estimate(request, deployment.Parameters.MaxTokens, perMinute)
+                : 0;
+            deploymentTake = deployment.RateLimiter.Take(tokens);
+        }
+        var asked = new AdmissionRequest { KeyId = key?.Id, Key = keyTake, Budget = budget?.Take, Deployment = deploymentTake };
+        if (await sharedAdmission.TryAdmitAsync(asked, cancellationToken).ConfigureAwait(false) is not { } result)
+        {
+            return null;
+        }
+        switch (result.Stage)
+        {
+            case AdmissionStage.Revoked:
+                throw KeyLimiter.Revoked();
+            case AdmissionStage.KeyConcurrency or AdmissionStage.KeyRate:
+                throw KeyLimiter.RefusedBy(key!, result);
+        }
+        BudgetAdmission reserved;
+        try
+        {
+            reserved = budget is null ? BudgetAdmission.None : accounting!.Budgets!.Conclude(budget, result.Budget!);
+        }
+        catch (BatonException refused)
+        {
+            Log.BudgetRefused(logger, plan.Requested.Name, request.ApiKeyId ?? TelemetryTags.NoKey, refused.Code ?? refused.Type, refused.Message);
+            throw;
+        }
+        var keyLease = keyTake is null ? KeyLease.None : keyLimits!.Admitted(key!, keyTake, asked.LeaseId);
+        if (result.Admitted && deployment is not null)
+        {
+            plan.Admitted = deployment.RateLimiter.Admitted(deploymentTake!, asked.LeaseId);
+        }
+        // A deployment that refused is asked again by the rate-limit step, which queues or moves on as it always does.
+        return new SharedAdmission(plan, keyLease, reserved);
+    }
+
+    /// <summary>What a shared admission took for the request; disposing it gives back a deployment lease the request never used.</summary>
+    private sealed class SharedAdmission(CandidatePlan plan, KeyLease key, BudgetAdmission budget) : IAsyncDisposable
+    {
+        public KeyLease Key => key;
+
+        public BudgetAdmission Budget => budget;
+
+        /// <summary>Frees the deployment lease when no attempt took it (the request ended before its first attempt).</summary>
+        public void ReleaseUnused()
+        {
+            if (plan.Admitted is { } unused)
+            {
+                plan.Admitted = null;
+                unused.Dispose();
+            }
+        }
+
+        /// <summary>Everything, for a request that fails before its parts are handed on.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            ReleaseUnused();
+            key.Dispose();
+            await budget.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
