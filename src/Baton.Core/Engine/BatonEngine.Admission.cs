@@ -13,19 +13,20 @@ public sealed partial class BatonEngine
     /// <summary>
     /// With shared state, the request's one round trip: the key's revocation and limits, the budget reservation and
     /// the first deployment's lease, in one admission, with the meaning of the separate steps (see
-    /// <see cref="IAdmissionStore"/>). Null when there is no shared state, when the cache may answer the request (the
-    /// key is then admitted before the lookup, and the rest only on a miss, as without shared state), or when the
-    /// shared state is unavailable and fail mode local applies: the caller then takes each step the per-process way.
-    /// A refusal throws what the separate step would have thrown.
+    /// <see cref="IAdmissionStore"/>). When the cache may answer the request, the key is admitted before the lookup
+    /// on its own, and this runs after a miss (<paramref name="keyAdmitted"/>) for the budget and the deployment (and
+    /// the revocation again, at no cost). Null when there is no shared state, when the cache may still answer, or when
+    /// the shared state is unavailable and fail mode local applies: the caller then takes each step the per-process
+    /// way. A refusal throws what the separate step would have thrown.
     /// </summary>
-    private async ValueTask<SharedAdmission?> AdmitSharedAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
+    private async ValueTask<SharedAdmission?> AdmitSharedAsync(CandidatePlan plan, ChatRequest request, bool keyAdmitted, CancellationToken cancellationToken)
     {
-        if (sharedAdmission is null || (cache is not null && cache.MayAnswer(request)))
+        if (sharedAdmission is null || (!keyAdmitted && cache is not null && cache.MayAnswer(request)))
         {
             return null;
         }
         var key = request.Options.Key;
-        var keyTake = key is not null && keyLimits is not null ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
+        var keyTake = key is not null && keyLimits is not null && !keyAdmitted ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
         PendingReservation? budget = null;
         BucketTake? deploymentTake = null;
         var deployment = plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();

@@ -65,7 +65,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        await using var shared = await AdmitSharedAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        await using var shared = await AdmitSharedAsync(plan, request, keyAdmitted: false, cancellationToken).ConfigureAwait(false);
         using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         span?.CacheLooked(lookup.Status);
@@ -144,7 +144,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
         // The key's slot is held until the caller disposes of the stream.
-        var shared = await AdmitSharedAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        var shared = await AdmitSharedAsync(plan, request, keyAdmitted: false, cancellationToken).ConfigureAwait(false);
         var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         CacheLookup lookup;
         try
@@ -225,6 +225,11 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// </summary>
     private async ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
     {
+        // With shared state, the budget and the first deployment in one round trip (the deployment's lease waits in the plan).
+        if (await AdmitSharedAsync(plan, request, keyAdmitted: true, cancellationToken).ConfigureAwait(false) is { } shared)
+        {
+            return shared.Budget;
+        }
         if (accounting is null)
         {
             return BudgetAdmission.None;

@@ -82,6 +82,75 @@ public sealed class RedisFailModeTests(RedisServer redis) : IClassFixture<RedisS
         Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("gpt-sim", "back"))).Status);
     }
 
+    [Fact]
+    public async Task Closed_refuses_the_one_admission_script_of_a_key_with_limits_and_a_budget_while_redis_is_down()
+    {
+        await using var gateways = await SharedGateways.StartAsync(redis, options =>
+        {
+            options.Redis.FailMode = RedisFailModes.Closed;
+            options.Auth.MasterKeyEnv = SharedGateways.MasterKeyVariable;
+            Limited(options, 100);
+        }, count: 1);
+        var (_, secret) = await gateways.CreateKeyAsync("""{"name":"closed","rpm":50,"max_parallel":2,"budget_usd":5}""");
+        Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("limited"), secret)).Status);
+        var callsBefore = gateways.CallsTo("baton-sim-1");
+        try
+        {
+            await redis.StopAsync();
+
+            var (status, code, response, _) = await gateways.ChatAsync(0, SharedGateways.Chat("limited", "while down"), secret);
+
+            Assert.Equal(503, status);
+            Assert.Equal("shared_state_unavailable", code);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Equal(callsBefore, gateways.CallsTo("baton-sim-1"));
+        }
+        finally
+        {
+            await redis.StartAsync();
+        }
+        Assert.True(await UntilConnectedAsync(gateways), "the gateway reconnected to Redis");
+        Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("limited", "back"), secret)).Status);
+    }
+
+    [Fact]
+    public async Task Local_counts_a_keys_max_parallel_on_the_gateway_while_redis_is_down()
+    {
+        await using var gateways = await SharedGateways.StartAsync(redis, options =>
+        {
+            options.Auth.MasterKeyEnv = SharedGateways.MasterKeyVariable;
+            Limited(options, 100);
+        }, count: 1);
+        var (_, secret) = await gateways.CreateKeyAsync("""{"name":"local","max_parallel":1,"budget_usd":5}""");
+        Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("limited"), secret)).Status);
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await redis.StopAsync();
+            gateways.UpstreamGate = () =>
+            {
+                arrived.TrySetResult();
+                return release.Task;
+            };
+
+            var held = gateways.ChatAsync(0, SharedGateways.Chat("limited", "held"), secret);
+            await arrived.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var second = await gateways.ChatAsync(0, SharedGateways.Chat("limited", "second"), secret);
+            release.SetResult();
+
+            Assert.Equal(200, (await held).Status);
+            Assert.Equal(429, second.Status);
+            Assert.Equal("rate_limited", second.Code);
+            Assert.True(gateways.Redis(0).FallbackCount > 0);
+        }
+        finally
+        {
+            release.TrySetResult();
+            await redis.StartAsync();
+        }
+    }
+
     /// <summary>Waits for the gateways' connections to come back (the client reconnects every half second), for at most 20 s.</summary>
     private static async Task<bool> UntilConnectedAsync(SharedGateways gateways)
     {
