@@ -67,7 +67,10 @@ public static class BatonGatewayExtensions
     public static IApplicationBuilder UseBaton(this IApplicationBuilder app)
     {
         var gateway = app.ApplicationServices.GetRequiredService<BatonOptions>().Gateway;
-        app.UseStatusCodePages(context => ErrorResponses.WriteStatusPageAsync(context.HttpContext));
+        // Skipped for the model endpoints, which write every error's body themselves: the middleware would cost each
+        // of their requests a state machine and a feature only to look at a response that already has one.
+        app.UseWhen(static http => http.GetEndpoint()?.Metadata.GetMetadata<WritesErrorBodies>() is null,
+            branch => branch.UseStatusCodePages(context => ErrorResponses.WriteStatusPageAsync(context.HttpContext)));
         var hosts = new Security.LoopbackHostFilter(gateway);
         app.Use(hosts.InvokeAsync);
         if (gateway.Cors.AllowedOrigins.Count > 0)
@@ -90,18 +93,11 @@ public static class BatonGatewayExtensions
     {
         var group = endpoints.MapGroup("");
         GatewayConventions.Apply(group);
-        // First, so that everything after it, error answers and authentication included, is inside the request's span.
-        group.AddEndpointFilter(Telemetry.RequestActivity.FilterAsync);
-        group.AddEndpointFilter(async (context, next) =>
-        {
-            // When the error is answered here, nothing is left for the endpoint's result to write.
-            object? result = Results.Empty;
-            await ErrorResponses.HandleUnexpectedAsync(context.HttpContext, async () => result = await next(context));
-            return result;
-        });
-        group.AddEndpointFilter(GatewayAuth.FilterAsync);
+        // The request's span, then the answer to escaped errors, then authentication.
+        group.AddEndpointFilter(GatewayRequestFilter.FilterAsync);
 
         group.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+            .WithMetadata(WritesErrorBodies.Instance)
             .WithName("CreateChatCompletion")
             .WithSummary("Creates a chat completion (OpenAI Chat Completions API), streamed as server-sent events when 'stream' is true.")
             .Accepts<ChatCompletionRequestSchema>("application/json")
@@ -113,6 +109,7 @@ public static class BatonGatewayExtensions
         MapResponses(group);
         MapAnthropic(group);
         group.MapPost("/v1/embeddings", EmbeddingsEndpoint.HandleAsync)
+            .WithMetadata(WritesErrorBodies.Instance)
             .WithName("CreateEmbedding")
             .WithSummary("Creates embeddings (OpenAI Embeddings API) with a model of kind 'embeddings'; vectors as floats or base64.")
             .Accepts<EmbeddingRequestSchema>("application/json")
@@ -221,6 +218,7 @@ public static class BatonGatewayExtensions
     {
         var responses = group.MapGroup("").WithTags("Responses");
         responses.MapPost("/v1/responses", ResponsesEndpoints.CreateAsync)
+            .WithMetadata(WritesErrorBodies.Instance)
             .WithName("CreateResponse")
             .WithSummary("Creates a model response (OpenAI Responses API), streamed as server-sent events when 'stream' is true; kept for previous_response_id unless 'store' is false.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json", additionalContentTypes: "text/event-stream")
@@ -250,6 +248,7 @@ public static class BatonGatewayExtensions
     private static void MapAnthropic(RouteGroupBuilder group)
     {
         group.MapPost("/v1/messages", Fronts.Anthropic.AnthropicMessagesEndpoint.HandleAsync)
+            .WithMetadata(WritesErrorBodies.Instance)
             .WithMetadata(Fronts.Anthropic.AnthropicErrorShape.Instance)
             .WithName("CreateMessage")
             .WithSummary("Creates a message (Anthropic Messages API), streamed as Anthropic's server-sent events when 'stream' is true. Keys as 'x-api-key' or 'Authorization: Bearer'.")

@@ -84,10 +84,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         var cost = price is null ? 0m : CostCalculator.Cost(usage, price);
         if (ledger is not null)
         {
-            Record(request, Entry(request, route, usage, latency) with
-            {
-                CostUsd = cost, Priced = known is not null, Status = status, Estimated = estimated, Continuation = continuation,
-            });
+            Record(request, Entry(request, route, usage, latency, cost, priced: known is not null, status, estimated, continuation, cached: false));
         }
         return cost;
     }
@@ -131,7 +128,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     {
         if (ledger is not null)
         {
-            Record(request, Entry(request, route, usage, route.UpstreamTime) with { Cached = true });
+            Record(request, Entry(request, route, usage, route.UpstreamTime, 0m, priced: true, status: 200, estimated: false, continuation: false, cached: true));
         }
     }
 
@@ -185,7 +182,9 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         }
     }
 
-    private LedgerEntry Entry(ChatRequest request, RouteInfo route, TokenUsage usage, TimeSpan latency) => new()
+    /// <summary>A ledger row, built in one allocation (every answer makes one).</summary>
+    private LedgerEntry Entry(ChatRequest request, RouteInfo route, TokenUsage usage, TimeSpan latency, decimal cost, bool priced, int status,
+        bool estimated, bool continuation, bool cached) => new()
     {
         Time = time.GetUtcNow(),
         AttemptId = Guid.NewGuid().ToString("N"),
@@ -199,9 +198,14 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
         Model = route.Model,
         Deployment = route.Deployment,
         Usage = usage,
-        CostUsd = 0,
+        CostUsd = cost,
+        Priced = priced,
         LatencyMs = latency.TotalMilliseconds,
+        Cached = cached,
         Fallback = route.FallbackUsed,
+        Status = status,
+        Estimated = estimated,
+        Continuation = continuation,
     };
 
     /// <summary>Stops counting in the background, as <see cref="StopCounting"/> does.</summary>

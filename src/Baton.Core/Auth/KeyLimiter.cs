@@ -70,7 +70,7 @@ public sealed class KeyLimiter
             RateLimitDecision decision;
             try
             {
-                decision = await _store.TryTakeAsync(Bucket(key), limits, charged, cancellationToken).ConfigureAwait(false);
+                decision = await _store.TryTakeAsync(state.BucketOf(key), limits, charged, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -123,7 +123,7 @@ public sealed class KeyLimiter
         if (actualTokens is { } actual && key.Tpm is not null && actual != charged)
         {
             // The prompt was charged up front; the usage says what the request really took, completion included.
-            StoreWrites.Forget(_store.ChargeAsync(Bucket(key), Limits(key), 0, actual - charged));
+            StoreWrites.Forget(_store.ChargeAsync(state.BucketOf(key), Limits(key), 0, actual - charged));
         }
     }
 
@@ -138,7 +138,7 @@ public sealed class KeyLimiter
     private static RateLimitSettings Limits(VirtualKey key) => new(key.Rpm, key.Tpm, null, TimeSpan.Zero);
 
     /// <summary>A key's buckets are named by its limits too: changing a limit starts a full bucket of the new size.</summary>
-    private static string Bucket(VirtualKey key) => $"key:{key.Id}:{key.Rpm}:{key.Tpm}";
+    internal static string Bucket(VirtualKey key) => $"key:{key.Id}:{key.Rpm}:{key.Tpm}";
 
     private static BatonException Refused(VirtualKey key, string limit, TimeSpan retryAfter) =>
         new(429, ErrorTypes.RateLimit, $"Rate limit of key '{key.Name ?? key.Id}' reached: {limit}. Retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.",
@@ -149,7 +149,24 @@ public sealed class KeyLimiter
 
     internal sealed class KeyState
     {
+        private BucketName? _bucket;
+
         public int InFlight { get; set; }
+
+        /// <summary>The name of the key's buckets, made once per set of limits rather than once per request.</summary>
+        public string BucketOf(VirtualKey key)
+        {
+            var bucket = Volatile.Read(ref _bucket);
+            if (bucket is null || bucket.Rpm != key.Rpm || bucket.Tpm != key.Tpm)
+            {
+                // Limits changed (or first use): a new name, so a new full bucket of the new size.
+                bucket = new BucketName(key.Rpm, key.Tpm, Bucket(key));
+                Volatile.Write(ref _bucket, bucket);
+            }
+            return bucket.Name;
+        }
+
+        private sealed record BucketName(int? Rpm, int? Tpm, string Name);
     }
 }
 

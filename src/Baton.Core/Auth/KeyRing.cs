@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Baton.Auth;
 
 /// <summary>
 /// Authenticates callers and administers virtual keys. The master key is compared in constant time; a virtual
 /// key is looked up by the hash of the secret presented, and what the store answers is cached in memory, so
-/// that a known key costs one SHA-256 and one dictionary read. Every change made here (update, revocation)
+/// that a known key costs one SHA-256 and one dictionary read, and allocates nothing. Every change made here (update, revocation)
 /// clears the cache, so a revoked key is refused from the next request on. Other gateway instances learn of it
 /// through a shared <see cref="IKeyChangeFeed"/> (Redis pub/sub), or from a store that announces its own changes
 /// (<see cref="INotifyingKeyStore"/>, PostgreSQL's NOTIFY).
@@ -19,7 +22,8 @@ public sealed class KeyRing
     private readonly TimeProvider time;
     private readonly IKeyChangeFeed? _changes;
     private readonly byte[]? _masterHash;
-    private readonly ConcurrentDictionary<string, VirtualKey> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CallerIdentity> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CallerIdentity>.AlternateLookup<ReadOnlySpan<char>> _byHashSpan;
     private long _generation;
 
     /// <summary>Keys in <paramref name="store"/>; changes made by other instances arrive through <paramref name="changes"/> when given.</summary>
@@ -29,6 +33,7 @@ public sealed class KeyRing
         this.time = time;
         _changes = changes;
         _masterHash = string.IsNullOrEmpty(masterKey) ? null : KeySecrets.HashBytes(masterKey);
+        _byHashSpan = _byHash.GetAlternateLookup<ReadOnlySpan<char>>();
         changes?.Subscribe(Forget);
         if (store is INotifyingKeyStore notifying)
         {
@@ -47,42 +52,81 @@ public sealed class KeyRing
     }
 
     /// <summary>Who presents <paramref name="presented"/>: the master key, an active virtual key, or nobody (null).</summary>
-    public async ValueTask<CallerIdentity?> AuthenticateAsync(string? presented, CancellationToken cancellationToken)
+    /// <remarks>
+    /// A known key costs one SHA-256 into a stack buffer (the same digest serves the master key's comparison and
+    /// the cache's lookup, by its hex form on the stack) and no allocation: the cache holds the caller's identity
+    /// ready made. Whether the key is still active (expiry) is checked on every request.
+    /// </remarks>
+    public ValueTask<CallerIdentity?> AuthenticateAsync(string? presented, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(presented))
         {
-            return null;
+            return ValueTask.FromResult<CallerIdentity?>(null);
         }
-        if (_masterHash is not null && KeySecrets.FixedTimeEquals(presented, _masterHash))
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        HashSecret(presented, digest);
+        if (_masterHash is not null && CryptographicOperations.FixedTimeEquals(digest, _masterHash))
         {
-            return CallerIdentity.Master;
+            return ValueTask.FromResult<CallerIdentity?>(CallerIdentity.Master);
         }
         if (!presented.StartsWith(KeySecrets.Prefix, StringComparison.Ordinal))
         {
+            return ValueTask.FromResult<CallerIdentity?>(null);
+        }
+        Span<char> hash = stackalloc char[SHA256.HashSizeInBytes * 2];
+        Convert.TryToHexStringLower(digest, hash, out _);
+        if (_byHashSpan.TryGetValue(hash, out var known))
+        {
+            return ValueTask.FromResult(Active(known));
+        }
+        return FindAsync(new string(hash), cancellationToken);
+    }
+
+    private async ValueTask<CallerIdentity?> FindAsync(string hash, CancellationToken cancellationToken)
+    {
+        // Only keys that exist are cached: a flood of made-up secrets cannot fill the memory with misses.
+        var generation = Interlocked.Read(ref _generation);
+        var key = await store.FindByHashAsync(hash, cancellationToken).ConfigureAwait(false);
+        if (key is null)
+        {
             return null;
         }
-        var hash = KeySecrets.Hash(presented);
-        if (!_byHash.TryGetValue(hash, out var key))
+        var identity = new CallerIdentity(key);
+        if (_byHash.Count >= MaxCached)
         {
-            // Only keys that exist are cached: a flood of made-up secrets cannot fill the memory with misses.
-            var generation = Interlocked.Read(ref _generation);
-            key = await store.FindByHashAsync(hash, cancellationToken).ConfigureAwait(false);
-            if (key is null)
+            _byHash.Clear();
+        }
+        _byHash[hash] = identity;
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            // The keys changed while this one was read: what was read may be stale, so it is not kept.
+            _byHash.TryRemove(new KeyValuePair<string, CallerIdentity>(hash, identity));
+        }
+        return Active(identity);
+    }
+
+    private CallerIdentity? Active(CallerIdentity identity) => identity.Key!.IsActive(time.GetUtcNow()) ? identity : null;
+
+    /// <summary>The SHA-256 of a secret's UTF-8 bytes, as <see cref="KeySecrets.Hash"/> computes it, without allocating.</summary>
+    private static void HashSecret(string secret, Span<byte> digest)
+    {
+        const int StackLimit = 512;
+        var length = Encoding.UTF8.GetByteCount(secret);
+        byte[]? rented = null;
+        Span<byte> bytes = length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(secret, bytes);
+            SHA256.HashData(bytes[..written], digest);
+        }
+        finally
+        {
+            if (rented is not null)
             {
-                return null;
-            }
-            if (_byHash.Count >= MaxCached)
-            {
-                _byHash.Clear();
-            }
-            _byHash[hash] = key;
-            if (Interlocked.Read(ref _generation) != generation)
-            {
-                // The keys changed while this one was read: what was read may be stale, so it is not kept.
-                _byHash.TryRemove(new KeyValuePair<string, VirtualKey>(hash, key));
+                // A secret went through it: cleared before it goes back to the pool.
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
             }
         }
-        return key.IsActive(time.GetUtcNow()) ? new CallerIdentity(key) : null;
     }
 
     /// <summary>Creates a key from <paramref name="settings"/> (its id, hint and dates are set here) and returns it with its secret.</summary>

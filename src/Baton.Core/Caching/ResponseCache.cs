@@ -34,7 +34,8 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
     internal bool MayAnswer(ChatRequest request) => _mode is CacheModes.On or CacheModes.ReadOnly && request.Cache.Lookup;
 
     /// <summary>Looks the request up; a miss that may be stored makes the caller the leader for its key until the lookup is disposed.</summary>
-    public async Task<CacheLookup> LookupAsync(ChatRequest request, ModelRoute model, CancellationToken cancellationToken)
+    /// <remarks>A value task: a hit or a miss found at once (the usual case, the stores answer from memory) allocates no task.</remarks>
+    public async ValueTask<CacheLookup> LookupAsync(ChatRequest request, ModelRoute model, CancellationToken cancellationToken)
     {
         var read = _mode is CacheModes.On or CacheModes.ReadOnly && request.Cache.Lookup;
         var write = _mode is CacheModes.On or CacheModes.WriteOnly && request.Cache.Store;

@@ -24,7 +24,6 @@ public sealed class CandidatePlan
     private readonly Accounting.PriceTable? _prices;
     private readonly string _kind;
     private readonly List<Candidate> _candidates = [];
-    private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
     private int _next;
 
     /// <param name="catalog">The configured models.</param>
@@ -177,10 +176,26 @@ public sealed class CandidatePlan
         }
         foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
         {
-            if (_planned.Add(deployment.Id))
+            if (!IsPlanned(deployment.Id))
             {
                 _candidates.Add(new Candidate(route, deployment, isFallback));
             }
         }
+    }
+
+    /// <summary>
+    /// Whether a deployment is in the plan already. A plan holds a handful of deployments, so a look through them
+    /// beats a hash set, which every request would allocate (and most never need: one model, one deployment).
+    /// </summary>
+    private bool IsPlanned(string deploymentId)
+    {
+        foreach (var candidate in _candidates)
+        {
+            if (string.Equals(candidate.Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

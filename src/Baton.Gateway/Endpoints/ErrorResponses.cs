@@ -51,32 +51,36 @@ internal static class ErrorResponses
         return WriteAsync(http, error);
     }
 
-    /// <summary>Registers the middleware that answers any escaped exception in OpenAI's error shape.</summary>
-    public static async Task HandleUnexpectedAsync(HttpContext http, Func<Task> next)
+    /// <summary>
+    /// Whether an exception that escaped an endpoint is answered here (by <see cref="WriteEscapedAsync"/>): Baton's
+    /// own errors and bad requests always, a client that went away (nothing is written), and any other exception
+    /// while the response has not started. A failure after the answer started is left to the server, which cuts it.
+    /// </summary>
+    public static bool Answers(HttpContext http, Exception exception) => exception switch
     {
-        try
+        BatonException or BadHttpRequestException => true,
+        OperationCanceledException when http.RequestAborted.IsCancellationRequested => true,
+        _ => !http.Response.HasStarted,
+    };
+
+    /// <summary>Answers an exception that <see cref="Answers"/> accepted in the API's error shape.</summary>
+    public static Task WriteEscapedAsync(HttpContext http, Exception exception)
+    {
+        switch (exception)
         {
-            await next();
-        }
-        catch (BatonException ex)
-        {
-            await WriteAsync(http, ex);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            await WriteAsync(http, new BatonException(ex.StatusCode, ErrorTypes.InvalidRequest, ex.Message));
-        }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; there is no one to answer.
-        }
-        catch (Exception ex) when (!http.Response.HasStarted)
-        {
-            // A defect of Baton's: answer in the API's shape without exposing internals, and keep the details in the log.
-            http.RequestServices.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()?
-                .CreateLogger("Baton.Gateway").LogError(ex, "Unhandled error on {Path}", http.Request.Path);
-            await WriteAsync(http, new BatonException(StatusCodes.Status500InternalServerError, ErrorTypes.Server,
-                "The gateway failed to process the request; the error has been logged.", code: "internal_error"));
+            case BatonException ex:
+                return WriteAsync(http, ex);
+            case BadHttpRequestException ex:
+                return WriteAsync(http, new BatonException(ex.StatusCode, ErrorTypes.InvalidRequest, ex.Message));
+            case OperationCanceledException when http.RequestAborted.IsCancellationRequested:
+                // The client went away; there is no one to answer.
+                return Task.CompletedTask;
+            default:
+                // A defect of Baton's: answer in the API's shape without exposing internals, and keep the details in the log.
+                http.RequestServices.GetService<ILoggerFactory>()?
+                    .CreateLogger("Baton.Gateway").LogError(exception, "Unhandled error on {Path}", http.Request.Path);
+                return WriteAsync(http, new BatonException(StatusCodes.Status500InternalServerError, ErrorTypes.Server,
+                    "The gateway failed to process the request; the error has been logged.", code: "internal_error"));
         }
     }
 }

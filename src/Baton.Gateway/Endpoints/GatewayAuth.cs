@@ -29,21 +29,8 @@ internal static class GatewayAuth
 {
     private const string ApiKeyHeader = "x-api-key";
 
-    /// <summary>The endpoint filter that authenticates every request of MapBaton's group.</summary>
-    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var error = await AuthenticateAsync(http);
-        if (error is not null)
-        {
-            await ErrorResponses.WriteAsync(http, error);
-            return Results.Empty;
-        }
-        return await next(context);
-    }
-
     /// <summary>
-    /// The same check as middleware, for endpoints mapped with a request delegate (which endpoint filters do not reach):
+    /// The check <see cref="GatewayRequestFilter"/> makes, as middleware, for endpoints mapped with a request delegate (which endpoint filters do not reach):
     /// <c>/metrics</c>. The endpoint's metadata says which key it needs.
     /// </summary>
     public static async Task MiddlewareAsync(HttpContext http, RequestDelegate next)
@@ -66,7 +53,8 @@ internal static class GatewayAuth
     /// <summary>What the caller creates is recorded as its: its id, or null without authentication.</summary>
     public static string? Owner(HttpContext http) => Caller(http)?.Id;
 
-    private static async ValueTask<BatonException?> AuthenticateAsync(HttpContext http)
+    /// <summary>Authenticates the request and keeps its caller on it; the error to answer with, or null when it may go on.</summary>
+    internal static async ValueTask<BatonException?> AuthenticateAsync(HttpContext http)
     {
         var options = http.RequestServices.GetRequiredService<BatonOptions>();
         var endpoint = http.GetEndpoint();

@@ -18,12 +18,16 @@ namespace Baton.Gateway.Telemetry;
 /// </summary>
 internal static class RequestActivity
 {
-    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// Starts the request's server span when one should be recorded (null otherwise); without listeners, passes the
+    /// caller's trace context on to the upstream instead. Called from the request's own async flow, so the span and
+    /// the caller's context are current for everything the request does after it.
+    /// </summary>
+    public static Activity? Start(HttpContext http)
     {
-        var http = context.HttpContext;
         if (Activity.Current is not null || http.RequestServices.GetService<BatonTelemetry>() is not { Tracing: true })
         {
-            return await next(context);
+            return null;
         }
         var headers = http.Request.Headers;
         if (!BatonTelemetry.Source.HasListeners())
@@ -33,35 +37,35 @@ internal static class RequestActivity
             {
                 TraceContext.ContinueCallers(headers.TraceParent.ToString(), headers.TraceState.ToString() is { Length: > 0 } sentState ? sentState : null);
             }
-            return await next(context);
+            return null;
         }
         ActivityContext.TryParse(headers.TraceParent.ToString() is { Length: > 0 } parent ? parent : null,
             headers.TraceState.ToString() is { Length: > 0 } state ? state : null, isRemote: true, out var caller);
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        using var activity = BatonTelemetry.Source.StartActivity(route is null ? http.Request.Method : http.Request.Method + " " + route, ActivityKind.Server, caller);
+        var activity = BatonTelemetry.Source.StartActivity(route is null ? http.Request.Method : http.Request.Method + " " + route, ActivityKind.Server, caller);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("http.request.method", http.Request.Method);
             activity.SetTag("url.path", http.Request.Path.Value);
             activity.SetTag("http.route", route);
         }
-        try
+        return activity;
+    }
+
+    /// <summary>Ends the span <see cref="Start"/> began, with the status of the answer (errors included).</summary>
+    public static void Stop(Activity? activity, HttpContext http)
+    {
+        if (activity is null)
         {
-            var result = await next(context);
-            return result;
+            return;
         }
-        finally
+        // The status of an answer written by the endpoint itself; a result object not yet executed is a success.
+        var status = http.Response.StatusCode;
+        activity.SetTag("http.response.status_code", status);
+        if (status >= 500)
         {
-            if (activity is not null)
-            {
-                // The status of an answer written by the endpoint itself; a result object not yet executed is a success.
-                var status = http.Response.StatusCode;
-                activity.SetTag("http.response.status_code", status);
-                if (status >= 500)
-                {
-                    activity.SetStatus(ActivityStatusCode.Error);
-                }
-            }
+            activity.SetStatus(ActivityStatusCode.Error);
         }
+        activity.Dispose();
     }
 }

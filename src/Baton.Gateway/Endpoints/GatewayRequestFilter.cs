@@ -1,0 +1,50 @@
+using Baton.Gateway.Telemetry;
+using Microsoft.AspNetCore.Http;
+
+namespace Baton.Gateway.Endpoints;
+
+/// <summary>
+/// What every request of MapBaton's group goes through before its endpoint, in this order: the request's server
+/// span (<see cref="RequestActivity"/>), the answer to any exception that escapes (in the API's error shape), and
+/// authentication (<see cref="GatewayAuth"/>). One filter rather than three: each endpoint filter costs every
+/// request an async state machine of its own, and the error handler a closure besides.
+/// </summary>
+internal static class GatewayRequestFilter
+{
+    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        // First, so that everything after it, error answers and authentication included, is inside the request's span.
+        var activity = RequestActivity.Start(http);
+        try
+        {
+            var refusal = await GatewayAuth.AuthenticateAsync(http);
+            if (refusal is not null)
+            {
+                await ErrorResponses.WriteAsync(http, refusal);
+                // When the error is answered here, nothing is left for the endpoint's result to write.
+                return Results.Empty;
+            }
+            return await next(context);
+        }
+        catch (Exception ex) when (ErrorResponses.Answers(http, ex))
+        {
+            await ErrorResponses.WriteEscapedAsync(http, ex);
+            return Results.Empty;
+        }
+        finally
+        {
+            RequestActivity.Stop(activity, http);
+        }
+    }
+}
+
+/// <summary>
+/// Marks an endpoint that answers every error with a body of its own (the model endpoints, which read their body
+/// themselves and bind no parameters that ASP.NET Core could refuse), so the status-code pages, which would only
+/// look at its finished response, are skipped for it.
+/// </summary>
+internal sealed class WritesErrorBodies
+{
+    public static readonly WritesErrorBodies Instance = new();
+}
