@@ -34,6 +34,20 @@ public class StreamChunkPathBenchmarks
         _redactor.Add("sk-proj-Qm7Lx2Vb9Tz4Rw8Kp1HdYc5Ne3Ua6Oi0Gs");
     }
 
+    /// <summary>The one reading of each chunk alone (compare <c>SseTapBenchmarks.InspectChunks</c>, the usage tap it replaces).</summary>
+    [Benchmark]
+    public int ReadChunks()
+    {
+        using var reading = new StreamChunkReader();
+        var texts = 0;
+        foreach (var json in _events)
+        {
+            reading.Read(json);
+            texts += reading.Texts.Count + (reading.Usage?.TotalTokens ?? 0);
+        }
+        return texts;
+    }
+
     /// <summary>The chunks as the SSE reader hands them over, through every consumer, and the answer stored.</summary>
     [Benchmark]
     public int PerChunkPath()
