@@ -35,8 +35,8 @@ internal sealed class Utf8TextBuffer : IDisposable
         Length += utf8.Length;
     }
 
-    /// <summary>The text from UTF-8 byte <paramref name="start"/> on, decoded.</summary>
-    public string ToString(int start) => Encoding.UTF8.GetString(_bytes, start, Length - start);
+    /// <summary>The text from UTF-8 byte <paramref name="start"/> on, decoded; empty past the end (or once disposed).</summary>
+    public string ToString(int start) => start >= Length ? "" : Encoding.UTF8.GetString(_bytes, start, Length - start);
 
     public override string ToString() => Encoding.UTF8.GetString(_bytes, 0, Length);
 
