@@ -40,7 +40,7 @@ public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ChatSt
     {
         await foreach (var chunk in inner.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            _assembler.Add(chunk.Json.Span);
+            _assembler.Add(chunk);
             yield return chunk;
         }
         var route = inner.Route;
@@ -54,5 +54,6 @@ public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ChatSt
     {
         lookup.Dispose();
         await inner.DisposeAsync().ConfigureAwait(false);
+        _assembler.Dispose();
     }
 }

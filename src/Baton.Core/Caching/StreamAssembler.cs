@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
 
@@ -7,42 +5,72 @@ namespace Baton.Caching;
 
 /// <summary>
 /// Rebuilds a whole <c>chat.completion</c> from the chunks of a stream (content, reasoning, tool calls by
-/// index, finish reason, usage), so that a streamed answer can be stored and later served either way.
+/// index, finish reason, usage), so that a streamed answer can be stored and later served either way. Takes
+/// each chunk from its one reading (<see cref="StreamChunkReader"/>) and keeps the texts as UTF-8 in pooled
+/// buffers until the answer is written.
 /// </summary>
-public sealed class StreamAssembler
+public sealed class StreamAssembler : IDisposable
 {
-    private readonly StringBuilder _content = new();
-    private readonly StringBuilder _reasoning = new();
+    private readonly Utf8TextBuffer _content = new();
+    private readonly Utf8TextBuffer _reasoning = new();
     private readonly SortedDictionary<int, ToolCallParts> _toolCalls = [];
+    private StreamChunkReader? _reader;
     private string? _id;
     private string? _model;
     private long _created;
+    private bool _idRead;
 
+    /// <summary>The last finish reason a choice gave; null while the stream has not finished.</summary>
     public string? FinishReason { get; private set; }
 
-    public void Add(ReadOnlySpan<byte> chunk)
+    /// <summary>Takes one chunk given as its bytes (read here).</summary>
+    /// <exception cref="System.Text.Json.JsonException">The chunk is not valid JSON.</exception>
+    public void Add(ReadOnlyMemory<byte> chunk) => Add(new StreamChunk(chunk, IsUsageOnly: false));
+
+    /// <summary>Takes one chunk, from its reading when it carries one.</summary>
+    /// <exception cref="System.Text.Json.JsonException">A chunk without a reading is not valid JSON.</exception>
+    public void Add(in StreamChunk chunk)
     {
-        using var document = JsonDocument.Parse(chunk.ToArray());
-        var root = document.RootElement;
-        _id ??= Text(root, "id");
-        _model ??= Text(root, "model");
-        if (_created == 0 && root.TryGetProperty("created", out var created) && created.TryGetInt64(out var seconds))
+        var reading = StreamChunkReader.Of(chunk, ref _reader);
+        if (!_idRead)
         {
-            _created = seconds;
+            // The id and model are decoded once, from the first chunk that names them.
+            _id ??= reading.Id;
+            _model ??= reading.Model;
+            _idRead = _id is not null && _model is not null;
         }
-        if (!root.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array)
+        if (_created == 0)
         {
-            return;
+            _created = reading.Created;
         }
-        foreach (var choice in choices.EnumerateArray())
+        if (reading.FinishReasonCount > 0)
         {
-            if (Text(choice, "finish_reason") is { } finish)
+            FinishReason = reading.FinishReason(reading.FinishReasonCount - 1);
+        }
+        var unindexedOrdinal = -1;
+        var unindexedKey = 0;
+        foreach (var text in reading.Texts)
+        {
+            switch (text.Kind)
             {
-                FinishReason = finish;
-            }
-            if (choice.TryGetProperty("delta", out var delta))
-            {
-                AddDelta(delta);
+                case ChunkTextKind.ToolCallStart:
+                    unindexedOrdinal = -1;
+                    break;
+                case ChunkTextKind.Content:
+                    _content.Append(reading.TextOf(text));
+                    break;
+                case ChunkTextKind.ReasoningContent:
+                    _reasoning.Append(reading.TextOf(text));
+                    break;
+                case ChunkTextKind.ToolId:
+                    Call(text, ref unindexedOrdinal, ref unindexedKey).Id = Utf8(reading.TextOf(text));
+                    break;
+                case ChunkTextKind.ToolName:
+                    Call(text, ref unindexedOrdinal, ref unindexedKey).Name = Utf8(reading.TextOf(text));
+                    break;
+                case ChunkTextKind.ToolArguments:
+                    Call(text, ref unindexedOrdinal, ref unindexedKey).Arguments.Append(reading.TextOf(text));
+                    break;
             }
         }
     }
@@ -66,38 +94,54 @@ public sealed class StreamAssembler
             _reasoning.Length > 0 ? _reasoning.ToString() : null);
     }
 
-    private void AddDelta(JsonElement delta)
+    /// <summary>Returns the pooled buffers; the assembler is empty afterwards.</summary>
+    public void Dispose()
     {
-        _content.Append(Text(delta, "content"));
-        _reasoning.Append(Text(delta, "reasoning_content"));
-        if (!delta.TryGetProperty("tool_calls", out var calls) || calls.ValueKind != JsonValueKind.Array)
+        _content.Dispose();
+        _reasoning.Dispose();
+        foreach (var call in _toolCalls.Values)
         {
-            return;
+            call.Arguments.Dispose();
         }
-        foreach (var call in calls.EnumerateArray())
-        {
-            var index = call.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : _toolCalls.Count;
-            if (!_toolCalls.TryGetValue(index, out var parts))
-            {
-                parts = new ToolCallParts();
-                _toolCalls[index] = parts;
-            }
-            parts.Id = Text(call, "id") ?? parts.Id;
-            if (call.TryGetProperty("function", out var function))
-            {
-                parts.Name = Text(function, "name") ?? parts.Name;
-                parts.Arguments.Append(Text(function, "arguments"));
-            }
-        }
+        _toolCalls.Clear();
+        _reader?.Dispose();
     }
 
-    private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>
+    /// The call a tool-call text belongs to: by its index, or, for a call without one, a new call per call object
+    /// (<paramref name="ordinal"/> and <paramref name="index"/> remember the last such object of the chunk).
+    /// </summary>
+    private ToolCallParts Call(in ChunkText text, ref int ordinal, ref int index)
+    {
+        int key;
+        if (text.ToolIndexGiven)
+        {
+            key = text.Tool;
+        }
+        else if (text.Tool == ordinal)
+        {
+            key = index;
+        }
+        else
+        {
+            key = _toolCalls.Count;
+            ordinal = text.Tool;
+            index = key;
+        }
+        if (!_toolCalls.TryGetValue(key, out var parts))
+        {
+            parts = new ToolCallParts();
+            _toolCalls[key] = parts;
+        }
+        return parts;
+    }
+
+    private static string Utf8(ReadOnlySpan<byte> text) => System.Text.Encoding.UTF8.GetString(text);
 
     private sealed class ToolCallParts
     {
         public string Id { get; set; } = "";
         public string Name { get; set; } = "";
-        public StringBuilder Arguments { get; } = new();
+        public Utf8TextBuffer Arguments { get; } = new();
     }
 }

@@ -62,7 +62,7 @@ public sealed class FailoverStream(
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunk = _current.Chunks.Current;
-        _tap.Observe(chunk.Json.Span);
+        _tap.Observe(chunk);
         yield return chunk;
 
         while (true)
@@ -94,7 +94,7 @@ public sealed class FailoverStream(
             {
                 chunk = _current.Chunks.Current;
             }
-            _tap.Observe(chunk.Json.Span);
+            _tap.Observe(chunk);
             if (_resumes > 0 && chunk.IsUsageOnly)
             {
                 // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
@@ -144,7 +144,7 @@ public sealed class FailoverStream(
         _current = next;
         _candidate = nextCandidate;
         _resumedRequest = resumed;
-        _segmentTextStart = delivered.Length;
+        _segmentTextStart = _tap.TextLength;
         _segmentRecorded = false;
         var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started),
             await nextCandidate.Deployment.RateLimiter.SnapshotAsync(caller).ConfigureAwait(false));
@@ -186,6 +186,7 @@ public sealed class FailoverStream(
         // open. It still owes what the upstream produced so far, counted in the background if no usage came.
         await _current.DisposeAsync().ConfigureAwait(false);
         await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+        _tap.Dispose();
     }
 
     /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>

@@ -1,19 +1,21 @@
-using System.Buffers;
-using System.Text;
-using System.Text.Json;
+using Baton.Providers;
+using Baton.Providers.OpenAi;
 
 namespace Baton.Engine;
 
 /// <summary>
 /// Remembers what a stream has delivered so far: the answer's text, and whether a tool call began. If the
-/// stream is cut, this is what another deployment is asked to continue from. Reads each chunk with a
-/// forward-only reader; only the text itself is kept.
+/// stream is cut, this is what another deployment is asked to continue from. Takes each chunk's text from the
+/// chunk's one reading (<see cref="StreamChunkReader"/>) and keeps it as UTF-8 in pooled buffers, decoded only
+/// when the whole text is asked for (a resume, a count, a captured span).
 /// </summary>
-public sealed class StreamTextTap
+public sealed class StreamTextTap : IDisposable
 {
-    private readonly StringBuilder _text = new();
-    private readonly StringBuilder _otherOutput = new();
+    private readonly Utf8TextBuffer _text = new();
+    private readonly Utf8TextBuffer _otherOutput = new();
+    private StreamChunkReader? _reader;
 
+    /// <summary>The answer's text delivered so far.</summary>
     public string Text => _text.ToString();
 
     /// <summary>
@@ -22,99 +24,52 @@ public sealed class StreamTextTap
     /// </summary>
     public string OtherOutputText => _otherOutput.ToString();
 
-    /// <summary>The text delivered from <paramref name="start"/> on (what one resumed segment added).</summary>
-    public string TextFrom(int start) => _text.ToString(start, _text.Length - start);
+    /// <summary>The length of the text delivered so far, in UTF-8 bytes: where the next resumed segment's text starts.</summary>
+    public int TextLength => _text.Length;
 
+    /// <summary>The text delivered from UTF-8 byte <paramref name="start"/> (a <see cref="TextLength"/>) on: what one resumed segment added.</summary>
+    public string TextFrom(int start) => _text.ToString(start);
+
+    /// <summary>Some text was delivered.</summary>
     public bool HasText => _text.Length > 0;
 
     /// <summary>A tool call cannot be resumed halfway: its arguments would have to be joined across models.</summary>
     public bool HasToolCall { get; private set; }
 
+    /// <summary>A choice gave a finish reason.</summary>
     public bool HasFinished { get; private set; }
 
-    /// <summary>Copies the string token into the text without allocating a string per chunk.</summary>
-    private void AppendString(ref Utf8JsonReader reader) => AppendString(ref reader, _text);
-
-    private static void AppendString(ref Utf8JsonReader reader, StringBuilder text)
+    /// <summary>Takes one chunk's text, finish and tool calls.</summary>
+    /// <exception cref="System.Text.Json.JsonException">A chunk without a reading is not valid JSON.</exception>
+    public void Observe(in StreamChunk chunk)
     {
-        var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
-        var buffer = ArrayPool<char>.Shared.Rent(Math.Max(1, length));
-        try
+        var reading = StreamChunkReader.Of(chunk, ref _reader);
+        HasFinished |= reading.HasFinishReason;
+        foreach (var text in reading.Texts)
         {
-            // An unescaped string never has more chars than its UTF-8 bytes.
-            text.Append(buffer, 0, reader.CopyString(buffer));
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(buffer);
-        }
-    }
-
-    public void Observe(ReadOnlySpan<byte> chunk)
-    {
-        var reader = new Utf8JsonReader(chunk);
-        var depth = 0;
-        var inDelta = -1;
-        var inToolCalls = -1;
-        while (reader.Read())
-        {
-            switch (reader.TokenType)
+            switch (text.Kind)
             {
-                case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                    depth++;
+                case ChunkTextKind.Content:
+                    _text.Append(reading.TextOf(text));
                     break;
-                case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                    depth--;
-                    if (depth < inDelta)
-                    {
-                        inDelta = -1;
-                    }
-                    if (depth < inToolCalls)
-                    {
-                        inToolCalls = -1;
-                    }
+                case ChunkTextKind.ReasoningContent or ChunkTextKind.Reasoning or ChunkTextKind.ToolName or ChunkTextKind.ToolArguments:
+                    _otherOutput.Append(reading.TextOf(text));
                     break;
-                case JsonTokenType.PropertyName:
-                    if (reader.ValueTextEquals("delta"u8))
-                    {
-                        inDelta = depth + 1;
-                    }
-                    else if (reader.ValueTextEquals("finish_reason"u8))
-                    {
-                        reader.Read();
-                        HasFinished |= reader.TokenType == JsonTokenType.String;
-                    }
-                    else if (inDelta == depth && reader.ValueTextEquals("content"u8))
-                    {
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.String)
-                        {
-                            AppendString(ref reader);
-                        }
-                    }
-                    else if (inDelta == depth && (reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("reasoning"u8)))
-                    {
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.String)
-                        {
-                            AppendString(ref reader, _otherOutput);
-                        }
-                    }
-                    else if (inDelta == depth && reader.ValueTextEquals("tool_calls"u8))
-                    {
-                        HasToolCall = true;
-                        inToolCalls = depth + 1;
-                    }
-                    else if (inToolCalls > 0 && depth > inToolCalls && (reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("name"u8)))
-                    {
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.String)
-                        {
-                            AppendString(ref reader, _otherOutput);
-                        }
-                    }
+                case ChunkTextKind.ToolCallStart:
+                    HasToolCall = true;
                     break;
             }
         }
+    }
+
+    /// <summary>Takes one chunk given as its bytes (read here).</summary>
+    public void Observe(ReadOnlyMemory<byte> chunk) => Observe(new StreamChunk(chunk, IsUsageOnly: false));
+
+    /// <summary>Returns the pooled buffers; the tap is empty afterwards.</summary>
+    public void Dispose()
+    {
+        _text.Dispose();
+        _otherOutput.Dispose();
+        _reader?.Dispose();
     }
 }

@@ -45,7 +45,12 @@ public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usa
 /// <summary>One OpenAI <c>chat.completion.chunk</c> payload (the JSON after <c>data: </c>).</summary>
 /// <param name="Json">Valid until the next chunk is read.</param>
 /// <param name="IsUsageOnly">The final chunk that carries only usage (sent when the client asked for it).</param>
-public readonly record struct StreamChunk(ReadOnlyMemory<byte> Json, bool IsUsageOnly);
+/// <param name="Reading">
+/// The one reading of <paramref name="Json"/> taken where the chunk entered Baton, valid as long as the bytes are;
+/// null for a chunk built or rewritten on the way. Read it with <see cref="OpenAi.StreamChunkReader.Of"/>, which
+/// reads the chunk afresh when the reading is missing or describes other bytes.
+/// </param>
+public readonly record struct StreamChunk(ReadOnlyMemory<byte> Json, bool IsUsageOnly, OpenAi.StreamChunkReader? Reading = null);
 
 /// <summary>
 /// An answer arriving as OpenAI chunks. Enumeration ends normally only when the upstream ended the answer

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Baton.Providers;
+using Baton.Providers.OpenAi;
 
 namespace Baton.Telemetry;
 
@@ -13,6 +15,29 @@ internal sealed class ResponseFacts
     public string? Model { get; private set; }
 
     public List<string> FinishReasons { get; } = [];
+
+    private StreamChunkReader? _reader;
+
+    /// <summary>Takes a stream chunk's facts from its one reading; a chunk that is not JSON leaves the facts as they were.</summary>
+    public void Observe(in StreamChunk chunk)
+    {
+        StreamChunkReader reading;
+        try
+        {
+            reading = StreamChunkReader.Of(chunk, ref _reader);
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+        // The id and model are decoded once per stream, not per chunk.
+        Id ??= reading.Id;
+        Model ??= reading.Model;
+        for (var i = 0; i < reading.FinishReasonCount; i++)
+        {
+            FinishReasons.Add(reading.FinishReason(i));
+        }
+    }
 
     /// <summary>Reads a body or chunk; a payload that is not JSON leaves the facts as they were.</summary>
     public void Observe(ReadOnlySpan<byte> json)

@@ -42,8 +42,8 @@ internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry,
                 var chunk = chunks.Current;
                 if (telemetry.Facts is { } facts)
                 {
-                    facts.Observe(chunk.Json.Span);
-                    _text?.Observe(chunk.Json.Span);
+                    facts.Observe(chunk);
+                    _text?.Observe(chunk);
                 }
                 yield return chunk;
             }
@@ -65,6 +65,7 @@ internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry,
                 telemetry.Abandoned();
             }
             telemetry.Stop();
+            _text?.Dispose();
         }
     }
 }

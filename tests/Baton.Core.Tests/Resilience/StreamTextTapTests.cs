@@ -6,7 +6,7 @@ namespace Baton.Core.Tests.Resilience;
 /// <summary>What a stream has delivered, as the resume logic sees it.</summary>
 public sealed class StreamTextTapTests
 {
-    private static ReadOnlySpan<byte> Chunk(string delta, string? finish = null) => Encoding.UTF8.GetBytes(
+    private static byte[] Chunk(string delta, string? finish = null) => Encoding.UTF8.GetBytes(
         $$"""{"id":"c","choices":[{"index":0,"delta":{{delta}},"finish_reason":{{(finish is null ? "null" : $"\"{finish}\"")}}}]}""");
 
     [Fact]

@@ -98,6 +98,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
     private sealed class OpenAiSseStream(OpenAiCompatibleProvider owner, string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor) : ProviderStream
     {
         private readonly SseEventReader _reader = new(body);
+        private readonly StreamChunkReader _chunk = new();
 
         public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -131,29 +132,29 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
                         continue;
                     }
 
-                    OpenAiPayloadInspector.Findings findings;
+                    // The one reading of the chunk: the scrubber, the engine, the cache and the span take it from here.
                     try
                     {
-                        findings = OpenAiPayloadInspector.Inspect(data.Span);
+                        _chunk.Read(data);
                     }
                     catch (JsonException)
                     {
                         throw UpstreamErrors.Malformed(provider, "a stream chunk");
                     }
-                    if (findings.ErrorMessage is not null)
+                    if (_chunk.ErrorMessage is { } error)
                     {
-                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(findings.ErrorMessage));
+                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
                     }
-                    if (owner.SkipsStreamChunk(findings))
+                    if (owner.SkipsStreamChunk(_chunk.Findings))
                     {
                         continue;
                     }
-                    if (findings.Usage is TokenUsage usage)
+                    if (_chunk.Usage is TokenUsage usage)
                     {
                         Usage = usage;
                     }
-                    finished |= findings.HasFinishReason;
-                    yield return new StreamChunk(data, findings.IsUsageOnly);
+                    finished |= _chunk.HasFinishReason;
+                    yield return new StreamChunk(data, _chunk.IsUsageOnly, _chunk);
                 }
             }
 
@@ -167,6 +168,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
         public override async ValueTask DisposeAsync()
         {
             _reader.Dispose();
+            _chunk.Dispose();
             await body.DisposeAsync().ConfigureAwait(false);
             response.Dispose();
             await base.DisposeAsync().ConfigureAwait(false);

@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Baton.Providers.OpenAi;
 
 namespace Baton.Providers.Secrets;
 
@@ -37,6 +39,7 @@ internal sealed class StreamSecretScrubber
     private readonly Queue<StreamChunk> _ready = new();
     private readonly List<HeldChunk> _held = [];
     private char[] _chars = new char[512];
+    private StreamChunkReader? _reader;
     private int _heldBytes;
 
     public StreamSecretScrubber(SecretSet secrets)
@@ -60,7 +63,7 @@ internal sealed class StreamSecretScrubber
             json = scrubbed;
             owned = true;
         }
-        ReadTextValues(json.Span);
+        ReadTextValues(json, chunk.Reading);
         _segments.Clear();
         _matches.Clear();
         foreach (var value in _values)
@@ -72,7 +75,8 @@ internal sealed class StreamSecretScrubber
         var pending = LongestPending();
         if (_held.Count == 0 && _matches.Count == 0 && pending < Fragment)
         {
-            _ready.Enqueue(new StreamChunk(json, chunk.IsUsageOnly));
+            // Unchanged bytes keep their reading; a chunk with keys removed is new bytes, read again downstream.
+            _ready.Enqueue(new StreamChunk(json, chunk.IsUsageOnly, owned ? null : chunk.Reading));
             return;
         }
 
@@ -208,8 +212,11 @@ internal sealed class StreamSecretScrubber
         _heldBytes = 0;
     }
 
-    /// <summary>Finds the chunk's text values in document order, their text decoded into <see cref="_chars"/>.</summary>
-    private void ReadTextValues(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// Takes the chunk's text values in document order from its one reading, their text decoded into
+    /// <see cref="_chars"/>. A chunk whose keys were just removed is read afresh.
+    /// </summary>
+    private void ReadTextValues(ReadOnlyMemory<byte> json, StreamChunkReader? reading)
     {
         _values.Clear();
         if (_chars.Length < json.Length)
@@ -217,167 +224,37 @@ internal sealed class StreamSecretScrubber
             // A decoded string never has more chars than its UTF-8 bytes.
             _chars = new char[Math.Max(json.Length, _chars.Length * 2)];
         }
+        StreamChunkReader chunk;
         try
         {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return;
-            }
-            var used = 0;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var choices = reader.ValueTextEquals("choices"u8);
-                reader.Read();
-                if (choices && reader.TokenType == JsonTokenType.StartArray)
-                {
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    {
-                        if (reader.TokenType == JsonTokenType.StartObject)
-                        {
-                            ReadChoice(ref reader, ref used);
-                        }
-                        else
-                        {
-                            reader.Skip();
-                        }
-                    }
-                }
-                else
-                {
-                    reader.Skip();
-                }
-            }
+            chunk = StreamChunkReader.Of(new StreamChunk(json, false, reading), ref _reader);
         }
         catch (JsonException)
         {
             // The provider checked every chunk already; one that cannot be read has no text to follow.
-            _values.Clear();
+            return;
         }
-    }
-
-    private void ReadChoice(ref Utf8JsonReader reader, ref int used)
-    {
-        var first = _values.Count;
-        var index = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        var used = 0;
+        foreach (var value in chunk.Texts)
         {
-            if (reader.ValueTextEquals("index"u8))
+            TextKind? kind = value.Kind switch
             {
-                reader.Read();
-                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : 0;
-            }
-            else if (reader.ValueTextEquals("delta"u8))
+                ChunkTextKind.Content => TextKind.Content,
+                ChunkTextKind.ReasoningContent => TextKind.ReasoningContent,
+                ChunkTextKind.Reasoning => TextKind.Reasoning,
+                ChunkTextKind.Refusal => TextKind.Refusal,
+                ChunkTextKind.ToolArguments => TextKind.ToolArguments,
+                _ => null,
+            };
+            if (kind is not { } text)
             {
-                reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    ReadDelta(ref reader, ref used);
-                }
-                else
-                {
-                    reader.Skip();
-                }
+                continue;
             }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
+            var length = Encoding.UTF8.GetChars(chunk.TextOf(value), _chars.AsSpan(used));
+            var id = new ChannelId(value.Choice, text, text == TextKind.ToolArguments ? value.Tool : 0);
+            _values.Add(new TextValue(id, value.RawStart, value.RawEnd, used, length));
+            used += length;
         }
-        // The choice's index may come after its delta.
-        for (var i = first; i < _values.Count; i++)
-        {
-            _values[i] = _values[i] with { Id = _values[i].Id with { Choice = index } };
-        }
-    }
-
-    private void ReadDelta(ref Utf8JsonReader reader, ref int used)
-    {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            TextKind? kind = reader.ValueTextEquals("content"u8) ? TextKind.Content
-                : reader.ValueTextEquals("reasoning_content"u8) ? TextKind.ReasoningContent
-                : reader.ValueTextEquals("reasoning"u8) ? TextKind.Reasoning
-                : reader.ValueTextEquals("refusal"u8) ? TextKind.Refusal
-                : null;
-            var toolCalls = kind is null && reader.ValueTextEquals("tool_calls"u8);
-            reader.Read();
-            if (kind is { } text && reader.TokenType == JsonTokenType.String)
-            {
-                AddValue(ref reader, new ChannelId(0, text, 0), ref used);
-            }
-            else if (toolCalls && reader.TokenType == JsonTokenType.StartArray)
-            {
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        ReadToolCall(ref reader, ref used);
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-            }
-            else
-            {
-                reader.Skip();
-            }
-        }
-    }
-
-    private void ReadToolCall(ref Utf8JsonReader reader, ref int used)
-    {
-        var first = _values.Count;
-        var index = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("index"u8))
-            {
-                reader.Read();
-                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : 0;
-            }
-            else if (reader.ValueTextEquals("function"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var arguments = reader.ValueTextEquals("arguments"u8);
-                    reader.Read();
-                    if (arguments && reader.TokenType == JsonTokenType.String)
-                    {
-                        AddValue(ref reader, new ChannelId(0, TextKind.ToolArguments, 0), ref used);
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-        for (var i = first; i < _values.Count; i++)
-        {
-            _values[i] = _values[i] with { Id = _values[i].Id with { Tool = index } };
-        }
-    }
-
-    private void AddValue(ref Utf8JsonReader reader, ChannelId id, ref int used)
-    {
-        var length = reader.CopyString(_chars.AsSpan(used));
-        _values.Add(new TextValue(id, (int)reader.TokenStartIndex, (int)reader.BytesConsumed, used, length));
-        used += length;
     }
 
     private static int[] FailureTable(string key)

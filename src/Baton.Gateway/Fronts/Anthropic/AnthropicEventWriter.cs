@@ -25,16 +25,6 @@ internal sealed class AnthropicEventWriter(IBufferWriter<byte> output)
     private string? _finishReason;
     private TokenUsage? _usage;
 
-    /// <summary>Bytes written since the last call to <see cref="TakeWritten"/>.</summary>
-    private int _written;
-
-    public int TakeWritten()
-    {
-        var written = _written;
-        _written = 0;
-        return written;
-    }
-
     /// <summary>Writes the events of one chunk.</summary>
     public void Chunk(ReadOnlySpan<byte> json)
     {
@@ -150,9 +140,6 @@ internal sealed class AnthropicEventWriter(IBufferWriter<byte> output)
         Raw("error", json);
     }
 
-    /// <summary>An SSE comment (SDKs skip it): what the headers could not say once the stream had begun.</summary>
-    public void Comment(string text) => Write(Encoding.UTF8.GetBytes($": {text}\n\n"));
-
     private void Start(string? id, string? model)
     {
         _started = true;
@@ -241,7 +228,6 @@ internal sealed class AnthropicEventWriter(IBufferWriter<byte> output)
     private void Write(ReadOnlySpan<byte> bytes)
     {
         output.Write(bytes);
-        _written += bytes.Length;
     }
 
     private static string? String(JsonElement element, string name) =>

@@ -2,9 +2,9 @@ using Baton.Configuration;
 using Baton.Engine;
 using Baton.Errors;
 using Baton.Gateway.Endpoints;
+using Baton.Gateway.Streaming;
 using Baton.Requests;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Baton.Gateway.Fronts.Anthropic;
 
@@ -17,9 +17,6 @@ namespace Baton.Gateway.Fronts.Anthropic;
 /// </summary>
 internal static class AnthropicMessagesEndpoint
 {
-    /// <summary>The most a stream writes before sending, when the upstream's chunks arrive faster than they are sent.</summary>
-    private const int MaxUnflushedBytes = 16 * 1024;
-
     public static async Task HandleAsync(HttpContext http, BatonEngine engine, BatonOptions options, TimeProvider time)
     {
         var started = time.GetTimestamp();
@@ -29,7 +26,7 @@ internal static class AnthropicMessagesEndpoint
             var request = Translate(http, body.Memory, countOnly: false, fingerprintKey: engine.Accounting?.TracksCallers == true);
             if (request.Stream)
             {
-                await StreamAsync(http, engine, request, time, started);
+                await SseStreamWriter.StreamAsync(http, engine, request, time, started, new AnthropicStreamFormatter());
             }
             else
             {
@@ -81,69 +78,5 @@ internal static class AnthropicMessagesEndpoint
         response.ContentType = "application/json";
         response.ContentLength = message.Length;
         await response.Body.WriteAsync(message, http.RequestAborted);
-    }
-
-    private static async Task StreamAsync(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started)
-    {
-        var aborted = http.RequestAborted;
-        await using var result = await engine.StreamAsync(request, aborted);
-        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
-        await using (chunks)
-        {
-            // As for chat completions: a failure before the first chunk is still a plain error response.
-            var ownTime = time.GetElapsedTime(started);
-            var hasChunk = await chunks.MoveNextAsync();
-
-            var response = http.Response;
-            ChatCompletionsEndpoint.WriteRouteHeaders(response, result.Route, ownTime, time);
-            ChatCompletionsEndpoint.WriteBudgetWarnings(response, result.BudgetWarnings);
-            var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
-            if (costTrailer)
-            {
-                response.DeclareTrailer(GatewayHeaders.CostUsd);
-            }
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            response.Headers["X-Accel-Buffering"] = "no";
-            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-            var writer = response.BodyWriter;
-            var events = new AnthropicEventWriter(writer);
-            try
-            {
-                var resumeAnnounced = false;
-                var unflushed = 0;
-                while (hasChunk)
-                {
-                    if (!resumeAnnounced && result.Route.StreamResumed)
-                    {
-                        events.Comment($"baton resumed the stream on {result.Route.Deployment} after an interruption");
-                        resumeAnnounced = true;
-                    }
-                    events.Chunk(chunks.Current.Json.Span);
-                    unflushed += events.TakeWritten();
-                    var next = chunks.MoveNextAsync();
-                    if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
-                    {
-                        await writer.FlushAsync(aborted);
-                        unflushed = 0;
-                    }
-                    hasChunk = await next;
-                }
-                events.Finish(result.Usage);
-                if (costTrailer && await result.GetCostAsync(aborted) is { } cost)
-                {
-                    response.AppendTrailer(GatewayHeaders.CostUsd, ChatCompletionsEndpoint.FormatCost(cost));
-                }
-                await writer.FlushAsync(aborted);
-            }
-            catch (BatonException ex)
-            {
-                // Cut after content was sent: an error event, and never message_stop, so no client takes the part for the whole.
-                events.Error(ex);
-                await writer.FlushAsync(aborted);
-            }
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -6,10 +5,10 @@ using Baton.Configuration;
 using Baton.Engine;
 using Baton.Errors;
 using Baton.Gateway.Endpoints;
+using Baton.Gateway.Streaming;
 using Baton.Requests;
 using Baton.Responses;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace Baton.Gateway.Fronts.Responses;
 
@@ -23,9 +22,6 @@ namespace Baton.Gateway.Fronts.Responses;
 /// </summary>
 internal static class ResponsesEndpoints
 {
-    /// <summary>The most a stream writes before sending, when the upstream's chunks arrive faster than they are sent.</summary>
-    private const int MaxUnflushedBytes = 16 * 1024;
-
     public static async Task CreateAsync(HttpContext http, BatonEngine engine, BatonOptions options, IResponseStore store, TimeProvider time)
     {
         var started = time.GetTimestamp();
@@ -53,7 +49,7 @@ internal static class ResponsesEndpoints
             var saving = new Saving(store, GatewayAuth.Owner(http), created, request.Store ? JsonSerializer.Serialize(items, ResponseObject.Json) : null);
             if (request.Stream)
             {
-                await StreamAsync(http, engine, chat, response, saving, time, started);
+                await SseStreamWriter.StreamAsync(http, engine, chat, time, started, new ResponsesStreamFormatter(response, saving));
             }
             else
             {
@@ -159,130 +155,6 @@ internal static class ResponsesEndpoints
         await httpResponse.Body.WriteAsync(json, http.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext http, BatonEngine engine, ChatRequest chat, ResponseObject response, Saving saving, TimeProvider time, long started)
-    {
-        var aborted = http.RequestAborted;
-        await using var result = await engine.StreamAsync(chat, aborted);
-        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
-        await using (chunks)
-        {
-            // As the chat front: a failure before the first chunk is still a plain error answer, not a broken stream.
-            var ownTime = time.GetElapsedTime(started);
-            var hasChunk = await chunks.MoveNextAsync();
-
-            var httpResponse = http.Response;
-            ChatCompletionsEndpoint.WriteRouteHeaders(httpResponse, result.Route, ownTime, time);
-            ChatCompletionsEndpoint.WriteBudgetWarnings(httpResponse, result.BudgetWarnings);
-            var costTrailer = result.CostUsd is not null && httpResponse.SupportsTrailers();
-            if (costTrailer)
-            {
-                httpResponse.DeclareTrailer(GatewayHeaders.CostUsd);
-            }
-            var costComment = result.CostUsd is not null && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
-            httpResponse.StatusCode = StatusCodes.Status200OK;
-            httpResponse.ContentType = "text/event-stream";
-            httpResponse.Headers.CacheControl = "no-cache";
-            httpResponse.Headers["X-Accel-Buffering"] = "no";
-            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-
-            var writer = httpResponse.BodyWriter;
-            var translator = new ResponseStreamTranslator(response);
-            var events = new List<byte[]>();
-            var unflushed = 0;
-            try
-            {
-                Start(translator, hasChunk ? chunks.Current.Json.Span : default, events);
-                unflushed = Write(writer, events);
-                var resumeAnnounced = false;
-                while (hasChunk)
-                {
-                    if (!resumeAnnounced && result.Route.StreamResumed)
-                    {
-                        // An SSE comment for whoever reads the raw stream; SDKs skip it.
-                        unflushed += Write(writer, Encoding.UTF8.GetBytes($": baton resumed the stream on {result.Route.Deployment} after an interruption\n\n"));
-                        resumeAnnounced = true;
-                    }
-                    Translate(translator, chunks.Current.Json.Span, events);
-                    unflushed += Write(writer, events);
-                    // Events already translated go out together; before waiting for the upstream, everything is sent.
-                    var next = chunks.MoveNextAsync();
-                    if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
-                    {
-                        await writer.FlushAsync(aborted);
-                        unflushed = 0;
-                    }
-                    hasChunk = await next;
-                }
-                var final = translator.Finish(result.Usage, events);
-                await saving.SaveAsync(response, final);
-                Write(writer, events);
-                if ((costComment || costTrailer) && await result.GetCostAsync(aborted) is { } cost)
-                {
-                    if (costComment)
-                    {
-                        Write(writer, Encoding.UTF8.GetBytes($": {GatewayHeaders.CostUsd} {ChatCompletionsEndpoint.FormatCost(cost)}\n\n"));
-                    }
-                    if (costTrailer)
-                    {
-                        httpResponse.AppendTrailer(GatewayHeaders.CostUsd, ChatCompletionsEndpoint.FormatCost(cost));
-                    }
-                }
-                await writer.FlushAsync(aborted);
-            }
-            catch (BatonException ex)
-            {
-                // Cut after content was sent and not resumed: the response failed, and says so; it is never completed.
-                translator.Fail(ex, events);
-                Write(writer, events);
-                await writer.FlushAsync(aborted);
-            }
-        }
-    }
-
-    private static void Start(ResponseStreamTranslator translator, ReadOnlySpan<byte> firstChunk, List<byte[]> events)
-    {
-        try
-        {
-            translator.Start(firstChunk, events);
-        }
-        catch (JsonException ex)
-        {
-            throw Malformed(ex);
-        }
-    }
-
-    private static void Translate(ResponseStreamTranslator translator, ReadOnlySpan<byte> chunk, List<byte[]> events)
-    {
-        try
-        {
-            translator.OnChunk(chunk, events);
-        }
-        catch (JsonException ex)
-        {
-            throw Malformed(ex);
-        }
-    }
-
-    private static BatonException Malformed(JsonException ex) => new(StatusCodes.Status502BadGateway, ErrorTypes.Upstream,
-        $"The upstream sent a stream chunk that is not valid JSON: {ex.Message}", code: "upstream_malformed", inner: ex);
-
-    private static int Write(System.IO.Pipelines.PipeWriter writer, List<byte[]> events)
-    {
-        var written = 0;
-        foreach (var e in events)
-        {
-            written += Write(writer, e);
-        }
-        events.Clear();
-        return written;
-    }
-
-    private static int Write(System.IO.Pipelines.PipeWriter writer, byte[] bytes)
-    {
-        writer.Write(bytes);
-        return bytes.Length;
-    }
-
     /// <summary>
     /// The stored response with this id if the caller may see it: within the retention (an expired one is gone even
     /// before the purge removes it), and the caller's own unless it is the master key or keys are off.
@@ -301,7 +173,7 @@ internal static class ResponsesEndpoints
         new(StatusCodes.Status404NotFound, ErrorTypes.InvalidRequest, $"Response with id '{id}' not found.", "response_id", "not_found");
 
     /// <summary>What storing a response needs besides the response: null input items when the request said <c>store: false</c>.</summary>
-    private sealed record Saving(IResponseStore Store, string? Owner, DateTimeOffset CreatedAt, string? InputItemsJson)
+    internal sealed record Saving(IResponseStore Store, string? Owner, DateTimeOffset CreatedAt, string? InputItemsJson)
     {
         public async Task SaveAsync(ResponseObject response, JsonObject final)
         {

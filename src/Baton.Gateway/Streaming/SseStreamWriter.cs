@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Baton.Engine;
+using Baton.Errors;
+using Baton.Gateway.Endpoints;
+using Baton.Providers;
+using Baton.Requests;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Baton.Gateway.Streaming;
+
+/// <summary>
+/// The one write loop of the streaming fronts: commits the response (route headers, a cost trailer where the
+/// protocol has them, <c>text/event-stream</c>, no buffering), writes each chunk through the front's
+/// <see cref="IStreamEventFormatter"/> straight into the response's pooled pipe, and flushes what is written
+/// whenever the upstream has nothing ready or <see cref="MaxUnflushedBytes"/> are waiting. A stream cut after
+/// content was sent ends with the front's error event, never with its proper end.
+/// </summary>
+internal static class SseStreamWriter
+{
+    /// <summary>The most a stream writes before sending, when the upstream's chunks arrive faster than they are sent.</summary>
+    internal const int MaxUnflushedBytes = 16 * 1024;
+
+    /// <summary>
+    /// Streams the engine's answer to <paramref name="request"/>. The response is committed only once the first
+    /// chunk arrived, so that a failure before any content is still answered as a plain error response (the
+    /// <see cref="BatonException"/> propagates to the front) rather than as a broken stream.
+    /// </summary>
+    public static async Task StreamAsync<TFormatter>(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started, TFormatter formatter)
+        where TFormatter : IStreamEventFormatter
+    {
+        var aborted = http.RequestAborted;
+        await using var result = await engine.StreamAsync(request, aborted).ConfigureAwait(false);
+        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
+        await using (chunks.ConfigureAwait(false))
+        {
+            var ownTime = time.GetElapsedTime(started);
+            var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
+            await WriteAsync(http, result, chunks, hasChunk, ownTime, time, formatter).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes the answer whose first chunk (if <paramref name="hasChunk"/>) is <paramref name="chunks"/>' current one.</summary>
+    private static async Task WriteAsync<TFormatter>(
+        HttpContext http,
+        ChatStreamResult result,
+        IAsyncEnumerator<StreamChunk> chunks,
+        bool hasChunk,
+        TimeSpan ownTime,
+        TimeProvider time,
+        TFormatter formatter)
+        where TFormatter : IStreamEventFormatter
+    {
+        var aborted = http.RequestAborted;
+        var response = http.Response;
+        ChatCompletionsEndpoint.WriteRouteHeaders(response, result.Route, ownTime, time);
+        ChatCompletionsEndpoint.WriteBudgetWarnings(response, result.BudgetWarnings);
+        var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
+        if (costTrailer)
+        {
+            response.DeclareTrailer(GatewayHeaders.CostUsd);
+        }
+        var costComment = formatter.WritesCostComment && result.CostUsd is not null
+            && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var pipe = response.BodyWriter;
+        var output = new CountingBufferWriter(pipe);
+        try
+        {
+            formatter.Begin(output, hasChunk ? chunks.Current : default);
+            var resumeAnnounced = false;
+            while (hasChunk)
+            {
+                if (!resumeAnnounced && result.Route.StreamResumed)
+                {
+                    // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
+                    Comment(output, $"baton resumed the stream on {result.Route.Deployment} after an interruption");
+                    resumeAnnounced = true;
+                }
+                formatter.Chunk(output, chunks.Current);
+                // Chunks the upstream already sent go out together; before waiting for the upstream, everything
+                // written is sent, so no chunk is ever held back while the upstream is silent.
+                var next = chunks.MoveNextAsync();
+                if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
+                {
+                    await pipe.FlushAsync(aborted).ConfigureAwait(false);
+                    output.Unflushed = 0;
+                }
+                hasChunk = await next.ConfigureAwait(false);
+            }
+            await formatter.EndAsync(output, result).ConfigureAwait(false);
+            // Headers went out before the usage was known: the cost goes in a trailer where the protocol has them
+            // (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
+            // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
+            if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
+            {
+                var formatted = ChatCompletionsEndpoint.FormatCost(cost);
+                if (costComment)
+                {
+                    Comment(output, $"{GatewayHeaders.CostUsd} {formatted}");
+                }
+                if (costTrailer)
+                {
+                    response.AppendTrailer(GatewayHeaders.CostUsd, formatted);
+                }
+            }
+            formatter.Close(output);
+            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+        }
+        catch (BatonException ex)
+        {
+            // The answer was cut after content was sent: say so in the stream, and never write the proper end,
+            // so no client mistakes the partial answer for a complete one.
+            formatter.Error(output, ex);
+            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>An SSE comment line (SDKs skip it).</summary>
+    internal static void Comment(IBufferWriter<byte> output, string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text) + 4;
+        var span = output.GetSpan(length);
+        span[0] = (byte)':';
+        span[1] = (byte)' ';
+        var written = Encoding.UTF8.GetBytes(text, span[2..]);
+        span[2 + written] = (byte)'\n';
+        span[3 + written] = (byte)'\n';
+        output.Advance(length);
+    }
+
+    /// <summary>The response's pipe, counting what was written since the last flush.</summary>
+    private sealed class CountingBufferWriter(IBufferWriter<byte> inner) : IBufferWriter<byte>
+    {
+        public int Unflushed { get; set; }
+
+        public void Advance(int count)
+        {
+            inner.Advance(count);
+            Unflushed += count;
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+    }
+}
