@@ -75,7 +75,9 @@ public static class ChatRequestParser
                     modelToken = TokenRange(ref reader);
                     break;
                 case "messages":
+                    var messagesStart = (int)reader.TokenStartIndex;
                     ReadMessages(ref reader, request);
+                    request.NotePromptField(ref request.MessagesToken, messagesStart..(request.MessagesEnd + 1));
                     break;
                 case "stream":
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
@@ -115,7 +117,9 @@ public static class ChatRequestParser
                     ReadStop(ref reader);
                     break;
                 case "tools":
+                    var toolsStart = (int)reader.TokenStartIndex;
                     request.HasTools = ReadTools(ref reader);
+                    request.NotePromptField(ref request.ToolsToken, toolsStart..((int)reader.TokenStartIndex + 1));
                     break;
                 case "tool_choice":
                     if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.StartObject or JsonTokenType.Null))
@@ -191,6 +195,8 @@ public static class ChatRequestParser
             StreamOptionsToken = request.StreamOptionsToken,
             ClosingBraceIndex = request.ClosingBrace,
             MessagesEndIndex = request.MessagesEnd,
+            MessagesToken = request.PromptFieldRepeated ? null : request.MessagesToken,
+            ToolsToken = request.ToolsToken,
         };
     }
 
@@ -663,5 +669,15 @@ public static class ChatRequestParser
         public Range? StreamOptionsToken;
         public int ClosingBrace;
         public int MessagesEnd;
+        public Range? MessagesToken;
+        public Range? ToolsToken;
+        public bool PromptFieldRepeated;
+
+        /// <summary>Keeps where a field the prompt counter reads is; a field given twice leaves the counter to read the whole body.</summary>
+        public void NotePromptField(ref Range? field, Range token)
+        {
+            PromptFieldRepeated |= field is not null;
+            field = token;
+        }
     }
 }
