@@ -30,12 +30,13 @@ public class RequestPathBenchmarks
     private static int Run(byte[] body)
     {
         var request = ChatRequestParser.Parse(body);
-        var key = CacheKey.Compute(body, "bench-upstream");
+        var key = CacheKey.Compute(request, "bench-upstream");
         var tokens = PromptTokenCounter.CountPrompt(request);
-        var findings = OpenAiPayloadInspector.Inspect(Payloads.Completion);
-        var complete = OpenAiPayloadInspector.Inspect(Payloads.Completion) is { HasFinishReason: true, ErrorMessage: null };
+        // One pass: the provider's usage and error, the engine's "complete?", the span's id, model and finish reasons.
+        var answer = CompletionFacts.Read(Payloads.Completion);
+        var complete = answer.IsComplete;
         var facts = new ResponseFacts();
-        facts.Observe(Payloads.Completion);
-        return key.Length + tokens + (findings.Usage?.TotalTokens ?? 0) + (complete ? 1 : 0) + facts.FinishReasons.Count;
+        facts.Observe(answer);
+        return key.Length + tokens + (answer.Usage?.TotalTokens ?? 0) + (complete ? 1 : 0) + facts.FinishReasons.Count;
     }
 }

@@ -76,7 +76,7 @@ public static class ChatRequestParser
                     break;
                 case "messages":
                     var messagesStart = (int)reader.TokenStartIndex;
-                    ReadMessages(ref reader, request);
+                    ReadMessages(ref reader, ref request);
                     request.NotePromptField(ref request.MessagesToken, messagesStart..(request.MessagesEnd + 1));
                     break;
                 case "stream":
@@ -88,7 +88,7 @@ public static class ChatRequestParser
                     request.StreamToken = TokenRange(ref reader);
                     break;
                 case "stream_options":
-                    ReadStreamOptions(ref reader, request);
+                    ReadStreamOptions(ref reader, ref request);
                     break;
                 case "temperature":
                     request.HasTemperature = ReadNumberInRange(ref reader, "temperature", 0, 2);
@@ -139,7 +139,7 @@ public static class ChatRequestParser
                     request.User = reader.GetString();
                     break;
                 case "metadata":
-                    ReadMetadata(ref reader, request);
+                    ReadMetadata(ref reader, ref request);
                     break;
                 default:
                     reader.Skip();
@@ -179,7 +179,7 @@ public static class ChatRequestParser
                 Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
                 Cache = request.CacheDisabled
                     ? new CacheDirectives(Lookup: false, Store: false)
-                    : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
+                    : request.CacheTtlSeconds is double ttl ? new CacheDirectives(Ttl: TimeSpan.FromSeconds(ttl)) : CacheDirectives.Default,
                 User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
                 ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
                 Tags = ChatRequest.SplitModelList(request.Tags),
@@ -200,7 +200,7 @@ public static class ChatRequestParser
         };
     }
 
-    private static void ReadMessages(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadMessages(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         Expect(ref reader, JsonTokenType.StartArray, "messages", "an array");
         request.SawMessages = true;
@@ -231,7 +231,7 @@ public static class ChatRequestParser
                         }
                         break;
                     case "content":
-                        hasContent = ReadContent(ref reader, path, request);
+                        hasContent = ReadContent(ref reader, path, ref request);
                         break;
                     case "tool_calls":
                         Expect(ref reader, JsonTokenType.StartArray, path.Leaf("tool_calls"), "an array");
@@ -277,7 +277,7 @@ public static class ChatRequestParser
     }
 
     /// <summary>Returns whether a usable content value was present (null counts as absent).</summary>
-    private static bool ReadContent(ref Utf8JsonReader reader, ParamPath message, ParsedFields request)
+    private static bool ReadContent(ref Utf8JsonReader reader, ParamPath message, ref ParsedFields request)
     {
         switch (reader.TokenType)
         {
@@ -325,7 +325,7 @@ public static class ChatRequestParser
         }
     }
 
-    private static void ReadStreamOptions(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadStreamOptions(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -491,7 +491,7 @@ public static class ChatRequestParser
         }
     }
 
-    private static void ReadMetadata(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadMetadata(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -644,7 +644,8 @@ public static class ChatRequestParser
         }
     }
 
-    private sealed class ParsedFields
+    /// <summary>What one parse has found so far; a struct on the parser's stack, so a parse allocates only what it returns.</summary>
+    private struct ParsedFields
     {
         public bool SawMessages;
         public int MessageCount;
