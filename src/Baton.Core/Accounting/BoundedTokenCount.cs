@@ -25,7 +25,13 @@ internal static class BoundedTokenCount
     private const int CancellationCheckChars = 8 * 1024;
 
     /// <summary>Tokens in <paramref name="text"/> with <paramref name="tokenizer"/> (a tiktoken encoding, which has no normalizer).</summary>
-    public static int Count(Tokenizer tokenizer, string text, CancellationToken cancellationToken)
+    public static int Count(Tokenizer tokenizer, string text, CancellationToken cancellationToken) => Count(tokenizer, text.AsSpan(), cancellationToken);
+
+    /// <summary>
+    /// Tokens in <paramref name="text"/> with <paramref name="tokenizer"/>: the same count as for the text as a string, for
+    /// text decoded into a reused buffer (a prompt's strings are counted without a string each).
+    /// </summary>
+    public static int Count(Tokenizer tokenizer, ReadOnlySpan<char> text, CancellationToken cancellationToken)
     {
         if (text.Length <= MaxPieceChars)
         {
@@ -38,13 +44,13 @@ internal static class BoundedTokenCount
         {
             exactLength--;
         }
-        var exact = exactLength == text.Length ? text : text[..exactLength];
+        var exact = text[..exactLength];
         long count = 0;
         var sinceCheck = 0;
         var splits = tokenizer.PreTokenizer?.PreTokenize(exact) ?? [(0, exact.Length)];
         foreach (var (offset, length) in splits)
         {
-            count += CountPreToken(tokenizer, exact.AsSpan(offset, length));
+            count += CountPreToken(tokenizer, exact.Slice(offset, length));
             sinceCheck += length;
             if (sinceCheck >= CancellationCheckChars)
             {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Baton.Accounting.Budgets;
 using Baton.Accounting.Ledger;
 using Baton.Engine;
@@ -151,36 +150,11 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
     public static TokenUsage EstimateUsage(ChatRequest request, string completionText, string upstreamModel, CancellationToken cancellationToken = default) =>
         UsageCounter.Count(request, completionText, upstreamModel, cancellationToken);
 
-    /// <summary>The text of a <c>chat.completion</c> body's choices, for estimating an unreported completion.</summary>
-    public static string CompletionText(ReadOnlyMemory<byte> body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var text = new System.Text.StringBuilder();
-            if (document.RootElement.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var choice in choices.EnumerateArray())
-                {
-                    if (choice.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
-                    {
-                        foreach (var field in message.EnumerateObject())
-                        {
-                            if (field.Name != "role")
-                            {
-                                text.Append(field.Value.ValueKind == JsonValueKind.String ? field.Value.GetString() : field.Value.GetRawText());
-                            }
-                        }
-                    }
-                }
-            }
-            return text.ToString();
-        }
-        catch (JsonException)
-        {
-            return "";
-        }
-    }
+    /// <summary>
+    /// The text of a <c>chat.completion</c> body's choices, for estimating an unreported completion: every field of each
+    /// choice's message but its role. Empty for a body that is not JSON.
+    /// </summary>
+    public static string CompletionText(ReadOnlyMemory<byte> body) => Providers.OpenAi.CompletionFacts.ReadOrNone(body).Text;
 
     /// <summary>A ledger row, built in one allocation (every answer makes one).</summary>
     private LedgerEntry Entry(ChatRequest request, RouteInfo route, TokenUsage usage, TimeSpan latency, decimal cost, bool priced, int status,

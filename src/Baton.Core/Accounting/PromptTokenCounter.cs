@@ -63,24 +63,54 @@ public static class PromptTokenCounter
             return request.PromptTokens.Value;
         }
         var tokenizer = For(request.Model);
+        var body = request.Body.Span;
         var count = ReplyPriming;
-        var reader = new Utf8JsonReader(request.Body.Span);
+        var text = new TextBuffer();
+        try
+        {
+            if (request.MessagesToken is { } messages)
+            {
+                // The parser noted where the messages and the tools are: only they are read again, not the body.
+                var reader = new Utf8JsonReader(body[messages]);
+                reader.Read();
+                count += CountMessages(ref reader, tokenizer, ref text, cancellationToken);
+                if (request.ToolsToken is { } tools)
+                {
+                    count += CountJson(body[tools], tokenizer, ref text, cancellationToken);
+                }
+            }
+            else
+            {
+                count += CountBody(body, tokenizer, ref text, cancellationToken);
+            }
+        }
+        finally
+        {
+            text.Dispose();
+        }
+        request.PromptTokens = count;
+        return count;
+    }
+
+    /// <summary>Every <c>messages</c> and <c>tools</c> field of a body, in order (a body may repeat one).</summary>
+    private static int CountBody(ReadOnlySpan<byte> body, Tokenizer tokenizer, ref TextBuffer text, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var reader = new Utf8JsonReader(body);
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("messages"u8))
             {
                 reader.Read();
-                count += CountMessages(ref reader, tokenizer, cancellationToken);
+                count += CountMessages(ref reader, tokenizer, ref text, cancellationToken);
             }
             else if (reader.ValueTextEquals("tools"u8))
             {
                 reader.Read();
-                // Tool schemas reach the model as text; their JSON is a fair measure of it.
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                var json = request.Body.Span[start..(int)(reader.TokenStartIndex + 1)];
-                count += BoundedTokenCount.Count(tokenizer, System.Text.Encoding.UTF8.GetString(json), cancellationToken);
+                count += CountJson(body[start..(int)(reader.TokenStartIndex + 1)], tokenizer, ref text, cancellationToken);
             }
             else
             {
@@ -88,11 +118,14 @@ public static class PromptTokenCounter
                 reader.Skip();
             }
         }
-        request.PromptTokens = count;
         return count;
     }
 
-    private static int CountMessages(ref Utf8JsonReader reader, Tokenizer tokenizer, CancellationToken cancellationToken)
+    /// <summary>Tool schemas reach the model as text; their JSON is a fair measure of it.</summary>
+    private static int CountJson(ReadOnlySpan<byte> json, Tokenizer tokenizer, ref TextBuffer text, CancellationToken cancellationToken) =>
+        BoundedTokenCount.Count(tokenizer, text.Decode(json), cancellationToken);
+
+    private static int CountMessages(ref Utf8JsonReader reader, Tokenizer tokenizer, ref TextBuffer text, CancellationToken cancellationToken)
     {
         var count = 0;
         if (reader.TokenType != JsonTokenType.StartArray)
@@ -116,10 +149,55 @@ public static class PromptTokenCounter
             }
             else if (reader.TokenType == JsonTokenType.String)
             {
-                count += BoundedTokenCount.Count(tokenizer, reader.GetString()!, cancellationToken);
+                count += BoundedTokenCount.Count(tokenizer, text.Unescape(ref reader), cancellationToken);
             }
         }
         return count;
+    }
+
+    /// <summary>
+    /// The characters of the string being counted, in one pooled buffer reused for every string of the prompt: a
+    /// prompt's texts are counted without a string each.
+    /// </summary>
+    private struct TextBuffer : IDisposable
+    {
+        private char[]? _chars;
+
+        /// <summary>The current string token's value, unescaped (a string's UTF-16 length is at most its UTF-8 length).</summary>
+        public ReadOnlySpan<char> Unescape(ref Utf8JsonReader reader)
+        {
+            var chars = Rent(reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length);
+            return chars.AsSpan(0, reader.CopyString(chars));
+        }
+
+        /// <summary>UTF-8 as text.</summary>
+        public ReadOnlySpan<char> Decode(ReadOnlySpan<byte> utf8)
+        {
+            var chars = Rent(System.Text.Encoding.UTF8.GetMaxCharCount(utf8.Length));
+            return chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(utf8, chars));
+        }
+
+        private char[] Rent(int length)
+        {
+            if (_chars is null || _chars.Length < length)
+            {
+                if (_chars is not null)
+                {
+                    System.Buffers.ArrayPool<char>.Shared.Return(_chars);
+                }
+                _chars = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(length, 256));
+            }
+            return _chars;
+        }
+
+        public void Dispose()
+        {
+            if (_chars is not null)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(_chars);
+                _chars = null;
+            }
+        }
     }
 
     private static bool IsStructural(ref Utf8JsonReader reader) =>

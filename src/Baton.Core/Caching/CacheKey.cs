@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Baton.Requests;
 
 namespace Baton.Caching;
 
@@ -24,10 +25,33 @@ public static class CacheKey
     [ThreadStatic]
     private static CanonicalWriter? t_writer;
 
+    /// <summary>The key of a JSON body (a copy of it is parsed).</summary>
+    /// <exception cref="JsonException">The body is not JSON.</exception>
     public static string Compute(ReadOnlySpan<byte> body, string resolvedModel)
     {
         var reader = new Utf8JsonReader(body);
         using var document = JsonDocument.ParseValue(ref reader);
+        return Compute(document, resolvedModel);
+    }
+
+    /// <summary>
+    /// The key of a request: of the client's body in its own wire format when it came in another (see
+    /// <see cref="ChatRequest.Native"/>), else of its Chat Completions body, parsed where it lies rather than copied
+    /// (the parser has already checked it is one well-formed JSON object).
+    /// </summary>
+    public static string Compute(ChatRequest request, string resolvedModel)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Native is { } native)
+        {
+            return Compute(native.Body.Span, resolvedModel);
+        }
+        using var document = JsonDocument.Parse(request.Body);
+        return Compute(document, resolvedModel);
+    }
+
+    private static string Compute(JsonDocument document, string resolvedModel)
+    {
         // Taken for the call and given back at its end: a call that throws (a body the writer refuses) drops it
         // rather than leave a half-written object for the next request.
         var canonical = t_writer ?? new CanonicalWriter();

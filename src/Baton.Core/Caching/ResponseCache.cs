@@ -45,7 +45,7 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
         }
         // A request in another wire format is keyed by its own body: its translation leaves out what only that
         // format's providers read (top_k, prompt-cache markers), which still changes their answer.
-        var key = CacheKey.Compute((request.Native?.Body ?? request.Body).Span, model.Name);
+        var key = CacheKey.Compute(request, model.Name);
         var ttl = request.Cache.Ttl ?? (model.CacheTtl is { } modelTtl ? modelTtl : _defaultTtl);
         while (true)
         {

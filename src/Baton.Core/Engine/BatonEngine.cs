@@ -75,12 +75,13 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             decimal? hitCost = accounting is null ? null : 0m;
+            var answer = new ProviderCompletion(hit.Body, hit.Usage);
             if (span is not null)
             {
-                span.Facts?.Observe(hit.Body);
-                span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? CostAccountant.CompletionText(hit.Body) : null);
+                span.Facts?.Observe(answer.Facts);
+                span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? answer.Facts.Text : null);
             }
-            return new ChatCompletionResult(new ProviderCompletion(hit.Body, hit.Usage), hitRoute) { CostUsd = hitCost };
+            return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
         }
         var started = time.GetTimestamp();
         await using var admission = shared?.Budget ?? await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
@@ -90,7 +91,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
         lease.Complete(completion.Usage, completion.UpstreamRateLimit);
         keyLease.Complete(completion.Usage.TotalTokens);
-        if (lookup.Stores && IsComplete(completion.Body.Span))
+        if (lookup.Stores && completion.Facts.IsComplete)
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
@@ -102,15 +103,15 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             // A provider's reported usage always wins; only an answer without any is counted by Baton.
             var reported = !completion.Usage.IsEmpty;
             var usage = reported ? completion.Usage
-                : CostAccountant.EstimateUsage(request, CostAccountant.CompletionText(completion.Body), candidate.Deployment.UpstreamModel, cancellationToken);
+                : CostAccountant.EstimateUsage(request, completion.Facts.Text, candidate.Deployment.UpstreamModel, cancellationToken);
             result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
             await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
         if (span is not null)
         {
-            span.Facts?.Observe(completion.Body.Span);
+            span.Facts?.Observe(completion.Facts);
             span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
-                span.CapturesContent ? CostAccountant.CompletionText(completion.Body) : null);
+                span.CapturesContent ? completion.Facts.Text : null);
         }
         return result;
     }
@@ -275,13 +276,6 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
     private async Task<CacheLookup> LookupAsync(ChatRequest request, CandidatePlan plan, CancellationToken cancellationToken) =>
         cache is null ? CacheLookup.Bypass : await cache.LookupAsync(request, plan.Requested, cancellationToken).ConfigureAwait(false);
-
-    /// <summary>Only complete answers are stored; a body without a finish reason is not one.</summary>
-    private static bool IsComplete(ReadOnlySpan<byte> body)
-    {
-        var findings = OpenAiPayloadInspector.Inspect(body);
-        return findings.HasFinishReason && findings.ErrorMessage is null;
-    }
 
     private static RouteInfo DescribeHit(CandidatePlan plan, CachedAnswer hit)
     {

@@ -39,6 +39,18 @@ public sealed class ProviderCompletion(ReadOnlyMemory<byte> body, TokenUsage usa
     /// <summary>What the upstream's rate-limit headers said about its limits, if it sent them.</summary>
     public UpstreamRateLimit? UpstreamRateLimit { get; set; }
 
+    private OpenAi.CompletionFacts? _facts;
+
+    /// <summary>
+    /// What the engine, the cache and the span read from <see cref="Body"/>, read once: by the provider that already
+    /// read the body for its usage, else on first use. Valid until the completion is disposed.
+    /// </summary>
+    internal OpenAi.CompletionFacts Facts
+    {
+        get => _facts ??= OpenAi.CompletionFacts.ReadOrNone(Body);
+        init => _facts = value;
+    }
+
     public void Dispose() => owner?.Dispose();
 }
 

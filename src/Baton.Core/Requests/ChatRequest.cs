@@ -98,6 +98,15 @@ public sealed class ChatRequest
     /// <summary>Byte range of the <c>stream</c> boolean token, if present.</summary>
     internal Range? StreamToken { get; set; }
 
+    /// <summary>
+    /// Byte range of the <c>messages</c> array, for the prompt counter to read without walking the body again; null when
+    /// unknown (a body not read by <see cref="ChatRequestParser"/>, or one that gives <c>messages</c> or <c>tools</c> twice).
+    /// </summary>
+    internal Range? MessagesToken { get; init; }
+
+    /// <summary>Byte range of the <c>tools</c> value, if present (see <see cref="MessagesToken"/>).</summary>
+    internal Range? ToolsToken { get; init; }
+
     /// <summary>Index of the closing bracket of the <c>messages</c> array.</summary>
     internal int MessagesEndIndex { get; set; }
 

@@ -75,7 +75,9 @@ public static class ChatRequestParser
                     modelToken = TokenRange(ref reader);
                     break;
                 case "messages":
-                    ReadMessages(ref reader, request);
+                    var messagesStart = (int)reader.TokenStartIndex;
+                    ReadMessages(ref reader, ref request);
+                    request.NotePromptField(ref request.MessagesToken, messagesStart..(request.MessagesEnd + 1));
                     break;
                 case "stream":
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
@@ -86,7 +88,7 @@ public static class ChatRequestParser
                     request.StreamToken = TokenRange(ref reader);
                     break;
                 case "stream_options":
-                    ReadStreamOptions(ref reader, request);
+                    ReadStreamOptions(ref reader, ref request);
                     break;
                 case "temperature":
                     request.HasTemperature = ReadNumberInRange(ref reader, "temperature", 0, 2);
@@ -115,7 +117,9 @@ public static class ChatRequestParser
                     ReadStop(ref reader);
                     break;
                 case "tools":
+                    var toolsStart = (int)reader.TokenStartIndex;
                     request.HasTools = ReadTools(ref reader);
+                    request.NotePromptField(ref request.ToolsToken, toolsStart..((int)reader.TokenStartIndex + 1));
                     break;
                 case "tool_choice":
                     if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.StartObject or JsonTokenType.Null))
@@ -135,7 +139,7 @@ public static class ChatRequestParser
                     request.User = reader.GetString();
                     break;
                 case "metadata":
-                    ReadMetadata(ref reader, request);
+                    ReadMetadata(ref reader, ref request);
                     break;
                 default:
                     reader.Skip();
@@ -175,7 +179,7 @@ public static class ChatRequestParser
                 Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
                 Cache = request.CacheDisabled
                     ? new CacheDirectives(Lookup: false, Store: false)
-                    : new CacheDirectives(Ttl: request.CacheTtlSeconds is double ttl ? TimeSpan.FromSeconds(ttl) : null),
+                    : request.CacheTtlSeconds is double ttl ? new CacheDirectives(Ttl: TimeSpan.FromSeconds(ttl)) : CacheDirectives.Default,
                 User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
                 ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
                 Tags = ChatRequest.SplitModelList(request.Tags),
@@ -191,10 +195,12 @@ public static class ChatRequestParser
             StreamOptionsToken = request.StreamOptionsToken,
             ClosingBraceIndex = request.ClosingBrace,
             MessagesEndIndex = request.MessagesEnd,
+            MessagesToken = request.PromptFieldRepeated ? null : request.MessagesToken,
+            ToolsToken = request.ToolsToken,
         };
     }
 
-    private static void ReadMessages(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadMessages(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         Expect(ref reader, JsonTokenType.StartArray, "messages", "an array");
         request.SawMessages = true;
@@ -225,7 +231,7 @@ public static class ChatRequestParser
                         }
                         break;
                     case "content":
-                        hasContent = ReadContent(ref reader, path, request);
+                        hasContent = ReadContent(ref reader, path, ref request);
                         break;
                     case "tool_calls":
                         Expect(ref reader, JsonTokenType.StartArray, path.Leaf("tool_calls"), "an array");
@@ -271,7 +277,7 @@ public static class ChatRequestParser
     }
 
     /// <summary>Returns whether a usable content value was present (null counts as absent).</summary>
-    private static bool ReadContent(ref Utf8JsonReader reader, ParamPath message, ParsedFields request)
+    private static bool ReadContent(ref Utf8JsonReader reader, ParamPath message, ref ParsedFields request)
     {
         switch (reader.TokenType)
         {
@@ -319,7 +325,7 @@ public static class ChatRequestParser
         }
     }
 
-    private static void ReadStreamOptions(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadStreamOptions(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -485,7 +491,7 @@ public static class ChatRequestParser
         }
     }
 
-    private static void ReadMetadata(ref Utf8JsonReader reader, ParsedFields request)
+    private static void ReadMetadata(ref Utf8JsonReader reader, ref ParsedFields request)
     {
         if (reader.TokenType == JsonTokenType.Null)
         {
@@ -638,7 +644,8 @@ public static class ChatRequestParser
         }
     }
 
-    private sealed class ParsedFields
+    /// <summary>What one parse has found so far; a struct on the parser's stack, so a parse allocates only what it returns.</summary>
+    private struct ParsedFields
     {
         public bool SawMessages;
         public int MessageCount;
@@ -663,5 +670,15 @@ public static class ChatRequestParser
         public Range? StreamOptionsToken;
         public int ClosingBrace;
         public int MessagesEnd;
+        public Range? MessagesToken;
+        public Range? ToolsToken;
+        public bool PromptFieldRepeated;
+
+        /// <summary>Keeps where a field the prompt counter reads is; a field given twice leaves the counter to read the whole body.</summary>
+        public void NotePromptField(ref Range? field, Range token)
+        {
+            PromptFieldRepeated |= field is not null;
+            field = token;
+        }
     }
 }

@@ -39,6 +39,14 @@ internal sealed class ResponseFacts
         }
     }
 
+    /// <summary>Takes a non-streamed answer's facts from the pass that already read its body.</summary>
+    public void Observe(CompletionFacts answer)
+    {
+        Id ??= answer.Id;
+        Model ??= answer.Model;
+        FinishReasons.AddRange(answer.FinishReasons);
+    }
+
     /// <summary>Reads a body or chunk; a payload that is not JSON leaves the facts as they were.</summary>
     public void Observe(ReadOnlySpan<byte> json)
     {

@@ -67,22 +67,23 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
 
     protected override ProviderCompletion ReadCompletion(ProviderRequest request, PooledBuffer body)
     {
-        OpenAiPayloadInspector.Findings findings;
+        // One pass serves the provider (usage, error), the engine (complete? the text) and the span (id, model, finish reasons).
+        CompletionFacts facts;
         try
         {
-            findings = OpenAiPayloadInspector.Inspect(body.Span);
+            facts = CompletionFacts.Read(body.Memory);
         }
         catch (JsonException)
         {
             body.Dispose();
             throw UpstreamErrors.Malformed(Name, "a response");
         }
-        if (findings.ErrorMessage is not null)
+        if (facts.ErrorMessage is not null)
         {
             body.Dispose();
-            throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(findings.ErrorMessage), null, Context.Redactor);
+            throw UpstreamErrors.FromResponse(Name, 502, System.Text.Encoding.UTF8.GetBytes(facts.ErrorMessage), null, Context.Redactor);
         }
-        return new ProviderCompletion(body.Memory, findings.Usage ?? default, body);
+        return new ProviderCompletion(body.Memory, facts.Usage ?? default, body) { Facts = facts };
     }
 
     protected override ProviderStream CreateStream(ProviderRequest request, HttpResponseMessage response, Stream body) =>

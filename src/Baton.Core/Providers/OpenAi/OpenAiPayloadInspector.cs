@@ -81,7 +81,8 @@ public static class OpenAiPayloadInspector
         return finish;
     }
 
-    private static string ReadErrorMessage(ref Utf8JsonReader reader)
+    /// <summary>The message of an <c>error</c> value (a string, or an object's <c>message</c>); the reader ends on the value's end.</summary>
+    internal static string ReadErrorMessage(ref Utf8JsonReader reader)
     {
         if (reader.TokenType == JsonTokenType.String)
         {
