@@ -6,7 +6,7 @@ namespace Baton.Telemetry;
 
 /// <summary>
 /// What a span says about an answer besides usage: its id, the model the upstream named, and the finish reasons.
-/// Read from the OpenAI <c>chat.completion</c> body or chunk with a forward-only reader, and only for a recorded span.
+/// Taken from the one reading of the answer's body or of each stream chunk, and only for a recorded span.
 /// </summary>
 internal sealed class ResponseFacts
 {
@@ -45,46 +45,5 @@ internal sealed class ResponseFacts
         Id ??= answer.Id;
         Model ??= answer.Model;
         FinishReasons.AddRange(answer.FinishReasons);
-    }
-
-    /// <summary>Reads a body or chunk; a payload that is not JSON leaves the facts as they were.</summary>
-    public void Observe(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            var depth = 0;
-            while (reader.Read())
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
-                        depth++;
-                        break;
-                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        depth--;
-                        break;
-                    case JsonTokenType.PropertyName when depth == 1 && reader.ValueTextEquals("id"u8):
-                        reader.Read();
-                        Id ??= reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                        break;
-                    case JsonTokenType.PropertyName when depth == 1 && reader.ValueTextEquals("model"u8):
-                        reader.Read();
-                        Model ??= reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                        break;
-                    case JsonTokenType.PropertyName when depth == 3 && reader.ValueTextEquals("finish_reason"u8):
-                        // choices (2) -> choice object (3)
-                        reader.Read();
-                        if (reader.TokenType == JsonTokenType.String && reader.GetString() is { } reason)
-                        {
-                            FinishReasons.Add(reason);
-                        }
-                        break;
-                }
-            }
-        }
-        catch (JsonException)
-        {
-        }
     }
 }
