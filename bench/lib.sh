@@ -63,7 +63,7 @@ require_free_ports() {
 
 wait_ready() { # name url [body [key]]
   local i
-  for i in $(seq 1 150); do
+  for i in $(seq 1 300); do  # up to a minute: a loaded machine starts .NET slowly
     if [[ -n "${4:-}" ]]; then
       curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $4" --data-binary "@$3" "$2" 2>/dev/null && return 0
     elif [[ -n "${3:-}" ]]; then
@@ -141,6 +141,10 @@ start_redis() {
 
 # Commands the Redis server has processed so far (each read counts itself once).
 redis_calls() { redis-cli -h "$HOST" -p "$REDIS_CLI_PORT" info stats | awk -F: '/^total_commands_processed:/ {print $2+0}'; }
+
+# redis_outages LOG...: how many times the gateways logged that Redis stopped answering in time (each such outage
+# serves requests from the gateway's own state, redis.failMode "local", until Redis answers again).
+redis_outages() { cat "$@" 2>/dev/null | grep -c "Redis is unavailable" || true; }
 
 # create_key GATEWAY_URL: a virtual key made with the master key, with limits too high to bite; prints its secret.
 create_key() {

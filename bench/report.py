@@ -125,11 +125,12 @@ def main(path):
     redis_rows = [(m, c) for m in ("json", "sse", "hit") for c in (1, 64) if per_run("baton-redis", m, c, lambda r, _: r.get("redis_calls"))]
     if redis_rows:
         print()
-        print("| baton-redis | conns | Redis commands / request (runs) |")
-        print("|---|---:|---|")
+        print("| baton-redis | conns | Redis commands / request (runs) | Redis outages logged (local fallback) |")
+        print("|---|---:|---|---:|")
         for m, c in redis_rows:
             xs = per_run("baton-redis", m, c, lambda r, _: int(r["redis_calls"]) / max(int(r["requests"]), 1))
-            print(f"| {m} | {c} | {median(xs):.2f} ({runs_text(xs, lambda x: f'{x:.2f}')}) |")
+            outages = sum(per_run("baton-redis", m, c, lambda r, _: int(r.get("redis_outages", 0))))
+            print(f"| {m} | {c} | {median(xs):.2f} ({runs_text(xs, lambda x: f'{x:.2f}')}) | {outages} |")
 
     checks = []
 
@@ -152,8 +153,12 @@ def main(path):
                            runs_text(xs, lambda x: f"{x:.2f}"), median(xs) <= TARGET_ADDED_P50))
     ratio_check(f"cache hits, 64 connections: Baton req/s ≥ {TARGET_CACHE_HIT}× YARP (non-streamed)",
                 ratio_to_yarp("baton", "hit", 64, "json"), TARGET_CACHE_HIT)
-    ratio_check(f"Redis limits and cache, one gateway, non-streamed 64: ≥ {TARGET_REDIS}× YARP", ratio_to_yarp("baton-redis", "json", 64), TARGET_REDIS)
-    ratio_check(f"Redis limits and cache, one gateway, streamed 64: ≥ {TARGET_REDIS}× YARP", ratio_to_yarp("baton-redis", "sse", 64), TARGET_REDIS)
+    # A run where Redis stopped answering in time was partly served from the gateway's own state: said beside the figure.
+    for mode, label in (("json", "non-streamed"), ("sse", "streamed")):
+        outages = sum(per_run("baton-redis", mode, 64, lambda r, _: int(r.get("redis_outages", 0))))
+        note = f" ({outages} Redis outages: partly local state)" if outages else ""
+        ratio_check(f"Redis limits and cache, one gateway, {label} 64: ≥ {TARGET_REDIS}× YARP{note}",
+                    ratio_to_yarp("baton-redis", mode, 64), TARGET_REDIS)
 
     baton_rows = [r for r in rows if r["target"].startswith("baton")]
     errors = sum(int(r.get("errors", 0)) for r in baton_rows)

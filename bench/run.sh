@@ -141,23 +141,24 @@ RUN=0
 # bytes allocated during the run (read by the probe before it and a second after, so that work queued behind the
 # answers, such as ledger and cache writes, is counted), and for the gateways their peak resident memory.
 drive() {
-  local target=$1 mode=$2 conns=$3 url=$4 body=$5 threads=1 key pid probe before after redis_before line extra=""
+  local target=$1 mode=$2 conns=$3 url=$4 body=$5 threads=1 key pid probe before after redis_before outages_before line extra=""
   (( conns > 1 )) && threads=2
   key="$(key_of "$target")" pid="$(pid_of "$target")" probe="$(probe_of "$target")"
   BENCH_API_KEY="$key" BENCH_BODY="$body" wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "$url" >/dev/null 2>&1 || true
   [[ -n $probe ]] && before="$(read_allocated "$probe")"
-  [[ $target == baton-redis ]] && redis_before="$(redis_calls)"
+  [[ $target == baton-redis ]] && redis_before="$(redis_calls)" outages_before="$(redis_outages "$WORK/baton-redis.out")"
   [[ -n $pid ]] && start_rss_sampler "$pid"
   BENCH_API_KEY="$key" BENCH_BODY="$body" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" "$url" >"$WORK/wrk.out" 2>&1 \
     || fail "wrk failed against $target ($mode, $conns connections)" "$WORK/wrk.out"
   [[ -n $pid ]] && extra+=" rss_kb=$(stop_rss_sampler)"
   line="$(grep '^BENCH' "$WORK/wrk.out")" || fail "wrk printed no summary against $target" "$WORK/wrk.out"
+  [[ $line != *" requests=0 "* ]] || fail "no request to $target completed within the ${DURATION} s run (machine overloaded, or the target hung)" "$WORK/wrk.out"
   if [[ -n $probe ]]; then
     sleep 1
     after="$(read_allocated "$probe")"
     extra+=" alloc_bytes=$((after - before))"
   fi
-  [[ $target == baton-redis ]] && extra+=" redis_calls=$(( $(redis_calls) - redis_before ))"
+  [[ $target == baton-redis ]] && extra+=" redis_calls=$(( $(redis_calls) - redis_before )) redis_outages=$(( $(redis_outages "$WORK/baton-redis.out") - outages_before ))"
   [[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || fail "$target exited during the $mode run at $conns connections" "$WORK/$target.out"
   echo "run=$RUN target=$target mode=$mode conns=$conns $line$extra" | tee -a "$RAW" >&2
 }
