@@ -48,7 +48,7 @@ while [[ $# -gt 0 ]]; do
     --redis) REDIS=1; shift ;;
     --port-base) PORT_BASE="$2"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
