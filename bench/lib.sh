@@ -1,4 +1,5 @@
-# Shared by bench/run.sh, bench/cache.sh and bench/observability.sh: scratch folder and process cleanup, tools, free ports, readiness.
+# Shared by bench/run.sh, bench/distributed.sh, bench/cache.sh and bench/observability.sh: scratch folder and process
+# cleanup, tools, free ports, readiness, the static upstream, Redis, keys, and the allocation and memory probes.
 # Expects HERE, INSTALL and LOG_TAG to be set by the sourcing script.
 
 HOST=127.0.0.1
@@ -17,6 +18,24 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { printf '[%s] %s\n' "$LOG_TAG" "$*" >&2; }
+
+# fail MESSAGE [LOG_FILE]: stops the benchmark loudly (the EXIT trap stops every process), with the log's tail.
+fail() {
+  printf '[%s] FAILED: %s\n' "$LOG_TAG" "$1" >&2
+  if [[ -n "${2:-}" && -f "$2" ]]; then
+    echo "--- last lines of $(basename "$2"):" >&2
+    tail -n 30 "$2" >&2
+  fi
+  exit 1
+}
+
+# build_release PROJECT...: each project in Release; the build log is shown when one fails.
+build_release() {
+  local project
+  for project in "$@"; do
+    dotnet build -c Release -nologo -v quiet "$project" >>"$WORK/build.log" 2>&1 || fail "build of $(basename "$project") failed" "$WORK/build.log"
+  done
+}
 
 # require_tools [extra command:package ...]: wrk, nginx and curl, plus the extras; installed with apt-get unless --no-install.
 require_tools() {
@@ -44,7 +63,7 @@ require_free_ports() {
 
 wait_ready() { # name url [body [key]]
   local i
-  for i in $(seq 1 150); do
+  for i in $(seq 1 300); do  # up to a minute: a loaded machine starts .NET slowly
     if [[ -n "${4:-}" ]]; then
       curl -fsS -o /dev/null -H 'Content-Type: application/json' -H "Authorization: Bearer $4" --data-binary "@$3" "$2" 2>/dev/null && return 0
     elif [[ -n "${3:-}" ]]; then
@@ -90,6 +109,14 @@ http {
       alias $HERE/upstream/stream.sse;
       error_page 405 =200 \$uri;
     }
+    # The same completion for a deployment with a limit that bites (bench/distributed.sh): each request that
+    # reaches it is one line of limited.log, so the upstream's count is exact.
+    location = /limited/v1/chat/completions {
+      access_log $WORK/nginx/limited.log;
+      default_type application/json;
+      alias $HERE/upstream/completion.json;
+      error_page 405 =200 \$uri;
+    }
     location = /health { return 200 'ok'; }
   }
 }
@@ -97,4 +124,65 @@ CONF
   "$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.out" 2>&1 &
   PIDS+=($!)
   wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
+}
+
+# start_redis PORT: a redis-server on 127.0.0.1 without persistence, its files in the scratch folder.
+start_redis() {
+  mkdir -p "$WORK/redis"
+  redis-server --port "$1" --bind "$HOST" --save '' --appendonly no --dir "$WORK/redis" >"$WORK/redis.out" 2>&1 &
+  PIDS+=($!)
+  local i
+  for i in $(seq 1 50); do
+    redis-cli -h "$HOST" -p "$1" ping 2>/dev/null | grep -q PONG && { REDIS_CLI_PORT=$1; return 0; }
+    sleep 0.2
+  done
+  fail "redis-server did not start on :$1" "$WORK/redis.out"
+}
+
+# Commands the Redis server has processed so far (each read counts itself once).
+redis_calls() { redis-cli -h "$HOST" -p "$REDIS_CLI_PORT" info stats | awk -F: '/^total_commands_processed:/ {print $2+0}'; }
+
+# redis_outages LOG...: how many times the gateways logged that Redis stopped answering in time (each such outage
+# serves requests from the gateway's own state, redis.failMode "local", until Redis answers again).
+redis_outages() { cat "$@" 2>/dev/null | grep -c "Redis is unavailable" || true; }
+
+# create_key GATEWAY_URL: a virtual key made with the master key, with limits too high to bite; prints its secret.
+create_key() {
+  curl -fsS -H "Authorization: Bearer $BATON_BENCH_MASTER_KEY" -H 'Content-Type: application/json' \
+    --data-binary '{"name":"bench","rpm":1000000000,"tpm":2000000000,"max_parallel":100000}' "$1/admin/keys" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])' || fail "could not create a virtual key at $1"
+}
+
+# check_cache_header GATEWAY_URL KEY: the cache is really on: a request with Cache-Control: no-cache is not a hit,
+# and the same request without it then is. Otherwise the benchmark would measure something else than it says.
+check_cache_header() {
+  local body="$HERE/wrk/request.json" first second
+  first="$(curl -fsS -o /dev/null -D - -H 'Content-Type: application/json' -H "Authorization: Bearer $2" -H 'Cache-Control: no-cache' \
+    --data-binary "@$body" "$1/v1/chat/completions" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-baton-cache" {print $2}')"
+  second="$(curl -fsS -o /dev/null -D - -H 'Content-Type: application/json' -H "Authorization: Bearer $2" \
+    --data-binary "@$body" "$1/v1/chat/completions" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-baton-cache" {print $2}')"
+  [[ -n $first && $first != hit && $second == hit ]] \
+    || fail "$1: the response cache is not on as configured (x-baton-cache: '$first' with no-cache, then '$second')"
+}
+
+# read_allocated PROBE_PORT: the bytes the process has allocated since it started (bench/AllocProbe, a startup hook).
+read_allocated() {
+  local answer
+  answer="$(curl -fsS --max-time 5 "http://$HOST:$1/")" || fail "the allocation probe on :$1 did not answer"
+  sed -n 's/^allocated_bytes=\([0-9]*\).*/\1/p' <<<"$answer"
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# start_rss_sampler PID / stop_rss_sampler: the process's peak resident memory (KB), sampled every 0.5 s between the two.
+start_rss_sampler() {
+  echo 0 >"$WORK/rss"
+  ( peak=0; while sleep 0.5; do r=$(rss_kb "$1"); (( r > peak )) && peak=$r && echo "$peak" >"$WORK/rss"; done ) &
+  RSS_SAMPLER=$!
+  PIDS+=($RSS_SAMPLER)
+}
+stop_rss_sampler() {
+  kill "$RSS_SAMPLER" 2>/dev/null || true
+  wait "$RSS_SAMPLER" 2>/dev/null || true
+  cat "$WORK/rss"
 }
