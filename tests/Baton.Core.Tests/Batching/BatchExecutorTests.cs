@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Baton.Batching;
 using Baton.Core.Tests.TestSupport;
 using Baton.Errors;
 using Baton.Providers;
+using Baton.Telemetry;
 
 namespace Baton.Core.Tests.Batching;
 
@@ -249,5 +251,35 @@ public sealed class BatchExecutorTests
         Assert.Equal(1, harness.Provider("a").Calls);
         // Reported before the first item and after each one, never going back.
         Assert.Equal([0, 1, 2, 3], sink.Reports.Select(p => p.Done));
+    }
+
+    [Fact]
+    public async Task Items_run_in_the_callers_trace()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var callerSource = new ActivitySource("batch-executor-tests-" + Guid.NewGuid().ToString("N"));
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == BatonTelemetry.Name || source == callerSource,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var harness = Harness();
+        harness.Telemetry = new BatonTelemetry(new Baton.Configuration.ObservabilityOptions());
+        var executor = new BatchExecutor(harness.Engine, harness.Time, maxConcurrency: 2);
+
+        ActivityTraceId trace;
+        ActivitySpanId parent;
+        using (var caller = callerSource.StartActivity("caller")!)
+        {
+            (trace, parent) = (caller.TraceId, caller.SpanId);
+            await executor.RunAsync(Entries(3), new RecordingSink(), CancellationToken.None);
+        }
+
+        // One request span per item, each a child of the caller's span (and each attempt a child of its item's).
+        var items = spans.Where(s => s.TraceId == trace && s.ParentSpanId == parent && s.Source.Name == BatonTelemetry.Name).ToList();
+        Assert.Equal(3, items.Count);
+        Assert.All(items, item => Assert.Contains(spans, s => s.ParentSpanId == item.SpanId && s.Kind == ActivityKind.Client));
     }
 }
