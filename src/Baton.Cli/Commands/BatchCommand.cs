@@ -41,7 +41,8 @@ internal static class BatchCommand
             await using var services = new ServiceCollection().AddBatonPostgres(loaded.Options).AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
             // --concurrency overrides batch.maxConcurrency for this run only.
             var executor = parse.GetValue(concurrency) is { } given
-                ? new BatchExecutor(services.GetRequiredService<BatonEngine>(), services.GetRequiredService<TimeProvider>(), given)
+                ? new BatchExecutor(services.GetRequiredService<BatonEngine>(), services.GetRequiredService<TimeProvider>(), given,
+                    services.GetService<Microsoft.Extensions.Logging.ILogger<BatchExecutor>>())
                 : services.GetRequiredService<BatchExecutor>();
             var runner = new BatchFileRunner(executor);
 

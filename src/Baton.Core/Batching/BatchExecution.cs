@@ -33,10 +33,10 @@ public sealed class BatchAnswer
     public BatchEntry Entry { get; }
 
     /// <summary>
-    /// The engine's answer; null when the item failed. Readable only while <see cref="BatchSink{TResult}.Shape"/> runs:
-    /// its body is returned to the engine's buffers afterwards.
+    /// The engine's answer; null when the item failed. Given only to <see cref="BatchSink{TResult}.Shape"/>: its body
+    /// is returned to the engine's buffers afterwards, and this is null from then on.
     /// </summary>
-    public ChatCompletionResult? Completion { get; }
+    public ChatCompletionResult? Completion { get; private set; }
 
     /// <summary>Why the item failed (refused, an upstream error, an internal error); null when it was answered.</summary>
     public BatonException? Error { get; }
@@ -49,6 +49,9 @@ public sealed class BatchAnswer
 
     /// <summary>When it ended, on the executor's clock.</summary>
     public DateTimeOffset FinishedAt { get; }
+
+    /// <summary>Forgets the engine's answer once it has been shaped and disposed, so that nothing reads a returned buffer.</summary>
+    internal void Detach() => Completion = null;
 }
 
 /// <summary>Counters of a batch run: items handed to the sink, how many of them failed or came from the cache, and what they used and cost.</summary>

@@ -136,8 +136,15 @@ public sealed partial class BatchExecutor
             // An answer that arrives while the run is being stopped is kept: it has been paid for. It is shaped while
             // the engine's body is still readable.
             var answer = new BatchAnswer(index, entry, completion, null, Elapsed(started), Time.GetUtcNow());
-            return new Finished<TResult>(answer, sink.Shape(answer), completion.Usage.TotalTokens, completion.Route.Cache == CacheStatus.Hit,
-                completion.CostUsd ?? 0);
+            try
+            {
+                return new Finished<TResult>(answer, sink.Shape(answer), completion.Usage.TotalTokens, completion.Route.Cache == CacheStatus.Hit,
+                    completion.CostUsd ?? 0);
+            }
+            finally
+            {
+                answer.Detach();
+            }
         }
     }
 
