@@ -39,8 +39,7 @@ public static class BatonGatewayExtensions
         services.TryAddSingleton<IBatchJobStore>(sp => new BatchJobStore(sp.GetRequiredService<BatonOptions>().Batch.JobsDatabase));
         services.AddSingleton<BatchJobQueue>();
         services.AddSingleton(sp => new BatchJobRunner(
-            sp.GetRequiredService<IBatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatonEngine>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<BatonOptions>().Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency,
+            sp.GetRequiredService<IBatchJobStore>(), sp.GetRequiredService<BatchJobQueue>(), sp.GetRequiredService<BatchExecutor>(),
             sp.GetRequiredService<ILogger<BatchJobRunner>>(), sp.GetService<IKeyStore>(),
             sp.GetRequiredService<BatonOptions>().Batch.LeaseSeconds is { } lease ? TimeSpan.FromSeconds(lease) : null));
         services.AddHostedService<Hosting.BatchJobService>();

@@ -39,8 +39,12 @@ internal static class BatchCommand
             CommonOptions.AnnounceSource(console, loaded);
             // With postgres.connection, what it spends is recorded in the shared ledger, and counts against shared budgets.
             await using var services = new ServiceCollection().AddBatonPostgres(loaded.Options).AddBaton(loaded.Options).AddBatonSimulator().BuildServiceProvider();
-            var runner = new BatchFileRunner(services.GetRequiredService<BatonEngine>(),
-                parse.GetValue(concurrency) ?? loaded.Options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency);
+            // --concurrency overrides batch.maxConcurrency for this run only.
+            var executor = parse.GetValue(concurrency) is { } given
+                ? new BatchExecutor(services.GetRequiredService<BatonEngine>(), services.GetRequiredService<TimeProvider>(), given,
+                    services.GetService<Microsoft.Extensions.Logging.ILogger<BatchExecutor>>())
+                : services.GetRequiredService<BatchExecutor>();
+            var runner = new BatchFileRunner(executor);
 
             var clock = Stopwatch.StartNew();
             (BatchFileProgress Progress, IReadOnlyList<BatchFileProblem> Problems) outcome = (new BatchFileProgress(0, 0, 0, 0, 0, 0), []);

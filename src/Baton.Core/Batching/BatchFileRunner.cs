@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Baton.Engine;
 
 namespace Baton.Batching;
 
@@ -16,80 +15,56 @@ public sealed record BatchFileProblem(int Line, string Message);
 /// Re-running skips the lines whose <c>custom_id</c> is already in the output; each result is written as one
 /// whole line, so stopping (Ctrl-C) never leaves half a line; an unreadable input line is reported and skipped, and
 /// a line whose body is refused (an invalid parameter) gets its error line like a request that failed.
+/// <para>The lines are answered by <see cref="BatchExecutor"/>: this runner reads the input, leaves out what the output
+/// holds already, and appends each result line as it finishes.</para>
 /// </summary>
-public sealed class BatchFileRunner(BatonEngine engine, int maxConcurrency = BatchProcessor.DefaultMaxConcurrency)
+public sealed class BatchFileRunner(BatchExecutor executor)
 {
-    private int _done;
-    private int _failed;
-    private int _hits;
-    private long _tokens;
-    private long _costPicoUsd;
-
     public async Task<(BatchFileProgress Progress, IReadOnlyList<BatchFileProblem> Problems)> RunAsync(
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
     {
         var finished = ReadFinished(outputPath);
         var (items, unreadable) = BatchJobInput.ReadFile(inputPath);
         var problems = unreadable.Select(p => new BatchFileProblem(p.Line, p.Problem.Message)).ToList();
-        var pending = items.Where(item => !finished.Contains(item.CustomId)).ToList();
+        var pending = items.Where(item => !finished.Contains(item.CustomId)).Select(item => new BatchEntry(item.CustomId, item.Request, item.Refusal)).ToList();
         var skipped = items.Count - pending.Count;
-        BatchFileProgress Snapshot() => new(items.Count, skipped + _done, _failed, _hits, skipped, Interlocked.Read(ref _tokens),
-            Accounting.Ledger.LedgerDatabase.FromPico(Interlocked.Read(ref _costPicoUsd)));
 
         await using var output = new FileStream(outputPath, FileMode.Append, FileAccess.Write, FileShare.Read);
-        using var writeGate = new SemaphoreSlim(1, 1);
-        report?.Invoke(Snapshot());
-        try
-        {
-            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = cancellationToken },
-                async (item, token) =>
-                {
-                    var result = await AnswerAsync(item, token).ConfigureAwait(false);
-                    await WriteLineAsync(output, writeGate, result).ConfigureAwait(false);
-                    Interlocked.Increment(ref _done);
-                    report?.Invoke(Snapshot());
-                }).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopped: every line written so far is whole; a re-run carries on from there.
-        }
-        return (Snapshot(), problems);
+        using var sink = new OutputFile(output, items.Count, skipped, report);
+        // Stopped or not, every line written so far is whole; a re-run carries on from there.
+        var run = await executor.RunAsync(pending, sink, cancellationToken).ConfigureAwait(false);
+        return (sink.Progress(run.Progress), problems);
     }
 
-    private async Task<byte[]> AnswerAsync(BatchJobItem item, CancellationToken cancellationToken)
+    /// <summary>Appends each result line to the output file as it finishes, and reports progress counting the lines skipped.</summary>
+    private sealed class OutputFile(FileStream output, int total, int skipped, Action<BatchFileProgress>? report) : BatchSink<byte[]>, IDisposable
     {
-        // A line whose body is refused is answered with its error line, without asking anything.
-        var result = item.Refusal is { } refusal
-            ? BatchLine.Refused(item.CustomId, refusal)
-            : await BatchLine.AnswerAsync(engine, item.CustomId, item.Request!, cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _tokens, result.Tokens);
-        Interlocked.Add(ref _costPicoUsd, Accounting.Ledger.LedgerDatabase.ToPico(result.CostUsd));
-        if (result.CacheHit)
-        {
-            Interlocked.Increment(ref _hits);
-        }
-        if (result.Failed)
-        {
-            Interlocked.Increment(ref _failed);
-        }
-        return result.Line;
-    }
+        private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    private static async Task WriteLineAsync(FileStream output, SemaphoreSlim gate, byte[] line)
-    {
-        // The whole line is written and flushed before another may start, and a stop does not interrupt it:
-        // lines are never interleaved, never half written.
-        await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        try
+        public override byte[] Shape(BatchAnswer answer) => BatchLine.Result(answer).Line;
+
+        public override async ValueTask StoreAsync(BatchAnswer answer, byte[] line)
         {
-            await output.WriteAsync(line, CancellationToken.None).ConfigureAwait(false);
-            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            // The whole line is written and flushed before another may start, and a stop does not interrupt it:
+            // lines are never interleaved, never half written.
+            await _writeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await output.WriteAsync(line, CancellationToken.None).ConfigureAwait(false);
+                await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
         }
-        finally
-        {
-            gate.Release();
-        }
+
+        public override void Report(BatchProgress progress) => report?.Invoke(Progress(progress));
+
+        public BatchFileProgress Progress(BatchProgress run) =>
+            new(total, skipped + run.Done, run.Failed, run.CacheHits, skipped, run.Tokens, run.CostUsd);
+
+        public void Dispose() => _writeGate.Dispose();
     }
 
     /// <summary>The custom ids already answered; a last line left half written by a crash is cut off.</summary>

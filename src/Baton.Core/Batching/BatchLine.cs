@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Baton.Caching;
-using Baton.Engine;
 using Baton.Errors;
 using Baton.Providers.OpenAi;
 using Baton.Requests;
@@ -14,12 +12,12 @@ namespace Baton.Batching;
 /// </summary>
 internal sealed record BatchLineProblem(string Code, string Message, BatonException? Refusal = null, string? Param = null);
 
-/// <summary>The result line of one batch request, and what it cost.</summary>
-internal sealed record BatchLineResult(byte[] Line, bool Failed, long Tokens, bool CacheHit, decimal CostUsd = 0);
+/// <summary>The result line of one batch request, and whether it is an error line.</summary>
+internal sealed record BatchLineResult(byte[] Line, bool Failed);
 
 /// <summary>
 /// One line of an OpenAI batch file, shared by <c>baton batch</c> and the Batches API: reading
-/// <c>{"custom_id", "method", "url", "body"}</c>, answering its body through the engine, and writing the result line
+/// <c>{"custom_id", "method", "url", "body"}</c>, and writing the result line of its answer
 /// <c>{"id", "custom_id", "response": {"status_code", "body"}, "error"}</c>.
 /// </summary>
 internal static class BatchLine
@@ -91,24 +89,11 @@ internal static class BatchLine
 
     private static BatchLineProblem Refused(BatonException error) => new("invalid_request", error.Message, error);
 
-    /// <summary>The error line of an item refused before it was asked (its body is not a valid request).</summary>
-    public static BatchLineResult Refused(string customId, BatonException error) =>
-        new(ResultLine(customId, error.StatusCode, default, error), true, 0, false);
-
-    /// <summary>Answers one request; a failure of the engine's becomes an error result line, cancellation is thrown.</summary>
-    public static async Task<BatchLineResult> AnswerAsync(BatonEngine engine, string customId, ChatRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-            return new(ResultLine(customId, 200, result.Body.Span, null), false, result.Usage.TotalTokens, result.Route.Cache == CacheStatus.Hit,
-                result.CostUsd ?? 0);
-        }
-        catch (BatonException error)
-        {
-            return new(ResultLine(customId, error.StatusCode, default, error), true, 0, false);
-        }
-    }
+    /// <summary>The result line of an item as the executor ended it: its answer, or its error.</summary>
+    public static BatchLineResult Result(BatchAnswer answer) =>
+        answer.Completion is { } completion
+            ? new(ResultLine(answer.Entry.Id, 200, completion.Body.Span, null), false)
+            : new(ResultLine(answer.Entry.Id, answer.Error!.StatusCode, default, answer.Error), true);
 
     private static byte[] ResultLine(string customId, int status, ReadOnlySpan<byte> body, BatonException? error)
     {

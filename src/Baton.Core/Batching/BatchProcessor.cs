@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Baton.Engine;
 using Baton.Errors;
 using Baton.Requests;
 using Baton.Routing;
@@ -8,45 +7,51 @@ namespace Baton.Batching;
 
 /// <summary>
 /// Runs a batch (seed 001's <c>POST /batch</c>, seed 004's <c>process_batch</c>): every item through the full
-/// engine (cache, rate limits, retries, breakers), at most <see cref="MaxConcurrency"/> at a time, answers in
-/// request order. One failed item never fails the batch; an invalid batch is refused before anything is sent.
+/// engine (cache, rate limits, retries, breakers) by <see cref="BatchExecutor"/>, at most
+/// <see cref="MaxConcurrency"/> at a time, answers in request order. One failed item never fails the batch; an invalid
+/// batch is refused before anything is sent.
 /// </summary>
-public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int maxConcurrency = BatchProcessor.DefaultMaxConcurrency)
+public sealed class BatchProcessor(BatchExecutor executor)
 {
     /// <summary>Seed 001's <c>MAX_CONCURRENT_REQUESTS</c>.</summary>
-    public const int DefaultMaxConcurrency = 10;
+    public const int DefaultMaxConcurrency = BatchExecutor.DefaultMaxConcurrency;
 
     private const double DefaultTemperature = 0.7;
     private const int DefaultMaxTokens = 1000;
 
-    public int MaxConcurrency { get; } = Math.Max(1, maxConcurrency);
+    public int MaxConcurrency => executor.MaxConcurrency;
 
-    public ModelCatalog Catalog => engine.Catalog;
+    public ModelCatalog Catalog => executor.Engine.Catalog;
 
     /// <param name="batch">The requests.</param>
     /// <param name="caller">Options every item carries, e.g. the identity of the caller (its key's models, limits and budget apply).</param>
     /// <param name="cancellationToken">Stops the batch.</param>
     /// <exception cref="BatonValidationException">The batch breaks seed 001's contract; nothing was sent.</exception>
+    /// <exception cref="OperationCanceledException">The batch was stopped before every item was answered.</exception>
     public async Task<BatchResponse> ProcessBatchAsync(BatchRequest batch, BatonRequestOptions? caller = null, CancellationToken cancellationToken = default)
     {
-        BatchValidator.Validate(batch, engine.Catalog);
-        var started = time.GetTimestamp();
-        var results = new BatchItemResult[batch.Requests.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, batch.Requests.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrency, CancellationToken = cancellationToken },
-            async (i, token) => results[i] = await RunAsync(batch.Requests[i], caller, token).ConfigureAwait(false)).ConfigureAwait(false);
-
-        var total = time.GetElapsedTime(started).TotalMilliseconds;
-        var successful = results.Count(r => r.Error is null);
-        return new BatchResponse(results, results.Length, successful, results.Length - successful,
-            Math.Round(total, 2), Math.Round(results.Average(r => r.LatencyMs), 2));
+        BatchValidator.Validate(batch, Catalog);
+        var entries = new BatchEntry[batch.Requests.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = Entry(batch.Requests[i], i, caller);
+        }
+        var run = await executor.RunAsync(entries, new Responses(batch), cancellationToken).ConfigureAwait(false);
+        if (run.Stopped)
+        {
+            // Half an answer is no answer: the caller has gone, or gave up.
+            throw new OperationCanceledException(cancellationToken);
+        }
+        var results = run.Results.Select(r => r!).ToList();
+        return new BatchResponse(results, results.Count, run.Progress.Done - run.Progress.Failed, run.Progress.Failed,
+            Math.Round(run.ElapsedMs, 2), Math.Round(results.Average(r => r.LatencyMs), 2));
     }
 
-    private async Task<BatchItemResult> RunAsync(BatchItem item, BatonRequestOptions? caller, CancellationToken cancellationToken)
+    /// <summary>The item as a request pinned to its provider's model, carrying the caller's options; a body the parser refuses fails the item alone.</summary>
+    private BatchEntry Entry(BatchItem item, int index, BatonRequestOptions? caller)
     {
-        var started = time.GetTimestamp();
-        var route = engine.Catalog.ResolvePinned(item.Provider!, item.Model!)!;
+        var id = item.RequestId ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var route = Catalog.ResolvePinned(item.Provider!, item.Model!)!;
         try
         {
             var request = ChatRequestParser.Parse(Body(item, route.Name));
@@ -55,18 +60,32 @@ public sealed class BatchProcessor(BatonEngine engine, TimeProvider time, int ma
             {
                 request.Options = request.Options.Over(caller);
             }
-            using var result = await engine.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-            var usage = result.Usage;
-            return new BatchItemResult(item.RequestId, item.Provider!, result.Route.UpstreamModel, Content(result.Body.Span),
-                usage.PromptTokens, usage.CompletionTokens, usage.TotalTokens, Elapsed(started), time.GetUtcNow(), null);
+            return new BatchEntry(id, request);
         }
         catch (BatonException error)
         {
-            return new BatchItemResult(item.RequestId, item.Provider!, item.Model!, "", 0, 0, 0, Elapsed(started), time.GetUtcNow(), error.Message);
+            return new BatchEntry(id, null, error);
         }
     }
 
-    private double Elapsed(long started) => Math.Round(time.GetElapsedTime(started).TotalMilliseconds, 2);
+    /// <summary>Seed 001's response items, kept in request order.</summary>
+    private sealed class Responses(BatchRequest batch) : BatchSink<BatchItemResult>
+    {
+        public override bool KeepsResults => true;
+
+        public override BatchItemResult Shape(BatchAnswer answer)
+        {
+            var item = batch.Requests[answer.Index];
+            var latency = Math.Round(answer.LatencyMs, 2);
+            if (answer.Completion is { } completion)
+            {
+                var usage = completion.Usage;
+                return new BatchItemResult(item.RequestId, item.Provider!, completion.Route.UpstreamModel, Content(completion.Body.Span),
+                    usage.PromptTokens, usage.CompletionTokens, usage.TotalTokens, latency, answer.FinishedAt, null);
+            }
+            return new BatchItemResult(item.RequestId, item.Provider!, item.Model!, "", 0, 0, 0, latency, answer.FinishedAt, answer.Error!.Message);
+        }
+    }
 
     /// <summary>The item as an OpenAI Chat Completions body for the pinned route, with seed 001's defaults.</summary>
     private static byte[] Body(BatchItem item, string model)

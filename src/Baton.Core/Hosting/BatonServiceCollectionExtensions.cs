@@ -73,8 +73,10 @@ public static class BatonServiceCollectionExtensions
         services.TryAddSingleton(sp => new BatonTelemetry(options.Observability, sp.GetService<IMeterFactory>(), sp.GetRequiredService<ModelCatalog>(),
             sp.GetService<CostAccountant>()?.Ledger, sp.GetService<ILogger<BatonTelemetry>>()));
         services.AddSingleton<BatonEngine>();
-        services.AddSingleton(sp => new BatchProcessor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
-            options.Batch.MaxConcurrency ?? BatchProcessor.DefaultMaxConcurrency));
+        // One executor runs the items of /batch, `baton batch` and the Batches API, batch.maxConcurrency at a time per batch.
+        services.AddSingleton(sp => new BatchExecutor(sp.GetRequiredService<BatonEngine>(), sp.GetRequiredService<TimeProvider>(),
+            options.Batch.MaxConcurrency ?? BatchExecutor.DefaultMaxConcurrency, sp.GetService<ILogger<BatchExecutor>>()));
+        services.AddSingleton<BatchProcessor>();
         services.AddSingleton(sp => new HealthReport(sp.GetRequiredService<ModelCatalog>(), sp.GetRequiredService<TimeProvider>()));
         // Each face defaults to the first model of its kind: an embeddings model cannot answer a chat, nor the reverse.
         var chatModel = options.Models.FirstOrDefault(m => ModelKinds.Of(m.Value.Kind) == ModelKinds.Chat).Key ?? options.Models.Keys.First();

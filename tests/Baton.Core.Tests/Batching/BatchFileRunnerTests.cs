@@ -41,7 +41,7 @@ public sealed class BatchFileRunnerTests : IDisposable
         var harness = Harness();
         var input = Input(Line("r1"), "{not json", Line("r2", "second"), """{"body":{}}""", "", """{"custom_id":"s","body":{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}}""", Line("r3", model: "nope"));
 
-        var (progress, problems) = await new BatchFileRunner(harness.Engine).RunAsync(input, OutputPath, null, CancellationToken.None);
+        var (progress, problems) = await new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time)).RunAsync(input, OutputPath, null, CancellationToken.None);
 
         Assert.Equal([2, 4], problems.Select(p => p.Line));
         Assert.Contains("custom_id", problems[1].Message);
@@ -68,7 +68,7 @@ public sealed class BatchFileRunnerTests : IDisposable
         var input = Input(Line("r1"), Line("r2", "second"));
         var reported = new List<BatchFileProgress>();
 
-        var (progress, _) = await new BatchFileRunner(harness.Engine).RunAsync(input, OutputPath, p => { lock (reported) { reported.Add(p); } }, CancellationToken.None);
+        var (progress, _) = await new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time)).RunAsync(input, OutputPath, p => { lock (reported) { reported.Add(p); } }, CancellationToken.None);
 
         // Each answer's cost is its usage at the model's price: the progress adds them up exactly.
         var costs = Results().Select(r => r.GetProperty("response").GetProperty("body").GetProperty("usage"))
@@ -82,14 +82,14 @@ public sealed class BatchFileRunnerTests : IDisposable
     public async Task A_rerun_skips_what_is_done_and_redoes_a_half_written_last_line()
     {
         var harness = Harness();
-        await new BatchFileRunner(harness.Engine).RunAsync(Input(Line("r1"), Line("r2", "two")), OutputPath, null, CancellationToken.None);
+        await new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time)).RunAsync(Input(Line("r1"), Line("r2", "two")), OutputPath, null, CancellationToken.None);
         var done = File.ReadAllText(OutputPath);
         var lines = done.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         // As if the process had died while writing r2's line.
         File.WriteAllText(OutputPath, lines[0] + "\n" + lines[1][..(lines[1].Length / 2)]);
         var firstId = JsonDocument.Parse(lines[0]).RootElement.GetProperty("custom_id").GetString();
 
-        var (progress, _) = await new BatchFileRunner(harness.Engine).RunAsync(Input(Line("r1"), Line("r2", "two"), Line("r3", "three")), OutputPath, null, CancellationToken.None);
+        var (progress, _) = await new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time)).RunAsync(Input(Line("r1"), Line("r2", "two"), Line("r3", "three")), OutputPath, null, CancellationToken.None);
 
         Assert.Equal(1, progress.Skipped);
         Assert.Equal(3, progress.Done);
@@ -107,7 +107,7 @@ public sealed class BatchFileRunnerTests : IDisposable
         using var stop = new CancellationTokenSource();
 
         // Two at a time, in step: the clock moves only once both wait for their answers (or the run is stopping).
-        await harness.RunAsync(() => new BatchFileRunner(harness.Engine, maxConcurrency: 2).RunAsync(input, OutputPath, progress =>
+        await harness.RunAsync(() => new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time, maxConcurrency: 2)).RunAsync(input, OutputPath, progress =>
         {
             if (progress.Done >= 3)
             {
@@ -117,7 +117,7 @@ public sealed class BatchFileRunnerTests : IDisposable
 
         var partial = Results();
         Assert.InRange(partial.Count, 3, 5);
-        var ((progress, _), _) = await harness.RunAsync(() => new BatchFileRunner(harness.Engine).RunAsync(input, OutputPath, null, CancellationToken.None));
+        var ((progress, _), _) = await harness.RunAsync(() => new BatchFileRunner(new BatchExecutor(harness.Engine, harness.Time)).RunAsync(input, OutputPath, null, CancellationToken.None));
         Assert.Equal(partial.Count, progress.Skipped);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => "r" + i).Order(), Results().Select(r => r.GetProperty("custom_id").GetString()).Order());
     }

@@ -24,7 +24,7 @@ public sealed class BatchProcessorTests
         harness.Options.Resilience.MaxRetries = 0;
         harness.Model("m", "a");
         harness.Model("other", "b");
-        return (harness, new BatchProcessor(harness.Engine, harness.Time, maxConcurrency));
+        return (harness, new BatchProcessor(new BatchExecutor(harness.Engine, harness.Time, maxConcurrency)));
     }
 
     [Fact]

@@ -25,6 +25,9 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
 
     public int Calls => CallTimes.Count;
 
+    /// <summary>Runs at each completion call before its step plays: a test holds calls on its own gates, or fails them.</summary>
+    public Func<ProviderRequest, CancellationToken, Task>? OnCall { get; set; }
+
     public ScriptedProvider Fail(int status, TimeSpan? retryAfter = null, string message = "scripted failure", int times = 1, UpstreamRateLimit? rateLimit = null)
     {
         for (var i = 0; i < times; i++)
@@ -68,6 +71,10 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
     public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         var step = Next(request);
+        if (OnCall is { } onCall)
+        {
+            await onCall(request, cancellationToken);
+        }
         await PlayAsync(step, request.AttemptTimeout, cancellationToken);
         var usage = step.Usage ?? TokenUsage.Of(10, 3);
         var body = ChatCompletionWriter.Write("chatcmpl-" + name, 0, request.UpstreamModel, "answer from " + name, null, "stop", usage);

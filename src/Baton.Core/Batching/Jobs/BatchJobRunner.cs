@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Baton.Accounting.Ledger;
-using Baton.Engine;
-using Baton.Errors;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Batching.Jobs;
@@ -9,7 +7,7 @@ namespace Baton.Batching.Jobs;
 /// <summary>
 /// Creates and runs the Batches API's batches. A batch is validated when it is created (a line that is not a request
 /// fails it at once, as OpenAI does; a request whose body is refused fails alone, as an error line); running it
-/// answers each item through the engine with <c>batch.maxConcurrency</c> at a time and stores each answer as it
+/// answers each item through <see cref="BatchExecutor"/> (<c>batch.maxConcurrency</c> at a time) and stores each answer as it
 /// finishes, so a run stopped by shutdown carries on later without asking any finished item again. An item that
 /// fails, for whatever reason, fails alone and is never asked again. Cancelling stops the items in flight; passing
 /// <c>expires_at</c> ends the batch <c>expired</c>; both keep the answers already given in the output and error files.
@@ -20,7 +18,7 @@ namespace Baton.Batching.Jobs;
 /// </para>
 /// </summary>
 public sealed partial class BatchJobRunner(
-    IBatchJobStore store, BatchJobQueue queue, BatonEngine engine, TimeProvider time, int maxConcurrency, ILogger<BatchJobRunner> logger,
+    IBatchJobStore store, BatchJobQueue queue, BatchExecutor executor, ILogger<BatchJobRunner> logger,
     Auth.IKeyStore? keys = null, TimeSpan? lease = null)
 {
     /// <summary>How long a lease on a batch lasts unless renewed (<c>batch.leaseSeconds</c>): a dead gateway's batch waits this long.</summary>
@@ -39,7 +37,7 @@ public sealed partial class BatchJobRunner(
 
     private static readonly JsonSerializerOptions LedgerJson = new();
 
-    private readonly LedgerWriter? _ledger = engine.Accounting?.Ledger;
+    private readonly LedgerWriter? _ledger = executor.Engine.Accounting?.Ledger;
 
     private readonly TimeSpan _lease = lease is { } given && given > TimeSpan.Zero ? given : DefaultLease;
 
@@ -53,9 +51,9 @@ public sealed partial class BatchJobRunner(
 
     public BatchJobQueue Queue => queue;
 
-    public TimeProvider Time => time;
+    public TimeProvider Time => executor.Time;
 
-    public long Now => time.GetUtcNow().ToUnixTimeSeconds();
+    public long Now => Time.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>
     /// Validates the input file and stores the batch: <c>failed</c> with the reasons, or <c>in_progress</c> and
@@ -199,19 +197,15 @@ public sealed partial class BatchJobRunner(
             Finished(await store.FinishAsync(batchId, expired: false, Now, null, stopping).ConfigureAwait(false));
             return;
         }
-        using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(0, job.ExpiresAt - Now)), time);
+        using var expiry = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(0, job.ExpiresAt - Now)), Time);
         using var leaseLost = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancel.Token, expiry.Token, leaseLost.Token);
         using var renewing = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
         var renewal = RenewLeaseAsync(batchId, cancel, leaseLost, renewing.Token);
         try
         {
-            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxConcurrency), CancellationToken = linked.Token },
-                (item, token) => AnswerItemAsync(batchId, item, caller, token)).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
-        {
-            // Stopped, cancelled, expired or taken over: every answer stored so far is kept.
+            // Stopped, cancelled, expired or taken over: the executor returns, every answer stored so far kept.
+            await executor.RunAsync(Entries(pending, caller), new JobItems(this, batchId, pending), linked.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -234,7 +228,7 @@ public sealed partial class BatchJobRunner(
 
     private Task<bool> TryLeaseAsync(string batchId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         return store.TryLeaseAsync(batchId, _holder, now.ToUnixTimeMilliseconds(), (now + _lease).ToUnixTimeMilliseconds(), cancellationToken);
     }
 
@@ -263,7 +257,7 @@ public sealed partial class BatchJobRunner(
         {
             while (true)
             {
-                await Task.Delay(_lease / 3, time, token).ConfigureAwait(false);
+                await Task.Delay(_lease / 3, Time, token).ConfigureAwait(false);
                 try
                 {
                     if (!await TryLeaseAsync(batchId, token).ConfigureAwait(false))
@@ -334,56 +328,57 @@ public sealed partial class BatchJobRunner(
         }
     }
 
-    /// <summary>Answers one item and stores its answer with its ledger rows; a run stopped meanwhile leaves it to be asked again.</summary>
-    private async ValueTask AnswerItemAsync(string batchId, BatchJobItem item, Requests.BatonRequestOptions caller, CancellationToken token)
+    /// <summary>
+    /// The items to ask: every line runs as the batch's creator (its key's models, limits and budget, and its id in the
+    /// ledger), and collects the ledger rows it bills, to be stored with its answer.
+    /// </summary>
+    private List<BatchEntry> Entries(List<BatchJobItem> pending, Requests.BatonRequestOptions caller)
     {
-        if (item.Refusal is { } refusal)
+        var entries = new List<BatchEntry>(pending.Count);
+        foreach (var item in pending)
         {
-            // Refused before asking anything: the same body would be refused again, so it fails now, alone.
-            await store.SaveItemAsync(batchId, item.Line, item.CustomId, true, BatchLine.Refused(item.CustomId, refusal).Line, null, token).ConfigureAwait(false);
-            return;
+            if (item.Request is { } request)
+            {
+                request.Options = request.Options.Over(caller);
+                if (_ledger is not null)
+                {
+                    request.LedgerRows = new();
+                }
+            }
+            entries.Add(new BatchEntry(item.CustomId, item.Request, item.Refusal));
         }
-        var request = item.Request!;
-        // Every line runs as the batch's creator: its key's models, limits and budget, and its id in the ledger.
-        request.Options = request.Options.Over(caller);
-        if (_ledger is not null)
+        return entries;
+    }
+
+    /// <summary>Stores each item's answer with its ledger rows as it finishes; an item stopped meanwhile is left to be asked again.</summary>
+    private sealed class JobItems(BatchJobRunner runner, string batchId, List<BatchJobItem> pending) : BatchSink<BatchLineResult>
+    {
+        public override string Name => "Batch " + batchId;
+
+        public override BatchLineResult Shape(BatchAnswer answer) => BatchLine.Result(answer);
+
+        public override async ValueTask StoreAsync(BatchAnswer answer, BatchLineResult result)
         {
-            request.LedgerRows = new();
+            var item = pending[answer.Index];
+            var rows = Rows(answer.Entry);
+            try
+            {
+                // Stored with the item; handed to the ledger below, and confirmed before the batch ends (or at the next
+                // start). When it is not stored (the batch ended meanwhile, or the store failed and the item will be asked
+                // again), the answer is dropped, but the tokens it billed are recorded all the same.
+                await runner.Store.SaveItemAsync(batchId, item.Line, item.CustomId, result.Failed, result.Line,
+                    rows is null ? null : JsonSerializer.Serialize(rows, LedgerJson), CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                runner.Record(rows);
+            }
         }
-        BatchLineResult result;
-        try
-        {
-            result = await BatchLine.AnswerAsync(engine, item.CustomId, request, token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (!token.IsCancellationRequested)
-        {
-            // Not an answer nor an error of the engine's: a defect this request runs into. Asking again would meet it
-            // again, so the item fails alone (details in the log) and the rest of the batch goes on.
-            Log.ItemFailed(logger, ex, batchId, item.CustomId);
-            result = BatchLine.Refused(item.CustomId, new BatonException(500, ErrorTypes.Server,
-                "The request could not be answered: an internal error (logged by the gateway).", null, "internal_error"));
-        }
-        var rows = request.LedgerRows is { IsEmpty: false } captured ? captured.ToList() : null;
-        if (result.Failed && token.IsCancellationRequested)
-        {
-            // Failed because the run was stopped, not because of the request: it is asked again on resume. What it
-            // billed before it stopped is recorded all the same.
-            Record(rows);
-            return;
-        }
-        try
-        {
-            // Stored with the item; handed to the ledger below, and confirmed before the batch ends (or at the next
-            // start). When it is not stored (the batch ended meanwhile, or the store failed and the item will be asked
-            // again), the answer is dropped, but the tokens it billed are recorded all the same.
-            // Not stopped by the run's token: an answer paid for is stored even when the run is being stopped.
-            await store.SaveItemAsync(batchId, item.Line, item.CustomId, result.Failed, result.Line, rows is null ? null : JsonSerializer.Serialize(rows, LedgerJson),
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            Record(rows);
-        }
+
+        /// <summary>Stopped before it was answered: it is asked again on resume; what it billed before it stopped is recorded all the same.</summary>
+        public override void Interrupted(int index, BatchEntry entry) => runner.Record(Rows(entry));
+
+        private static List<LedgerEntry>? Rows(BatchEntry entry) => entry.Request?.LedgerRows is { IsEmpty: false } captured ? captured.ToList() : null;
     }
 
     private void Record(List<LedgerEntry>? rows)
@@ -410,7 +405,7 @@ public sealed partial class BatchJobRunner(
             return new Requests.BatonRequestOptions { ApiKeyId = owner };
         }
         var key = await keys.GetAsync(owner, cancellationToken).ConfigureAwait(false);
-        return key is not null && key.IsActive(time.GetUtcNow()) ? new Requests.BatonRequestOptions { ApiKeyId = key.Id, Key = key } : null;
+        return key is not null && key.IsActive(Time.GetUtcNow()) ? new Requests.BatonRequestOptions { ApiKeyId = key.Id, Key = key } : null;
     }
 
     /// <summary>A store's error says what went wrong; any other is a defect, whose details stay in the log.</summary>
@@ -450,8 +445,5 @@ public sealed partial class BatchJobRunner(
 
         [LoggerMessage(9, LogLevel.Warning, "Batch {BatchId}: its lease could not be released; it expires by itself")]
         public static partial void ReleaseFailed(ILogger logger, Exception exception, string batchId);
-
-        [LoggerMessage(4, LogLevel.Error, "Batch {BatchId}: item {CustomId} could not be answered; it fails alone")]
-        public static partial void ItemFailed(ILogger logger, Exception exception, string batchId, string customId);
     }
 }

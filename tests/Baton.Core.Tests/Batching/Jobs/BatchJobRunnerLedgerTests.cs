@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Baton.Accounting;
 using Baton.Accounting.Ledger;
+using Baton.Batching;
 using Baton.Batching.Jobs;
 using Baton.Core.Tests.TestSupport;
 using Baton.Providers;
@@ -47,7 +48,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         await using var ledger = new LedgerWriter(LedgerPath, 100, NullLogger<LedgerWriter>.Instance);
         harness.Accounting = new CostAccountant(new PriceTable(harness.Options.Prices), harness.Time, ledger);
         using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
-        var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
+        var runner = new BatchJobRunner(store, new BatchJobQueue(), new BatchExecutor(harness.Engine, harness.Time, 2), NullLogger<BatchJobRunner>.Instance);
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), Line("b"), Line("c"), Line("d")) + "\n");
         var file = store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000);
         var job = (await runner.CreateAsync(file, null, null, CancellationToken.None))!;
@@ -86,7 +87,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         await using var ledger = new LedgerWriter(LedgerPath, 100, NullLogger<LedgerWriter>.Instance, ledgerTime);
         harness.Accounting = new CostAccountant(new PriceTable(harness.Options.Prices), harness.Time, ledger);
         using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
-        var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
+        var runner = new BatchJobRunner(store, new BatchJobQueue(), new BatchExecutor(harness.Engine, harness.Time, 2), NullLogger<BatchJobRunner>.Instance);
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), Line("b")) + "\n");
         var job = (await runner.CreateAsync(store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000), null, null, CancellationToken.None))!;
         LedgerSql("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
@@ -133,7 +134,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         await using var ledger = new LedgerWriter(LedgerPath, 100, NullLogger<LedgerWriter>.Instance);
         harness.Accounting = new CostAccountant(new PriceTable(harness.Options.Prices), harness.Time, ledger);
         using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
-        var runner = new BatchJobRunner(store, new BatchJobQueue(), harness.Engine, harness.Time, 2, NullLogger<BatchJobRunner>.Instance);
+        var runner = new BatchJobRunner(store, new BatchJobQueue(), new BatchExecutor(harness.Engine, harness.Time, 2), NullLogger<BatchJobRunner>.Instance);
         var refused = Line("bad").Replace("\"messages\"", "\"metadata\":{\"cache_ttl\":\"NaN\"},\"messages\"", StringComparison.Ordinal);
         var input = Encoding.UTF8.GetBytes(string.Join('\n', Line("a"), refused, Line("c")) + "\n");
         var file = store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000);
