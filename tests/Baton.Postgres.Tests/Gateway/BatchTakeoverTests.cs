@@ -26,10 +26,11 @@ public sealed class BatchTakeoverTests(PostgresServer server) : IDisposable
     public async Task A_batch_whose_gateway_is_killed_is_finished_by_the_other_with_each_item_answered_and_billed_once()
     {
         var connection = await server.CreateDatabaseAsync();
-        // Each answer takes 300 ms, two at a time: the batch runs for about twelve seconds; a lease lasts two.
+        // Each answer takes 600 ms, two at a time: the batch runs for about twenty-four seconds, which leaves the second
+        // gateway time to start before the first is killed even on a busy machine; a lease lasts two.
         var config = $$"""
             {
-              "providers": { "sim": { "type": "simulator", "simulator": { "latencyMs": 300 } } },
+              "providers": { "sim": { "type": "simulator", "simulator": { "latencyMs": 600 } } },
               "models": { "m": { "deployments": [ { "provider": "sim", "model": "baton-sim-1" } ] } },
               "prices": { "baton-sim-1": { "input": 1, "output": 2 } },
               "postgres": { "connection": {{JsonSerializer.Serialize(connection)}} },
