@@ -52,6 +52,11 @@ public sealed partial class BatonEngine
             deploymentTake = deployment.RateLimiter.Take(tokens);
         }
         var asked = new AdmissionRequest { KeyId = key?.Id, Key = keyTake, Budget = budget?.Take, Deployment = deploymentTake };
+        if (asked is { KeyId: null, Key: null, Budget: null, Deployment: null })
+        {
+            // Nothing shared to check (a cache hit without a key): no round trip.
+            return new SharedAdmission(plan, KeyLease.None, BudgetAdmission.None);
+        }
         if (await sharedAdmission.TryAdmitAsync(asked, cancellationToken).ConfigureAwait(false) is not { } result)
         {
             return null;
