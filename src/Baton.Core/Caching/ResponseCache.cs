@@ -30,9 +30,6 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
     /// <summary>Removes every answer, or one model's; returns how many.</summary>
     public ValueTask<long> PurgeAsync(string? model = null, CancellationToken cancellationToken = default) => store.PurgeAsync(model, cancellationToken);
 
-    /// <summary>True when a lookup of <paramref name="request"/> may answer it from the cache (false: the lookup only prepares a write, or bypasses).</summary>
-    internal bool MayAnswer(ChatRequest request) => _mode is CacheModes.On or CacheModes.ReadOnly && request.Cache.Lookup;
-
     /// <summary>Looks the request up; a miss that may be stored makes the caller the leader for its key until the lookup is disposed.</summary>
     /// <remarks>A value task: a hit or a miss found at once (the usual case, the stores answer from memory) allocates no task.</remarks>
     public async ValueTask<CacheLookup> LookupAsync(ChatRequest request, ModelRoute model, CancellationToken cancellationToken)

@@ -11,28 +11,29 @@ namespace Baton.Engine;
 public sealed partial class BatonEngine
 {
     /// <summary>
-    /// With shared state, the request's one round trip: the key's revocation and limits, the budget reservation and
-    /// the first deployment's lease, in one admission, with the meaning of the separate steps (see
-    /// <see cref="IAdmissionStore"/>). When the cache may answer the request, the key is admitted before the lookup
-    /// on its own, and this runs after a miss (<paramref name="keyAdmitted"/>) for the budget and the deployment (and
-    /// the revocation again, at no cost). Null when there is no shared state, when the cache may still answer, or when
-    /// the shared state is unavailable and fail mode local applies: the caller then takes each step the per-process
-    /// way. A refusal throws what the separate step would have thrown.
+    /// With shared state, the request's one round trip, with the meaning of the separate steps (see
+    /// <see cref="IAdmissionStore"/>). The cache is looked up in process before it, so that one admission runs per
+    /// request: <see cref="SharedParts.Key"/> for a cache hit (the key's revocation and limits: a hit is still a
+    /// request), <see cref="SharedParts.All"/> after a miss (the key, the budget reservation and the first
+    /// deployment's lease), and <see cref="SharedParts.BudgetAndDeployment"/> for a request whose key was admitted
+    /// on its own (and whose revocation is checked again, at no cost). Null when there is no shared state, or when it
+    /// is unavailable and fail mode local applies: the caller then takes each step the per-process way. A refusal
+    /// throws what the separate step would have thrown.
     /// </summary>
-    private async ValueTask<SharedAdmission?> AdmitSharedAsync(CandidatePlan plan, ChatRequest request, bool keyAdmitted, CancellationToken cancellationToken)
+    private async ValueTask<SharedAdmission?> AdmitSharedAsync(CandidatePlan plan, ChatRequest request, SharedParts parts, CancellationToken cancellationToken)
     {
-        if (sharedAdmission is null || (!keyAdmitted && cache is not null && cache.MayAnswer(request)))
+        if (sharedAdmission is null)
         {
             return null;
         }
         var key = request.Options.Key;
-        var keyTake = key is not null && keyLimits is not null && !keyAdmitted ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
+        var keyTake = key is not null && keyLimits is not null && parts != SharedParts.BudgetAndDeployment ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
         PendingReservation? budget = null;
         BucketTake? deploymentTake = null;
-        var deployment = plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();
+        var deployment = parts == SharedParts.Key ? null : plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();
         try
         {
-            if (accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken) is { } estimate)
+            if (parts != SharedParts.Key && accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken) is { } estimate)
             {
                 budget = gate.Prepare(request, estimate);
             }
@@ -51,6 +52,11 @@ public sealed partial class BatonEngine
             deploymentTake = deployment.RateLimiter.Take(tokens);
         }
         var asked = new AdmissionRequest { KeyId = key?.Id, Key = keyTake, Budget = budget?.Take, Deployment = deploymentTake };
+        if (asked is { KeyId: null, Key: null, Budget: null, Deployment: null })
+        {
+            // Nothing shared to check (a cache hit without a key): no round trip.
+            return new SharedAdmission(plan, KeyLease.None, BudgetAdmission.None);
+        }
         if (await sharedAdmission.TryAdmitAsync(asked, cancellationToken).ConfigureAwait(false) is not { } result)
         {
             return null;
@@ -79,6 +85,28 @@ public sealed partial class BatonEngine
         }
         // A deployment that refused is asked again by the rate-limit step, which queues or moves on as it always does.
         return new SharedAdmission(plan, keyLease, reserved);
+    }
+
+    /// <summary>
+    /// The hit's key admission: with shared state, the key-only script (revocation and limits), else the key's
+    /// per-process limits. The answer is returned only when this admits the key.
+    /// </summary>
+    private async ValueTask<KeyLease> AdmitKeyForHitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken) =>
+        await AdmitSharedAsync(plan, request, SharedParts.Key, cancellationToken).ConfigureAwait(false) is { } shared
+            ? shared.Key
+            : await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>What one shared admission takes.</summary>
+    private enum SharedParts
+    {
+        /// <summary>The key's revocation and limits, the budget and the first deployment: a request the cache did not answer.</summary>
+        All,
+
+        /// <summary>The key's revocation and limits only: a request the cache answered.</summary>
+        Key,
+
+        /// <summary>The budget and the first deployment (and the revocation again): a request whose key was admitted on its own.</summary>
+        BudgetAndDeployment,
     }
 
     /// <summary>What a shared admission took for the request; disposing it gives back a deployment lease the request never used.</summary>

@@ -65,13 +65,15 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        await using var shared = await AdmitSharedAsync(plan, request, keyAdmitted: false, cancellationToken).ConfigureAwait(false);
-        using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+        // The cache is looked up in process first, so that one shared admission runs per request: the key's alone
+        // on a hit, the whole of it on a miss. A miss that leads for its key gives the lead back if refused.
         using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
         {
-            keyLease.Complete(0);
+            // A cached answer is still a request: a revoked or limited key gets its refusal, not the answer.
+            using var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+            hitLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             decimal? hitCost = accounting is null ? null : 0m;
@@ -83,8 +85,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             }
             return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
         }
+        await using var shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
+        using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         var started = time.GetTimestamp();
-        await using var admission = shared?.Budget ?? await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
         var attempts = new AttemptLog { Telemetry = span };
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
@@ -144,27 +148,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async Task<ChatStreamResult> StreamAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
         var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        // The key's slot is held until the caller disposes of the stream.
-        var shared = await AdmitSharedAsync(plan, request, keyAdmitted: false, cancellationToken).ConfigureAwait(false);
-        var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
-        CacheLookup lookup;
-        try
-        {
-            lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            keyLease.Dispose();
-            if (shared is not null)
-            {
-                await shared.DisposeAsync().ConfigureAwait(false);
-            }
-            throw;
-        }
+        // As for a complete answer: the cache in process first, then one shared admission (the key's alone on a hit).
+        var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
         span?.CacheLooked(lookup.Status);
         if (lookup.Answer is { } hit)
         {
-            keyLease.Complete(0);
+            // The key's slot is held until the caller disposes of the stream.
+            var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+            hitLease.Complete(0);
             var hitRoute = DescribeHit(plan, hit);
             accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
             // A hit costs nothing, and says so like a plain hit does.
@@ -174,13 +165,30 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             {
                 replay = new TracedStream(replay, span, ProviderTypeOf(hitRoute), () => hitCost);
             }
-            return new ChatStreamResult(replay, fixedCost: hitCost) { KeyLease = keyLease };
+            return new ChatStreamResult(replay, fixedCost: hitCost) { KeyLease = hitLease };
+        }
+        SharedAdmission? shared = null;
+        Auth.KeyLease keyLease;
+        try
+        {
+            shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
+            keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A refused request gives back its lead on the cache key, so that an identical request waiting may lead.
+            lookup.Dispose();
+            if (shared is not null)
+            {
+                await shared.DisposeAsync().ConfigureAwait(false);
+            }
+            throw;
         }
         var started = time.GetTimestamp();
         BudgetAdmission? admission = null;
         try
         {
-            admission = shared?.Budget ?? await AdmitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+            admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
             var attempts = new AttemptLog { Telemetry = span };
             var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
             var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
@@ -227,10 +235,16 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     private async ValueTask<BudgetAdmission> AdmitAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
     {
         // With shared state, the budget and the first deployment in one round trip (the deployment's lease waits in the plan).
-        if (await AdmitSharedAsync(plan, request, keyAdmitted: true, cancellationToken).ConfigureAwait(false) is { } shared)
+        if (await AdmitSharedAsync(plan, request, SharedParts.BudgetAndDeployment, cancellationToken).ConfigureAwait(false) is { } shared)
         {
             return shared.Budget;
         }
+        return await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The budget admission from the gateway's own state: no shared state, or a shared admission already tried that fell back.</summary>
+    private async ValueTask<BudgetAdmission> AdmitLocalAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
+    {
         if (accounting is null)
         {
             return BudgetAdmission.None;

@@ -1,3 +1,4 @@
+using Baton.Caching;
 using Baton.Configuration;
 using Baton.Gateway.Tests.TestSupport;
 using Baton.Redis;
@@ -65,6 +66,84 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         Assert.True(response.Headers.Contains("x-ratelimit-remaining-requests"));
         await monitor.QuietAsync();
         Assert.DoesNotContain(monitor.Commands, c => c.Contains("\"snap\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(CacheStores.Memory)]
+    [InlineData(CacheStores.Sqlite)]
+    public async Task With_the_cache_on_a_miss_and_a_hit_make_one_admission_script_each_and_a_revoked_key_gets_no_hit(string store)
+    {
+        var cacheDirectory = Directory.CreateTempSubdirectory("baton-admission-cache-").FullName;
+        try
+        {
+            await using var gateways = await SharedGateways.StartAsync(redis, options =>
+            {
+                options.Auth.MasterKeyEnv = SharedGateways.MasterKeyVariable;
+                options.Budgets.Limits["everyone"] = new BudgetLimitOptions { Scope = BudgetScopes.Global, HardUsd = 100m };
+                options.Cache = new CacheOptions { Mode = CacheModes.On, Store = store, Path = Path.Combine(cacheDirectory, "cache.db") };
+                Limited(options, maxConcurrency: 4);
+            }, count: 2);
+            var (id, secret) = await gateways.CreateKeyAsync("""{"name":"cached","rpm":100,"tpm":100000,"max_parallel":3,"budget_usd":50}""");
+            Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("limited", "warm up"), secret)).Status);
+            await using var monitor = await RedisMonitor.StartAsync(redis);
+            await monitor.QuietAsync();
+            monitor.Clear();
+
+            // A miss: one script (key, budget, deployment) before the upstream call.
+            var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            gateways.UpstreamGate = () =>
+            {
+                arrived.TrySetResult();
+                return release.Task;
+            };
+            var question = SharedGateways.Chat("limited", "asked twice");
+            var answer = gateways.ChatAsync(0, question, secret);
+            await arrived.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await monitor.QuietAsync();
+            var beforeUpstream = monitor.Commands.Where(c => !c.Contains("\"renew\"", StringComparison.Ordinal)).ToList();
+            release.SetResult();
+            var miss = await answer;
+            Assert.Equal(200, miss.Status);
+            Assert.Equal("miss", Assert.Single(miss.Response.Headers.GetValues("x-baton-cache")));
+            var command = Assert.Single(beforeUpstream);
+            Assert.StartsWith("\"evalsha\"", command, StringComparison.Ordinal);
+            Assert.Contains(":budget:reserved:", command, StringComparison.Ordinal);
+            // The admission script's SHA: corrections behind the response are other scripts.
+            var admissionSha = command.Split(' ')[1];
+
+            // A hit: one script (the key's revocation and limits) and no upstream call.
+            gateways.UpstreamGate = null;
+            var upstreamBefore = gateways.UpstreamCalls.Values.Sum();
+            await monitor.QuietAsync();
+            monitor.Clear();
+            var hit = await gateways.ChatAsync(0, question, secret);
+            await monitor.QuietAsync();
+            Assert.Equal(200, hit.Status);
+            Assert.Equal("hit", Assert.Single(hit.Response.Headers.GetValues("x-baton-cache")));
+            Assert.Equal(upstreamBefore, gateways.UpstreamCalls.Values.Sum());
+            var script = Assert.Single(monitor.Commands, c => c.StartsWith("\"evalsha\" " + admissionSha, StringComparison.Ordinal));
+            Assert.Contains(":keys:revoked\"", script, StringComparison.Ordinal);
+            Assert.DoesNotContain(":budget:", script, StringComparison.Ordinal);
+
+            // Revoked on the other gateway, whose announcement is lost: the script refuses what would be a hit.
+            await using (var admin = await ConnectionMultiplexer.ConnectAsync(redis.Connection + ",allowAdmin=true"))
+            {
+                await admin.GetServer(admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+            using var revoke = new HttpRequestMessage(HttpMethod.Delete, $"/admin/keys/{id}");
+            revoke.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", SharedGateways.MasterKey);
+            using var revoked = await gateways.Clients[1].SendAsync(revoke);
+            Assert.True(revoked.IsSuccessStatusCode);
+            var refused = await gateways.ChatAsync(0, question, secret);
+            Assert.Equal(401, refused.Status);
+            Assert.Equal("invalid_api_key", refused.Code);
+            Assert.Equal(upstreamBefore, gateways.UpstreamCalls.Values.Sum());
+        }
+        finally
+        {
+            Directory.Delete(cacheDirectory, recursive: true);
+        }
     }
 
     [Fact]
