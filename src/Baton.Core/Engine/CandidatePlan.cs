@@ -24,7 +24,9 @@ public sealed class CandidatePlan
     private readonly Accounting.PriceTable? _prices;
     private readonly string _kind;
     private readonly List<Candidate> _candidates = [];
-    private readonly HashSet<string> _planned = new(StringComparer.OrdinalIgnoreCase);
+    // The deployments ever planned, kept once a second model joins the plan; before that (the common case of one
+    // model) the candidate list itself says it, and the request allocates no set.
+    private HashSet<string>? _planned;
     private int _next;
 
     /// <param name="catalog">The configured models.</param>
@@ -134,6 +136,7 @@ public sealed class CandidatePlan
         {
             return false;
         }
+        TrackPlanned();
         _candidates.RemoveRange(_next, _candidates.Count - _next);
         var before = _candidates.Count;
         Add(larger, isFallback: true);
@@ -169,11 +172,45 @@ public sealed class CandidatePlan
         {
             return;
         }
+        if (_candidates.Count > 0)
+        {
+            TrackPlanned();
+        }
         foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
         {
-            if (_planned.Add(deployment.Id))
+            if (IsNew(deployment.Id))
             {
                 _candidates.Add(new Candidate(route, deployment, isFallback));
+            }
+        }
+    }
+
+    /// <summary>True the first time a deployment is planned.</summary>
+    private bool IsNew(string deploymentId)
+    {
+        if (_planned is not null)
+        {
+            return _planned.Add(deploymentId);
+        }
+        foreach (var planned in _candidates)
+        {
+            if (string.Equals(planned.Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>From now on the set remembers every planned deployment, including those a switch removes from the list.</summary>
+    private void TrackPlanned()
+    {
+        if (_planned is null)
+        {
+            _planned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var planned in _candidates)
+            {
+                _planned.Add(planned.Deployment.Id);
             }
         }
     }
