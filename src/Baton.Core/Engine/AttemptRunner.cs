@@ -36,11 +36,11 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     private BatonException? _previous;
 
     /// <summary>A complete answer from the first candidate that gives one; the lease is the caller's to complete.</summary>
-    public Task<(ProviderCompletion Result, Candidate Candidate, RateLimitLease Lease)> CompleteAsync(CancellationToken cancellationToken) =>
+    public ValueTask<(ProviderCompletion Result, Candidate Candidate, RateLimitLease Lease)> CompleteAsync(CancellationToken cancellationToken) =>
         RunAsync(request, 0, static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.CompleteAsync(providerRequest, token), cancellationToken);
 
     /// <summary>Embeddings from the first candidate that gives them; the lease is the caller's to complete.</summary>
-    public Task<(ProviderEmbeddings Result, Candidate Candidate, RateLimitLease Lease)> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
+    public ValueTask<(ProviderEmbeddings Result, Candidate Candidate, RateLimitLease Lease)> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
         RunAsync(request, embeddings, static (candidate, providerRequest, embeddings, token) => EmbedOnceAsync(candidate, embeddings, providerRequest, token),
             cancellationToken);
 
@@ -48,7 +48,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     /// Starts <paramref name="streamed"/> (the request, or its continuation after a cut) on the next candidate that
     /// delivers a first chunk. The stream holds the rate-limit lease until it ends.
     /// </summary>
-    public async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(ChatRequest streamed, CancellationToken caller)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(ChatRequest streamed, CancellationToken caller)
     {
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
@@ -61,7 +62,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     }
 
     /// <summary>Resumes a cut stream: the next candidates first; once all were tried, the ones that broke get another chance.</summary>
-    public Task<(StartedStream Stream, Candidate Candidate)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
+    public ValueTask<(StartedStream Stream, Candidate Candidate)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
     {
         if (plan.IsExhausted)
         {
@@ -107,7 +108,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     /// when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
     /// attempt allocates no closure.
     /// </summary>
-    private async Task<(T Result, Candidate Candidate, RateLimitLease Lease)> RunAsync<TState, T>(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(T Result, Candidate Candidate, RateLimitLease Lease)> RunAsync<TState, T>(
         ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);

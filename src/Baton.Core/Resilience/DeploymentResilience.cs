@@ -106,32 +106,49 @@ public sealed class DeploymentResilience
     /// <see cref="BrokenCircuitException"/> when the breaker refused the call. The attempt gets
     /// <paramref name="state"/> rather than capturing it, so that a static lambda costs no allocation per call.
     /// </summary>
-    public ValueTask<T> ExecuteAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<T> ExecuteAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken)
     {
         if (OpenElsewhere() is { } wait)
         {
             // Another instance tripped the breaker: this one does not spend calls finding out for itself.
             throw new BrokenCircuitException("The circuit breaker is open on another gateway instance.", wait);
         }
-        return _pipeline.ExecuteAsync(static (call, token) => call.Self.MeasureAsync(call.Attempt, call.State, token), (Self: this, Attempt: attempt, State: state),
-            cancellationToken);
+        // Polly's outcome-based entry point with a pooled context: failures travel as outcomes rather than through
+        // another layer of async wrappers, and are thrown once, here, as the last attempt's.
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            var outcome = await _pipeline.ExecuteOutcomeAsync(static (context, call) => call.Self.MeasureAsync(call.Attempt, call.State, context.CancellationToken),
+                context, (Self: this, Attempt: attempt, State: state)).ConfigureAwait(false);
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     /// <summary>One call, its outcome and latency recorded in the deployment's health.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> MeasureAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken token)
+    private async ValueTask<Outcome<T>> MeasureAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken token)
     {
         var started = _time.GetTimestamp();
         try
         {
             var result = await attempt(state, token).ConfigureAwait(false);
             Health.RecordSuccess(_time.GetElapsedTime(started));
-            return result;
+            return Outcome.FromResult(result);
         }
         catch (BatonException error)
         {
             Health.RecordFailure(error.Message);
-            throw;
+            return Outcome.FromException<T>(error);
+        }
+        catch (Exception other)
+        {
+            return Outcome.FromException<T>(other);
         }
     }
 
