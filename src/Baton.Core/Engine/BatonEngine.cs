@@ -26,8 +26,6 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
 
     public TaskRouter Tasks => tasks;
 
-    internal TimeProvider Time => time;
-
     /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
     public CostAccountant? Accounting => accounting;
 
