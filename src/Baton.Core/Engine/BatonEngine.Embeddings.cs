@@ -56,17 +56,15 @@ public sealed partial class BatonEngine
         }
         var started = time.GetTimestamp();
         await using var admission = await AdmitAsync(plan, envelope, cancellationToken).ConfigureAwait(false);
-        var attempts = new AttemptLog { Telemetry = span };
-        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        var (answer, candidate, lease) = await TryCandidatesAsync(plan, envelope, attempts, total,
-            (c, providerRequest, token) => EmbedOnceAsync(c, request, providerRequest, token)).ConfigureAwait(false);
+        var runner = new AttemptRunner(plan, envelope, span, time, logger);
+        var (answer, candidate, lease) = await runner.EmbedAsync(request, cancellationToken).ConfigureAwait(false);
         var reported = answer.PromptTokens is not null;
         var usage = TokenUsage.Of(answer.PromptTokens ?? PromptTokenCounter.CountPrompt(envelope, cancellationToken), 0);
         lease.Complete(usage, answer.UpstreamRateLimit);
         keyLease.Complete(usage.TotalTokens);
         var body = EmbeddingJson.Write(answer.Vectors, request.EncodingFormat, candidate.Deployment.UpstreamModel, usage);
         lookup.Save(candidate.Route.Name, candidate.Deployment.Id, body, usage);
-        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+        var route = runner.Describe(candidate, time.GetElapsedTime(started),
             await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
         var result = new EmbeddingResult(body, usage, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
@@ -76,22 +74,5 @@ public sealed partial class BatonEngine
         }
         span?.Succeeded(route, candidate.Deployment.Provider.Type, usage, result.CostUsd);
         return result;
-    }
-
-    /// <summary>One attempt on one deployment, its vectors brought to the dimensions asked for.</summary>
-    private static async Task<ProviderEmbeddings> EmbedOnceAsync(Candidate candidate, EmbeddingRequest request, ProviderRequest providerRequest, CancellationToken cancellationToken)
-    {
-        var deployment = candidate.Deployment;
-        if (deployment.Provider is not IEmbeddingProvider provider)
-        {
-            throw BatonException.InvalidRequest(
-                $"The deployment '{deployment.Id}' is on a provider of type '{deployment.Provider.Type}', which serves no embeddings.", "model", "embeddings_not_supported");
-        }
-        var answer = await provider.EmbedAsync(new EmbeddingProviderRequest(request, providerRequest.UpstreamModel, providerRequest.AttemptTimeout), cancellationToken)
-            .ConfigureAwait(false);
-        return new ProviderEmbeddings(EmbeddingVectors.Fit(answer.Vectors, request.Dimensions, deployment.Id), answer.PromptTokens)
-        {
-            UpstreamRateLimit = answer.UpstreamRateLimit,
-        };
     }
 }

@@ -4,13 +4,10 @@ using Baton.Caching;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
-using Baton.RateLimiting;
 using Baton.Requests;
-using Baton.Resilience;
 using Baton.Routing;
 using Baton.Telemetry;
 using Microsoft.Extensions.Logging;
-using Polly.CircuitBreaker;
 
 namespace Baton.Engine;
 
@@ -28,8 +25,6 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public ModelCatalog Catalog => catalog;
 
     public TaskRouter Tasks => tasks;
-
-    internal TimeProvider Time => time;
 
     /// <summary>Prices, budgets and the ledger; null when the engine does no accounting.</summary>
     public CostAccountant? Accounting => accounting;
@@ -89,17 +84,14 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
         var started = time.GetTimestamp();
         await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-        var attempts = new AttemptLog { Telemetry = span };
-        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        var (completion, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total,
-            (c, providerRequest, token) => c.Deployment.Provider.CompleteAsync(providerRequest, token)).ConfigureAwait(false);
-        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
+        var runner = new AttemptRunner(plan, request, span, time, logger);
+        var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
         keyLease.Complete(completion.Usage.TotalTokens);
         if (lookup.Stores && completion.Facts.IsComplete)
         {
             lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
         }
-        var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+        var route = runner.Describe(candidate, time.GetElapsedTime(started),
             await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
         var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
         if (accounting is not null)
@@ -189,12 +181,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         try
         {
             admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            var attempts = new AttemptLog { Telemetry = span };
-            var (stream, candidate) = await StartStreamAsync(plan, request, attempts, cancellationToken).ConfigureAwait(false);
-            var route = Describe(plan, candidate, attempts, time.GetElapsedTime(started),
+            var runner = new AttemptRunner(plan, request, span, time, logger);
+            var (stream, candidate) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
+            var route = runner.Describe(candidate, time.GetElapsedTime(started),
                 await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
             var billing = new StreamBilling(accounting, admission, time, started, logger);
-            ChatStream answer = new FailoverStream(this, plan, request, stream, candidate, route, attempts, cancellationToken) { Billing = billing };
+            ChatStream answer = new FailoverStream(runner, stream, candidate, route, cancellationToken) { Billing = billing };
             if (lookup.Stores)
             {
                 answer = new CachingStream(answer, lookup);
@@ -273,21 +265,6 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         return route.Provider;
     }
 
-    /// <summary>Starts a stream on the next candidate that delivers a first chunk, trying each within the total timeout.</summary>
-    internal async Task<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(
-        CandidatePlan plan, ChatRequest request, AttemptLog attempts, CancellationToken cancellationToken)
-    {
-        // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
-        // chunks keep coming within the idle timeout.
-        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
-        var (stream, candidate, lease) = await TryCandidatesAsync(plan, request, attempts, total, (c, providerRequest, token) =>
-            StartedStream.StartAsync(c.Deployment.Provider, providerRequest, c.Deployment.Resilience.Settings.FirstChunkTimeout, time, token, cancellationToken))
-            .ConfigureAwait(false);
-        // The concurrency slot is held, and the tokens settled, when the stream ends.
-        stream.Hold(lease);
-        return (stream, candidate);
-    }
-
     private async Task<CacheLookup> LookupAsync(ChatRequest request, CandidatePlan plan, CancellationToken cancellationToken) =>
         cache is null ? CacheLookup.Bypass : await cache.LookupAsync(request, plan.Requested, cancellationToken).ConfigureAwait(false);
 
@@ -296,211 +273,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         var slash = hit.Deployment.IndexOf('/', StringComparison.Ordinal);
         var route = new RouteInfo(hit.Model, slash > 0 ? hit.Deployment[..slash] : hit.Deployment, hit.Deployment,
             slash > 0 ? hit.Deployment[(slash + 1)..] : hit.Deployment, Attempts: 0, UpstreamTime: TimeSpan.Zero);
-        return AsRequested(plan, route) with { Cache = CacheStatus.Hit };
+        return AttemptRunner.AsRequested(plan, route) with { Cache = CacheStatus.Hit };
     }
-
-    /// <summary>Adds what the client asked for: the model (or <c>auto</c>), and the task and tier when routed by task.</summary>
-    private static RouteInfo AsRequested(CandidatePlan plan, RouteInfo route) => route with
-    {
-        RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
-        Task = plan.Task?.Task,
-        Tier = plan.Task?.Tier,
-    };
-
-    internal void RecordInterruption(Candidate candidate, BatonException error, bool resuming, AttemptLog attempts)
-    {
-        candidate.Deployment.Resilience.RecordLateFailure(error);
-        Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
-        if (resuming)
-        {
-            attempts.Telemetry?.StreamResumed(candidate.Deployment.Id, error);
-        }
-    }
-
-    /// <summary>
-    /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
-    /// of the requested model answered after one failed: the client did not get the deployment it would have.
-    /// </summary>
-    internal static RouteInfo Describe(CandidatePlan plan, Candidate candidate, AttemptLog attempts, TimeSpan upstream, RateLimitSnapshot? rateLimit) =>
-        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, attempts.Count, upstream)) with
-        {
-            FallbackUsed = candidate.IsFallback || attempts.Failures.Any(f => !string.Equals(f.Deployment, candidate.Deployment.Id, StringComparison.OrdinalIgnoreCase)),
-            RateLimit = rateLimit,
-        };
-
-    /// <summary>
-    /// Asks the candidates in turn until one answers. Each call holds a rate-limit lease, returned with the
-    /// answer: the caller completes it with the reported usage (for a stream, when the stream ends).
-    /// </summary>
-    private async Task<(T Result, Candidate Candidate, RateLimitLease Lease)> TryCandidatesAsync<T>(
-        CandidatePlan plan, ChatRequest request, AttemptLog attempts, TimeoutScope total,
-        Func<Candidate, ProviderRequest, CancellationToken, Task<T>> call)
-    {
-        BatonException? last = null;
-        var span = attempts.Telemetry;
-        var limits = new RateLimitGate(plan, request, time, logger, span);
-        while (plan.TryNext(out var next))
-        {
-            var deployment = next.Deployment;
-            // An open breaker refuses the call without reaching the upstream (BrokenCircuitException below);
-            // once its break is over, it lets this call through as the probe.
-            RateLimitLease? lease = null;
-            try
-            {
-                // May take another deployment of the same model, or wait for one to have room.
-                (var candidate, lease) = await limits.AcquireAsync(next, total.Token).ConfigureAwait(false);
-                deployment = candidate.Deployment;
-                var guard = deployment.Resilience;
-                var providerRequest = new ProviderRequest(request, deployment.UpstreamModel, deployment.Parameters, guard.Settings.AttemptTimeout);
-                var held = lease;
-                // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
-                var tries = 0;
-                BatonException? previous = null;
-                var result = await guard.ExecuteAsync(
-                    token => AttemptTelemetry.RunAsync(span, candidate.Deployment, attempts.Count,
-                        () => RateLimitGate.LearnFromFailures(held.Limiter, call(candidate, providerRequest, token))),
-                    () =>
-                    {
-                        attempts.Increment();
-                        held.CountAttempt();
-                        if (++tries > 1 && previous is not null)
-                        {
-                            var kind = RequestTelemetry.ErrorType(previous);
-                            Log.Retrying(logger, candidate.Deployment.Id, tries, kind, previous.Message);
-                            span?.Retried(candidate.Deployment.Id, kind);
-                        }
-                    },
-                    error =>
-                    {
-                        previous = error;
-                        attempts.Failed(candidate.Deployment, error);
-                    },
-                    total.Token).ConfigureAwait(false);
-                Log.Answered(logger, plan.Requested.Name, deployment.Id, attempts.Count);
-                if (candidate.IsFallback || attempts.Failures.Count > 0)
-                {
-                    Log.AnsweredAfterFailures(logger, plan.Requested.Name, candidate.Route.Name, deployment.Id, attempts.Count);
-                }
-                (var answered, lease) = (lease, null);
-                return (result, candidate, answered);
-            }
-            catch (BrokenCircuitException)
-            {
-                Log.Skipped(logger, deployment.Id);
-                var skipped = CircuitOpen(deployment);
-                attempts.Failed(deployment, skipped);
-                last ??= skipped;
-            }
-            catch (OperationCanceledException) when (total.TimedOut)
-            {
-                throw TotalTimeout(plan, total.Duration, attempts.Count, last);
-            }
-            catch (BatonException error)
-            {
-                last = error;
-                var action = FailureClassifier.Classify(error);
-                if (action == FailureAction.Fail || (action == FailureAction.ContextWindowExceeded && !plan.SwitchToLargerContext(next.Route)))
-                {
-                    throw;
-                }
-                Log.HandedOver(logger, deployment.Id, error.UpstreamStatus ?? error.StatusCode, error.Message);
-            }
-            finally
-            {
-                // A call that failed keeps its estimated charge (the upstream may have spent tokens) but frees its slot.
-                lease?.Dispose();
-            }
-        }
-        throw AllFailed(plan, attempts, last);
-    }
-
-    private static BatonException CircuitOpen(Deployment deployment) =>
-        new(503, ErrorTypes.Upstream, $"Deployment '{deployment.Id}' is paused by its circuit breaker after repeated failures.", code: "circuit_open")
-        {
-            Provider = deployment.Provider.Name,
-            RetryAfter = deployment.Resilience.Settings.BreakDuration,
-        };
-
-    private static BatonException AllFailed(CandidatePlan plan, AttemptLog attempts, BatonException? last)
-    {
-        if (last is null)
-        {
-            return new BatonException(503, ErrorTypes.Upstream, $"Model '{plan.Requested.Name}' has no deployment to try.", code: "no_deployment");
-        }
-        var failures = attempts.Failures;
-        var listed = string.Join("; ", failures.Select((f, i) => $"{i + 1}) {f.Deployment}: {f.Message}"));
-        return new BatonException(last.StatusCode, last.Type,
-            $"No deployment of model '{plan.Requested.Name}' (or its fallbacks) could answer after {attempts.Count} attempt(s). " +
-            $"Last failure: {last.Message}" + (failures.Count > 1 ? $" All attempts: {listed}" : ""),
-            last.Param, last.Code)
-        {
-            Provider = last.Provider,
-            UpstreamStatus = last.UpstreamStatus,
-            RetryAfter = last.RetryAfter,
-            Attempts = failures,
-        };
-    }
-
-    private static BatonException TotalTimeout(CandidatePlan plan, TimeSpan limit, int attempts, BatonException? last) =>
-        new(504, ErrorTypes.Timeout,
-            $"Model '{plan.Requested.Name}' did not answer within its total timeout of {limit.TotalSeconds:0.###} s ({attempts} attempt(s))." +
-            (last is null ? "" : $" Last failure: {last.Message}"),
-            code: "total_timeout");
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Model {Model} answered by {Deployment} after {Attempts} attempt(s)")]
-        public static partial void Answered(ILogger logger, string model, string deployment, int attempts);
-
-        [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment} failed with {Status}; trying the next one: {Reason}")]
-        public static partial void HandedOver(ILogger logger, string deployment, int status, string reason);
-
-        [LoggerMessage(3, LogLevel.Information, "Deployment {Deployment} skipped: its circuit breaker is open")]
-        public static partial void Skipped(ILogger logger, string deployment);
-
-        [LoggerMessage(4, LogLevel.Warning, "Stream from {Deployment} was interrupted (resuming: {Resuming}): {Reason}")]
-        public static partial void StreamInterrupted(ILogger logger, string deployment, bool resuming, string reason);
-
-        [LoggerMessage(5, LogLevel.Information, "Retrying {Deployment} (call {Call}) after {ErrorType}: {Reason}")]
-        public static partial void Retrying(ILogger logger, string deployment, int call, string errorType, string reason);
-
-        [LoggerMessage(6, LogLevel.Information, "Model {Model} answered by {AnsweringModel} on {Deployment} after {Attempts} attempt(s), failing over")]
-        public static partial void AnsweredAfterFailures(ILogger logger, string model, string answeringModel, string deployment, int attempts);
-
         [LoggerMessage(7, LogLevel.Warning, "Request for model {Model} by key {KeyId} refused by its budget ({Code}): {Reason}")]
         public static partial void BudgetRefused(ILogger logger, string model, string keyId, string code, string reason);
-    }
-}
-
-/// <summary>Counts upstream calls across retries, deployments and fallbacks of one request, and keeps each failure.</summary>
-public sealed class AttemptLog
-{
-    /// <summary>The request's span and metrics, for the attempts' spans and events; null without telemetry.</summary>
-    internal RequestTelemetry? Telemetry { get; init; }
-
-    private readonly List<AttemptFailure> _failures = [];
-    private int _count;
-
-    public int Count => Volatile.Read(ref _count);
-
-    public IReadOnlyList<AttemptFailure> Failures
-    {
-        get
-        {
-            lock (_failures)
-            {
-                return [.. _failures];
-            }
-        }
-    }
-
-    public void Increment() => Interlocked.Increment(ref _count);
-
-    public void Failed(Routing.Deployment deployment, BatonException error)
-    {
-        lock (_failures)
-        {
-            _failures.Add(new AttemptFailure(deployment.Id, error.UpstreamStatus, error.Code, error.Message));
-        }
     }
 }

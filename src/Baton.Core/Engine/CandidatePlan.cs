@@ -24,6 +24,9 @@ public sealed class CandidatePlan
     private readonly Accounting.PriceTable? _prices;
     private readonly string _kind;
     private readonly List<Candidate> _candidates = [];
+    // The deployments ever planned, kept once a second model joins the plan; before that (the common case of one
+    // model) the candidate list itself says it, and the request allocates no set.
+    private HashSet<string>? _planned;
     private int _next;
 
     /// <param name="catalog">The configured models.</param>
@@ -139,6 +142,7 @@ public sealed class CandidatePlan
         {
             return false;
         }
+        TrackPlanned();
         _candidates.RemoveRange(_next, _candidates.Count - _next);
         var before = _candidates.Count;
         Add(larger, isFallback: true);
@@ -174,28 +178,46 @@ public sealed class CandidatePlan
         {
             return;
         }
+        if (_candidates.Count > 0)
+        {
+            TrackPlanned();
+        }
         foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
         {
-            if (!IsPlanned(deployment.Id))
+            if (IsNew(deployment.Id))
             {
                 _candidates.Add(new Candidate(route, deployment, isFallback));
             }
         }
     }
 
-    /// <summary>
-    /// Whether a deployment is in the plan already. A plan holds a handful of deployments, so a look through them
-    /// beats a hash set, which every request would allocate (and most never need: one model, one deployment).
-    /// </summary>
-    private bool IsPlanned(string deploymentId)
+    /// <summary>True the first time a deployment is planned.</summary>
+    private bool IsNew(string deploymentId)
     {
-        foreach (var candidate in _candidates)
+        if (_planned is not null)
         {
-            if (string.Equals(candidate.Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
+            return _planned.Add(deploymentId);
+        }
+        foreach (var planned in _candidates)
+        {
+            if (string.Equals(planned.Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
             {
-                return true;
+                return false;
             }
         }
-        return false;
+        return true;
+    }
+
+    /// <summary>From now on the set remembers every planned deployment, including those a switch removes from the list.</summary>
+    private void TrackPlanned()
+    {
+        if (_planned is null)
+        {
+            _planned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var planned in _candidates)
+            {
+                _planned.Add(planned.Deployment.Id);
+            }
+        }
     }
 }

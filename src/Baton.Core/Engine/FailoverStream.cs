@@ -13,22 +13,16 @@ namespace Baton.Engine;
 /// continue the delivered text. A half-streamed tool call cannot be resumed; then, or when no candidate
 /// can resume, the caller gets a <c>stream_interrupted</c> error, never a silently truncated answer.
 /// </summary>
-public sealed class FailoverStream(
-    BatonEngine engine,
-    CandidatePlan plan,
-    ChatRequest request,
-    StartedStream first,
-    Candidate candidate,
-    RouteInfo route,
-    AttemptLog attempts,
-    CancellationToken caller) : ChatStream
+public sealed class FailoverStream : ChatStream
 {
     internal const string ContinueInstruction =
         "Your previous answer was cut off. Continue it from exactly where it stopped: do not repeat anything, add no preamble.";
 
+    private readonly AttemptRunner _attempts;
+    private readonly CancellationToken _caller;
     private readonly StreamTextTap _tap = new();
-    private StartedStream _current = first;
-    private Candidate _candidate = candidate;
+    private StartedStream _current;
+    private Candidate _candidate;
     private int _resumes;
     private ChatRequest? _resumedRequest;
     private int _segmentTextStart;
@@ -38,7 +32,21 @@ public sealed class FailoverStream(
     /// <summary>Records each upstream stream in the ledger and settles the budget reservation; null without accounting.</summary>
     internal StreamBilling? Billing { get; init; }
 
-    private RouteInfo _route = route;
+    private RouteInfo _route;
+
+    /// <param name="attempts">The request's attempts: a cut stream resumes through them, on the plan's next candidates.</param>
+    /// <param name="first">The stream started on <paramref name="candidate"/>.</param>
+    /// <param name="candidate">The deployment streaming now.</param>
+    /// <param name="route">The route of the first stream.</param>
+    /// <param name="caller">The caller's cancellation, for the resumed streams.</param>
+    internal FailoverStream(AttemptRunner attempts, StartedStream first, Candidate candidate, RouteInfo route, CancellationToken caller)
+    {
+        _attempts = attempts;
+        _current = first;
+        _candidate = candidate;
+        _route = route;
+        _caller = caller;
+    }
 
     /// <summary>The deployment answering now, the attempts so far, and whether the stream was resumed.</summary>
     public override RouteInfo Route => _route;
@@ -108,8 +116,8 @@ public sealed class FailoverStream(
 
     private async Task ResumeAsync(BatonException failure)
     {
-        var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < plan.Requested.Settings.MaxStreamResumes;
-        engine.RecordInterruption(_candidate, failure, resumable, attempts);
+        var resumable = !_tap.HasToolCall && !_tap.HasFinished && _resumes < _attempts.Plan.Requested.Settings.MaxStreamResumes;
+        _attempts.RecordInterruption(_candidate, failure, resumable);
         // The cut stream billed what it produced, whether or not the answer goes on elsewhere.
         await EndSegmentAsync(failure.UpstreamStatus ?? failure.StatusCode, final: !resumable).ConfigureAwait(false);
         if (!resumable)
@@ -120,20 +128,15 @@ public sealed class FailoverStream(
         await _current.DisposeAsync().ConfigureAwait(false);
         var delivered = _tap.Text;
         var resumed = delivered.Length > 0
-            ? ChatRequestRewriter.AppendMessages(request, [("assistant", delivered), ("user", ContinueInstruction)])
-            : request;
+            ? ChatRequestRewriter.AppendMessages(_attempts.Request, [("assistant", delivered), ("user", ContinueInstruction)])
+            : _attempts.Request;
         _resumes++;
-        // The next candidates first; once all were tried, the ones that broke get another chance.
-        if (plan.IsExhausted)
-        {
-            plan.Restart();
-        }
-        var started = engine.Time.GetTimestamp();
+        var started = _attempts.Time.GetTimestamp();
         StartedStream next;
         Candidate nextCandidate;
         try
         {
-            (next, nextCandidate) = await engine.StartStreamAsync(plan, resumed, attempts, caller).ConfigureAwait(false);
+            (next, nextCandidate) = await _attempts.ResumeStreamAsync(resumed, _caller).ConfigureAwait(false);
         }
         catch (BatonException)
         {
@@ -146,8 +149,8 @@ public sealed class FailoverStream(
         _resumedRequest = resumed;
         _segmentTextStart = _tap.TextLength;
         _segmentRecorded = false;
-        var described = BatonEngine.Describe(plan, nextCandidate, attempts, _route.UpstreamTime + engine.Time.GetElapsedTime(started),
-            await nextCandidate.Deployment.RateLimiter.SnapshotAsync(caller).ConfigureAwait(false));
+        var described = _attempts.Describe(nextCandidate, _route.UpstreamTime + _attempts.Time.GetElapsedTime(started),
+            await nextCandidate.Deployment.RateLimiter.SnapshotAsync(_caller).ConfigureAwait(false));
         // Another deployment finishing what a failed one began is a fallback too.
         _route = described with { StreamResumed = true, Cache = _route.Cache, FallbackUsed = described.FallbackUsed || _route.FallbackUsed || switched };
     }
@@ -163,7 +166,7 @@ public sealed class FailoverStream(
             // Every segment delivered at least a first chunk, so the upstream read the prompt and billed it; one
             // that reported no usage is counted from the prompt and what it delivered (tool-call arguments and
             // reasoning included), off the request's path.
-            var segmentRequest = _resumedRequest ?? request;
+            var segmentRequest = _resumedRequest ?? _attempts.Request;
             var segmentText = _tap.TextFrom(_segmentTextStart) + _tap.OtherOutputText;
             var continuation = _resumes > 0;
             var billed = Billing?.RecordSegment(segmentRequest, _candidate, Route, _current.Usage, segmentText, status, continuation)

@@ -79,18 +79,4 @@ internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest requ
         [LoggerMessage(21, LogLevel.Warning, "Rate limit of {Deployment} refused the request after {WaitMs:0.###} ms: {Reason}")]
         public static partial void Refused(ILogger logger, string deployment, double waitMs, string reason);
     }
-
-    /// <summary>Lets the deployment's limiter learn from a failed call: its <c>x-ratelimit-*</c> headers, and a 429's pause.</summary>
-    public static async Task<T> LearnFromFailures<T>(DeploymentRateLimiter limiter, Task<T> call)
-    {
-        try
-        {
-            return await call.ConfigureAwait(false);
-        }
-        catch (BatonException error)
-        {
-            limiter.Observe(error);
-            throw;
-        }
-    }
 }

@@ -11,21 +11,39 @@ namespace Baton.Engine;
 /// caller holds a chunk (writing it to a client that may read slowly), the upstream is not being asked for
 /// anything and its silence is not its fault. Owns the stream and its enumerator.
 /// </summary>
+/// <remarks>
+/// The watch is one timer that is not re-armed per chunk: a read notes when it began and how long it may take,
+/// and the timer, when it fires, either cancels the read that overran or sleeps until the current read's
+/// deadline. It is moved only when a read's deadline is earlier than the timer's (the first read after a pause,
+/// or a shorter limit). One cancellation source, linked to the caller's, stops the upstream read.
+/// </remarks>
 public sealed class StartedStream : IAsyncDisposable
 {
     private readonly ProviderStream _stream;
-    private readonly CancellationTokenSource _timer;
+    private readonly TimeProvider _time;
+    private readonly ITimer _watch;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
+    private readonly Lock _gate = new();
     private RateLimitLease? _lease;
     private int _disposed;
+
+    // Guarded by _gate: the read in progress (if any), and when the timer fires next.
+    private bool _reading;
+    private long _readStarted;
+    private TimeSpan _readLimit;
+    private bool _armed;
+    private long _armedAt;
+    private TimeSpan _armedFor;
+    private bool _expired;
 
     private StartedStream(ProviderStream stream, TimeProvider time, CancellationToken caller)
     {
         _stream = stream;
+        _time = time;
         _caller = caller;
-        _timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(caller, _timer.Token);
+        _linked = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
+        _watch = CreateWatch(time, this);
         Chunks = stream.ReadAsync(_linked.Token).GetAsyncEnumerator(_linked.Token);
     }
 
@@ -34,7 +52,7 @@ public sealed class StartedStream : IAsyncDisposable
     public TokenUsage? Usage => _stream.Usage;
 
     /// <summary>True when the watch, not the caller, stopped the last read.</summary>
-    public bool TimedOut => _timer.IsCancellationRequested && !_caller.IsCancellationRequested;
+    public bool TimedOut => Volatile.Read(ref _expired) && !_caller.IsCancellationRequested;
 
     /// <summary>Starts the stream and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>.</summary>
     public static async Task<StartedStream> StartAsync(
@@ -62,8 +80,7 @@ public sealed class StartedStream : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
     {
-        // Re-arming and disarming change the one timer's due time: nothing is allocated per chunk.
-        _timer.CancelAfter(limit);
+        Arm(limit);
         try
         {
             return await Chunks.MoveNextAsync().ConfigureAwait(false);
@@ -78,22 +95,99 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts watching a read: the timer is moved only if it would fire after this read's deadline.</summary>
+    private void Arm(TimeSpan limit)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            _reading = true;
+            _readStarted = now;
+            _readLimit = limit;
+            if (_expired || (_armed && _armedFor - _time.GetElapsedTime(_armedAt, now) <= limit))
+            {
+                return;
+            }
+            _armed = Schedule(limit, now);
+        }
+    }
+
     /// <summary>
-    /// Stops the watch until the next read. A watch that fired in the instant the chunk arrived has already
-    /// cancelled the upstream read, and the next read reports the timeout it nearly was.
+    /// Stops watching until the next read; the timer stays where it is and, if it fires before then, finds no
+    /// read to watch. A watch that fired in the instant the chunk arrived has already cancelled the upstream
+    /// read, and the next read reports the timeout it nearly was.
     /// </summary>
     private void Disarm()
     {
+        lock (_gate)
+        {
+            _reading = false;
+        }
+    }
+
+    /// <summary>The timer fired: cancels a read past its deadline, or waits for the current read's deadline.</summary>
+    private void OnWatch()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetTimestamp();
+            _armed = false;
+            if (!_reading || _expired || Volatile.Read(ref _disposed) == 1)
+            {
+                return;
+            }
+            var left = _readLimit - _time.GetElapsedTime(_readStarted, now);
+            if (left > TimeSpan.Zero)
+            {
+                _armed = Schedule(left, now);
+                return;
+            }
+            Volatile.Write(ref _expired, true);
+        }
         try
         {
-            if (!_timer.IsCancellationRequested)
-            {
-                _timer.CancelAfter(Timeout.InfiniteTimeSpan);
-            }
+            _linked.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream was disposed as the watch fired: there is nothing left to stop.
+        }
+    }
+
+    /// <summary>Sets the timer to fire in <paramref name="due"/>; false when the stream is already disposed.</summary>
+    private bool Schedule(TimeSpan due, long now)
+    {
+        _armedAt = now;
+        _armedFor = due;
+        try
+        {
+            return _watch.Change(due, Timeout.InfiniteTimeSpan);
         }
         catch (ObjectDisposedException)
         {
             // The stream was disposed while this read was in flight: there is nothing left to watch.
+            return false;
+        }
+    }
+
+    /// <summary>The watch's timer, created without the caller's execution context (its callback needs none of it).</summary>
+    private static ITimer CreateWatch(TimeProvider time, StartedStream stream)
+    {
+        var suppressed = !ExecutionContext.IsFlowSuppressed();
+        if (suppressed)
+        {
+            ExecutionContext.SuppressFlow();
+        }
+        try
+        {
+            return time.CreateTimer(static state => ((StartedStream)state!).OnWatch(), stream, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        finally
+        {
+            if (suppressed)
+            {
+                ExecutionContext.RestoreFlow();
+            }
         }
     }
 
@@ -113,7 +207,7 @@ public sealed class StartedStream : IAsyncDisposable
         _lease?.Complete(_stream.Usage, upstream: null);
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+        _watch.Dispose();
         _linked.Dispose();
-        _timer.Dispose();
     }
 }

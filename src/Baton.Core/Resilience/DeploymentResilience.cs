@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Baton.Errors;
 using Polly;
 using Polly.CircuitBreaker;
@@ -100,35 +101,55 @@ public sealed class DeploymentResilience
     public HealthSnapshot Snapshot() => Health.Snapshot(BreakerState);
 
     /// <summary>
-    /// Runs <paramref name="attempt"/> with retries behind the breaker, recording each attempt's outcome.
-    /// Throws the last attempt's <see cref="BatonException"/>, or <see cref="BrokenCircuitException"/> when
-    /// the breaker refused the call.
+    /// Runs <paramref name="attempt"/> with retries behind the breaker, recording each attempt's outcome in the
+    /// deployment's health. Throws the last attempt's <see cref="BatonException"/>, or
+    /// <see cref="BrokenCircuitException"/> when the breaker refused the call. The attempt gets
+    /// <paramref name="state"/> rather than capturing it, so that a static lambda costs no allocation per call.
     /// </summary>
-    public async Task<T> ExecuteAsync<T>(
-        Func<CancellationToken, Task<T>> attempt, Action onAttempt, Action<BatonException> onFailure, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<T> ExecuteAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken)
     {
         if (OpenElsewhere() is { } wait)
         {
             // Another instance tripped the breaker: this one does not spend calls finding out for itself.
             throw new BrokenCircuitException("The circuit breaker is open on another gateway instance.", wait);
         }
-        return await _pipeline.ExecuteAsync(async token =>
+        // Polly's outcome-based entry point with a pooled context: failures travel as outcomes rather than through
+        // another layer of async wrappers, and are thrown once, here, as the last attempt's.
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
         {
-            onAttempt();
-            var started = _time.GetTimestamp();
-            try
-            {
-                var result = await attempt(token).ConfigureAwait(false);
-                Health.RecordSuccess(_time.GetElapsedTime(started));
-                return result;
-            }
-            catch (BatonException error)
-            {
-                Health.RecordFailure(error.Message);
-                onFailure(error);
-                throw;
-            }
-        }, cancellationToken).ConfigureAwait(false);
+            var outcome = await _pipeline.ExecuteOutcomeAsync(static (context, call) => call.Self.MeasureAsync(call.Attempt, call.State, context.CancellationToken),
+                context, (Self: this, Attempt: attempt, State: state)).ConfigureAwait(false);
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>One call, its outcome and latency recorded in the deployment's health.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<T>> MeasureAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken token)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            var result = await attempt(state, token).ConfigureAwait(false);
+            Health.RecordSuccess(_time.GetElapsedTime(started));
+            return Outcome.FromResult(result);
+        }
+        catch (BatonException error)
+        {
+            Health.RecordFailure(error.Message);
+            return Outcome.FromException<T>(error);
+        }
+        catch (Exception other)
+        {
+            return Outcome.FromException<T>(other);
+        }
     }
 
     /// <summary>Records a failure seen after the call had succeeded, e.g. a stream cut halfway.</summary>

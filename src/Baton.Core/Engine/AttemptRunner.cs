@@ -1,0 +1,283 @@
+using System.Runtime.CompilerServices;
+using Baton.Embeddings;
+using Baton.Errors;
+using Baton.Providers;
+using Baton.RateLimiting;
+using Baton.Requests;
+using Baton.Resilience;
+using Baton.Routing;
+using Baton.Telemetry;
+using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// The upstream attempts of one request, and all the engine knows about them. It asks the plan's candidates in
+/// turn, within the model's total timeout: for each, a rate-limit lease (and concurrency slot), then the
+/// deployment's retries behind its circuit breaker, each call a child span; it keeps the attempt log, and
+/// returns the answer (or the started stream) with the lease still held. A cut stream comes back here to
+/// resume on the next candidate, so the first start and every resume go through the same steps.
+/// </summary>
+internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest request, RequestTelemetry? telemetry, TimeProvider time, ILogger logger)
+{
+    /// <summary>The order in which deployments are tried; a resumed stream goes on from where the first start stopped.</summary>
+    public CandidatePlan Plan => plan;
+
+    /// <summary>The request as the caller sent it.</summary>
+    public ChatRequest Request => request;
+
+    public AttemptLog Attempts { get; } = new() { Telemetry = telemetry };
+
+    public TimeProvider Time => time;
+
+    // Per-deployment retry bookkeeping for the retry log line; attempts of one request never run concurrently.
+    private int _tries;
+    private BatonException? _previous;
+
+    /// <summary>A complete answer from the first candidate that gives one; the lease is the caller's to complete.</summary>
+    public ValueTask<(ProviderCompletion Result, Candidate Candidate, RateLimitLease Lease)> CompleteAsync(CancellationToken cancellationToken) =>
+        RunAsync(request, 0, static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.CompleteAsync(providerRequest, token), cancellationToken);
+
+    /// <summary>Embeddings from the first candidate that gives them; the lease is the caller's to complete.</summary>
+    public ValueTask<(ProviderEmbeddings Result, Candidate Candidate, RateLimitLease Lease)> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
+        RunAsync(request, embeddings, static (candidate, providerRequest, embeddings, token) => EmbedOnceAsync(candidate, embeddings, providerRequest, token),
+            cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="streamed"/> (the request, or its continuation after a cut) on the next candidate that
+    /// delivers a first chunk. The stream holds the rate-limit lease until it ends.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(ChatRequest streamed, CancellationToken caller)
+    {
+        // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
+        // chunks keep coming within the idle timeout.
+        var (stream, candidate, lease) = await RunAsync(streamed, (Time: time, Caller: caller), static (candidate, providerRequest, state, token) =>
+            StartedStream.StartAsync(candidate.Deployment.Provider, providerRequest, candidate.Deployment.Resilience.Settings.FirstChunkTimeout,
+                state.Time, token, state.Caller), caller).ConfigureAwait(false);
+        // The concurrency slot is held, and the tokens settled, when the stream ends.
+        stream.Hold(lease);
+        return (stream, candidate);
+    }
+
+    /// <summary>Resumes a cut stream: the next candidates first; once all were tried, the ones that broke get another chance.</summary>
+    public ValueTask<(StartedStream Stream, Candidate Candidate)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
+    {
+        if (plan.IsExhausted)
+        {
+            plan.Restart();
+        }
+        return StartStreamAsync(continuation, caller);
+    }
+
+    /// <summary>A stream cut after it had started counts against its deployment's health, and is logged (and traced when resumed).</summary>
+    public void RecordInterruption(Candidate candidate, BatonException error, bool resuming)
+    {
+        candidate.Deployment.Resilience.RecordLateFailure(error);
+        Log.StreamInterrupted(logger, candidate.Deployment.Id, resuming, error.Message);
+        if (resuming)
+        {
+            Attempts.Telemetry?.StreamResumed(candidate.Deployment.Id, error);
+        }
+    }
+
+    /// <summary>
+    /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
+    /// of the requested model answered after one failed: the client did not get the deployment it would have.
+    /// </summary>
+    public RouteInfo Describe(Candidate candidate, TimeSpan upstream, RateLimitSnapshot? rateLimit) =>
+        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel,
+            Attempts.Count, upstream)) with
+        {
+            FallbackUsed = candidate.IsFallback || Attempts.FailedOnOtherThan(candidate.Deployment.Id),
+            RateLimit = rateLimit,
+        };
+
+    /// <summary>Adds what the client asked for: the model (or <c>auto</c>), and the task and tier when routed by task.</summary>
+    public static RouteInfo AsRequested(CandidatePlan plan, RouteInfo route) => route with
+    {
+        RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
+        Task = plan.Task?.Task,
+        Tier = plan.Task?.Tier,
+    };
+
+    /// <summary>
+    /// Asks the candidates in turn until one answers, within the requested model's total timeout. Each call holds a
+    /// rate-limit lease, returned with the answer: the caller completes it with the reported usage (for a stream,
+    /// when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
+    /// attempt allocates no closure.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(T Result, Candidate Candidate, RateLimitLease Lease)> RunAsync<TState, T>(
+        ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        BatonException? last = null;
+        var limits = new RateLimitGate(plan, attempted, time, logger, Attempts.Telemetry);
+        while (plan.TryNext(out var next))
+        {
+            var deployment = next.Deployment;
+            // An open breaker refuses the call without reaching the upstream (BrokenCircuitException below);
+            // once its break is over, it lets this call through as the probe.
+            RateLimitLease? lease = null;
+            try
+            {
+                // May take another deployment of the same model, or wait for one to have room.
+                (var candidate, lease) = await limits.AcquireAsync(next, total.Token).ConfigureAwait(false);
+                deployment = candidate.Deployment;
+                var guard = deployment.Resilience;
+                var attempt = new Attempt<TState, T>(this, candidate, new ProviderRequest(attempted, deployment.UpstreamModel, deployment.Parameters,
+                    guard.Settings.AttemptTimeout), lease, call, state);
+                _tries = 0;
+                _previous = null;
+                var result = await guard.ExecuteAsync(static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token), attempt, total.Token)
+                    .ConfigureAwait(false);
+                Log.Answered(logger, plan.Requested.Name, deployment.Id, Attempts.Count);
+                if (candidate.IsFallback || Attempts.HasFailures)
+                {
+                    Log.AnsweredAfterFailures(logger, plan.Requested.Name, candidate.Route.Name, deployment.Id, Attempts.Count);
+                }
+                (var answered, lease) = (lease, null);
+                return (result, candidate, answered);
+            }
+            catch (BrokenCircuitException)
+            {
+                Log.Skipped(logger, deployment.Id);
+                var skipped = CircuitOpen(deployment);
+                Attempts.Failed(deployment, skipped);
+                last ??= skipped;
+            }
+            catch (OperationCanceledException) when (total.TimedOut)
+            {
+                throw TotalTimeout(total.Duration, last);
+            }
+            catch (BatonException error)
+            {
+                last = error;
+                var action = FailureClassifier.Classify(error);
+                if (action == FailureAction.Fail || (action == FailureAction.ContextWindowExceeded && !plan.SwitchToLargerContext(next.Route)))
+                {
+                    throw;
+                }
+                Log.HandedOver(logger, deployment.Id, error.UpstreamStatus ?? error.StatusCode, error.Message);
+            }
+            finally
+            {
+                // A call that failed keeps its estimated charge (the upstream may have spent tokens) but frees its slot.
+                lease?.Dispose();
+            }
+        }
+        throw AllFailed(last);
+    }
+
+    /// <summary>
+    /// One call to the upstream, as the deployment's retry pipeline runs it: counted, traced when the request is,
+    /// and on failure taught to the rate limiter (its headers, a 429's pause) and kept in the attempt log.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
+    {
+        var deployment = attempt.Candidate.Deployment;
+        Attempts.Increment();
+        attempt.Lease.CountAttempt();
+        // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
+        if (++_tries > 1 && _previous is not null)
+        {
+            var kind = RequestTelemetry.ErrorType(_previous);
+            Log.Retrying(logger, deployment.Id, _tries, kind, _previous.Message);
+            Attempts.Telemetry?.Retried(deployment.Id, kind);
+        }
+        try
+        {
+            var span = Attempts.Telemetry;
+            return span?.Activity is null
+                ? await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false)
+                : await AttemptTelemetry.RunAsync(span, deployment, Attempts.Count,
+                    () => attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token)).ConfigureAwait(false);
+        }
+        catch (BatonException error)
+        {
+            attempt.Lease.Limiter.Observe(error);
+            _previous = error;
+            Attempts.Failed(deployment, error);
+            throw;
+        }
+    }
+
+    /// <summary>One attempt on one deployment, its vectors brought to the dimensions asked for.</summary>
+    private static async Task<ProviderEmbeddings> EmbedOnceAsync(Candidate candidate, EmbeddingRequest request, ProviderRequest providerRequest, CancellationToken cancellationToken)
+    {
+        var deployment = candidate.Deployment;
+        if (deployment.Provider is not IEmbeddingProvider provider)
+        {
+            throw BatonException.InvalidRequest(
+                $"The deployment '{deployment.Id}' is on a provider of type '{deployment.Provider.Type}', which serves no embeddings.", "model", "embeddings_not_supported");
+        }
+        var answer = await provider.EmbedAsync(new EmbeddingProviderRequest(request, providerRequest.UpstreamModel, providerRequest.AttemptTimeout), cancellationToken)
+            .ConfigureAwait(false);
+        return new ProviderEmbeddings(EmbeddingVectors.Fit(answer.Vectors, request.Dimensions, deployment.Id), answer.PromptTokens)
+        {
+            UpstreamRateLimit = answer.UpstreamRateLimit,
+        };
+    }
+
+    private static BatonException CircuitOpen(Deployment deployment) =>
+        new(503, ErrorTypes.Upstream, $"Deployment '{deployment.Id}' is paused by its circuit breaker after repeated failures.", code: "circuit_open")
+        {
+            Provider = deployment.Provider.Name,
+            RetryAfter = deployment.Resilience.Settings.BreakDuration,
+        };
+
+    private BatonException AllFailed(BatonException? last)
+    {
+        if (last is null)
+        {
+            return new BatonException(503, ErrorTypes.Upstream, $"Model '{plan.Requested.Name}' has no deployment to try.", code: "no_deployment");
+        }
+        var failures = Attempts.Failures;
+        var listed = string.Join("; ", failures.Select((f, i) => $"{i + 1}) {f.Deployment}: {f.Message}"));
+        return new BatonException(last.StatusCode, last.Type,
+            $"No deployment of model '{plan.Requested.Name}' (or its fallbacks) could answer after {Attempts.Count} attempt(s). " +
+            $"Last failure: {last.Message}" + (failures.Count > 1 ? $" All attempts: {listed}" : ""),
+            last.Param, last.Code)
+        {
+            Provider = last.Provider,
+            UpstreamStatus = last.UpstreamStatus,
+            RetryAfter = last.RetryAfter,
+            Attempts = failures,
+        };
+    }
+
+    private BatonException TotalTimeout(TimeSpan limit, BatonException? last) =>
+        new(504, ErrorTypes.Timeout,
+            $"Model '{plan.Requested.Name}' did not answer within its total timeout of {limit.TotalSeconds:0.###} s ({Attempts.Count} attempt(s))." +
+            (last is null ? "" : $" Last failure: {last.Message}"),
+            code: "total_timeout");
+
+    /// <summary>What one deployment's retry pipeline needs to call it again: passed as Polly's state, so no closure per attempt.</summary>
+    private readonly record struct Attempt<TState, T>(
+        AttemptRunner Runner, Candidate Candidate, ProviderRequest ProviderRequest, RateLimitLease Lease,
+        Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> Call, TState State);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Model {Model} answered by {Deployment} after {Attempts} attempt(s)")]
+        public static partial void Answered(ILogger logger, string model, string deployment, int attempts);
+
+        [LoggerMessage(2, LogLevel.Warning, "Deployment {Deployment} failed with {Status}; trying the next one: {Reason}")]
+        public static partial void HandedOver(ILogger logger, string deployment, int status, string reason);
+
+        [LoggerMessage(3, LogLevel.Information, "Deployment {Deployment} skipped: its circuit breaker is open")]
+        public static partial void Skipped(ILogger logger, string deployment);
+
+        [LoggerMessage(4, LogLevel.Warning, "Stream from {Deployment} was interrupted (resuming: {Resuming}): {Reason}")]
+        public static partial void StreamInterrupted(ILogger logger, string deployment, bool resuming, string reason);
+
+        [LoggerMessage(5, LogLevel.Information, "Retrying {Deployment} (call {Call}) after {ErrorType}: {Reason}")]
+        public static partial void Retrying(ILogger logger, string deployment, int call, string errorType, string reason);
+
+        [LoggerMessage(6, LogLevel.Information, "Model {Model} answered by {AnsweringModel} on {Deployment} after {Attempts} attempt(s), failing over")]
+        public static partial void AnsweredAfterFailures(ILogger logger, string model, string answeringModel, string deployment, int attempts);
+    }
+}
