@@ -85,7 +85,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         var started = time.GetTimestamp();
         await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
         var runner = new AttemptRunner(plan, request, span, time, logger);
-        var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
+        var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
         keyLease.Complete(completion.Usage.TotalTokens);
         if (lookup.Stores && completion.Facts.IsComplete)
         {
