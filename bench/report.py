@@ -166,7 +166,7 @@ def main(path):
     checks.append(("no errors (every Baton run, soak included)", f"{errors} of {requests:,} requests", "", errors == 0))
 
     soak = next((r for r in rows if r["mode"] == "soak"), None)
-    peak = max([int(r.get("rss_kb", 0)) for r in baton_rows] + ([int(soak["rss_peak_kb"])] if soak else []), default=0)
+    peak = max([int(r.get("rss_kb") or 0) for r in baton_rows] + ([int(soak["rss_peak_kb"])] if soak else []), default=0)
     if peak:
         checks.append((f"peak resident memory < {TARGET_RSS_MB} MB (every Baton run{', soak included' if soak else ''})",
                        f"{peak / 1024:.0f} MB", "", peak < TARGET_RSS_MB * 1024))
