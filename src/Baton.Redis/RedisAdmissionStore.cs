@@ -28,20 +28,10 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     // counters (spent, reservations) in pairs. ARGV: 1 parts ('k' key, 'b' budget, 'd' deployment, 'r' revocation),
     // 2 key id, 3-6 key rpm, tpm, tokens, max parallel (-1: none), 7-10 the same for the deployment, 11 lease id,
     // 12 lease ttl (microseconds), 13 reservation id, 14 amount (picodollars), 15 now (ms), 16 expiry (ms), 17... hard
-    // limits ('' none). The bucket arithmetic is RedisRateLimitStore's 'take' (same hash fields, same meaning).
-    private const string Script = """
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    // limits ('' none). The bucket arithmetic is RedisBucketScript's, as in RedisRateLimitStore's 'take' (same hash fields).
+    private const string Script = RedisBucketScript.Prelude + "\n" + """
         local parts = ARGV[1]
         local function has(c) return string.find(parts, c, 1, true) ~= nil end
-        local function level(cap, lvl, ts)
-          if cap < 0 then return nil end
-          if not lvl then return cap end
-          lvl = tonumber(lvl)
-          ts = tonumber(ts)
-          if now > ts then lvl = math.min(cap, lvl + (now - ts) * cap / 60000000) end
-          return math.min(cap, lvl)
-        end
         local function inflight(key, max)
           if max < 0 then return 0, true end
           redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
@@ -60,34 +50,11 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           local r = level(rpm, h[1], h[2])
           local k = level(tpm, h[3], h[4])
           local p = tonumber(h[5] or '0')
-          local wait = 0
-          local reason = 0
-          if p > now then wait = p - now; reason = 1 end
-          if r then
-            local missing = math.min(1, rpm) - r
-            if missing > 1e-9 then
-              local w = math.ceil(missing * 60000000 / rpm)
-              if w > wait then wait = w; reason = 2 end
-            end
-          end
-          if k then
-            local missing = math.min(tokens, tpm) - k
-            if missing > 1e-9 then
-              local w = math.ceil(missing * 60000000 / tpm)
-              if w > wait then wait = w; reason = 3 end
-            end
-          end
+          local wait, reason = shortfall(r, k, p, rpm, tpm, tokens)
           if wait == 0 then
             if r then r = r - 1 end
             if k then k = k - math.min(tokens, tpm) end
-            local stamp = string.format('%.0f', now)
-            local fields = {'p', string.format('%.0f', p)}
-            if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
-            if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
-            redis.call('HSET', key, unpack(fields))
-            local ttl = 120000
-            if p > now then ttl = ttl + math.ceil((p - now) / 1000) end
-            redis.call('PEXPIRE', key, ttl)
+            save(key, r, k, p)
           end
           local paused = 0
           if p > now then paused = p - now end

@@ -14,23 +14,12 @@ namespace Baton.Redis;
 /// </summary>
 public sealed class RedisRateLimitStore : IRateLimitStore
 {
-    // One script for every operation keeps the bucket arithmetic in one place. Levels are kept as floats with the
-    // time of their last refill in microseconds; a missing hash is a full bucket.
-    private const string Script = """
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    // One script for every operation; the bucket arithmetic is RedisBucketScript's, shared with the admission script.
+    private const string Script = RedisBucketScript.Prelude + "\n" + """
         local op = ARGV[1]
         local rpm = tonumber(ARGV[2])
         local tpm = tonumber(ARGV[3])
         local h = redis.call('HMGET', KEYS[1], 'r', 'rt', 'k', 'kt', 'p')
-        local function level(cap, lvl, ts)
-          if cap < 0 then return nil end
-          if not lvl then return cap end
-          lvl = tonumber(lvl)
-          ts = tonumber(ts)
-          if now > ts then lvl = math.min(cap, lvl + (now - ts) * cap / 60000000) end
-          return math.min(cap, lvl)
-        end
         local r = level(rpm, h[1], h[2])
         local k = level(tpm, h[3], h[4])
         local p = tonumber(h[5] or '0')
@@ -39,21 +28,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         local reason = 0
         if op == 'take' then
           local tokens = tonumber(ARGV[4])
-          if p > now then wait = p - now; reason = 1 end
-          if r then
-            local missing = math.min(1, rpm) - r
-            if missing > 1e-9 then
-              local w = math.ceil(missing * 60000000 / rpm)
-              if w > wait then wait = w; reason = 2 end
-            end
-          end
-          if k then
-            local missing = math.min(tokens, tpm) - k
-            if missing > 1e-9 then
-              local w = math.ceil(missing * 60000000 / tpm)
-              if w > wait then wait = w; reason = 3 end
-            end
-          end
+          wait, reason = shortfall(r, k, p, rpm, tpm, tokens)
           if wait > 0 then
             granted = 0
           else
@@ -71,15 +46,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
           if k and ARGV[5] ~= '' then k = math.min(k, tonumber(ARGV[5])) end
         end
         if op ~= 'snap' and not (op == 'take' and granted == 0) then
-          -- Times are whole microseconds: tostring would round them to 14 digits.
-          local stamp = string.format('%.0f', now)
-          local fields = {'p', string.format('%.0f', p)}
-          if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
-          if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
-          redis.call('HSET', KEYS[1], unpack(fields))
-          local ttl = 120000
-          if p > now then ttl = ttl + math.ceil((p - now) / 1000) end
-          redis.call('PEXPIRE', KEYS[1], ttl)
+          save(KEYS[1], r, k, p)
         end
         local paused = 0
         if p > now then paused = p - now end

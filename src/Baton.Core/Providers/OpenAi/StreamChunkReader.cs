@@ -186,7 +186,7 @@ public sealed class StreamChunkReader : IDisposable
             else if (reader.ValueTextEquals("error"u8))
             {
                 reader.Read();
-                if (reader.TokenType != JsonTokenType.Null) ErrorMessage = ReadErrorMessage(ref reader);
+                if (reader.TokenType != JsonTokenType.Null) ErrorMessage = OpenAiPayloadInspector.ReadErrorMessage(ref reader);
             }
             else
             {
@@ -379,28 +379,6 @@ public sealed class StreamChunkReader : IDisposable
         var reader = new Utf8JsonReader(token);
         reader.Read();
         return reader.GetString();
-    }
-
-    private static string ReadErrorMessage(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType == JsonTokenType.String)
-        {
-            return reader.GetString()!;
-        }
-        var message = "The provider reported an error.";
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            reader.Skip();
-            return message;
-        }
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-        {
-            var isMessage = reader.ValueSpan.SequenceEqual("message"u8);
-            reader.Read();
-            if (isMessage && reader.TokenType == JsonTokenType.String) message = reader.GetString()!;
-            else reader.Skip();
-        }
-        return message;
     }
 
     /// <summary>A JSON string token's place in the chunk, quotes included.</summary>
