@@ -27,7 +27,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
         _time = time;
         _channel = redis.Channel("breakers");
         _breaks = redis.Key("breakers");
-        redis.Subscriber.Subscribe(_channel, (_, message) => Receive(message));
+        redis.Subscribe("breakers", _channel, (_, message) => Receive(message));
         _ = LoadAsync();
     }
 

@@ -68,7 +68,7 @@ public sealed class RedisCacheStore : ICacheStore
         _index = redis.Key("cache:index");
         _entryPrefix = redis.Prefix + "cache:entry:";
         _purges = redis.Channel("cache:purge");
-        redis.Subscriber.Subscribe(_purges, (_, message) =>
+        redis.Subscribe("cache.purges", _purges, (_, message) =>
         {
             var model = (string?)message;
             _first.Purge(string.IsNullOrEmpty(model) ? null : model);

@@ -121,6 +121,23 @@ public sealed partial class RedisConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Subscribes without waiting for Redis. The client registers the subscription at once and makes it on the server
+    /// whenever its connection is (re)established, so a gateway started while Redis is unreachable or still connecting
+    /// starts anyway, and hears the channel once Redis answers.
+    /// </summary>
+    internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler)
+    {
+        try
+        {
+            Subscriber.Subscribe(channel, handler, CommandFlags.FireAndForget);
+        }
+        catch (RedisException error)
+        {
+            Log.SubscribeDeferred(_logger, operation, error.GetType().Name, error.Message);
+        }
+    }
+
     private async ValueTask<T> FallBackAsync<T>(string operation, Exception? error, Func<ValueTask<T>> local)
     {
         Interlocked.Increment(ref _fallbackCount);
@@ -158,5 +175,8 @@ public sealed partial class RedisConnection : IDisposable
 
         [LoggerMessage(3, LogLevel.Information, "Redis connection restored")]
         public static partial void ConnectionRestored(ILogger logger);
+
+        [LoggerMessage(4, LogLevel.Warning, "Redis subscription for {Operation} not made yet ({ErrorType}: {Reason}); it is made when the connection is")]
+        public static partial void SubscribeDeferred(ILogger logger, string operation, string errorType, string reason);
     }
 }

@@ -29,6 +29,6 @@ public sealed class RedisKeyChangeFeed(RedisConnection redis) : IKeyChangeFeed
     public void Subscribe(Action onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        redis.Subscriber.Subscribe(_channel, (_, _) => onChange());
+        redis.Subscribe("keys.changes", _channel, (_, _) => onChange());
     }
 }

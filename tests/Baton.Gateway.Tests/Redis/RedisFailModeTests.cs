@@ -53,6 +53,30 @@ public sealed class RedisFailModeTests(RedisServer redis) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task A_gateway_started_while_redis_is_down_starts_and_serves_and_shares_once_redis_is_back()
+    {
+        await redis.StopAsync();
+        var restarted = false;
+        try
+        {
+            // Its subscriptions (breakers, cache purges, key changes) cannot be made yet: start-up must not wait or fail.
+            await using var gateways = await SharedGateways.StartAsync(redis, count: 1);
+            Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("gpt-sim", "while down"))).Status);
+            await redis.StartAsync();
+            restarted = true;
+            Assert.True(await UntilConnectedAsync(gateways), "the gateway connected to Redis");
+            Assert.Equal(200, (await gateways.ChatAsync(0, SharedGateways.Chat("gpt-sim", "back"))).Status);
+        }
+        finally
+        {
+            if (!restarted)
+            {
+                await redis.StartAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Closed_refuses_with_a_503_in_openais_error_shape_while_redis_is_down()
     {
         await using var gateways = await SharedGateways.StartAsync(redis, options => options.Redis.FailMode = RedisFailModes.Closed, count: 1);
