@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Baton.Gateway.Tests.TestSupport;
@@ -47,8 +45,8 @@ public sealed class BatchTakeoverTests(PostgresServer server) : IDisposable
             $$$"""{"custom_id":"item-{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"m","user":"item-{{{i}}}","messages":[{"role":"user","content":"question {{{i}}}"}]}}""" + "\n"));
 
         using var first = await BatonServeProcess.StartAsync(firstDirectory, "baton.json");
-        var batchId = await CreateBatchAsync(first.Http, input);
-        await WaitForAsync(first.Http, batchId, batch => Completed(batch) >= 12);
+        var batchId = await BatchesApi.CreateBatchAsync(first.Http, input);
+        await BatchesApi.WaitForAsync(first.Http, batchId, batch => BatchesApi.Completed(batch) >= 12);
         // Started once the first runs the batch (holding its lease): the second finds it taken, and waits.
         using var second = await BatonServeProcess.StartAsync(secondDirectory, "baton.json");
         // The file uploaded on the first is read on the second.
@@ -58,10 +56,10 @@ public sealed class BatchTakeoverTests(PostgresServer server) : IDisposable
         var answeredBeforeKill = await ScalarAsync(connection, "SELECT COUNT(*) FROM batch_items");
         Assert.InRange(answeredBeforeKill, 12L, Items - 1L);
 
-        var done = await WaitForAsync(second.Http, batchId, batch => batch.GetProperty("status").GetString() != "in_progress");
+        var done = await BatchesApi.WaitForAsync(second.Http, batchId, batch => batch.GetProperty("status").GetString() != "in_progress");
 
         Assert.Equal("completed", done.GetProperty("status").GetString());
-        Assert.Equal((Items, 0), (Completed(done), done.GetProperty("request_counts").GetProperty("failed").GetInt32()));
+        Assert.Equal((Items, 0), (BatchesApi.Completed(done), done.GetProperty("request_counts").GetProperty("failed").GetInt32()));
         Assert.Equal(JsonValueKind.Null, done.GetProperty("error_file_id").ValueKind);
         var output = (await second.Http.GetStringAsync($"/v1/files/{done.GetProperty("output_file_id").GetString()}/content"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
@@ -73,39 +71,6 @@ public sealed class BatchTakeoverTests(PostgresServer server) : IDisposable
         Assert.Equal(Enumerable.Range(0, Items).Select(i => $"item-{i}").Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
         Assert.All(rows, pair => Assert.True(pair.Value == 1, $"{pair.Key} has {pair.Value} ledger rows"));
         Assert.Equal(0L, await ScalarAsync(connection, "SELECT COUNT(*) FROM batch_items WHERE ledger IS NOT NULL"));
-    }
-
-    private static async Task<string> CreateBatchAsync(HttpClient http, string input)
-    {
-        using var form = new MultipartFormDataContent { { new StringContent("batch"), "purpose" } };
-        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(input));
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/jsonl");
-        form.Add(file, "file", "input.jsonl");
-        using var upload = await http.PostAsync("/v1/files", form);
-        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
-        var fileId = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
-        using var create = await http.PostAsync("/v1/batches", new StringContent(
-            $$"""{"input_file_id":"{{fileId}}","endpoint":"/v1/chat/completions","completion_window":"24h"}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.OK, create.StatusCode);
-        return JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private static int Completed(JsonElement batch) => batch.GetProperty("request_counts").GetProperty("completed").GetInt32();
-
-    /// <summary>Polls the batch until <paramref name="done"/> holds, for at most 120 seconds.</summary>
-    private static async Task<JsonElement> WaitForAsync(HttpClient http, string batchId, Func<JsonElement, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var batch = JsonDocument.Parse(await http.GetStringAsync($"/v1/batches/{batchId}")).RootElement;
-            if (done(batch))
-            {
-                return batch;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the batch did not get there in time: " + batch.GetRawText());
-            await Task.Delay(20);
-        }
     }
 
     private static async Task<long> ScalarAsync(string connection, string sql)

@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using Baton.Gateway.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -45,18 +42,18 @@ public sealed class BatchJobsKilledProcessTests : IDisposable
         int answeredBeforeKill;
         using (var first = await BatonServeProcess.StartAsync(_directory, "baton.json"))
         {
-            batchId = await CreateBatchAsync(first.Http, input);
-            await WaitForAsync(first.Http, batchId, batch => Completed(batch) >= 12);
+            batchId = await BatchesApi.CreateBatchAsync(first.Http, input);
+            await BatchesApi.WaitForAsync(first.Http, batchId, batch => BatchesApi.Completed(batch) >= 12);
             await first.KillAsync();
             answeredBeforeKill = StoredItems();
         }
         Assert.InRange(answeredBeforeKill, 12, Items - 1);
 
         using var second = await BatonServeProcess.StartAsync(_directory, "baton.json");
-        var done = await WaitForAsync(second.Http, batchId, batch => batch.GetProperty("status").GetString() != "in_progress");
+        var done = await BatchesApi.WaitForAsync(second.Http, batchId, batch => batch.GetProperty("status").GetString() != "in_progress");
 
         Assert.Equal("completed", done.GetProperty("status").GetString());
-        Assert.Equal((Items, 0), (Completed(done), done.GetProperty("request_counts").GetProperty("failed").GetInt32()));
+        Assert.Equal((Items, 0), (BatchesApi.Completed(done), done.GetProperty("request_counts").GetProperty("failed").GetInt32()));
         Assert.Equal(JsonValueKind.Null, done.GetProperty("error_file_id").ValueKind);
         var output = (await second.Http.GetStringAsync($"/v1/files/{done.GetProperty("output_file_id").GetString()}/content"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement).ToList();
@@ -67,39 +64,6 @@ public sealed class BatchJobsKilledProcessTests : IDisposable
         var rows = LedgerRowsPerItem();
         Assert.Equal(Enumerable.Range(0, Items).Select(i => $"item-{i}").Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
         Assert.All(rows, pair => Assert.True(pair.Value == 1, $"{pair.Key} has {pair.Value} ledger rows"));
-    }
-
-    private static async Task<string> CreateBatchAsync(HttpClient http, string input)
-    {
-        using var form = new MultipartFormDataContent { { new StringContent("batch"), "purpose" } };
-        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(input));
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/jsonl");
-        form.Add(file, "file", "input.jsonl");
-        using var upload = await http.PostAsync("/v1/files", form);
-        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
-        var fileId = JsonDocument.Parse(await upload.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
-        using var create = await http.PostAsync("/v1/batches", new StringContent(
-            $$"""{"input_file_id":"{{fileId}}","endpoint":"/v1/chat/completions","completion_window":"24h"}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.OK, create.StatusCode);
-        return JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    private static int Completed(JsonElement batch) => batch.GetProperty("request_counts").GetProperty("completed").GetInt32();
-
-    /// <summary>Polls the batch until <paramref name="done"/> holds, for at most 120 seconds.</summary>
-    private static async Task<JsonElement> WaitForAsync(HttpClient http, string batchId, Func<JsonElement, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (true)
-        {
-            var batch = JsonDocument.Parse(await http.GetStringAsync($"/v1/batches/{batchId}")).RootElement;
-            if (done(batch))
-            {
-                return batch;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the batch did not get there in time: " + batch.GetRawText());
-            await Task.Delay(20);
-        }
     }
 
     private int StoredItems()
