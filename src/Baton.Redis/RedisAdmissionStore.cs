@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Baton.Accounting.Budgets;
@@ -144,6 +145,11 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         return #KEYS
         """;
 
+    // ARGV[1], the parts an admission takes, by bit: 1 revocation, 2 key, 4 budget, 8 deployment.
+    private static readonly RedisValue[] Parts = Enumerable.Range(0, 16)
+        .Select(i => (RedisValue)(((i & 1) != 0 ? "r" : "") + ((i & 2) != 0 ? "k" : "") + ((i & 4) != 0 ? "b" : "") + ((i & 8) != 0 ? "d" : "")))
+        .ToArray();
+
     private readonly RedisConnection _redis;
     private readonly RedisRateLimitStore? _buckets;
     private readonly ILogger _logger;
@@ -181,29 +187,29 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         var counters = request.Budget?.Counters ?? [];
         var keys = new RedisKey[5 + (2 * counters.Count)];
         keys[0] = _revoked;
-        keys[1] = request.Key is { } k ? _redis.Key("rl:" + k.Bucket) : _redis.Key("rl:-");
-        keys[2] = request.Key is { } kc ? _redis.Key("cc:" + kc.Concurrency) : _redis.Key("cc:-");
-        keys[3] = request.Deployment is { } d ? _redis.Key("rl:" + d.Bucket) : _redis.Key("rl:-");
-        keys[4] = request.Deployment is { } dc ? _redis.Key("cc:" + dc.Concurrency) : _redis.Key("cc:-");
+        keys[1] = _redis.Buckets[request.Key?.Bucket ?? "-"];
+        keys[2] = _redis.Leases[request.Key?.Concurrency ?? "-"];
+        keys[3] = _redis.Buckets[request.Deployment?.Bucket ?? "-"];
+        keys[4] = _redis.Leases[request.Deployment?.Concurrency ?? "-"];
         for (var i = 0; i < counters.Count; i++)
         {
-            keys[5 + (2 * i)] = _redis.Key("budget:spent:" + counters[i].Key);
-            keys[6 + (2 * i)] = _redis.Key("budget:reserved:" + counters[i].Key);
+            keys[5 + (2 * i)] = _redis.Spent[counters[i].Key];
+            keys[6 + (2 * i)] = _redis.Reserved[counters[i].Key];
         }
         var values = new RedisValue[16 + counters.Count];
-        values[0] = (request.KeyId is null ? "" : "r") + (request.Key is null ? "" : "k") + (request.Budget is null ? "" : "b") + (request.Deployment is null ? "" : "d");
+        values[0] = Parts[(request.KeyId is null ? 0 : 1) | (request.Key is null ? 0 : 2) | (request.Budget is null ? 0 : 4) | (request.Deployment is null ? 0 : 8)];
         values[1] = request.KeyId ?? "";
         Fill(values, 2, request.Key);
         Fill(values, 6, request.Deployment);
         values[10] = request.LeaseId;
         values[11] = LeaseTtl.Ticks / 10;
         values[12] = request.Budget?.ReservationId ?? "";
-        values[13] = request.Budget is { } b ? ToPicos(b.AmountUsd) : "0";
+        values[13] = request.Budget is { } b ? RedisBudgetStore.Picos(b.AmountUsd) : 0;
         values[14] = request.Budget?.Now.ToUnixTimeMilliseconds() ?? 0;
         values[15] = request.Budget?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0;
         for (var i = 0; i < counters.Count; i++)
         {
-            values[16 + i] = counters[i].HardLimitUsd is { } hard ? ToPicos(hard) : "";
+            values[16 + i] = counters[i].HardLimitUsd is { } hard ? RedisBudgetStore.Picos(hard) : "";
         }
         var reply = await _redis.RunAsync<RedisResult[]?>("admission", db => EvaluateAsync(db, Script, keys, values),
             static () => ValueTask.FromResult<RedisResult[]?>(null), cancellationToken).ConfigureAwait(false);
@@ -215,8 +221,8 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     {
         if (_held.TryRemove(lease, out _))
         {
-            var key = _redis.Key("cc:" + lease.Concurrency);
-            _ = _redis.TryAsync("admission.release", db => db.SortedSetRemoveAsync(key, lease.LeaseId));
+            // Queued with the request's other writes behind the response; sent before this gateway's next admission.
+            _redis.Writes.Release(_redis.Leases[lease.Concurrency], lease.LeaseId);
         }
     }
 
@@ -294,7 +300,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         {
             return;
         }
-        var keys = Array.ConvertAll(held, l => _redis.Key("cc:" + l.Concurrency));
+        var keys = Array.ConvertAll(held, l => _redis.Leases[l.Concurrency]);
         var values = new RedisValue[held.Length + 2];
         values[0] = "renew";
         values[1] = LeaseTtl.Ticks / 10;
@@ -312,9 +318,15 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         }
     }
 
-    private static string ToPicos(decimal usd) => decimal.Round(usd * PicosPerUsd).ToString("0", CultureInfo.InvariantCulture);
-
-    private static decimal FromPicos(RedisResult value) => decimal.Parse((string)value!, NumberStyles.Integer, CultureInfo.InvariantCulture) / PicosPerUsd;
+    /// <summary>Picodollars as the script returns them (an integer string), read without making a string when it fits in 64 bits.</summary>
+    private static decimal FromPicos(RedisResult value)
+    {
+        var raw = (RedisValue)value;
+        var bytes = ((ReadOnlyMemory<byte>)raw).Span;
+        return Utf8Parser.TryParse(bytes, out long picos, out var read) && read == bytes.Length
+            ? picos / PicosPerUsd
+            : decimal.Parse((string)raw!, NumberStyles.Integer, CultureInfo.InvariantCulture) / PicosPerUsd;
+    }
 
     /// <inheritdoc />
     public void Dispose() => _renewal.Dispose();

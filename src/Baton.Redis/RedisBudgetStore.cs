@@ -75,7 +75,7 @@ public sealed class RedisBudgetStore(RedisConnection redis, IBudgetStore local) 
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(counters);
-        var keys = Keys(counters.Select(c => c.Key));
+        var keys = Keys(counters.Select(c => c.Key).ToList());
         var values = new RedisValue[5 + counters.Count];
         values[0] = "reserve";
         values[1] = reservationId;
@@ -99,42 +99,18 @@ public sealed class RedisBudgetStore(RedisConnection redis, IBudgetStore local) 
     }
 
     /// <summary>
-    /// Settles behind the response: the script is sent before this returns, and nothing waits for its reply. Commands
-    /// on one connection run in the order sent, so this gateway's later reads see the settlement; until it lands,
-    /// the reservation (at least as large as an admitted answer's estimate) still counts against the budget.
+    /// Settles behind the response: the settlement is queued with the request's other writes (one script for all of
+    /// them) and nothing waits for it. It is sent before any later command of this gateway, and commands on one
+    /// connection run in the order sent, so this gateway's later reads see it; until it lands, the reservation (at
+    /// least as large as an admitted answer's estimate) still counts against the budget.
     /// </summary>
     public ValueTask SettleAsync(string reservationId, IReadOnlyList<string> counterKeys, decimal actualUsd, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(counterKeys);
-        _ = ObserveAsync(SettleNowAsync(reservationId, counterKeys, actualUsd, cancellationToken));
-        return ValueTask.CompletedTask;
-    }
-
-    private static async Task ObserveAsync(Task settling)
-    {
-        try
-        {
-            await settling.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Fail mode closed refuses requests, not settlements; the connection has logged and counted the failure.
-        }
-    }
-
-    private async Task SettleNowAsync(string reservationId, IReadOnlyList<string> counterKeys, decimal actualUsd, CancellationToken cancellationToken)
-    {
-        var keys = Keys(counterKeys);
         // A settlement is always attempted against Redis first: a reservation made there must be released there.
-        await redis.RunAsync("budget.settle", async db =>
-        {
-            await db.ScriptEvaluateAsync(SettleScript, keys, [reservationId, ToPicos(actualUsd)]).ConfigureAwait(false);
-            return true;
-        }, async () =>
-        {
-            await local.SettleAsync(reservationId, counterKeys, actualUsd, cancellationToken).ConfigureAwait(false);
-            return false;
-        }, cancellationToken).ConfigureAwait(false);
+        redis.Writes.Settle(Keys(counterKeys), reservationId, Picos(actualUsd),
+            () => local.SettleAsync(reservationId, counterKeys, actualUsd, CancellationToken.None).AsTask());
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -148,8 +124,23 @@ public sealed class RedisBudgetStore(RedisConnection redis, IBudgetStore local) 
         }, () => local.GetAsync(counterKey, now, cancellationToken), cancellationToken);
     }
 
-    private RedisKey[] Keys(IEnumerable<string> counters) =>
-        counters.SelectMany(c => new[] { redis.Key("budget:spent:" + c), redis.Key("budget:reserved:" + c) }).ToArray();
+    private RedisKey[] Keys(IReadOnlyList<string> counters)
+    {
+        var keys = new RedisKey[2 * counters.Count];
+        for (var i = 0; i < counters.Count; i++)
+        {
+            keys[2 * i] = redis.Spent[counters[i]];
+            keys[(2 * i) + 1] = redis.Reserved[counters[i]];
+        }
+        return keys;
+    }
+
+    /// <summary>An amount in whole picodollars: an integer, without a string when it fits in 64 bits (it always does but for absurd limits).</summary>
+    internal static RedisValue Picos(decimal usd)
+    {
+        var picos = decimal.Round(usd * PicosPerUsd);
+        return picos is >= long.MinValue and <= long.MaxValue ? (long)picos : picos.ToString("0", CultureInfo.InvariantCulture);
+    }
 
     private static string ToPicos(decimal usd) => decimal.Round(usd * PicosPerUsd).ToString("0", CultureInfo.InvariantCulture);
 

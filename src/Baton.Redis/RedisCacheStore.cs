@@ -109,14 +109,10 @@ public sealed class RedisCacheStore : ICacheStore
         {
             return;
         }
-        var bytes = Encode(answer);
-        await _redis.TryAsync("cache.save", db =>
-        {
-            var batch = db.CreateTransaction();
-            _ = batch.StringSetAsync(_entryPrefix + answer.Key, bytes, ttl);
-            _ = batch.HashSetAsync(_index, answer.Key, $"{answer.Size} {answer.Model.ToLowerInvariant()}");
-            return batch.ExecuteAsync();
-        }).ConfigureAwait(false);
+        // Queued with the writes behind responses (one script for many), entry and index line together, as a
+        // transaction wrote them; the task completes when Redis has answered.
+        await _redis.Writes.Cache(_entryPrefix + answer.Key, _index, Encode(answer), Math.Max(1, (long)ttl.TotalMilliseconds),
+            answer.Key, answer.Size, answer.Model.ToLowerInvariant()).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

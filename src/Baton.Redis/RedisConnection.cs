@@ -49,6 +49,11 @@ public sealed partial class RedisConnection : IDisposable
         _multiplexer = ConnectionMultiplexer.Connect(configuration);
         _fallbacks = _meter.CreateCounter<long>("baton.redis.fallbacks", description: "Shared-state operations served from the instance's own state, or refused, because Redis was unavailable");
         _multiplexer.ConnectionRestored += (_, _) => Log.ConnectionRestored(_logger);
+        Writes = new RedisWriteBehind(this);
+        Buckets = new RedisKeyCache(this, "rl:");
+        Leases = new RedisKeyCache(this, "cc:");
+        Spent = new RedisKeyCache(this, "budget:spent:");
+        Reserved = new RedisKeyCache(this, "budget:reserved:");
     }
 
     /// <summary>Prefixes every key and channel.</summary>
@@ -71,6 +76,21 @@ public sealed partial class RedisConnection : IDisposable
 
     internal IDatabase Database => _multiplexer.GetDatabase();
 
+    /// <summary>The writes made behind responses, sent in batches ahead of this connection's other commands.</summary>
+    internal RedisWriteBehind Writes { get; }
+
+    /// <summary>Rate-limit buckets' keys (<c>rl:</c> and the bucket's name).</summary>
+    internal RedisKeyCache Buckets { get; }
+
+    /// <summary>Calls-in-flight sets' keys (<c>cc:</c> and the set's name).</summary>
+    internal RedisKeyCache Leases { get; }
+
+    /// <summary>Budget counters' spending keys.</summary>
+    internal RedisKeyCache Spent { get; }
+
+    /// <summary>Budget counters' reservation keys.</summary>
+    internal RedisKeyCache Reserved { get; }
+
     internal ISubscriber Subscriber => _multiplexer.GetSubscriber();
 
     internal RedisKey Key(string name) => Prefix + name;
@@ -81,7 +101,15 @@ public sealed partial class RedisConnection : IDisposable
     /// Runs <paramref name="call"/> on Redis within the timeout; when Redis is unavailable, runs
     /// <paramref name="local"/> (fail mode <c>local</c>) or throws a 503 (fail mode <c>closed</c>).
     /// </summary>
-    internal async ValueTask<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
+    internal ValueTask<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
+    {
+        // Writes queued behind earlier responses go first: what this gateway wrote, it reads back.
+        Writes.SendPending();
+        return RunDirectAsync(operation, call, local, cancellationToken);
+    }
+
+    /// <summary><see cref="RunAsync"/> without sending the queued writes first (what sends them).</summary>
+    internal async ValueTask<T> RunDirectAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
     {
         if (!_multiplexer.IsConnected)
         {
@@ -161,6 +189,7 @@ public sealed partial class RedisConnection : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Writes.SendPending();
         _multiplexer.Dispose();
         _meter.Dispose();
     }

@@ -80,13 +80,21 @@ public sealed class RedisRateLimitStore : IRateLimitStore
             : RateLimitDecision.Wait(TimeSpan.FromTicks(waitMicros * 10), (RateLimitRefusal)reason);
     }
 
-    /// <inheritdoc />
-    public async ValueTask ChargeAsync(string bucket, RateLimitSettings limits, int requests, int tokens, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Queued behind the response with the request's other writes (one script for all of them), and sent before any
+    /// later command of this gateway, so its own next take sees it. The levels the response headers report are
+    /// corrected here at once, as the script corrects the bucket.
+    /// </summary>
+    public ValueTask ChargeAsync(string bucket, RateLimitSettings limits, int requests, int tokens, CancellationToken cancellationToken = default)
     {
-        if (await RunAsync("rate_limit.charge", bucket, limits, ["charge", requests, tokens], cancellationToken).ConfigureAwait(false) is null)
+        ArgumentNullException.ThrowIfNull(limits);
+        if (_readings.TryGetValue(bucket, out var reading))
         {
-            _local.Charge(bucket, limits, requests, tokens);
+            _readings[bucket] = reading.Charged(limits, requests, tokens, _time.GetUtcNow());
         }
+        _redis.Writes.Charge(_redis.Buckets[bucket], limits.RequestsPerMinute, limits.TokensPerMinute, requests, tokens,
+            () => _local.Charge(bucket, limits, requests, tokens));
+        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -142,7 +150,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         values[1] = limits.RequestsPerMinute ?? -1;
         values[2] = limits.TokensPerMinute ?? -1;
         Array.Copy(arguments, 1, values, 3, arguments.Length - 1);
-        var key = _redis.Key("rl:" + bucket);
+        var key = _redis.Buckets[bucket];
         return await _redis.RunAsync<(bool, long, int)?>(operation, async db =>
         {
             var reply = (RedisResult[])(await db.ScriptEvaluateAsync(Script, [key], values).ConfigureAwait(false))!;
@@ -151,15 +159,32 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         }, static () => ValueTask.FromResult<(bool, long, int)?>(null), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A level as a script returns it ('' for no such bucket), read without making a string when it can be.</summary>
     private static double? Level(RedisResult value)
     {
-        var text = (string?)value;
-        return string.IsNullOrEmpty(text) ? null : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var raw = (RedisValue)value;
+        if (raw.IsNullOrEmpty)
+        {
+            return null;
+        }
+        var bytes = ((ReadOnlyMemory<byte>)raw).Span;
+        return System.Buffers.Text.Utf8Parser.TryParse(bytes, out double level, out var read) && read == bytes.Length
+            ? level
+            : double.Parse((string)raw!, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The levels a script returned, and when: what the response headers report until the next script.</summary>
     private sealed record Reading(double? Requests, double? Tokens, long PausedMicros, DateTimeOffset At)
     {
+        /// <summary>The levels after a charge at <paramref name="now"/>: what the charge script computes from these levels.</summary>
+        public Reading Charged(RateLimitSettings limits, int requests, int tokens, DateTimeOffset now)
+        {
+            var elapsed = Math.Max(0, (now - At).TotalSeconds);
+            var r = Current(Requests, limits.RequestsPerMinute, elapsed) is { } x ? Math.Min(limits.RequestsPerMinute!.Value, x - requests) : (double?)null;
+            var k = Current(Tokens, limits.TokensPerMinute, elapsed) is { } y ? Math.Min(limits.TokensPerMinute!.Value, y - tokens) : (double?)null;
+            return new Reading(r, k, Math.Max(0, PausedMicros - ((now - At).Ticks / 10)), now);
+        }
+
         public RateLimitSnapshot Extrapolate(RateLimitSettings limits, DateTimeOffset now)
         {
             var elapsed = Math.Max(0, (now - At).TotalSeconds);

@@ -1,0 +1,269 @@
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Baton.Redis;
+
+/// <summary>
+/// The writes made behind a response (token corrections, budget settlements, lease releases, cache writes), queued
+/// and sent as one script per batch instead of one round trip each. A batch is sent as soon as a thread-pool thread
+/// gets to it, and before any other command of this connection: commands on one connection run in the order sent,
+/// so every read or admission this gateway makes after a write was queued sees it, exactly as when each write was
+/// sent on its own. A batch is sent once and never again, whatever happens to it: a write that times out may still
+/// have run, and sending it again could apply it twice. A batch that fails is applied to the gateway's own state
+/// instead (fail mode <c>local</c>), as each write was.
+/// </summary>
+internal sealed class RedisWriteBehind : IThreadPoolWorkItem
+{
+    /// <summary>The most writes one script applies: Redis runs nothing else while a script runs.</summary>
+    internal const int MaxWritesPerScript = 256;
+
+    // The writes, one after another. ARGV holds each write's code and arguments, KEYS its keys, in the same order:
+    // 'c' a bucket charge (1 key; rpm, tpm, requests, tokens: as RedisRateLimitStore's 'charge'), 's' a settlement
+    // (2 keys per counter, spent then reservations; counters, reservation id, picodollars: as RedisBudgetStore's
+    // settle), 'z' a lease release (1 key; lease id), 'w' a cache write (entry and index; value, ttl in ms, index
+    // field, size, model). Returns the number of keys used.
+    private const string Script = RedisBucketScript.Prelude + "\n" + """
+        local k = 1
+        local i = 1
+        local n = #ARGV
+        while i <= n do
+          local op = ARGV[i]
+          if op == 'c' then
+            local key = KEYS[k]
+            local rpm = tonumber(ARGV[i + 1])
+            local tpm = tonumber(ARGV[i + 2])
+            local h = redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p')
+            local r = level(rpm, h[1], h[2])
+            local tokens = level(tpm, h[3], h[4])
+            if r then r = math.min(rpm, r - tonumber(ARGV[i + 3])) end
+            if tokens then tokens = math.min(tpm, tokens - tonumber(ARGV[i + 4])) end
+            save(key, r, tokens, tonumber(h[5] or '0'))
+            k = k + 1
+            i = i + 5
+          elseif op == 's' then
+            local counters = tonumber(ARGV[i + 1])
+            for j = 0, counters - 1 do
+              redis.call('HDEL', KEYS[k + 2 * j + 1], ARGV[i + 2])
+              if ARGV[i + 3] ~= '0' then
+                redis.call('INCRBY', KEYS[k + 2 * j], ARGV[i + 3])
+              end
+            end
+            k = k + 2 * counters
+            i = i + 4
+          elseif op == 'z' then
+            redis.call('ZREM', KEYS[k], ARGV[i + 1])
+            k = k + 1
+            i = i + 2
+          elseif op == 'w' then
+            redis.call('SET', KEYS[k], ARGV[i + 1], 'PX', ARGV[i + 2])
+            redis.call('HSET', KEYS[k + 1], ARGV[i + 3], ARGV[i + 4] .. ' ' .. ARGV[i + 5])
+            k = k + 2
+            i = i + 6
+          else
+            return redis.error_reply('unknown write ' .. tostring(op))
+          end
+        end
+        return k - 1
+        """;
+
+    // Redis names a script by the SHA-1 of its text: computed here, so no SCRIPT LOAD round trip is needed. A name,
+    // not a security measure.
+#pragma warning disable CA5350
+    private static readonly byte[] Sha = SHA1.HashData(Encoding.UTF8.GetBytes(Script));
+#pragma warning restore CA5350
+
+    private static readonly RedisValue ChargeCode = "c";
+    private static readonly RedisValue SettleCode = "s";
+    private static readonly RedisValue ReleaseCode = "z";
+    private static readonly RedisValue CacheCode = "w";
+
+    private readonly RedisConnection _redis;
+    private readonly Lock _gate = new();
+    private Batch _pending = new();
+    private int _scheduled;
+    private int _scriptKnown;
+    private long _sent;
+
+    public RedisWriteBehind(RedisConnection redis) => _redis = redis;
+
+    /// <summary>Scripts sent since start (each carrying one or more writes).</summary>
+    public long ScriptsSent => Interlocked.Read(ref _sent);
+
+    /// <summary>Queues a charge of a bucket (a token correction, a retry's request), and <paramref name="fallback"/> for when Redis cannot take it.</summary>
+    public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, Action fallback) =>
+        Add(new PendingWrite(fallback, null), static (batch, w) =>
+        {
+            batch.Keys.Add(w.Bucket);
+            batch.Values.Add(ChargeCode);
+            batch.Values.Add(w.Rpm ?? -1);
+            batch.Values.Add(w.Tpm ?? -1);
+            batch.Values.Add(w.Requests);
+            batch.Values.Add(w.Tokens);
+        }, (Bucket: bucket, Rpm: requestsPerMinute, Tpm: tokensPerMinute, Requests: requests, Tokens: tokens));
+
+    /// <summary>Queues a budget settlement: <paramref name="counterKeys"/> are spent and reservation keys in pairs.</summary>
+    public void Settle(RedisKey[] counterKeys, string reservationId, RedisValue picos, Func<Task> fallback) =>
+        Add(new PendingWrite(null, fallback), static (batch, w) =>
+        {
+            batch.Keys.AddRange(w.Keys);
+            batch.Values.Add(SettleCode);
+            batch.Values.Add(w.Keys.Length / 2);
+            batch.Values.Add(w.Id);
+            batch.Values.Add(w.Picos);
+        }, (Keys: counterKeys, Id: reservationId, Picos: picos));
+
+    /// <summary>Queues the removal of a calls-in-flight lease.</summary>
+    public void Release(RedisKey leases, string leaseId) =>
+        Add(PendingWrite.Nothing, static (batch, w) =>
+        {
+            batch.Keys.Add(w.Leases);
+            batch.Values.Add(ReleaseCode);
+            batch.Values.Add(w.Id);
+        }, (Leases: leases, Id: leaseId));
+
+    /// <summary>Queues a cache write (the entry with its TTL, and its line in the index); the task completes when Redis has answered.</summary>
+    public Task Cache(RedisKey entry, RedisKey index, byte[] value, long ttlMilliseconds, string field, long size, string model) =>
+        Add(PendingWrite.Nothing, static (batch, w) =>
+        {
+            batch.Keys.Add(w.Entry);
+            batch.Keys.Add(w.Index);
+            batch.Values.Add(CacheCode);
+            batch.Values.Add(w.Value);
+            batch.Values.Add(w.Ttl);
+            batch.Values.Add(w.Field);
+            batch.Values.Add(w.Size);
+            batch.Values.Add(w.Model);
+        }, (Entry: entry, Index: index, Value: value, Ttl: ttlMilliseconds, Field: field, Size: size, Model: model));
+
+    /// <summary>
+    /// Sends every queued write now, before the caller's own command: called by every command of the connection.
+    /// Sending only puts the script on the connection; nothing here waits for Redis.
+    /// </summary>
+    public void SendPending()
+    {
+        if (Volatile.Read(ref _pending.Count) == 0)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            // Under the lock, so that two batches go out in the order their writes were queued.
+            var batch = _pending;
+            if (batch.Count == 0)
+            {
+                return;
+            }
+            _pending = new Batch();
+            _ = SendAsync(batch);
+        }
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute()
+    {
+        Volatile.Write(ref _scheduled, 0);
+        SendPending();
+    }
+
+    private Task Add<TWrite>(PendingWrite write, Action<Batch, TWrite> append, TWrite arguments)
+    {
+        Task sent;
+        bool full;
+        lock (_gate)
+        {
+            var batch = _pending;
+            append(batch, arguments);
+            batch.Writes.Add(write);
+            Volatile.Write(ref batch.Count, batch.Count + 1);
+            sent = batch.Sent.Task;
+            full = batch.Count >= MaxWritesPerScript;
+        }
+        if (full)
+        {
+            SendPending();
+        }
+        else if (Interlocked.Exchange(ref _scheduled, 1) == 0)
+        {
+            // The first write queued since the last send: a thread-pool thread sends the batch, with whatever other
+            // requests queue meanwhile, unless a command of this connection sends it first.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+        return sent;
+    }
+
+    private async Task SendAsync(Batch batch)
+    {
+        var keys = batch.Keys.ToArray();
+        var values = batch.Values.ToArray();
+        Interlocked.Increment(ref _sent);
+        try
+        {
+            // Not retried: a script that timed out may have run, and running it twice would apply its writes twice.
+            await _redis.RunDirectAsync("writes", db => EvaluateAsync(db, keys, values), async () =>
+            {
+                foreach (var write in batch.Writes)
+                {
+                    await write.FallBackAsync().ConfigureAwait(false);
+                }
+                return 0L;
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Fail mode closed refuses requests, not writes behind them: the connection has logged and counted it.
+        }
+        finally
+        {
+            batch.Sent.TrySetResult();
+        }
+    }
+
+    private async Task<long> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] values)
+    {
+        if (Volatile.Read(ref _scriptKnown) == 0)
+        {
+            // Until Redis is known to have the script, it goes with its text: sent at once and in order, whereas a
+            // NOSCRIPT answer would let later commands overtake the batch sent again.
+            var first = (long)await db.ScriptEvaluateAsync(Script, keys, values).ConfigureAwait(false);
+            Volatile.Write(ref _scriptKnown, 1);
+            return first;
+        }
+        try
+        {
+            return (long)await db.ScriptEvaluateAsync(Sha, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // Redis lost its scripts (it restarted, and with it the state the batch corrects): nothing ran, so the
+            // batch is sent once more, with its text, and so are the next ones until that succeeds.
+            Volatile.Write(ref _scriptKnown, 0);
+            return await EvaluateAsync(db, keys, values).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The writes queued since the last send.</summary>
+    private sealed class Batch
+    {
+        public readonly List<RedisKey> Keys = new(16);
+        public readonly List<RedisValue> Values = new(32);
+        public readonly List<PendingWrite> Writes = new(8);
+        public readonly TaskCompletionSource Sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Count;
+    }
+
+    /// <summary>What one write does when Redis cannot take it: applies itself to the gateway's own state, or nothing.</summary>
+    private sealed class PendingWrite(Action? fallback, Func<Task>? fallbackAsync)
+    {
+        public static readonly PendingWrite Nothing = new(null, null);
+
+        public async ValueTask FallBackAsync()
+        {
+            fallback?.Invoke();
+            if (fallbackAsync is not null)
+            {
+                await fallbackAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+using Baton.Accounting.Budgets;
+using Baton.Admission;
+using Baton.Caching;
+using Baton.Configuration;
+using Baton.Gateway.Tests.TestSupport;
+using Baton.Providers;
+using Baton.RateLimiting;
+using Baton.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Baton.Gateway.Tests.Redis;
+
+/// <summary>
+/// The writes behind a response (token corrections, settlements, lease releases, cache writes) go to Redis in one
+/// script for many, are applied exactly once, are seen by this gateway's next command, and are never sent twice.
+/// </summary>
+public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly RedisViews _views = new(server);
+    private readonly string _directory = Directory.CreateTempSubdirectory("baton-redis-writes-").FullName;
+    private readonly List<IDisposable> _owned = [];
+    private ConnectionMultiplexer? _admin;
+
+    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
+
+    public async Task DisposeAsync()
+    {
+        _views.Close();
+        _owned.ForEach(o => o.Dispose());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_requests_writes_reach_redis_as_scripts_only_each_applied_exactly_once()
+    {
+        var connection = _views.Connect();
+        var buckets = new RedisRateLimitStore(connection, TimeProvider.System);
+        var budgets = Budgets(connection);
+        var admissions = new RedisAdmissionStore(connection, buckets, NullLogger<RedisAdmissionStore>.Instance);
+        _owned.Add(admissions);
+        var cache = new RedisCacheStore(connection, 1 << 20, TimeProvider.System);
+        _owned.Add(cache);
+        var bucket = "writes/" + Guid.NewGuid().ToString("N");
+        // 60 tokens a minute: one a second refills while the test runs, far less than one correction.
+        var limits = new RateLimitSettings(null, 60, null, TimeSpan.Zero);
+        var counter = new BudgetCounter("writes:" + Guid.NewGuid().ToString("N"), 10m);
+        var now = DateTimeOffset.UtcNow;
+        var lease = new AdmissionRequest { Deployment = new BucketTake("writes-deployment", new RateLimitSettings(null, null, 1, TimeSpan.Zero), 0, "writes:" + bucket, 1) };
+        Assert.True((await buckets.TryTakeAsync(bucket, limits, 50)).Granted);
+        Assert.True((await budgets.TryReserveAsync("r1", [counter], 1m, now, now.AddMinutes(5), CancellationToken.None)).Granted);
+        Assert.True((await admissions.TryAdmitAsync(lease, CancellationToken.None))!.Admitted);
+        // Every script once, so that Redis knows them all before the count starts.
+        await buckets.ChargeAsync(bucket, limits, 0, 0);
+        await cache.SaveAsync(new CachedAnswer("warm-" + Guid.NewGuid().ToString("N"), "m", "d", [], new TokenUsage(0, 0, 0, 0, 0, 0), now, now.AddMinutes(1)));
+        await budgets.GetAsync(counter.Key, now, CancellationToken.None);
+        await using var monitor = await RedisMonitor.StartAsync(server);
+        await monitor.QuietAsync();
+        monitor.Clear();
+
+        // What a request does behind its response, none of it awaited by the caller but the cache write.
+        await buckets.ChargeAsync(bucket, limits, 0, -5);
+        await buckets.ChargeAsync(bucket, limits, 0, -5);
+        await budgets.SettleAsync("r1", [counter.Key], 0.123456789012m, CancellationToken.None);
+        admissions.Release(new ConcurrencyLease("writes:" + bucket, lease.LeaseId));
+        var answer = new CachedAnswer("writes-" + Guid.NewGuid().ToString("N"), "Bench-Model", "deployment", "{}"u8.ToArray(),
+            new TokenUsage(1, 2, 3, 0, 0, 0), now, now.AddMinutes(5));
+        await cache.SaveAsync(answer);
+        // A read on the same connection: whatever is still queued is sent first, so it sees every write.
+        Assert.Equal(new BudgetState(0.123456789012m, 0m), await budgets.GetAsync(counter.Key, now, CancellationToken.None));
+        await monitor.QuietAsync();
+        // Everything but the budget read: the writes.
+        var writes = monitor.Commands.Where(c => !c.Contains("\"get\"", StringComparison.Ordinal)).ToList();
+
+        var db = _admin!.GetDatabase();
+        var tokens = (double)await db.HashGetAsync(connection.Prefix + "rl:" + bucket, "k");
+        // 60 - 50 + 5 + 5, plus what refilled meanwhile: once each, not twice (30) and not lost (10).
+        Assert.InRange(tokens, 20, 22);
+        Assert.Equal(0, await db.SortedSetLengthAsync(connection.Prefix + "cc:writes:" + bucket));
+        Assert.Equal(2, (await new RedisCacheStore(_views.Connect(), 1 << 20, TimeProvider.System).FindAsync(answer.Key))!.Body.Length);
+        Assert.Equal($"{answer.Size} bench-model", (string?)await db.HashGetAsync(connection.Prefix + "cache:index", answer.Key));
+        // Five writes of four kinds, all in scripts (usually one): no ZREM, no MULTI/EXEC, no INCRBY of their own.
+        Assert.All(writes, c => Assert.True(c.StartsWith("\"evalsha\"", StringComparison.Ordinal), c));
+        Assert.InRange(writes.Count, 1, 5);
+    }
+
+    [Fact]
+    public async Task Many_queued_corrections_and_settlements_are_exact_to_the_token_and_the_picodollar()
+    {
+        var first = _views.Connect();
+        var second = _views.Connect();
+        var buckets = new[] { new RedisRateLimitStore(first, TimeProvider.System), new RedisRateLimitStore(second, TimeProvider.System) };
+        var budgets = new[] { Budgets(first), Budgets(second) };
+        var bucket = "exact/" + Guid.NewGuid().ToString("N");
+        var limits = new RateLimitSettings(null, 60, null, TimeSpan.Zero);
+        var counter = new BudgetCounter("exact:" + Guid.NewGuid().ToString("N"), 1000m);
+        var now = DateTimeOffset.UtcNow;
+        Assert.True((await buckets[0].TryTakeAsync(bucket, limits, 60)).Granted);
+        for (var i = 0; i < 400; i++)
+        {
+            Assert.True((await budgets[i % 2].TryReserveAsync($"r{i}", [counter], 1m, now, now.AddMinutes(5), CancellationToken.None)).Granted);
+        }
+
+        // 400 corrections of 2 tokens each into debt and 400 settlements of 1 picodollar and a cent, from two
+        // gateways and many threads at once: more than one script's worth of writes.
+        await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(async () =>
+        {
+            await buckets[i % 2].ChargeAsync(bucket, limits, 0, 2);
+            await budgets[i % 2].SettleAsync($"r{i}", [counter.Key], 0.010000000001m, CancellationToken.None);
+        })));
+        // A read on each connection sends what it still holds, ahead of the read: after both, Redis has every write.
+        foreach (var store in budgets)
+        {
+            await store.GetAsync(counter.Key, now, CancellationToken.None);
+        }
+        var states = await Task.WhenAll(budgets.Select(b => b.GetAsync(counter.Key, now, CancellationToken.None).AsTask()));
+
+        Assert.All(states, s => Assert.Equal(new BudgetState(4.000000000400m, 0m), s));
+        var tokens = (double)await _admin!.GetDatabase().HashGetAsync(first.Prefix + "rl:" + bucket, "k");
+        // 800 tokens of debt, less what refilled (one a second): each correction applied once.
+        Assert.InRange(tokens, -800, -760);
+        Assert.Equal(0, first.FallbackCount + second.FallbackCount);
+    }
+
+    [Fact]
+    public async Task A_batch_that_times_out_is_not_sent_again_and_is_applied_once()
+    {
+        var connection = new RedisConnection(new RedisOptions { Connection = server.Connection, Prefix = "timeout-" + Guid.NewGuid().ToString("N")[..8] + ":", TimeoutMs = 100 },
+            NullLogger<RedisConnection>.Instance);
+        _owned.Add(connection);
+        var local = new SqliteBudgetStore(Path.Combine(_directory, "local-timeout.db"));
+        _owned.Add(local);
+        var budgets = new RedisBudgetStore(connection, local);
+        var counter = new BudgetCounter("timeout:" + Guid.NewGuid().ToString("N"), 10m);
+        var now = DateTimeOffset.UtcNow;
+        Assert.True((await budgets.TryReserveAsync("r1", [counter], 1m, now, now.AddMinutes(5), CancellationToken.None)).Granted);
+        var control = _admin!.GetServer(_admin.GetEndPoints()[0]);
+        var db = _admin.GetDatabase();
+
+        // Redis holds every write for a while: the settlement's script is sent, and its reply comes too late.
+        await control.ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
+        await budgets.SettleAsync("r1", [counter.Key], 0.25m, CancellationToken.None);
+        // The gateway counts it in its own state meanwhile (fail mode local), as it did each write on its own.
+        Assert.True(await EventuallyAsync(async () => (await local.GetAsync(counter.Key, now, CancellationToken.None)).SpentUsd == 0.25m));
+        Assert.Equal(1, connection.FallbackCount);
+
+        // Once Redis runs again, the script sent runs, once: later commands send nothing again.
+        Assert.True(await EventuallyAsync(async () => (long?)await db.StringGetAsync(connection.Prefix + "budget:spent:" + counter.Key) is not null));
+        Assert.Equal(new BudgetState(0.25m, 0m), await budgets.GetAsync(counter.Key, now, CancellationToken.None));
+        await budgets.SettleAsync("r1", [counter.Key], 0m, CancellationToken.None);
+        Assert.Equal(new BudgetState(0.25m, 0m), await budgets.GetAsync(counter.Key, now, CancellationToken.None));
+        Assert.Equal(250_000_000_000L, (long)await db.StringGetAsync(connection.Prefix + "budget:spent:" + counter.Key));
+    }
+
+    private RedisBudgetStore Budgets(RedisConnection connection)
+    {
+        var local = new SqliteBudgetStore(Path.Combine(_directory, $"local-{Guid.NewGuid():N}.db"));
+        _owned.Add(local);
+        return new RedisBudgetStore(connection, local);
+    }
+
+    /// <summary>Polls for up to ten seconds of real time: the test waits on a real Redis.</summary>
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+            await Task.Delay(20);
+        }
+        return await condition();
+    }
+}
