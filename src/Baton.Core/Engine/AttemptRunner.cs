@@ -86,12 +86,16 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     /// The route of an answer. It is a fallback when a fallback model answered, and also when another deployment
     /// of the requested model answered after one failed: the client did not get the deployment it would have.
     /// </summary>
-    public RouteInfo Describe(Candidate candidate, TimeSpan upstream, RateLimitSnapshot? rateLimit) =>
-        AsRequested(plan, new RouteInfo(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel,
-            Attempts.Count, upstream)) with
+    /// <remarks>Built in one piece, with what <see cref="AsRequested"/> adds, rather than copied once per addition.</remarks>
+    public RouteInfo Describe(Candidate candidate, TimeSpan upstream, RateLimitSnapshot? rateLimit, Caching.CacheStatus cache = Caching.CacheStatus.Bypass) =>
+        new(candidate.Route.Name, candidate.Deployment.Provider.Name, candidate.Deployment.Id, candidate.Deployment.UpstreamModel, Attempts.Count, upstream)
         {
+            RequestedModel = plan.Task is null ? plan.Requested.Name : CandidatePlan.AutoModel,
+            Task = plan.Task?.Task,
+            Tier = plan.Task?.Tier,
             FallbackUsed = candidate.IsFallback || Attempts.FailedOnOtherThan(candidate.Deployment.Id),
             RateLimit = rateLimit,
+            Cache = cache,
         };
 
     /// <summary>Adds what the client asked for: the model (or <c>auto</c>), and the task and tier when routed by task.</summary>
@@ -113,6 +117,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
         ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        // Read after the scope started, so that it is never earlier than the moment the total timeout counts from.
+        var totalStarted = time.GetTimestamp();
         BatonException? last = null;
         var limits = new RateLimitGate(plan, attempted, time, logger, Attempts.Telemetry);
         while (plan.TryNext(out var next))
@@ -128,7 +134,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                 deployment = candidate.Deployment;
                 var guard = deployment.Resilience;
                 var attempt = new Attempt<TState, T>(this, candidate, new ProviderRequest(attempted, deployment.UpstreamModel, deployment.Parameters,
-                    guard.Settings.AttemptTimeout), lease, call, state);
+                    AttemptTimeout(guard.Settings.AttemptTimeout, total.Duration, time.GetElapsedTime(totalStarted))), lease, call, state);
                 _tries = 0;
                 _previous = null;
                 var result = await guard.ExecuteAsync(static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token), attempt, total.Token)
@@ -204,6 +210,15 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             throw;
         }
     }
+
+    /// <summary>
+    /// The timeout of the attempts on a deployment: its own, or none (<see cref="Timeout.InfiniteTimeSpan"/>) when it
+    /// would end only after the total timeout has (the default, where both are equal and the total started first).
+    /// Such an attempt timeout could never fire first, so the attempt is spared a second timer and cancellation source.
+    /// Retries come later still, so what holds for the first attempt on the deployment holds for them too.
+    /// </summary>
+    internal static TimeSpan AttemptTimeout(TimeSpan attempt, TimeSpan total, TimeSpan totalElapsed) =>
+        total != Timeout.InfiniteTimeSpan && attempt != Timeout.InfiniteTimeSpan && attempt > total - totalElapsed ? Timeout.InfiniteTimeSpan : attempt;
 
     /// <summary>One attempt on one deployment, its vectors brought to the dimensions asked for.</summary>
     private static async Task<ProviderEmbeddings> EmbedOnceAsync(Candidate candidate, EmbeddingRequest request, ProviderRequest providerRequest, CancellationToken cancellationToken)

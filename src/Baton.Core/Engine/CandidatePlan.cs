@@ -44,6 +44,8 @@ public sealed class CandidatePlan
         _prices = prices;
         _kind = kind;
         IEnumerable<string> configuredFallbacks;
+        // The lambdas below read the field, not the parameter: a lambda over a parameter would have every request,
+        // routed by task or not, allocate the closure that holds it when the constructor starts.
         if (request.Pinned is { } pinned)
         {
             Requested = pinned;
@@ -59,7 +61,7 @@ public sealed class CandidatePlan
                 "(or set routing.defaultModel in the configuration for requests without one).", "model", "task_required"), request.Fallbacks);
             Task = route;
             // Models on disabled providers are passed over; when none is left, the first one says why.
-            var usable = route.Models.Where(m => !catalog.IsDisabled(m)).ToList();
+            var usable = route.Models.Where(m => !_catalog.IsDisabled(m)).ToList();
             Requested = catalog.Resolve(usable.Count > 0 ? usable[0] : route.Models[0], "metadata.fallbacks");
             configuredFallbacks = usable.Skip(1);
         }
@@ -76,12 +78,26 @@ public sealed class CandidatePlan
         }
         RefuseUnlessAllowed(Requested);
         Add(Requested, isFallback: false);
-        var fallbacks = request.Fallbacks is { } overridden
-            ? overridden.Where(name => !catalog.IsDisabled(name)).Select(name => catalog.Resolve(name, "metadata.fallbacks"))
-            : configuredFallbacks.Where(name => !catalog.IsDisabled(name)).Select(name => catalog.Resolve(name));
-        foreach (var fallback in fallbacks)
+        // Each fallback resolved and added in turn; a loop rather than a query, as most models have none to add.
+        if (request.Fallbacks is { } overridden)
         {
-            Add(fallback, isFallback: true);
+            foreach (var name in overridden)
+            {
+                if (!catalog.IsDisabled(name))
+                {
+                    Add(catalog.Resolve(name, "metadata.fallbacks"), isFallback: true);
+                }
+            }
+        }
+        else if (configuredFallbacks is not IReadOnlyCollection<string> { Count: 0 })
+        {
+            foreach (var name in configuredFallbacks)
+            {
+                if (!catalog.IsDisabled(name))
+                {
+                    Add(catalog.Resolve(name), isFallback: true);
+                }
+            }
         }
     }
 
@@ -110,6 +126,17 @@ public sealed class CandidatePlan
 
     /// <summary>The candidates not tried yet, in order.</summary>
     public IEnumerable<Candidate> Upcoming => _candidates.Skip(_next);
+
+    /// <summary>The deployments of the candidates not tried yet, in order, as a new list (built without a query).</summary>
+    internal List<Deployment> UpcomingDeployments()
+    {
+        var deployments = new List<Deployment>(Math.Max(0, _candidates.Count - _next));
+        for (var i = _next; i < _candidates.Count; i++)
+        {
+            deployments.Add(_candidates[i].Deployment);
+        }
+        return deployments;
+    }
 
     /// <summary>
     /// Takes <paramref name="later"/>, one of the <see cref="Upcoming"/> candidates, in place of the one just
@@ -182,8 +209,11 @@ public sealed class CandidatePlan
         {
             TrackPlanned();
         }
-        foreach (var deployment in DeploymentOrder.For(route, _request, _random, _prices))
+        // By index: the list's enumerator, through its interface, would be one more allocation per request.
+        var order = DeploymentOrder.For(route, _request, _random, _prices);
+        for (var i = 0; i < order.Count; i++)
         {
+            var deployment = order[i];
             if (IsNew(deployment.Id))
             {
                 _candidates.Add(new Candidate(route, deployment, isFallback));

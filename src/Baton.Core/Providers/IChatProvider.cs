@@ -25,7 +25,8 @@ public interface IChatProvider
 
 /// <summary>
 /// A request for one deployment: the client's request, the upstream model id, the parameters in force, and
-/// the bound of this attempt (when null, the provider's own timeout).
+/// the bound of this attempt (when null, the provider's own timeout; <see cref="Timeout.InfiniteTimeSpan"/> when the
+/// request's total timeout ends first, so that it alone bounds the attempt).
 /// </summary>
 public sealed record ProviderRequest(ChatRequest Chat, string UpstreamModel, RequestDefaults Parameters, TimeSpan? AttemptTimeout = null);
 

@@ -10,7 +10,8 @@ namespace Baton.Providers;
 /// </remarks>
 public sealed class TimeoutScope : IDisposable
 {
-    private readonly CancellationTokenSource _source;
+    // Null for a scope without a timeout: the caller's token is all it needs, so it costs no source of its own.
+    private readonly CancellationTokenSource? _source;
     private readonly ITimer? _timer;
     private readonly CancellationToken _caller;
 
@@ -25,11 +26,11 @@ public sealed class TimeoutScope : IDisposable
         }
         Duration = timeout;
         _caller = caller;
-        _source = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
         if (timeout == Timeout.InfiniteTimeSpan)
         {
             return;
         }
+        _source = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
         if (timeout == TimeSpan.Zero)
         {
             _source.Cancel();
@@ -46,14 +47,14 @@ public sealed class TimeoutScope : IDisposable
 
     public TimeSpan Duration { get; }
 
-    public CancellationToken Token => _source.Token;
+    public CancellationToken Token => _source?.Token ?? _caller;
 
-    public bool TimedOut => _source.IsCancellationRequested && !_caller.IsCancellationRequested;
+    public bool TimedOut => _source is not null && _source.IsCancellationRequested && !_caller.IsCancellationRequested;
 
     public void Dispose()
     {
         _timer?.Dispose();
-        _source.Dispose();
+        _source?.Dispose();
     }
 
     /// <summary>A timer of <paramref name="time"/> that cancels <paramref name="source"/> once, without the caller's execution context.</summary>

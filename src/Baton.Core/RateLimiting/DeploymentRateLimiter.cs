@@ -18,7 +18,9 @@ public sealed class DeploymentRateLimiter
     private int _inFlight;
     private int _undecided;
     private bool _refusedWhileUndecided;
-    private TaskCompletionSource _freed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Made when a waiter first asks for it, and dropped when completed: a lease that ends with no one waiting (nearly
+    // every one) then completes and replaces nothing.
+    private TaskCompletionSource? _freed;
     private TaskCompletionSource _slotReturned = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DeploymentRateLimiter(string deployment, RateLimitSettings settings, IRateLimitStore store, TimeProvider time)
@@ -47,7 +49,7 @@ public sealed class DeploymentRateLimiter
         {
             lock (_gate)
             {
-                return _freed.Task;
+                return (_freed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
         }
     }
@@ -261,13 +263,12 @@ public sealed class DeploymentRateLimiter
 
     private void SignalFreed()
     {
-        TaskCompletionSource freed;
+        TaskCompletionSource? freed;
         lock (_gate)
         {
-            freed = _freed;
-            _freed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (freed, _freed) = (_freed, null);
         }
-        freed.TrySetResult();
+        freed?.TrySetResult();
     }
 }
 

@@ -42,6 +42,10 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
     /// <param name="time">The clock Anthropic's resets, which are times rather than durations, are measured against (default: the system's).</param>
     public static UpstreamRateLimit? Read(HttpResponseHeaders headers, TimeProvider? time = null)
     {
+        if (!MayHaveLimits(headers))
+        {
+            return null;
+        }
         time ??= TimeProvider.System;
         var openAi = new UpstreamRateLimit(
             Integer(headers, "x-ratelimit-remaining-requests"),
@@ -49,6 +53,23 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
             Reset(headers, "x-ratelimit-reset-requests", time),
             Reset(headers, "x-ratelimit-reset-tokens", time));
         return openAi.OrNull() ?? ReadAnthropic(headers, time).OrNull();
+    }
+
+    /// <summary>
+    /// Whether any header could be a rate-limit one: one look at each header name, so that an upstream that sends
+    /// none (most answers) costs no dozen lookups by name and no record.
+    /// </summary>
+    private static bool MayHaveLimits(HttpResponseHeaders headers)
+    {
+        foreach (var header in headers.NonValidated)
+        {
+            if (header.Key.StartsWith("x-ratelimit-", StringComparison.OrdinalIgnoreCase) ||
+                header.Key.StartsWith("anthropic-ratelimit-", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>
