@@ -113,9 +113,8 @@ public sealed class LedgerTests : IDisposable
         }
 
         // Refused five times (the clock moved past the linger and each retry's pause), then reported to the caller.
-        var write = writer.RecordAsync([Entry(1) with { AttemptId = "a" }]);
-        await time.DriveAsync(write, TimeSpan.FromSeconds(1));
-        var error = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => write);
+        var error = await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(
+            () => time.DriveAsync(() => writer.RecordAsync([Entry(1) with { AttemptId = "a" }]), TimeSpan.FromSeconds(1)));
         Assert.Contains("disk is full", error.Message);
     }
 

@@ -52,11 +52,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         """)!.AsObject();
 
     /// <summary>Moves the fake clock, while the run waits on it, until the run is over, as the simulator's latency needs.</summary>
-    private async Task<T> DriveAsync<T>(Task<T> task, Func<bool>? parked = null)
-    {
-        await _time.DriveAsync(task, TimeSpan.FromMilliseconds(50), parked);
-        return await task;
-    }
+    private Task<T> DriveAsync<T>(Func<Task<T>> run, Func<bool>? parked = null) => _time.DriveAsync(run, TimeSpan.FromMilliseconds(50), parked);
 
     [Fact]
     public async Task The_three_roles_overlap_and_the_aggregator_follows_so_a_project_takes_two_latencies_not_four()
@@ -64,7 +60,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         // The clock moves only once all three roles wait for their answers, then (their latency over) once the
         // aggregator does: a role that is slow to start on a busy machine never sees the clock run ahead of it.
         var rolesDone = _time.GetUtcNow().AddMilliseconds(LatencyMs);
-        var result = await DriveAsync(Runner().RunAsync(ProjectAnalysisPipeline.Load(), ProjectInput()),
+        var result = await DriveAsync(() => Runner().RunAsync(ProjectAnalysisPipeline.Load(), ProjectInput()),
             parked: () => _time.ParkedDelays >= 3 || (_time.GetUtcNow() >= rolesDone && _time.ParkedDelays >= 1));
 
         var roles = new[] { "architect", "deployment", "business" }.Select(r => result.Steps[r]).ToList();
@@ -84,7 +80,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
     [Fact]
     public async Task Json_outputs_follow_seed_000s_types_even_from_a_reasoning_model_that_thinks_aloud()
     {
-        var result = await DriveAsync(Runner().RunAsync(ProjectAnalysisPipeline.Load(), ProjectInput()));
+        var result = await DriveAsync(() => Runner().RunAsync(ProjectAnalysisPipeline.Load(), ProjectInput()));
 
         Assert.All(result.Steps.Values, s => Assert.False(s.Fallback, s.Error));
         var business = result.Outputs["business"]!.AsObject();
@@ -104,10 +100,10 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
     public async Task A_second_run_on_unchanged_input_makes_no_call_and_a_changed_fingerprint_reruns_only_what_it_affects()
     {
         var pipeline = ProjectAnalysisPipeline.Load();
-        var first = await DriveAsync(Runner(cached: true).RunAsync(pipeline, ProjectInput()));
+        var first = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, ProjectInput()));
         // Every step from the cache: nothing waits on the clock, so the run is not driven and takes no time at all.
         var second = await Runner(cached: true).RunAsync(pipeline, ProjectInput());
-        var changed = await DriveAsync(Runner(cached: true).RunAsync(pipeline, ProjectInput(codeFingerprint: "c2")));
+        var changed = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, ProjectInput(codeFingerprint: "c2")));
 
         Assert.Equal((4, 0), (first.Metadata.ApiCalls, first.Metadata.CacheHits));
         Assert.Equal((0, 4), (second.Metadata.ApiCalls, second.Metadata.CacheHits));
@@ -140,7 +136,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
                 promptText: "Write about {{topic}} using {{steps.facts}}"
             """, "partial.yaml", _ => null);
 
-        var result = await DriveAsync(Runner(cached: true).RunAsync(pipeline, JsonNode.Parse("""{"topic":"bees"}""")!.AsObject()));
+        var result = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, JsonNode.Parse("""{"topic":"bees"}""")!.AsObject()));
 
         var facts = result.Steps["facts"];
         Assert.True(facts.Fallback);
@@ -150,7 +146,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         Assert.StartsWith("Simulated answer from", result.Outputs["story"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(2, result.Metadata.ApiCalls);
         // A fallback is never cached, nor is what was built on it: the next run asks both again.
-        var again = await DriveAsync(Runner(cached: true).RunAsync(pipeline, JsonNode.Parse("""{"topic":"bees"}""")!.AsObject()));
+        var again = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, JsonNode.Parse("""{"topic":"bees"}""")!.AsObject()));
         Assert.Equal((2, 0), (again.Metadata.ApiCalls, again.Metadata.CacheHits));
     }
 
@@ -211,7 +207,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
             {"name":"p","steps":{"a":{"model":"m","promptText":"1"},"b":{"model":"m","promptText":"2"},"c":{"model":"m","promptText":"3"}}}
             """, "p.json", _ => null);
 
-        var result = await DriveAsync(new PipelineRunner(chat, _time, requestsPerMinute: 2).RunAsync(pipeline, []));
+        var result = await DriveAsync(() => new PipelineRunner(chat, _time, requestsPerMinute: 2).RunAsync(pipeline, []));
 
         // Two calls go at once; the third waits for the bucket to refill one request: 30 s at 2 a minute.
         Assert.InRange(result.Metadata.TotalTimeSeconds, 30, 31);
@@ -227,9 +223,9 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         var elsewhere = new PipelineRunner(_services.GetRequiredService<BatonChatClient>(), _time, new FilePipelineResultCache(_cacheFolder),
             modelIdentity: _ => "scout=openai|https://openrouter.ai/api/v1|meta-llama/llama-4-scout:free");
 
-        await DriveAsync(simulated.RunAsync(pipeline, []));
-        var again = await DriveAsync(simulated.RunAsync(pipeline, []));
-        var moved = await DriveAsync(elsewhere.RunAsync(pipeline, []));
+        await DriveAsync(() => simulated.RunAsync(pipeline, []));
+        var again = await DriveAsync(() => simulated.RunAsync(pipeline, []));
+        var moved = await DriveAsync(() => elsewhere.RunAsync(pipeline, []));
 
         Assert.Equal(1, again.Metadata.CacheHits);
         Assert.Equal((1, 0), (moved.Metadata.ApiCalls, moved.Metadata.CacheHits));
@@ -254,8 +250,8 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
             """, "chain.yaml", _ => null);
         var input = JsonNode.Parse("""{"topic":"bees"}""")!.AsObject();
 
-        var first = await DriveAsync(Runner(cached: true).RunAsync(pipeline, input));
-        var second = await DriveAsync(Runner(cached: true).RunAsync(pipeline, input));
+        var first = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, input));
+        var second = await DriveAsync(() => Runner(cached: true).RunAsync(pipeline, input));
 
         Assert.True(first.Steps["facts"].Fallback);
         Assert.False(first.Steps["summary"].Fallback);
@@ -276,7 +272,7 @@ public sealed class PipelineRunnerTests : IAsyncDisposable, IDisposable
         var pipeline = PipelineLoader.Load("""{"name":"p","steps":{"a":{"model":"scout","promptText":"Hello"}}}""", "p.json", _ => null);
         var runner = new PipelineRunner(_services.GetRequiredService<BatonChatClient>(), _time, new FilePipelineResultCache(blocked));
 
-        var result = await DriveAsync(runner.RunAsync(pipeline, []));
+        var result = await DriveAsync(() => runner.RunAsync(pipeline, []));
 
         Assert.False(result.Steps["a"].Fallback);
         Assert.StartsWith("Simulated answer", result.Outputs["a"]!.GetValue<string>(), StringComparison.Ordinal);

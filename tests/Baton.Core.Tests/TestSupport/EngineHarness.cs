@@ -82,17 +82,16 @@ public sealed class EngineHarness
 
     /// <summary>
     /// Drives a call to completion by moving the fake clock, so backoff delays and timeouts pass without the test
-    /// waiting for them. The clock moves only while the call is parked on the clock (by default: some caller waits
-    /// in a <c>Task.Delay</c>; <paramref name="parked"/> says it for several concurrent callers), and never past
-    /// the next timer's due time, so what a woken caller does happens at the time it was due.
-    /// Returns the result and how much simulated time it took.
+    /// waiting for them. The clock moves only while the call is parked on it: no thread runs the call's code, and (by
+    /// default) some caller waits in a <c>Task.Delay</c> or a hang; <paramref name="parked"/> narrows that for a test
+    /// that knows more. It never moves past the next timer's due time, so what a woken caller does happens at the
+    /// time it was due. Returns the result and how much simulated time it took.
     /// </summary>
     public async Task<(T Result, TimeSpan Elapsed)> RunAsync<T>(Func<Task<T>> call, TimeSpan? step = null, Func<bool>? parked = null)
     {
         var started = Time.GetUtcNow();
-        var task = call();
-        await Time.DriveAsync(task, step ?? TimeSpan.FromMilliseconds(100), parked);
-        return (await task, Time.GetUtcNow() - started);
+        var result = await Time.DriveAsync(call, step ?? TimeSpan.FromMilliseconds(100), parked);
+        return (result, Time.GetUtcNow() - started);
     }
 
     public Task<(ChatCompletionResult Result, TimeSpan Elapsed)> CompleteAsync(ChatRequest request, TimeSpan? step = null) =>

@@ -117,7 +117,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
             using var timeout = new TimeoutScope(attemptTimeout ?? TimeSpan.FromSeconds(30), time, cancellationToken);
             try
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, timeout.Token);
+                await TrackingTimeProvider.HangAsync(time, timeout.Token);
             }
             catch (OperationCanceledException) when (timeout.TimedOut)
             {
@@ -136,7 +136,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
             var writer = new ChatChunkWriter("chatcmpl-" + name, 0, "scripted");
             if (step.CutAfter < 0)
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                await TrackingTimeProvider.HangAsync(time, cancellationToken);
             }
             yield return new StreamChunk(writer.Role(), false);
             for (var i = 0; i < (step.CutAfter ?? 3); i++)
@@ -149,7 +149,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
             {
                 if (step.Hang)
                 {
-                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                    await TrackingTimeProvider.HangAsync(time, cancellationToken);
                 }
                 throw UpstreamErrors.StreamInterrupted(name, "scripted cut");
             }

@@ -83,7 +83,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         var harness = new EngineHarness();
         harness.Model("m", "a");
         // The writer's own clock, moved by the test through its linger and retry pauses.
-        var ledgerTime = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var ledgerTime = new TrackingTimeProvider(DateTimeOffset.UnixEpoch);
         await using var ledger = new LedgerWriter(LedgerPath, 100, NullLogger<LedgerWriter>.Instance, ledgerTime);
         harness.Accounting = new CostAccountant(new PriceTable(harness.Options.Prices), harness.Time, ledger);
         using var store = new BatchJobStore(Path.Combine(_directory, "jobs.db"));
@@ -92,7 +92,7 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         var job = (await runner.CreateAsync(store.AddFile(FilePurposes.Batch, "in.jsonl", new MemoryStream(input), input.Length, 1000), null, null, CancellationToken.None))!;
         LedgerSql("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
 
-        await WhileMovingAsync(ledgerTime, runner.RunAsync(job.Id, CancellationToken.None));
+        await ledgerTime.DriveAsync(() => runner.RunAsync(job.Id, CancellationToken.None), TimeSpan.FromSeconds(1));
 
         // Every answer is stored and the batch has ended; the rows wait in the jobs database.
         var done = store.GetBatch(job.Id)!;
@@ -101,20 +101,9 @@ public sealed class BatchJobRunnerLedgerTests : IDisposable
         Assert.Equal(0L, LedgerSql("SELECT COUNT(*) FROM ledger"));
 
         LedgerSql("DROP TRIGGER refuse;");
-        await WhileMovingAsync(ledgerTime, runner.DeliverLedgerRowsAsync(null, CancellationToken.None));
+        await ledgerTime.DriveAsync(() => runner.DeliverLedgerRowsAsync(null, CancellationToken.None), TimeSpan.FromSeconds(1));
         Assert.Empty(store.UndeliveredLedgerRows(null, 10));
         Assert.Equal(2L, LedgerSql("SELECT COUNT(*) FROM ledger"));
-    }
-
-    /// <summary>Moves the clock until the task ends (polling on the real clock, as the writer runs on its own loop).</summary>
-    private static async Task WhileMovingAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Task task)
-    {
-        for (var i = 0; i < 1000 && !task.IsCompleted; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(10);
-        }
-        await task;
     }
 
     private long LedgerSql(string sql)
