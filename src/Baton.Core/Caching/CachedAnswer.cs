@@ -9,6 +9,31 @@ namespace Baton.Caching;
 public sealed record CachedAnswer(string Key, string Model, string Deployment, byte[] Body, TokenUsage Usage, DateTimeOffset Created, DateTimeOffset Expires)
 {
     public long Size => Body.Length + Key.Length + 64;
+
+    /// <summary>
+    /// True when an answer about to be saved under the same key is this one again (the same bytes, model, deployment
+    /// and usage), and this one's expiry is at least half of, and at most, what the new save would give: rewriting it
+    /// would then change nothing but refresh an expiry that is still far off. Past half its time to live an identical
+    /// answer is saved again, so an answer asked for again and again never expires only because it was kept.
+    /// </summary>
+    internal bool CanStandFor(string model, string deployment, ReadOnlySpan<byte> body, TokenUsage usage, DateTimeOffset now, DateTimeOffset expires) =>
+        Expires <= expires
+        && (Expires - now) * 2 >= expires - now
+        && Usage == usage
+        && string.Equals(Model, model, StringComparison.Ordinal)
+        && string.Equals(Deployment, deployment, StringComparison.Ordinal)
+        && body.SequenceEqual(Body);
+}
+
+/// <summary>
+/// A store that can tell from memory alone (never a file or the network, as this runs behind every stored answer)
+/// that an answer being saved is already held, so that the save costs no copy and no write.
+/// </summary>
+internal interface IHoldsAnswers
+{
+    /// <summary>The answer held under <paramref name="key"/> that <see cref="CachedAnswer.CanStandFor"/> the one being
+    /// saved, its use recorded; null when the answer must be saved.</summary>
+    CachedAnswer? FindEquivalent(string key, string model, string deployment, ReadOnlySpan<byte> body, TokenUsage usage, DateTimeOffset now, DateTimeOffset expires);
 }
 
 /// <summary>Entries, bytes, hits and misses of a cache.</summary>

@@ -1,7 +1,7 @@
 namespace Baton.Caching;
 
 /// <summary>An in-process cache: a dictionary with a least-recently-used list, bounded by total size.</summary>
-public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheStore
+public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheStore, IHoldsAnswers
 {
     private readonly Dictionary<string, LinkedListNode<CachedAnswer>> _entries = new(StringComparer.Ordinal);
     private readonly LinkedList<CachedAnswer> _recency = new();
@@ -38,8 +38,26 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
                 Remove(node);
                 return null;
             }
-            _recency.Remove(node);
-            _recency.AddFirst(node);
+            MakeRecent(node);
+            return node.Value;
+        }
+    }
+
+    /// <inheritdoc />
+    CachedAnswer? IHoldsAnswers.FindEquivalent(string key, string model, string deployment, ReadOnlySpan<byte> body, Providers.TokenUsage usage,
+        DateTimeOffset now, DateTimeOffset expires) => FindEquivalent(key, model, deployment, body, usage, now, expires);
+
+    /// <summary>The held answer that can stand for the one being saved (see <see cref="CachedAnswer.CanStandFor"/>), made the most recent.</summary>
+    internal CachedAnswer? FindEquivalent(string key, string model, string deployment, ReadOnlySpan<byte> body, Providers.TokenUsage usage,
+        DateTimeOffset now, DateTimeOffset expires)
+    {
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var node) || !node.Value.CanStandFor(model, deployment, body, usage, now, expires))
+            {
+                return null;
+            }
+            MakeRecent(node);
             return node.Value;
         }
     }
@@ -58,8 +76,7 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
                 // The same key saved again (a refresh, or many no-cache requests): the node is reused, not reallocated.
                 _bytes += answer.Size - existing.Value.Size;
                 existing.Value = answer;
-                _recency.Remove(existing);
-                _recency.AddFirst(existing);
+                MakeRecent(existing);
             }
             else
             {
@@ -112,6 +129,16 @@ public sealed class MemoryCacheStore(long maxBytes, TimeProvider time) : ICacheS
             {
                 Remove(node);
             }
+        }
+    }
+
+    /// <summary>Moves a used entry to the front; a hot entry used over and over is usually there already.</summary>
+    private void MakeRecent(LinkedListNode<CachedAnswer> node)
+    {
+        if (!ReferenceEquals(_recency.First, node))
+        {
+            _recency.Remove(node);
+            _recency.AddFirst(node);
         }
     }
 

@@ -15,6 +15,7 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
     private readonly ConcurrentDictionary<string, TaskCompletionSource<CachedAnswer?>> _inFlight = new(StringComparer.Ordinal);
     private readonly string _mode = options.Mode?.ToLowerInvariant() ?? CacheModes.Off;
     private readonly TimeSpan _defaultTtl = TimeSpan.FromSeconds(options.TtlSeconds ?? 3600);
+    private readonly CacheKeyMemo _keys = new();
     private long _hits;
     private long _misses;
 
@@ -42,7 +43,7 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
         }
         // A request in another wire format is keyed by its own body: its translation leaves out what only that
         // format's providers read (top_k, prompt-cache markers), which still changes their answer.
-        var key = CacheKey.Compute(request, model.Name);
+        var key = _keys.Compute(request, model.Name);
         var ttl = request.Cache.Ttl ?? (model.CacheTtl is { } modelTtl ? modelTtl : _defaultTtl);
         while (true)
         {
@@ -80,10 +81,22 @@ public sealed class ResponseCache(ICacheStore store, CacheOptions options, TimeP
         }
     }
 
-    internal void Save(CacheLookup lookup, string model, string deployment, byte[] body, Providers.TokenUsage usage)
+    /// <summary>
+    /// Stores an answer: <c>owned</c> is the body as an array the cache may keep, null when the body is only lent (it
+    /// is then copied, and only if it is stored).
+    /// </summary>
+    internal void Save(CacheLookup lookup, string model, string deployment, ReadOnlyMemory<byte> body, byte[]? owned, Providers.TokenUsage usage)
     {
         var now = time.GetUtcNow();
-        var answer = new CachedAnswer(lookup.Key!, model, deployment, body, usage, now, now + lookup.Ttl);
+        var expires = now + lookup.Ttl;
+        // Many requests that skip the lookup (no-cache) get the same answer: the one held already stands for it, and
+        // the save costs neither a copy nor a write.
+        if (store is IHoldsAnswers holder && holder.FindEquivalent(lookup.Key!, model, deployment, body.Span, usage, now, expires) is { } held)
+        {
+            lookup.Leader?.TrySetResult(held);
+            return;
+        }
+        var answer = new CachedAnswer(lookup.Key!, model, deployment, owned ?? body.ToArray(), usage, now, expires);
         // Written behind the answer: the store keeps it visible to this instance at once, and a shared store
         // writes it to the others in the background.
         RateLimiting.StoreWrites.Forget(store.SaveAsync(answer));
@@ -136,12 +149,27 @@ public sealed class CacheLookup : IDisposable
 
     internal static CacheLookup Hit(CachedAnswer answer) => new(null, answer.Key, TimeSpan.Zero, null, write: false) { Status = CacheStatus.Hit, Answer = answer };
 
-    /// <summary>Stores a complete, successful answer (and hands it to identical requests waiting for it).</summary>
+    /// <summary>
+    /// Stores a complete, successful answer (and hands it to identical requests waiting for it). The body is kept as
+    /// it is: the caller does not change it afterwards.
+    /// </summary>
     public void Save(string model, string deployment, byte[] body, Providers.TokenUsage usage)
     {
         if (Stores)
         {
-            _cache!.Save(this, model, deployment, body, usage);
+            _cache!.Save(this, model, deployment, body, body, usage);
+        }
+    }
+
+    /// <summary>
+    /// Stores a complete, successful answer whose bytes are only lent (a pooled buffer): they are copied if, and only
+    /// if, the answer is stored.
+    /// </summary>
+    public void Save(string model, string deployment, ReadOnlyMemory<byte> body, Providers.TokenUsage usage)
+    {
+        if (Stores)
+        {
+            _cache!.Save(this, model, deployment, body, owned: null, usage);
         }
     }
 

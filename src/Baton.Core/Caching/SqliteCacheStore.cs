@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Baton.Providers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,10 +19,10 @@ namespace Baton.Caching;
 /// </list>
 /// Expiry follows the injected clock and is checked on every level, so an expired answer is never served.
 /// </summary>
-public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
+public sealed partial class SqliteCacheStore : ICacheStore, IHoldsAnswers, IAsyncDisposable
 {
     /// <summary>The most bytes of answers waiting for the writer; past it (a disk far slower than requests) saves are dropped.</summary>
-    private const long MaxQueuedBytes = 64L * 1024 * 1024;
+    private const long DefaultMaxQueuedBytes = 64L * 1024 * 1024;
 
     /// <summary>The most distinct keys whose use waits to be recorded; past it, uses are not recorded until the writer catches up.</summary>
     private const int MaxQueuedUses = 100_000;
@@ -53,12 +54,15 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
     private readonly MemoryCacheStore _hot;
     private readonly Lock _tableGate = new();
     private readonly long _maxBytes;
+    private readonly long _maxQueuedBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Task _drain;
     private long _queuedBytes;
     private int _queuedUses;
     private long _dropped;
+    private long _droppedTotal;
+    private long _kept;
     private long _generation;
     private long _useCommitRequested;
     private TaskCompletionSource? _lingering;
@@ -70,9 +74,16 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
     /// <param name="time">The clock expiry and recency follow.</param>
     /// <param name="logger">Where write and read failures are reported (a failed cache write loses only that answer).</param>
     public SqliteCacheStore(string path, long maxBytes, TimeProvider time, ILogger<SqliteCacheStore>? logger = null)
+        : this(path, maxBytes, time, logger, DefaultMaxQueuedBytes)
+    {
+    }
+
+    /// <summary>A store whose write queue holds at most <c>maxQueuedBytes</c> of answers (tests make it small).</summary>
+    internal SqliteCacheStore(string path, long maxBytes, TimeProvider time, ILogger<SqliteCacheStore>? logger, long maxQueuedBytes)
     {
         Path = path;
         _maxBytes = maxBytes;
+        _maxQueuedBytes = maxQueuedBytes;
         _time = time;
         _logger = logger ?? NullLogger<SqliteCacheStore>.Instance;
         _table = new SqliteCacheTable(path);
@@ -83,6 +94,15 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
 
     /// <summary>The cache file.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// Answers not stored since the store opened because the writer was that far behind (a disk far slower than the
+    /// requests): a cache is not a record, so a save is dropped rather than let the queue grow without bound.
+    /// </summary>
+    public long DroppedSaves => Interlocked.Read(ref _droppedTotal);
+
+    /// <summary>Saves skipped because the same answer was held and fresh (see <see cref="CachedAnswer.CanStandFor"/>).</summary>
+    internal long KeptSaves => Interlocked.Read(ref _kept);
 
     /// <inheritdoc />
     public ValueTask<CachedAnswer?> FindAsync(string key, CancellationToken cancellationToken = default) => ValueTask.FromResult(Find(key));
@@ -148,6 +168,28 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         return stored;
     }
 
+    /// <inheritdoc />
+    CachedAnswer? IHoldsAnswers.FindEquivalent(string key, string model, string deployment, ReadOnlySpan<byte> body, TokenUsage usage,
+        DateTimeOffset now, DateTimeOffset expires)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return null;
+        }
+        // The newest answer for the key is the queued one, when there is one; else the in-memory level holds what was
+        // saved or read last. The file is not read: this runs behind every stored answer.
+        var held = _queued.TryGetValue(key, out var queued)
+            ? (queued.Answer.CanStandFor(model, deployment, body, usage, now, expires) ? queued.Answer : null)
+            : _hot.FindEquivalent(key, model, deployment, body, usage, now, expires);
+        if (held is not null)
+        {
+            // Saving it again would have counted as a use; keeping it does too.
+            RecordUse(key, now.ToUnixTimeMilliseconds());
+            Interlocked.Increment(ref _kept);
+        }
+        return held;
+    }
+
     /// <summary>The synchronous form of <see cref="SaveAsync"/>.</summary>
     public void Save(CachedAnswer answer)
     {
@@ -159,6 +201,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         if (!Enqueue(new SqliteCacheWrite(answer, _time.GetUtcNow().ToUnixTimeMilliseconds())))
         {
             Interlocked.Increment(ref _dropped);
+            Interlocked.Increment(ref _droppedTotal);
             Signal();
             return;
         }
@@ -240,7 +283,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
                 continue;
             }
             var queuedBytes = Interlocked.Read(ref _queuedBytes);
-            if (queuedBytes > 0 && queuedBytes + write.Answer.Size > MaxQueuedBytes)
+            if (queuedBytes > 0 && queuedBytes + write.Answer.Size > _maxQueuedBytes)
             {
                 return false;
             }
@@ -392,7 +435,7 @@ public sealed partial class SqliteCacheStore : ICacheStore, IAsyncDisposable
         }
         if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
         {
-            Log.SavesDropped(_logger, dropped, MaxQueuedBytes);
+            Log.SavesDropped(_logger, dropped, _maxQueuedBytes);
         }
     }
 

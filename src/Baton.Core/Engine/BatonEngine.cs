@@ -79,7 +79,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             keyLease.Complete(completion.Usage.TotalTokens);
             if (lookup.Stores && completion.Facts.IsComplete)
             {
-                lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body.ToArray(), completion.Usage);
+                lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
             }
             var route = runner.Describe(candidate, time.GetElapsedTime(started),
                 await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
