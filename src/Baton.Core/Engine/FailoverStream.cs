@@ -62,7 +62,10 @@ public sealed class FailoverStream : ChatStream
     private TokenUsage BilledSoFar => _billed.IsCompletedSuccessfully ? _billed.Result : default;
 
     /// <summary>Usage billed by the upstream streams already ended.</summary>
-    private Task<TokenUsage> _billed = Task.FromResult(default(TokenUsage));
+    private Task<TokenUsage> _billed = NothingBilled;
+
+    /// <summary>The sum before any segment ended: one completed task shared by every stream.</summary>
+    private static readonly Task<TokenUsage> NothingBilled = Task.FromResult(default(TokenUsage));
 
     private static async Task<TokenUsage> AddAsync(Task<TokenUsage> first, Task<TokenUsage> second) =>
         (await first.ConfigureAwait(false)).Add(await second.ConfigureAwait(false));
@@ -167,11 +170,21 @@ public sealed class FailoverStream : ChatStream
             // that reported no usage is counted from the prompt and what it delivered (tool-call arguments and
             // reasoning included), off the request's path.
             var segmentRequest = _resumedRequest ?? _attempts.Request;
-            var segmentText = _tap.TextFrom(_segmentTextStart) + _tap.OtherOutputText;
+            var usage = _current.Usage;
+            // The delivered text is decoded only for a segment whose tokens Baton must count: a reported usage needs none.
+            var segmentText = usage is { IsEmpty: false } ? "" : _tap.TextFrom(_segmentTextStart) + _tap.OtherOutputText;
             var continuation = _resumes > 0;
-            var billed = Billing?.RecordSegment(segmentRequest, _candidate, Route, _current.Usage, segmentText, status, continuation)
-                ?? StreamBilling.Billed(segmentRequest, _candidate, _current.Usage, segmentText);
-            _billed = AddAsync(_billed, billed);
+            var billed = Billing is { } billing
+                ? billing.RecordSegment(segmentRequest, _candidate, Route, usage, segmentText, status, continuation)
+                : StreamBilling.Billed(segmentRequest, _candidate, usage, segmentText);
+            // The running sum is read only by a resumed stream (its usage, its final usage chunk): the last segment of
+            // a stream never resumed adds nothing anyone reads, and skipping it saves the tasks of the sum.
+            if (continuation || !final)
+            {
+                _billed = billed.IsCompletedSuccessfully && _billed.IsCompletedSuccessfully
+                    ? Task.FromResult(_billed.Result.Add(billed.Result))
+                    : AddAsync(_billed, billed.AsTask());
+            }
         }
         if (final && Billing is not null)
         {

@@ -31,7 +31,8 @@ internal sealed partial class StreamBilling(CostAccountant? accounting, BudgetAd
 
     /// <summary>
     /// Records one upstream stream: with the usage it reported, or, when it reported none, with the usage Baton
-    /// counts in the background from the prompt and <paramref name="segmentText"/>. Returns the usage billed.
+    /// counts in the background from the prompt and <paramref name="segmentText"/>. Returns the usage billed (a
+    /// value task: a reported usage is returned as it is, without a task to hold it).
     /// </summary>
     /// <param name="segmentRequest">The request this upstream stream answered (a resumed one asks to continue).</param>
     /// <param name="candidate">The deployment that streamed it.</param>
@@ -40,7 +41,7 @@ internal sealed partial class StreamBilling(CostAccountant? accounting, BudgetAd
     /// <param name="segmentText">What the segment delivered (text, tool calls, reasoning), counted when no usage came.</param>
     /// <param name="status">200, or the status the segment ended with.</param>
     /// <param name="continuation">True for every segment after the first: the same client request, another billed attempt.</param>
-    public Task<TokenUsage> RecordSegment(ChatRequest segmentRequest, Candidate candidate, RouteInfo route, TokenUsage? usage, string segmentText, int status, bool continuation)
+    public ValueTask<TokenUsage> RecordSegment(ChatRequest segmentRequest, Candidate candidate, RouteInfo route, TokenUsage? usage, string segmentText, int status, bool continuation)
     {
         if (accounting is null)
         {
@@ -51,20 +52,20 @@ internal sealed partial class StreamBilling(CostAccountant? accounting, BudgetAd
         if (usage is { IsEmpty: false } reported)
         {
             _reported += accounting.RecordAttempt(segmentRequest, route, candidate.Deployment, reported, latency, status, estimated: false, continuation);
-            return Task.FromResult(reported);
+            return ValueTask.FromResult(reported);
         }
         var counted = accounting.RecordCountedAttemptAsync(segmentRequest, route, candidate.Deployment, segmentText, latency, status, continuation);
         _counted = AddAsync(_counted, counted);
-        return UsageOfAsync(counted);
+        return new ValueTask<TokenUsage>(UsageOfAsync(counted));
     }
 
     private static async Task<decimal> AddAsync(Task<decimal> first, Task<CountedAttempt> second) =>
         await first.ConfigureAwait(false) + (await second.ConfigureAwait(false)).Cost;
 
     /// <summary>The usage of a segment when nothing is accounted: reported, or counted off the request's path.</summary>
-    internal static Task<TokenUsage> Billed(ChatRequest segmentRequest, Candidate candidate, TokenUsage? usage, string segmentText) =>
-        usage is { IsEmpty: false } reported ? Task.FromResult(reported)
-            : Task.Run(() => CostAccountant.EstimateUsage(segmentRequest, segmentText, candidate.Deployment.UpstreamModel));
+    internal static ValueTask<TokenUsage> Billed(ChatRequest segmentRequest, Candidate candidate, TokenUsage? usage, string segmentText) =>
+        usage is { IsEmpty: false } reported ? ValueTask.FromResult(reported)
+            : new ValueTask<TokenUsage>(Task.Run(() => CostAccountant.EstimateUsage(segmentRequest, segmentText, candidate.Deployment.UpstreamModel)));
 
     private static async Task<TokenUsage> UsageOfAsync(Task<CountedAttempt> counted) => (await counted.ConfigureAwait(false)).Usage;
 

@@ -26,19 +26,31 @@ internal static class SseStreamWriter
     /// <summary>
     /// Streams the engine's answer to <paramref name="request"/>. The response is committed only once the first
     /// chunk arrived, so that a failure before any content is still answered as a plain error response (the
-    /// <see cref="BatonException"/> propagates to the front) rather than as a broken stream.
+    /// <see cref="BatonException"/> propagates to the front) rather than as a broken stream. A formatter that is
+    /// <see cref="IDisposable"/> is disposed of when the stream has ended, however it ended.
     /// </summary>
     public static async Task StreamAsync<TFormatter>(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started, TFormatter formatter)
         where TFormatter : IStreamEventFormatter
     {
-        var aborted = http.RequestAborted;
-        await using var result = await engine.StreamAsync(request, aborted).ConfigureAwait(false);
-        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
-        await using (chunks.ConfigureAwait(false))
+        try
         {
-            var ownTime = time.GetElapsedTime(started);
-            var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
-            await WriteAsync(http, result, chunks, hasChunk, ownTime, time, formatter).ConfigureAwait(false);
+            var aborted = http.RequestAborted;
+            await using var result = await engine.StreamAsync(request, aborted).ConfigureAwait(false);
+            var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
+            await using (chunks.ConfigureAwait(false))
+            {
+                var ownTime = time.GetElapsedTime(started);
+                var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
+                await WriteAsync(http, result, chunks, hasChunk, ownTime, time, formatter).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // The Chat Completions formatter is a struct with nothing to dispose: for it this check compiles away.
+            if (formatter is IDisposable disposable)
+            {
+                disposable.Dispose();
+            }
         }
     }
 

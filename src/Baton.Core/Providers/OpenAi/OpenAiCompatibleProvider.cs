@@ -104,59 +104,56 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
         public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var finished = false;
-            var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-            await using (enumerator.ConfigureAwait(false))
+            while (true)
             {
-                while (true)
+                SseEventReader.SseEvent item;
+                try
                 {
-                    SseEventReader.SseEvent item;
-                    try
+                    // The parser's enumerator itself, not an iterator over it: one layer less for every event.
+                    if (!await _reader.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                        {
-                            break;
-                        }
-                        item = enumerator.Current;
+                        break;
                     }
-                    catch (Exception ex) when (ex is IOException or HttpRequestException)
-                    {
-                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
-                    }
-
-                    var data = item.Data;
-                    if (data.Span.SequenceEqual("[DONE]"u8))
-                    {
-                        yield break;
-                    }
-                    if (data.IsEmpty)
-                    {
-                        continue;
-                    }
-
-                    // The one reading of the chunk: the scrubber, the engine, the cache and the span take it from here.
-                    try
-                    {
-                        _chunk.Read(data);
-                    }
-                    catch (JsonException)
-                    {
-                        throw UpstreamErrors.Malformed(provider, "a stream chunk");
-                    }
-                    if (_chunk.ErrorMessage is { } error)
-                    {
-                        throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
-                    }
-                    if (owner.SkipsStreamChunk(_chunk.Findings))
-                    {
-                        continue;
-                    }
-                    if (_chunk.Usage is TokenUsage usage)
-                    {
-                        Usage = usage;
-                    }
-                    finished |= _chunk.HasFinishReason;
-                    yield return new StreamChunk(data, _chunk.IsUsageOnly, _chunk);
+                    item = _reader.Current;
                 }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
+                }
+
+                var data = item.Data;
+                if (data.Span.SequenceEqual("[DONE]"u8))
+                {
+                    yield break;
+                }
+                if (data.IsEmpty)
+                {
+                    continue;
+                }
+
+                // The one reading of the chunk: the scrubber, the engine, the cache and the span take it from here.
+                try
+                {
+                    _chunk.Read(data);
+                }
+                catch (JsonException)
+                {
+                    throw UpstreamErrors.Malformed(provider, "a stream chunk");
+                }
+                if (_chunk.ErrorMessage is { } error)
+                {
+                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
+                }
+                if (owner.SkipsStreamChunk(_chunk.Findings))
+                {
+                    continue;
+                }
+                if (_chunk.Usage is TokenUsage usage)
+                {
+                    Usage = usage;
+                }
+                finished |= _chunk.HasFinishReason;
+                yield return new StreamChunk(data, _chunk.IsUsageOnly, _chunk);
             }
 
             // Some servers omit [DONE]; an answer that reached its finish reason is still complete.
@@ -168,7 +165,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
 
         public override async ValueTask DisposeAsync()
         {
-            _reader.Dispose();
+            await _reader.DisposeAsync().ConfigureAwait(false);
             _chunk.Dispose();
             await body.DisposeAsync().ConfigureAwait(false);
             response.Dispose();

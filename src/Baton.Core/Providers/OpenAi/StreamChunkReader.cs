@@ -25,6 +25,8 @@ public sealed class StreamChunkReader : IDisposable
     private ReadOnlyMemory<byte> _json;
     private TokenRange _id;
     private TokenRange _model;
+    private int _firstChoiceTexts;
+    private int _firstChoiceFinish;
 
     /// <summary>The chunk last read.</summary>
     public ReadOnlyMemory<byte> Json => _json;
@@ -48,7 +50,7 @@ public sealed class StreamChunkReader : IDisposable
     public long Created { get; private set; }
 
     /// <summary>The texts of the chunk's choices and tool calls, in document order.</summary>
-    public IReadOnlyList<ChunkText> Texts => _texts;
+    public ChunkTexts Texts => new(_texts);
 
     /// <summary>The same findings as <see cref="OpenAiPayloadInspector.Inspect"/> gives.</summary>
     public OpenAiPayloadInspector.Findings Findings => new(Usage, IsUsageOnly, HasFinishReason, ErrorMessage, ChoiceCount);
@@ -59,13 +61,23 @@ public sealed class StreamChunkReader : IDisposable
     /// <summary>The chunk's <c>model</c>, decoded (a string allocated per call: read it once per stream).</summary>
     public string? Model => Decode(_model);
 
+    /// <summary>
+    /// How many of <see cref="Texts"/> belong to the first entry of <c>choices</c> (they come first): what a front
+    /// that answers with one choice (Anthropic Messages, Responses) translates.
+    /// </summary>
+    public int FirstChoiceTextCount => _firstChoiceTexts;
+
+    /// <summary>The first entry of <c>choices</c>' <c>finish_reason</c>, decoded; null when it gives none.</summary>
+    public string? FirstChoiceFinishReason => _firstChoiceFinish < 0 ? null : StringAt(_firstChoiceFinish);
+
     /// <summary>The number of finish reasons the chunk's choices give.</summary>
     public int FinishReasonCount => _finishReasons.Count;
 
     /// <summary>The <paramref name="index"/>th finish reason, decoded.</summary>
-    public string FinishReason(int index)
+    public string FinishReason(int index) => StringAt(_finishReasons[index]);
+
+    private string StringAt(int start)
     {
-        var start = _finishReasons[index];
         var reader = new Utf8JsonReader(_json.Span[start..]);
         reader.Read();
         return reader.GetString() ?? "";
@@ -103,6 +115,8 @@ public sealed class StreamChunkReader : IDisposable
         _unescapedUsed = 0;
         _id = default;
         _model = default;
+        _firstChoiceTexts = 0;
+        _firstChoiceFinish = -1;
         Usage = null;
         ErrorMessage = null;
         ChoiceCount = -1;
@@ -224,7 +238,11 @@ public sealed class StreamChunkReader : IDisposable
                 else if (reader.ValueTextEquals("finish_reason"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.String) _finishReasons.Add((int)reader.TokenStartIndex);
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        _finishReasons.Add((int)reader.TokenStartIndex);
+                        if (ChoiceCount == 1) _firstChoiceFinish = (int)reader.TokenStartIndex;
+                    }
                     else reader.Skip();
                 }
                 else if (reader.ValueTextEquals("delta"u8))
@@ -244,6 +262,10 @@ public sealed class StreamChunkReader : IDisposable
             {
                 _texts[i] = _texts[i] with { Choice = index };
             }
+            if (ChoiceCount == 1)
+            {
+                _firstChoiceTexts = _texts.Count;
+            }
         }
     }
 
@@ -255,6 +277,7 @@ public sealed class StreamChunkReader : IDisposable
                 : reader.ValueTextEquals("reasoning_content"u8) ? ChunkTextKind.ReasoningContent
                 : reader.ValueTextEquals("reasoning"u8) ? ChunkTextKind.Reasoning
                 : reader.ValueTextEquals("refusal"u8) ? ChunkTextKind.Refusal
+                : reader.ValueTextEquals("reasoning_signature"u8) ? ChunkTextKind.ReasoningSignature
                 : null;
             var toolCalls = kind is null && reader.ValueTextEquals("tool_calls"u8);
             reader.Read();
@@ -283,7 +306,9 @@ public sealed class StreamChunkReader : IDisposable
 
     private void ReadToolCall(ref Utf8JsonReader reader, int ordinal)
     {
-        var first = _texts.Count;
+        // Every call object is marked, even one whose fields carry no text yet.
+        _texts.Add(new ChunkText(ChunkTextKind.ToolCall, 0, ordinal, false, 0, 0, 0, 0));
+        var first = _texts.Count - 1;
         var index = -1;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -411,6 +436,12 @@ public enum ChunkTextKind
 
     /// <summary>No text: the choice's delta has a <c>tool_calls</c> array.</summary>
     ToolCallStart,
+
+    /// <summary>A choice's <c>delta.reasoning_signature</c> (the signature that ends an Anthropic thinking block).</summary>
+    ReasoningSignature,
+
+    /// <summary>No text: one object of a <c>tool_calls</c> array, before the texts of its fields.</summary>
+    ToolCall,
 }
 
 /// <summary>One text value of a chunk, found by <see cref="StreamChunkReader"/>.</summary>

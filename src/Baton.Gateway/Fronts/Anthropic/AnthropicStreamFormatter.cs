@@ -7,7 +7,7 @@ using Baton.Providers;
 namespace Baton.Gateway.Fronts.Anthropic;
 
 /// <summary>The Messages front's events for <see cref="SseStreamWriter"/>: each chunk translated by an <see cref="AnthropicEventWriter"/>.</summary>
-internal sealed class AnthropicStreamFormatter : IStreamEventFormatter
+internal sealed class AnthropicStreamFormatter : IStreamEventFormatter, IDisposable
 {
     private AnthropicEventWriter? _events;
 
@@ -16,7 +16,7 @@ internal sealed class AnthropicStreamFormatter : IStreamEventFormatter
 
     public void Begin(IBufferWriter<byte> output, in StreamChunk first) => _events = new AnthropicEventWriter(output);
 
-    public void Chunk(IBufferWriter<byte> output, in StreamChunk chunk) => Events.Chunk(chunk.Json.Span);
+    public void Chunk(IBufferWriter<byte> output, in StreamChunk chunk) => Events.Chunk(chunk);
 
     public ValueTask EndAsync(IBufferWriter<byte> output, ChatStreamResult result)
     {
@@ -30,6 +30,8 @@ internal sealed class AnthropicStreamFormatter : IStreamEventFormatter
 
     /// <summary>Cut after content was sent: an error event, and never <c>message_stop</c>, so no client takes the part for the whole.</summary>
     public void Error(IBufferWriter<byte> output, BatonException error) => Events.Error(error);
+
+    public void Dispose() => _events?.Dispose();
 
     private AnthropicEventWriter Events => _events ?? throw new InvalidOperationException("The stream has not begun.");
 }

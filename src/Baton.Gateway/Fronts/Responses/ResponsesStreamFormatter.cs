@@ -10,12 +10,12 @@ namespace Baton.Gateway.Fronts.Responses;
 
 /// <summary>
 /// The Responses front's events for <see cref="SseStreamWriter"/>: a <see cref="ResponseStreamTranslator"/> turns the
-/// chunks into response events; an answer that ended properly is stored (when asked) before its last events go out.
+/// chunks into response events, written straight into the response's buffer; an answer that ended properly is stored
+/// (when asked) before its last events go out.
 /// </summary>
-internal sealed class ResponsesStreamFormatter(ResponseObject response, ResponsesEndpoints.Saving saving) : IStreamEventFormatter
+internal sealed class ResponsesStreamFormatter(ResponseObject response, ResponsesEndpoints.Saving saving) : IStreamEventFormatter, IDisposable
 {
     private readonly ResponseStreamTranslator _translator = new(response);
-    private readonly List<byte[]> _events = [];
 
     public bool WritesCostComment => true;
 
@@ -23,33 +23,33 @@ internal sealed class ResponsesStreamFormatter(ResponseObject response, Response
     {
         try
         {
-            _translator.Start(first.Json.Span, _events);
+            _translator.Start(first, output);
         }
         catch (JsonException ex)
         {
             throw Malformed(ex);
         }
-        Write(output);
     }
 
     public void Chunk(IBufferWriter<byte> output, in StreamChunk chunk)
     {
         try
         {
-            _translator.OnChunk(chunk.Json.Span, _events);
+            _translator.OnChunk(chunk, output);
         }
         catch (JsonException ex)
         {
             throw Malformed(ex);
         }
-        Write(output);
     }
 
     public async ValueTask EndAsync(IBufferWriter<byte> output, ChatStreamResult result)
     {
-        var final = _translator.Finish(result.Usage, _events);
+        // The last events wait for the response to be stored: a client that reads response.completed can fetch it.
+        var last = new ArrayBufferWriter<byte>(4096);
+        var final = _translator.Finish(result.Usage, last);
         await saving.SaveAsync(response, final).ConfigureAwait(false);
-        Write(output);
+        output.Write(last.WrittenSpan);
     }
 
     public void Close(IBufferWriter<byte> output)
@@ -59,18 +59,10 @@ internal sealed class ResponsesStreamFormatter(ResponseObject response, Response
     /// <summary>Cut after content was sent and not resumed: the response failed, and says so; it is never completed.</summary>
     public void Error(IBufferWriter<byte> output, BatonException error)
     {
-        _translator.Fail(error, _events);
-        Write(output);
+        _translator.Fail(error, output);
     }
 
-    private void Write(IBufferWriter<byte> output)
-    {
-        foreach (var e in _events)
-        {
-            output.Write(e);
-        }
-        _events.Clear();
-    }
+    public void Dispose() => _translator.Dispose();
 
     private static BatonException Malformed(JsonException ex) => new(StatusCodes.Status502BadGateway, ErrorTypes.Upstream,
         $"The upstream sent a stream chunk that is not valid JSON: {ex.Message}", code: "upstream_malformed", inner: ex);

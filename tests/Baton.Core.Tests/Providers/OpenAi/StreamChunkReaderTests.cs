@@ -119,7 +119,9 @@ public sealed class StreamChunkReaderTests
             ]},"index":2}]}
             """));
 
-        var texts = reader.Texts;
+        // Each call object is marked first (its place in the array, then its index once read); its fields follow.
+        Assert.Equal([(1, true), (0, true)], reader.Texts.Where(t => t.Kind == ChunkTextKind.ToolCall).Select(t => (t.Tool, t.ToolIndexGiven)));
+        var texts = reader.Texts.Where(t => t.Kind != ChunkTextKind.ToolCall).ToList();
         Assert.Equal(ChunkTextKind.ToolCallStart, texts[0].Kind);
         Assert.All(texts, t => Assert.Equal(2, t.Choice));
         Assert.Equal([1, 1, 1, 0, 0, 0], texts.Skip(1).Select(t => t.Tool));
@@ -127,6 +129,95 @@ public sealed class StreamChunkReaderTests
         Assert.Equal([ChunkTextKind.ToolName, ChunkTextKind.ToolArguments, ChunkTextKind.ToolId, ChunkTextKind.ToolId, ChunkTextKind.ToolName, ChunkTextKind.ToolArguments],
             texts.Skip(1).Select(t => t.Kind));
         Assert.Equal("{\"x\":", Encoding.UTF8.GetString(reader.TextOf(texts[2])));
+    }
+
+    [Fact]
+    public void The_first_choice_is_told_apart_with_its_finish_reason_signature_and_calls()
+    {
+        using var reader = new StreamChunkReader();
+        reader.Read(Utf8("""
+            {"choices":[
+              {"index":0,"delta":{"reasoning_signature":"sig","tool_calls":[{"id":"call_a","function":{"name":"a"}},{"index":3,"type":"function"}],"content":"x"},"finish_reason":"tool_calls"},
+              {"index":1,"delta":{"content":"other"},"finish_reason":"stop"}
+            ]}
+            """));
+
+        Assert.Equal(2, reader.ChoiceCount);
+        Assert.Equal("tool_calls", reader.FirstChoiceFinishReason);
+        var first = reader.Texts.Take(reader.FirstChoiceTextCount).ToList();
+        Assert.All(first, t => Assert.Equal(0, t.Choice));
+        Assert.Equal(
+            [ChunkTextKind.ReasoningSignature, ChunkTextKind.ToolCallStart, ChunkTextKind.ToolCall, ChunkTextKind.ToolId, ChunkTextKind.ToolName, ChunkTextKind.ToolCall, ChunkTextKind.Content],
+            first.Select(t => t.Kind));
+        Assert.Equal("sig", Encoding.UTF8.GetString(reader.TextOf(first[0])));
+        // A call without an index is known by its place in the array; a call with no field at all is still marked.
+        Assert.Equal([(0, false), (3, true)], first.Where(t => t.Kind == ChunkTextKind.ToolCall).Select(t => (t.Tool, t.ToolIndexGiven)));
+        Assert.Equal("other", Text(reader, ChunkTextKind.Content)[1..]);
+        Assert.Equal(1, reader.Texts.Skip(reader.FirstChoiceTextCount).Single().Choice);
+
+        reader.Read(Utf8("""{"choices":["not an object",{"index":1,"delta":{"content":"y"},"finish_reason":"stop"}]}"""));
+        Assert.Equal(0, reader.FirstChoiceTextCount);
+        Assert.Null(reader.FirstChoiceFinishReason);
+
+        reader.Read(Utf8(UsageOnly));
+        Assert.Equal(0, reader.FirstChoiceTextCount);
+        Assert.Null(reader.FirstChoiceFinishReason);
+    }
+
+    [Fact]
+    public void The_texts_enumerate_without_boxing_and_still_serve_linq()
+    {
+        using var reader = new StreamChunkReader();
+        reader.Read(Utf8(ContentChunk("Hi")));
+        var texts = reader.Texts;
+
+        var seen = 0;
+        foreach (var text in texts)
+        {
+            Assert.Equal(ChunkTextKind.Content, text.Kind);
+            seen++;
+        }
+        Assert.Equal(1, seen);
+        Assert.Equal(texts.AsSpan().Length, texts.Count);
+        Assert.Equal(texts[0], texts.AsSpan()[0]);
+        Assert.Equal(texts[0], texts.Single());
+        Assert.Empty(default(ChunkTexts));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(4096)]
+    public async Task Events_read_by_moving_the_reader_are_those_of_its_sequence(int pieceSize)
+    {
+        var sse = new StringBuilder();
+        foreach (var piece in new[] { ContentChunk("Ünï"), ContentChunk("cödé 😀"), Finish })
+        {
+            sse.Append("data: ").Append(piece).Append("\n\n");
+        }
+        sse.Append("event: ping\ndata: {}\n\ndata: [DONE]\n\n");
+        var bytes = Utf8(sse.ToString());
+
+        var sequence = new List<(string, string)>();
+        using (var events = new SseEventReader(new TrickleStream(bytes, pieceSize)))
+        {
+            await foreach (var item in events.ReadAsync(CancellationToken.None))
+            {
+                sequence.Add((item.EventType, Encoding.UTF8.GetString(item.Data.Span)));
+            }
+        }
+        var moved = new List<(string, string)>();
+        await using (var events = new SseEventReader(new TrickleStream(bytes, pieceSize)))
+        {
+            while (await events.MoveNextAsync(CancellationToken.None))
+            {
+                moved.Add((events.Current.EventType, Encoding.UTF8.GetString(events.Current.Data.Span)));
+            }
+        }
+
+        Assert.Equal(5, sequence.Count);
+        Assert.Equal(("ping", "{}"), sequence[3]);
+        Assert.Equal(sequence, moved);
     }
 
     [Fact]
