@@ -33,29 +33,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public BatonTelemetry? Telemetry => telemetry;
 
     public Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.CompleteAsync(recorder, request, CompleteCoreAsync, cancellationToken);
-
-    private async Task<ChatCompletionResult> CompleteCoreAsync(ChatRequest request, CancellationToken cancellationToken)
-    {
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
-        if (span is null)
-        {
-            return await CompleteAsync(request, span, cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            return await CompleteAsync(request, span, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            span.Failed(error);
-            throw;
-        }
-        finally
-        {
-            span.Stop();
-        }
-    }
+        Monitoring.RequestObserver.CompleteAsync(recorder, telemetry, time, request, this,
+            static (engine, chat, span, token) => engine.CompleteAsync(chat, span, token), cancellationToken);
 
     private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
@@ -114,29 +93,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     }
 
     public Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.StreamAsync(recorder, request, StreamCoreAsync, cancellationToken);
-
-    private async Task<ChatStreamResult> StreamCoreAsync(ChatRequest request, CancellationToken cancellationToken)
-    {
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
-        if (span is null)
-        {
-            return await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            var result = await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
-            span.FirstChunk();
-            return result;
-        }
-        catch (Exception error)
-        {
-            // The stream never began; once it has, the stream itself ends the span.
-            span.Failed(error);
-            span.Stop();
-            throw;
-        }
-    }
+        Monitoring.RequestObserver.StreamAsync(recorder, telemetry, time, request, this,
+            static (engine, chat, span, token) => engine.StreamAsync(chat, span, token), cancellationToken);
 
     private async Task<ChatStreamResult> StreamAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
