@@ -5,10 +5,11 @@
 # the machine's noise falls on both alike. A third row sends a sampled traceparent with every request to the gateway
 # with observability on, so that every span is recorded and continued to the upstream. See docs/benchmarks.md.
 #
-#   bench/observability.sh [--duration SECONDS] [--rounds N] [--no-install]
+#   bench/observability.sh [--duration SECONDS] [--rounds N] [--port-base P] [--no-install]
 #
 #   --duration  seconds of load per wrk run (default 5; each gateway also gets a 5 s warm-up)
 #   --rounds    how many times the rows alternate (default 3); the table shows each row's median
+#   --port-base the upstream's port; the two gateways take P+6 and P+7 (default 18181)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,18 +17,20 @@ ROOT="$(cd "$HERE/.." && pwd)"
 DURATION=5
 ROUNDS=3
 INSTALL=1
+PORT_BASE=18181
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
+    --port-base) PORT_BASE="$2"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 
 # Ports of their own, so that this runs beside run.sh or cache.sh; the configurations are rewritten to match.
-UPSTREAM_PORT=18181 OFF_PORT=18187 ON_PORT=18188
+UPSTREAM_PORT=$PORT_BASE OFF_PORT=$((PORT_BASE + 6)) ON_PORT=$((PORT_BASE + 7))
 LOG_TAG=observability-bench
 source "$HERE/lib.sh"
 require_tools

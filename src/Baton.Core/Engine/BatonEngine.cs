@@ -33,109 +33,68 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     public BatonTelemetry? Telemetry => telemetry;
 
     public Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.CompleteAsync(recorder, request, _completeCore ??= CompleteCoreAsync, cancellationToken);
+        Monitoring.RequestObserver.CompleteAsync(recorder, telemetry, time, request, this,
+            static (engine, chat, span, token) => engine.CompleteAsync(chat, span, token), cancellationToken);
 
-    // The method group as a delegate, made once rather than on every request.
-    private Func<ChatRequest, CancellationToken, Task<ChatCompletionResult>>? _completeCore;
-
-    /// <summary>
-    /// A complete answer, in the request's span when it has one. One method with the span's bookkeeping around the
-    /// steps, rather than a method for the span around one for the steps: a request is then one async frame fewer.
-    /// The steps' resources are released before the span learns the outcome, as the end of the try block disposes of them.
-    /// </summary>
-    private async Task<ChatCompletionResult> CompleteCoreAsync(ChatRequest request, CancellationToken cancellationToken)
+    private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
-        try
+        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
+        // The cache is looked up in process first, so that one shared admission runs per request: the key's alone
+        // on a hit, the whole of it on a miss. A miss that leads for its key gives the lead back if refused.
+        using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+        span?.CacheLooked(lookup.Status);
+        if (lookup.Answer is { } hit)
         {
-            var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-            // The cache is looked up in process first, so that one shared admission runs per request: the key's alone
-            // on a hit, the whole of it on a miss. A miss that leads for its key gives the lead back if refused.
-            using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
-            span?.CacheLooked(lookup.Status);
-            if (lookup.Answer is { } hit)
-            {
-                // A cached answer is still a request: a revoked or limited key gets its refusal, not the answer.
-                using var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
-                hitLease.Complete(0);
-                var hitRoute = DescribeHit(plan, hit);
-                accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-                decimal? hitCost = accounting is null ? null : 0m;
-                var answer = new ProviderCompletion(hit.Body, hit.Usage);
-                if (span is not null)
-                {
-                    span.Facts?.Observe(answer.Facts);
-                    span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? answer.Facts.Text : null);
-                }
-                return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
-            }
-            await using var shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
-            using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
-            var started = time.GetTimestamp();
-            await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            var runner = new AttemptRunner(plan, request, span, time, logger);
-            var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            lease.Complete(completion.Usage, completion.UpstreamRateLimit);
-            keyLease.Complete(completion.Usage.TotalTokens);
-            if (lookup.Stores && completion.Facts.IsComplete)
-            {
-                lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
-            }
-            var route = runner.Describe(candidate, time.GetElapsedTime(started),
-                await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
-            var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
-            if (accounting is not null)
-            {
-                // A provider's reported usage always wins; only an answer without any is counted by Baton.
-                var reported = !completion.Usage.IsEmpty;
-                var usage = reported ? completion.Usage
-                    : CostAccountant.EstimateUsage(request, completion.Facts.Text, candidate.Deployment.UpstreamModel, cancellationToken);
-                result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
-                await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
-            }
+            // A cached answer is still a request: a revoked or limited key gets its refusal, not the answer.
+            using var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+            hitLease.Complete(0);
+            var hitRoute = DescribeHit(plan, hit);
+            accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
+            decimal? hitCost = accounting is null ? null : 0m;
+            var answer = new ProviderCompletion(hit.Body, hit.Usage);
             if (span is not null)
             {
-                span.Facts?.Observe(completion.Facts);
-                span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
-                    span.CapturesContent ? completion.Facts.Text : null);
+                span.Facts?.Observe(answer.Facts);
+                span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? answer.Facts.Text : null);
             }
-            return result;
+            return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
         }
-        catch (Exception error) when (span is not null)
+        await using var shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
+        using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+        var started = time.GetTimestamp();
+        await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
+        var runner = new AttemptRunner(plan, request, span, time, logger);
+        var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
+        keyLease.Complete(completion.Usage.TotalTokens);
+        if (lookup.Stores && completion.Facts.IsComplete)
         {
-            span.Failed(error);
-            throw;
+            lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
         }
-        finally
+        var route = runner.Describe(candidate, time.GetElapsedTime(started),
+            await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
+        var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
+        if (accounting is not null)
         {
-            span?.Stop();
+            // A provider's reported usage always wins; only an answer without any is counted by Baton.
+            var reported = !completion.Usage.IsEmpty;
+            var usage = reported ? completion.Usage
+                : CostAccountant.EstimateUsage(request, completion.Facts.Text, candidate.Deployment.UpstreamModel, cancellationToken);
+            result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
+            await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
         }
+        if (span is not null)
+        {
+            span.Facts?.Observe(completion.Facts);
+            span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
+                span.CapturesContent ? completion.Facts.Text : null);
+        }
+        return result;
     }
 
     public Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.StreamAsync(recorder, request, StreamCoreAsync, cancellationToken);
-
-    private async Task<ChatStreamResult> StreamCoreAsync(ChatRequest request, CancellationToken cancellationToken)
-    {
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
-        if (span is null)
-        {
-            return await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
-        }
-        try
-        {
-            var result = await StreamAsync(request, span, cancellationToken).ConfigureAwait(false);
-            span.FirstChunk();
-            return result;
-        }
-        catch (Exception error)
-        {
-            // The stream never began; once it has, the stream itself ends the span.
-            span.Failed(error);
-            span.Stop();
-            throw;
-        }
-    }
+        Monitoring.RequestObserver.StreamAsync(recorder, telemetry, time, request, this,
+            static (engine, chat, span, token) => engine.StreamAsync(chat, span, token), cancellationToken);
 
     private async Task<ChatStreamResult> StreamAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
     {

@@ -2,65 +2,98 @@ using Baton.Engine;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Requests;
+using Baton.Telemetry;
 
 namespace Baton.Monitoring;
 
 /// <summary>
-/// The engine's one hook into the <see cref="RequestRecorder"/>: it times a request from the moment the engine
-/// takes it, and records it when it ends: a complete answer when it is returned, a stream when the caller
-/// disposes of it (read to the end, cut by an error, or left by its client), an error when it is thrown.
-/// Without a recorder it adds nothing to the call.
+/// The engine's one hook into the <see cref="RequestRecorder"/> and its request telemetry (span and metrics,
+/// <see cref="RequestTelemetry"/>): it times a request from the moment the engine takes it, and records it when it
+/// ends: a complete answer when it is returned, a stream when the caller disposes of it (read to the end, cut by an
+/// error, or left by its client), an error when it is thrown. Both are observed in one wrapper around the engine's
+/// work, so a request pays for one asynchronous step and no delegate of its own; with neither a recorder nor
+/// telemetry it adds nothing to the call.
 /// </summary>
 internal static class RequestObserver
 {
-    public static Task<ChatCompletionResult> CompleteAsync(RequestRecorder? recorder, ChatRequest request,
-        Func<ChatRequest, CancellationToken, Task<ChatCompletionResult>> complete, CancellationToken cancellationToken) =>
-        recorder is null ? complete(request, cancellationToken) : ObserveCompleteAsync(recorder, request, complete, cancellationToken);
+    public static Task<ChatCompletionResult> CompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
+        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,
+        CancellationToken cancellationToken) =>
+        recorder is null && telemetry is null
+            ? complete(state, request, null, cancellationToken)
+            : ObserveCompleteAsync(recorder, telemetry, time, request, state, complete, cancellationToken);
 
-    public static Task<ChatStreamResult> StreamAsync(RequestRecorder? recorder, ChatRequest request,
-        Func<ChatRequest, CancellationToken, Task<ChatStreamResult>> stream, CancellationToken cancellationToken) =>
-        recorder is null ? stream(request, cancellationToken) : ObserveStreamAsync(recorder, request, stream, cancellationToken);
+    public static Task<ChatStreamResult> StreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
+        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
+        CancellationToken cancellationToken) =>
+        recorder is null && telemetry is null
+            ? stream(state, request, null, cancellationToken)
+            : ObserveStreamAsync(recorder, telemetry, time, request, state, stream, cancellationToken);
 
-    private static async Task<ChatCompletionResult> ObserveCompleteAsync(RequestRecorder recorder, ChatRequest request,
-        Func<ChatRequest, CancellationToken, Task<ChatCompletionResult>> complete, CancellationToken cancellationToken)
+    private static async Task<ChatCompletionResult> ObserveCompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
+        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,
+        CancellationToken cancellationToken)
     {
-        var time = recorder.Time;
-        var started = time.GetTimestamp();
+        var started = recorder?.Time.GetTimestamp() ?? 0;
+        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
         ChatCompletionResult result;
         try
         {
-            result = await complete(request, cancellationToken).ConfigureAwait(false);
+            result = await complete(state, request, span, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception error) when (Failed(recorder, request, stream: false, started, error, cancellationToken))
+        catch (Exception error)
         {
+            span?.Failed(error);
+            span?.Stop();
+            Failed(recorder, request, stream: false, started, error, cancellationToken);
             throw;
         }
-        recorder.Record(Answered(request, result.Route, stream: false, 200, time.GetUtcNow(), time.GetElapsedTime(started), null,
-            result.Usage, result.CostUsd));
+        span?.Stop();
+        if (recorder is not null)
+        {
+            var clock = recorder.Time;
+            recorder.Record(Answered(request, result.Route, stream: false, 200, clock.GetUtcNow(), clock.GetElapsedTime(started), null,
+                result.Usage, result.CostUsd));
+        }
         return result;
     }
 
-    private static async Task<ChatStreamResult> ObserveStreamAsync(RequestRecorder recorder, ChatRequest request,
-        Func<ChatRequest, CancellationToken, Task<ChatStreamResult>> stream, CancellationToken cancellationToken)
+    private static async Task<ChatStreamResult> ObserveStreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
+        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
+        CancellationToken cancellationToken)
     {
-        var started = recorder.Time.GetTimestamp();
+        var started = recorder?.Time.GetTimestamp() ?? 0;
+        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
         ChatStreamResult result;
         try
         {
-            result = await stream(request, cancellationToken).ConfigureAwait(false);
+            result = await stream(state, request, span, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception error) when (Failed(recorder, request, stream: true, started, error, cancellationToken))
+        catch (Exception error)
         {
+            // The stream never began; once it has, the stream itself ends the span (TracedStream).
+            span?.Failed(error);
+            span?.Stop();
+            Failed(recorder, request, stream: true, started, error, cancellationToken);
             throw;
+        }
+        span?.FirstChunk();
+        if (recorder is null)
+        {
+            return result;
         }
         // The engine returns a stream once its first chunk is ready: that is the time to first token.
         var firstChunk = recorder.Time.GetElapsedTime(started);
         return result.WithStream(inner => new ObservedStream(inner, recorder, request, started, firstChunk, result.GetCostAsync));
     }
 
-    /// <summary>Records a request that failed; always false, so the exception goes on unchanged.</summary>
-    private static bool Failed(RequestRecorder recorder, ChatRequest request, bool stream, long started, Exception error, CancellationToken cancellationToken)
+    /// <summary>Records a request that failed, with its status and code, and the last deployment tried.</summary>
+    private static void Failed(RequestRecorder? recorder, ChatRequest request, bool stream, long started, Exception error, CancellationToken cancellationToken)
     {
+        if (recorder is null)
+        {
+            return;
+        }
         var (status, code) = error switch
         {
             BatonException baton => (baton.StatusCode, baton.Code),
@@ -82,7 +115,6 @@ internal static class RequestObserver
             Attempts = attempts.Count,
             LatencyMs = recorder.Time.GetElapsedTime(started).TotalMilliseconds,
         });
-        return false;
     }
 
     internal static CompletedRequest Answered(ChatRequest request, RouteInfo route, bool stream, int status, DateTimeOffset time, TimeSpan latency,

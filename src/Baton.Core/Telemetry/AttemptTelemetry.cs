@@ -17,7 +17,7 @@ internal static class AttemptTelemetry
 
     private static async Task<T> RunTracedAsync<T>(RequestTelemetry request, Deployment deployment, int attempt, Func<Task<T>> call)
     {
-        using var span = request.Telemetry.StartActivity(TelemetryTags.Chat + " " + deployment.UpstreamModel, ActivityKind.Client, request.Context);
+        using var span = request.Telemetry.StartActivity(TelemetryTags.Chat, deployment.UpstreamModel, ActivityKind.Client, request.Context);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag(TelemetryTags.OperationName, TelemetryTags.Chat);

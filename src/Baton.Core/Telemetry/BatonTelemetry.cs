@@ -102,9 +102,12 @@ public sealed partial class BatonTelemetry : IDisposable
     internal Counter<long>? BreakerTransitions { get; }
     internal UpDownCounter<long>? ActiveRequests { get; }
 
-    /// <summary>Starts a span when tracing is on and something listens to the <c>Baton</c> source; null otherwise.</summary>
-    internal Activity? StartActivity(string name, ActivityKind kind, ActivityContext parent = default) =>
-        Tracing && Source.HasListeners() ? Source.StartActivity(name, kind, parent) : null;
+    /// <summary>
+    /// Starts a span named <c>{operation} {model}</c> when tracing is on and something listens to the <c>Baton</c>
+    /// source; null otherwise. The name is built only then, so an unobserved request allocates nothing for it.
+    /// </summary>
+    internal Activity? StartActivity(string operation, string model, ActivityKind kind, ActivityContext parent = default) =>
+        Tracing && Source.HasListeners() ? Source.StartActivity(operation + " " + model, kind, parent) : null;
 
     private static IEnumerable<Measurement<int>> BreakerStates(ModelCatalog catalog)
     {

@@ -34,7 +34,7 @@ internal sealed class RequestTelemetry
         telemetry.ActiveRequests?.Add(1);
         // Parented on the ambient span: the gateway's request span (continuing the caller's traceparent), the
         // application's own, or a pipeline step's.
-        Activity = telemetry.StartActivity(operation + " " + request.Model, ActivityKind.Internal);
+        Activity = telemetry.StartActivity(operation, request.Model, ActivityKind.Internal);
         if (Activity is { IsAllDataRequested: true } span)
         {
             Facts = new ResponseFacts();
@@ -65,10 +65,13 @@ internal sealed class RequestTelemetry
     /// <summary>True when the answer's text is wanted on the span.</summary>
     public bool CapturesContent => Facts is not null && _telemetry.CaptureContent;
 
-    /// <summary>Starts the telemetry of one request; null when the engine has none.</summary>
+    /// <summary>
+    /// Starts the telemetry of one request; null when the engine has none, or when tracing and metrics are both off
+    /// (nothing would be recorded, so the request carries no telemetry object and its stream no wrapper).
+    /// </summary>
     public static RequestTelemetry? Start(BatonTelemetry? telemetry, ChatRequest request, TimeProvider time, bool stream,
         string operation = TelemetryTags.Chat) =>
-        telemetry is null ? null : new RequestTelemetry(telemetry, request, time, stream, operation);
+        telemetry is null || (!telemetry.Tracing && telemetry.Meter is null) ? null : new RequestTelemetry(telemetry, request, time, stream, operation);
 
     /// <summary>The context attempt spans are children of.</summary>
     public ActivityContext Context => Activity?.Context ?? default;
