@@ -30,9 +30,11 @@ public static class AccountingServiceCollectionExtensions
             // The writer's linger and retry pauses stay on the real clock: they pace disk writes, and a fake clock
             // that a test never moves for them must not hold rows back.
             // A shared store (PostgreSQL) registered as an ILedgerStore takes the place of the file; the container owns it.
+            // Past ledger.maxBacklog rows spill to the overflow file beside ledger.path, the shared store's included.
             services.AddSingleton(sp => sp.GetService<ILedgerStore>() is { } shared
-                ? new LedgerWriter(shared, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>())
-                : new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>()));
+                ? new LedgerWriter(shared, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>(),
+                    maxBacklog: options.Ledger.MaxBacklog, overflowPath: LedgerWriter.OverflowPathOf(ledgerPath))
+                : new LedgerWriter(ledgerPath, options.Ledger.BatchSize, sp.GetRequiredService<ILogger<LedgerWriter>>(), maxBacklog: options.Ledger.MaxBacklog));
         }
         // Virtual keys may carry budgets of their own, so with keys the gate is there even when no limit is configured.
         var hasBudgets = options.Budgets.Limits.Count > 0 || options.Auth.Enabled;

@@ -16,6 +16,12 @@ public sealed class LedgerOptions
     public int BatchSize { get; set; } = 500;
 
     /// <summary>
+    /// The most rows waiting in memory to be written (<c>ledger.maxBacklog</c>); past it, rows are spilled to
+    /// <c>{path}.overflow</c> and written once the ledger catches up. Default 100,000 (about 40 MB).
+    /// </summary>
+    public int MaxBacklog { get; set; } = Accounting.Ledger.LedgerWriter.DefaultMaxBacklog;
+
+    /// <summary>
     /// How many days rows are kept: older rows are deleted at start-up and every hour after (<c>ledger.retentionDays</c>).
     /// Default: kept forever.
     /// </summary>

@@ -26,6 +26,10 @@ internal static class AccountingValidator
         {
             errors.Add($"ledger.batchSize: {options.Ledger.BatchSize} is out of range 1 to 100000.");
         }
+        if (options.Ledger.MaxBacklog is < 1 or > 10_000_000)
+        {
+            errors.Add($"ledger.maxBacklog: {options.Ledger.MaxBacklog} is out of range 1 to 10000000.");
+        }
         if (options.Ledger.RetentionDays is < 1 or > 36_500)
         {
             errors.Add($"ledger.retentionDays: {options.Ledger.RetentionDays} is out of range 1 to 36500; leave it out to keep every row.");

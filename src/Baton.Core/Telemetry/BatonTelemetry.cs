@@ -78,6 +78,8 @@ public sealed partial class BatonTelemetry : IDisposable
         if (ledger is not null)
         {
             meter.CreateObservableGauge("baton.ledger.backlog", () => ledger.Backlog, "{row}", "Ledger rows queued and not yet written.");
+            meter.CreateObservableCounter("baton.ledger.overflowed", () => ledger.Overflowed, "{row}",
+                "Ledger rows spilled to the overflow file because the backlog held in memory was full (ledger.maxBacklog).");
         }
     }
 

@@ -17,8 +17,8 @@ public static class LedgerDatabase
 
     /// <param name="path">The database file; created when missing.</param>
     /// <param name="synchronousFull">
-    /// Sync the WAL on every commit. The ledger commits in batches, so it can afford that; state rewritten on
-    /// every request (budgets) uses NORMAL, which still survives a killed process, only not a power cut.
+    /// Sync the WAL on every commit (FULL) rather than at checkpoints (NORMAL). The ledger's writer and state rewritten
+    /// on every request (budgets) use NORMAL, which still survives a killed process, only not a power cut.
     /// </param>
     public static SqliteConnection Open(string path, bool synchronousFull = true)
     {
