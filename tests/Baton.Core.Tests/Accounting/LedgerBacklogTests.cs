@@ -46,7 +46,7 @@ public sealed class LedgerBacklogTests : IDisposable
 
         // The first row is taken and its write held at the store: nothing leaves memory after it.
         writer.TryRecord(Entry(0));
-        await time.DriveAsync(store.Entered, TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => store.Entered, TimeSpan.FromMilliseconds(20));
         for (var i = 1; i <= 100; i++)
         {
             Assert.True(writer.TryRecord(Entry(i)));
@@ -66,7 +66,7 @@ public sealed class LedgerBacklogTests : IDisposable
         Assert.Contains("95 rows spilled", logger.Warnings[1]);
 
         store.Open();
-        await time.DriveAsync(writer.FlushAsync(), TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => writer.FlushAsync(), TimeSpan.FromMilliseconds(20));
         Assert.Equal(102, _db.Scalar("SELECT COUNT(DISTINCT attempt_id) FROM ledger"));
         Assert.Equal(102, _db.Scalar("SELECT COUNT(*) FROM ledger"));
         Assert.Equal(0, writer.Backlog);
@@ -89,7 +89,7 @@ public sealed class LedgerBacklogTests : IDisposable
         var store = new GatedStore(_db.Path);
         var writer = new LedgerWriter(store, 1000, NullLogger<LedgerWriter>.Instance, time, ownsStore: true, maxBacklog: 10, overflowPath: Overflow);
         writer.TryRecord(Entry(0));
-        await time.DriveAsync(store.Entered, TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => store.Entered, TimeSpan.FromMilliseconds(20));
         for (var i = 1; i < 500; i++)
         {
             writer.TryRecord(Entry(i));
@@ -97,7 +97,7 @@ public sealed class LedgerBacklogTests : IDisposable
         Assert.Equal(489, writer.Overflowed);
 
         store.Open();
-        await time.DriveAsync(writer.DisposeAsync().AsTask(), TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => writer.DisposeAsync().AsTask(), TimeSpan.FromMilliseconds(20));
 
         Assert.Equal(500, _db.Scalar("SELECT COUNT(DISTINCT attempt_id) FROM ledger"));
         Assert.False(writer.TryRecord(Entry(1000)));
@@ -172,7 +172,7 @@ public sealed class LedgerBacklogTests : IDisposable
         var store = new GatedStore(_db.Path);
         await using var writer = new LedgerWriter(store, 1000, NullLogger<LedgerWriter>.Instance, time, ownsStore: true, maxBacklog: 2, overflowPath: Overflow);
         writer.TryRecord(Entry(0));
-        await time.DriveAsync(store.Entered, TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => store.Entered, TimeSpan.FromMilliseconds(20));
         for (var i = 1; i <= 20; i++)
         {
             writer.TryRecord(Entry(i));
@@ -182,12 +182,12 @@ public sealed class LedgerBacklogTests : IDisposable
         // Every write is refused, its retries included: the spilled rows stay in the file.
         store.Fail = true;
         store.Open();
-        await time.DriveAsync(writer.FlushAsync(), TimeSpan.FromMilliseconds(200));
+        await time.DriveAsync(() => writer.FlushAsync(), TimeSpan.FromMilliseconds(200));
         Assert.Equal(18, writer.Backlog);
         Assert.Equal(18, Lines(Overflow + ".draining") + Lines(Overflow));
 
         store.Fail = false;
-        await time.DriveAsync(writer.FlushAsync(), TimeSpan.FromMilliseconds(20));
+        await time.DriveAsync(() => writer.FlushAsync(), TimeSpan.FromMilliseconds(20));
         Assert.Equal(0, writer.Backlog);
         Assert.Equal(18, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE CAST(substr(attempt_id, 9) AS INTEGER) BETWEEN 3 AND 20"));
     }

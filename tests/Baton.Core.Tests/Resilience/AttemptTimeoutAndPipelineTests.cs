@@ -79,7 +79,7 @@ public sealed class AttemptTimeoutAndPipelineTests
         var resilience = new DeploymentResilience(new ResilienceSettings { MaxRetries = 2 }, time);
         var calls = new List<DateTimeOffset>();
 
-        var running = resilience.ExecuteAsync(static (state, _) =>
+        var running = time.DriveAsync(() => resilience.ExecuteAsync(static (state, _) =>
         {
             state.Calls.Add(state.Time.GetUtcNow());
             return state.Calls.Count < 3
@@ -89,8 +89,7 @@ public sealed class AttemptTimeoutAndPipelineTests
                     RetryAfter = TimeSpan.FromSeconds(state.Calls.Count * 2),
                 })
                 : ValueTask.FromResult(42);
-        }, (Calls: calls, Time: time), CancellationToken.None).AsTask();
-        await time.DriveAsync(running, TimeSpan.FromSeconds(1));
+        }, (Calls: calls, Time: time), CancellationToken.None).AsTask(), TimeSpan.FromSeconds(1));
 
         Assert.Equal(42, await running);
         Assert.Equal([Start, Start + TimeSpan.FromSeconds(2), Start + TimeSpan.FromSeconds(6)], calls);
@@ -106,12 +105,11 @@ public sealed class AttemptTimeoutAndPipelineTests
         var resilience = new DeploymentResilience(new ResilienceSettings { MaxRetries = 1, BaseDelay = TimeSpan.Zero }, time);
         var calls = 0;
 
-        var running = resilience.ExecuteAsync((_, _) =>
+        var running = time.DriveAsync(() => resilience.ExecuteAsync((_, _) =>
         {
             calls++;
             return ValueTask.FromException<string>(new BatonException(500, ErrorTypes.Upstream, "failure " + calls) { UpstreamStatus = 500 });
-        }, 0, CancellationToken.None).AsTask();
-        await time.DriveAsync(running, TimeSpan.FromSeconds(1));
+        }, 0, CancellationToken.None).AsTask(), TimeSpan.FromSeconds(1));
         var error = await Assert.ThrowsAsync<BatonException>(() => running);
 
         Assert.Equal(2, calls);
