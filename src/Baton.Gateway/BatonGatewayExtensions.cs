@@ -93,9 +93,12 @@ public static class BatonGatewayExtensions
         var group = endpoints.MapGroup("");
         GatewayConventions.Apply(group);
         // The request's span, then the answer to escaped errors, then authentication.
-        group.AddEndpointFilter(GatewayRequestFilter.FilterAsync);
+        var services = new GatewayServices(endpoints.ServiceProvider);
+        group.AddEndpointFilter(new GatewayRequestFilter(services).FilterAsync);
 
-        group.MapPost("/v1/chat/completions", ChatCompletionsEndpoint.HandleAsync)
+        // The busiest endpoint binds no service parameter: its services come from the application's, with no request scope.
+        // The handler is typed Delegate so that it is not taken for a RequestDelegate, which endpoint filters do not run for.
+        group.MapPost("/v1/chat/completions", (Delegate)((HttpContext http) => ChatCompletionsEndpoint.HandleAsync(http, services.Engine, services.Options, services.Time)))
             .WithMetadata(WritesErrorBodies.Instance)
             .WithName("CreateChatCompletion")
             .WithSummary("Creates a chat completion (OpenAI Chat Completions API), streamed as server-sent events when 'stream' is true.")

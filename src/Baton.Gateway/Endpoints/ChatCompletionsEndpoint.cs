@@ -26,11 +26,13 @@ internal static class ChatCompletionsEndpoint
             if (request.Stream)
             {
                 await SseStreamWriter.StreamAsync(http, engine, request, time, started, new ChatChunkFormatter(request.IncludeUsage));
+                return;
             }
-            else
-            {
-                await CompleteAsync(http, engine, request, time, started);
-            }
+            // The non-streamed answer is awaited and written here rather than in an async method of its own: one
+            // state machine fewer (allocated, since the upstream call always completes later) for every request.
+            using var result = await engine.CompleteAsync(request, http.RequestAborted);
+            WriteHeaders(http.Response, result, time, started);
+            await http.Response.Body.WriteAsync(result.Body, http.RequestAborted);
         }
         catch (BatonException ex)
         {
@@ -38,10 +40,9 @@ internal static class ChatCompletionsEndpoint
         }
     }
 
-    private static async Task CompleteAsync(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started)
+    /// <summary>The status and headers of a non-streamed answer; its length, so that the body goes out in one write.</summary>
+    private static void WriteHeaders(HttpResponse response, ChatCompletionResult result, TimeProvider time, long started)
     {
-        using var result = await engine.CompleteAsync(request, http.RequestAborted);
-        var response = http.Response;
         WriteRouteHeaders(response, result.Route, time.GetElapsedTime(started), time);
         WriteBudgetWarnings(response, result.BudgetWarnings);
         if (result.CostUsd is { } cost)
@@ -51,7 +52,6 @@ internal static class ChatCompletionsEndpoint
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = result.Body.Length;
-        await response.Body.WriteAsync(result.Body, http.RequestAborted);
     }
 
     internal static void WriteBudgetWarnings(HttpResponse response, IReadOnlyList<string> warnings)

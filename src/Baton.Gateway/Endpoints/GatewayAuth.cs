@@ -54,9 +54,13 @@ internal static class GatewayAuth
     public static string? Owner(HttpContext http) => Caller(http)?.Id;
 
     /// <summary>Authenticates the request and keeps its caller on it; the error to answer with, or null when it may go on.</summary>
-    internal static async ValueTask<BatonException?> AuthenticateAsync(HttpContext http)
+    internal static ValueTask<BatonException?> AuthenticateAsync(HttpContext http) =>
+        AuthenticateAsync(http, new GatewayServices(http.RequestServices));
+
+    /// <summary>As <see cref="AuthenticateAsync(HttpContext)"/>, with the application's services given.</summary>
+    internal static async ValueTask<BatonException?> AuthenticateAsync(HttpContext http, GatewayServices services)
     {
-        var options = http.RequestServices.GetRequiredService<BatonOptions>();
+        var options = services.Options;
         var endpoint = http.GetEndpoint();
         if (!options.Auth.Enabled)
         {
@@ -74,8 +78,7 @@ internal static class GatewayAuth
             return null;
         }
         var presented = PresentedKey(http.Request);
-        var keys = http.RequestServices.GetRequiredService<KeyRing>();
-        var caller = await keys.AuthenticateAsync(presented, http.RequestAborted);
+        var caller = await services.Keys.AuthenticateAsync(presented, http.RequestAborted);
         if (caller is null)
         {
             return new BatonException(StatusCodes.Status401Unauthorized, ErrorTypes.Authentication,

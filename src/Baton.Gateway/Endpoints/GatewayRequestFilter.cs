@@ -7,18 +7,19 @@ namespace Baton.Gateway.Endpoints;
 /// What every request of MapBaton's group goes through before its endpoint, in this order: the request's server
 /// span (<see cref="RequestActivity"/>), the answer to any exception that escapes (in the API's error shape), and
 /// authentication (<see cref="GatewayAuth"/>). One filter rather than three: each endpoint filter costs every
-/// request an async state machine of its own, and the error handler a closure besides.
+/// request an async state machine of its own, and the error handler a closure besides. The services it uses come from
+/// <see cref="GatewayServices"/>, not from the request's services, so that no request scope is made for them.
 /// </summary>
-internal static class GatewayRequestFilter
+internal sealed class GatewayRequestFilter(GatewayServices services)
 {
-    public static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         // First, so that everything after it, error answers and authentication included, is inside the request's span.
-        var activity = RequestActivity.Start(http);
+        var activity = RequestActivity.Start(http, services.Telemetry);
         try
         {
-            var refusal = await GatewayAuth.AuthenticateAsync(http);
+            var refusal = await GatewayAuth.AuthenticateAsync(http, services);
             if (refusal is not null)
             {
                 await ErrorResponses.WriteAsync(http, refusal);

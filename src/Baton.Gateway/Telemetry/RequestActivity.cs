@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Baton.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Baton.Gateway.Telemetry;
 
@@ -23,9 +22,11 @@ internal static class RequestActivity
     /// caller's trace context on to the upstream instead. Called from the request's own async flow, so the span and
     /// the caller's context are current for everything the request does after it.
     /// </summary>
-    public static Activity? Start(HttpContext http)
+    /// <param name="http">The request.</param>
+    /// <param name="telemetry">Baton's telemetry, from the application's services; null when none is registered.</param>
+    public static Activity? Start(HttpContext http, BatonTelemetry? telemetry)
     {
-        if (Activity.Current is not null || http.RequestServices.GetService<BatonTelemetry>() is not { Tracing: true })
+        if (Activity.Current is not null || telemetry is not { Tracing: true })
         {
             return null;
         }
