@@ -106,18 +106,4 @@ public sealed class TrackingTimeProviderTests
         Assert.Equal(Start.AddSeconds(30), ended);
         Assert.Equal(0, time.ParkedDelays);
     }
-
-    [Fact]
-    public async Task Concurrent_delays_each_wake_at_their_own_due_time()
-    {
-        var time = new TrackingTimeProvider(Start);
-
-        var woke = await time.DriveAsync(() => Task.WhenAll(new[] { 3.0, 0.5, 7.25, 3.0 }.Select(async seconds =>
-        {
-            await Task.Delay(TimeSpan.FromSeconds(seconds), time);
-            return time.GetUtcNow() - Start;
-        })), TimeSpan.FromSeconds(1));
-
-        Assert.Equal(new[] { 3.0, 0.5, 7.25, 3.0 }.Select(TimeSpan.FromSeconds), woke);
-    }
 }
