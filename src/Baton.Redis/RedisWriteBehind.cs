@@ -142,10 +142,8 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     /// </summary>
     public void SendPending()
     {
-        if (Volatile.Read(ref _pending.Count) == 0)
-        {
-            return;
-        }
+        // Always under the lock, even with nothing queued: a batch another thread has just taken from the queue is
+        // put on the connection inside the lock, and the caller's command must not overtake it.
         lock (_gate)
         {
             // Under the lock, so that two batches go out in the order their writes were queued.
