@@ -1,3 +1,4 @@
+using Baton.Core.Tests.TestSupport;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -62,9 +63,9 @@ public sealed class LibraryTelemetryTests : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
         _meters.Start();
     }
 
@@ -170,16 +171,6 @@ public sealed class LibraryTelemetryTests : IDisposable
 
     private List<(string Instrument, double Value, Dictionary<string, object?> Tags)> Measured(string instrument) =>
         _measurements.Where(m => m.Instrument == instrument).ToList();
-
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var copy = new Dictionary<string, object?>();
-        foreach (var tag in tags)
-        {
-            copy[tag.Key] = tag.Value;
-        }
-        _measurements.Enqueue((instrument.Name, value, copy));
-    }
 
     public void Dispose()
     {

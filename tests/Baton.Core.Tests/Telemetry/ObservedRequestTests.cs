@@ -48,8 +48,8 @@ public sealed class ObservedRequestTests : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
         _meters.Start();
         _recorder = new RequestRecorder(_harness.Time);
         _harness.Telemetry = _telemetry;
@@ -196,16 +196,6 @@ public sealed class ObservedRequestTests : IDisposable
     private List<(string Instrument, double Value, Dictionary<string, object?> Tags)> Measured(string instrument, string model) =>
         _measurements.Where(m => m.Instrument == instrument
             && (m.Tags.TryGetValue("gen_ai.request.model", out var asked) ? (string?)asked : (string?)m.Tags.GetValueOrDefault("baton.model")) == model).ToList();
-
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var copy = new Dictionary<string, object?>();
-        foreach (var tag in tags)
-        {
-            copy[tag.Key] = tag.Value;
-        }
-        _measurements.Enqueue((instrument.Name, value, copy));
-    }
 
     public void Dispose()
     {

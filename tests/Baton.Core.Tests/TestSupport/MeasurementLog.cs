@@ -1,0 +1,19 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Baton.Core.Tests.TestSupport;
+
+/// <summary>What a <see cref="MeterListener"/> heard, one entry per measurement, its tags copied out of the listener's span.</summary>
+public static class MeasurementLog
+{
+    public static void Record(this ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> log,
+        Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var copy = new Dictionary<string, object?>();
+        foreach (var tag in tags)
+        {
+            copy[tag.Key] = tag.Value;
+        }
+        log.Enqueue((instrument.Name, value, copy));
+    }
+}
