@@ -1,8 +1,8 @@
-using Baton.Core.Tests.TestSupport;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Baton.Configuration;
+using Baton.Core.Tests.TestSupport;
 using Baton.Hosting;
 using Baton.Telemetry;
 using Microsoft.Extensions.AI;
