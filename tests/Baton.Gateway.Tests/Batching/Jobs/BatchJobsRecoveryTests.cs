@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -165,27 +164,57 @@ public sealed class BatchJobsRecoveryTests
     /// <summary>A fake clock that also tells which timers were started, so a test advances it only once a retry waits.</summary>
     private sealed class TimerRecordingTimeProvider() : FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", CultureInfo.InvariantCulture))
     {
-        private readonly ConcurrentQueue<TimeSpan> _started = new();
+        private readonly Lock _gate = new();
+        private readonly List<TimeSpan> _started = [];
+        private readonly List<(TimeSpan DueTime, TaskCompletionSource Seen)> _waiters = [];
 
         /// <summary>How many timers have been started.</summary>
-        public int Started => _started.Count;
+        public int Started
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _started.Count;
+                }
+            }
+        }
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = base.CreateTimer(callback, state, dueTime, period);
-            _started.Enqueue(dueTime);
+            lock (_gate)
+            {
+                _started.Add(dueTime);
+                _waiters.RemoveAll(w => w.DueTime == dueTime && w.Seen.TrySetResult());
+            }
             return timer;
         }
 
-        /// <summary>Waits until a timer due in <paramref name="dueTime"/> is started after the first <paramref name="since"/> timers.</summary>
-        public async Task WaitForTimerAsync(TimeSpan dueTime, int since)
+        /// <summary>
+        /// Completes once a timer due in <paramref name="dueTime"/> is started after the first <paramref name="since"/>
+        /// timers: signalled by the timer's creation, not polled. The real-time limit only ends a test that fails.
+        /// </summary>
+        public Task WaitForTimerAsync(TimeSpan dueTime, int since)
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!_started.Skip(since).Contains(dueTime))
+            Task seen;
+            lock (_gate)
             {
-                Assert.True(DateTime.UtcNow < deadline, $"no timer of {dueTime} was started");
-                await Task.Delay(20);
+                if (_started.Skip(since).Contains(dueTime))
+                {
+                    return Task.CompletedTask;
+                }
+                var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((dueTime, waiter));
+                seen = waiter.Task;
             }
+            return WaitOrFailAsync(seen, dueTime);
+        }
+
+        private static async Task WaitOrFailAsync(Task seen, TimeSpan dueTime)
+        {
+            var finished = await Task.WhenAny(seen, Task.Delay(TimeSpan.FromSeconds(60)));
+            Assert.True(finished == seen, $"no timer of {dueTime} was started");
         }
     }
 }
