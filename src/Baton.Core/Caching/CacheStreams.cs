@@ -28,24 +28,18 @@ public sealed class ReplayStream(CachedAnswer answer, RouteInfo route) : ChatStr
 /// Passes a live stream through while assembling it, and stores the answer once the stream has ended
 /// properly — not when it was cut, failed, or was stitched together from a resumed stream.
 /// </summary>
-public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ChatStream
+public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ObservingStream(inner)
 {
     private readonly StreamAssembler _assembler = new();
 
-    public override RouteInfo Route => inner.Route;
+    private protected override void OnChunk(in StreamChunk chunk) => _assembler.Add(chunk);
 
-    public override TokenUsage? Usage => inner.Usage;
-
-    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private protected override void OnCompleted()
     {
-        await foreach (var chunk in inner.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var route = Inner.Route;
+        if (!route.StreamResumed && Inner.Usage is { } usage && _assembler.WriteCompletion(usage) is { IsEmpty: false } completion)
         {
-            _assembler.Add(chunk);
-            yield return chunk;
-        }
-        var route = inner.Route;
-        if (!route.StreamResumed && inner.Usage is { } usage && _assembler.ToCompletion(usage) is { } completion)
-        {
+            // The answer's bytes are lent: the store copies them only if it keeps them (an equal answer may be held already).
             lookup.Save(route.Model, route.Deployment, completion, usage);
         }
     }
@@ -53,7 +47,7 @@ public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : ChatSt
     public override async ValueTask DisposeAsync()
     {
         lookup.Dispose();
-        await inner.DisposeAsync().ConfigureAwait(false);
+        await Inner.DisposeAsync().ConfigureAwait(false);
         _assembler.Dispose();
     }
 }

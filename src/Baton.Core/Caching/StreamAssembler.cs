@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
 
@@ -13,7 +15,8 @@ public sealed class StreamAssembler : IDisposable
 {
     private readonly Utf8TextBuffer _content = new();
     private readonly Utf8TextBuffer _reasoning = new();
-    private readonly SortedDictionary<int, ToolCallParts> _toolCalls = [];
+    // Made at the first tool call: most answers have none.
+    private SortedDictionary<int, ToolCallParts>? _toolCalls;
     private StreamChunkReader? _reader;
     private string? _id;
     private string? _model;
@@ -78,20 +81,44 @@ public sealed class StreamAssembler : IDisposable
     /// <summary>The assembled answer, or null when the stream never finished.</summary>
     public byte[]? ToCompletion(TokenUsage usage)
     {
+        var written = WriteCompletion(usage);
+        return written.IsEmpty ? null : written.ToArray();
+    }
+
+    /// <summary>
+    /// The assembled answer written into a buffer this thread reuses, valid until the thread writes the next one (so
+    /// it is used at once, without awaiting in between, and copied if kept); empty when the stream never finished.
+    /// A stream's answer is written whether it is stored or not, and usually it is not (an equal answer is held
+    /// already): only the store copies it.
+    /// </summary>
+    internal ReadOnlyMemory<byte> WriteCompletion(TokenUsage usage)
+    {
         if (FinishReason is null)
         {
-            return null;
+            return ReadOnlyMemory<byte>.Empty;
         }
-        var calls = _toolCalls.Values.Select(c => new OpenAiToolCall(c.Id, c.Name, c.Arguments.ToString())).ToList();
-        return ChatCompletionWriter.Write(
+        List<OpenAiToolCall>? calls = null;
+        if (_toolCalls is { Count: > 0 })
+        {
+            calls = new List<OpenAiToolCall>(_toolCalls.Count);
+            foreach (var call in _toolCalls.Values)
+            {
+                calls.Add(new OpenAiToolCall(call.Id, call.Name, call.Arguments.ToString()));
+            }
+        }
+        var buffer = CompletionBuffer.Take();
+        var writer = buffer.Start();
+        ChatCompletionWriter.Write(
+            writer,
             _id ?? "chatcmpl-cached",
             _created,
             _model ?? "",
-            calls.Count > 0 && _content.Length == 0 ? null : _content.ToString(),
+            calls is not null && _content.Length == 0 ? default : new ChatCompletionWriter.JsonText(_content.Bytes),
             calls,
             FinishReason,
             usage,
-            _reasoning.Length > 0 ? _reasoning.ToString() : null);
+            _reasoning.Length > 0 ? new ChatCompletionWriter.JsonText(_reasoning.Bytes) : default);
+        return buffer.Finish();
     }
 
     /// <summary>Returns the pooled buffers; the assembler is empty afterwards.</summary>
@@ -99,11 +126,14 @@ public sealed class StreamAssembler : IDisposable
     {
         _content.Dispose();
         _reasoning.Dispose();
-        foreach (var call in _toolCalls.Values)
+        if (_toolCalls is not null)
         {
-            call.Arguments.Dispose();
+            foreach (var call in _toolCalls.Values)
+            {
+                call.Arguments.Dispose();
+            }
+            _toolCalls.Clear();
         }
-        _toolCalls.Clear();
         _reader?.Dispose();
     }
 
@@ -124,10 +154,11 @@ public sealed class StreamAssembler : IDisposable
         }
         else
         {
-            key = _toolCalls.Count;
+            key = _toolCalls?.Count ?? 0;
             ordinal = text.Tool;
             index = key;
         }
+        _toolCalls ??= [];
         if (!_toolCalls.TryGetValue(key, out var parts))
         {
             parts = new ToolCallParts();
@@ -143,5 +174,55 @@ public sealed class StreamAssembler : IDisposable
         public string Id { get; set; } = "";
         public string Name { get; set; } = "";
         public Utf8TextBuffer Arguments { get; } = new();
+    }
+
+    /// <summary>
+    /// The buffer and writer an assembled answer is written with, one per thread: every stream stored in the cache
+    /// writes its answer, and a fresh buffer and writer per stream were most of what storing it allocated.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001",
+        Justification = "A Utf8JsonWriter over a buffer writer holds nothing unmanaged; it lives as long as its thread.")]
+    private sealed class CompletionBuffer
+    {
+        /// <summary>A buffer grown past this by an unusually long answer is not kept.</summary>
+        private const int KeptCapacity = 64 * 1024;
+
+        [ThreadStatic]
+        private static CompletionBuffer? t_buffer;
+
+        private readonly ArrayBufferWriter<byte> _bytes = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        private CompletionBuffer() => _writer = new Utf8JsonWriter(_bytes, OpenAiJson.WriterOptions);
+
+        /// <summary>
+        /// This thread's buffer, taken until <see cref="Finish"/>: a write that throws drops it rather than leave a
+        /// half-written object for the next answer.
+        /// </summary>
+        public static CompletionBuffer Take()
+        {
+            var buffer = t_buffer ?? new CompletionBuffer();
+            t_buffer = null;
+            return buffer;
+        }
+
+        public Utf8JsonWriter Start()
+        {
+            _bytes.ResetWrittenCount();
+            _writer.Reset(_bytes);
+            return _writer;
+        }
+
+        /// <summary>What was written, lent until this thread's next answer; the buffer goes back to the thread.</summary>
+        public ReadOnlyMemory<byte> Finish()
+        {
+            _writer.Flush();
+            var written = _bytes.WrittenMemory;
+            if (_bytes.Capacity <= KeptCapacity)
+            {
+                t_buffer = this;
+            }
+            return written;
+        }
     }
 }

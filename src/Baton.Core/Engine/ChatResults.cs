@@ -61,8 +61,11 @@ public sealed class ChatStreamResult : IAsyncDisposable
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
 
-    /// <summary>The same answer read through <paramref name="wrap"/> (which owns the stream it is given).</summary>
-    internal ChatStreamResult WithStream(Func<ChatStream, ChatStream> wrap) => new(wrap(stream), billing, fixedCost) { KeyLease = KeyLease };
+    /// <summary>The answer's stream, for a wrapper that takes it over (see <see cref="WithStream"/>).</summary>
+    internal ChatStream Stream => stream;
+
+    /// <summary>The same answer read through <paramref name="wrapped"/>, a wrapper of <see cref="Stream"/> that owns it.</summary>
+    internal ChatStreamResult WithStream(ChatStream wrapped) => new(wrapped, billing, fixedCost) { KeyLease = KeyLease };
 
     /// <summary>The caller's key slot, freed (and its tokens corrected) when the stream is disposed.</summary>
     internal Auth.KeyLease KeyLease { get; init; } = Auth.KeyLease.None;

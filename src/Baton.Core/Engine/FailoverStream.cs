@@ -81,14 +81,26 @@ public sealed class FailoverStream : ChatStream
             cancellationToken.ThrowIfCancellationRequested();
             BatonException? failure = null;
             var hasChunk = false;
+            // StartedStream.MoveNextWithinAsync's steps, here in the loop: this iterator's one state machine serves
+            // every read, where an async method per chunk would take a pooled box for each read that waits.
+            var current = _current;
+            var idle = _candidate.Deployment.Resilience.Settings.IdleTimeout;
             try
             {
-                hasChunk = await _current.MoveNextWithinAsync(_candidate.Deployment.Resilience.Settings.IdleTimeout, _candidate.Deployment.Provider.Name)
-                    .ConfigureAwait(false);
+                current.Arm(idle);
+                hasChunk = await current.Chunks.MoveNextAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (current.TimedOut)
+            {
+                failure = StartedStream.IdleTimeout(idle, _candidate.Deployment.Provider.Name);
             }
             catch (BatonException error)
             {
                 failure = error;
+            }
+            finally
+            {
+                current.Disarm();
             }
 
             if (failure is not null)

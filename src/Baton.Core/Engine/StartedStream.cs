@@ -77,6 +77,11 @@ public sealed class StartedStream : IAsyncDisposable
     }
 
     /// <summary>Reads the next chunk, failing with <c>stream_interrupted</c> if none comes within <paramref name="limit"/>.</summary>
+    /// <remarks>
+    /// The read of a stream's first chunk. The chunks after it are read by <see cref="FailoverStream"/>'s own loop
+    /// with <see cref="Arm"/>, <see cref="Disarm"/> and <see cref="IdleTimeout"/>, the same steps without an async
+    /// method of their own per chunk.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
     {
@@ -87,7 +92,7 @@ public sealed class StartedStream : IAsyncDisposable
         }
         catch (OperationCanceledException) when (TimedOut)
         {
-            throw UpstreamErrors.StreamInterrupted(provider, $"no chunk arrived within {limit.TotalSeconds:0.###} s.");
+            throw IdleTimeout(limit, provider);
         }
         finally
         {
@@ -95,8 +100,12 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
+    /// <summary>The error of a read that the watch stopped (<see cref="TimedOut"/>) after <paramref name="limit"/>.</summary>
+    internal static BatonException IdleTimeout(TimeSpan limit, string provider) =>
+        UpstreamErrors.StreamInterrupted(provider, $"no chunk arrived within {limit.TotalSeconds:0.###} s.");
+
     /// <summary>Starts watching a read: the timer is moved only if it would fire after this read's deadline.</summary>
-    private void Arm(TimeSpan limit)
+    internal void Arm(TimeSpan limit)
     {
         lock (_gate)
         {
@@ -117,7 +126,7 @@ public sealed class StartedStream : IAsyncDisposable
     /// read to watch. A watch that fired in the instant the chunk arrived has already cancelled the upstream
     /// read, and the next read reports the timeout it nearly was.
     /// </summary>
-    private void Disarm()
+    internal void Disarm()
     {
         lock (_gate)
         {
@@ -170,26 +179,13 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
-    /// <summary>The watch's timer, created without the caller's execution context (its callback needs none of it).</summary>
-    private static ITimer CreateWatch(TimeProvider time, StartedStream stream)
-    {
-        var suppressed = !ExecutionContext.IsFlowSuppressed();
-        if (suppressed)
-        {
-            ExecutionContext.SuppressFlow();
-        }
-        try
-        {
-            return time.CreateTimer(static state => ((StartedStream)state!).OnWatch(), stream, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-        finally
-        {
-            if (suppressed)
-            {
-                ExecutionContext.RestoreFlow();
-            }
-        }
-    }
+    /// <summary>
+    /// The watch's timer. It keeps a reference to the caller's execution context, which its callback does not need
+    /// but which costs nothing to hold until the stream is disposed; suppressing the flow instead would copy the
+    /// context twice per stream (once to suppress, once to restore).
+    /// </summary>
+    private static ITimer CreateWatch(TimeProvider time, StartedStream stream) =>
+        time.CreateTimer(static state => ((StartedStream)state!).OnWatch(), stream, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
     /// <summary>Holds the deployment's rate-limit lease until the stream ends, then settles it with the reported usage.</summary>
     internal void Hold(RateLimitLease lease)

@@ -18,13 +18,16 @@ namespace Baton.Engine;
 internal sealed partial class StreamBilling(CostAccountant? accounting, BudgetAdmission admission, TimeProvider time, long started, ILogger logger)
 {
     private decimal _reported;
-    private Task<decimal> _counted = Task.FromResult(0m);
+    private Task<decimal> _counted = NothingCounted;
     private int _finished;
 
     /// <summary>The cost of the segments billed so far, without those Baton is still counting; see <see cref="GetCostAsync"/>.</summary>
     public decimal? Cost => accounting is null ? null : _reported + (_counted.IsCompletedSuccessfully ? _counted.Result : 0m);
 
     public IReadOnlyList<string> BudgetWarnings => admission.Warnings;
+
+    /// <summary>The sum before any segment was counted: one completed task shared by every stream.</summary>
+    private static readonly Task<decimal> NothingCounted = Task.FromResult(0m);
 
     /// <summary>Whether anything is billed: without accounting, a segment's usage matters only to a resumed stream.</summary>
     public bool Accounts => accounting is not null;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Baton.Engine;
 using Baton.Errors;
 using Baton.Providers;
@@ -17,40 +16,20 @@ internal sealed class ObservedStream(
     ChatRequest request,
     long started,
     TimeSpan firstChunk,
-    Func<CancellationToken, ValueTask<decimal?>> cost) : ChatStream
+    ChatStreamResult costOf) : ObservingStream(inner)
 {
     private int _status = CompletedRequest.ClientClosedRequest;
     private string? _errorCode = "client_closed";
     private int _disposed;
 
-    public override RouteInfo Route => inner.Route;
+    private protected override void OnCompleted() => (_status, _errorCode) = (200, null);
 
-    public override TokenUsage? Usage => inner.Usage;
-
-    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private protected override void OnFailed(Exception error)
     {
-        var chunks = inner.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        await using (chunks.ConfigureAwait(false))
+        // Only Baton's own errors say how the request ended; anything else is recorded as the reader leaving.
+        if (error is BatonException baton)
         {
-            while (true)
-            {
-                bool more;
-                try
-                {
-                    more = await chunks.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (BatonException error)
-                {
-                    (_status, _errorCode) = (error.StatusCode, error.Code);
-                    throw;
-                }
-                if (!more)
-                {
-                    (_status, _errorCode) = (200, null);
-                    yield break;
-                }
-                yield return chunks.Current;
-            }
+            (_status, _errorCode) = (baton.StatusCode, baton.Code);
         }
     }
 
@@ -60,11 +39,12 @@ internal sealed class ObservedStream(
         {
             return;
         }
-        await inner.DisposeAsync().ConfigureAwait(false);
+        await Inner.DisposeAsync().ConfigureAwait(false);
         var time = recorder.Time;
         var ended = time.GetUtcNow();
         var latency = time.GetElapsedTime(started);
-        var total = cost(CancellationToken.None);
+        // The result the stream came in: the same billing as the one that now reads through this wrapper.
+        var total = costOf.GetCostAsync(CancellationToken.None);
         if (total.IsCompletedSuccessfully)
         {
             Record(ended, latency, total.Result);
@@ -91,5 +71,5 @@ internal sealed class ObservedStream(
     }
 
     private void Record(DateTimeOffset ended, TimeSpan latency, decimal? total) =>
-        recorder.Record(RequestObserver.Answered(request, inner.Route, stream: true, _status, ended, latency, firstChunk, inner.Usage, total, _errorCode));
+        recorder.Record(RequestObserver.Answered(request, Inner.Route, stream: true, _status, ended, latency, firstChunk, Inner.Usage, total, _errorCode));
 }

@@ -84,7 +84,7 @@ internal static class RequestObserver
         }
         // The engine returns a stream once its first chunk is ready: that is the time to first token.
         var firstChunk = recorder.Time.GetElapsedTime(started);
-        return result.WithStream(inner => new ObservedStream(inner, recorder, request, started, firstChunk, result.GetCostAsync));
+        return result.WithStream(new ObservedStream(result.Stream, recorder, request, started, firstChunk, result));
     }
 
     /// <summary>Records a request that failed, with its status and code, and the last deployment tried.</summary>

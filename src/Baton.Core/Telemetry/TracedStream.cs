@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using Baton.Engine;
-using Baton.Errors;
 using Baton.Providers;
 
 namespace Baton.Telemetry;
@@ -10,53 +8,37 @@ namespace Baton.Telemetry;
 /// the end, with the error when it broke, as abandoned when the reader stopped early. Reads the chunks for the span
 /// (response id, model, finish reasons, and the text when content is captured) only while the span is recorded.
 /// </summary>
-internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry, string providerType, Func<decimal?> cost) : ChatStream
+internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry, string providerType, Func<decimal?> cost) : ObservingStream(inner)
 {
     private readonly StreamTextTap? _text = telemetry.CapturesContent ? new StreamTextTap() : null;
     private bool _ended;
 
-    public override RouteInfo Route => inner.Route;
-
-    public override TokenUsage? Usage => inner.Usage;
-
-    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private protected override void OnChunk(in StreamChunk chunk)
     {
-        var chunks = inner.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
-        await using (chunks.ConfigureAwait(false))
+        if (telemetry.Facts is { } facts)
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await chunks.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (Exception error)
-                {
-                    _ended = true;
-                    telemetry.Failed(error, inner.Route);
-                    throw;
-                }
-                var chunk = chunks.Current;
-                if (telemetry.Facts is { } facts)
-                {
-                    facts.Observe(chunk);
-                    _text?.Observe(chunk);
-                }
-                yield return chunk;
-            }
+            facts.Observe(chunk);
+            _text?.Observe(chunk);
         }
+    }
+
+    private protected override void OnCompleted()
+    {
         _ended = true;
-        telemetry.Succeeded(inner.Route, providerType, inner.Usage, cost(), _text?.Text);
+        telemetry.Succeeded(Inner.Route, providerType, Inner.Usage, cost(), _text?.Text);
+    }
+
+    private protected override void OnFailed(Exception error)
+    {
+        _ended = true;
+        telemetry.Failed(error, Inner.Route);
     }
 
     public override async ValueTask DisposeAsync()
     {
         try
         {
-            await inner.DisposeAsync().ConfigureAwait(false);
+            await Inner.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -25,6 +25,8 @@ public sealed class StreamChunkReader : IDisposable
     private ReadOnlyMemory<byte> _json;
     private TokenRange _id;
     private TokenRange _model;
+    private string? _idText;
+    private string? _modelText;
     private int _firstChoiceTexts;
     private int _firstChoiceFinish;
 
@@ -55,11 +57,14 @@ public sealed class StreamChunkReader : IDisposable
     /// <summary>The same findings as <see cref="OpenAiPayloadInspector.Inspect"/> gives.</summary>
     public OpenAiPayloadInspector.Findings Findings => new(Usage, IsUsageOnly, HasFinishReason, ErrorMessage, ChoiceCount);
 
-    /// <summary>The chunk's <c>id</c>, decoded (a string allocated per call: read it once per stream).</summary>
-    public string? Id => Decode(_id);
+    /// <summary>
+    /// The chunk's <c>id</c>, decoded once per chunk however many readers ask (the span and the cache both take it
+    /// from a stream's first chunk); read it once per stream.
+    /// </summary>
+    public string? Id => _idText ??= Decode(_id);
 
-    /// <summary>The chunk's <c>model</c>, decoded (a string allocated per call: read it once per stream).</summary>
-    public string? Model => Decode(_model);
+    /// <summary>The chunk's <c>model</c>, decoded once per chunk however many readers ask; read it once per stream.</summary>
+    public string? Model => _modelText ??= Decode(_model);
 
     /// <summary>
     /// How many of <see cref="Texts"/> belong to the first entry of <c>choices</c> (they come first): what a front
@@ -80,8 +85,23 @@ public sealed class StreamChunkReader : IDisposable
     {
         var reader = new Utf8JsonReader(_json.Span[start..]);
         reader.Read();
+        // The finish reasons OpenAI defines are the same few words in every stream: no string is made for them.
+        if (!reader.ValueIsEscaped && KnownString(reader.ValueSpan) is { } known)
+        {
+            return known;
+        }
         return reader.GetString() ?? "";
     }
+
+    private static string? KnownString(ReadOnlySpan<byte> value) => value switch
+    {
+        _ when value.SequenceEqual("stop"u8) => "stop",
+        _ when value.SequenceEqual("length"u8) => "length",
+        _ when value.SequenceEqual("tool_calls"u8) => "tool_calls",
+        _ when value.SequenceEqual("content_filter"u8) => "content_filter",
+        _ when value.SequenceEqual("function_call"u8) => "function_call",
+        _ => null,
+    };
 
     /// <summary>The UTF-8 text of one of <see cref="Texts"/>, unescaped.</summary>
     public ReadOnlySpan<byte> TextOf(in ChunkText text) => text.Escaped
@@ -115,6 +135,8 @@ public sealed class StreamChunkReader : IDisposable
         _unescapedUsed = 0;
         _id = default;
         _model = default;
+        _idText = null;
+        _modelText = null;
         _firstChoiceTexts = 0;
         _firstChoiceFinish = -1;
         Usage = null;
@@ -146,6 +168,8 @@ public sealed class StreamChunkReader : IDisposable
         _unescapedUsed = 0;
         _texts.Clear();
         _json = default;
+        _idText = null;
+        _modelText = null;
         if (buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(buffer);

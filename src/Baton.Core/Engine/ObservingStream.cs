@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using Baton.Providers;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// A stream that watches another's chunks go by (to cache the answer, end a span, record the request) without
+/// changing them. Observing streams stacked on one another are read in one loop over the stream beneath them all:
+/// each chunk is handed to every observer, innermost first, and only then to the reader. So the reader awaits one
+/// iterator more than the source's own, however many observers there are, instead of one per observer.
+/// </summary>
+/// <remarks>
+/// An observer sees what it would have seen as a layer of its own: every chunk, then either the end of the stream
+/// (<see cref="OnCompleted"/>) or the error that broke it (<see cref="OnFailed"/>). An observer that throws breaks
+/// the stream for the observers above it (they see its error), as a layer throwing from its own loop did.
+/// </remarks>
+public abstract class ObservingStream : ChatStream
+{
+    /// <param name="inner">The stream observed; disposed of by the observer's <see cref="ChatStream.DisposeAsync"/>.</param>
+    private protected ObservingStream(ChatStream inner) => Inner = inner;
+
+    /// <summary>The stream observed.</summary>
+    private protected ChatStream Inner { get; }
+
+    /// <inheritdoc/>
+    public override RouteInfo Route => Inner.Route;
+
+    /// <inheritdoc/>
+    public override TokenUsage? Usage => Inner.Usage;
+
+    /// <summary>Reads the stream beneath every stacked observer once, handing each chunk to each observer.</summary>
+    public sealed override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken)
+    {
+        var depth = 0;
+        ChatStream source = this;
+        while (source is ObservingStream stacked)
+        {
+            depth++;
+            source = stacked.Inner;
+        }
+        // Innermost first: the order in which nested layers saw the chunks and the end.
+        var observers = new ObservingStream[depth];
+        ChatStream layer = this;
+        for (var i = depth - 1; i >= 0; i--)
+        {
+            var observer = (ObservingStream)layer;
+            observers[i] = observer;
+            layer = observer.Inner;
+        }
+        return ReadObservedAsync(source, observers, cancellationToken);
+    }
+
+    /// <summary>Takes one chunk, before the reader gets it.</summary>
+    private protected virtual void OnChunk(in StreamChunk chunk)
+    {
+    }
+
+    /// <summary>The stream was read to its end.</summary>
+    private protected virtual void OnCompleted()
+    {
+    }
+
+    /// <summary>The stream broke with <paramref name="error"/> (thrown on to the reader after every observer saw it).</summary>
+    private protected virtual void OnFailed(Exception error)
+    {
+    }
+
+    private static async IAsyncEnumerable<StreamChunk> ReadObservedAsync(
+        ChatStream source, ObservingStream[] observers, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var chunks = source.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using (chunks.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await chunks.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (Exception error)
+                {
+                    Fail(observers, 0, error);
+                    throw;
+                }
+                if (!more)
+                {
+                    break;
+                }
+                var chunk = chunks.Current;
+                Observe(observers, chunk);
+                yield return chunk;
+            }
+        }
+        Complete(observers);
+    }
+
+    private static void Observe(ObservingStream[] observers, in StreamChunk chunk)
+    {
+        for (var i = 0; i < observers.Length; i++)
+        {
+            try
+            {
+                observers[i].OnChunk(chunk);
+            }
+            catch (Exception error)
+            {
+                Fail(observers, i + 1, error);
+                throw;
+            }
+        }
+    }
+
+    private static void Complete(ObservingStream[] observers)
+    {
+        for (var i = 0; i < observers.Length; i++)
+        {
+            try
+            {
+                observers[i].OnCompleted();
+            }
+            catch (Exception error)
+            {
+                Fail(observers, i + 1, error);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Tells the observers from <paramref name="first"/> on that the stream broke.</summary>
+    private static void Fail(ObservingStream[] observers, int first, Exception error)
+    {
+        for (var i = first; i < observers.Length; i++)
+        {
+            observers[i].OnFailed(error);
+        }
+    }
+}
