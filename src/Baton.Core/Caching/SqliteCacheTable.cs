@@ -48,8 +48,8 @@ internal sealed class SqliteCacheTable : IDisposable
         """;
 
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _upsert;
-    private readonly SqliteCommand _touch;
+    private readonly SqliteStatement _upsert;
+    private readonly SqliteStatement _touch;
     private readonly SqliteCommand _sweep;
     private readonly SqliteCommand _totals;
     private readonly SqliteCommand _oldest;
@@ -62,18 +62,19 @@ internal sealed class SqliteCacheTable : IDisposable
     {
         // Answers can be asked for again; a power cut losing the last commits costs only those cached answers.
         _connection = LedgerDatabase.Open(path, Schema, synchronousFull: false);
-        _upsert = Command("""
+        // The two statements run for every answer and every use are bound without allocating (see SqliteStatement).
+        _upsert = new SqliteStatement(_connection, """
             INSERT INTO cache_entries
                 (key, model, deployment, body, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, created_ms, expires_ms, last_used_ms, size)
-            VALUES ($key, $model, $deployment, $body, $prompt, $completion, $cached, $reasoning, $created, $expires, $used, $size)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
             ON CONFLICT (key) DO UPDATE SET
                 model = excluded.model, deployment = excluded.deployment, body = excluded.body,
                 prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
                 cached_tokens = excluded.cached_tokens, reasoning_tokens = excluded.reasoning_tokens,
                 created_ms = excluded.created_ms, expires_ms = excluded.expires_ms,
                 last_used_ms = excluded.last_used_ms, size = excluded.size
-            """, "$key", "$model", "$deployment", "$body", "$prompt", "$completion", "$cached", "$reasoning", "$created", "$expires", "$used", "$size");
-        _touch = Command("UPDATE cache_entries SET last_used_ms = $used WHERE key = $key AND last_used_ms < $used", "$key", "$used");
+            """);
+        _touch = new SqliteStatement(_connection, "UPDATE cache_entries SET last_used_ms = ?2 WHERE key = ?1 AND last_used_ms < ?2");
         _sweep = Command("DELETE FROM cache_entries WHERE expires_ms <= $now", "$now");
         _totals = Command("SELECT entries, bytes FROM cache_totals WHERE id = 1");
         _oldest = Command("SELECT key, size FROM cache_entries ORDER BY last_used_ms, key");
@@ -106,9 +107,9 @@ internal sealed class SqliteCacheTable : IDisposable
                 }
                 foreach (var (key, used) in uses)
                 {
-                    _touch.Parameters[0].Value = key;
-                    _touch.Parameters[1].Value = used;
-                    _touch.ExecuteNonQuery();
+                    _touch.Text(1, key);
+                    _touch.Integer(2, used);
+                    _touch.Execute();
                 }
                 _sweep.Parameters[0].Value = nowMs;
                 _sweep.ExecuteNonQuery();
@@ -163,7 +164,9 @@ internal sealed class SqliteCacheTable : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in (SqliteCommand[])[_upsert, _touch, _sweep, _totals, _oldest, _delete, _dataVersion])
+        _upsert.Dispose();
+        _touch.Dispose();
+        foreach (var command in (SqliteCommand[])[_sweep, _totals, _oldest, _delete, _dataVersion])
         {
             command.Dispose();
         }
@@ -173,20 +176,19 @@ internal sealed class SqliteCacheTable : IDisposable
     private void Upsert(SqliteCacheWrite write)
     {
         var answer = write.Answer;
-        var values = _upsert.Parameters;
-        values[0].Value = answer.Key;
-        values[1].Value = answer.Model;
-        values[2].Value = answer.Deployment;
-        values[3].Value = answer.Body;
-        values[4].Value = answer.Usage.PromptTokens;
-        values[5].Value = answer.Usage.CompletionTokens;
-        values[6].Value = answer.Usage.CachedPromptTokens;
-        values[7].Value = answer.Usage.ReasoningTokens;
-        values[8].Value = answer.Created.ToUnixTimeMilliseconds();
-        values[9].Value = answer.Expires.ToUnixTimeMilliseconds();
-        values[10].Value = write.UsedMs;
-        values[11].Value = answer.Size;
-        _upsert.ExecuteNonQuery();
+        _upsert.Text(1, answer.Key);
+        _upsert.Text(2, answer.Model);
+        _upsert.Text(3, answer.Deployment);
+        _upsert.Blob(4, answer.Body);
+        _upsert.Integer(5, answer.Usage.PromptTokens);
+        _upsert.Integer(6, answer.Usage.CompletionTokens);
+        _upsert.Integer(7, answer.Usage.CachedPromptTokens);
+        _upsert.Integer(8, answer.Usage.ReasoningTokens);
+        _upsert.Integer(9, answer.Created.ToUnixTimeMilliseconds());
+        _upsert.Integer(10, answer.Expires.ToUnixTimeMilliseconds());
+        _upsert.Integer(11, write.UsedMs);
+        _upsert.Integer(12, answer.Size);
+        _upsert.Execute();
     }
 
     /// <summary>Walks the last-used index from the oldest and deletes until <paramref name="excess"/> bytes are gone.</summary>
@@ -209,7 +211,8 @@ internal sealed class SqliteCacheTable : IDisposable
 
     private void Enlist(SqliteTransaction? transaction)
     {
-        foreach (var command in (SqliteCommand[])[_upsert, _touch, _sweep, _totals, _oldest, _delete])
+        // The statements bound through SQLite's API (upsert, touch) run in the open transaction without being told.
+        foreach (var command in (SqliteCommand[])[_sweep, _totals, _oldest, _delete])
         {
             command.Transaction = transaction;
         }

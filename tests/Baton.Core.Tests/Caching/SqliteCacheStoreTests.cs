@@ -53,6 +53,31 @@ public sealed class SqliteCacheStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Every_field_of_an_answer_is_read_back_after_a_restart()
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes("""{"id":"chatcmpl-1","choices":[{"message":{"content":"Grüße, 世界"}}]}""");
+        var full = new CachedAnswer("k-full", "modèle", "provider/upstream-ü", body, TokenUsage.Of(11, 7, cached: 3, reasoning: 2),
+            _time.GetUtcNow(), _time.GetUtcNow().AddSeconds(90));
+        // Empty texts and an empty body stay empty (not NULL, which the table refuses).
+        var empty = new CachedAnswer("k-empty", "", "", [], TokenUsage.Of(1, 1), _time.GetUtcNow(), _time.GetUtcNow().AddSeconds(30));
+        using (var store = Create())
+        {
+            store.Save(full);
+            store.Save(empty);
+        }
+
+        await using var reopened = Create();
+        foreach (var saved in (CachedAnswer[])[full, empty])
+        {
+            var read = reopened.Find(saved.Key);
+            Assert.NotNull(read);
+            Assert.Equal(saved with { Body = read.Body }, read);
+            Assert.Equal(saved.Body, read.Body);
+        }
+        Assert.Equal(full.Size + empty.Size, (await reopened.SizeAsync()).Bytes);
+    }
+
+    [Fact]
     public async Task Disposing_writes_every_queued_answer()
     {
         using (var store = Create())

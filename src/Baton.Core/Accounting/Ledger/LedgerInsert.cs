@@ -1,104 +1,101 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
-using SQLitePCL;
 
 namespace Baton.Accounting.Ledger;
 
 /// <summary>
-/// The ledger's one INSERT, prepared once and bound through SQLite's own API. Every answer Baton gives is a
-/// row, so this runs thousands of times a second under load; Microsoft.Data.Sqlite's parameters allocate a
-/// binder, a boxed value and a UTF-8 copy per value per row, which profiling showed to be a tenth of all the
-/// gateway's allocations. Here values are bound straight from the entry, text through one reused buffer.
-/// A row whose attempt id is already in the ledger is left out, so writing a row twice bills once.
-/// Used by the ledger's single writer only: not thread-safe.
+/// The ledger's INSERT, bound straight from the entries through SQLite's own API (<see cref="SqliteStatement"/>), up to
+/// <see cref="MaxRowsPerStatement"/> rows per statement: a batch of rows is a few statements, not one each, so
+/// SQLite starts its program, and .NET crosses into native code to run it, once for many rows. The statement for each
+/// number of rows is prepared on first use and kept. A row whose attempt id is already in the ledger (or earlier in
+/// the same statement) is left out, so writing a row twice bills once. Used by the ledger's single writer only: not
+/// thread-safe.
 /// </summary>
 internal sealed class LedgerInsert : IDisposable
 {
-    private const string Sql = """
-        INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
-            prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
-            latency_ms, cached, fallback, status, estimated, cache_write_tokens, continuation, project, attempt_id)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
-        ON CONFLICT (attempt_id) DO NOTHING
-        """;
+    /// <summary>
+    /// The most rows one statement inserts: 24 values a row, far below SQLite's limit of bound values; past a few dozen
+    /// rows a longer statement saves nothing measurable.
+    /// </summary>
+    internal const int MaxRowsPerStatement = 32;
 
-    private readonly sqlite3 _database;
-    private readonly sqlite3_stmt _statement;
-    private byte[] _text = new byte[256];
+    private const int Columns = 24;
 
-    public LedgerInsert(SqliteConnection connection)
+    private readonly SqliteConnection _connection;
+    private readonly SqliteStatement?[] _statements = new SqliteStatement?[MaxRowsPerStatement + 1];
+
+    public LedgerInsert(SqliteConnection connection) => _connection = connection;
+
+    /// <summary>Inserts <paramref name="rows"/> in order (in the transaction the caller has open).</summary>
+    /// <exception cref="SqliteException">SQLite refused a row (busy, full, ...).</exception>
+    public void Execute(IReadOnlyList<LedgerEntry> rows)
     {
-        _database = connection.Handle!;
-        Check(raw.sqlite3_prepare_v2(_database, Sql, out _statement));
-    }
-
-    /// <exception cref="SqliteException">SQLite refused the row (busy, full, ...).</exception>
-    public void Execute(LedgerEntry entry)
-    {
-        try
+        for (var start = 0; start < rows.Count; start += MaxRowsPerStatement)
         {
-            Integer(1, entry.Time.ToUnixTimeMilliseconds());
-            Text(2, entry.Session);
-            Text(3, entry.ApiKey);
-            Text(4, entry.User);
-            Text(5, entry.Tags);
-            Text(6, entry.Task);
-            Text(7, entry.Tier);
-            Text(8, entry.Model);
-            Text(9, entry.Deployment);
-            Integer(10, entry.Usage.PromptTokens);
-            Integer(11, entry.Usage.CachedPromptTokens);
-            Integer(12, entry.Usage.CompletionTokens);
-            Integer(13, entry.Usage.ReasoningTokens);
-            Integer(14, LedgerDatabase.ToPico(entry.CostUsd));
-            Integer(15, entry.Priced ? 1 : 0);
-            Check(raw.sqlite3_bind_double(_statement, 16, entry.LatencyMs));
-            Integer(17, entry.Cached ? 1 : 0);
-            Integer(18, entry.Fallback ? 1 : 0);
-            Integer(19, entry.Status);
-            Integer(20, entry.Estimated ? 1 : 0);
-            Integer(21, entry.Usage.CacheWritePromptTokens);
-            Integer(22, entry.Continuation ? 1 : 0);
-            Text(23, entry.Project);
-            Text(24, entry.AttemptId);
-            var done = raw.sqlite3_step(_statement);
-            if (done != raw.SQLITE_DONE)
+            var count = Math.Min(MaxRowsPerStatement, rows.Count - start);
+            var statement = _statements[count] ??= new SqliteStatement(_connection, Sql(count));
+            for (var i = 0; i < count; i++)
             {
-                Check(done);
+                Bind(statement, i * Columns, rows[start + i]);
             }
-        }
-        finally
-        {
-            raw.sqlite3_reset(_statement);
+            statement.Execute();
         }
     }
 
-    private void Integer(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
-
-    private void Text(int index, string? value)
+    public void Dispose()
     {
-        if (value is null)
+        foreach (var statement in _statements)
         {
-            Check(raw.sqlite3_bind_null(_statement, index));
-            return;
+            statement?.Dispose();
         }
-        var length = Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (_text.Length < length)
-        {
-            _text = new byte[Math.Max(length, _text.Length * 2)];
-        }
-        var written = Encoding.UTF8.GetBytes(value, _text);
-        // SQLite copies the bytes (SQLITE_TRANSIENT), so the buffer is free for the next value at once.
-        Check(raw.sqlite3_bind_text(_statement, index, _text.AsSpan(0, written)));
     }
 
-    private void Check(int result)
+    private static void Bind(SqliteStatement statement, int offset, LedgerEntry entry)
     {
-        if (result != raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(result, _database);
-        }
+        statement.Integer(offset + 1, entry.Time.ToUnixTimeMilliseconds());
+        statement.Text(offset + 2, entry.Session);
+        statement.Text(offset + 3, entry.ApiKey);
+        statement.Text(offset + 4, entry.User);
+        statement.Text(offset + 5, entry.Tags);
+        statement.Text(offset + 6, entry.Task);
+        statement.Text(offset + 7, entry.Tier);
+        statement.Text(offset + 8, entry.Model);
+        statement.Text(offset + 9, entry.Deployment);
+        statement.Integer(offset + 10, entry.Usage.PromptTokens);
+        statement.Integer(offset + 11, entry.Usage.CachedPromptTokens);
+        statement.Integer(offset + 12, entry.Usage.CompletionTokens);
+        statement.Integer(offset + 13, entry.Usage.ReasoningTokens);
+        statement.Integer(offset + 14, LedgerDatabase.ToPico(entry.CostUsd));
+        statement.Integer(offset + 15, entry.Priced ? 1 : 0);
+        statement.Real(offset + 16, entry.LatencyMs);
+        statement.Integer(offset + 17, entry.Cached ? 1 : 0);
+        statement.Integer(offset + 18, entry.Fallback ? 1 : 0);
+        statement.Integer(offset + 19, entry.Status);
+        statement.Integer(offset + 20, entry.Estimated ? 1 : 0);
+        statement.Integer(offset + 21, entry.Usage.CacheWritePromptTokens);
+        statement.Integer(offset + 22, entry.Continuation ? 1 : 0);
+        statement.Text(offset + 23, entry.Project);
+        statement.Text(offset + 24, entry.AttemptId);
     }
 
-    public void Dispose() => _statement.Dispose();
+    /// <summary>The INSERT of <paramref name="rows"/> rows, their values numbered ?1 to ?(24 × rows) row by row.</summary>
+    internal static string Sql(int rows)
+    {
+        var sql = new StringBuilder("""
+            INSERT INTO ledger (time_ms, session, api_key, user, tags, task, tier, model, deployment,
+                prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_picousd, priced,
+                latency_ms, cached, fallback, status, estimated, cache_write_tokens, continuation, project, attempt_id)
+            VALUES
+            """);
+        for (var row = 0; row < rows; row++)
+        {
+            sql.Append(row == 0 ? " (" : ", (");
+            for (var column = 1; column <= Columns; column++)
+            {
+                sql.Append(column == 1 ? "?" : ", ?").Append(row * Columns + column);
+            }
+            sql.Append(')');
+        }
+        return sql.Append(" ON CONFLICT (attempt_id) DO NOTHING").ToString();
+    }
 }

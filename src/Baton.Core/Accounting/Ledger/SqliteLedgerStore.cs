@@ -42,10 +42,7 @@ internal sealed class SqliteLedgerStore : ILedgerStore
     {
         using var transaction = _connection.BeginTransaction();
         _insert ??= new LedgerInsert(_connection);
-        foreach (var entry in rows)
-        {
-            _insert.Execute(entry);
-        }
+        _insert.Execute(rows);
         transaction.Commit();
         return ValueTask.CompletedTask;
     }
