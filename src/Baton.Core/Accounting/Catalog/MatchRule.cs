@@ -51,8 +51,8 @@ internal abstract class MatchRule
 
     private sealed class Pattern(string pattern) : MatchRule
     {
-        // Nine patterns in the whole catalog: compiled to IL only if they are used, interpreted otherwise.
-        private readonly Lazy<Regex> _regex = new(() => new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)));
+        // Nine patterns in the whole catalog: built only if they are used.
+        private readonly Lazy<Regex> _regex = new(() => CatalogRegex.Create(pattern));
 
         public override bool IsMatch(string text) => _regex.Value.IsMatch(text);
     }

@@ -173,7 +173,7 @@ public sealed class CatalogProvider
         return new CatalogProvider(json.Id, json.Name ?? json.Id, json.Models.Select(m => CatalogModel.From(m, where)).ToArray())
         {
             // Python's re.match: the pattern is anchored at the start of the URL only.
-            ApiPattern = json.ApiPattern is { } pattern ? new Regex(@"\A(?:" + pattern + ")", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)) : null,
+            ApiPattern = json.ApiPattern is { } pattern ? CatalogRegex.Create(@"\A(?:" + pattern + ")") : null,
             ModelMatch = json.ModelMatch is { } modelMatch ? MatchRule.From(modelMatch, where + ".model_match") : null,
             ProviderMatch = json.ProviderMatch is { } providerMatch ? MatchRule.From(providerMatch, where + ".provider_match") : null,
             FallbackModelProviders = json.FallbackModelProviders ?? [],
