@@ -29,10 +29,6 @@ internal static class SseStreamWriter
     /// <see cref="BatonException"/> propagates to the front) rather than as a broken stream. A formatter that is
     /// <see cref="IDisposable"/> is disposed of when the stream has ended, however it ended.
     /// </summary>
-    /// <remarks>
-    /// One async method from the engine's call to the last flush: each async method that waits allocates its state
-    /// machine once per stream, so the write loop is not split into a method of its own.
-    /// </remarks>
     public static async Task StreamAsync<TFormatter>(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started, TFormatter formatter)
         where TFormatter : IStreamEventFormatter
     {
@@ -45,60 +41,7 @@ internal static class SseStreamWriter
             {
                 var ownTime = time.GetElapsedTime(started);
                 var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
-                var response = http.Response;
-                var costComment = Commit(http, result, ownTime, time, formatter.WritesCostComment, out var costTrailer);
-                var pipe = response.BodyWriter;
-                var output = new CountingBufferWriter(pipe);
-                try
-                {
-                    formatter.Begin(output, hasChunk ? chunks.Current : default);
-                    var resumeAnnounced = false;
-                    while (hasChunk)
-                    {
-                        if (!resumeAnnounced && result.Route.StreamResumed)
-                        {
-                            // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
-                            Comment(output, $"baton resumed the stream on {result.Route.Deployment} after an interruption");
-                            resumeAnnounced = true;
-                        }
-                        formatter.Chunk(output, chunks.Current);
-                        // Chunks the upstream already sent go out together; before waiting for the upstream, everything
-                        // written is sent, so no chunk is ever held back while the upstream is silent.
-                        var next = chunks.MoveNextAsync();
-                        if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
-                        {
-                            await pipe.FlushAsync(aborted).ConfigureAwait(false);
-                            output.Unflushed = 0;
-                        }
-                        hasChunk = await next.ConfigureAwait(false);
-                    }
-                    await formatter.EndAsync(output, result).ConfigureAwait(false);
-                    // Headers went out before the usage was known: the cost goes in a trailer where the protocol has
-                    // them (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may
-                    // not). Only then does the answer wait for tokens Baton counts itself (an upstream that reported
-                    // no usage).
-                    if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
-                    {
-                        var formatted = ChatCompletionsEndpoint.FormatCost(cost);
-                        if (costComment)
-                        {
-                            Comment(output, $"{GatewayHeaders.CostUsd} {formatted}");
-                        }
-                        if (costTrailer)
-                        {
-                            response.AppendTrailer(GatewayHeaders.CostUsd, formatted);
-                        }
-                    }
-                    formatter.Close(output);
-                    await pipe.FlushAsync(aborted).ConfigureAwait(false);
-                }
-                catch (BatonException ex)
-                {
-                    // The answer was cut after content was sent: say so in the stream, and never write the proper
-                    // end, so no client mistakes the partial answer for a complete one.
-                    formatter.Error(output, ex);
-                    await pipe.FlushAsync(aborted).ConfigureAwait(false);
-                }
+                await WriteAsync(http, result, chunks, hasChunk, ownTime, time, formatter).ConfigureAwait(false);
             }
         }
         finally
@@ -111,26 +54,85 @@ internal static class SseStreamWriter
         }
     }
 
-    /// <summary>
-    /// Sets the status and headers of the stream (route headers, budget warnings, the cost trailer's declaration);
-    /// returns whether the cost goes in an SSE comment at the end, and tells whether it goes in a trailer.
-    /// </summary>
-    private static bool Commit(HttpContext http, ChatStreamResult result, TimeSpan ownTime, TimeProvider time, bool writesCostComment, out bool costTrailer)
+    /// <summary>Writes the answer whose first chunk (if <paramref name="hasChunk"/>) is <paramref name="chunks"/>' current one.</summary>
+    private static async Task WriteAsync<TFormatter>(
+        HttpContext http,
+        ChatStreamResult result,
+        IAsyncEnumerator<StreamChunk> chunks,
+        bool hasChunk,
+        TimeSpan ownTime,
+        TimeProvider time,
+        TFormatter formatter)
+        where TFormatter : IStreamEventFormatter
     {
+        var aborted = http.RequestAborted;
         var response = http.Response;
         ChatCompletionsEndpoint.WriteRouteHeaders(response, result.Route, ownTime, time);
         ChatCompletionsEndpoint.WriteBudgetWarnings(response, result.BudgetWarnings);
-        costTrailer = result.CostUsd is not null && response.SupportsTrailers();
+        var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
         if (costTrailer)
         {
             response.DeclareTrailer(GatewayHeaders.CostUsd);
         }
+        var costComment = formatter.WritesCostComment && result.CostUsd is not null
+            && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        return writesCostComment && result.CostUsd is not null && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
+
+        var pipe = response.BodyWriter;
+        var output = new CountingBufferWriter(pipe);
+        try
+        {
+            formatter.Begin(output, hasChunk ? chunks.Current : default);
+            var resumeAnnounced = false;
+            while (hasChunk)
+            {
+                if (!resumeAnnounced && result.Route.StreamResumed)
+                {
+                    // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
+                    Comment(output, $"baton resumed the stream on {result.Route.Deployment} after an interruption");
+                    resumeAnnounced = true;
+                }
+                formatter.Chunk(output, chunks.Current);
+                // Chunks the upstream already sent go out together; before waiting for the upstream, everything
+                // written is sent, so no chunk is ever held back while the upstream is silent.
+                var next = chunks.MoveNextAsync();
+                if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
+                {
+                    await pipe.FlushAsync(aborted).ConfigureAwait(false);
+                    output.Unflushed = 0;
+                }
+                hasChunk = await next.ConfigureAwait(false);
+            }
+            await formatter.EndAsync(output, result).ConfigureAwait(false);
+            // Headers went out before the usage was known: the cost goes in a trailer where the protocol has them
+            // (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
+            // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
+            if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
+            {
+                var formatted = ChatCompletionsEndpoint.FormatCost(cost);
+                if (costComment)
+                {
+                    Comment(output, $"{GatewayHeaders.CostUsd} {formatted}");
+                }
+                if (costTrailer)
+                {
+                    response.AppendTrailer(GatewayHeaders.CostUsd, formatted);
+                }
+            }
+            formatter.Close(output);
+            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+        }
+        catch (BatonException ex)
+        {
+            // The answer was cut after content was sent: say so in the stream, and never write the proper end,
+            // so no client mistakes the partial answer for a complete one.
+            formatter.Error(output, ex);
+            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+        }
     }
 
     /// <summary>An SSE comment line (SDKs skip it).</summary>
