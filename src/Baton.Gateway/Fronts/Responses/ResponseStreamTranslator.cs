@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Baton.Errors;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
@@ -42,9 +41,14 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
         {
             ObserveModel(StreamChunkReader.Of(firstChunk, ref _reader));
         }
-        var started = response.Build("in_progress", []);
-        Event("response.created", new JsonObject { ["response"] = started }, events);
-        Event("response.in_progress", new JsonObject { ["response"] = started.DeepClone() }, events);
+        // Both events carry the same response object, written twice rather than built and cloned.
+        for (var i = 0; i < 2; i++)
+        {
+            BeginEvent(i == 0 ? "response.created"u8 : "response.in_progress"u8, events);
+            _json.WritePropertyName("response"u8);
+            WriteResponse("in_progress");
+            EndEvent(events);
+        }
     }
 
     /// <summary>The events one chunk means (none for a chunk that carries only usage or a role).</summary>
@@ -93,8 +97,11 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
         }
     }
 
-    /// <summary>The events that end a stream read to its end; returns the final response object (to store).</summary>
-    public JsonObject Finish(TokenUsage? usage, IBufferWriter<byte> events)
+    /// <summary>
+    /// The events that end a stream read to its end, into a buffer of their own (they wait for the response to be
+    /// stored); returns the final response object's JSON (to store): the very bytes its last event carries.
+    /// </summary>
+    public ReadOnlyMemory<byte> Finish(TokenUsage? usage, ArrayBufferWriter<byte> events)
     {
         var (status, incompleteReason) = ResponseObject.StatusOf(_finishReason);
         var itemStatus = status == "completed" ? "completed" : "incomplete";
@@ -105,9 +112,15 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
                 Close(item, itemStatus, events);
             }
         }
-        var final = response.Build(status, Output(), usage, incompleteReason);
-        Event(status == "completed" ? "response.completed" : "response.incomplete", new JsonObject { ["response"] = final }, events);
-        return final;
+        BeginEvent(status == "completed" ? "response.completed"u8 : "response.incomplete"u8, events);
+        _json.WritePropertyName("response"u8);
+        _json.Flush();
+        var start = events.WrittenCount;
+        WriteResponse(status, usage, incompleteReason);
+        _json.Flush();
+        var end = events.WrittenCount;
+        EndEvent(events);
+        return events.WrittenMemory[start..end];
     }
 
     /// <summary>The events that end a stream cut for good: the response failed, with what it had produced so far.</summary>
@@ -117,19 +130,27 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
         {
             if (!item.Done)
             {
-                item.Json["status"] = "incomplete";
-                if (item.Kind == ItemKind.FunctionCall)
-                {
-                    item.Json["arguments"] = item.Arguments.ToString();
-                }
-                else
-                {
-                    item.Json["content"] = new JsonArray([.. item.Parts.Select(p => (JsonNode)Part(p))]);
-                }
+                // Its content or arguments as far as they came; a call keeps the name it was added with.
+                item.Status = "incomplete";
+                item.Settled = true;
             }
         }
-        Event("response.failed", new JsonObject { ["response"] = response.Build("failed", Output(), error: error) }, events);
-        Event("error", new JsonObject { ["code"] = error.Code ?? error.Type, ["message"] = error.Message, ["param"] = error.Param }, events);
+        BeginEvent("response.failed"u8, events);
+        _json.WritePropertyName("response"u8);
+        WriteResponse("failed", error: error);
+        EndEvent(events);
+        BeginEvent("error"u8, events);
+        _json.WriteString("code"u8, error.Code ?? error.Type);
+        _json.WriteString("message"u8, error.Message);
+        if (error.Param is null)
+        {
+            _json.WriteNull("param"u8);
+        }
+        else
+        {
+            _json.WriteString("param"u8, error.Param);
+        }
+        EndEvent(events);
     }
 
     private void ObserveModel(StreamChunkReader chunk)
@@ -146,28 +167,22 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
         var partType = kind == PartKind.OutputText ? "output_text" : "refusal";
         if (_message is null or { Done: true })
         {
-            _message = new OutputItem(ItemKind.Message, ResponseIds.Message(), _items.Count)
-            {
-                Json = new JsonObject { ["id"] = "", ["type"] = "message", ["status"] = "in_progress", ["role"] = "assistant", ["content"] = new JsonArray() },
-            };
-            _message.Json["id"] = _message.Id;
+            _message = new OutputItem(ItemKind.Message, ResponseIds.Message(), _items.Count);
             _items.Add(_message);
-            Event("response.output_item.added", new JsonObject { ["output_index"] = _message.OutputIndex, ["item"] = _message.Json.DeepClone() }, events);
+            ItemEvent("response.output_item.added"u8, _message, events);
         }
         var message = _message;
         if (message.Parts.Count == 0 || message.Parts[^1].Type != partType)
         {
             message.Parts.Add(new ContentPart(partType));
-            Event("response.content_part.added", new JsonObject
-            {
-                ["item_id"] = message.Id,
-                ["output_index"] = message.OutputIndex,
-                ["content_index"] = message.Parts.Count - 1,
-                ["part"] = Part(new ContentPart(partType)),
-            }, events);
+            BeginPartEvent("response.content_part.added"u8, message, message.Parts.Count - 1, events);
+            _json.WritePropertyName("part"u8);
+            WritePart(partType, "");
+            EndEvent(events);
         }
         var part = message.Parts[^1];
         Append(part.Text, text);
+        part.TextChanged();
         var type = kind == PartKind.OutputText ? "response.output_text.delta"u8 : "response.refusal.delta"u8;
         BeginEvent(type, events);
         _json.WriteString("item_id"u8, message.Id);
@@ -198,10 +213,10 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
                 CallId = Last(reading, fields, ChunkTextKind.ToolId) ?? ResponseIds.FunctionCall(),
                 Name = name ?? "",
             };
-            item.Json = CompletionOutput.FunctionCall(item.Id, item.CallId, item.Name, "", "in_progress");
+            item.ItemName = item.Name;
             _calls[index] = item;
             _items.Add(item);
-            Event("response.output_item.added", new JsonObject { ["output_index"] = item.OutputIndex, ["item"] = item.Json.DeepClone() }, events);
+            ItemEvent("response.output_item.added"u8, item, events);
         }
         else if (item.Name.Length == 0 && name is { Length: > 0 } lateName)
         {
@@ -213,6 +228,7 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
             {
                 var arguments = reading.TextOf(field);
                 Append(item.Arguments, arguments);
+                item.ArgumentsChanged();
                 BeginEvent("response.function_call_arguments.delta"u8, events);
                 _json.WriteString("item_id"u8, item.Id);
                 _json.WriteNumber("output_index"u8, item.OutputIndex);
@@ -255,79 +271,125 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
             for (var index = 0; index < item.Parts.Count; index++)
             {
                 var part = item.Parts[index];
-                var text = part.Text.ToString();
+                var text = part.Value;
                 if (part.Type == "output_text")
                 {
-                    Event("response.output_text.done", new JsonObject
-                    {
-                        ["item_id"] = item.Id,
-                        ["output_index"] = item.OutputIndex,
-                        ["content_index"] = index,
-                        ["text"] = text,
-                        ["logprobs"] = new JsonArray(),
-                    }, events);
+                    BeginPartEvent("response.output_text.done"u8, item, index, events);
+                    _json.WriteString("text"u8, text);
+                    _json.WriteStartArray("logprobs"u8);
+                    _json.WriteEndArray();
                 }
                 else
                 {
-                    Event("response.refusal.done", new JsonObject
-                    {
-                        ["item_id"] = item.Id,
-                        ["output_index"] = item.OutputIndex,
-                        ["content_index"] = index,
-                        ["refusal"] = text,
-                    }, events);
+                    BeginPartEvent("response.refusal.done"u8, item, index, events);
+                    _json.WriteString("refusal"u8, text);
                 }
-                Event("response.content_part.done", new JsonObject
-                {
-                    ["item_id"] = item.Id,
-                    ["output_index"] = item.OutputIndex,
-                    ["content_index"] = index,
-                    ["part"] = Part(part),
-                }, events);
+                EndEvent(events);
+                BeginPartEvent("response.content_part.done"u8, item, index, events);
+                _json.WritePropertyName("part"u8);
+                WritePart(part.Type, text);
+                EndEvent(events);
             }
-            item.Json["status"] = status;
-            item.Json["content"] = new JsonArray([.. item.Parts.Select(p => (JsonNode)Part(p))]);
         }
         else
         {
-            var arguments = item.Arguments.ToString();
-            Event("response.function_call_arguments.done", new JsonObject
-            {
-                ["item_id"] = item.Id,
-                ["output_index"] = item.OutputIndex,
-                ["name"] = item.Name,
-                ["arguments"] = arguments,
-            }, events);
-            item.Json["name"] = item.Name;
-            item.Json["arguments"] = arguments;
-            item.Json["status"] = status;
+            BeginEvent("response.function_call_arguments.done"u8, events);
+            _json.WriteString("item_id"u8, item.Id);
+            _json.WriteNumber("output_index"u8, item.OutputIndex);
+            _json.WriteString("name"u8, item.Name);
+            _json.WriteString("arguments"u8, item.ArgumentsValue);
+            EndEvent(events);
+            item.ItemName = item.Name;
         }
-        Event("response.output_item.done", new JsonObject { ["output_index"] = item.OutputIndex, ["item"] = item.Json.DeepClone() }, events);
+        item.Status = status;
+        item.Settled = true;
+        ItemEvent("response.output_item.done"u8, item, events);
     }
 
-    private JsonArray Output() => [.. _items.Select(item => item.Json.DeepClone())];
-
-    private static JsonObject Part(ContentPart part) => part.Type == "output_text"
-        ? ResponsesRequestReader.OutputText(part.Text.ToString())
-        : new JsonObject { ["type"] = "refusal", ["refusal"] = part.Text.ToString() };
-
-    /// <summary>One server-sent event: <c>event: TYPE</c> and the event as JSON, with its type and sequence number first.</summary>
-    private void Event(string type, JsonObject fields, IBufferWriter<byte> events)
+    /// <summary>An event with an item (<c>output_item.added</c>, <c>.done</c>): its index and the item as it now is.</summary>
+    private void ItemEvent(ReadOnlySpan<byte> type, OutputItem item, IBufferWriter<byte> events)
     {
-        BeginEvent(Encoding.UTF8.GetBytes(type), events);
-        foreach (var (name, value) in fields)
-        {
-            _json.WritePropertyName(name);
-            if (value is null)
-            {
-                _json.WriteNullValue();
-            }
-            else
-            {
-                value.WriteTo(_json, ResponseObject.Json);
-            }
-        }
+        BeginEvent(type, events);
+        _json.WriteNumber("output_index"u8, item.OutputIndex);
+        _json.WritePropertyName("item"u8);
+        WriteItem(item);
         EndEvent(events);
+    }
+
+    /// <summary>Opens an event about one content part of a message: its item, output index and content index.</summary>
+    private void BeginPartEvent(ReadOnlySpan<byte> type, OutputItem message, int contentIndex, IBufferWriter<byte> events)
+    {
+        BeginEvent(type, events);
+        _json.WriteString("item_id"u8, message.Id);
+        _json.WriteNumber("output_index"u8, message.OutputIndex);
+        _json.WriteNumber("content_index"u8, contentIndex);
+    }
+
+    /// <summary>The response object with the items so far, as <see cref="ResponseObject.Build"/> would make it.</summary>
+    private void WriteResponse(string status, TokenUsage? usage = null, string? incompleteReason = null, BatonException? error = null)
+    {
+        response.WriteStart(_json, status, incompleteReason, error);
+        _json.WriteStartArray();
+        foreach (var item in _items)
+        {
+            WriteItem(item);
+        }
+        _json.WriteEndArray();
+        response.WriteEnd(_json, usage);
+    }
+
+    /// <summary>
+    /// An output item in its fields' order: a message's content, and a call's arguments, shown once it is settled
+    /// (done or failed); until then, the empty content and arguments it was added with.
+    /// </summary>
+    private void WriteItem(OutputItem item)
+    {
+        _json.WriteStartObject();
+        if (item.Kind == ItemKind.Message)
+        {
+            _json.WriteString("id"u8, item.Id);
+            _json.WriteString("type"u8, "message"u8);
+            _json.WriteString("status"u8, item.Status);
+            _json.WriteString("role"u8, "assistant"u8);
+            _json.WriteStartArray("content"u8);
+            if (item.Settled)
+            {
+                foreach (var part in item.Parts)
+                {
+                    WritePart(part.Type, part.Value);
+                }
+            }
+            _json.WriteEndArray();
+        }
+        else
+        {
+            _json.WriteString("type"u8, "function_call"u8);
+            _json.WriteString("id"u8, item.Id);
+            _json.WriteString("call_id"u8, item.CallId);
+            _json.WriteString("name"u8, item.ItemName);
+            _json.WriteString("arguments"u8, item.Settled ? item.ArgumentsValue : "");
+            _json.WriteString("status"u8, item.Status);
+        }
+        _json.WriteEndObject();
+    }
+
+    /// <summary>A content part as <see cref="ResponsesRequestReader.OutputText"/> makes an output text, or a refusal.</summary>
+    private void WritePart(string type, string text)
+    {
+        _json.WriteStartObject();
+        if (type == "output_text")
+        {
+            _json.WriteString("type"u8, "output_text"u8);
+            _json.WriteString("text"u8, text);
+            _json.WriteStartArray("annotations"u8);
+            _json.WriteEndArray();
+        }
+        else
+        {
+            _json.WriteString("type"u8, "refusal"u8);
+            _json.WriteString("refusal"u8, text);
+        }
+        _json.WriteEndObject();
     }
 
     /// <summary>Writes <c>event: TYPE</c>, <c>data: </c> and opens the event's object with its type and sequence number.</summary>
@@ -373,20 +435,43 @@ internal sealed class ResponseStreamTranslator(ResponseObject response) : IDispo
 
     private sealed class OutputItem(ItemKind kind, string id, int outputIndex)
     {
+        private string? _arguments;
+
         public ItemKind Kind { get; } = kind;
         public string Id { get; } = id;
         public int OutputIndex { get; } = outputIndex;
-        public JsonObject Json { get; set; } = [];
         public List<ContentPart> Parts { get; } = [];
         public StringBuilder Arguments { get; } = new();
         public string CallId { get; init; } = "";
         public string Name { get; set; } = "";
+
+        /// <summary>A call's name as its item shows it: the name it was added with, until it is done.</summary>
+        public string ItemName { get; set; } = "";
+
+        /// <summary><c>in_progress</c> until the item is done (<c>completed</c>, <c>incomplete</c>) or the stream failed.</summary>
+        public string Status { get; set; } = "in_progress";
+
+        /// <summary>Whether the item shows its content or arguments: once done, or when the stream failed.</summary>
+        public bool Settled { get; set; }
+
         public bool Done { get; set; }
+
+        /// <summary>The arguments as one string, made once however many events show them.</summary>
+        public string ArgumentsValue => _arguments ??= Arguments.ToString();
+
+        public void ArgumentsChanged() => _arguments = null;
     }
 
     private sealed class ContentPart(string type)
     {
+        private string? _value;
+
         public string Type { get; } = type;
         public StringBuilder Text { get; } = new();
+
+        /// <summary>The text as one string, made once however many events show it.</summary>
+        public string Value => _value ??= Text.ToString();
+
+        public void TextChanged() => _value = null;
     }
 }

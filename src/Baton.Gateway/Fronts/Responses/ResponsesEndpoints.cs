@@ -175,7 +175,11 @@ internal static class ResponsesEndpoints
     /// <summary>What storing a response needs besides the response: null input items when the request said <c>store: false</c>.</summary>
     internal sealed record Saving(IResponseStore Store, string? Owner, DateTimeOffset CreatedAt, string? InputItemsJson)
     {
-        public async Task SaveAsync(ResponseObject response, JsonObject final)
+        public Task SaveAsync(ResponseObject response, JsonObject final) =>
+            InputItemsJson is null ? Task.CompletedTask : SaveAsync(response, ResponseObject.ToUtf8(final));
+
+        /// <summary>Stores the response whose final object is <paramref name="final"/> (its UTF-8 JSON), when asked to.</summary>
+        public async Task SaveAsync(ResponseObject response, ReadOnlyMemory<byte> final)
         {
             if (InputItemsJson is null)
             {
@@ -183,7 +187,7 @@ internal static class ResponsesEndpoints
             }
             // Not the request's token: an answer the caller has received is kept even if it hangs up right after.
             await Store.SaveAsync(new StoredResponse(response.Id, Owner, response.Model, CreatedAt, InputItemsJson,
-                Encoding.UTF8.GetString(ResponseObject.ToUtf8(final))), CancellationToken.None).ConfigureAwait(false);
+                Encoding.UTF8.GetString(final.Span)), CancellationToken.None).ConfigureAwait(false);
         }
     }
 }
