@@ -101,7 +101,7 @@ internal static class RequestObserver
             _ => (500, "internal_error"),
         };
         var attempts = (error as BatonException)?.Attempts ?? [];
-        recorder.Record(new CompletedRequest
+        recorder.Record(new RecordedRequest
         {
             Time = recorder.Time.GetUtcNow(),
             KeyId = request.ApiKeyId,
@@ -113,11 +113,12 @@ internal static class RequestObserver
             ErrorCode = code,
             Stream = stream,
             Attempts = attempts.Count,
+            Cache = "bypass",
             LatencyMs = recorder.Time.GetElapsedTime(started).TotalMilliseconds,
         });
     }
 
-    internal static CompletedRequest Answered(ChatRequest request, RouteInfo route, bool stream, int status, DateTimeOffset time, TimeSpan latency,
+    internal static RecordedRequest Answered(ChatRequest request, RouteInfo route, bool stream, int status, DateTimeOffset time, TimeSpan latency,
         TimeSpan? firstChunk, TokenUsage? usage, decimal? cost, string? errorCode = null) => new()
         {
             Time = time,

@@ -31,7 +31,8 @@ public sealed class RequestRecorder
 
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly CompletedRequest?[] _recent;
+    // The last requests as values, overwritten in place: recording one allocates nothing.
+    private readonly RecordedRequest[] _recent;
     private readonly MinuteSlot[] _minutes = new MinuteSlot[WindowMinutes];
     private readonly SecondSlot[] _seconds = new SecondSlot[LiveSeconds];
     private long _recorded;
@@ -42,7 +43,7 @@ public sealed class RequestRecorder
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(recentCapacity, 1);
         _time = time;
-        _recent = new CompletedRequest?[recentCapacity];
+        _recent = new RecordedRequest[recentCapacity];
         for (var i = 0; i < _minutes.Length; i++)
         {
             _minutes[i] = new MinuteSlot();
@@ -66,6 +67,12 @@ public sealed class RequestRecorder
     public void Record(CompletedRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        Record(RecordedRequest.From(request));
+    }
+
+    /// <summary>Adds a finished request, as the engine records it.</summary>
+    internal void Record(in RecordedRequest request)
+    {
         var second = request.Time.ToUnixTimeSeconds();
         var minute = Math.DivRem(second, 60, out var rest) - (rest < 0 ? 1 : 0);
         lock (_gate)
@@ -105,7 +112,7 @@ public sealed class RequestRecorder
             var list = new List<CompletedRequest>(Math.Max(count, 0));
             for (var i = 1; i <= count; i++)
             {
-                list.Add(_recent[(int)((_recorded - i) % _recent.Length)]!);
+                list.Add(_recent[(int)((_recorded - i) % _recent.Length)].ToCompleted());
             }
             return list;
         }
@@ -214,7 +221,7 @@ public sealed class RequestRecorder
             Keys.Clear();
         }
 
-        public void Add(CompletedRequest request)
+        public void Add(in RecordedRequest request)
         {
             All.Add(request);
             Series(Models, request.Model, percentiles: true).Add(request);

@@ -34,7 +34,7 @@ internal sealed class TrafficTally(bool percentiles)
 
     public long Tokens => InputTokens + OutputTokens;
 
-    public void Add(CompletedRequest request)
+    public void Add(in RecordedRequest request)
     {
         Requests++;
         if (request.IsError)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Baton.Errors;
 using Baton.Routing;
 
@@ -11,21 +12,25 @@ namespace Baton.Telemetry;
 /// </summary>
 internal static class AttemptTelemetry
 {
+    // What every attempt span of a deployment shares (its name and five attributes), built once per deployment rather
+    // than per attempt; weakly keyed, so the deployments of a replaced configuration take theirs with them.
+    private static readonly ConditionalWeakTable<Deployment, SpanTemplate> Templates = new();
+
     /// <summary>Runs one upstream call, in its own span when the request has one (otherwise the call as it is).</summary>
     public static Task<T> RunAsync<T>(RequestTelemetry? request, Deployment deployment, int attempt, Func<Task<T>> call) =>
         request?.Activity is null ? call() : RunTracedAsync(request, deployment, attempt, call);
 
     private static async Task<T> RunTracedAsync<T>(RequestTelemetry request, Deployment deployment, int attempt, Func<Task<T>> call)
     {
-        using var span = request.Telemetry.StartActivity(TelemetryTags.Chat, deployment.UpstreamModel, ActivityKind.Client, request.Context);
+        var template = Templates.GetValue(deployment, static d => new SpanTemplate(d));
+        using var span = request.Telemetry.StartActivity(template.Name, ActivityKind.Client, request.Context);
         if (span is { IsAllDataRequested: true })
         {
-            span.SetTag(TelemetryTags.OperationName, TelemetryTags.Chat);
-            span.SetTag(TelemetryTags.ProviderName, deployment.Provider.Type);
-            span.SetTag(TelemetryTags.RequestModel, deployment.UpstreamModel);
-            span.SetTag(TelemetryTags.Provider, deployment.Provider.Name);
-            span.SetTag(TelemetryTags.Deployment, deployment.Id);
-            span.SetTag(TelemetryTags.Attempt, attempt);
+            foreach (var (key, value) in template.Tags)
+            {
+                span.AddTag(key, value);
+            }
+            span.AddTag(TelemetryTags.Attempt, SpanValues.Of(attempt));
         }
         try
         {
@@ -47,5 +52,19 @@ internal static class AttemptTelemetry
             }
             throw;
         }
+    }
+
+    private sealed class SpanTemplate(Deployment deployment)
+    {
+        public string Name { get; } = TelemetryTags.Chat + " " + deployment.UpstreamModel;
+
+        public KeyValuePair<string, object?>[] Tags { get; } =
+        [
+            new(TelemetryTags.OperationName, TelemetryTags.Chat),
+            new(TelemetryTags.ProviderName, deployment.Provider.Type),
+            new(TelemetryTags.RequestModel, deployment.UpstreamModel),
+            new(TelemetryTags.Provider, deployment.Provider.Name),
+            new(TelemetryTags.Deployment, deployment.Id),
+        ];
     }
 }

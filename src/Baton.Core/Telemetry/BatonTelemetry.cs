@@ -111,6 +111,10 @@ public sealed partial class BatonTelemetry : IDisposable
     internal Activity? StartActivity(string operation, string model, ActivityKind kind, ActivityContext parent = default) =>
         Tracing && Source.HasListeners() ? Source.StartActivity(operation + " " + model, kind, parent) : null;
 
+    /// <summary>Starts a span whose name is already built, on the same conditions as the overload above.</summary>
+    internal Activity? StartActivity(string name, ActivityKind kind, ActivityContext parent) =>
+        Tracing && Source.HasListeners() ? Source.StartActivity(name, kind, parent) : null;
+
     private static IEnumerable<Measurement<int>> BreakerStates(ModelCatalog catalog)
     {
         foreach (var deployment in catalog.Deployments)

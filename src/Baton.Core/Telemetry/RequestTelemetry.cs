@@ -38,20 +38,21 @@ internal sealed class RequestTelemetry
         if (Activity is { IsAllDataRequested: true } span)
         {
             Facts = new ResponseFacts();
-            span.SetTag(TelemetryTags.OperationName, operation);
-            span.SetTag(TelemetryTags.RequestModel, request.Model);
-            span.SetTag(TelemetryTags.Stream, stream);
-            span.SetTag(TelemetryTags.KeyId, request.ApiKeyId);
-            span.SetTag(TelemetryTags.ConversationId, request.SessionId);
-            span.SetTag(TelemetryTags.Task, request.Task);
+            // A new span holds none of these yet: added, not set (SetTag searches the span's tags for the key first).
+            span.AddTag(TelemetryTags.OperationName, operation);
+            span.AddTag(TelemetryTags.RequestModel, request.Model);
+            span.AddTag(TelemetryTags.Stream, SpanValues.Of(stream));
+            span.AddTagIfPresent(TelemetryTags.KeyId, request.ApiKeyId);
+            span.AddTagIfPresent(TelemetryTags.ConversationId, request.SessionId);
+            span.AddTagIfPresent(TelemetryTags.Task, request.Task);
             if (request.MaxTokens is { } maxTokens)
             {
-                span.SetTag(TelemetryTags.RequestMaxTokens, maxTokens);
+                span.AddTag(TelemetryTags.RequestMaxTokens, SpanValues.Of(maxTokens));
             }
             // An embeddings request has no messages: its inputs are not put on the span.
             if (telemetry.CaptureContent && operation == TelemetryTags.Chat)
             {
-                span.SetTag(TelemetryTags.InputMessages, GenAiContent.InputMessages(request.Body));
+                span.AddTag(TelemetryTags.InputMessages, GenAiContent.InputMessages(request.Body));
             }
         }
     }
@@ -166,48 +167,50 @@ internal sealed class RequestTelemetry
         {
             return;
         }
-        span.SetTag(TelemetryTags.ProviderName, providerType);
-        span.SetTag(TelemetryTags.ResponseModel, Facts?.Model ?? route.UpstreamModel);
-        span.SetTag(TelemetryTags.ResponseId, Facts?.Id);
+        // An answer is described once, and only after the tags set at the start (none of which it repeats): the tags
+        // are added without searching the span's list for them.
+        span.AddTagIfPresent(TelemetryTags.ProviderName, providerType);
+        span.AddTagIfPresent(TelemetryTags.ResponseModel, Facts?.Model ?? route.UpstreamModel);
+        span.AddTagIfPresent(TelemetryTags.ResponseId, Facts?.Id);
         if (Facts is { FinishReasons.Count: > 0 } facts)
         {
-            span.SetTag(TelemetryTags.FinishReasons, facts.FinishReasons.ToArray());
+            span.AddTag(TelemetryTags.FinishReasons, facts.FinishReasons.ToArray());
         }
         if (usage is { } reported)
         {
-            span.SetTag(TelemetryTags.InputTokens, reported.PromptTokens);
-            span.SetTag(TelemetryTags.OutputTokens, reported.CompletionTokens);
+            span.AddTag(TelemetryTags.InputTokens, SpanValues.Of(reported.PromptTokens));
+            span.AddTag(TelemetryTags.OutputTokens, SpanValues.Of(reported.CompletionTokens));
             if (reported.CachedPromptTokens > 0)
             {
-                span.SetTag(TelemetryTags.CacheReadInputTokens, reported.CachedPromptTokens);
+                span.AddTag(TelemetryTags.CacheReadInputTokens, SpanValues.Of(reported.CachedPromptTokens));
             }
             if (reported.CacheWritePromptTokens > 0)
             {
-                span.SetTag(TelemetryTags.CacheCreationInputTokens, reported.CacheWritePromptTokens);
+                span.AddTag(TelemetryTags.CacheCreationInputTokens, SpanValues.Of(reported.CacheWritePromptTokens));
             }
             if (reported.ReasoningTokens > 0)
             {
-                span.SetTag(TelemetryTags.ReasoningOutputTokens, reported.ReasoningTokens);
+                span.AddTag(TelemetryTags.ReasoningOutputTokens, SpanValues.Of(reported.ReasoningTokens));
             }
         }
-        span.SetTag(TelemetryTags.Model, route.Model);
-        span.SetTag(TelemetryTags.Provider, route.Provider);
-        span.SetTag(TelemetryTags.Deployment, route.Deployment);
-        span.SetTag(TelemetryTags.Attempts, route.Attempts);
-        span.SetTag(TelemetryTags.Fallback, route.FallbackUsed);
-        span.SetTag(TelemetryTags.Cache, CacheName(route.Cache));
-        span.SetTag(TelemetryTags.Tier, route.Tier);
+        span.AddTagIfPresent(TelemetryTags.Model, route.Model);
+        span.AddTagIfPresent(TelemetryTags.Provider, route.Provider);
+        span.AddTagIfPresent(TelemetryTags.Deployment, route.Deployment);
+        span.AddTag(TelemetryTags.Attempts, SpanValues.Of(route.Attempts));
+        span.AddTag(TelemetryTags.Fallback, SpanValues.Of(route.FallbackUsed));
+        span.AddTag(TelemetryTags.Cache, CacheName(route.Cache));
+        span.AddTagIfPresent(TelemetryTags.Tier, route.Tier);
         if (route.StreamResumed)
         {
-            span.SetTag(TelemetryTags.StreamResumed, true);
+            span.AddTag(TelemetryTags.StreamResumed, SpanValues.Of(true));
         }
         if (cost is { } spent)
         {
-            span.SetTag(TelemetryTags.CostUsd, (double)spent);
+            span.AddTag(TelemetryTags.CostUsd, (double)spent);
         }
         if (outputText is not null && _telemetry.CaptureContent)
         {
-            span.SetTag(TelemetryTags.OutputMessages, GenAiContent.OutputMessages(outputText, Facts?.FinishReasons ?? []));
+            span.AddTag(TelemetryTags.OutputMessages, GenAiContent.OutputMessages(outputText, Facts?.FinishReasons ?? []));
         }
     }
 

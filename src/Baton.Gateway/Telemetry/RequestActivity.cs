@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Baton.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -17,6 +18,9 @@ namespace Baton.Gateway.Telemetry;
 /// </summary>
 internal static class RequestActivity
 {
+    // The span's name per endpoint ("POST /v1/chat/completions"), built once rather than for every recorded request.
+    private static readonly ConditionalWeakTable<RouteEndpoint, ServerSpanName> Names = new();
+
     /// <summary>
     /// Starts the request's server span when one should be recorded (null otherwise); without listeners, passes the
     /// caller's trace context on to the upstream instead. Called from the request's own async flow, so the span and
@@ -42,16 +46,38 @@ internal static class RequestActivity
         }
         ActivityContext.TryParse(headers.TraceParent.ToString() is { Length: > 0 } parent ? parent : null,
             headers.TraceState.ToString() is { Length: > 0 } state ? state : null, isRemote: true, out var caller);
-        var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        var activity = BatonTelemetry.Source.StartActivity(route is null ? http.Request.Method : http.Request.Method + " " + route, ActivityKind.Server, caller);
+        var endpoint = http.GetEndpoint() as RouteEndpoint;
+        var route = endpoint?.RoutePattern.RawText;
+        var method = http.Request.Method;
+        var activity = BatonTelemetry.Source.StartActivity(route is null ? method : NameOf(endpoint!, method, route), ActivityKind.Server, caller);
         if (activity is { IsAllDataRequested: true })
         {
-            activity.SetTag("http.request.method", http.Request.Method);
-            activity.SetTag("url.path", http.Request.Path.Value);
-            activity.SetTag("http.route", route);
+            activity.AddTag("http.request.method", method);
+            if (http.Request.Path.Value is { } path)
+            {
+                activity.AddTag("url.path", path);
+            }
+            if (route is not null)
+            {
+                activity.AddTag("http.route", route);
+            }
         }
         return activity;
     }
+
+    private static string NameOf(RouteEndpoint endpoint, string method, string route)
+    {
+        // An endpoint usually answers one method: the first one's name is kept; another method (a HEAD, say) has its own built.
+        if (Names.TryGetValue(endpoint, out var known) && string.Equals(known.Method, method, StringComparison.Ordinal))
+        {
+            return known.Name;
+        }
+        var name = method + " " + route;
+        Names.TryAdd(endpoint, new ServerSpanName(method, name));
+        return name;
+    }
+
+    private sealed record ServerSpanName(string Method, string Name);
 
     /// <summary>Ends the span <see cref="Start"/> began, with the status of the answer (errors included).</summary>
     public static void Stop(Activity? activity, HttpContext http)

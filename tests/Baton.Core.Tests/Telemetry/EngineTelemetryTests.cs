@@ -105,6 +105,44 @@ public sealed class EngineTelemetryTests : IDisposable
         Assert.Empty(Measured("baton.fallbacks"));
     }
 
+    [Fact]
+    public async Task Spans_carry_each_attribute_once_and_none_without_a_value_request_after_request()
+    {
+        // Attributes are added to new spans without a search, and attempt spans share what their deployment built once:
+        // a second request on the same deployment must still get its own, complete and unrepeated, attributes.
+        _harness.Model(_model, "a");
+        _harness.Options.Resilience.MaxRetries = 2;
+        _harness.Provider("a").Fail(503).Answer().Answer();
+
+        for (var i = 0; i < 2; i++)
+        {
+            var (result, _) = await _harness.CompleteAsync(EngineHarness.Request(_model));
+            result.Dispose();
+        }
+
+        var requests = Mine();
+        Assert.Equal(2, requests.Count);
+        var attempts = _spans.Where(s => requests.Any(r => r.SpanId == s.ParentSpanId)).ToList();
+        Assert.Equal(3, attempts.Count);
+        foreach (var span in requests.Concat(attempts))
+        {
+            var keys = span.TagObjects.Select(t => t.Key).ToList();
+            Assert.Equal(keys.Count, keys.Distinct().Count());
+            Assert.All(span.TagObjects, t => Assert.NotNull(t.Value));
+            Assert.Null(span.GetTagItem("baton.key_id"));
+            Assert.Null(span.GetTagItem("baton.tier"));
+        }
+        Assert.All(attempts, a =>
+        {
+            Assert.Equal("chat m", a.DisplayName);
+            Assert.Equal(("chat", "m", "a/m"), ((string?)a.GetTagItem("gen_ai.operation.name"), (string?)a.GetTagItem("gen_ai.request.model"),
+                (string?)a.GetTagItem("baton.deployment")));
+        });
+        Assert.Equal([1, 1, 2], attempts.Select(a => (int)a.GetTagItem("baton.attempt")!).Order());
+        Assert.Equal([1, 2], requests.Select(r => (int)r.GetTagItem("baton.attempts")!).Order());
+        Assert.All(requests, r => Assert.Equal(false, r.GetTagItem("baton.stream")));
+    }
+
     /// <summary>This test's request spans (every engine in the process shares the source).</summary>
     private List<Activity> Mine() => _spans.Where(s => (string?)s.GetTagItem("gen_ai.request.model") == _model && s.Kind == ActivityKind.Internal).ToList();
 
