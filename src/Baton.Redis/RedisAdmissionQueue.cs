@@ -5,9 +5,10 @@ using StackExchange.Redis;
 namespace Baton.Redis;
 
 /// <summary>
-/// Coalesces the admissions that arrive while one is on its way to Redis. An admission that finds none in flight is
-/// sent at once, alone (no added wait); those that arrive meanwhile queue, and when the script in flight answers they
-/// go together, in arrival order, as one script (at most <see cref="MaxPerScript"/>). Redis still decides each one, one
+/// Coalesces the admissions that arrive while Redis is busy with earlier ones. An admission that finds fewer than
+/// <see cref="MaxInFlight"/> scripts in flight is sent at once, alone (no added wait: a lightly loaded gateway pipelines
+/// its admissions as before); those that arrive while that many are in flight queue, and when one of the scripts
+/// answers they go together, in arrival order, as one script (at most <see cref="MaxPerScript"/>). Redis still decides each one, one
 /// after another inside that script, exactly as if each had been a script of its own sent in that order: nothing is
 /// decided from a gateway's own state, so limits, leases and budgets stay as exact across gateways as before. What is
 /// saved is the per-command work on both sides (a command, its reply and its timeout per request rather than per batch).
@@ -19,6 +20,12 @@ internal sealed class RedisAdmissionQueue
     /// <summary>The most admissions one script decides: Redis runs nothing else while a script runs.</summary>
     internal const int MaxPerScript = 64;
 
+    /// <summary>
+    /// Scripts in flight before admissions queue. One alone serialised the gateway behind each round trip on a loaded
+    /// machine (every reply has to be picked up by a thread before the next batch goes); a few keep the pipe busy.
+    /// </summary>
+    internal const int MaxInFlight = 4;
+
     private const string Operation = "admission";
 
     private static readonly Func<ValueTask<RedisResult?>> NoReply = static () => ValueTask.FromResult<RedisResult?>(null);
@@ -29,7 +36,7 @@ internal sealed class RedisAdmissionQueue
     private readonly Func<IReadOnlyList<AdmissionRequest>, RedisResult, AdmissionResult[]> _read;
     private readonly Lock _gate = new();
     private List<Waiter> _queued = [];
-    private bool _inFlight;
+    private int _inFlight;
     private long _sent;
 
     /// <summary>
@@ -55,14 +62,14 @@ internal sealed class RedisAdmissionQueue
         Waiter? waiter = null;
         lock (_gate)
         {
-            if (_inFlight)
+            if (_inFlight >= MaxInFlight)
             {
                 waiter = new Waiter(request, TimeProvider.System.GetTimestamp(), cancellationToken);
                 _queued.Add(waiter);
             }
             else
             {
-                _inFlight = true;
+                _inFlight++;
             }
         }
         if (waiter is not null)
@@ -83,7 +90,7 @@ internal sealed class RedisAdmissionQueue
         }
     }
 
-    /// <summary>Sends what queued while a script was in flight, or notes that none is in flight any more.</summary>
+    /// <summary>When a script ends: sends what queued meanwhile in its place, or notes that one fewer is in flight.</summary>
     private void SendQueued()
     {
         List<Waiter> batch;
@@ -91,7 +98,7 @@ internal sealed class RedisAdmissionQueue
         {
             if (_queued.Count == 0)
             {
-                _inFlight = false;
+                _inFlight--;
                 return;
             }
             if (_queued.Count <= MaxPerScript)
