@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using Baton.Accounting.Budgets;
 using Baton.Admission;
 using Baton.RateLimiting;
@@ -25,25 +26,27 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
 
     private const decimal PicosPerUsd = 1_000_000_000_000m;
 
-    // KEYS: 1 revoked set, 2 key buckets, 3 key leases, 4 deployment buckets, 5 deployment leases, then budget
-    // counters (spent, reservations) in pairs. ARGV: 1 parts ('k' key, 'b' budget, 'd' deployment, 'r' revocation),
-    // 2 key id, 3-6 key rpm, tpm, tokens, max parallel (-1: none), 7-10 the same for the deployment, 11 lease id,
-    // 12 lease ttl (microseconds), 13 reservation id, 14 amount (picodollars), 15 now (ms), 16 expiry (ms), 17... hard
-    // limits ('' none). The bucket arithmetic is RedisBucketScript's, as in RedisRateLimitStore's 'take' (same hash fields).
+    // One script admits a batch of requests, one after another, as if each were a script of its own sent in that
+    // order (see RedisAdmissionQueue). KEYS: 1 the revoked set, then per admission 4 + 2n keys: key buckets, key
+    // leases, deployment buckets, deployment leases, then its n budget counters (spent, reservations) in pairs. ARGV:
+    // 1 lease ttl (microseconds), then per admission 16 + n values: parts ('k' key, 'b' budget, 'd' deployment, 'r'
+    // revocation), n, key id, key rpm, tpm, tokens, max parallel (-1: none), the same four for the deployment, lease
+    // id, reservation id, amount (picodollars), now (ms), expiry (ms), then n hard limits ('' none). The bucket
+    // arithmetic is RedisBucketScript's, as in RedisRateLimitStore's 'take' (same hash fields). The reply is one
+    // string: per admission a line of space-separated fields (see Read), so that the client parses one buffer
+    // instead of an array of results per admission.
     private const string Script = RedisBucketScript.Prelude + "\n" + """
-        local parts = ARGV[1]
-        local function has(c) return string.find(parts, c, 1, true) ~= nil end
+        local ttl = tonumber(ARGV[1])
         local function inflight(key, max)
           if max < 0 then return 0, true end
           redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
           local n = redis.call('ZCARD', key)
           return n, n < max
         end
-        local function lease(key, max)
+        local function lease(key, max, id)
           if max < 0 then return end
-          local expires = now + tonumber(ARGV[12])
-          redis.call('ZADD', key, string.format('%.0f', expires), ARGV[11])
-          redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[12]) / 1000) + 1000)
+          redis.call('ZADD', key, string.format('%.0f', now + ttl), id)
+          redis.call('PEXPIRE', key, math.ceil(ttl / 1000) + 1000)
         end
         -- Takes one request and the tokens when both buckets have them and no pause holds; else says how long to wait.
         local function take(key, rpm, tpm, tokens)
@@ -61,76 +64,98 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           if p > now then paused = p - now end
           return wait, reason, r and tostring(r) or '', k and tostring(k) or '', paused
         end
-        -- reply: stage, key wait, key reason, key in flight, budget granted, budget refused by, deployment wait,
-        -- deployment reason, deployment in flight, deployment r, deployment k, deployment paused, then budget states.
-        local reply = {0, 0, 0, 0, 1, -1, 0, 0, 0, '', '', 0}
-        local function done(stage) reply[1] = stage; return reply end
-        if has('r') and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return done(1) end
-        local keymax = tonumber(ARGV[6])
-        if has('k') then
-          local n, ok = inflight(KEYS[3], keymax)
-          reply[4] = n
-          if not ok then return done(2) end
-          local wait, reason = take(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
-          reply[2] = wait
-          reply[3] = reason
-          if wait > 0 then return done(3) end
-        end
-        if has('b') then
-          local n = (#KEYS - 5) / 2
-          local amount = tonumber(ARGV[14])
-          local ms = tonumber(ARGV[15])
-          local refused = -1
-          for i = 1, n do
-            local spentkey = KEYS[4 + 2 * i]
-            local reskey = KEYS[5 + 2 * i]
-            local spent = redis.call('GET', spentkey) or '0'
-            local reserved = 0
-            local entries = redis.call('HGETALL', reskey)
-            for j = 1, #entries, 2 do
-              local sep = string.find(entries[j + 1], ':', 1, true)
-              local expires = tonumber(string.sub(entries[j + 1], sep + 1))
-              if expires <= ms then
-                redis.call('HDEL', reskey, entries[j])
-              else
-                reserved = reserved + tonumber(string.sub(entries[j + 1], 1, sep - 1))
+        -- One admission, its keys from K and its arguments from A. Reply: stage, key wait, key reason, key in flight,
+        -- budget granted, budget refused by, deployment wait, deployment reason, deployment in flight, deployment r,
+        -- deployment k, deployment paused, then budget states; integers as whole numbers.
+        local function admit(K, A)
+          local parts = ARGV[A]
+          local function has(c) return string.find(parts, c, 1, true) ~= nil end
+          local reply = {0, 0, 0, 0, 1, -1, 0, 0, 0, '', '', 0}
+          local function done(stage)
+            reply[1] = stage
+            for i = 1, 12 do
+              if type(reply[i]) == 'number' then reply[i] = string.format('%.0f', reply[i]) end
+            end
+            return table.concat(reply, ' ')
+          end
+          if has('r') and redis.call('SISMEMBER', KEYS[1], ARGV[A + 2]) == 1 then return done(1) end
+          local keymax = tonumber(ARGV[A + 6])
+          if has('k') then
+            local n, ok = inflight(KEYS[K + 1], keymax)
+            reply[4] = n
+            if not ok then return done(2) end
+            local wait, reason = take(KEYS[K], tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]))
+            reply[2] = wait
+            reply[3] = reason
+            if wait > 0 then return done(3) end
+          end
+          if has('b') then
+            local n = tonumber(ARGV[A + 1])
+            local amount = tonumber(ARGV[A + 13])
+            local ms = tonumber(ARGV[A + 14])
+            local refused = -1
+            for i = 1, n do
+              local spentkey = KEYS[K + 2 + 2 * i]
+              local reskey = KEYS[K + 3 + 2 * i]
+              local spent = redis.call('GET', spentkey) or '0'
+              local reserved = 0
+              local entries = redis.call('HGETALL', reskey)
+              for j = 1, #entries, 2 do
+                local sep = string.find(entries[j + 1], ':', 1, true)
+                local expires = tonumber(string.sub(entries[j + 1], sep + 1))
+                if expires <= ms then
+                  redis.call('HDEL', reskey, entries[j])
+                else
+                  reserved = reserved + tonumber(string.sub(entries[j + 1], 1, sep - 1))
+                end
+              end
+              table.insert(reply, spent)
+              table.insert(reply, string.format('%.0f', reserved))
+              local hard = ARGV[A + 15 + i]
+              if refused < 0 and hard ~= '' and tonumber(spent) + reserved + amount > tonumber(hard) then
+                refused = i - 1
               end
             end
-            table.insert(reply, spent)
-            table.insert(reply, string.format('%.0f', reserved))
-            local hard = ARGV[16 + i]
-            if refused < 0 and hard ~= '' and tonumber(spent) + reserved + amount > tonumber(hard) then
-              refused = i - 1
+            if refused >= 0 then
+              reply[5] = 0
+              reply[6] = refused
+              return done(4)
+            end
+            local expiry = ARGV[A + 15]
+            local keep = math.max(1000, tonumber(expiry) - ms + 60000)
+            for i = 1, n do
+              redis.call('HSET', KEYS[K + 3 + 2 * i], ARGV[A + 12], ARGV[A + 13] .. ':' .. expiry)
+              redis.call('PEXPIRE', KEYS[K + 3 + 2 * i], keep)
             end
           end
-          if refused >= 0 then
-            reply[5] = 0
-            reply[6] = refused
-            return done(4)
+          -- The key's slot is held from here on, as on one gateway: while the request waits for its deployment too.
+          if has('k') then lease(KEYS[K + 1], keymax, ARGV[A + 11]) end
+          if has('d') then
+            local depmax = tonumber(ARGV[A + 10])
+            local n, ok = inflight(KEYS[K + 3], depmax)
+            reply[9] = n
+            if not ok then return done(5) end
+            local wait, reason, r, k, paused = take(KEYS[K + 2], tonumber(ARGV[A + 7]), tonumber(ARGV[A + 8]), tonumber(ARGV[A + 9]))
+            reply[7] = wait
+            reply[8] = reason
+            reply[10] = r
+            reply[11] = k
+            reply[12] = paused
+            if wait > 0 then return done(6) end
+            lease(KEYS[K + 3], depmax, ARGV[A + 11])
           end
-          local ttl = math.max(1000, tonumber(ARGV[16]) - ms + 60000)
-          for i = 1, n do
-            redis.call('HSET', KEYS[5 + 2 * i], ARGV[13], ARGV[14] .. ':' .. ARGV[16])
-            redis.call('PEXPIRE', KEYS[5 + 2 * i], ttl)
-          end
+          return done(0)
         end
-        -- The key's slot is held from here on, as on one gateway: while the request waits for its deployment too.
-        if has('k') then lease(KEYS[3], keymax) end
-        if has('d') then
-          local depmax = tonumber(ARGV[10])
-          local n, ok = inflight(KEYS[5], depmax)
-          reply[9] = n
-          if not ok then return done(5) end
-          local wait, reason, r, k, paused = take(KEYS[4], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]))
-          reply[7] = wait
-          reply[8] = reason
-          reply[10] = r
-          reply[11] = k
-          reply[12] = paused
-          if wait > 0 then return done(6) end
-          lease(KEYS[5], depmax)
+        local out = {}
+        local K = 2
+        local A = 2
+        while A <= #ARGV do
+          out[#out + 1] = admit(K, A)
+          local n = tonumber(ARGV[A + 1])
+          K = K + 4 + 2 * n
+          A = A + 16 + n
         end
-        return done(0)
+        return table.concat(out, '\n')
         """;
 
     // Renews this gateway's leases: KEYS are lease sets, ARGV[1] 'renew' (names the call in Redis's logs), ARGV[2]
@@ -145,7 +170,9 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         return #KEYS
         """;
 
-    // ARGV[1], the parts an admission takes, by bit: 1 revocation, 2 key, 4 budget, 8 deployment.
+    private static readonly RedisValue LeaseTtlMicros = LeaseTtl.Ticks / 10;
+
+    // The first argument of an admission, the parts it takes, by bit: 1 revocation, 2 key, 4 budget, 8 deployment.
     private static readonly RedisValue[] Parts = Enumerable.Range(0, 16)
         .Select(i => (RedisValue)(((i & 1) != 0 ? "r" : "") + ((i & 2) != 0 ? "k" : "") + ((i & 4) != 0 ? "b" : "") + ((i & 8) != 0 ? "d" : "")))
         .ToArray();
@@ -156,6 +183,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     private readonly RedisKey _revoked;
     private readonly ConcurrentDictionary<ConcurrencyLease, byte> _held = new();
     private readonly ITimer _renewal;
+    private readonly RedisAdmissionQueue _queue;
     private byte[]? _sha;
 
     /// <summary>
@@ -170,6 +198,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         _buckets = buckets;
         _logger = logger;
         _revoked = RevokedKey(redis);
+        _queue = new RedisAdmissionQueue(redis, EvaluateAsync, ReadAll);
         var period = LeaseTtl / 3;
         _renewal = TimeProvider.System.CreateTimer(_ => _ = RenewAsync(), null, period, period);
     }
@@ -180,40 +209,14 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     /// <summary>Leases this gateway holds now.</summary>
     public int HeldLeases => _held.Count;
 
+    /// <summary>Scripts of admissions sent since start (each carrying one or more admissions).</summary>
+    public long AdmissionScriptsSent => _queue.ScriptsSent;
+
     /// <inheritdoc />
-    public async ValueTask<AdmissionResult?> TryAdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    public ValueTask<AdmissionResult?> TryAdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var counters = request.Budget?.Counters ?? [];
-        var keys = new RedisKey[5 + (2 * counters.Count)];
-        keys[0] = _revoked;
-        keys[1] = _redis.Buckets[request.Key?.Bucket ?? "-"];
-        keys[2] = _redis.Leases[request.Key?.Concurrency ?? "-"];
-        keys[3] = _redis.Buckets[request.Deployment?.Bucket ?? "-"];
-        keys[4] = _redis.Leases[request.Deployment?.Concurrency ?? "-"];
-        for (var i = 0; i < counters.Count; i++)
-        {
-            keys[5 + (2 * i)] = _redis.Spent[counters[i].Key];
-            keys[6 + (2 * i)] = _redis.Reserved[counters[i].Key];
-        }
-        var values = new RedisValue[16 + counters.Count];
-        values[0] = Parts[(request.KeyId is null ? 0 : 1) | (request.Key is null ? 0 : 2) | (request.Budget is null ? 0 : 4) | (request.Deployment is null ? 0 : 8)];
-        values[1] = request.KeyId ?? "";
-        Fill(values, 2, request.Key);
-        Fill(values, 6, request.Deployment);
-        values[10] = request.LeaseId;
-        values[11] = LeaseTtl.Ticks / 10;
-        values[12] = request.Budget?.ReservationId ?? "";
-        values[13] = request.Budget is { } b ? RedisBudgetStore.Picos(b.AmountUsd) : 0;
-        values[14] = request.Budget?.Now.ToUnixTimeMilliseconds() ?? 0;
-        values[15] = request.Budget?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0;
-        for (var i = 0; i < counters.Count; i++)
-        {
-            values[16 + i] = counters[i].HardLimitUsd is { } hard ? RedisBudgetStore.Picos(hard) : "";
-        }
-        var reply = await _redis.RunAsync<RedisResult[]?>("admission", db => EvaluateAsync(db, Script, keys, values),
-            static () => ValueTask.FromResult<RedisResult[]?>(null), cancellationToken).ConfigureAwait(false);
-        return reply is null ? null : Read(request, reply);
+        return _queue.AdmitAsync(request, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -226,24 +229,105 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         }
     }
 
-    private AdmissionResult Read(AdmissionRequest request, RedisResult[] reply)
+    /// <summary>Runs <paramref name="requests"/> in one script, in their order; the reply holds one line per admission.</summary>
+    private Task<RedisResult?> EvaluateAsync(IDatabase db, IReadOnlyList<AdmissionRequest> requests)
     {
-        var stage = (AdmissionStage)(int)(long)reply[0];
-        var key = Decision((long)reply[1], (int)(long)reply[2]);
+        var keyCount = 1;
+        var valueCount = 1;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var counters = requests[i].Budget?.Counters.Count ?? 0;
+            keyCount += 4 + (2 * counters);
+            valueCount += 16 + counters;
+        }
+        var keys = new RedisKey[keyCount];
+        var values = new RedisValue[valueCount];
+        keys[0] = _revoked;
+        values[0] = LeaseTtlMicros;
+        var k = 1;
+        var v = 1;
+        for (var i = 0; i < requests.Count; i++)
+        {
+            Append(requests[i], keys, ref k, values, ref v);
+        }
+        return EvaluateAsync(db, keys, values);
+    }
+
+    /// <summary>One admission's keys and arguments, as the script reads them from <paramref name="k"/> and <paramref name="v"/>.</summary>
+    private void Append(AdmissionRequest request, RedisKey[] keys, ref int k, RedisValue[] values, ref int v)
+    {
+        var counters = request.Budget?.Counters ?? [];
+        keys[k] = _redis.Buckets[request.Key?.Bucket ?? "-"];
+        keys[k + 1] = _redis.Leases[request.Key?.Concurrency ?? "-"];
+        keys[k + 2] = _redis.Buckets[request.Deployment?.Bucket ?? "-"];
+        keys[k + 3] = _redis.Leases[request.Deployment?.Concurrency ?? "-"];
+        for (var i = 0; i < counters.Count; i++)
+        {
+            keys[k + 4 + (2 * i)] = _redis.Spent[counters[i].Key];
+            keys[k + 5 + (2 * i)] = _redis.Reserved[counters[i].Key];
+        }
+        values[v] = Parts[(request.KeyId is null ? 0 : 1) | (request.Key is null ? 0 : 2) | (request.Budget is null ? 0 : 4) | (request.Deployment is null ? 0 : 8)];
+        values[v + 1] = counters.Count;
+        values[v + 2] = request.KeyId ?? "";
+        Fill(values, v + 3, request.Key);
+        Fill(values, v + 7, request.Deployment);
+        values[v + 11] = request.LeaseId;
+        values[v + 12] = request.Budget?.ReservationId ?? "";
+        values[v + 13] = request.Budget is { } b ? RedisBudgetStore.Picos(b.AmountUsd) : 0;
+        values[v + 14] = request.Budget?.Now.ToUnixTimeMilliseconds() ?? 0;
+        values[v + 15] = request.Budget?.ExpiresAt.ToUnixTimeMilliseconds() ?? 0;
+        for (var i = 0; i < counters.Count; i++)
+        {
+            values[v + 16 + i] = counters[i].HardLimitUsd is { } hard ? RedisBudgetStore.Picos(hard) : "";
+        }
+        k += 4 + (2 * counters.Count);
+        v += 16 + counters.Count;
+    }
+
+    /// <summary>
+    /// The script's reply to <paramref name="requests"/>, one result each, in order. Read only once the script has
+    /// answered in time: leases are recorded as held (and renewed) only for admissions whose caller learns of them.
+    /// </summary>
+    private AdmissionResult[] ReadAll(IReadOnlyList<AdmissionRequest> requests, RedisResult reply)
+    {
+        var rest = ((ReadOnlyMemory<byte>)(RedisValue)reply).Span;
+        var results = new AdmissionResult[requests.Count];
+        for (var i = 0; i < results.Length; i++)
+        {
+            var end = rest.IndexOf((byte)'\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? [] : rest[(end + 1)..];
+            results[i] = Read(requests[i], new ReplyFields(line));
+        }
+        return results;
+    }
+
+    private AdmissionResult Read(AdmissionRequest request, ReplyFields reply)
+    {
+        var stage = (AdmissionStage)reply.NextInteger();
+        var key = Decision(reply.NextInteger(), (int)reply.NextInteger());
+        var keyInFlight = (int)reply.NextInteger();
+        var budgetGranted = reply.NextInteger() == 1;
+        var refusedBy = (int)reply.NextInteger();
+        var deployment = Decision(reply.NextInteger(), (int)reply.NextInteger());
+        var deploymentInFlight = (int)reply.NextInteger();
+        var requests = RedisRateLimitStore.Level(reply.Next());
+        var tokens = RedisRateLimitStore.Level(reply.Next());
+        var paused = reply.NextInteger();
         BudgetReservationResult? budget = null;
         if (request.Budget is { } asked && stage is not (AdmissionStage.Revoked or AdmissionStage.KeyConcurrency or AdmissionStage.KeyRate))
         {
             var before = new List<BudgetState>(asked.Counters.Count);
             for (var i = 0; i < asked.Counters.Count; i++)
             {
-                before.Add(new BudgetState(FromPicos(reply[12 + (2 * i)]), FromPicos(reply[13 + (2 * i)])));
+                var spent = FromPicos(reply.Next());
+                before.Add(new BudgetState(spent, FromPicos(reply.Next())));
             }
-            budget = new BudgetReservationResult((long)reply[4] == 1, (int)(long)reply[5], before);
+            budget = new BudgetReservationResult(budgetGranted, refusedBy, before);
         }
-        var deployment = Decision((long)reply[6], (int)(long)reply[7]);
         if (request.Deployment is { } taken && stage is AdmissionStage.Admitted or AdmissionStage.DeploymentRate)
         {
-            _buckets?.Record(taken.Bucket, reply[9], reply[10], (long)reply[11]);
+            _buckets?.Record(taken.Bucket, requests, tokens, paused);
         }
         if (stage is AdmissionStage.Admitted or AdmissionStage.DeploymentConcurrency or AdmissionStage.DeploymentRate && request.Key is { MaxConcurrency: not null } k)
         {
@@ -253,7 +337,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         {
             _held[new ConcurrencyLease(d.Concurrency, request.LeaseId)] = 0;
         }
-        return new AdmissionResult(stage, key, (int)(long)reply[3], budget, deployment, (int)(long)reply[8]);
+        return new AdmissionResult(stage, key, keyInFlight, budget, deployment, deploymentInFlight);
     }
 
     private static RateLimitDecision Decision(long waitMicros, int reason) =>
@@ -268,26 +352,26 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     }
 
     /// <summary>
-    /// Evaluates a script by its SHA (EVALSHA), loading it once per connection; a Redis that lost its scripts (a
+    /// Evaluates the script by its SHA (EVALSHA), loading it once per connection; a Redis that lost its scripts (a
     /// restart) gets it loaded again.
     /// </summary>
-    private async Task<RedisResult[]?> EvaluateAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] values)
+    private async Task<RedisResult?> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] values)
     {
-        var sha = Volatile.Read(ref _sha) ?? await LoadAsync(db, script).ConfigureAwait(false);
+        var sha = Volatile.Read(ref _sha) ?? await LoadAsync(db).ConfigureAwait(false);
         try
         {
-            return (RedisResult[])(await db.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false))!;
+            return await db.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
-            sha = await LoadAsync(db, script).ConfigureAwait(false);
-            return (RedisResult[])(await db.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false))!;
+            sha = await LoadAsync(db).ConfigureAwait(false);
+            return await db.ScriptEvaluateAsync(sha, keys, values).ConfigureAwait(false);
         }
     }
 
-    private async Task<byte[]> LoadAsync(IDatabase db, string script)
+    private async Task<byte[]> LoadAsync(IDatabase db)
     {
-        var sha = Convert.FromHexString((string)(await db.ExecuteAsync("SCRIPT", "LOAD", script).ConfigureAwait(false))!);
+        var sha = Convert.FromHexString((string)(await db.ExecuteAsync("SCRIPT", "LOAD", Script).ConfigureAwait(false))!);
         Volatile.Write(ref _sha, sha);
         return sha;
     }
@@ -318,14 +402,33 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         }
     }
 
-    /// <summary>Picodollars as the script returns them (an integer string), read without making a string when it fits in 64 bits.</summary>
-    private static decimal FromPicos(RedisResult value)
-    {
-        var raw = (RedisValue)value;
-        var bytes = ((ReadOnlyMemory<byte>)raw).Span;
-        return Utf8Parser.TryParse(bytes, out long picos, out var read) && read == bytes.Length
+    /// <summary>Picodollars as the script returns them (an integer), read without making a string when it fits in 64 bits.</summary>
+    private static decimal FromPicos(ReadOnlySpan<byte> bytes) =>
+        Utf8Parser.TryParse(bytes, out long picos, out var read) && read == bytes.Length
             ? picos / PicosPerUsd
-            : decimal.Parse((string)raw!, NumberStyles.Integer, CultureInfo.InvariantCulture) / PicosPerUsd;
+            : decimal.Parse(Encoding.ASCII.GetString(bytes), NumberStyles.Integer, CultureInfo.InvariantCulture) / PicosPerUsd;
+
+    /// <summary>The space-separated fields of one admission's line of the reply.</summary>
+    private ref struct ReplyFields(ReadOnlySpan<byte> line)
+    {
+        private ReadOnlySpan<byte> _rest = line;
+
+        public ReadOnlySpan<byte> Next()
+        {
+            var end = _rest.IndexOf((byte)' ');
+            var field = end < 0 ? _rest : _rest[..end];
+            _rest = end < 0 ? [] : _rest[(end + 1)..];
+            return field;
+        }
+
+        /// <summary>A whole number (the script formats every number it returns as one).</summary>
+        public long NextInteger()
+        {
+            var field = Next();
+            return Utf8Parser.TryParse(field, out long value, out var read) && read == field.Length
+                ? value
+                : throw new FormatException("The admission script returned a malformed reply.");
+        }
     }
 
     /// <inheritdoc />

@@ -99,17 +99,18 @@ public sealed partial class RedisConnection : IDisposable
 
     /// <summary>
     /// Runs <paramref name="call"/> on Redis within the timeout; when Redis is unavailable, runs
-    /// <paramref name="local"/> (fail mode <c>local</c>) or throws a 503 (fail mode <c>closed</c>).
+    /// <paramref name="local"/> (fail mode <c>local</c>) or throws a 503 (fail mode <c>closed</c>). <paramref name="timeout"/>,
+    /// when given, replaces <see cref="Timeout"/> (for a call whose caller has already waited part of it).
     /// </summary>
-    internal ValueTask<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
+    internal ValueTask<T> RunAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         // Writes queued behind earlier responses go first: what this gateway wrote, it reads back.
         Writes.SendPending();
-        return RunDirectAsync(operation, call, local, cancellationToken);
+        return RunDirectAsync(operation, call, local, cancellationToken, timeout);
     }
 
     /// <summary><see cref="RunAsync"/> without sending the queued writes first (what sends them).</summary>
-    internal async ValueTask<T> RunDirectAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken)
+    internal async ValueTask<T> RunDirectAsync<T>(string operation, Func<IDatabase, Task<T>> call, Func<ValueTask<T>> local, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         if (!_multiplexer.IsConnected)
         {
@@ -119,7 +120,7 @@ public sealed partial class RedisConnection : IDisposable
         try
         {
             // A network timeout is measured on the real clock, whatever clock the gateway's logic runs on.
-            result = await call(Database).WaitAsync(Timeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            result = await call(Database).WaitAsync(timeout ?? Timeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -166,7 +167,11 @@ public sealed partial class RedisConnection : IDisposable
         }
     }
 
-    private async ValueTask<T> FallBackAsync<T>(string operation, Exception? error, Func<ValueTask<T>> local)
+    /// <summary>
+    /// One call served without Redis: counted, logged at the start of an outage, then <paramref name="local"/> (fail
+    /// mode <c>local</c>) or a 503 (fail mode <c>closed</c>).
+    /// </summary>
+    internal async ValueTask<T> FallBackAsync<T>(string operation, Exception? error, Func<ValueTask<T>> local)
     {
         Interlocked.Increment(ref _fallbackCount);
         _fallbacks.Add(1, new KeyValuePair<string, object?>("operation", operation), new KeyValuePair<string, object?>("fail_mode", _failClosed ? "closed" : "local"));

@@ -138,8 +138,8 @@ public sealed class RedisRateLimitStore : IRateLimitStore
     }
 
     /// <summary>Keeps the levels another script returned for <paramref name="bucket"/> (an admission's take): what the response headers report.</summary>
-    internal void Record(string bucket, RedisResult requests, RedisResult tokens, long pausedMicros) =>
-        _readings[bucket] = new Reading(Level(requests), Level(tokens), pausedMicros, _time.GetUtcNow());
+    internal void Record(string bucket, double? requests, double? tokens, long pausedMicros) =>
+        _readings[bucket] = new Reading(requests, tokens, pausedMicros, _time.GetUtcNow());
 
     /// <summary>Runs the script; null when Redis is unavailable and fail mode <c>local</c> applies.</summary>
     private async ValueTask<(bool Granted, long WaitMicros, int Reason)?> RunAsync(
@@ -163,14 +163,19 @@ public sealed class RedisRateLimitStore : IRateLimitStore
     private static double? Level(RedisResult value)
     {
         var raw = (RedisValue)value;
-        if (raw.IsNullOrEmpty)
+        return raw.IsNullOrEmpty ? null : Level(((ReadOnlyMemory<byte>)raw).Span);
+    }
+
+    /// <summary>A level as a script writes it ('' for no such bucket).</summary>
+    internal static double? Level(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
         {
             return null;
         }
-        var bytes = ((ReadOnlyMemory<byte>)raw).Span;
         return System.Buffers.Text.Utf8Parser.TryParse(bytes, out double level, out var read) && read == bytes.Length
             ? level
-            : double.Parse((string)raw!, System.Globalization.CultureInfo.InvariantCulture);
+            : double.Parse(System.Text.Encoding.ASCII.GetString(bytes), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The levels a script returned, and when: what the response headers report until the next script.</summary>

@@ -87,10 +87,16 @@ public sealed class KeyLimiter
     }
 
     /// <summary>What an admission takes from <paramref name="key"/>'s limits; null when the key has none.</summary>
-    internal static BucketTake? Take(VirtualKey key, int promptTokens) =>
-        key.Rpm is null && key.Tpm is null && key.MaxParallel is null
-            ? null
-            : new BucketTake(Bucket(key), Limits(key), Math.Max(1, promptTokens), "key:" + key.Id, key.MaxParallel);
+    internal BucketTake? Take(VirtualKey key, int promptTokens)
+    {
+        if (key.Rpm is null && key.Tpm is null && key.MaxParallel is null)
+        {
+            return null;
+        }
+        // The names are the key state's, made once per key rather than on every admission.
+        var state = _states.GetOrAdd(key.Id, static _ => new KeyState());
+        return new BucketTake(state.BucketOf(key), Limits(key), Math.Max(1, promptTokens), state.ConcurrencyOf(key), key.MaxParallel);
+    }
 
     /// <summary>The lease of a request an <see cref="IAdmissionStore"/> admitted: its slot is counted here too, and its shared lease given back at the end.</summary>
     internal KeyLease Admitted(VirtualKey key, BucketTake take, string leaseId)
@@ -150,6 +156,7 @@ public sealed class KeyLimiter
     internal sealed class KeyState
     {
         private BucketName? _bucket;
+        private string? _concurrency;
 
         public int InFlight { get; set; }
 
@@ -165,6 +172,9 @@ public sealed class KeyLimiter
             }
             return bucket.Name;
         }
+
+        /// <summary>The name of the key's shared calls-in-flight set, made once.</summary>
+        public string ConcurrencyOf(VirtualKey key) => _concurrency ??= "key:" + key.Id;
 
         private sealed record BucketName(int? Rpm, int? Tpm, string Name);
     }

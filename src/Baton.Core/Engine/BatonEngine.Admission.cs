@@ -27,7 +27,7 @@ public sealed partial class BatonEngine
             return null;
         }
         var key = request.Options.Key;
-        var keyTake = key is not null && keyLimits is not null && parts != SharedParts.BudgetAndDeployment ? KeyLimiter.Take(key, request.PromptCharacters / 4) : null;
+        var keyTake = key is not null && keyLimits is not null && parts != SharedParts.BudgetAndDeployment ? keyLimits.Take(key, request.PromptCharacters / 4) : null;
         PendingReservation? budget = null;
         BucketTake? deploymentTake = null;
         var deployment = parts == SharedParts.Key ? null : plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();

@@ -27,6 +27,7 @@ public sealed class DeploymentRateLimiter
     {
         Deployment = deployment;
         Settings = settings;
+        _concurrency = "deployment:" + deployment;
         _store = store;
         _time = time;
     }
@@ -36,6 +37,9 @@ public sealed class DeploymentRateLimiter
 
     /// <summary>The deployment's id, <c>provider/upstream-model</c>.</summary>
     public string Deployment { get; }
+
+    // The name of the shared calls-in-flight set, made once rather than on every admission.
+    private readonly string _concurrency;
 
     public RateLimitSettings Settings { get; }
 
@@ -114,7 +118,7 @@ public sealed class DeploymentRateLimiter
     internal static readonly TimeSpan SharedSlotPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>What an admission takes from this deployment for one call of about <paramref name="estimatedTokens"/> tokens.</summary>
-    internal BucketTake Take(int estimatedTokens) => new(Deployment, Settings, estimatedTokens, "deployment:" + Deployment, Settings.MaxConcurrency);
+    internal BucketTake Take(int estimatedTokens) => new(Deployment, Settings, estimatedTokens, _concurrency, Settings.MaxConcurrency);
 
     /// <summary>The lease of a call an <see cref="IAdmissionStore"/> admitted: counted here too, its shared lease given back when it ends.</summary>
     internal RateLimitLease Admitted(BucketTake take, string leaseId)

@@ -1,0 +1,171 @@
+using Baton.Admission;
+using Baton.Configuration;
+using Baton.Errors;
+using Baton.Gateway.Tests.TestSupport;
+using Baton.RateLimiting;
+using Baton.Redis;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace Baton.Gateway.Tests.Redis;
+
+/// <summary>
+/// Admissions that arrive while one is on its way to Redis go together in one script, and Redis still decides each
+/// one in arrival order: limits stay exact across gateways, and a Redis that does not answer in time gives every
+/// waiting admission the fail mode.
+/// </summary>
+public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly string _prefix = "batch-" + Guid.NewGuid().ToString("N")[..8] + ":";
+    private ConnectionMultiplexer? _admin;
+
+    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
+
+    public async Task DisposeAsync()
+    {
+        _owned.ForEach(o => o.Dispose());
+        if (_admin is not null)
+        {
+            // A test that fails midway must not leave the shared server paused for the next one.
+            await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "UNPAUSE");
+            await _admin.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Admissions_arriving_while_one_is_in_flight_go_in_one_script_and_each_is_decided_in_order()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 30_000);
+        var set = "batch:" + Guid.NewGuid().ToString("N");
+        // The script is loaded, so that nothing but the admissions below reaches Redis.
+        Assert.True((await admissions.TryAdmitAsync(Request("warm:" + set, 1), CancellationToken.None))!.Admitted);
+        var sentBefore = admissions.AdmissionScriptsSent;
+
+        // Redis holds scripts for a while: the first admissions are in flight, one script each, the twenty after them queue.
+        await Control().ExecuteAsync("CLIENT", "PAUSE", "500", "WRITE");
+        var first = Enumerable.Range(0, RedisAdmissionQueue.MaxInFlight).Select(_ => admissions.TryAdmitAsync(Request(set, 5), CancellationToken.None).AsTask()).ToList();
+        var queued = Enumerable.Range(0, 20).Select(_ => admissions.TryAdmitAsync(Request(set, 5), CancellationToken.None).AsTask()).ToList();
+        var results = await Task.WhenAll(first.Concat(queued));
+
+        // The first ones alone, the twenty together in one script.
+        Assert.Equal(RedisAdmissionQueue.MaxInFlight + 1, admissions.AdmissionScriptsSent - sentBefore);
+        // Decided one after another, in arrival order: the first five take the five slots, the others find them taken.
+        Assert.All(results.Take(5), r => Assert.Equal(AdmissionStage.Admitted, r!.Stage));
+        Assert.All(results.Skip(5), r => Assert.Equal(AdmissionStage.DeploymentConcurrency, r!.Stage));
+        Assert.Equal(Enumerable.Range(0, results.Length).Select(i => Math.Min(i, 5)), results.Select(r => r!.DeploymentInFlight));
+        Assert.Equal(5, await _admin!.GetDatabase().SortedSetLengthAsync(connection.Prefix + "cc:" + set));
+        Assert.Equal(0, connection.FallbackCount);
+    }
+
+    [Fact]
+    public async Task Many_concurrent_admissions_on_two_gateways_share_a_limit_exactly()
+    {
+        var gateways = new[] { Gateway(timeoutMs: 30_000), Gateway(timeoutMs: 30_000) };
+        var set = "shared:" + Guid.NewGuid().ToString("N");
+        var bucket = "shared-key:" + Guid.NewGuid().ToString("N");
+
+        // 400 admissions at once, half on each gateway, against a deployment of 37 calls in flight and a key of 150
+        // requests a minute (2.5 a second refill while the test runs: counted below).
+        var started = DateTimeOffset.UtcNow;
+        var results = await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(() =>
+            gateways[i % 2].Admissions.TryAdmitAsync(Request(set, 37, new BucketTake(bucket, new RateLimitSettings(150, null, null, TimeSpan.Zero), 1, "key:" + bucket, null)),
+                CancellationToken.None).AsTask())));
+        var seconds = (DateTimeOffset.UtcNow - started).TotalSeconds;
+
+        Assert.All(results, r => Assert.NotNull(r));
+        Assert.Equal(37, results.Count(r => r!.Admitted));
+        Assert.Equal(37, await _admin!.GetDatabase().SortedSetLengthAsync(gateways[0].Connection.Prefix + "cc:" + set));
+        // Every admission the key's bucket let through went on to the deployment: exactly its 150, plus what refilled.
+        var keyGranted = results.Count(r => r!.Stage is AdmissionStage.Admitted or AdmissionStage.DeploymentConcurrency);
+        Assert.InRange(keyGranted, 150, 150 + (int)Math.Ceiling(seconds * 2.5));
+        Assert.Equal(400 - keyGranted, results.Count(r => r!.Stage == AdmissionStage.KeyRate));
+        Assert.Equal(0, gateways.Sum(g => g.Connection.FallbackCount));
+        // Fewer scripts than admissions is what batching saves; how many fewer depends on timing, so only the bound.
+        Assert.InRange(gateways.Sum(g => g.Admissions.AdmissionScriptsSent), 2, 400);
+    }
+
+    [Fact]
+    public async Task When_redis_does_not_answer_in_time_every_waiting_admission_is_served_locally_and_counted()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 200);
+        var set = "late:" + Guid.NewGuid().ToString("N");
+        Assert.True((await admissions.TryAdmitAsync(Request("warm:" + set, 1), CancellationToken.None))!.Admitted);
+
+        await Control().ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => admissions.TryAdmitAsync(Request(set, 100), CancellationToken.None).AsTask()));
+
+        // Fail mode local: no admission is decided by a Redis that did not answer, each is counted once.
+        Assert.All(results, Assert.Null);
+        Assert.Equal(10, connection.FallbackCount);
+        Assert.True(connection.IsDown);
+        // Once Redis answers again, so does the queue: nothing stays stuck behind the late scripts.
+        await Control().ExecuteAsync("CLIENT", "UNPAUSE");
+        Assert.True(await AdmittedAgainAsync(admissions, "after:" + set));
+        Assert.False(connection.IsDown);
+    }
+
+    [Fact]
+    public async Task In_fail_mode_closed_every_waiting_admission_is_refused_with_a_503()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 200, failMode: RedisFailModes.Closed);
+        var set = "closed:" + Guid.NewGuid().ToString("N");
+        Assert.True((await admissions.TryAdmitAsync(Request("warm:" + set, 1), CancellationToken.None))!.Admitted);
+
+        await Control().ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
+        var attempts = Enumerable.Range(0, 10).Select(_ => admissions.TryAdmitAsync(Request(set, 100), CancellationToken.None).AsTask()).ToList();
+        foreach (var attempt in attempts)
+        {
+            var refused = await Assert.ThrowsAsync<BatonException>(() => attempt);
+            Assert.Equal(503, refused.StatusCode);
+            Assert.Equal("shared_state_unavailable", refused.Code);
+        }
+
+        Assert.Equal(10, connection.FallbackCount);
+        await Control().ExecuteAsync("CLIENT", "UNPAUSE");
+        Assert.True(await AdmittedAgainAsync(admissions, "after:" + set));
+    }
+
+    /// <summary>
+    /// Asks for up to ten seconds of real time until Redis admits again: the scripts held during the pause run first,
+    /// and an admission behind them may still miss the short timeout on a loaded machine.
+    /// </summary>
+    private static async Task<bool> AdmittedAgainAsync(RedisAdmissionStore admissions, string set)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                if (await admissions.TryAdmitAsync(Request(set + ":" + i, 1), CancellationToken.None) is { Admitted: true })
+                {
+                    return true;
+                }
+            }
+            catch (BatonException)
+            {
+                // Fail mode closed while Redis catches up.
+            }
+            await Task.Delay(100);
+        }
+        return false;
+    }
+
+    private (RedisConnection Connection, RedisAdmissionStore Admissions) Gateway(int timeoutMs, string failMode = RedisFailModes.Local)
+    {
+        var connection = new RedisConnection(new RedisOptions { Connection = server.Connection, Prefix = _prefix, TimeoutMs = timeoutMs, FailMode = failMode },
+            NullLogger<RedisConnection>.Instance);
+        var admissions = new RedisAdmissionStore(connection, null, NullLogger<RedisAdmissionStore>.Instance);
+        _owned.Add(admissions);
+        _owned.Add(connection);
+        return (connection, admissions);
+    }
+
+    private IServer Control() => _admin!.GetServer(_admin.GetEndPoints()[0]);
+
+    /// <summary>An admission of one call of a deployment allowing <paramref name="maxConcurrency"/> calls in flight in <paramref name="set"/>.</summary>
+    private static AdmissionRequest Request(string set, int maxConcurrency, BucketTake? key = null) => new()
+    {
+        Key = key,
+        Deployment = new BucketTake("unlimited", new RateLimitSettings(null, null, maxConcurrency, TimeSpan.Zero), 0, set, maxConcurrency),
+    };
+}
