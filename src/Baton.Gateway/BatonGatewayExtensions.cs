@@ -94,11 +94,15 @@ public static class BatonGatewayExtensions
         GatewayConventions.Apply(group);
         // The request's span, then the answer to escaped errors, then authentication.
         var services = new GatewayServices(endpoints.ServiceProvider);
-        group.AddEndpointFilter(new GatewayRequestFilter(services).FilterAsync);
+        // The busiest endpoint runs the request filter in its handler unless an application adds filters of its own.
+        var chat = new InlineRequestFilter(new GatewayRequestFilter(services),
+            http => ChatCompletionsEndpoint.HandleAsync(http, services.Engine, services.Options, services.Time));
+        group.AddEndpointFilterFactory(chat.Apply);
 
         // The busiest endpoint binds no service parameter: its services come from the application's, with no request scope.
         // The handler is typed Delegate so that it is not taken for a RequestDelegate, which endpoint filters do not run for.
-        group.MapPost("/v1/chat/completions", (Delegate)((HttpContext http) => ChatCompletionsEndpoint.HandleAsync(http, services.Engine, services.Options, services.Time)))
+        group.MapPost("/v1/chat/completions", (Delegate)chat.HandleAsync)
+            .AddEndpointFilterFactory(chat.MarkInnermost)
             .WithMetadata(WritesErrorBodies.Instance)
             .WithName("CreateChatCompletion")
             .WithSummary("Creates a chat completion (OpenAI Chat Completions API), streamed as server-sent events when 'stream' is true.")

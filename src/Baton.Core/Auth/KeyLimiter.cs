@@ -64,7 +64,7 @@ public sealed class KeyLimiter
             state.InFlight++;
         }
         var charged = Math.Max(1, promptTokens);
-        var limits = Limits(key);
+        var limits = state.LimitsOf(key);
         if (limits.HasBuckets)
         {
             RateLimitDecision decision;
@@ -129,7 +129,7 @@ public sealed class KeyLimiter
         if (actualTokens is { } actual && key.Tpm is not null && actual != charged)
         {
             // The prompt was charged up front; the usage says what the request really took, completion included.
-            StoreWrites.Forget(_store.ChargeAsync(state.BucketOf(key), Limits(key), 0, actual - charged));
+            StoreWrites.Forget(_store.ChargeAsync(state.BucketOf(key), state.LimitsOf(key), 0, actual - charged));
         }
     }
 
@@ -161,22 +161,27 @@ public sealed class KeyLimiter
         public int InFlight { get; set; }
 
         /// <summary>The name of the key's buckets, made once per set of limits rather than once per request.</summary>
-        public string BucketOf(VirtualKey key)
+        public string BucketOf(VirtualKey key) => Current(key).Name;
+
+        /// <summary>The key's limits as the buckets take them, likewise made once per set of limits.</summary>
+        public RateLimitSettings LimitsOf(VirtualKey key) => Current(key).Limits;
+
+        private BucketName Current(VirtualKey key)
         {
             var bucket = Volatile.Read(ref _bucket);
             if (bucket is null || bucket.Rpm != key.Rpm || bucket.Tpm != key.Tpm)
             {
                 // Limits changed (or first use): a new name, so a new full bucket of the new size.
-                bucket = new BucketName(key.Rpm, key.Tpm, Bucket(key));
+                bucket = new BucketName(key.Rpm, key.Tpm, Bucket(key), Limits(key));
                 Volatile.Write(ref _bucket, bucket);
             }
-            return bucket.Name;
+            return bucket;
         }
 
         /// <summary>The name of the key's shared calls-in-flight set, made once.</summary>
         public string ConcurrencyOf(VirtualKey key) => _concurrency ??= "key:" + key.Id;
 
-        private sealed record BucketName(int? Rpm, int? Tpm, string Name);
+        private sealed record BucketName(int? Rpm, int? Tpm, string Name, RateLimitSettings Limits);
     }
 }
 

@@ -57,9 +57,16 @@ public sealed class KeyRing
     /// the cache's lookup, by its hex form on the stack) and no allocation: the cache holds the caller's identity
     /// ready made. Whether the key is still active (expiry) is checked on every request.
     /// </remarks>
-    public ValueTask<CallerIdentity?> AuthenticateAsync(string? presented, CancellationToken cancellationToken)
+    public ValueTask<CallerIdentity?> AuthenticateAsync(string? presented, CancellationToken cancellationToken) =>
+        AuthenticateAsync(presented.AsSpan(), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AuthenticateAsync(string?, CancellationToken)"/>, for a key read from a header in place (the gateway's
+    /// <c>Authorization: Bearer KEY</c>): no string is made for the secret unless it is a virtual key not yet cached.
+    /// </summary>
+    public ValueTask<CallerIdentity?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(presented))
+        if (presented.IsEmpty)
         {
             return ValueTask.FromResult<CallerIdentity?>(null);
         }
@@ -69,7 +76,7 @@ public sealed class KeyRing
         {
             return ValueTask.FromResult<CallerIdentity?>(CallerIdentity.Master);
         }
-        if (!presented.StartsWith(KeySecrets.Prefix, StringComparison.Ordinal))
+        if (!presented.StartsWith(KeySecrets.Prefix.AsSpan(), StringComparison.Ordinal))
         {
             return ValueTask.FromResult<CallerIdentity?>(null);
         }
@@ -108,7 +115,7 @@ public sealed class KeyRing
     private CallerIdentity? Active(CallerIdentity identity) => identity.Key!.IsActive(time.GetUtcNow()) ? identity : null;
 
     /// <summary>The SHA-256 of a secret's UTF-8 bytes, as <see cref="KeySecrets.Hash"/> computes it, without allocating.</summary>
-    private static void HashSecret(string secret, Span<byte> digest)
+    private static void HashSecret(ReadOnlySpan<char> secret, Span<byte> digest)
     {
         const int StackLimit = 512;
         var length = Encoding.UTF8.GetByteCount(secret);

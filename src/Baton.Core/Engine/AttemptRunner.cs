@@ -137,8 +137,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                     AttemptTimeout(guard.Settings.AttemptTimeout, total.Duration, time.GetElapsedTime(totalStarted))), lease, call, state);
                 _tries = 0;
                 _previous = null;
-                var result = await guard.ExecuteAsync(static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token), attempt, total.Token)
-                    .ConfigureAwait(false);
+                var result = await guard.ExecuteMeasuredAsync<Attempt<TState, T>, T>(static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token),
+                    attempt, total.Token).ConfigureAwait(false);
                 Log.Answered(logger, plan.Requested.Name, deployment.Id, Attempts.Count);
                 if (candidate.IsFallback || Attempts.HasFailures)
                 {
@@ -179,12 +179,15 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
 
     /// <summary>
     /// One call to the upstream, as the deployment's retry pipeline runs it: counted, traced when the request is,
-    /// and on failure taught to the rate limiter (its headers, a 429's pause) and kept in the attempt log.
+    /// and on failure taught to the rate limiter (its headers, a 429's pause) and kept in the attempt log. Its outcome
+    /// is recorded in the deployment's health here and returned to the breaker as an outcome, not thrown.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
+    private async ValueTask<Polly.Outcome<object>> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
     {
         var deployment = attempt.Candidate.Deployment;
+        var guard = deployment.Resilience;
+        var started = guard.CallStarted();
         Attempts.Increment();
         attempt.Lease.CountAttempt();
         // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
@@ -196,18 +199,29 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
         }
         try
         {
-            var span = Attempts.Telemetry;
-            return span?.Activity is null
-                ? await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false)
-                : await AttemptTelemetry.RunAsync(span, deployment, Attempts.Count,
-                    () => attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token)).ConfigureAwait(false);
+            // The attempt's span (when the request is traced) is current while the call runs, so the upstream request
+            // carries its traceparent; it ends before the failure is recorded below, as the call's own span.
+            using var span = AttemptTelemetry.Start(Attempts.Telemetry, deployment, Attempts.Count);
+            try
+            {
+                return guard.Succeeded((await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false))!, started);
+            }
+            catch (Exception error) when (span is not null)
+            {
+                AttemptTelemetry.Failed(span, error);
+                throw;
+            }
         }
         catch (BatonException error)
         {
             attempt.Lease.Limiter.Observe(error);
             _previous = error;
             Attempts.Failed(deployment, error);
-            throw;
+            return guard.Failed(error);
+        }
+        catch (Exception other)
+        {
+            return guard.Failed(other);
         }
     }
 

@@ -224,8 +224,9 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         return route.Provider;
     }
 
-    private async Task<CacheLookup> LookupAsync(ChatRequest request, CandidatePlan plan, CancellationToken cancellationToken) =>
-        cache is null ? CacheLookup.Bypass : await cache.LookupAsync(request, plan.Requested, cancellationToken).ConfigureAwait(false);
+    // Not an async method: without a cache, the bypass is returned without a task of its own.
+    private ValueTask<CacheLookup> LookupAsync(ChatRequest request, CandidatePlan plan, CancellationToken cancellationToken) =>
+        cache is null ? ValueTask.FromResult(CacheLookup.Bypass) : cache.LookupAsync(request, plan.Requested, cancellationToken);
 
     private static RouteInfo DescribeHit(CandidatePlan plan, CachedAnswer hit)
     {

@@ -211,6 +211,11 @@ public sealed class CandidatePlan
         }
         // By index: the list's enumerator, through its interface, would be one more allocation per request.
         var order = DeploymentOrder.For(route, _request, _random, _prices);
+        // Sized to what is planned rather than the list's default of four: most models have one deployment.
+        if (_candidates.Capacity < _candidates.Count + order.Count)
+        {
+            _candidates.Capacity = _candidates.Count + order.Count;
+        }
         for (var i = 0; i < order.Count; i++)
         {
             var deployment = order[i];

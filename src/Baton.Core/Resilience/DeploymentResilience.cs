@@ -13,7 +13,10 @@ namespace Baton.Resilience;
 /// </summary>
 public sealed class DeploymentResilience
 {
-    private readonly ResiliencePipeline _pipeline;
+    // Two pipelines rather than one (retry around breaker): a call goes through the breaker alone, and only a failed one
+    // is handed to the retry strategy (see ExecuteAsync), so a call that succeeds first time costs no retry state.
+    private readonly ResiliencePipeline _retry;
+    private readonly ResiliencePipeline _breakerPipeline;
     private readonly CircuitBreakerStateProvider _breaker = new();
     private readonly TimeProvider _time;
     private readonly string _deployment;
@@ -34,7 +37,7 @@ public sealed class DeploymentResilience
         _deployment = deployment;
         _shared = shared;
         Health = new DeploymentHealth(time);
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {
                 // Polly wants at least one retry; zero retries is expressed by handling nothing.
@@ -46,6 +49,8 @@ public sealed class DeploymentResilience
                 MaxDelay = settings.MaxDelay,
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Exception is BatonException { RetryAfter: { } wait } ? wait : (TimeSpan?)null),
             })
+            .Build();
+        _breakerPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = settings.FailureRatio,
@@ -106,8 +111,17 @@ public sealed class DeploymentResilience
     /// <see cref="BrokenCircuitException"/> when the breaker refused the call. The attempt gets
     /// <paramref name="state"/> rather than capturing it, so that a static lambda costs no allocation per call.
     /// </summary>
+    public ValueTask<T> ExecuteAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken) =>
+        ExecuteMeasuredAsync<(DeploymentResilience Self, Func<TState, CancellationToken, ValueTask<T>> Attempt, TState State), T>(
+            static (call, token) => call.Self.MeasureAsync(call.Attempt, call.State, token), (Self: this, Attempt: attempt, State: state), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ExecuteAsync"/>, for a caller whose attempt records its own outcome with <see cref="CallStarted"/>,
+    /// <see cref="Succeeded"/> and <see cref="Failed"/> (the engine's attempt runner): one async method less per call.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<T> ExecuteAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken)
+    internal async ValueTask<T> ExecuteMeasuredAsync<TState, T>(Func<TState, CancellationToken, ValueTask<Outcome<object>>> attempt, TState state,
+        CancellationToken cancellationToken)
     {
         if (OpenElsewhere() is { } wait)
         {
@@ -121,9 +135,18 @@ public sealed class DeploymentResilience
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
-            var outcome = await _pipeline.ExecuteOutcomeAsync<object, (DeploymentResilience Self, Func<TState, CancellationToken, ValueTask<T>> Attempt, TState State)>(
-                static (context, call) => call.Self.MeasureAsync(call.Attempt, call.State, context.CancellationToken),
-                context, (Self: this, Attempt: attempt, State: state)).ConfigureAwait(false);
+            var call = (Self: this, Attempt: attempt, State: state);
+            var outcome = await CallAsync(context, call).ConfigureAwait(false);
+            if (outcome.Exception is not null && Settings.MaxRetries > 0)
+            {
+                // Polly's retry strategy costs an async state machine for every call it wraps. It is therefore entered only
+                // once a call has failed, and given that failure as the outcome of its first attempt (without calling
+                // again); each retry it decides on then goes through the breaker as before. Its decisions, delays (backoff,
+                // jitter, Retry-After) and events are the ones it would have made wrapping the first call too.
+                var retry = new Retry<TState>(call, outcome);
+                outcome = await _retry.ExecuteOutcomeAsync<object, Retry<TState>>(
+                    static (context, retry) => retry.NextAsync(context), context, retry).ConfigureAwait(false);
+            }
             outcome.ThrowIfException();
             return (T)outcome.Result!;
         }
@@ -133,25 +156,64 @@ public sealed class DeploymentResilience
         }
     }
 
+    /// <summary>One call through the breaker (which may refuse it, as a <see cref="BrokenCircuitException"/> outcome).</summary>
+    private ValueTask<Outcome<object>> CallAsync<TState>(ResilienceContext context,
+        (DeploymentResilience Self, Func<TState, CancellationToken, ValueTask<Outcome<object>>> Attempt, TState State) call) =>
+        _breakerPipeline.ExecuteOutcomeAsync<object, (DeploymentResilience Self, Func<TState, CancellationToken, ValueTask<Outcome<object>>> Attempt, TState State)>(
+            static (context, call) => call.Attempt(call.State, context.CancellationToken), context, call);
+
+    /// <summary>When a call measured by its caller starts, for <see cref="Succeeded"/>.</summary>
+    internal long CallStarted() => _time.GetTimestamp();
+
+    /// <summary>A call that answered: its latency recorded in the health, its result as the breaker's outcome.</summary>
+    internal Outcome<object> Succeeded(object result, long started)
+    {
+        Health.RecordSuccess(_time.GetElapsedTime(started));
+        return Outcome.FromResult(result);
+    }
+
+    /// <summary>A call that failed: a Baton failure recorded in the health, the error as the breaker's outcome.</summary>
+    internal Outcome<object> Failed(Exception error)
+    {
+        if (error is BatonException baton)
+        {
+            Health.RecordFailure(baton.Message);
+        }
+        return Outcome.FromException<object>(error);
+    }
+
+    /// <summary>
+    /// The retry strategy's callback once a first call has failed: its first attempt is that call's outcome, handed
+    /// over as it is; every later attempt is a new call through the breaker.
+    /// </summary>
+    private sealed class Retry<TState>(
+        (DeploymentResilience Self, Func<TState, CancellationToken, ValueTask<Outcome<object>>> Attempt, TState State) call, Outcome<object> first)
+    {
+        private bool _firstTaken;
+
+        public ValueTask<Outcome<object>> NextAsync(ResilienceContext context)
+        {
+            if (!_firstTaken)
+            {
+                _firstTaken = true;
+                return ValueTask.FromResult(first);
+            }
+            return call.Self.CallAsync(context, call);
+        }
+    }
+
     /// <summary>One call, its outcome and latency recorded in the deployment's health.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<object>> MeasureAsync<TState, T>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken token)
     {
-        var started = _time.GetTimestamp();
+        var started = CallStarted();
         try
         {
-            var result = await attempt(state, token).ConfigureAwait(false);
-            Health.RecordSuccess(_time.GetElapsedTime(started));
-            return Outcome.FromResult<object>(result);
+            return Succeeded((await attempt(state, token).ConfigureAwait(false))!, started);
         }
-        catch (BatonException error)
+        catch (Exception error)
         {
-            Health.RecordFailure(error.Message);
-            return Outcome.FromException<object>(error);
-        }
-        catch (Exception other)
-        {
-            return Outcome.FromException<object>(other);
+            return Failed(error);
         }
     }
 

@@ -16,14 +16,19 @@ internal static class AttemptTelemetry
     // than per attempt; weakly keyed, so the deployments of a replaced configuration take theirs with them.
     private static readonly ConditionalWeakTable<Deployment, SpanTemplate> Templates = new();
 
-    /// <summary>Runs one upstream call, in its own span when the request has one (otherwise the call as it is).</summary>
-    public static Task<T> RunAsync<T>(RequestTelemetry? request, Deployment deployment, int attempt, Func<Task<T>> call) =>
-        request?.Activity is null ? call() : RunTracedAsync(request, deployment, attempt, call);
-
-    private static async Task<T> RunTracedAsync<T>(RequestTelemetry request, Deployment deployment, int attempt, Func<Task<T>> call)
+    /// <summary>
+    /// Starts the span of one upstream call when the request has one (null otherwise); the caller stops it (disposes of
+    /// it) when the call has ended, after <see cref="Failed"/> when it failed. Started and ended by the caller's own
+    /// async method rather than around a delegate, so that an attempt costs no closure and no task of its own.
+    /// </summary>
+    public static Activity? Start(RequestTelemetry? request, Deployment deployment, int attempt)
     {
+        if (request?.Activity is null)
+        {
+            return null;
+        }
         var template = Templates.GetValue(deployment, static d => new SpanTemplate(d));
-        using var span = request.Telemetry.StartActivity(template.Name, ActivityKind.Client, request.Context);
+        var span = request.Telemetry.StartActivity(template.Name, ActivityKind.Client, request.Context);
         if (span is { IsAllDataRequested: true })
         {
             foreach (var (key, value) in template.Tags)
@@ -32,25 +37,23 @@ internal static class AttemptTelemetry
             }
             span.AddTag(TelemetryTags.Attempt, SpanValues.Of(attempt));
         }
-        try
+        return span;
+    }
+
+    /// <summary>Marks the call's span as failed with <paramref name="error"/>: its status, error type and the upstream's HTTP status.</summary>
+    public static void Failed(Activity span, Exception error)
+    {
+        var type = error switch
         {
-            return await call().ConfigureAwait(false);
-        }
-        catch (Exception error) when (span is not null)
+            BatonException baton => RequestTelemetry.ErrorType(baton),
+            OperationCanceledException => "cancelled",
+            _ => error.GetType().FullName ?? "error",
+        };
+        span.SetStatus(ActivityStatusCode.Error, error is BatonException ? error.Message : type);
+        span.SetTag(TelemetryTags.ErrorType, type);
+        if (error is BatonException { UpstreamStatus: { } status })
         {
-            var type = error switch
-            {
-                BatonException baton => RequestTelemetry.ErrorType(baton),
-                OperationCanceledException => "cancelled",
-                _ => error.GetType().FullName ?? "error",
-            };
-            span.SetStatus(ActivityStatusCode.Error, error is BatonException ? error.Message : type);
-            span.SetTag(TelemetryTags.ErrorType, type);
-            if (error is BatonException { UpstreamStatus: { } status })
-            {
-                span.SetTag(TelemetryTags.HttpStatus, status);
-            }
-            throw;
+            span.SetTag(TelemetryTags.HttpStatus, status);
         }
     }
 

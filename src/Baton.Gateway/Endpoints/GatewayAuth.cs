@@ -77,12 +77,13 @@ internal static class GatewayAuth
         {
             return null;
         }
-        var presented = PresentedKey(http.Request);
+        // The key is looked up where it lies in the header's value: no string of the secret per request.
+        var presented = PresentedKeySpan(http.Request, out var found);
         var caller = await services.Keys.AuthenticateAsync(presented, http.RequestAborted);
         if (caller is null)
         {
             return new BatonException(StatusCodes.Status401Unauthorized, ErrorTypes.Authentication,
-                presented is null
+                !found
                     ? "You didn't provide an API key. Send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'."
                     : "Incorrect API key provided: it is unknown, expired or revoked.",
                 code: "invalid_api_key");
@@ -99,12 +100,23 @@ internal static class GatewayAuth
     /// <summary>The key from <c>Authorization: Bearer</c>, else from <c>x-api-key</c>; null when neither carries one.</summary>
     public static string? PresentedKey(HttpRequest request)
     {
+        var presented = PresentedKeySpan(request, out var found);
+        return found ? presented.ToString() : null;
+    }
+
+    /// <summary>As <see cref="PresentedKey"/>, as a part of the header's own value; <paramref name="found"/> is false (and the span empty) when no header carries a key.</summary>
+    private static ReadOnlySpan<char> PresentedKeySpan(HttpRequest request, out bool found)
+    {
         const string Scheme = "Bearer ";
-        var authorization = request.Headers.Authorization.ToString();
+        // ToString of a header with one value is that value itself, not a copy.
+        var authorization = request.Headers.Authorization.ToString().AsSpan();
         if (authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && authorization[Scheme.Length..].Trim() is { Length: > 0 } bearer)
         {
+            found = true;
             return bearer;
         }
-        return request.Headers[ApiKeyHeader].ToString().Trim() is { Length: > 0 } apiKey ? apiKey : null;
+        var apiKey = request.Headers[ApiKeyHeader].ToString().AsSpan().Trim();
+        found = !apiKey.IsEmpty;
+        return apiKey;
     }
 }

@@ -38,6 +38,33 @@ internal sealed class GatewayRequestFilter(GatewayServices services)
             RequestActivity.Stop(activity, http);
         }
     }
+
+    /// <summary>
+    /// The same steps as <see cref="FilterAsync"/>, run by an endpoint's own handler around <paramref name="endpoint"/>
+    /// (see <see cref="InlineRequestFilter"/>): no invocation context, no result to execute afterwards.
+    /// </summary>
+    public async Task InvokeAsync(HttpContext http, Func<HttpContext, Task> endpoint)
+    {
+        var activity = RequestActivity.Start(http, services.Telemetry);
+        try
+        {
+            var refusal = await GatewayAuth.AuthenticateAsync(http, services);
+            if (refusal is not null)
+            {
+                await ErrorResponses.WriteAsync(http, refusal);
+                return;
+            }
+            await endpoint(http);
+        }
+        catch (Exception ex) when (ErrorResponses.Answers(http, ex))
+        {
+            await ErrorResponses.WriteEscapedAsync(http, ex);
+        }
+        finally
+        {
+            RequestActivity.Stop(activity, http);
+        }
+    }
 }
 
 /// <summary>

@@ -72,6 +72,7 @@ public sealed class ChatRequestPathTests(ChatRequestPathTests.Gateway gateway) :
         var seen = Assert.Single(gateway.Seen);
         Assert.Equal("/v1/chat/completions", seen.Path);
         Assert.True(seen.FilterRan, "the application's endpoint filter on MapBaton() did not run for the chat endpoint");
+        Assert.True(seen.FilterSawCaller, "the application's filter ran before the gateway had authenticated the caller");
         // The feature exists once anything asked the request for its services, which creates the scope.
         Assert.False(seen.ScopeMade, "the chat endpoint asked for the request's services, creating a scope");
     }
@@ -109,7 +110,7 @@ public sealed class ChatRequestPathTests(ChatRequestPathTests.Gateway gateway) :
     }
 
     /// <summary>What a request of the gateway showed the application's middleware and filter.</summary>
-    public sealed record SeenRequest(string Path, bool FilterRan, bool ScopeMade);
+    public sealed record SeenRequest(string Path, bool FilterRan, bool ScopeMade, bool FilterSawCaller);
 
     /// <summary>
     /// Baton mapped into an application of its own, with keys, a middleware that looks at each request once it is
@@ -145,11 +146,12 @@ public sealed class ChatRequestPathTests(ChatRequestPathTests.Gateway gateway) :
             {
                 await next(http);
                 Seen.Enqueue(new SeenRequest(http.Request.Path.Value ?? "", http.Items.ContainsKey(FilterMark),
-                    http.Features.Get<IServiceProvidersFeature>() is not null));
+                    http.Features.Get<IServiceProvidersFeature>() is not null, http.Items[FilterMark] is true));
             });
             _app.MapBaton().AddEndpointFilter((context, next) =>
             {
-                context.HttpContext.Items[FilterMark] = true;
+                // The gateway's own filter runs first: by now the caller is known.
+                context.HttpContext.Items[FilterMark] = context.HttpContext.Features.Get<Baton.Auth.CallerIdentity>() is not null;
                 return next(context);
             });
             await _app.StartAsync();
