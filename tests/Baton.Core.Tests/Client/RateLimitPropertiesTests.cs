@@ -3,6 +3,7 @@ using Baton.Configuration;
 using Baton.Hosting;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Core.Tests.Client;
 
@@ -15,14 +16,16 @@ public sealed class RateLimitPropertiesTests
         var options = new BatonOptions();
         options.Providers["sim"] = new ProviderOptions { Type = ProviderTypes.Simulator, RateLimits = new RateLimitOptions { RequestsPerMinute = 6 } };
         options.Models["assistant"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim", Model = "baton-sim-1" }] };
-        await using var services = new ServiceCollection().AddBaton(options).AddBatonSimulator().BuildServiceProvider();
-        var before = DateTimeOffset.UtcNow;
+        // The library's clock, so the reset is exact however long the call takes on a busy machine.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        await using var services = new ServiceCollection().AddSingleton<TimeProvider>(time).AddBaton(options).AddBatonSimulator().BuildServiceProvider();
 
         var response = await services.GetRequiredService<IChatClient>().GetResponseAsync("Name a colour.");
 
         var properties = response.AdditionalProperties!;
         Assert.Equal(5, properties[BatonResponseProperties.RateLimitRemaining]);
         var reset = Assert.IsType<DateTimeOffset>(properties[BatonResponseProperties.RateLimitReset]);
-        Assert.InRange(reset, before, before + TimeSpan.FromSeconds(15));
+        // Six requests a minute: the one just spent is back ten seconds later.
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(10), reset);
     }
 }
