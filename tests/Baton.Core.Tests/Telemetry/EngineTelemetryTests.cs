@@ -14,7 +14,7 @@ public sealed class EngineTelemetryTests : IDisposable
     private readonly ConcurrentBag<Activity> _spans = [];
     private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _measurements = new();
     private readonly ActivityListener _activities;
-    private readonly MeterListener _meters = new();
+    private readonly MeterListener _meters;
     private readonly BatonTelemetry _telemetry = new(new ObservabilityOptions());
     private readonly EngineHarness _harness = new();
     private readonly string _model = "engine-" + Guid.NewGuid().ToString("N")[..8];
@@ -28,16 +28,7 @@ public sealed class EngineTelemetryTests : IDisposable
             ActivityStopped = _spans.Add,
         };
         ActivitySource.AddActivityListener(_activities);
-        _meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (ReferenceEquals(instrument.Meter, _telemetry.Meter))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.Start();
+        _meters = _measurements.Listen(instrument => ReferenceEquals(instrument.Meter, _telemetry.Meter));
         _harness.Telemetry = _telemetry;
     }
 

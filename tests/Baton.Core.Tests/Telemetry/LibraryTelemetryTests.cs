@@ -18,7 +18,7 @@ public sealed class LibraryTelemetryTests : IDisposable
     private readonly ConcurrentBag<Activity> _spans = [];
     private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _measurements = new();
     private readonly ActivityListener _activities;
-    private readonly MeterListener _meters = new();
+    private readonly MeterListener _meters;
     private readonly ServiceProvider _services;
     private readonly string _model = "library-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _embeddingsModel = "library-embed-" + Guid.NewGuid().ToString("N")[..8];
@@ -56,17 +56,7 @@ public sealed class LibraryTelemetryTests : IDisposable
 
         // Only this container's meter: every other test's engine has a "Baton" meter of its own.
         var factory = _services.GetRequiredService<IMeterFactory>();
-        _meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == BatonTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, factory))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<int>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.Start();
+        _meters = _measurements.Listen(instrument => instrument.Meter.Name == BatonTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, factory));
     }
 
     private IChatClient Client => _services.GetRequiredService<IChatClient>();

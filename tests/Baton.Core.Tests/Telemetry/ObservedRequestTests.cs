@@ -23,7 +23,7 @@ public sealed class ObservedRequestTests : IDisposable
     private readonly ConcurrentBag<Activity> _spans = [];
     private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _measurements = new();
     private readonly ActivityListener _activities;
-    private readonly MeterListener _meters = new();
+    private readonly MeterListener _meters;
     private readonly BatonTelemetry _telemetry = new(new ObservabilityOptions());
     private readonly EngineHarness _harness = new();
     private readonly RequestRecorder _recorder;
@@ -41,16 +41,7 @@ public sealed class ObservedRequestTests : IDisposable
             ActivityStopped = _spans.Add,
         };
         ActivitySource.AddActivityListener(_activities);
-        _meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (ReferenceEquals(instrument.Meter, _telemetry.Meter))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => _measurements.Record(instrument, value, tags));
-        _meters.Start();
+        _meters = _measurements.Listen(instrument => ReferenceEquals(instrument.Meter, _telemetry.Meter));
         _recorder = new RequestRecorder(_harness.Time);
         _harness.Telemetry = _telemetry;
         _harness.Recorder = _recorder;

@@ -16,4 +16,25 @@ public static class MeasurementLog
         }
         log.Enqueue((instrument.Name, value, copy));
     }
+
+    /// <summary>A started listener that logs every measurement of the instruments <paramref name="heard"/> accepts.</summary>
+    public static MeterListener Listen(this ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> log,
+        Func<Instrument, bool> heard)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (heard(instrument))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => log.Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => log.Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => log.Record(instrument, value, tags));
+        listener.Start();
+        return listener;
+    }
 }
