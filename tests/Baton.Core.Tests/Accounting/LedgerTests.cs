@@ -129,14 +129,14 @@ public sealed class LedgerTests : IDisposable
         }
 
         // The first row may have found the writer idle and made it linger: once it waits, the clock moves past the linger.
-        await Eventually(() => writer.Written > 0 || time.ParkedDelays > 0);
+        await UntilAsync(time, () => writer.Written > 0 || time.ParkedDelays > 0);
         if (writer.Written == 0)
         {
             time.Advance(TimeSpan.FromMilliseconds(20));
         }
         // The next whole batches go without the clock moving (before, each one waited 20 ms: 25,000 rows a second at
         // most); then the writer lingers over the last five, and the clock does not move, so it stays at 30.
-        await Eventually(() => writer.Written >= 30 && time.ParkedDelays > 0);
+        await UntilAsync(time, () => writer.Written >= 30 && time.ParkedDelays > 0);
         Assert.Equal(30, writer.Written);
 
         // The last five wait for the linger, then go.
@@ -145,14 +145,23 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal(35, writer.Written);
     }
 
-    /// <summary>Waits for a condition (the writer runs on its own loop), polling; the clock never moves meanwhile.</summary>
-    private static async Task Eventually(Func<bool> condition)
+    /// <summary>
+    /// Waits for a condition of the writer's own loop, looking again at each change of the clock's timers: the loop ends
+    /// every burst of writes by lingering on a timer of <paramref name="time"/>, so each state awaited here begins with
+    /// one, and nothing is polled. The clock never moves meanwhile; the real-time bound only ends a test that fails.
+    /// </summary>
+    private static async Task UntilAsync(Baton.Core.Tests.TestSupport.TrackingTimeProvider time, Func<bool> condition)
     {
-        for (var i = 0; i < 3000 && !condition(); i++)
+        while (true)
         {
-            await Task.Delay(10);
+            // Taken before looking, so a timer made just after the look still wakes this wait.
+            var changed = time.Changed;
+            if (condition())
+            {
+                return;
+            }
+            await changed.WaitAsync(TimeSpan.FromSeconds(30));
         }
-        Assert.True(condition());
     }
 
     [Fact]

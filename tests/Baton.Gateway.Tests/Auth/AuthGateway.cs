@@ -28,7 +28,12 @@ public sealed class AuthGateway : IAsyncDisposable
     public const string MasterKeyVariable = "BATON_TEST_MASTER_KEY";
     public const string MasterKey = "mk-test-master-secret-0123456789";
 
+    /// <summary>A request header naming a request, for <see cref="RequestEnded"/>.</summary>
+    public const string RequestTagHeader = "x-test-request";
+
     private readonly string _directory = System.IO.Directory.CreateTempSubdirectory("baton-auth-").FullName;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _ended = new(StringComparer.Ordinal);
+    private TaskCompletionSource _upstreamCall = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WebApplication? _simulator;
     private WebApplication? _gateway;
 
@@ -48,13 +53,35 @@ public sealed class AuthGateway : IAsyncDisposable
     /// <summary>Every message the gateway logged, at every level.</summary>
     public ConcurrentQueue<string> Logs { get; } = new();
 
+    /// <summary>
+    /// Completes when the simulator receives its next request over HTTP: an upstream call of the gateway has begun, so
+    /// what the gateway takes before calling upstream (a key's slot, its budget) is held. Take it before sending.
+    /// </summary>
+    public Task NextUpstreamCall => Volatile.Read(ref _upstreamCall).Task;
+
+    /// <summary>
+    /// Completes when the gateway has finished handling the request sent with <see cref="RequestTagHeader"/> set to
+    /// <paramref name="tag"/>, however it ended (answered, refused, abandoned by its client): every lease it held is given back.
+    /// </summary>
+    public Task RequestEnded(string tag) => EndOf(tag).Task;
+
+    private TaskCompletionSource EndOf(string tag) =>
+        _ended.GetOrAdd(tag, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
     public static async Task<AuthGateway> StartAsync(TimeProvider? time = null, Action<BatonOptions>? configure = null)
     {
         var server = new AuthGateway();
         server._simulator = BatonHosts.BuildSimulator("http://127.0.0.1:0", new SimulatorBehavior());
+        server._simulator.Use((context, next) =>
+        {
+            Interlocked.Exchange(ref server._upstreamCall, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            return next(context);
+        });
         await server._simulator.StartAsync();
         var options = GatewayServer.CreateOptions(GatewayServer.AddressOf(server._simulator));
         options.Models["hang-sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim-local", Model = "baton-sim-1@hang" }] };
+        // The same silent upstream over HTTP, whose call the simulator sees (NextUpstreamCall).
+        options.Models["hang-http-sim"] = new ModelOptions { Deployments = [new DeploymentOptions { Provider = "sim-http", Model = "baton-sim-1@hang" }] };
         options.Ledger.Path = server.LedgerPath;
         options.Batch.JobsDatabase = Path.Combine(server._directory, "jobs", "baton-batches.db");
         options.Prices["baton-sim-1"] = new PriceOptions { Input = 1m, Output = 2m };
@@ -79,6 +106,20 @@ public sealed class AuthGateway : IAsyncDisposable
         });
         builder.Services.AddBatonGateway();
         server._gateway = builder.Build();
+        server._gateway.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (context.Request.Headers[RequestTagHeader].ToString() is { Length: > 0 } tag)
+                {
+                    server.EndOf(tag).TrySetResult();
+                }
+            }
+        });
         server._gateway.MapBaton();
         await server._gateway.StartAsync();
         server.BaseUrl = GatewayServer.AddressOf(server._gateway);

@@ -116,35 +116,30 @@ public sealed class KeyEnforcementTests
         var (_, secret) = await gateway.CreateKeyAsync("""{"max_parallel":1}""");
         using var client = gateway.Client(secret);
         using var stop = new CancellationTokenSource();
-        // Never answers: it holds the key's only slot until the client gives up.
-        Task<HttpResponseMessage> Hang() =>
-            client.PostAsync("/v1/chat/completions", AuthGateway.Json(AuthGateway.Chat("hang-sim", extra: ""","stream":true""")), stop.Token);
-        var hanging = Hang();
 
-        var refused = await UntilAsync(async () =>
+        // Never answers: it holds the key's only slot until the client gives up. The gateway calls upstream only once
+        // the slot is taken, so the simulator seeing the call is the signal that it is held.
+        var upstreamCalled = gateway.NextUpstreamCall;
+        using var hang = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            if (hanging.IsCompleted)
-            {
-                // A request checking for the limit got the slot first, and the hanging one was refused: hang again.
-                using (var refusedHang = await hanging)
-                {
-                    Assert.Equal(HttpStatusCode.TooManyRequests, refusedHang.StatusCode);
-                }
-                hanging = Hang();
-            }
-            using var response = await client.PostAsync("/v1/chat/completions", AuthGateway.Json(AuthGateway.Chat("gpt-sim")));
-            return response.StatusCode == HttpStatusCode.TooManyRequests ? await AuthGateway.ErrorCodeAsync(response) : null;
-        });
-        Assert.Equal("rate_limited", refused);
+            Content = AuthGateway.Json(AuthGateway.Chat("hang-http-sim", extra: ""","stream":true""")),
+        };
+        hang.Headers.Add(AuthGateway.RequestTagHeader, "hanging");
+        var hanging = client.SendAsync(hang, stop.Token);
+        await upstreamCalled.WaitAsync(TimeSpan.FromSeconds(30));
 
+        using (var refused = await client.PostAsync("/v1/chat/completions", AuthGateway.Json(AuthGateway.Chat("gpt-sim"))))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("rate_limited", await AuthGateway.ErrorCodeAsync(refused));
+        }
+
+        // The client gives up; the gateway gives the slot back as it ends the abandoned request.
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => hanging);
-        var freed = await UntilAsync(async () =>
-        {
-            using var response = await client.PostAsync("/v1/chat/completions", AuthGateway.Json(AuthGateway.Chat("gpt-sim")));
-            return response.StatusCode == HttpStatusCode.OK ? "ok" : null;
-        });
-        Assert.Equal("ok", freed);
+        await gateway.RequestEnded("hanging").WaitAsync(TimeSpan.FromSeconds(30));
+        using var freed = await client.PostAsync("/v1/chat/completions", AuthGateway.Json(AuthGateway.Chat("gpt-sim")));
+        Assert.Equal(HttpStatusCode.OK, freed.StatusCode);
     }
 
     [Fact]
@@ -178,20 +173,5 @@ public sealed class KeyEnforcementTests
         var budget = JsonDocument.Parse(await master.GetStringAsync($"/admin/keys/{id}")).RootElement.GetProperty("spend").GetProperty("budget");
         Assert.Equal(rows.Sum(r => r.Cost), budget.GetProperty("spent_usd").GetDecimal());
         Assert.Equal(0m, budget.GetProperty("reserved_usd").GetDecimal());
-    }
-
-    /// <summary>Repeats <paramref name="attempt"/> until it gives an answer, for at most 30 seconds.</summary>
-    private static async Task<string> UntilAsync(Func<Task<string?>> attempt)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            if (await attempt() is { } answer)
-            {
-                return answer;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "the condition was not reached in time");
-            await Task.Delay(20);
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Baton.Accounting.Ledger;
 using Baton.Cli;
 using Baton.Configuration;
@@ -56,9 +57,11 @@ public sealed class SharedLedgerTests(PostgresServer server) : IAsyncLifetime
         var time = new FakeTimeProvider(Now);
         var options = SharedGateways.Options(_connection, _directory);
         options.Ledger.RetentionDays = 30;
+        var purges = new PurgeLog();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(purges);
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddBaton(options, name => name == SharedGateways.MasterKeyVariable ? SharedGateways.MasterKey : null);
         builder.Services.AddBatonPostgres(options);
@@ -68,12 +71,14 @@ public sealed class SharedLedgerTests(PostgresServer server) : IAsyncLifetime
         await app.StartAsync();
         try
         {
-            // The first purge runs as the gateway starts; the deadline only bounds a failing test.
-            Assert.True(await EventuallyAsync(async () => await RowsAsync() == 1), "the row older than 30 days was not deleted at start");
+            // The first purge runs as the gateway starts: the service says so once it is done.
+            Assert.Equal(1, await purges.NextAsync());
+            Assert.Equal(1, await RowsAsync());
 
             // The other row turns 30 days old half an hour after the start; the next purge, an hour of the gateway's clock later, deletes it.
             time.Advance(LedgerRetentionInterval);
-            Assert.True(await EventuallyAsync(async () => await RowsAsync() == 0), "the hourly purge did not delete the row past its retention");
+            Assert.Equal(1, await purges.NextAsync());
+            Assert.Equal(0, await RowsAsync());
         }
         finally
         {
@@ -103,17 +108,37 @@ public sealed class SharedLedgerTests(PostgresServer server) : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(_directory, "baton.db")));
     }
 
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
+    /// <summary>
+    /// The retention service's log: each purge it finished, with the rows it deleted, in order. The purge runs on the
+    /// gateway's own loop; its log line is the signal that it is over, so nothing is polled.
+    /// </summary>
+    private sealed class PurgeLog : ILoggerProvider
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+        /// <summary>The rows the next purge deleted; a purge that failed fails the test. The real-time bound only ends a test that fails.</summary>
+        public async Task<long> NextAsync()
         {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
+            var line = await _lines.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.StartsWith("Deleted ", line);
+            return long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         }
-        return false;
+
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == typeof(Baton.Gateway.Hosting.LedgerRetentionService).FullName ? new Lines(_lines.Writer) : NullLogger.Instance;
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Lines(ChannelWriter<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.TryWrite(formatter(state, exception));
+        }
     }
 }
