@@ -211,6 +211,10 @@ public sealed class KeyLease : IDisposable
     /// <summary>Records the tokens the request really used, charged to the key's tpm when the lease ends.</summary>
     public void Complete(int totalTokens) => _actual = totalTokens;
 
+    /// <summary>
+    /// Gives back the request's slot (its max_parallel count, and its shared lease when there is one) and corrects the
+    /// key's tpm with the tokens given to <see cref="Complete"/>. Idempotent; does nothing for <see cref="None"/>.
+    /// </summary>
     public void Dispose()
     {
         if (_limiter is not null && Interlocked.Exchange(ref _released, 1) == 0)

@@ -42,6 +42,7 @@ public sealed class KeyRing
         }
     }
 
+    /// <summary>The store the ring reads keys from and the admin API writes them to; reads through it bypass the ring's cache.</summary>
     public IKeyStore Store => store;
 
     /// <summary>Drops every cached lookup; a lookup under way when this runs is not cached (it may have read the old key).</summary>

@@ -26,11 +26,15 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Opens (creating when missing) the SQLite file at <paramref name="path"/> and its <c>api_keys</c> table.</summary>
+    /// <param name="path">The database file: <c>auth.path</c>, else the ledger's, which then holds both tables.</param>
     public SqliteKeyStore(string path)
     {
         _connection = LedgerDatabase.Open(path, Schema, synchronousFull: true);
     }
 
+    /// <inheritdoc/>
+    /// <exception cref="Microsoft.Data.Sqlite.SqliteException">A key with the same id or secret hash exists already.</exception>
     public async ValueTask CreateAsync(VirtualKey key, string secretHash, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -49,12 +53,15 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public ValueTask<VirtualKey?> FindByHashAsync(string secretHash, CancellationToken cancellationToken) =>
         ReadOneAsync("secret_hash = $value", secretHash, cancellationToken);
 
+    /// <inheritdoc/>
     public ValueTask<VirtualKey?> GetAsync(string id, CancellationToken cancellationToken) =>
         ReadOneAsync("id = $value", id, cancellationToken);
 
+    /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<VirtualKey>> ListAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -76,6 +83,7 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask<bool> UpdateAsync(VirtualKey key, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -119,6 +127,7 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
     private static VirtualKey Deserialize(string settings) =>
         JsonSerializer.Deserialize<VirtualKey>(settings, Json) ?? throw new InvalidDataException("A key's settings are empty.");
 
+    /// <summary>Closes the file's connection; the store cannot be used afterwards.</summary>
     public void Dispose()
     {
         _connection.Dispose();

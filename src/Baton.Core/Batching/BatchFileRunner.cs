@@ -20,6 +20,16 @@ public sealed record BatchFileProblem(int Line, string Message);
 /// </summary>
 public sealed class BatchFileRunner(BatchExecutor executor)
 {
+    /// <summary>
+    /// Answers the lines of <paramref name="inputPath"/> not yet in <paramref name="outputPath"/>, appending one result
+    /// line to the output (created when missing) as each finishes.
+    /// </summary>
+    /// <param name="inputPath">The JSONL input file.</param>
+    /// <param name="outputPath">The JSONL output file; lines already there are kept and their <c>custom_id</c>s skipped.</param>
+    /// <param name="report">Called with the progress as lines finish (from several threads, one call at a time per line); null for none.</param>
+    /// <param name="cancellationToken">Stops the run; every line written by then is whole, and a later run carries on from there.</param>
+    /// <returns>The final progress, and the input lines that were not requests (reported, skipped, not counted as failed).</returns>
+    /// <exception cref="OperationCanceledException">The run was stopped.</exception>
     public async Task<(BatchFileProgress Progress, IReadOnlyList<BatchFileProblem> Problems)> RunAsync(
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
     {

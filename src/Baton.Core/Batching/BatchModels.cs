@@ -5,6 +5,7 @@ namespace Baton.Batching;
 /// <summary>Seed 001's <c>BatchLLMRequest</c>: 1 to 100 chat requests, each naming its provider and model.</summary>
 public sealed class BatchRequest
 {
+    /// <summary>The chat requests, 1 to <see cref="BatchValidator.MaxItems"/>; the answers come back in this order.</summary>
     [JsonPropertyName("requests")]
     public List<BatchItem> Requests { get; set; } = [];
 }
@@ -20,6 +21,7 @@ public sealed class BatchItem
     [JsonPropertyName("model")]
     public string? Model { get; set; }
 
+    /// <summary>The conversation, oldest first; at least one message.</summary>
     [JsonPropertyName("messages")]
     public List<BatchMessage> Messages { get; set; } = [];
 
@@ -39,9 +41,11 @@ public sealed class BatchItem
 /// <summary>Seed 001's <c>Message</c>: role <c>system</c>, <c>user</c> or <c>assistant</c>, and non-blank content.</summary>
 public sealed class BatchMessage
 {
+    /// <summary><c>system</c>, <c>user</c> or <c>assistant</c>.</summary>
     [JsonPropertyName("role")]
     public string? Role { get; set; }
 
+    /// <summary>The message's text: not blank, at most <see cref="BatchValidator.MaxContentLength"/> characters.</summary>
     [JsonPropertyName("content")]
     public string? Content { get; set; }
 }

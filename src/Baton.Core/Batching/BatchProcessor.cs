@@ -19,8 +19,10 @@ public sealed class BatchProcessor(BatchExecutor executor)
     private const double DefaultTemperature = 0.7;
     private const int DefaultMaxTokens = 1000;
 
+    /// <summary>The most items of one batch answered at the same time (<c>batch.maxConcurrency</c>).</summary>
     public int MaxConcurrency => executor.MaxConcurrency;
 
+    /// <summary>The providers and models a batch item may name, as its validation checks them.</summary>
     public ModelCatalog Catalog => executor.Engine.Catalog;
 
     /// <param name="batch">The requests.</param>

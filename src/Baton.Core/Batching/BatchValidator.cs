@@ -13,6 +13,7 @@ public sealed class BatonValidationException(IReadOnlyList<FieldError> errors)
         $"The batch is not valid: {string.Join("; ", errors.Select(e => $"{e.Param}: {e.Message}"))}",
         errors.Count > 0 ? errors[0].Param : null, "validation_failed")
 {
+    /// <summary>Every invalid field, in the order found; the first is also the error's <c>param</c>.</summary>
     public IReadOnlyList<FieldError> Errors { get; } = errors;
 }
 
@@ -22,7 +23,9 @@ public sealed class BatonValidationException(IReadOnlyList<FieldError> errors)
 /// </summary>
 public static class BatchValidator
 {
+    /// <summary>The most requests in one <c>POST /batch</c> (seed 001).</summary>
     public const int MaxItems = 100;
+    /// <summary>The most characters in one message's content (seed 001).</summary>
     public const int MaxContentLength = 50_000;
     private static readonly string[] Roles = ["system", "user", "assistant"];
 

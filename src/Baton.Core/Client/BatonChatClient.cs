@@ -31,6 +31,15 @@ public sealed class BatonChatClient : DelegatingChatClient
     /// <summary>The model used when a call names none.</summary>
     public string DefaultModel => _defaultModel;
 
+    /// <summary>
+    /// Sends the conversation through Baton (routing, key limits, budget, cache, retries, fallbacks, accounting) and
+    /// returns the complete answer. Besides the model's reply, the response's <c>AdditionalProperties</c> say how it was
+    /// obtained, under the names of <see cref="BatonResponseProperties"/>: model, deployment, attempts, cache, cost, time.
+    /// </summary>
+    /// <param name="messages">The conversation, oldest first.</param>
+    /// <param name="options">The model (else <see cref="DefaultModel"/>) and parameters; Baton's own settings (task, session, cache, tracking) are set with the <c>With*</c> extensions.</param>
+    /// <param name="cancellationToken">Stops the request, upstream calls included.</param>
+    /// <exception cref="Errors.BatonException">The request was refused (bad input, unknown model, key or budget limit) or no deployment could answer it.</exception>
     public override async Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -42,6 +51,17 @@ public sealed class BatonChatClient : DelegatingChatClient
         return response;
     }
 
+    /// <summary>
+    /// Streams the answer as the upstream produces it, through Baton as <see cref="GetResponseAsync"/> does. A stream cut
+    /// by the upstream is resumed on another deployment when it can be; one that cannot be resumed fails rather than
+    /// ending as if it were complete.
+    /// The last update is empty and carries the <see cref="BatonResponseProperties"/>, so that
+    /// <c>ToChatResponse()</c> merges them into the response's <c>AdditionalProperties</c>.
+    /// </summary>
+    /// <param name="messages">The conversation, oldest first.</param>
+    /// <param name="options">The model (else <see cref="DefaultModel"/>) and parameters.</param>
+    /// <param name="cancellationToken">Stops the stream, upstream call included.</param>
+    /// <exception cref="Errors.BatonException">The request was refused, or no deployment could start the answer.</exception>
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -220,6 +240,7 @@ public static class BatonResponseProperties
     /// <summary>The upstream model id that answered (seed 004's <c>model_used</c>).</summary>
     public const string UpstreamModel = "baton.upstream_model";
 
+    /// <summary>How many upstream attempts the answer took (an <see cref="int"/>), retries and failovers to other deployments included.</summary>
     public const string Attempts = "baton.attempts";
 
     /// <summary>

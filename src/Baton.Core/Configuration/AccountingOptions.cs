@@ -27,6 +27,7 @@ public sealed class LedgerOptions
     /// </summary>
     public int? RetentionDays { get; set; }
 
+    /// <summary>The ledger's file when <see cref="Path"/> is not set, relative to the working directory.</summary>
     public const string DefaultPath = "baton.db";
 }
 
@@ -67,6 +68,7 @@ public static class UnpricedHandling
     /// <summary>Estimate and bill unpriced deployments at <c>budgets.defaultPrice</c>.</summary>
     public const string Estimate = "estimate";
 
+    /// <summary>Every value of <c>budgets.unpriced</c>, for validation and error messages.</summary>
     public static readonly string[] All = [Refuse, Estimate];
 }
 
@@ -92,21 +94,31 @@ public sealed class BudgetLimitOptions
 /// <summary>The scopes a budget can limit.</summary>
 public static class BudgetScopes
 {
+    /// <summary>One counter for all traffic.</summary>
     public const string Global = "global";
+    /// <summary>A counter per session (the <c>X-Baton-Session</c> header or <c>metadata.session_id</c>).</summary>
     public const string Session = "session";
+    /// <summary>A counter per caller API key: the virtual key's id, or the fingerprint of a key Baton does not manage.</summary>
     public const string Key = "key";
+    /// <summary>A counter per end user (the body's <c>user</c>, else <c>metadata.user_id</c>).</summary>
     public const string User = "user";
+    /// <summary>A counter per tag (<c>metadata.tags</c> or the <c>X-Baton-Tags</c> header); only whole tags match.</summary>
     public const string Tag = "tag";
 
+    /// <summary>Every scope, for validation and error messages.</summary>
     public static readonly string[] All = [Global, Session, Key, User, Tag];
 }
 
 /// <summary>The periods a budget can cover.</summary>
 public static class BudgetPeriods
 {
+    /// <summary>One window for all time: the counter never resets. The default.</summary>
     public const string Total = "total";
+    /// <summary>A window per UTC calendar day, starting again at midnight UTC.</summary>
     public const string Daily = "daily";
+    /// <summary>A window per UTC calendar month, starting again on the first at midnight UTC.</summary>
     public const string Monthly = "monthly";
 
+    /// <summary>Every period, for validation and error messages.</summary>
     public static readonly string[] All = [Total, Daily, Monthly];
 }

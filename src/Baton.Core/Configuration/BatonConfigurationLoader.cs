@@ -10,7 +10,12 @@ namespace Baton.Configuration;
 /// </summary>
 public static class BatonConfigurationLoader
 {
+    /// <summary>The file read from the working directory when no <c>--config</c> is given.</summary>
     public const string DefaultFileName = "baton.json";
+    /// <summary>
+    /// The prefix of the environment variables that override the file; <c>__</c> separates nested keys
+    /// (<c>Baton__Cache__Mode=on</c>).
+    /// </summary>
     public const string EnvironmentPrefix = "Baton__";
 
     /// <param name="configFile">The file given with <c>--config</c>, if any.</param>

@@ -6,6 +6,7 @@ namespace Baton.Configuration;
 /// </summary>
 public sealed class BatonOptions
 {
+    /// <summary>The section of an ASP.NET Core application's configuration (<c>appsettings.json</c>) Baton binds.</summary>
     public const string SectionName = "Baton";
 
     /// <summary>Upstream providers by name.</summary>
@@ -90,6 +91,11 @@ public sealed class ProviderOptions
     /// </summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// The API's base URL, to which Baton appends the endpoint (<c>/chat/completions</c>, <c>/messages</c>, ...); an
+    /// absolute http(s) URL. Default: the vendor's public endpoint for <see cref="Type"/>
+    /// (<see cref="ProviderTypes.DefaultBaseUrl"/>). A URL without a path gets the version path the vendor's SDK adds.
+    /// </summary>
     public string? BaseUrl { get; set; }
 
     /// <summary>The name of the environment variable holding the key (never the key itself).</summary>
@@ -120,6 +126,7 @@ public sealed class ProviderOptions
 /// <summary>A model name clients use, and the deployments that serve it.</summary>
 public sealed class ModelOptions
 {
+    /// <summary>The deployments that serve this model, in the order the <c>ordered</c> strategy tries them; at least one.</summary>
     public List<DeploymentOptions> Deployments { get; set; } = [];
 
     /// <summary>Other models to ask, in order, when every deployment of this one has failed.</summary>
@@ -144,15 +151,19 @@ public sealed class ModelOptions
 /// <summary>One (provider, upstream model) pair, with optional parameters of its own.</summary>
 public sealed class DeploymentOptions
 {
+    /// <summary>The name of the provider (a key of <see cref="BatonOptions.Providers"/>) this deployment calls.</summary>
     public string? Provider { get; set; }
 
     /// <summary>The upstream model id, e.g. <c>deepseek/deepseek-r1:free</c>.</summary>
     public string? Model { get; set; }
 
+    /// <summary>The sampling temperature sent to this deployment when the client sets none; over <c>defaults.temperature</c>.</summary>
     public double? Temperature { get; set; }
 
+    /// <summary>The nucleus sampling <c>top_p</c> sent to this deployment when the client sets none; over <c>defaults.topP</c>.</summary>
     public double? TopP { get; set; }
 
+    /// <summary>The most tokens this deployment may generate when the client sets no limit; over <c>defaults.maxTokens</c>.</summary>
     public int? MaxTokens { get; set; }
 
     /// <summary>For the <c>weighted</c> strategy: this deployment's share relative to the others. Default 1.</summary>
@@ -168,10 +179,13 @@ public sealed class DeploymentOptions
 /// <summary>Request parameters applied when the client does not set them (seed 003's LLMConfig).</summary>
 public sealed class RequestDefaults
 {
+    /// <summary>The sampling temperature sent when the client sets none; unset leaves it to the upstream's default.</summary>
     public double? Temperature { get; set; }
 
+    /// <summary>The nucleus sampling <c>top_p</c> sent when the client sets none; unset leaves it to the upstream's default.</summary>
     public double? TopP { get; set; }
 
+    /// <summary>The most tokens generated when the client sets no limit; unset leaves it to the upstream's default.</summary>
     public int? MaxTokens { get; set; }
 
     /// <summary>Default upper bound of one upstream request, in seconds.</summary>
@@ -212,8 +226,10 @@ public sealed class BatchOptions
     /// </summary>
     public int? LeaseSeconds { get; set; }
 
+    /// <summary>The jobs database's file when <see cref="JobsDatabase"/> is not set, relative to the working directory.</summary>
     public const string DefaultJobsDatabase = "baton-batches.db";
 
+    /// <summary>The default <see cref="MaxUploadBytes"/>: 200 MiB, OpenAI's limit for a batch input file.</summary>
     public const long DefaultMaxUploadBytes = 200 * 1024 * 1024;
 
     /// <summary>The largest <see cref="MaxUploadBytes"/> allowed: 512 MiB, OpenAI's largest file, well within SQLite's 1 GB blob.</summary>

@@ -6,6 +6,13 @@ namespace Baton.Configuration;
 /// </summary>
 public static class BatonOptionsValidator
 {
+    /// <summary>
+    /// Every problem of <paramref name="options"/>, each a message starting with the key path at fault; empty when the
+    /// configuration is usable. Checks types, URLs, references between sections, numeric ranges and that each provider's
+    /// key variable is set.
+    /// </summary>
+    /// <param name="options">The configuration to check; it is not changed.</param>
+    /// <param name="environment">Reads an environment variable by name (the process environment, or a test's), to check that provider keys are present; the values are never put in a message.</param>
     public static IReadOnlyList<string> Validate(BatonOptions options, Func<string, string?> environment)
     {
         var errors = new List<string>();
@@ -193,6 +200,8 @@ public static class BatonOptionsValidator
         }
     }
 
+    /// <summary>Validates <paramref name="options"/> as <see cref="Validate"/> does, and throws when anything is wrong.</summary>
+    /// <exception cref="BatonConfigurationException">The configuration has at least one problem; the exception lists them all.</exception>
     public static void ThrowIfInvalid(BatonOptions options, Func<string, string?> environment)
     {
         var errors = Validate(options, environment);

@@ -6,6 +6,7 @@ namespace Baton.Configuration;
 /// </summary>
 public static class BuiltInConfiguration
 {
+    /// <summary>The model of the built-in configuration that <c>baton chat</c> and <c>baton serve</c> use when none is named.</summary>
     public const string DefaultModel = "baton-sim";
 
     /// <summary>
@@ -19,6 +20,11 @@ public static class BuiltInConfiguration
         ["maverick"] = "meta-llama/llama-4-maverick:free",
     };
 
+    /// <summary>
+    /// A new configuration of simulated models only (<c>baton-sim</c>, a reasoning, a slow and an embeddings model, and
+    /// the project-analysis pipeline's models under their OpenRouter names), marked <see cref="BatonOptions.IsBuiltInDefault"/>.
+    /// Each call returns a fresh instance the caller may change.
+    /// </summary>
     public static BatonOptions Create()
     {
         var options = new BatonOptions { IsBuiltInDefault = true };

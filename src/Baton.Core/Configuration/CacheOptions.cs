@@ -22,10 +22,15 @@ public sealed class CacheOptions
 /// <summary>Values of <see cref="CacheOptions.Mode"/>.</summary>
 public static class CacheModes
 {
+    /// <summary>No lookups and no writes: the default.</summary>
     public const string Off = "off";
+    /// <summary>Identical requests are answered from the cache, and new answers are stored.</summary>
     public const string On = "on";
+    /// <summary>Hits are served, but no new answer is stored (a warmed cache kept as it is).</summary>
     public const string ReadOnly = "read-only";
+    /// <summary>Answers are stored but never served (warming a cache without changing what callers get).</summary>
     public const string WriteOnly = "write-only";
 
+    /// <summary>Every mode, for validation and error messages.</summary>
     public static readonly string[] All = [Off, On, ReadOnly, WriteOnly];
 }

@@ -3,15 +3,23 @@ namespace Baton.Configuration;
 /// <summary>The provider <c>type</c> values Baton understands.</summary>
 public static class ProviderTypes
 {
+    /// <summary>OpenAI's Chat Completions API, and any server that speaks it (OpenRouter, DeepSeek, vLLM, llama.cpp, LM Studio).</summary>
     public const string OpenAi = "openai";
+    /// <summary>Anthropic's Messages API; requests and answers are translated from and to Chat Completions.</summary>
     public const string Anthropic = "anthropic";
+    /// <summary>Google's Gemini API (<c>generateContent</c>); requests and answers are translated from and to Chat Completions.</summary>
     public const string Gemini = "gemini";
+    /// <summary>Ollama's native chat API (<c>/api/chat</c>), which needs no key.</summary>
     public const string Ollama = "ollama";
+    /// <summary>Azure AI Inference and GitHub Models: Chat Completions with an <c>api-version</c> query parameter.</summary>
     public const string Azure = "azure";
+    /// <summary>Baton's simulated models, answered in process without a network call or a key.</summary>
     public const string Simulator = "simulator";
 
+    /// <summary>Every provider type, in the order error messages list them.</summary>
     public static readonly IReadOnlyList<string> All = [OpenAi, Anthropic, Gemini, Ollama, Azure, Simulator];
 
+    /// <summary>True when <paramref name="type"/> is one of <see cref="All"/>, in any case; false for null.</summary>
     public static bool IsKnown(string? type) => type is not null && All.Contains(type, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
@@ -92,6 +100,10 @@ public static class ProviderTypes
             : null;
     }
 
+    /// <summary>
+    /// The vendor's public endpoint a provider of <paramref name="type"/> uses when its <c>baseUrl</c> is not set
+    /// (for <c>ollama</c>, a local server on its default port); empty for the simulator and unknown types.
+    /// </summary>
     public static string DefaultBaseUrl(string type) => type.ToLowerInvariant() switch
     {
         OpenAi => "https://api.openai.com/v1",

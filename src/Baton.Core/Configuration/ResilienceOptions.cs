@@ -37,6 +37,7 @@ public sealed class ResilienceOptions
     /// <summary>How many times one streamed answer may be resumed after being cut. Default 2; 0 turns resuming off.</summary>
     public int? MaxStreamResumes { get; set; }
 
+    /// <summary>When a deployment's circuit breaker opens and how long it stays open; each key left unset takes the wider level's value or the default.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
 }
 

@@ -22,6 +22,7 @@ public sealed class ResponsesOptions
     /// <summary>How long a stored response is kept.</summary>
     public TimeSpan Retention => TimeSpan.FromDays(RetentionDays);
 
+    /// <summary>How many days a stored response is kept when <c>responses.retentionDays</c> is not set.</summary>
     public const double DefaultRetentionDays = 30;
 
     /// <summary>The longest retention accepted: ten years.</summary>

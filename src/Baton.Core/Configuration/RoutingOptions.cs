@@ -20,6 +20,7 @@ public sealed class PricesOptions : Dictionary<string, PriceOptions>
     /// <summary>The key of <see cref="CatalogPath"/> inside the section.</summary>
     public const string CatalogPathKey = "catalogPath";
 
+    /// <summary>An empty price section whose model ids are matched case-insensitively.</summary>
     public PricesOptions()
         : base(StringComparer.OrdinalIgnoreCase)
     {
@@ -35,11 +36,13 @@ public sealed class PricesOptions : Dictionary<string, PriceOptions>
 /// <summary>A deployment's price in US dollars per million tokens; reasoning tokens are billed as output.</summary>
 public sealed class PriceOptions
 {
+    /// <summary>US dollars per million input (prompt) tokens not served from or written to a prompt cache.</summary>
     public decimal? Input { get; set; }
 
     /// <summary>Input tokens served from the provider's prompt cache; the input price when not set.</summary>
     public decimal? CachedInput { get; set; }
 
+    /// <summary>US dollars per million output tokens, reasoning tokens included.</summary>
     public decimal? Output { get; set; }
 
     /// <summary>Input tokens written to the provider's prompt cache (Anthropic bills them at 1.25 times input); the input price when not set.</summary>
@@ -72,6 +75,7 @@ public static class RoutingStrategies
     /// <summary>The deployment with the lowest estimated cost for the request first; unpriced ones last.</summary>
     public const string Cheapest = "cheapest";
 
+    /// <summary>Every strategy, for validation and error messages.</summary>
     public static readonly string[] All = [Ordered, Weighted, RoundRobin, LeastInFlight, LowestLatency, Cheapest];
 }
 
@@ -86,6 +90,7 @@ public static class ModelKinds
     /// <summary>Embeddings (<c>/v1/embeddings</c> and the library's embedding generator).</summary>
     public const string Embeddings = "embeddings";
 
+    /// <summary>Every kind, for validation and error messages.</summary>
     public static readonly string[] All = [Chat, Embeddings];
 
     /// <summary>The kind a configured value names, lower-cased; <c>chat</c> when none is given.</summary>

@@ -19,6 +19,7 @@ public sealed class EmbeddingResult
     /// <summary>The prompt tokens (reported by the upstream, else counted by Baton); embeddings have no completion tokens.</summary>
     public TokenUsage Usage { get; }
 
+    /// <summary>Who answered: the model, provider and deployment, the attempts it took and the upstream's time.</summary>
     public RouteInfo Route { get; }
 
     /// <summary>The answer's cost in US dollars; null when the engine does no accounting.</summary>

@@ -19,6 +19,7 @@ public sealed record EmbeddingProviderRequest(EmbeddingRequest Embedding, string
 /// <summary>The vectors an upstream answered, one per input in order, and the prompt tokens it reported.</summary>
 public sealed class ProviderEmbeddings(IReadOnlyList<float[]> vectors, int? promptTokens)
 {
+    /// <summary>One vector per input, in the inputs' order.</summary>
     public IReadOnlyList<float[]> Vectors { get; } = vectors;
 
     /// <summary>The tokens the upstream billed; null when it reports none (Gemini), and Baton counts them.</summary>

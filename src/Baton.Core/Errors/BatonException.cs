@@ -8,6 +8,13 @@ namespace Baton.Errors;
 /// </summary>
 public class BatonException : Exception
 {
+    /// <summary>A failure to report to the caller.</summary>
+    /// <param name="statusCode">The HTTP status to answer with (4xx for the caller's mistakes, 5xx for failures upstream or in Baton).</param>
+    /// <param name="type">OpenAI's error <c>type</c>; one of <see cref="ErrorTypes"/>.</param>
+    /// <param name="message">What went wrong and, where it helps, what to do; shown to the caller, so never a secret.</param>
+    /// <param name="param">The request parameter at fault, as a path (<c>messages[0].content</c>); null when none is.</param>
+    /// <param name="code">A machine-readable code (<c>model_not_found</c>); null for none.</param>
+    /// <param name="inner">The failure behind this one, for logs; never shown to the caller.</param>
     public BatonException(int statusCode, string type, string message, string? param = null, string? code = null, Exception? inner = null)
         : base(message, inner)
     {
@@ -65,6 +72,10 @@ public class BatonException : Exception
         message.Contains("content management policy", StringComparison.OrdinalIgnoreCase) ||
         message.Contains("blocked due to safety", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A 400 <c>invalid_request_error</c>: the request is wrong and sending it again unchanged will not help.</summary>
+    /// <param name="message">What is wrong with the request, for the caller.</param>
+    /// <param name="param">The parameter at fault, as a path; null when none is.</param>
+    /// <param name="code">A machine-readable code (<c>invalid_value</c>); null for none.</param>
     public static BatonException InvalidRequest(string message, string? param, string? code = null) =>
         new((int)HttpStatusCode.BadRequest, ErrorTypes.InvalidRequest, message, param, code);
 }
@@ -72,10 +83,16 @@ public class BatonException : Exception
 /// <summary>The error <c>type</c> values Baton uses, following OpenAI's names where OpenAI has one.</summary>
 public static class ErrorTypes
 {
+    /// <summary>The request is wrong or not allowed (400, 403, 404, 413, 422): a bad value, a model the key may not use, an unknown model, a body too large.</summary>
     public const string InvalidRequest = "invalid_request_error";
+    /// <summary>A key was refused: the caller's (missing, unknown, expired or revoked: 401), or the key Baton sent to an upstream.</summary>
     public const string Authentication = "authentication_error";
+    /// <summary>A limit was reached (429): a key's rpm, tpm or max_parallel, a budget, or every deployment's rate limit.</summary>
     public const string RateLimit = "rate_limit_error";
+    /// <summary>No upstream could answer (502, 503): unreachable, an error, an answer Baton cannot read, a cut stream, open breakers.</summary>
     public const string Upstream = "upstream_error";
+    /// <summary>An attempt or the whole request ran out of time (504).</summary>
     public const string Timeout = "timeout_error";
+    /// <summary>Baton itself could not serve the request (500, 503), e.g. an internal error or a shared store out of reach.</summary>
     public const string Server = "server_error";
 }

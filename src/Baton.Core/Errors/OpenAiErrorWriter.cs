@@ -5,6 +5,13 @@ namespace Baton.Errors;
 /// <summary>Writes errors in OpenAI's shape, extended with the provider, upstream status and failed attempts when known.</summary>
 public static class OpenAiErrorWriter
 {
+    /// <summary>
+    /// Writes <paramref name="error"/> as one JSON object, <c>{"error":{"message","type","param","code"}}</c> (<c>param</c>
+    /// and <c>code</c> written as null when absent), plus <c>provider</c>, <c>upstream_status</c>, a validation's <c>errors</c>
+    /// and the failed <c>attempts</c> when the error has them.
+    /// </summary>
+    /// <param name="writer">Where the object is written, as a value: at the start, or where a value is expected.</param>
+    /// <param name="error">The error; its message is written as it is, so it must hold no secret (Baton's own never do).</param>
     public static void Write(Utf8JsonWriter writer, BatonException error)
     {
         writer.WriteStartObject();
@@ -45,6 +52,7 @@ public static class OpenAiErrorWriter
         writer.WriteEndObject();
     }
 
+    /// <summary>The error's JSON body (as <see cref="Write"/> writes it), as UTF-8 bytes ready to send.</summary>
     public static byte[] ToUtf8(BatonException error)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);

@@ -23,6 +23,11 @@ public sealed class DeploymentRateLimiter
     private TaskCompletionSource? _freed;
     private TaskCompletionSource _slotReturned = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The limits of one deployment, with its buckets in <paramref name="store"/>.</summary>
+    /// <param name="deployment">The deployment's id, <c>provider/upstream-model</c>: it names the buckets.</param>
+    /// <param name="settings">Its rpm, tpm and concurrency limits, and how long a request may wait for room.</param>
+    /// <param name="store">Where the buckets live: this process's memory, or Redis shared by every gateway.</param>
+    /// <param name="time">The clock of the buckets' refill and of waits for room.</param>
     public DeploymentRateLimiter(string deployment, RateLimitSettings settings, IRateLimitStore store, TimeProvider time)
     {
         Deployment = deployment;
@@ -41,6 +46,7 @@ public sealed class DeploymentRateLimiter
     // The name of the shared calls-in-flight set, made once rather than on every admission.
     private readonly string _concurrency;
 
+    /// <summary>The limits in force: requests and tokens per minute, calls in flight, and the longest wait for room.</summary>
     public RateLimitSettings Settings { get; }
 
     /// <summary>Calls holding a lease now.</summary>

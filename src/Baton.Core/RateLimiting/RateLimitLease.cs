@@ -25,6 +25,7 @@ public sealed class RateLimitLease : IDisposable
     /// <summary>The tokens charged up front.</summary>
     public int EstimatedTokens { get; }
 
+    /// <summary>The deployment's limiter the lease was taken from, and gives its slot back to.</summary>
     public DeploymentRateLimiter Limiter => _limiter;
 
     /// <summary>Called before each upstream attempt: the first was paid for by the lease, each retry costs one more request.</summary>

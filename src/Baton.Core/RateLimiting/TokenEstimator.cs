@@ -23,6 +23,12 @@ public static class TokenEstimator
         return rough * 10 < tokensPerMinute ? (int)rough : Estimate(request, deploymentMaxTokens);
     }
 
+    /// <summary>
+    /// The tokens <paramref name="request"/> may use: its prompt counted with the model's tokenizer plus its completion
+    /// budget (<see cref="CompletionBudget"/>); at most <see cref="int.MaxValue"/>.
+    /// </summary>
+    /// <param name="request">The parsed request.</param>
+    /// <param name="deploymentMaxTokens">The deployment's own <c>maxTokens</c>, used when the request sets none; null for none.</param>
     public static int Estimate(ChatRequest request, int? deploymentMaxTokens) =>
         (int)Math.Min(int.MaxValue, (long)PromptTokenCounter.CountPrompt(request) + CompletionBudget(request, deploymentMaxTokens));
 

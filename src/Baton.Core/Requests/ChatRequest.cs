@@ -26,6 +26,7 @@ public sealed class ChatRequest
     /// </summary>
     public NativeRequest? Native { get; set; }
 
+    /// <summary>True when the client asked for a stream of server-sent events (<c>"stream": true</c>).</summary>
     public bool Stream { get; internal set; }
 
     /// <summary>Whether the client asked for the final usage chunk (<c>stream_options.include_usage</c>).</summary>
@@ -70,11 +71,13 @@ public sealed class ChatRequest
     /// <summary>Tags for budgets and reports, from <c>metadata.tags</c> or the <c>X-Baton-Tags</c> header (comma-separated).</summary>
     public IReadOnlyList<string>? Tags => Options.Tags;
 
+    /// <summary>How many messages the <c>messages</c> array holds.</summary>
     public int MessageCount { get; internal set; }
 
     /// <summary>Characters of text content in the prompt: the basis of token estimates.</summary>
     public int PromptCharacters { get; internal set; }
 
+    /// <summary>The most completion tokens the client allows (<c>max_tokens</c> or <c>max_completion_tokens</c>); null when it sets none.</summary>
     public int? MaxTokens { get; internal set; }
 
     /// <summary>The prompt's tokens once counted by <see cref="Accounting.PromptTokenCounter"/>.</summary>
@@ -83,6 +86,7 @@ public sealed class ChatRequest
     /// <summary>How to count the prompt when the body is not a chat body (an embeddings request's inputs); null for a chat body.</summary>
     internal Func<CancellationToken, int>? CountPromptTokens { get; init; }
 
+    /// <summary>True when the request offers tools (a non-null <c>tools</c> array), which a deployment must support.</summary>
     public bool HasTools { get; internal set; }
 
     internal bool HasTemperature { get; set; }
@@ -127,6 +131,7 @@ public sealed class ChatRequest
 /// </summary>
 public sealed record CacheDirectives(bool Lookup = true, bool Store = true, TimeSpan? Ttl = null)
 {
+    /// <summary>What a request that says nothing about the cache allows: look up, store, with the model's TTL.</summary>
     public static readonly CacheDirectives Default = new();
 
     /// <summary>

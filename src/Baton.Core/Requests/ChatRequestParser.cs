@@ -22,6 +22,13 @@ public static class ChatRequestParser
 
     private static readonly (byte[] Utf8, string Name)[] RoleNames = Utf8Names(Roles);
 
+    /// <summary>
+    /// Checks <paramref name="body"/> and reads what Baton needs from it. The request keeps a reference to
+    /// <paramref name="body"/>, which must stay unchanged while the request is in use.
+    /// </summary>
+    /// <param name="body">The client's UTF-8 JSON body.</param>
+    /// <returns>The request envelope over the body.</returns>
+    /// <exception cref="Errors.BatonException">400: the body is not JSON, not valid UTF-8, or a field has a wrong type or value; its <c>param</c> names the field.</exception>
     public static ChatRequest Parse(ReadOnlyMemory<byte> body)
     {
         try

@@ -13,6 +13,14 @@ public static class ChatRequestRewriter
     private static readonly byte[] IncludeUsage = """{"include_usage":true}"""u8.ToArray();
     private static readonly byte[] StreamOptionsMember = ""","stream_options":{"include_usage":true}"""u8.ToArray();
 
+    /// <summary>
+    /// The body to send to a deployment: the client's bytes with the model replaced by <paramref name="upstreamModel"/>,
+    /// usage asked for when streaming, and the parameters of <paramref name="defaults"/> the client left out added.
+    /// </summary>
+    /// <param name="request">The client's request.</param>
+    /// <param name="upstreamModel">The deployment's upstream model id.</param>
+    /// <param name="defaults">The deployment's parameters (over the configured defaults); null adds none.</param>
+    /// <returns>A rented buffer holding the body; the caller disposes of it once sent.</returns>
     public static PooledBuffer Rewrite(ChatRequest request, string upstreamModel, RequestDefaults? defaults)
     {
         var body = request.Body.Span;

@@ -7,19 +7,26 @@ public sealed class PooledBuffer : IDisposable
 {
     private byte[]? _array;
 
+    /// <summary>An empty buffer with room for at least <paramref name="capacity"/> bytes (256 at the least); it grows as needed.</summary>
     public PooledBuffer(int capacity)
     {
         _array = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 256));
     }
 
+    /// <summary>The bytes written so far.</summary>
     public int Length { get; private set; }
 
+    /// <summary>The bytes written, valid until the next append or disposal.</summary>
+    /// <exception cref="ObjectDisposedException">The buffer was disposed.</exception>
     public ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
 
+    /// <summary>The bytes written, valid until the next append or disposal.</summary>
+    /// <exception cref="ObjectDisposedException">The buffer was disposed.</exception>
     public ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
 
     internal byte[] Array => _array ?? throw new ObjectDisposedException(nameof(PooledBuffer));
 
+    /// <summary>Appends <paramref name="bytes"/>, renting a larger array when needed.</summary>
     public void Append(ReadOnlySpan<byte> bytes)
     {
         EnsureCapacity(Length + bytes.Length);
@@ -27,6 +34,7 @@ public sealed class PooledBuffer : IDisposable
         Length += bytes.Length;
     }
 
+    /// <summary>Appends one byte.</summary>
     public void Append(byte value)
     {
         EnsureCapacity(Length + 1);
@@ -107,6 +115,7 @@ public sealed class PooledBuffer : IDisposable
         _array = larger;
     }
 
+    /// <summary>Returns the array to the pool; the buffer cannot be used afterwards. Idempotent.</summary>
     public void Dispose()
     {
         var array = Interlocked.Exchange(ref _array, null);

@@ -7,6 +7,7 @@ public enum HealthState
 {
     /// <summary>Not called yet.</summary>
     Unknown,
+    /// <summary>The last call succeeded.</summary>
     Healthy,
     /// <summary>One or two failures in a row.</summary>
     Degraded,
@@ -62,6 +63,8 @@ public sealed class DeploymentHealth(TimeProvider time)
         }
     }
 
+    /// <summary>Records a call that answered: it ends a run of failures and counts towards the latency figures.</summary>
+    /// <param name="latency">How long the call took.</param>
     public void RecordSuccess(TimeSpan latency)
     {
         lock (_gate)
@@ -88,6 +91,8 @@ public sealed class DeploymentHealth(TimeProvider time)
         }
     }
 
+    /// <summary>The deployment's health now: state, error rate over the last 100 calls, p50/p95 latency of recent successes.</summary>
+    /// <param name="breaker">The breaker's state, which makes the deployment unavailable while it is open.</param>
     public HealthSnapshot Snapshot(CircuitState breaker)
     {
         lock (_gate)

@@ -83,11 +83,13 @@ public sealed class DeploymentResilience
             .Build();
     }
 
+    /// <summary>The retry, timeout and breaker settings in force for this deployment.</summary>
     public ResilienceSettings Settings { get; }
 
     /// <summary>Raised when the breaker opens, half-opens (lets a probe through) or closes again, for logs and metrics.</summary>
     public event Action<CircuitState>? BreakerChanged;
 
+    /// <summary>What the deployment's calls have shown: failures in a row, error rate, latency.</summary>
     public DeploymentHealth Health { get; }
 
     /// <summary>The breaker's state: this instance's, or open when another instance has it open.</summary>

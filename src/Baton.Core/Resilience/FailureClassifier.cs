@@ -34,6 +34,7 @@ public static class FailureClassifier
         "reduce the length of the messages",
     ];
 
+    /// <summary>What to do after <paramref name="error"/>: retry the deployment, hand over to the next, look for a larger context window, or fail.</summary>
     public static FailureAction Classify(BatonException error)
     {
         if (error.Code == "context_length_exceeded" || (error.Type == ErrorTypes.InvalidRequest && MentionsContextWindow(error.Message)))

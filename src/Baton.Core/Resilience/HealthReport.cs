@@ -31,6 +31,9 @@ public sealed class HealthReport(ModelCatalog catalog, TimeProvider time)
     /// <summary>Bound of one probe; a probe that takes longer says the deployment is unfit anyway.</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Every configured deployment's health, with the models that route to it.</summary>
+    /// <param name="probe">Also send each deployment a one-token request (an embeddings deployment, a one-word input), all in parallel, each bounded by <see cref="ProbeTimeout"/>; its outcome counts in the deployment's health.</param>
+    /// <param name="cancellationToken">Stops the probes.</param>
     public async Task<IReadOnlyList<DeploymentHealthReport>> CheckAsync(bool probe, CancellationToken cancellationToken)
     {
         var models = catalog.Models

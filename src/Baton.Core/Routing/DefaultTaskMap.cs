@@ -7,12 +7,18 @@ namespace Baton.Routing;
 /// </summary>
 public static class DefaultTaskMap
 {
+    /// <summary>Planning and critical decisions: the most capable models. Falls back to <see cref="Reasoning"/>.</summary>
     public const string Orchestrator = "orchestrator";
+    /// <summary>Analysis that needs reasoning. Falls back to <see cref="General"/>.</summary>
     public const string Reasoning = "reasoning";
+    /// <summary>Writing and reviewing code. Falls back to <see cref="General"/>.</summary>
     public const string Coding = "coding";
+    /// <summary>Everyday tasks. Falls back to <see cref="Fast"/>.</summary>
     public const string General = "general";
+    /// <summary>Simple, high-volume tasks: the cheapest, quickest models. The last tier, with no fallback.</summary>
     public const string Fast = "fast";
 
+    /// <summary>The built-in tiers, most capable first; configuration gives them their models.</summary>
     public static readonly string[] Tiers = [Orchestrator, Reasoning, Coding, General, Fast];
 
     /// <summary>Where each tier falls back when all its models fail: one step cheaper.</summary>
@@ -24,6 +30,7 @@ public static class DefaultTaskMap
         [General] = Fast,
     };
 
+    /// <summary>The built-in task types and the tier each maps to (case-insensitive); configured <c>tasks</c> add to and override them.</summary>
     public static readonly IReadOnlyDictionary<string, string> Tasks = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         // Seed 002: orchestration and critical decisions.

@@ -10,10 +10,13 @@ public sealed class Deployment(IChatProvider provider, string upstreamModel, Req
     DeploymentRateLimiter rateLimiter)
 {
 
+    /// <summary>The provider that calls the upstream.</summary>
     public IChatProvider Provider { get; } = provider;
 
+    /// <summary>The model id the upstream is asked for.</summary>
     public string UpstreamModel { get; } = upstreamModel;
 
+    /// <summary>The parameters added to a request that leaves them out: the deployment's own over <c>defaults</c>.</summary>
     public RequestDefaults Parameters { get; } = parameters;
 
     /// <summary>Retries, breaker and health of this deployment, shared by every model routing to it.</summary>
@@ -41,8 +44,10 @@ public sealed class ModelRoute(string name, IReadOnlyList<Deployment> deployment
 {
     private int _nextStart;
 
+    /// <summary>The name clients use, as configured.</summary>
     public string Name { get; } = name;
 
+    /// <summary>The model's deployments on enabled providers, in configured order (the strategy chooses among them per request).</summary>
     public IReadOnlyList<Deployment> Deployments { get; } = deployments;
 
     /// <summary>The model's own settings: its total, first-chunk and idle timeouts bound a request for it.</summary>

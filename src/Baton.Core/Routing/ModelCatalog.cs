@@ -72,18 +72,25 @@ public sealed class ModelCatalog
         Deployments = _models.Values.SelectMany(m => m.Deployments).DistinctBy(d => d.Id).ToList();
     }
 
+    /// <summary>Every model clients may name, except those whose providers are all disabled.</summary>
     public IReadOnlyCollection<ModelRoute> Models => _models.Values;
 
+    /// <summary>Every provider an enabled deployment uses, one instance each, shared by its deployments.</summary>
     public IReadOnlyList<IChatProvider> Providers { get; }
 
     /// <summary>Every distinct configured deployment, once each.</summary>
     public IReadOnlyList<Deployment> Deployments { get; }
 
+    /// <summary>Finds the model named <paramref name="model"/> (case-insensitively); false when no enabled model has that name.</summary>
     public bool TryResolve(string model, [NotNullWhen(true)] out ModelRoute? route) => _models.TryGetValue(model, out route);
 
     /// <summary>True when every deployment of <paramref name="model"/> is on a disabled provider (<c>providers.NAME.enabled: false</c>).</summary>
     public bool IsDisabled(string model) => _disabled.ContainsKey(model);
 
+    /// <summary>The model named <paramref name="model"/> (case-insensitively).</summary>
+    /// <param name="model">The name the client gave.</param>
+    /// <param name="param">The request parameter that named it, for the error.</param>
+    /// <exception cref="BatonException">404 <c>model_not_found</c> listing the configured models, or <c>provider_disabled</c> when its providers are all disabled.</exception>
     public ModelRoute Resolve(string model, string param = "model") => TryResolve(model, out var route)
         ? route
         : _disabled.TryGetValue(model, out var providers)
@@ -96,6 +103,7 @@ public sealed class ModelCatalog
             $"The model '{model}' does not exist. Configured models: {string.Join(", ", _models.Keys.Order(StringComparer.OrdinalIgnoreCase))}.",
             param, "model_not_found");
 
+    /// <summary>True when a provider named <paramref name="provider"/> is configured, enabled or not.</summary>
     public bool HasProvider(string provider) => _options.Providers.ContainsKey(provider);
 
     private bool IsEnabled(string provider) => !_options.Providers.TryGetValue(provider, out var options) || options.Enabled;

@@ -16,6 +16,10 @@ public sealed partial class TaskRouter : IDisposable
     private readonly IDisposable? _subscription;
     private volatile TaskRoutingTable _table;
 
+    /// <summary>A router starting with the table of <paramref name="options"/>.</summary>
+    /// <param name="options">The configuration the table is built from.</param>
+    /// <param name="reloadFrom">The configuration to reload tasks and tiers from when it changes; null never reloads.</param>
+    /// <param name="logger">Where reloads and refused edits are reported; null for none.</param>
     public TaskRouter(BatonOptions options, IConfiguration? reloadFrom = null, ILogger<TaskRouter>? logger = null)
     {
         _table = TaskRoutingTable.Build(options);
@@ -26,6 +30,7 @@ public sealed partial class TaskRouter : IDisposable
         }
     }
 
+    /// <summary>The table in force; read it once per request, so that a reload mid-request changes nothing for it.</summary>
     public TaskRoutingTable Table => _table;
 
     /// <summary>Replaces the table with one built from <paramref name="updated"/>; returns the problems instead when it is not valid.</summary>
@@ -40,6 +45,7 @@ public sealed partial class TaskRouter : IDisposable
         return errors;
     }
 
+    /// <summary>Stops watching the configuration for changes; the table in force stays.</summary>
     public void Dispose() => _subscription?.Dispose();
 
     private void ReloadFrom(IConfiguration configuration, ICollection<string> models, ILogger? logger)

@@ -25,10 +25,13 @@ public sealed class TaskRoutingTable
     /// <summary><c>routing.defaultModel</c>: where <c>auto</c> goes when no tier has a model for the task.</summary>
     public string? DefaultModel { get; }
 
+    /// <summary>Every task type and its tier: the built-in ones and the configured ones, case-insensitive.</summary>
     public IReadOnlyDictionary<string, string> Tasks => _tasks;
 
+    /// <summary>Every tier with its models and fallback tier: the built-in ones (with no models unless configured) and the configured ones.</summary>
     public IReadOnlyDictionary<string, TierOptions> Tiers => _tiers;
 
+    /// <summary>The table of <paramref name="options"/> over the built-in map; not yet validated (see <see cref="Validate"/>).</summary>
     public static TaskRoutingTable Build(BatonOptions options)
     {
         var tasks = new Dictionary<string, string>(DefaultTaskMap.Tasks, StringComparer.OrdinalIgnoreCase);

@@ -15,5 +15,6 @@ public sealed class SimulatorBehavior
     /// <summary>Words in a text answer after its opening; 0 means 12 to 35, chosen by the prompt.</summary>
     public int AnswerWords { get; set; }
 
+    /// <summary>A copy that can be changed without changing this one.</summary>
     public SimulatorBehavior Clone() => (SimulatorBehavior)MemberwiseClone();
 }

@@ -11,6 +11,7 @@ public sealed class BatchJobQueue
 
     private readonly ConcurrentDictionary<string, byte> _waiting = new(StringComparer.Ordinal);
 
+    /// <summary>The ids of the batches to run, in the order queued; read by the one batch service (call <see cref="Taken"/> for each).</summary>
     public ChannelReader<string> Reader => _queue.Reader;
 
     /// <summary>Queues a batch, unless it is waiting in the queue already (found again by a look for unleased batches).</summary>
@@ -51,10 +52,16 @@ public sealed class BatchJobQueue
         return true;
     }
 
+    /// <summary>A running batch's hold on its cancellation token; disposing it ends the hold (the batch can no longer be stopped through the queue).</summary>
+    /// <param name="queue">The queue the batch is registered with.</param>
+    /// <param name="batchId">The running batch.</param>
+    /// <param name="source">The source <see cref="Cancel"/> cancels; disposed with the registration.</param>
     public sealed class Registration(BatchJobQueue queue, string batchId, CancellationTokenSource source) : IDisposable
     {
+        /// <summary>Cancelled when the batch is cancelled while it runs.</summary>
         public CancellationToken Token => source.Token;
 
+        /// <summary>Forgets the batch (a later <see cref="Cancel"/> of it returns false) and disposes its token's source.</summary>
         public void Dispose()
         {
             queue._running.TryRemove(new KeyValuePair<string, CancellationTokenSource>(batchId, source));

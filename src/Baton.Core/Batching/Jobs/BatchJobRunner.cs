@@ -44,15 +44,19 @@ public sealed partial class BatchJobRunner(
     /// <summary>Who holds this runner's leases: unique to the process, so a restarted gateway does not inherit its predecessor's.</summary>
     private readonly string _holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
+    /// <summary>Where the batches, their files and their answered items are kept.</summary>
     public IBatchJobStore Store => store;
 
     /// <summary>How long a lease lasts unless renewed.</summary>
     public TimeSpan Lease => _lease;
 
+    /// <summary>The batches waiting to run, and the cancellation of running ones.</summary>
     public BatchJobQueue Queue => queue;
 
+    /// <summary>The clock of batch times, expiry and retry delays (the engine's).</summary>
     public TimeProvider Time => executor.Time;
 
+    /// <summary>The current time of <see cref="Time"/>, in Unix seconds (the unit of every batch and file time).</summary>
     public long Now => Time.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>

@@ -7,8 +7,10 @@ namespace Baton.Batching.Jobs;
 /// </summary>
 public sealed partial class BatchJobStore
 {
+    /// <inheritdoc/>
     public string Location => Path;
 
+    /// <inheritdoc/>
     public bool IsShared => false;
 
     Task<StoredFile> IBatchJobStore.AddFileAsync(string purpose, string filename, Stream content, long length, long now, string? owner,

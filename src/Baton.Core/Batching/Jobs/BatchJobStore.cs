@@ -88,6 +88,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
         }
     }
 
+    /// <summary>The file with this id, without its content; null when there is none (or no database file yet).</summary>
     public StoredFile? GetFile(string id)
     {
         lock (_gate)
@@ -230,6 +231,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
         }
     }
 
+    /// <summary>The batch with this id; null when there is none (or no database file yet).</summary>
     public BatchJob? GetBatch(string id)
     {
         lock (_gate)
@@ -437,6 +439,7 @@ public sealed partial class BatchJobStore(string path) : IBatchJobStore, IDispos
         }
     }
 
+    /// <summary>Closes the database's connection; later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
         lock (_gate)
