@@ -2,7 +2,6 @@ using Baton.Caching;
 using Baton.Providers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Core.Tests.Caching;
 
@@ -10,28 +9,9 @@ namespace Baton.Core.Tests.Caching;
 /// The SQLite store's write-behind queue, in-memory level and batched eviction, on real files: what a request sees
 /// at once, what the file holds after a flush or a dispose, and what happens when the file breaks.
 /// </summary>
-public sealed class SqliteCacheStoreTests : IDisposable
+public sealed class SqliteCacheStoreTests : SqliteCacheFileTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly string _directory = Directory.CreateTempSubdirectory("baton-sqlite-cache-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private string File => Path.Combine(_directory, "cache.db");
-
-    private SqliteCacheStore Create(long maxBytes = 1 << 20, ILogger<SqliteCacheStore>? logger = null) => new(File, maxBytes, _time, logger);
-
-    private CachedAnswer Answer(string key, string model = "m", int bodyBytes = 100, double ttlSeconds = 60) =>
-        new(key, model, "p/" + model, new byte[bodyBytes], TokenUsage.Of(10, 5, cached: 2, reasoning: 1), _time.GetUtcNow(), _time.GetUtcNow().AddSeconds(ttlSeconds));
-
-    private static long Rows(string file, string where = "1 = 1")
-    {
-        using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
-        connection.Open();
-        using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM cache_entries WHERE {where}";
-        return (long)count.ExecuteScalar()!;
-    }
+    private SqliteCacheStore Create(long maxBytes = 1 << 20, ILogger<SqliteCacheStore>? logger = null) => new(File, maxBytes, Time, logger);
 
     [Fact]
     public async Task A_saved_answer_is_found_at_once_and_is_in_the_file_after_a_flush()
@@ -43,8 +23,8 @@ public sealed class SqliteCacheStoreTests : IDisposable
         Assert.Same(saved, store.Find("k1"));
 
         await store.FlushAsync();
-        Assert.Equal(1, Rows(File, "key = 'k1'"));
-        await using var other = new SqliteCacheStore(File, 1 << 20, _time);
+        Assert.Equal(1, Rows("key = 'k1'"));
+        await using var other = new SqliteCacheStore(File, 1 << 20, Time);
         var read = other.Find("k1");
         Assert.NotNull(read);
         Assert.Equal(saved.Body, read.Body);
@@ -57,9 +37,9 @@ public sealed class SqliteCacheStoreTests : IDisposable
     {
         var body = System.Text.Encoding.UTF8.GetBytes("""{"id":"chatcmpl-1","choices":[{"message":{"content":"Grüße, 世界"}}]}""");
         var full = new CachedAnswer("k-full", "modèle", "provider/upstream-ü", body, TokenUsage.Of(11, 7, cached: 3, reasoning: 2),
-            _time.GetUtcNow(), _time.GetUtcNow().AddSeconds(90));
+            Time.GetUtcNow(), Time.GetUtcNow().AddSeconds(90));
         // Empty texts and an empty body stay empty (not NULL, which the table refuses).
-        var empty = new CachedAnswer("k-empty", "", "", [], TokenUsage.Of(1, 1), _time.GetUtcNow(), _time.GetUtcNow().AddSeconds(30));
+        var empty = new CachedAnswer("k-empty", "", "", [], TokenUsage.Of(1, 1), Time.GetUtcNow(), Time.GetUtcNow().AddSeconds(30));
         using (var store = Create())
         {
             store.Save(full);
@@ -88,7 +68,7 @@ public sealed class SqliteCacheStoreTests : IDisposable
             }
         }
 
-        Assert.Equal(500, Rows(File));
+        Assert.Equal(500, Rows());
         await using var reopened = Create();
         Assert.Equal(500, reopened.Size().Entries);
         Assert.NotNull(reopened.Find("k499"));
@@ -101,26 +81,26 @@ public sealed class SqliteCacheStoreTests : IDisposable
         {
             store.Save(Answer("short", ttlSeconds: 10));
             store.Save(Answer("long", ttlSeconds: 100));
-            _time.Advance(TimeSpan.FromSeconds(10));
+            Time.Advance(TimeSpan.FromSeconds(10));
             // Still queued or in memory: the expiry is checked there too.
             Assert.Null(store.Find("short"));
             Assert.NotNull(store.Find("long"));
         }
         // The last commit dropped the expired row.
-        Assert.Equal(0, Rows(File, "key = 'short'"));
+        Assert.Equal(0, Rows("key = 'short'"));
 
         await using (var store = Create())
         {
             store.Save(Answer("later", ttlSeconds: 10));
         }
-        Assert.Equal(2, Rows(File));
-        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, Rows());
+        Time.Advance(TimeSpan.FromSeconds(10));
 
         await using var reopened = Create();
         // From the file: the row is there but expired.
         Assert.Null(reopened.Find("later"));
         Assert.Equal((1, Answer("long").Size), reopened.Size());
-        Assert.Equal(1, Rows(File));
+        Assert.Equal(1, Rows());
     }
 
     [Fact]
@@ -145,26 +125,26 @@ public sealed class SqliteCacheStoreTests : IDisposable
         for (var i = 0; i < 40; i++)
         {
             store.Save(Answer($"k{i:00}"));
-            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
         }
         await store.FlushAsync();
         Assert.Equal((10, size * 10), store.Size());
-        Assert.Equal(10, Rows(File));
-        Assert.Equal(10, Rows(File, "key >= 'k30'"));
+        Assert.Equal(10, Rows());
+        Assert.Equal(10, Rows("key >= 'k30'"));
 
         // Using an old entry makes it recent: the next evictions take the others first.
         Assert.NotNull(store.Find("k30"));
-        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Time.Advance(TimeSpan.FromMilliseconds(1));
         for (var i = 40; i < 49; i++)
         {
             store.Save(Answer($"k{i:00}"));
-            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
         }
         await store.FlushAsync();
 
-        Assert.Equal(10, Rows(File));
-        Assert.Equal(1, Rows(File, "key = 'k30'"));
-        Assert.Equal(9, Rows(File, "key >= 'k40'"));
+        Assert.Equal(10, Rows());
+        Assert.Equal(1, Rows("key = 'k30'"));
+        Assert.Equal(9, Rows("key >= 'k40'"));
         Assert.Null(store.Find("k31"));
         Assert.NotNull(store.Find("k30"));
     }
@@ -176,12 +156,12 @@ public sealed class SqliteCacheStoreTests : IDisposable
         await using (var store = Create(maxBytes: size * 3))
         {
             store.Save(Answer("a"));
-            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
             store.Save(Answer("b"));
-            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
             store.Save(Answer("c"));
             await store.FlushAsync();
-            _time.Advance(TimeSpan.FromMilliseconds(1));
+            Time.Advance(TimeSpan.FromMilliseconds(1));
             // Served from memory: the use is written behind, with the next batch.
             Assert.NotNull(store.Find("a"));
         }
@@ -190,8 +170,8 @@ public sealed class SqliteCacheStoreTests : IDisposable
         reopened.Save(Answer("d"));
         await reopened.FlushAsync();
 
-        Assert.Equal(0, Rows(File, "key = 'b'"));
-        Assert.Equal(3, Rows(File, "key IN ('a', 'c', 'd')"));
+        Assert.Equal(0, Rows("key = 'b'"));
+        Assert.Equal(3, Rows("key IN ('a', 'c', 'd')"));
     }
 
     [Fact]
@@ -210,7 +190,7 @@ public sealed class SqliteCacheStoreTests : IDisposable
         Assert.NotNull(store.Find("c"));
         Assert.Equal(1, store.Size().Entries);
 
-        _time.Advance(TimeSpan.FromMinutes(2));
+        Time.Advance(TimeSpan.FromMinutes(2));
         // An expired entry is neither live nor counted as purged.
         Assert.Equal(0, store.Purge());
         Assert.Equal((0, 0), store.Size());
@@ -250,9 +230,8 @@ public sealed class SqliteCacheStoreTests : IDisposable
         await using var store = Create(logger: logger);
         store.Save(Answer("before"));
         await store.FlushAsync();
-        using (var other = new SqliteConnection($"Data Source={File};Pooling=False"))
+        using (var other = Open())
         {
-            other.Open();
             using var drop = other.CreateCommand();
             drop.CommandText = "DROP TABLE cache_entries";
             drop.ExecuteNonQuery();

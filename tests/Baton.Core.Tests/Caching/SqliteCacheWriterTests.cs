@@ -1,7 +1,4 @@
 using Baton.Caching;
-using Baton.Providers;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Baton.Core.Tests.Caching;
 
@@ -9,42 +6,12 @@ namespace Baton.Core.Tests.Caching;
 /// The SQLite store's batched writer on real files: every save made from many threads lands, a stop writes what is
 /// queued, and a writer held up by a locked file lets its queue fill to its bound and then drops (and counts) saves.
 /// </summary>
-public sealed class SqliteCacheWriterTests : IDisposable
+public sealed class SqliteCacheWriterTests : SqliteCacheFileTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    private readonly string _directory = Directory.CreateTempSubdirectory("baton-cache-writer-").FullName;
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
-
-    private string File => Path.Combine(_directory, "cache.db");
-
-    private CachedAnswer Answer(string key, int bodyBytes = 100) =>
-        new(key, "m", "p/m", new byte[bodyBytes], TokenUsage.Of(10, 5), _time.GetUtcNow(), _time.GetUtcNow().AddMinutes(10));
-
-    private long Rows()
-    {
-        using var connection = new SqliteConnection($"Data Source={File};Pooling=False");
-        connection.Open();
-        using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM cache_entries";
-        return (long)count.ExecuteScalar()!;
-    }
-
-    /// <summary>Takes the file's write lock from another connection, as another process writing it would.</summary>
-    private SqliteConnection LockFile()
-    {
-        var connection = new SqliteConnection($"Data Source={File};Pooling=False");
-        connection.Open();
-        using var begin = connection.CreateCommand();
-        begin.CommandText = "BEGIN IMMEDIATE";
-        begin.ExecuteNonQuery();
-        return connection;
-    }
-
     [Fact]
     public async Task Every_answer_saved_from_many_threads_at_once_lands_in_the_file()
     {
-        await using (var store = new SqliteCacheStore(File, 1L << 30, _time))
+        await using (var store = new SqliteCacheStore(File, 1L << 30, Time))
         {
             await Task.WhenAll(Enumerable.Range(0, 8).Select(thread => Task.Run(() =>
             {
@@ -59,7 +26,7 @@ public sealed class SqliteCacheWriterTests : IDisposable
             Assert.Equal(0, store.DroppedSaves);
         }
 
-        await using var reopened = new SqliteCacheStore(File, 1L << 30, _time);
+        await using var reopened = new SqliteCacheStore(File, 1L << 30, Time);
         var bytes = Enumerable.Range(0, 8).Sum(thread => Enumerable.Range(0, 250).Sum(i => Answer($"t{thread}-{i}").Size));
         Assert.Equal((2000, bytes), reopened.Size());
         Assert.NotNull(reopened.Find("t7-249"));
@@ -68,7 +35,7 @@ public sealed class SqliteCacheWriterTests : IDisposable
     [Fact]
     public async Task A_stop_while_the_writer_waits_for_the_file_writes_everything_queued()
     {
-        var store = new SqliteCacheStore(File, 1L << 30, _time);
+        var store = new SqliteCacheStore(File, 1L << 30, Time);
         var locked = LockFile();
         for (var i = 0; i < 300; i++)
         {
@@ -88,7 +55,7 @@ public sealed class SqliteCacheWriterTests : IDisposable
     public async Task A_full_queue_drops_further_saves_and_counts_them_without_losing_the_queued_ones()
     {
         var size = Answer("k0").Size;
-        await using var store = new SqliteCacheStore(File, 1L << 30, _time, logger: null, maxQueuedBytes: size * 3);
+        await using var store = new SqliteCacheStore(File, 1L << 30, Time, logger: null, maxQueuedBytes: size * 3);
         var locked = LockFile();
         for (var i = 0; i < 10; i++)
         {
