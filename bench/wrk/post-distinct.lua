@@ -1,6 +1,8 @@
 -- POSTs the JSON file named by BENCH_BODY with a counter put into its last message, so that every request has a
 -- body (and a cache key) of its own: with the response cache on, every answer is a new one and is written to the
--- store. Headers as post.lua (key, Cache-Control, traceparent); prints the same summary line.
+-- store. Headers and the summary line as post.lua's, from common.lua next to this script.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "") .. "common.lua")
+
 local file = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 local template = file:read("*a")
 file:close()
@@ -17,19 +19,7 @@ end
 
 local counter = 0
 local run
-local headers = { ["Content-Type"] = "application/json" }
-local api_key = os.getenv("BENCH_API_KEY")
-if api_key and api_key ~= "" then
-  headers["Authorization"] = "Bearer " .. api_key
-end
-local cache_control = os.getenv("BENCH_CACHE_CONTROL")
-if cache_control and cache_control ~= "" then
-  headers["Cache-Control"] = cache_control
-end
-local traceparent = os.getenv("BENCH_TRACEPARENT")
-if traceparent and traceparent ~= "" then
-  headers["traceparent"] = traceparent
-end
+local headers = common.headers()
 
 function request()
   counter = counter + 1
@@ -39,8 +29,4 @@ function request()
   return wrk.format("POST", nil, headers, body)
 end
 
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status
-  io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d mean_us=%.1f errors=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean, errors))
-end
+done = common.done
