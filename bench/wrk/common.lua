@@ -23,8 +23,8 @@ function common.headers()
   return headers
 end
 
--- The machine-readable summary line report.py reads. Non-2xx/3xx answers are counted in errors.status (the scripts
--- have no response() hook: it would make wrk run Lua for every answer).
+-- The machine-readable summary line the bench scripts read (grep ^BENCH). Non-2xx/3xx answers are counted in
+-- errors.status (the scripts have no response() hook: it would make wrk run Lua for every answer).
 function common.done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status
   io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d mean_us=%.1f errors=%d\n",
