@@ -125,10 +125,7 @@ internal static class AdminMonitoringEndpoints
     private static DeploymentStateView View(DeploymentHealthReport report, RateLimiting.DeploymentRateLimiter limiter, RateLimiting.RateLimitSnapshot? snapshot)
     {
         var settings = limiter.Settings;
-        var health = report.Health;
-        return new DeploymentStateView(report.Deployment, report.Provider, report.ProviderType, report.UpstreamModel, report.Models,
-            ProviderHealthEndpoint.StateName(health.State), health.BreakerState, health.ConsecutiveFailures, health.Calls,
-            Math.Round(health.ErrorRate, 4), health.LatencyP50Ms, health.LatencyP95Ms, health.LastSuccess, health.LastFailure, health.LastError,
+        return new DeploymentStateView(report,
             new RateLimitView(settings.RequestsPerMinute, settings.TokensPerMinute, settings.MaxConcurrency, limiter.InFlight,
                 snapshot?.RemainingRequests, snapshot?.RemainingTokens,
                 Share(snapshot?.RemainingRequests, settings.RequestsPerMinute), Share(snapshot?.RemainingTokens, settings.TokensPerMinute),

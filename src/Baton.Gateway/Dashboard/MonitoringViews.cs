@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using Baton.Monitoring;
+using Baton.Resilience;
 
 namespace Baton.Gateway.Dashboard;
 
@@ -33,24 +35,20 @@ public sealed record RecentRequestView(
 /// <summary>The body of <c>GET /admin/deployments</c>.</summary>
 public sealed record DeploymentsView(string Status, IReadOnlyList<DeploymentStateView> Deployments);
 
-/// <summary>One deployment: its health and breaker (as in <c>/health/providers</c>) and its rate-limit headroom.</summary>
-public sealed record DeploymentStateView(
-    string Deployment,
-    string Provider,
-    string ProviderType,
-    string UpstreamModel,
-    IReadOnlyList<string> Models,
-    string State,
-    string Breaker,
-    int ConsecutiveFailures,
-    long Calls,
-    double ErrorRate,
-    double? LatencyP50Ms,
-    double? LatencyP95Ms,
-    DateTimeOffset? LastSuccess,
-    DateTimeOffset? LastFailure,
-    string? LastError,
-    RateLimitView RateLimit);
+/// <summary>One deployment in <c>GET /admin/deployments</c>: its health and breaker (as in <c>/health/providers</c>) and its rate-limit headroom.</summary>
+public sealed record DeploymentStateView : Endpoints.DeploymentStatusView
+{
+    /// <summary>The view of <paramref name="report"/>, with <paramref name="rateLimit"/>.</summary>
+    public DeploymentStateView(DeploymentHealthReport report, RateLimitView rateLimit)
+        : base(report)
+    {
+        RateLimit = rateLimit;
+    }
+
+    /// <summary>The deployment's limits and what is left of them now.</summary>
+    [JsonPropertyOrder(1)]
+    public RateLimitView RateLimit { get; init; }
+}
 
 /// <summary>
 /// A deployment's limits and what is left of them now: remaining requests and tokens of its buckets (null when that

@@ -131,6 +131,7 @@ public sealed class AdminMonitoringEndpointTests
         var limited = deployments.Single(d => d.GetProperty("models").EnumerateArray().Any(m => m.GetString() == "limited-rpm-sim"));
         Assert.Equal("HEALTHY", limited.GetProperty("state").GetString());
         Assert.Equal("closed", limited.GetProperty("breaker").GetString());
+        Assert.Equal([.. Baton.Gateway.Tests.Endpoints.ProviderHealthTests.SharedFields, "rate_limit"], limited.EnumerateObject().Select(p => p.Name));
         var limit = limited.GetProperty("rate_limit");
         // Two a minute: one taken, and the next comes back only after 30 s.
         Assert.Equal(2, limit.GetProperty("requests_per_minute").GetInt32());

@@ -16,6 +16,13 @@ public sealed class ProviderHealthTests(GatewayServer gateway) : IClassFixture<G
         return json.RootElement.Clone();
     }
 
+    /// <summary>The fields of a deployment in both <c>/health/providers</c> and <c>/admin/deployments</c>, in order.</summary>
+    internal static readonly string[] SharedFields =
+    [
+        "deployment", "provider", "provider_type", "upstream_model", "models", "state", "breaker", "consecutive_failures", "calls",
+        "error_rate", "latency_p50_ms", "latency_p95_ms", "last_success", "last_failure", "last_error",
+    ];
+
     private static JsonElement Deployment(JsonElement health, string id) =>
         health.GetProperty("deployments").EnumerateArray().Single(d => d.GetProperty("deployment").GetString() == id);
 
@@ -34,6 +41,8 @@ public sealed class ProviderHealthTests(GatewayServer gateway) : IClassFixture<G
         Assert.Contains("503", failed.GetProperty("last_error").GetString());
         Assert.DoesNotContain(GatewayServer.Key, health.GetRawText());
         Assert.Equal(JsonValueKind.Null, failed.GetProperty("probe").ValueKind);
+        // Every field, in order; /admin/deployments shares them all but the probe.
+        Assert.Equal([.. SharedFields, "probe"], failed.EnumerateObject().Select(p => p.Name));
 
         var answered = Deployment(health, "sim-local/baton-sim-1");
         Assert.Equal("HEALTHY", answered.GetProperty("state").GetString());
