@@ -96,7 +96,7 @@ public static class BatonGatewayExtensions
         var services = new GatewayServices(endpoints.ServiceProvider);
         // The busiest endpoint runs the request filter in its handler unless an application adds filters of its own.
         var chat = new InlineRequestFilter(new GatewayRequestFilter(services),
-            http => ChatCompletionsEndpoint.HandleAsync(http, services.Engine, services.Options, services.Time));
+            (http, filter) => ChatCompletionsEndpoint.HandleAsync(http, services, filter));
         group.AddEndpointFilterFactory(chat.Apply);
 
         // The busiest endpoint binds no service parameter: its services come from the application's, with no request scope.

@@ -19,7 +19,12 @@ namespace Baton.Engine;
 /// returns the answer (or the started stream) with the lease still held. A cut stream comes back here to
 /// resume on the next candidate, so the first start and every resume go through the same steps.
 /// </summary>
-internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest request, RequestTelemetry? telemetry, TimeProvider time, ILogger logger)
+/// <remarks>
+/// A runner given a <see cref="TimeoutScopePool"/> takes its total timeout from it: only for answers read in full
+/// before the runner returns (complete answers, embeddings), never for a stream, which goes on using the token.
+/// </remarks>
+internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest request, RequestTelemetry? telemetry, TimeProvider time, ILogger logger,
+    TimeoutScopePool? timeouts = null)
 {
     /// <summary>The order in which deployments are tried; a resumed stream goes on from where the first start stopped.</summary>
     public CandidatePlan Plan => plan;
@@ -116,7 +121,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     private async ValueTask<(T Result, Candidate Candidate, RateLimitLease Lease)> RunAsync<TState, T>(
         ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        using var total = new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
+        using var total = timeouts?.Rent(plan.Requested.Settings.TotalTimeout, time, cancellationToken)
+            ?? new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
         // Read after the scope started, so that it is never earlier than the moment the total timeout counts from.
         var totalStarted = time.GetTimestamp();
         BatonException? last = null;

@@ -22,6 +22,9 @@ namespace Baton.Engine;
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
     ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, BatonTelemetry? telemetry = null,
     Monitoring.RequestRecorder? recorder = null, Admission.IAdmissionStore? sharedAdmission = null){
+    // The total timeouts of complete answers, reused from one request to the next (see TimeoutScopePool).
+    private readonly TimeoutScopePool _timeouts = new();
+
     public ModelCatalog Catalog => catalog;
 
     public TaskRouter Tasks => tasks;
@@ -32,64 +35,95 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// <summary>Baton's traces and metrics; null when the engine records none.</summary>
     public BatonTelemetry? Telemetry => telemetry;
 
-    public Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.CompleteAsync(recorder, telemetry, time, request, this,
-            static (engine, chat, span, token) => engine.CompleteAsync(chat, span, token), cancellationToken);
-
-    private async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The request's observation (its span and metrics, the dashboard's record) runs in the same method as its steps,
+    /// so that a request pays for one asynchronous state machine here rather than one for each.
+    /// </remarks>
+    public async Task<ChatCompletionResult> CompleteAsync(ChatRequest request, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        // The cache is looked up in process first, so that one shared admission runs per request: the key's alone
-        // on a hit, the whole of it on a miss. A miss that leads for its key gives the lead back if refused.
-        using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
-        span?.CacheLooked(lookup.Status);
-        if (lookup.Answer is { } hit)
+        var observed = recorder?.Time.GetTimestamp() ?? 0;
+        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
+        ChatCompletionResult result;
+        try
         {
-            // A cached answer is still a request: a revoked or limited key gets its refusal, not the answer.
-            using var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            hitLease.Complete(0);
-            var hitRoute = DescribeHit(plan, hit);
-            accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-            decimal? hitCost = accounting is null ? null : 0m;
-            var answer = new ProviderCompletion(hit.Body, hit.Usage);
-            if (span is not null)
+            var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
+            // The cache is looked up in process first, so that one shared admission runs per request: the key's alone
+            // on a hit, the whole of it on a miss. A miss that leads for its key gives the lead back if refused.
+            using var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+            span?.CacheLooked(lookup.Status);
+            if (lookup.Answer is { } hit)
             {
-                span.Facts?.Observe(answer.Facts);
-                span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? answer.Facts.Text : null);
+                // A cached answer is still a request: a revoked or limited key gets its refusal, not the answer.
+                using var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+                hitLease.Complete(0);
+                result = AnswerHit(plan, request, hit, span);
             }
-            return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
+            else
+            {
+                await using var shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
+                using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
+                var started = time.GetTimestamp();
+                await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
+                // The total timeout's scope comes from the pool: the answer is read in full before the runner returns.
+                var runner = new AttemptRunner(plan, request, span, time, logger, _timeouts);
+                var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                lease.Complete(completion.Usage, completion.UpstreamRateLimit);
+                keyLease.Complete(completion.Usage.TotalTokens);
+                if (lookup.Stores && completion.Facts.IsComplete)
+                {
+                    lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
+                }
+                var route = runner.Describe(candidate, time.GetElapsedTime(started),
+                    await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
+                result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
+                if (accounting is not null)
+                {
+                    result.CostUsd = Account(request, completion, route, candidate, started, cancellationToken);
+                    await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
+                }
+                if (span is not null)
+                {
+                    span.Facts?.Observe(completion.Facts);
+                    span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
+                        span.CapturesContent ? completion.Facts.Text : null);
+                }
+            }
         }
-        await using var shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
-        using var keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
-        var started = time.GetTimestamp();
-        await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-        var runner = new AttemptRunner(plan, request, span, time, logger);
-        var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        lease.Complete(completion.Usage, completion.UpstreamRateLimit);
-        keyLease.Complete(completion.Usage.TotalTokens);
-        if (lookup.Stores && completion.Facts.IsComplete)
+        catch (Exception error)
         {
-            lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
+            Monitoring.RequestObserver.CompleteFailed(recorder, span, request, observed, error, cancellationToken);
+            throw;
         }
-        var route = runner.Describe(candidate, time.GetElapsedTime(started),
-            await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
-        var result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
-        if (accounting is not null)
-        {
-            // A provider's reported usage always wins; only an answer without any is counted by Baton.
-            var reported = !completion.Usage.IsEmpty;
-            var usage = reported ? completion.Usage
-                : CostAccountant.EstimateUsage(request, completion.Facts.Text, candidate.Deployment.UpstreamModel, cancellationToken);
-            result.CostUsd = accounting.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
-            await admission.SettleAsync(result.CostUsd.Value).ConfigureAwait(false);
-        }
+        Monitoring.RequestObserver.CompleteSucceeded(recorder, span, request, observed, result);
+        return result;
+    }
+
+    /// <summary>A cached answer: its ledger row (no cost), its span, and the result.</summary>
+    private ChatCompletionResult AnswerHit(CandidatePlan plan, ChatRequest request, CachedAnswer hit, RequestTelemetry? span)
+    {
+        var hitRoute = DescribeHit(plan, hit);
+        accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
+        decimal? hitCost = accounting is null ? null : 0m;
+        var answer = new ProviderCompletion(hit.Body, hit.Usage);
         if (span is not null)
         {
-            span.Facts?.Observe(completion.Facts);
-            span.Succeeded(route, candidate.Deployment.Provider.Type, completion.Usage, result.CostUsd,
-                span.CapturesContent ? completion.Facts.Text : null);
+            span.Facts?.Observe(answer.Facts);
+            span.Succeeded(hitRoute, ProviderTypeOf(hitRoute), hit.Usage, hitCost, span.CapturesContent ? answer.Facts.Text : null);
         }
-        return result;
+        return new ChatCompletionResult(answer, hitRoute) { CostUsd = hitCost };
+    }
+
+    /// <summary>
+    /// The ledger row of a complete answer, and its cost. A provider's reported usage always wins; only an answer
+    /// without any is counted by Baton.
+    /// </summary>
+    private decimal Account(ChatRequest request, ProviderCompletion completion, RouteInfo route, Candidate candidate, long started,
+        CancellationToken cancellationToken)
+    {
+        var reported = !completion.Usage.IsEmpty;
+        var usage = reported ? completion.Usage
+            : CostAccountant.EstimateUsage(request, completion.Facts.Text, candidate.Deployment.UpstreamModel, cancellationToken);
+        return accounting!.RecordAttempt(request, route, candidate.Deployment, usage, time.GetElapsedTime(started), estimated: !reported);
     }
 
     public Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken) =>

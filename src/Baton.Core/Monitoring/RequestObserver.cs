@@ -10,25 +10,47 @@ namespace Baton.Monitoring;
 /// The engine's one hook into the <see cref="RequestRecorder"/> and its request telemetry (span and metrics,
 /// <see cref="RequestTelemetry"/>): it times a request from the moment the engine takes it, and records it when it
 /// ends: a complete answer when it is returned, a stream when the caller disposes of it (read to the end, cut by an
-/// error, or left by its client), an error when it is thrown. Both are observed in one wrapper around the engine's
-/// work, so a request pays for one asynchronous step and no delegate of its own; with neither a recorder nor
-/// telemetry it adds nothing to the call.
+/// error, or left by its client), an error when it is thrown. A stream is observed in one wrapper around the engine's
+/// work, so it pays for one asynchronous step and no delegate of its own; with neither a recorder nor telemetry it
+/// adds nothing to the call. A complete answer is observed by the engine's own method, through the two calls below.
 /// </summary>
 internal static class RequestObserver
 {
-    public static Task<ChatCompletionResult> CompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,
-        CancellationToken cancellationToken) =>
-        recorder is null && telemetry is null
-            ? complete(state, request, null, cancellationToken)
-            : ObserveCompleteAsync(recorder, telemetry, time, request, state, complete, cancellationToken);
-
     public static Task<ChatStreamResult> StreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
         ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
         CancellationToken cancellationToken) =>
         recorder is null && telemetry is null
             ? stream(state, request, null, cancellationToken)
             : ObserveStreamAsync(recorder, telemetry, time, request, state, stream, cancellationToken);
+
+    /// <summary>
+    /// Ends the observation of a complete answer the engine returned (its own method runs the request's steps and
+    /// their observation together, so that a request pays for one state machine): the span and metrics, then the record.
+    /// </summary>
+    /// <param name="recorder">The dashboard's recorder; null without one.</param>
+    /// <param name="span">The request's telemetry; null without any.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="started">The recorder's timestamp when the engine took the request.</param>
+    /// <param name="result">The answer.</param>
+    public static void CompleteSucceeded(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, ChatCompletionResult result)
+    {
+        span?.Stop();
+        if (recorder is not null)
+        {
+            var clock = recorder.Time;
+            recorder.Record(Answered(request, result.Route, stream: false, 200, clock.GetUtcNow(), clock.GetElapsedTime(started), null,
+                result.Usage, result.CostUsd));
+        }
+    }
+
+    /// <summary>Ends the observation of a complete answer that failed: the span and metrics, then the record.</summary>
+    public static void CompleteFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, Exception error,
+        CancellationToken cancellationToken)
+    {
+        span?.Failed(error);
+        span?.Stop();
+        Failed(recorder, request, stream: false, started, error, cancellationToken);
+    }
 
     private static async Task<ChatCompletionResult> ObserveCompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
         ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,

@@ -31,23 +31,26 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
 
     public async Task<ProviderCompletion> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
-        using var timeout = StartTimeout(request, cancellationToken);
+        // No scope at all when the attempt has no timeout of its own (the runner's total timeout bounds it): its token
+        // would be the caller's, and the scope an object made for nothing on every request.
+        using var timeout = request.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : StartTimeout(request, cancellationToken);
+        var token = timeout?.Token ?? cancellationToken;
         try
         {
             using var message = CreateRequest(request, stream: false);
             // Sent here rather than through SendAsync: one async method less for every complete answer.
             Telemetry.TraceContext.Inject(message);
-            using var response = await Context.Http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            using var response = await Context.Http.SendAsync(message, token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw await UpstreamErrorAsync(response, timeout.Token).ConfigureAwait(false);
+                throw await UpstreamErrorAsync(response, token).ConfigureAwait(false);
             }
             var body = new PooledBuffer((int)(response.Content.Headers.ContentLength ?? 4096));
             try
             {
                 // The response's content is already a stream: taken as it is, without a task around it.
-                var stream = response.Content.ReadAsStream(timeout.Token);
-                await body.ReadFromAsync(stream, long.MaxValue, timeout.Token).ConfigureAwait(false);
+                var stream = response.Content.ReadAsStream(token);
+                await body.ReadFromAsync(stream, long.MaxValue, token).ConfigureAwait(false);
                 // Whatever the upstream echoed (a key among it) is removed before anyone sees, caches or stores it.
                 var completion = Context.Redactor.ScrubCompletion(ReadCompletion(request, body));
                 completion.UpstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
@@ -220,11 +223,11 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
     private TimeoutScope StartTimeout(ProviderRequest request, CancellationToken cancellationToken) =>
         new(request.AttemptTimeout ?? Context.Timeout, Context.Time, cancellationToken);
 
-    private BatonException? Translate(Exception error, TimeoutScope timeout, CancellationToken caller) => error switch
+    private BatonException? Translate(Exception error, TimeoutScope? timeout, CancellationToken caller) => error switch
     {
         BatonException => null,
         OperationCanceledException when caller.IsCancellationRequested => null,
-        OperationCanceledException when timeout.TimedOut => UpstreamErrors.TimedOut(Name, timeout.Duration),
+        OperationCanceledException when timeout is { TimedOut: true } => UpstreamErrors.TimedOut(Name, timeout.Duration),
         HttpRequestException or IOException => UpstreamErrors.Unreachable(Name, error, Context.Redactor),
         System.Text.Json.JsonException => UpstreamErrors.Malformed(Name, "a response"),
         _ => null,

@@ -40,31 +40,13 @@ internal sealed class GatewayRequestFilter(GatewayServices services)
     }
 
     /// <summary>
-    /// The same steps as <see cref="FilterAsync"/>, run by an endpoint's own handler around <paramref name="endpoint"/>
-    /// (see <see cref="InlineRequestFilter"/>): no invocation context, no result to execute afterwards.
+    /// The first of <see cref="FilterAsync"/>'s steps, for an endpoint's own handler that runs them itself (see
+    /// <see cref="InlineRequestFilter"/>): the request's server span, null when none is recorded.
     /// </summary>
-    public async Task InvokeAsync(HttpContext http, Func<HttpContext, Task> endpoint)
-    {
-        var activity = RequestActivity.Start(http, services.Telemetry);
-        try
-        {
-            var refusal = await GatewayAuth.AuthenticateAsync(http, services);
-            if (refusal is not null)
-            {
-                await ErrorResponses.WriteAsync(http, refusal);
-                return;
-            }
-            await endpoint(http);
-        }
-        catch (Exception ex) when (ErrorResponses.Answers(http, ex))
-        {
-            await ErrorResponses.WriteEscapedAsync(http, ex);
-        }
-        finally
-        {
-            RequestActivity.Stop(activity, http);
-        }
-    }
+    public System.Diagnostics.Activity? StartSpan(HttpContext http) => RequestActivity.Start(http, services.Telemetry);
+
+    /// <summary>The second: authentication; the error to answer with, or null when the request may go on.</summary>
+    public ValueTask<Baton.Errors.BatonException?> AuthenticateAsync(HttpContext http) => GatewayAuth.AuthenticateAsync(http, services);
 }
 
 /// <summary>

@@ -15,7 +15,9 @@ namespace Baton.Gateway.Endpoints;
 /// filter factories from the innermost (the endpoint's own, added last) to the outermost (the group's, added first),
 /// and skips the filter pipeline altogether when every factory hands back the handler's invocation unchanged.
 /// </remarks>
-internal sealed class InlineRequestFilter(GatewayRequestFilter filter, Func<HttpContext, Task> endpoint)
+/// <param name="filter">The request filter.</param>
+/// <param name="endpoint">The endpoint's handler, given the request filter when it is to run the filter's steps itself.</param>
+internal sealed class InlineRequestFilter(GatewayRequestFilter filter, Func<HttpContext, GatewayRequestFilter?, Task> endpoint)
 {
     // The handler's own invocation, as the endpoint's innermost factory was given it; set while the endpoint is built.
     private EndpointFilterDelegate? _innermost;
@@ -25,7 +27,7 @@ internal sealed class InlineRequestFilter(GatewayRequestFilter filter, Func<Http
     public bool RunsInline => _inline;
 
     /// <summary>The endpoint's handler: the request filter's steps around the endpoint, or the endpoint alone when the filter pipeline runs them.</summary>
-    public Task HandleAsync(HttpContext http) => _inline ? filter.InvokeAsync(http, endpoint) : endpoint(http);
+    public Task HandleAsync(HttpContext http) => endpoint(http, _inline ? filter : null);
 
     /// <summary>Added to the endpoint itself, so that it is applied first: notes the handler's invocation before any other filter wraps it.</summary>
     public EndpointFilterDelegate MarkInnermost(EndpointFilterFactoryContext context, EndpointFilterDelegate next)

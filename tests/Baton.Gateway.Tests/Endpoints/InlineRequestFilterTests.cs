@@ -15,7 +15,7 @@ public sealed class InlineRequestFilterTests
         ApplicationServices = EmptyServices.Instance,
     };
 
-    private static Task Handler(HttpContext http) => Task.CompletedTask;
+    private static Task Handler(HttpContext http, GatewayRequestFilter? filter) => Task.CompletedTask;
 
     [Fact]
     public void Alone_on_its_endpoint_it_leaves_the_handler_unwrapped_and_runs_in_it()
@@ -56,6 +56,30 @@ public sealed class InlineRequestFilterTests
 
         Assert.NotSame(other, wrapped);
         Assert.True(inline.RunsInline, "building another endpoint changed where the chat endpoint's filter runs");
+    }
+
+    [Fact]
+    public async Task The_handler_is_given_the_filter_to_run_only_when_no_filter_pipeline_runs_it()
+    {
+        var filter = new GatewayRequestFilter(new GatewayServices(EmptyServices.Instance));
+        var given = new List<GatewayRequestFilter?>();
+        Task Recording(HttpContext http, GatewayRequestFilter? runs)
+        {
+            given.Add(runs);
+            return Task.CompletedTask;
+        }
+        var alone = new InlineRequestFilter(filter, Recording);
+        alone.Apply(Context, alone.MarkInnermost(Context, _ => ValueTask.FromResult<object?>(null)));
+        var wrapped = new InlineRequestFilter(filter, Recording);
+        EndpointFilterDelegate applications = _ => ValueTask.FromResult<object?>(null);
+        wrapped.MarkInnermost(Context, _ => ValueTask.FromResult<object?>(null));
+        wrapped.Apply(Context, applications);
+
+        await alone.HandleAsync(new DefaultHttpContext());
+        await wrapped.HandleAsync(new DefaultHttpContext());
+
+        Assert.Same(filter, given[0]);
+        Assert.Null(given[1]);
     }
 
     private sealed class EmptyServices : IServiceProvider
