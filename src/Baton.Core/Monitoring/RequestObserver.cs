@@ -23,13 +23,6 @@ internal static class RequestObserver
             ? complete(state, request, null, cancellationToken)
             : ObserveCompleteAsync(recorder, telemetry, time, request, state, complete, cancellationToken);
 
-    public static Task<ChatStreamResult> StreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
-        CancellationToken cancellationToken) =>
-        recorder is null && telemetry is null
-            ? stream(state, request, null, cancellationToken)
-            : ObserveStreamAsync(recorder, telemetry, time, request, state, stream, cancellationToken);
-
     private static async Task<ChatCompletionResult> ObserveCompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
         ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,
         CancellationToken cancellationToken)
@@ -58,33 +51,39 @@ internal static class RequestObserver
         return result;
     }
 
-    private static async Task<ChatStreamResult> ObserveStreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// A streamed request's observation begins: its span (null without telemetry) and its start on the recorder's
+    /// clock. The engine observes a stream in its own asynchronous step (one state machine per stream, not two):
+    /// <see cref="StreamBegan"/> when its first chunk is ready, <see cref="StreamFailed"/> when it never began.
+    /// </summary>
+    public static RequestTelemetry? StartStream(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time, ChatRequest request, out long started)
     {
-        var started = recorder?.Time.GetTimestamp() ?? 0;
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
-        ChatStreamResult result;
-        try
-        {
-            result = await stream(state, request, span, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            // The stream never began; once it has, the stream itself ends the span (TracedStream).
-            span?.Failed(error);
-            span?.Stop();
-            Failed(recorder, request, stream: true, started, error, cancellationToken);
-            throw;
-        }
+        started = recorder?.Time.GetTimestamp() ?? 0;
+        return RequestTelemetry.Start(telemetry, request, time, stream: true);
+    }
+
+    /// <summary>
+    /// The engine returns a stream once its first chunk is ready: that is the time to first token. The stream ends the
+    /// span itself (<see cref="TracedStream"/>) and is recorded when its caller disposes of it (<see cref="ObservedStream"/>).
+    /// </summary>
+    public static ChatStreamResult StreamBegan(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, ChatStreamResult result)
+    {
         span?.FirstChunk();
         if (recorder is null)
         {
             return result;
         }
-        // The engine returns a stream once its first chunk is ready: that is the time to first token.
         var firstChunk = recorder.Time.GetElapsedTime(started);
         return result.WithStream(new ObservedStream(result.Stream, recorder, request, started, firstChunk, result));
+    }
+
+    /// <summary>The stream never began: its span ends with the error, and the request is recorded as failed.</summary>
+    public static void StreamFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, Exception error,
+        CancellationToken cancellationToken)
+    {
+        span?.Failed(error);
+        span?.Stop();
+        Failed(recorder, request, stream: true, started, error, cancellationToken);
     }
 
     /// <summary>Records a request that failed, with its status and code, and the last deployment tried.</summary>
