@@ -10,8 +10,9 @@ namespace Baton.Monitoring;
 /// The engine's one hook into the <see cref="RequestRecorder"/> and its request telemetry (span and metrics,
 /// <see cref="RequestTelemetry"/>): it times a request from the moment the engine takes it, and records it when it
 /// ends: a complete answer when it is returned, a stream when the caller disposes of it (read to the end, cut by an
-/// error, or left by its client), an error when it is thrown. Both are observed in one wrapper around the engine's
-/// work, so a request pays for one asynchronous step and no delegate of its own; with neither a recorder nor
+/// error, or left by its client), an error when it is thrown. A complete answer is observed in one wrapper around the
+/// engine's work (one asynchronous step, no delegate of its own); a stream inside the engine's own step, through
+/// <see cref="StartStream"/>, <see cref="StreamBegan"/> and <see cref="StreamFailed"/>. With neither a recorder nor
 /// telemetry it adds nothing to the call.
 /// </summary>
 internal static class RequestObserver
