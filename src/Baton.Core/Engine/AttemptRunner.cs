@@ -51,23 +51,19 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
 
     /// <summary>
     /// Starts <paramref name="streamed"/> (the request, or its continuation after a cut) on the next candidate that
-    /// delivers a first chunk. The stream holds the rate-limit lease until it ends.
+    /// delivers a first chunk. The caller hands the rate-limit lease to the stream at once (<see cref="StartedStream.Hold"/>),
+    /// which holds it until it ends.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<(StartedStream Stream, Candidate Candidate)> StartStreamAsync(ChatRequest streamed, CancellationToken caller)
-    {
+    /// <remarks>Not an async method of its own: the attempts' state machine is the only one a stream's start waits in here.</remarks>
+    public ValueTask<(StartedStream Stream, Candidate Candidate, RateLimitLease Lease)> StartStreamAsync(ChatRequest streamed, CancellationToken caller) =>
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
-        var (stream, candidate, lease) = await RunAsync(streamed, (Time: time, Caller: caller), static (candidate, providerRequest, state, token) =>
+        RunAsync(streamed, (Time: time, Caller: caller), static (candidate, providerRequest, state, token) =>
             StartedStream.StartAsync(candidate.Deployment.Provider, providerRequest, candidate.Deployment.Resilience.Settings.FirstChunkTimeout,
-                state.Time, token, state.Caller), caller).ConfigureAwait(false);
-        // The concurrency slot is held, and the tokens settled, when the stream ends.
-        stream.Hold(lease);
-        return (stream, candidate);
-    }
+                state.Time, token, state.Caller), caller);
 
     /// <summary>Resumes a cut stream: the next candidates first; once all were tried, the ones that broke get another chance.</summary>
-    public ValueTask<(StartedStream Stream, Candidate Candidate)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
+    public ValueTask<(StartedStream Stream, Candidate Candidate, RateLimitLease Lease)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
     {
         if (plan.IsExhausted)
         {

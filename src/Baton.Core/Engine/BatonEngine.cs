@@ -127,85 +127,105 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     }
 
     public Task<ChatStreamResult> StreamAsync(ChatRequest request, CancellationToken cancellationToken) =>
-        Monitoring.RequestObserver.StreamAsync(recorder, telemetry, time, request, this,
-            static (engine, chat, span, token) => engine.StreamAsync(chat, span, token), cancellationToken);
+        StreamAsync(request, observe: recorder is not null || telemetry is not null, cancellationToken);
 
-    private async Task<ChatStreamResult> StreamAsync(ChatRequest request, RequestTelemetry? span, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The recorder and telemetry observe the stream in this same asynchronous step (one state machine per stream,
+    /// not one around another): its span and record begin before admission, the answer is wrapped to end them when
+    /// the stream does, and a stream that never began is recorded as failed.
+    /// </remarks>
+    private async Task<ChatStreamResult> StreamAsync(ChatRequest request, bool observe, CancellationToken cancellationToken)
     {
-        var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
-        // As for a complete answer: the cache in process first, then one shared admission (the key's alone on a hit).
-        var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
-        span?.CacheLooked(lookup.Status);
-        if (lookup.Answer is { } hit)
-        {
-            // The key's slot is held until the caller disposes of the stream.
-            var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            hitLease.Complete(0);
-            var hitRoute = DescribeHit(plan, hit);
-            accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
-            // A hit costs nothing, and says so like a plain hit does.
-            decimal? hitCost = accounting is null ? null : 0m;
-            ChatStream replay = new ReplayStream(hit, hitRoute);
-            if (span is not null)
-            {
-                replay = new TracedStream(replay, span, ProviderTypeOf(hitRoute), () => hitCost);
-            }
-            return new ChatStreamResult(replay, fixedCost: hitCost) { KeyLease = hitLease };
-        }
-        SharedAdmission? shared = null;
-        Auth.KeyLease keyLease;
+        long observed = 0;
+        var span = observe ? Monitoring.RequestObserver.StartStream(recorder, telemetry, time, request, out observed) : null;
         try
         {
-            shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
-            keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            // A refused request gives back its lead on the cache key, so that an identical request waiting may lead.
-            lookup.Dispose();
-            if (shared is not null)
+            var plan = new CandidatePlan(catalog, request, tasks.Table, Random.Shared, accounting?.Prices);
+            // As for a complete answer: the cache in process first, then one shared admission (the key's alone on a hit).
+            var lookup = await LookupAsync(request, plan, cancellationToken).ConfigureAwait(false);
+            span?.CacheLooked(lookup.Status);
+            if (lookup.Answer is { } hit)
             {
-                await shared.DisposeAsync().ConfigureAwait(false);
+                // The key's slot is held until the caller disposes of the stream.
+                var hitLease = await AdmitKeyForHitAsync(plan, request, cancellationToken).ConfigureAwait(false);
+                hitLease.Complete(0);
+                var hitRoute = DescribeHit(plan, hit);
+                accounting?.RecordCacheHit(request, hitRoute, hit.Usage);
+                // A hit costs nothing, and says so like a plain hit does.
+                decimal? hitCost = accounting is null ? null : 0m;
+                ChatStream replay = new ReplayStream(hit, hitRoute);
+                if (span is not null)
+                {
+                    replay = new TracedStream(replay, span, ProviderTypeOf(hitRoute), billing: null, hitCost);
+                }
+                return Began(observe, span, request, observed, new ChatStreamResult(replay, fixedCost: hitCost) { KeyLease = hitLease });
             }
-            throw;
-        }
-        var started = time.GetTimestamp();
-        BudgetAdmission? admission = null;
-        try
-        {
-            admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            var runner = new AttemptRunner(plan, request, span, time, logger);
-            var (stream, candidate) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
-            var route = runner.Describe(candidate, time.GetElapsedTime(started),
-                await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false)) with { Cache = lookup.Status };
-            var billing = new StreamBilling(accounting, admission, time, started, logger);
-            ChatStream answer = new FailoverStream(runner, stream, candidate, route, cancellationToken) { Billing = billing };
-            if (lookup.Stores)
+            SharedAdmission? shared = null;
+            Auth.KeyLease keyLease;
+            try
             {
-                answer = new CachingStream(answer, lookup);
+                shared = await AdmitSharedAsync(plan, request, SharedParts.All, cancellationToken).ConfigureAwait(false);
+                keyLease = shared?.Key ?? await AdmitKeyAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            else
+            catch
             {
+                // A refused request gives back its lead on the cache key, so that an identical request waiting may lead.
                 lookup.Dispose();
+                if (shared is not null)
+                {
+                    await shared.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
             }
-            if (span is not null)
+            var started = time.GetTimestamp();
+            BudgetAdmission? admission = null;
+            try
             {
-                answer = new TracedStream(answer, span, candidate.Deployment.Provider.Type, () => billing.Cost);
+                admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
+                var runner = new AttemptRunner(plan, request, span, time, logger);
+                var (stream, candidate, lease) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
+                // The concurrency slot is held, and the tokens settled, when the stream ends.
+                stream.Hold(lease);
+                var route = runner.Describe(candidate, time.GetElapsedTime(started),
+                    await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
+                var billing = new StreamBilling(accounting, admission, time, started, logger);
+                ChatStream answer = new FailoverStream(runner, stream, candidate, route, cancellationToken) { Billing = billing };
+                if (lookup.Stores)
+                {
+                    answer = new CachingStream(answer, lookup);
+                }
+                else
+                {
+                    lookup.Dispose();
+                }
+                if (span is not null)
+                {
+                    answer = new TracedStream(answer, span, candidate.Deployment.Provider.Type, billing);
+                }
+                return Began(observe, span, request, observed, new ChatStreamResult(answer, billing) { KeyLease = keyLease });
             }
-            return new ChatStreamResult(answer, billing) { KeyLease = keyLease };
+            catch
+            {
+                keyLease.Dispose();
+                lookup.Dispose();
+                shared?.ReleaseUnused();
+                if (admission is not null)
+                {
+                    await admission.DisposeAsync().ConfigureAwait(false);
+                }
+                throw;
+            }
         }
-        catch
+        catch (Exception error) when (observe)
         {
-            keyLease.Dispose();
-            lookup.Dispose();
-            shared?.ReleaseUnused();
-            if (admission is not null)
-            {
-                await admission.DisposeAsync().ConfigureAwait(false);
-            }
+            Monitoring.RequestObserver.StreamFailed(recorder, span, request, observed, error, cancellationToken);
             throw;
         }
     }
+
+    /// <summary>A stream that began, wrapped for the recorder and telemetry when they observe it.</summary>
+    private ChatStreamResult Began(bool observe, RequestTelemetry? span, ChatRequest request, long observed, ChatStreamResult began) =>
+        observe ? Monitoring.RequestObserver.StreamBegan(recorder, span, request, observed, began) : began;
 
     /// <summary>The caller's key limits (rpm, tpm, max_parallel), checked before the cache: a cached answer is still a request.</summary>
     private ValueTask<Auth.KeyLease> AdmitKeyAsync(ChatRequest request, CancellationToken cancellationToken) =>

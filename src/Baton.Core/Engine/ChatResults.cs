@@ -23,7 +23,7 @@ public sealed class ChatCompletionResult(ProviderCompletion completion, RouteInf
 /// <summary>An answer being streamed as OpenAI chunks, and the deployment streaming it.</summary>
 public sealed class ChatStreamResult : IAsyncDisposable
 {
-    private readonly ChatStream stream;
+    private ChatStream stream;
     private readonly StreamBilling? billing;
     private readonly decimal? fixedCost;
 
@@ -64,8 +64,16 @@ public sealed class ChatStreamResult : IAsyncDisposable
     /// <summary>The answer's stream, for a wrapper that takes it over (see <see cref="WithStream"/>).</summary>
     internal ChatStream Stream => stream;
 
-    /// <summary>The same answer read through <paramref name="wrapped"/>, a wrapper of <see cref="Stream"/> that owns it.</summary>
-    internal ChatStreamResult WithStream(ChatStream wrapped) => new(wrapped, billing, fixedCost) { KeyLease = KeyLease };
+    /// <summary>
+    /// The same answer read through <paramref name="wrapped"/>, a wrapper of <see cref="Stream"/> that owns it. The
+    /// result itself is kept (its billing, cost and key lease are the answer's): only its stream is replaced, before
+    /// the result is handed to anyone who reads it.
+    /// </summary>
+    internal ChatStreamResult WithStream(ChatStream wrapped)
+    {
+        stream = wrapped;
+        return this;
+    }
 
     /// <summary>The caller's key slot, freed (and its tokens corrected) when the stream is disposed.</summary>
     internal Auth.KeyLease KeyLease { get; init; } = Auth.KeyLease.None;

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Baton.Accounting;
 using Baton.Errors;
 using Baton.Providers;
+using Baton.RateLimiting;
 using Baton.Requests;
 
 namespace Baton.Engine;
@@ -82,13 +83,20 @@ public sealed class FailoverStream : ChatStream
             BatonException? failure = null;
             var hasChunk = false;
             // StartedStream.MoveNextWithinAsync's steps, here in the loop: this iterator's one state machine serves
-            // every read, where an async method per chunk would take a pooled box for each read that waits.
+            // every read, where an async method per chunk would take a pooled box for each read that waits. Only a
+            // read that waits for the upstream is watched; a chunk already received is taken at once.
             var current = _current;
             var idle = _candidate.Deployment.Resilience.Settings.IdleTimeout;
+            var armed = false;
             try
             {
-                current.Arm(idle);
-                hasChunk = await current.Chunks.MoveNextAsync().ConfigureAwait(false);
+                var read = current.Chunks.MoveNextAsync();
+                if (!read.IsCompleted)
+                {
+                    current.Arm(idle);
+                    armed = true;
+                }
+                hasChunk = await read.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (current.TimedOut)
             {
@@ -100,7 +108,10 @@ public sealed class FailoverStream : ChatStream
             }
             finally
             {
-                current.Disarm();
+                if (armed)
+                {
+                    current.Disarm();
+                }
             }
 
             if (failure is not null)
@@ -151,7 +162,9 @@ public sealed class FailoverStream : ChatStream
         Candidate nextCandidate;
         try
         {
-            (next, nextCandidate) = await _attempts.ResumeStreamAsync(resumed, _caller).ConfigureAwait(false);
+            RateLimitLease lease;
+            (next, nextCandidate, lease) = await _attempts.ResumeStreamAsync(resumed, _caller).ConfigureAwait(false);
+            next.Hold(lease);
         }
         catch (BatonException)
         {

@@ -16,17 +16,22 @@ namespace Baton.Engine;
 /// and the timer, when it fires, either cancels the read that overran or sleeps until the current read's
 /// deadline. It is moved only when a read's deadline is earlier than the timer's (the first read after a pause,
 /// or a shorter limit). One cancellation source, linked to the caller's, stops the upstream read.
+/// A read whose chunk is already buffered completes before anything could time it out, so only a read that waits
+/// for the upstream is watched (<see cref="Arm"/>), and the timer is made by the first such read: a stream whose
+/// chunks all arrived with its headers never makes one.
 /// </remarks>
 public sealed class StartedStream : IAsyncDisposable
 {
     private readonly ProviderStream _stream;
     private readonly TimeProvider _time;
-    private readonly ITimer _watch;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
     private readonly Lock _gate = new();
     private RateLimitLease? _lease;
     private int _disposed;
+
+    // Made by the first read that waits for the upstream (guarded by _gate); null until then, and once disposed.
+    private ITimer? _watch;
 
     // Guarded by _gate: the read in progress (if any), and when the timer fires next.
     private bool _reading;
@@ -43,7 +48,6 @@ public sealed class StartedStream : IAsyncDisposable
         _time = time;
         _caller = caller;
         _linked = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
-        _watch = CreateWatch(time, this);
         Chunks = stream.ReadAsync(_linked.Token).GetAsyncEnumerator(_linked.Token);
     }
 
@@ -80,15 +84,26 @@ public sealed class StartedStream : IAsyncDisposable
     /// <remarks>
     /// The read of a stream's first chunk. The chunks after it are read by <see cref="FailoverStream"/>'s own loop
     /// with <see cref="Arm"/>, <see cref="Disarm"/> and <see cref="IdleTimeout"/>, the same steps without an async
-    /// method of their own per chunk.
+    /// method of their own per chunk. A chunk already buffered is returned without a watch or an async method.
     /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
+    public ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
     {
-        Arm(limit);
+        var read = Chunks.MoveNextAsync();
+        return read.IsCompletedSuccessfully ? read : WatchAsync(read, limit, provider);
+    }
+
+    /// <summary>Awaits a read that did not complete at once, watched for <paramref name="limit"/> while it waits.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WatchAsync(ValueTask<bool> read, TimeSpan limit, string provider)
+    {
+        var armed = !read.IsCompleted;
+        if (armed)
+        {
+            Arm(limit);
+        }
         try
         {
-            return await Chunks.MoveNextAsync().ConfigureAwait(false);
+            return await read.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (TimedOut)
         {
@@ -96,7 +111,10 @@ public sealed class StartedStream : IAsyncDisposable
         }
         finally
         {
-            Disarm();
+            if (armed)
+            {
+                Disarm();
+            }
         }
     }
 
@@ -104,7 +122,11 @@ public sealed class StartedStream : IAsyncDisposable
     internal static BatonException IdleTimeout(TimeSpan limit, string provider) =>
         UpstreamErrors.StreamInterrupted(provider, $"no chunk arrived within {limit.TotalSeconds:0.###} s.");
 
-    /// <summary>Starts watching a read: the timer is moved only if it would fire after this read's deadline.</summary>
+    /// <summary>
+    /// Starts watching a read that waits for the upstream: the timer is moved only if it would fire after this read's
+    /// deadline. Called once the read is known to wait, so its deadline counts from then: a read completes
+    /// synchronously only with data already received, which no timer could have cut short.
+    /// </summary>
     internal void Arm(TimeSpan limit)
     {
         lock (_gate)
@@ -163,13 +185,18 @@ public sealed class StartedStream : IAsyncDisposable
         }
     }
 
-    /// <summary>Sets the timer to fire in <paramref name="due"/>; false when the stream is already disposed.</summary>
+    /// <summary>Sets the timer (made on first use) to fire in <paramref name="due"/>; false when the stream is already disposed.</summary>
     private bool Schedule(TimeSpan due, long now)
     {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return false;
+        }
         _armedAt = now;
         _armedFor = due;
         try
         {
+            _watch ??= CreateWatch(_time, this);
             return _watch.Change(due, Timeout.InfiniteTimeSpan);
         }
         catch (ObjectDisposedException)
@@ -203,7 +230,13 @@ public sealed class StartedStream : IAsyncDisposable
         _lease?.Complete(_stream.Usage, upstream: null);
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
-        _watch.Dispose();
+        ITimer? watch;
+        // Under the gate: a read being armed either made its timer before this (disposed here) or sees the stream disposed.
+        lock (_gate)
+        {
+            (watch, _watch) = (_watch, null);
+        }
+        watch?.Dispose();
         _linked.Dispose();
     }
 }

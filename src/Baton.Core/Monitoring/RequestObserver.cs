@@ -10,19 +10,13 @@ namespace Baton.Monitoring;
 /// The engine's one hook into the <see cref="RequestRecorder"/> and its request telemetry (span and metrics,
 /// <see cref="RequestTelemetry"/>): it times a request from the moment the engine takes it, and records it when it
 /// ends: a complete answer when it is returned, a stream when the caller disposes of it (read to the end, cut by an
-/// error, or left by its client), an error when it is thrown. A stream is observed in one wrapper around the engine's
-/// work, so it pays for one asynchronous step and no delegate of its own; with neither a recorder nor telemetry it
-/// adds nothing to the call. A complete answer is observed by the engine's own method, through the two calls below.
+/// error, or left by its client), an error when it is thrown. A complete answer is observed by the engine's own method,
+/// through <see cref="CompleteSucceeded"/> and <see cref="CompleteFailed"/>; a stream inside the engine's own step, through
+/// <see cref="StartStream"/>, <see cref="StreamBegan"/> and <see cref="StreamFailed"/>. With neither a recorder nor
+/// telemetry it adds nothing to the call.
 /// </summary>
 internal static class RequestObserver
 {
-    public static Task<ChatStreamResult> StreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
-        CancellationToken cancellationToken) =>
-        recorder is null && telemetry is null
-            ? stream(state, request, null, cancellationToken)
-            : ObserveStreamAsync(recorder, telemetry, time, request, state, stream, cancellationToken);
-
     /// <summary>
     /// Ends the observation of a complete answer the engine returned (its own method runs the request's steps and
     /// their observation together, so that a request pays for one state machine): the span and metrics, then the record.
@@ -52,61 +46,39 @@ internal static class RequestObserver
         Failed(recorder, request, stream: false, started, error, cancellationToken);
     }
 
-    private static async Task<ChatCompletionResult> ObserveCompleteAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatCompletionResult>> complete,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// A streamed request's observation begins: its span (null without telemetry) and its start on the recorder's
+    /// clock. The engine observes a stream in its own asynchronous step (one state machine per stream, not two):
+    /// <see cref="StreamBegan"/> when its first chunk is ready, <see cref="StreamFailed"/> when it never began.
+    /// </summary>
+    public static RequestTelemetry? StartStream(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time, ChatRequest request, out long started)
     {
-        var started = recorder?.Time.GetTimestamp() ?? 0;
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: false);
-        ChatCompletionResult result;
-        try
-        {
-            result = await complete(state, request, span, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            span?.Failed(error);
-            span?.Stop();
-            Failed(recorder, request, stream: false, started, error, cancellationToken);
-            throw;
-        }
-        span?.Stop();
-        if (recorder is not null)
-        {
-            var clock = recorder.Time;
-            recorder.Record(Answered(request, result.Route, stream: false, 200, clock.GetUtcNow(), clock.GetElapsedTime(started), null,
-                result.Usage, result.CostUsd));
-        }
-        return result;
+        started = recorder?.Time.GetTimestamp() ?? 0;
+        return RequestTelemetry.Start(telemetry, request, time, stream: true);
     }
 
-    private static async Task<ChatStreamResult> ObserveStreamAsync<TState>(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time,
-        ChatRequest request, TState state, Func<TState, ChatRequest, RequestTelemetry?, CancellationToken, Task<ChatStreamResult>> stream,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// The engine returns a stream once its first chunk is ready: that is the time to first token. The stream ends the
+    /// span itself (<see cref="TracedStream"/>) and is recorded when its caller disposes of it (<see cref="ObservedStream"/>).
+    /// </summary>
+    public static ChatStreamResult StreamBegan(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, ChatStreamResult result)
     {
-        var started = recorder?.Time.GetTimestamp() ?? 0;
-        var span = RequestTelemetry.Start(telemetry, request, time, stream: true);
-        ChatStreamResult result;
-        try
-        {
-            result = await stream(state, request, span, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception error)
-        {
-            // The stream never began; once it has, the stream itself ends the span (TracedStream).
-            span?.Failed(error);
-            span?.Stop();
-            Failed(recorder, request, stream: true, started, error, cancellationToken);
-            throw;
-        }
         span?.FirstChunk();
         if (recorder is null)
         {
             return result;
         }
-        // The engine returns a stream once its first chunk is ready: that is the time to first token.
         var firstChunk = recorder.Time.GetElapsedTime(started);
         return result.WithStream(new ObservedStream(result.Stream, recorder, request, started, firstChunk, result));
+    }
+
+    /// <summary>The stream never began: its span ends with the error, and the request is recorded as failed.</summary>
+    public static void StreamFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, Exception error,
+        CancellationToken cancellationToken)
+    {
+        span?.Failed(error);
+        span?.Stop();
+        Failed(recorder, request, stream: true, started, error, cancellationToken);
     }
 
     /// <summary>Records a request that failed, with its status and code, and the last deployment tried.</summary>

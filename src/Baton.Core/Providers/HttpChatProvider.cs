@@ -77,8 +77,18 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         try
         {
             using var message = CreateRequest(request, stream: true);
-            response = await SendAsync(message, timeout.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            // Sent here rather than through SendAsync, and the body taken as the stream it already is: one async
+            // method and one task less for every stream.
+            Telemetry.TraceContext.Inject(message);
+            response = await Context.Http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                // The error disposes of the response: not disposed again below.
+                var failed = response;
+                response = null;
+                throw await UpstreamErrorAsync(failed, timeout.Token).ConfigureAwait(false);
+            }
+            var body = response.Content.ReadAsStream(cancellationToken);
             var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
             var answer = Context.Redactor.ScrubStream(CreateStream(request, response, body));
             answer.UpstreamRateLimit = upstreamRateLimit;

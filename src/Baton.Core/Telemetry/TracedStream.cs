@@ -8,7 +8,12 @@ namespace Baton.Telemetry;
 /// the end, with the error when it broke, as abandoned when the reader stopped early. Reads the chunks for the span
 /// (response id, model, finish reasons, and the text when content is captured) only while the span is recorded.
 /// </summary>
-internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry, string providerType, Func<decimal?> cost) : ObservingStream(inner)
+/// <remarks>
+/// The cost is the billing's (<see cref="StreamBilling.Cost"/>) when the answer came from upstream, otherwise the one
+/// known in advance: taken from them when the stream ends, without a delegate made per stream to read it.
+/// </remarks>
+internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry, string providerType, StreamBilling? billing, decimal? fixedCost = null)
+    : ObservingStream(inner)
 {
     private readonly StreamTextTap? _text = telemetry.CapturesContent ? new StreamTextTap() : null;
     private bool _ended;
@@ -25,7 +30,7 @@ internal sealed class TracedStream(ChatStream inner, RequestTelemetry telemetry,
     private protected override void OnCompleted()
     {
         _ended = true;
-        telemetry.Succeeded(Inner.Route, providerType, Inner.Usage, cost(), _text?.Text);
+        telemetry.Succeeded(Inner.Route, providerType, Inner.Usage, billing is null ? fixedCost : billing.Cost, _text?.Text);
     }
 
     private protected override void OnFailed(Exception error)

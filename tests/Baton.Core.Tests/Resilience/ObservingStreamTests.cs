@@ -95,8 +95,36 @@ public sealed class ObservingStreamTests
         Assert.True(source.Disposed);
     }
 
-    /// <summary>A source of fixed chunks, optionally broken after them; counts its enumerations.</summary>
-    private sealed class ListStream(IReadOnlyList<string> chunks, Exception? breaksWith = null) : ChatStream
+    [Fact]
+    public async Task Chunks_the_source_has_ready_are_observed_and_read_as_those_it_waits_for()
+    {
+        var log = new List<string>();
+        var cut = new BatonException(502, "upstream_error", "cut", code: "stream_interrupted");
+        var source = new ListStream(["a", "b"], cut, waits: false);
+        await using var outer = new Recorder("outer", new Recorder("inner", source, log), log);
+
+        var read = new List<string>();
+        var chunks = outer.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+        var thrown = await Assert.ThrowsAsync<BatonException>(async () =>
+        {
+            while (await chunks.MoveNextAsync())
+            {
+                read.Add(Encoding.UTF8.GetString(chunks.Current.Json.Span));
+            }
+        });
+        // The enumeration is over once the source broke: a further read ends it without telling anyone it completed.
+        Assert.False(await chunks.MoveNextAsync());
+        await chunks.DisposeAsync();
+
+        Assert.Same(cut, thrown);
+        Assert.Equal(["a", "b"], read);
+        Assert.Equal(["inner:a", "outer:a", "inner:b", "outer:b", "inner:failed:cut", "outer:failed:cut"], log);
+        Assert.Equal(1, source.Enumerations);
+        Assert.True(source.Disposed);
+    }
+
+    /// <summary>A source of fixed chunks (each waited for, or all ready at once), optionally broken after them; counts its enumerations.</summary>
+    private sealed class ListStream(IReadOnlyList<string> chunks, Exception? breaksWith = null, bool waits = true) : ChatStream
     {
         public int Enumerations { get; private set; }
 
@@ -113,7 +141,10 @@ public sealed class ObservingStreamTests
             {
                 foreach (var chunk in chunks)
                 {
-                    await Task.Yield();
+                    if (waits)
+                    {
+                        await Task.Yield();
+                    }
                     yield return new StreamChunk(Encoding.UTF8.GetBytes(chunk), IsUsageOnly: false);
                 }
                 if (breaksWith is not null)

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.InteropServices;
 
 namespace Baton.Providers.OpenAi;
 
@@ -13,24 +12,26 @@ namespace Baton.Providers.OpenAi;
 /// </remarks>
 public readonly struct ChunkTexts : IReadOnlyList<ChunkText>
 {
-    private readonly List<ChunkText>? _texts;
+    private readonly ChunkText[]? _texts;
 
-    internal ChunkTexts(List<ChunkText> texts) => _texts = texts;
+    /// <param name="texts">The reader's (pooled) array, whose first <paramref name="count"/> items are the texts.</param>
+    /// <param name="count">The number of texts.</param>
+    internal ChunkTexts(ChunkText[] texts, int count) => (_texts, Count) = (texts, count);
 
     /// <summary>The number of texts.</summary>
-    public int Count => _texts?.Count ?? 0;
+    public int Count { get; }
 
     /// <summary>The <paramref name="index"/>th text.</summary>
-    public ChunkText this[int index] => (_texts ?? throw new ArgumentOutOfRangeException(nameof(index)))[index];
+    public ChunkText this[int index] => (uint)index < (uint)Count ? _texts![index] : throw new ArgumentOutOfRangeException(nameof(index));
 
     /// <summary>The texts as a span, for a loop that allocates nothing.</summary>
-    public ReadOnlySpan<ChunkText> AsSpan() => CollectionsMarshal.AsSpan(_texts);
+    public ReadOnlySpan<ChunkText> AsSpan() => _texts.AsSpan(0, Count);
 
     /// <summary>An enumerator over the texts that allocates nothing.</summary>
     public ReadOnlySpan<ChunkText>.Enumerator GetEnumerator() => AsSpan().GetEnumerator();
 
     IEnumerator<ChunkText> IEnumerable<ChunkText>.GetEnumerator() =>
-        (_texts ?? []).GetEnumerator();
+        ((IEnumerable<ChunkText>)new ArraySegment<ChunkText>(_texts ?? [], 0, Count)).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<ChunkText>)this).GetEnumerator();
 }

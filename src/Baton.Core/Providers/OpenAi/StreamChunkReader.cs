@@ -18,8 +18,9 @@ namespace Baton.Providers.OpenAi;
 /// </remarks>
 public sealed class StreamChunkReader : IDisposable
 {
-    private readonly List<ChunkText> _texts = [];
-    private readonly List<int> _finishReasons = [];
+    // Pooled: cleared for every chunk, and returned when the stream's reader is disposed of.
+    private PooledValueList<ChunkText> _texts;
+    private PooledValueList<int> _finishReasons;
     private byte[] _unescaped = [];
     private int _unescapedUsed;
     private ReadOnlyMemory<byte> _json;
@@ -52,7 +53,7 @@ public sealed class StreamChunkReader : IDisposable
     public long Created { get; private set; }
 
     /// <summary>The texts of the chunk's choices and tool calls, in document order.</summary>
-    public ChunkTexts Texts => new(_texts);
+    public ChunkTexts Texts => new(_texts.Items, _texts.Count);
 
     /// <summary>The same findings as <see cref="OpenAiPayloadInspector.Inspect"/> gives.</summary>
     public OpenAiPayloadInspector.Findings Findings => new(Usage, IsUsageOnly, HasFinishReason, ErrorMessage, ChoiceCount);
@@ -166,7 +167,8 @@ public sealed class StreamChunkReader : IDisposable
         var buffer = _unescaped;
         _unescaped = [];
         _unescapedUsed = 0;
-        _texts.Clear();
+        _texts.Dispose();
+        _finishReasons.Dispose();
         _json = default;
         _idText = null;
         _modelText = null;

@@ -412,4 +412,32 @@ public sealed class StreamChunkReaderTests
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             base.ReadAsync(buffer, offset, Math.Min(count, pieceSize), cancellationToken);
     }
+
+    [Fact]
+    public void A_chunk_with_more_texts_than_the_pooled_list_holds_at_first_keeps_them_all_and_the_reader_reads_again_after_dispose()
+    {
+        var reader = new StreamChunkReader();
+        var choices = string.Join(",", Enumerable.Range(0, 20).Select(i =>
+            $$"""{"index":{{i}},"delta":{"content":"c{{i}}"},"finish_reason":"stop"}"""));
+        var many = $$"""{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1,"model":"gpt-x","choices":[{{choices}}]}""";
+
+        reader.Read(Utf8(many));
+
+        Assert.Equal(20, reader.Texts.Count);
+        Assert.Equal(Enumerable.Range(0, 20), reader.Texts.Select(text => text.Choice));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"c{i}"), reader.Texts.Select(text => Encoding.UTF8.GetString(reader.TextOf(text))));
+        Assert.Equal(20, reader.FinishReasonCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Texts[20]);
+
+        reader.Read(Utf8(ContentChunk("one")));
+        Assert.Single(reader.Texts);
+        Assert.Equal(0, reader.FinishReasonCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Texts[1]);
+
+        reader.Dispose();
+        Assert.Empty(reader.Texts);
+        reader.Read(Utf8(ContentChunk("again")));
+        Assert.Equal("again", Text(reader, ChunkTextKind.Content));
+        reader.Dispose();
+    }
 }
