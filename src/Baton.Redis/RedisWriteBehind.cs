@@ -153,9 +153,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             batch.Values.Add(w.Id);
         }, (Leases: leases, Id: leaseId));
 
-    /// <summary>Queues a cache write (the entry with its TTL, and its line in the index); the task completes when Redis has answered.</summary>
-    public Task Cache(RedisKey entry, RedisKey index, byte[] value, long ttlMilliseconds, string field, long size, string model) =>
-        Add(PendingWrite.Nothing, static (batch, w) =>
+    /// <summary>
+    /// Queues a cache write (the entry with its TTL, and its line in the index); the task completes when Redis has
+    /// answered, after <paramref name="notWritten"/> ran if Redis did not take the write (when given).
+    /// </summary>
+    public Task Cache(RedisKey entry, RedisKey index, byte[] value, long ttlMilliseconds, string field, long size, string model, Action? notWritten = null) =>
+        Add(notWritten is null ? PendingWrite.Nothing : new PendingWrite(notWritten, null), static (batch, w) =>
         {
             batch.Keys.Add(w.Entry);
             batch.Keys.Add(w.Index);
