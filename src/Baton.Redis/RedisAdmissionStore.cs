@@ -37,10 +37,15 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     // instead of an array of results per admission.
     private const string Script = RedisBucketScript.Prelude + "\n" + """
         local ttl = tonumber(ARGV[1])
+        -- Leases in the set and whether one more fits. Expired leases (a dead gateway's) are dropped only when they
+        -- could matter: a set that has room even counting them admits as it would without them. Sets of more than
+        -- 64 are purged on every call all the same, so a set holds at most that many expired leases for long.
         local function inflight(key, max)
           if max < 0 then return 0, true end
-          redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
           local n = redis.call('ZCARD', key)
+          if n < max and n <= 64 then return n, true end
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+          n = redis.call('ZCARD', key)
           return n, n < max
         end
         local function lease(key, max, id)
