@@ -111,7 +111,7 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
 
     private readonly RedisConnection _redis;
     private readonly Lock _gate = new();
-    private Batch _pending = new();
+    private Batch _pending = new(new List<RedisKey>(16), new List<RedisValue>(32));
     private int _scheduled;
     private int _scriptKnown;
     private long _sent;
@@ -186,8 +186,14 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             {
                 return;
             }
-            _pending = new Batch();
-            _ = SendAsync(batch);
+            // The script gets copies of the arguments (the client keeps them until Redis answers), so the next batch
+            // fills the same lists again instead of growing new ones: a RedisValue is 32 bytes.
+            var keys = batch.Keys.ToArray();
+            var values = batch.Values.ToArray();
+            batch.Keys.Clear();
+            batch.Values.Clear();
+            _pending = new Batch(batch.Keys, batch.Values);
+            _ = SendAsync(batch, keys, values);
         }
     }
 
@@ -224,10 +230,8 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         return sent;
     }
 
-    private async Task SendAsync(Batch batch)
+    private async Task SendAsync(Batch batch, RedisKey[] keys, RedisValue[] values)
     {
-        var keys = batch.Keys.ToArray();
-        var values = batch.Values.ToArray();
         Interlocked.Increment(ref _sent);
         try
         {
@@ -292,11 +296,11 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>The writes queued since the last send.</summary>
-    private sealed class Batch
+    /// <summary>The writes queued since the last send; <see cref="Keys"/> and <see cref="Values"/> are handed on to the next batch once sent.</summary>
+    private sealed class Batch(List<RedisKey> keys, List<RedisValue> values)
     {
-        public readonly List<RedisKey> Keys = new(16);
-        public readonly List<RedisValue> Values = new(32);
+        public readonly List<RedisKey> Keys = keys;
+        public readonly List<RedisValue> Values = values;
         public readonly List<PendingWrite> Writes = new(8);
         public readonly TaskCompletionSource Sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Count;
