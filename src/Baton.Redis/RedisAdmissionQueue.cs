@@ -34,6 +34,7 @@ internal sealed class RedisAdmissionQueue
     private readonly RedisConnection _redis;
     private readonly Func<IDatabase, IReadOnlyList<AdmissionRequest>, Task<RedisResult?>> _evaluate;
     private readonly Func<IReadOnlyList<AdmissionRequest>, RedisResult, AdmissionResult[]> _read;
+    private readonly Action<IReadOnlyList<AdmissionRequest>, RedisResult> _abandon;
     private readonly Lock _gate = new();
     private List<Waiter> _queued = [];
     private int _inFlight;
@@ -41,16 +42,19 @@ internal sealed class RedisAdmissionQueue
 
     /// <summary>
     /// Admissions on <paramref name="redis"/>: <paramref name="evaluate"/> sends a batch in one script and
-    /// <paramref name="read"/> reads its reply, one result per admission in order.
+    /// <paramref name="read"/> reads its reply, one result per admission in order; <paramref name="abandon"/> gives back
+    /// what a reply granted to admissions whose callers are gone (they gave up or timed out before it came).
     /// </summary>
     public RedisAdmissionQueue(
         RedisConnection redis,
         Func<IDatabase, IReadOnlyList<AdmissionRequest>, Task<RedisResult?>> evaluate,
-        Func<IReadOnlyList<AdmissionRequest>, RedisResult, AdmissionResult[]> read)
+        Func<IReadOnlyList<AdmissionRequest>, RedisResult, AdmissionResult[]> read,
+        Action<IReadOnlyList<AdmissionRequest>, RedisResult> abandon)
     {
         _redis = redis;
         _evaluate = evaluate;
         _read = read;
+        _abandon = abandon;
     }
 
     /// <summary>Scripts sent since start (each carrying one or more admissions).</summary>
@@ -81,8 +85,25 @@ internal sealed class RedisAdmissionQueue
             // Nothing in flight: this admission goes at once, on its own, as it always did.
             AdmissionRequest[] one = [request];
             Interlocked.Increment(ref _sent);
-            var reply = await _redis.RunAsync(Operation, db => _evaluate(db, one), NoReply, cancellationToken).ConfigureAwait(false);
-            return reply is null ? null : _read(one, reply)[0];
+            Task<RedisResult?>? sent = null;
+            RedisResult? reply;
+            try
+            {
+                reply = await _redis.RunAsync(Operation, db => sent = _evaluate(db, one), NoReply, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The caller gave up (or fail mode closed refused it) while the script was on its way.
+                AbandonWhenAnswered(sent, one);
+                throw;
+            }
+            if (reply is null)
+            {
+                // Fail mode local: the script did not answer in time, but may still run.
+                AbandonWhenAnswered(sent, one);
+                return null;
+            }
+            return _read(one, reply)[0];
         }
         finally
         {
@@ -146,13 +167,15 @@ internal sealed class RedisAdmissionQueue
             var left = _redis.Timeout - TimeProvider.System.GetElapsedTime(live[0].Queued);
             Interlocked.Increment(ref _sent);
             RedisResult? reply;
+            Task<RedisResult?>? sent = null;
             try
             {
-                reply = await _redis.RunAsync(Operation, db => _evaluate(db, requests), NoReply, CancellationToken.None,
+                reply = await _redis.RunAsync(Operation, db => sent = _evaluate(db, requests), NoReply, CancellationToken.None,
                     left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
             }
             catch (BatonException closed)
             {
+                AbandonWhenAnswered(sent, requests);
                 // Fail mode closed: the connection counted and refused the first; each other is counted and refused too.
                 live[0].TrySetException(closed);
                 for (var i = 1; i < live.Count; i++)
@@ -163,6 +186,7 @@ internal sealed class RedisAdmissionQueue
             }
             if (reply is null)
             {
+                AbandonWhenAnswered(sent, requests);
                 // Fail mode local, counted once by the connection: once more for each other admission of the batch.
                 live[0].TrySetResult(null);
                 for (var i = 1; i < live.Count; i++)
@@ -188,6 +212,38 @@ internal sealed class RedisAdmissionQueue
         {
             SendQueued();
         }
+    }
+
+    /// <summary>
+    /// For admissions whose callers stopped waiting while their script was on its way (cancelled, or past the
+    /// timeout): when the script answers after all, what it granted them is given back (their calls-in-flight leases
+    /// at once, rather than when they expire), since nobody will use or release it.
+    /// </summary>
+    private void AbandonWhenAnswered(Task<RedisResult?>? sent, IReadOnlyList<AdmissionRequest> requests)
+    {
+        if (sent is null)
+        {
+            // Never sent (Redis disconnected): nothing was taken.
+            return;
+        }
+        _ = sent.ContinueWith(
+            static (answered, state) =>
+            {
+                var (queue, requests) = ((RedisAdmissionQueue, IReadOnlyList<AdmissionRequest>))state!;
+                if (answered.IsCompletedSuccessfully && answered.Result is { } reply)
+                {
+                    queue._abandon(requests, reply);
+                }
+                else
+                {
+                    // Observed, so that a script that failed after its caller left is not an unobserved task exception.
+                    _ = answered.Exception;
+                }
+            },
+            (this, requests),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private async ValueTask FallBackAsync(Waiter waiter, Exception? error)

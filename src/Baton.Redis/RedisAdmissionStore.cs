@@ -27,7 +27,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     private const decimal PicosPerUsd = 1_000_000_000_000m;
 
     // One script admits a batch of requests, one after another, as if each were a script of its own sent in that
-    // order (see RedisAdmissionQueue). KEYS: 1 the revoked set, then per admission 4 + 2n keys: key buckets, key
+    // order (see RedisAdmissionQueue). KEYS: 1 the revocations (RedisKeyChangeFeed), then per admission 4 + 2n keys: key buckets, key
     // leases, deployment buckets, deployment leases, then its n budget counters (spent, reservations) in pairs. ARGV:
     // 1 lease ttl (microseconds), then per admission 16 + n values: parts ('k' key, 'b' budget, 'd' deployment, 'r'
     // revocation), n, key id, key rpm, tpm, tokens, max parallel (-1: none), the same four for the deployment, lease
@@ -37,10 +37,15 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     // instead of an array of results per admission.
     private const string Script = RedisBucketScript.Prelude + "\n" + """
         local ttl = tonumber(ARGV[1])
+        -- Leases in the set and whether one more fits. Expired leases (a dead gateway's) are dropped only when they
+        -- could matter: a set that has room even counting them admits as it would without them. Sets of more than
+        -- 64 are purged on every call all the same, so a set holds at most that many expired leases for long.
         local function inflight(key, max)
           if max < 0 then return 0, true end
-          redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
           local n = redis.call('ZCARD', key)
+          if n < max and n <= 64 then return n, true end
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+          n = redis.call('ZCARD', key)
           return n, n < max
         end
         local function lease(key, max, id)
@@ -78,7 +83,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
             end
             return table.concat(reply, ' ')
           end
-          if has('r') and redis.call('SISMEMBER', KEYS[1], ARGV[A + 2]) == 1 then return done(1) end
+          if has('r') and redis.call('ZSCORE', KEYS[1], ARGV[A + 2]) then return done(1) end
           local keymax = tonumber(ARGV[A + 6])
           if has('k') then
             local n, ok = inflight(KEYS[K + 1], keymax)
@@ -198,13 +203,13 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         _buckets = buckets;
         _logger = logger;
         _revoked = RevokedKey(redis);
-        _queue = new RedisAdmissionQueue(redis, EvaluateAsync, ReadAll);
+        _queue = new RedisAdmissionQueue(redis, EvaluateAsync, ReadAll, GiveBack);
         var period = LeaseTtl / 3;
         _renewal = TimeProvider.System.CreateTimer(_ => _ = RenewAsync(), null, period, period);
     }
 
-    /// <summary>The set of revoked key ids, checked by every admission.</summary>
-    internal static RedisKey RevokedKey(RedisConnection redis) => redis.Key("keys:revoked");
+    /// <summary>The recent revocations (key ids scored by when), checked by every admission; see <see cref="RedisKeyChangeFeed"/>.</summary>
+    internal static RedisKey RevokedKey(RedisConnection redis) => redis.Key("keys:revocations");
 
     /// <summary>Leases this gateway holds now.</summary>
     public int HeldLeases => _held.Count;
@@ -288,7 +293,17 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     /// The script's reply to <paramref name="requests"/>, one result each, in order. Read only once the script has
     /// answered in time: leases are recorded as held (and renewed) only for admissions whose caller learns of them.
     /// </summary>
-    private AdmissionResult[] ReadAll(IReadOnlyList<AdmissionRequest> requests, RedisResult reply)
+    private AdmissionResult[] ReadAll(IReadOnlyList<AdmissionRequest> requests, RedisResult reply) => ReadAll(requests, reply, owned: true);
+
+    /// <summary>
+    /// A reply that came after its callers stopped waiting (cancelled, or past the timeout and served by the fail
+    /// mode): the leases and budget reservations it granted are released at once, behind the next writes, rather than
+    /// held until they expire. Bucket takes stay spent, as a cancelled request's take is on one gateway.
+    /// </summary>
+    private void GiveBack(IReadOnlyList<AdmissionRequest> requests, RedisResult reply) => ReadAll(requests, reply, owned: false);
+
+    /// <summary>The results; <paramref name="owned"/>: a caller receives them (else what they granted is given back).</summary>
+    private AdmissionResult[] ReadAll(IReadOnlyList<AdmissionRequest> requests, RedisResult reply, bool owned)
     {
         var rest = ((ReadOnlyMemory<byte>)(RedisValue)reply).Span;
         var results = new AdmissionResult[requests.Count];
@@ -297,12 +312,12 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
             var end = rest.IndexOf((byte)'\n');
             var line = end < 0 ? rest : rest[..end];
             rest = end < 0 ? [] : rest[(end + 1)..];
-            results[i] = Read(requests[i], new ReplyFields(line));
+            results[i] = Read(requests[i], new ReplyFields(line), owned);
         }
         return results;
     }
 
-    private AdmissionResult Read(AdmissionRequest request, ReplyFields reply)
+    private AdmissionResult Read(AdmissionRequest request, ReplyFields reply, bool owned)
     {
         var stage = (AdmissionStage)reply.NextInteger();
         var key = Decision(reply.NextInteger(), (int)reply.NextInteger());
@@ -331,13 +346,37 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         }
         if (stage is AdmissionStage.Admitted or AdmissionStage.DeploymentConcurrency or AdmissionStage.DeploymentRate && request.Key is { MaxConcurrency: not null } k)
         {
-            _held[new ConcurrencyLease(k.Concurrency, request.LeaseId)] = 0;
+            Took(new ConcurrencyLease(k.Concurrency, request.LeaseId), owned);
         }
         if (stage == AdmissionStage.Admitted && request.Deployment is { MaxConcurrency: not null } d)
         {
-            _held[new ConcurrencyLease(d.Concurrency, request.LeaseId)] = 0;
+            Took(new ConcurrencyLease(d.Concurrency, request.LeaseId), owned);
+        }
+        if (!owned && budget is { Granted: true } && request.Budget is { } reserved)
+        {
+            // Nothing was spent: the reservation goes, as a request that ends before its upstream call settles it.
+            var keys = new RedisKey[2 * reserved.Counters.Count];
+            for (var i = 0; i < reserved.Counters.Count; i++)
+            {
+                keys[2 * i] = _redis.Spent[reserved.Counters[i].Key];
+                keys[(2 * i) + 1] = _redis.Reserved[reserved.Counters[i].Key];
+            }
+            _redis.Writes.Settle(keys, reserved.ReservationId, 0, static () => Task.CompletedTask);
         }
         return new AdmissionResult(stage, key, keyInFlight, budget, deployment, deploymentInFlight);
+    }
+
+    /// <summary>A lease the script added: held (and renewed) for a caller that has it, released for one that is gone.</summary>
+    private void Took(ConcurrencyLease lease, bool owned)
+    {
+        if (owned)
+        {
+            _held[lease] = 0;
+        }
+        else
+        {
+            _redis.Writes.Release(_redis.Leases[lease.Concurrency], lease.LeaseId);
+        }
     }
 
     private static RateLimitDecision Decision(long waitMicros, int reason) =>

@@ -15,7 +15,7 @@ namespace Baton.Redis;
 /// its <c>maxmemory</c> policy). When Redis is unavailable, the first level alone serves (<c>local</c>) or the
 /// request is refused with 503 (<c>closed</c>).
 /// </summary>
-public sealed class RedisCacheStore : ICacheStore
+public sealed class RedisCacheStore : ICacheStore, IHoldsAnswers
 {
     // KEYS: index. ARGV: model filter ('' = all), prefix of entry keys. Deletes the entries whose model matches (or
     // all) and returns how many existed.
@@ -58,6 +58,10 @@ public sealed class RedisCacheStore : ICacheStore
     private readonly string _entryPrefix;
     private readonly RedisChannel _purges;
 
+    // The answers of the first level that Redis is known to hold (this instance wrote them, or read them from there):
+    // only those may stand for an identical answer being saved. Weak, so that an answer the first level drops goes.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CachedAnswer, object> _inRedis = [];
+
     /// <summary>The cache on <paramref name="redis"/>, with a first level of at most <paramref name="maxBytes"/> in memory.</summary>
     public RedisCacheStore(RedisConnection redis, long maxBytes, TimeProvider time)
     {
@@ -92,8 +96,22 @@ public sealed class RedisCacheStore : ICacheStore
             return null;
         }
         _first.Save(found);
+        _inRedis.AddOrUpdate(found, found);
         return found;
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The first level's answer stands for the one being saved (see <see cref="IHoldsAnswers"/>) only when Redis is
+    /// known to hold it too, under the same expiry: then the save would rewrite the same entry and only push back an
+    /// expiry that is still at least half the new one away, as the embedded stores decide. An answer whose write
+    /// Redis did not take (an outage, fail mode <c>local</c>) is written again by the next save.
+    /// </remarks>
+    CachedAnswer? IHoldsAnswers.FindEquivalent(string key, string model, string deployment, ReadOnlySpan<byte> body, TokenUsage usage,
+        DateTimeOffset now, DateTimeOffset expires) =>
+        ((IHoldsAnswers)_first).FindEquivalent(key, model, deployment, body, usage, now, expires) is { } held && _inRedis.TryGetValue(held, out _)
+            ? held
+            : null;
 
     /// <inheritdoc />
     public async ValueTask SaveAsync(CachedAnswer answer, CancellationToken cancellationToken = default)
@@ -111,8 +129,13 @@ public sealed class RedisCacheStore : ICacheStore
         }
         // Queued with the writes behind responses (one script for many), entry and index line together, as a
         // transaction wrote them; the task completes when Redis has answered.
+        var written = true;
         await _redis.Writes.Cache(_entryPrefix + answer.Key, _index, Encode(answer), Math.Max(1, (long)ttl.TotalMilliseconds),
-            answer.Key, answer.Size, answer.Model.ToLowerInvariant()).ConfigureAwait(false);
+            answer.Key, answer.Size, answer.Model.ToLowerInvariant(), () => written = false).ConfigureAwait(false);
+        if (written)
+        {
+            _inRedis.AddOrUpdate(answer, answer);
+        }
     }
 
     /// <inheritdoc />

@@ -48,7 +48,11 @@ public sealed partial class RedisConnection : IDisposable
         configuration.ClientName ??= "baton";
         _multiplexer = ConnectionMultiplexer.Connect(configuration);
         _fallbacks = _meter.CreateCounter<long>("baton.redis.fallbacks", description: "Shared-state operations served from the instance's own state, or refused, because Redis was unavailable");
-        _multiplexer.ConnectionRestored += (_, _) => Log.ConnectionRestored(_logger);
+        _multiplexer.ConnectionRestored += (_, _) =>
+        {
+            Log.ConnectionRestored(_logger);
+            Restored?.Invoke();
+        };
         Writes = new RedisWriteBehind(this);
         Buckets = new RedisKeyCache(this, "rl:");
         Leases = new RedisKeyCache(this, "cc:");
@@ -92,6 +96,9 @@ public sealed partial class RedisConnection : IDisposable
     internal RedisKeyCache Reserved { get; }
 
     internal ISubscriber Subscriber => _multiplexer.GetSubscriber();
+
+    /// <summary>Raised when a connection to Redis comes back (what was published meanwhile was not heard).</summary>
+    internal event Action? Restored;
 
     internal RedisKey Key(string name) => Prefix + name;
 
@@ -191,6 +198,17 @@ public sealed partial class RedisConnection : IDisposable
         return await local().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Counts and logs <paramref name="count"/> writes of a batch that Redis refused one by one (a key of the wrong
+    /// type, say) while it applied the others: Redis answered, so this is no outage; each is applied locally instead.
+    /// </summary>
+    internal void WritesRefused(int count, string firstError)
+    {
+        Interlocked.Add(ref _fallbackCount, count);
+        _fallbacks.Add(count, new KeyValuePair<string, object?>("operation", "writes"), new KeyValuePair<string, object?>("fail_mode", _failClosed ? "closed" : "local"));
+        Log.WritesRefused(_logger, count, firstError);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -212,5 +230,8 @@ public sealed partial class RedisConnection : IDisposable
 
         [LoggerMessage(4, LogLevel.Warning, "Redis subscription for {Operation} not made yet ({ErrorType}: {Reason}); it is made when the connection is")]
         public static partial void SubscribeDeferred(ILogger logger, string operation, string errorType, string reason);
+
+        [LoggerMessage(5, LogLevel.Warning, "Redis refused {Count} write(s) behind responses ({Reason}); they were applied to this gateway's own state, the rest of their batch to Redis")]
+        public static partial void WritesRefused(ILogger logger, int count, string reason);
     }
 }

@@ -22,49 +22,80 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     // 'c' a bucket charge (1 key; rpm, tpm, requests, tokens: as RedisRateLimitStore's 'charge'), 's' a settlement
     // (2 keys per counter, spent then reservations; counters, reservation id, picodollars: as RedisBudgetStore's
     // settle), 'z' a lease release (1 key; lease id), 'w' a cache write (entry and index; value, ttl in ms, index
-    // field, size, model). Returns the number of keys used.
-    private const string Script = RedisBucketScript.Prelude + "\n" + """
-        local k = 1
-        local i = 1
+    // field, size, model). Redis does not undo a script's writes when it stops on an error, so each write runs on its
+    // own (pcall): one that fails (a key of the wrong type, a counter that is not an integer) is skipped and the others
+    // still apply. Each write reads and checks everything it touches before its first write, so a failing write has
+    // written nothing. Returns the position (from 0) and the error of each write that failed, in pairs: those writes,
+    // and only those, the gateway applies to its own state, so that Redis and the gateway never both apply a write.
+    internal const string Script = RedisBucketScript.Prelude + "\n" + """
+        local function charge(key, rpm, tpm, requests, tokens)
+          local h = redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p')
+          local r = level(rpm, h[1], h[2])
+          local k = level(tpm, h[3], h[4])
+          if r then r = math.min(rpm, r - requests) end
+          if k then k = math.min(tpm, k - tokens) end
+          save(key, r, k, tonumber(h[5] or '0'))
+        end
+        local function settle(first, counters, id, picos)
+          for j = 0, counters - 1 do
+            redis.call('HEXISTS', KEYS[first + 2 * j + 1], id)
+            local spent = redis.call('GET', KEYS[first + 2 * j])
+            if spent and not string.match(spent, '^%-?%d+$') then error('spent is not an integer') end
+          end
+          for j = 0, counters - 1 do
+            redis.call('HDEL', KEYS[first + 2 * j + 1], id)
+            if picos ~= '0' then
+              redis.call('INCRBY', KEYS[first + 2 * j], picos)
+            end
+          end
+        end
+        local function cache(entry, index, value, ttl, field, line)
+          -- The index first: of the two, only it can meet a key of the wrong type.
+          redis.call('HSET', index, field, line)
+          redis.call('SET', entry, value, 'PX', ttl)
+        end
         local n = #ARGV
+        local i = 1
         while i <= n do
           local op = ARGV[i]
+          if op == 'c' then i = i + 5
+          elseif op == 's' then i = i + 4
+          elseif op == 'z' then i = i + 2
+          elseif op == 'w' then i = i + 6
+          else return redis.error_reply('unknown write ' .. tostring(op)) end
+        end
+        local failed = {}
+        local k = 1
+        local w = 0
+        i = 1
+        while i <= n do
+          local op = ARGV[i]
+          local ok, err = true, nil
           if op == 'c' then
-            local key = KEYS[k]
-            local rpm = tonumber(ARGV[i + 1])
-            local tpm = tonumber(ARGV[i + 2])
-            local h = redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p')
-            local r = level(rpm, h[1], h[2])
-            local tokens = level(tpm, h[3], h[4])
-            if r then r = math.min(rpm, r - tonumber(ARGV[i + 3])) end
-            if tokens then tokens = math.min(tpm, tokens - tonumber(ARGV[i + 4])) end
-            save(key, r, tokens, tonumber(h[5] or '0'))
+            ok, err = pcall(charge, KEYS[k], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]))
             k = k + 1
             i = i + 5
           elseif op == 's' then
             local counters = tonumber(ARGV[i + 1])
-            for j = 0, counters - 1 do
-              redis.call('HDEL', KEYS[k + 2 * j + 1], ARGV[i + 2])
-              if ARGV[i + 3] ~= '0' then
-                redis.call('INCRBY', KEYS[k + 2 * j], ARGV[i + 3])
-              end
-            end
+            ok, err = pcall(settle, k, counters, ARGV[i + 2], ARGV[i + 3])
             k = k + 2 * counters
             i = i + 4
           elseif op == 'z' then
-            redis.call('ZREM', KEYS[k], ARGV[i + 1])
+            ok, err = pcall(redis.call, 'ZREM', KEYS[k], ARGV[i + 1])
             k = k + 1
             i = i + 2
-          elseif op == 'w' then
-            redis.call('SET', KEYS[k], ARGV[i + 1], 'PX', ARGV[i + 2])
-            redis.call('HSET', KEYS[k + 1], ARGV[i + 3], ARGV[i + 4] .. ' ' .. ARGV[i + 5])
+          else
+            ok, err = pcall(cache, KEYS[k], KEYS[k + 1], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4] .. ' ' .. ARGV[i + 5])
             k = k + 2
             i = i + 6
-          else
-            return redis.error_reply('unknown write ' .. tostring(op))
           end
+          if not ok then
+            failed[#failed + 1] = w
+            failed[#failed + 1] = type(err) == 'table' and tostring(err.err) or tostring(err)
+          end
+          w = w + 1
         end
-        return k - 1
+        return failed
         """;
 
     // Redis names a script by the SHA-1 of its text: computed here, so no SCRIPT LOAD round trip is needed. A name,
@@ -80,7 +111,7 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
 
     private readonly RedisConnection _redis;
     private readonly Lock _gate = new();
-    private Batch _pending = new();
+    private Batch _pending = new(new List<RedisKey>(16), new List<RedisValue>(32));
     private int _scheduled;
     private int _scriptKnown;
     private long _sent;
@@ -122,9 +153,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             batch.Values.Add(w.Id);
         }, (Leases: leases, Id: leaseId));
 
-    /// <summary>Queues a cache write (the entry with its TTL, and its line in the index); the task completes when Redis has answered.</summary>
-    public Task Cache(RedisKey entry, RedisKey index, byte[] value, long ttlMilliseconds, string field, long size, string model) =>
-        Add(PendingWrite.Nothing, static (batch, w) =>
+    /// <summary>
+    /// Queues a cache write (the entry with its TTL, and its line in the index); the task completes when Redis has
+    /// answered, after <paramref name="notWritten"/> ran if Redis did not take the write (when given).
+    /// </summary>
+    public Task Cache(RedisKey entry, RedisKey index, byte[] value, long ttlMilliseconds, string field, long size, string model, Action? notWritten = null) =>
+        Add(notWritten is null ? PendingWrite.Nothing : new PendingWrite(notWritten, null), static (batch, w) =>
         {
             batch.Keys.Add(w.Entry);
             batch.Keys.Add(w.Index);
@@ -152,8 +186,14 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             {
                 return;
             }
-            _pending = new Batch();
-            _ = SendAsync(batch);
+            // The script gets copies of the arguments (the client keeps them until Redis answers), so the next batch
+            // fills the same lists again instead of growing new ones: a RedisValue is 32 bytes.
+            var keys = batch.Keys.ToArray();
+            var values = batch.Values.ToArray();
+            batch.Keys.Clear();
+            batch.Values.Clear();
+            _pending = new Batch(batch.Keys, batch.Values);
+            _ = SendAsync(batch, keys, values);
         }
     }
 
@@ -190,22 +230,24 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         return sent;
     }
 
-    private async Task SendAsync(Batch batch)
+    private async Task SendAsync(Batch batch, RedisKey[] keys, RedisValue[] values)
     {
-        var keys = batch.Keys.ToArray();
-        var values = batch.Values.ToArray();
         Interlocked.Increment(ref _sent);
         try
         {
             // Not retried: a script that timed out may have run, and running it twice would apply its writes twice.
-            await _redis.RunDirectAsync("writes", db => EvaluateAsync(db, keys, values), async () =>
+            var failed = await _redis.RunDirectAsync("writes", db => EvaluateAsync(db, keys, values), async () =>
             {
                 foreach (var write in batch.Writes)
                 {
                     await write.FallBackAsync().ConfigureAwait(false);
                 }
-                return 0L;
+                return null;
             }, CancellationToken.None).ConfigureAwait(false);
+            if (failed is { Length: > 0 })
+            {
+                await FallBackFailedAsync(batch, failed).ConfigureAwait(false);
+            }
         }
         catch (Exception)
         {
@@ -217,19 +259,33 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         }
     }
 
-    private async Task<long> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] values)
+    /// <summary>
+    /// The writes Redis refused one by one (the script skipped them and applied the rest): each is applied to the
+    /// gateway's own state instead, as a batch that never reached Redis is, and only those.
+    /// </summary>
+    private async Task FallBackFailedAsync(Batch batch, RedisResult[] failed)
+    {
+        _redis.WritesRefused(failed.Length / 2, (string?)failed[1] ?? "");
+        for (var i = 0; i < failed.Length; i += 2)
+        {
+            await batch.Writes[(int)failed[i]].FallBackAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The script's reply: the writes that failed, as position and error pairs (none: an empty array).</summary>
+    private async Task<RedisResult[]?> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] values)
     {
         if (Volatile.Read(ref _scriptKnown) == 0)
         {
             // Until Redis is known to have the script, it goes with its text: sent at once and in order, whereas a
             // NOSCRIPT answer would let later commands overtake the batch sent again.
-            var first = (long)await db.ScriptEvaluateAsync(Script, keys, values).ConfigureAwait(false);
+            var first = (RedisResult[]?)await db.ScriptEvaluateAsync(Script, keys, values).ConfigureAwait(false);
             Volatile.Write(ref _scriptKnown, 1);
             return first;
         }
         try
         {
-            return (long)await db.ScriptEvaluateAsync(Sha, keys, values).ConfigureAwait(false);
+            return (RedisResult[]?)await db.ScriptEvaluateAsync(Sha, keys, values).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
@@ -240,11 +296,11 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>The writes queued since the last send.</summary>
-    private sealed class Batch
+    /// <summary>The writes queued since the last send; <see cref="Keys"/> and <see cref="Values"/> are handed on to the next batch once sent.</summary>
+    private sealed class Batch(List<RedisKey> keys, List<RedisValue> values)
     {
-        public readonly List<RedisKey> Keys = new(16);
-        public readonly List<RedisValue> Values = new(32);
+        public readonly List<RedisKey> Keys = keys;
+        public readonly List<RedisValue> Values = values;
         public readonly List<PendingWrite> Writes = new(8);
         public readonly TaskCompletionSource Sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Count;

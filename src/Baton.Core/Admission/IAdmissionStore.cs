@@ -84,7 +84,8 @@ public enum AdmissionStage
 /// <summary>
 /// The outcome of <see cref="IAdmissionStore.TryAdmitAsync"/>. <see cref="Key"/> and <see cref="Deployment"/> say
 /// how long until their buckets would allow the take (and which bucket refused); <see cref="KeyInFlight"/> and
-/// <see cref="DeploymentInFlight"/> count the leases found; <see cref="Budget"/> is the reservation's result when
+/// <see cref="DeploymentInFlight"/> count the leases found (exactly the live ones when that part refused; a part that
+/// had room may count expired leases not dropped yet); <see cref="Budget"/> is the reservation's result when
 /// one was asked for and reached.
 /// </summary>
 public sealed record AdmissionResult(

@@ -27,9 +27,10 @@ public sealed record CachedAnswer(string Key, string Model, string Deployment, b
 
 /// <summary>
 /// A store that can tell from memory alone (never a file or the network, as this runs behind every stored answer)
-/// that an answer being saved is already held, so that the save costs no copy and no write.
+/// that an answer being saved is already held, so that the save costs no copy and no write. Public so that the
+/// shared stores (Redis) can be such a store too.
 /// </summary>
-internal interface IHoldsAnswers
+public interface IHoldsAnswers
 {
     /// <summary>The answer held under <paramref name="key"/> that <see cref="CachedAnswer.CanStandFor"/> the one being
     /// saved, its use recorded; null when the answer must be saved.</summary>

@@ -30,10 +30,10 @@ public sealed partial class BatonEngine
         var keyTake = key is not null && keyLimits is not null && parts != SharedParts.BudgetAndDeployment ? keyLimits.Take(key, request.PromptCharacters / 4) : null;
         PendingReservation? budget = null;
         BucketTake? deploymentTake = null;
-        var deployment = parts == SharedParts.Key ? null : plan.Upcoming.Select(c => c.Deployment).FirstOrDefault();
+        var deployment = parts == SharedParts.Key ? null : plan.FirstUpcomingDeployment;
         try
         {
-            if (parts != SharedParts.Key && accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.Upcoming.Select(c => c.Deployment).ToList(), cancellationToken) is { } estimate)
+            if (parts != SharedParts.Key && accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.UpcomingDeployments(), cancellationToken) is { } estimate)
             {
                 budget = gate.Prepare(request, estimate);
             }

@@ -127,6 +127,9 @@ public sealed class CandidatePlan
     /// <summary>The candidates not tried yet, in order.</summary>
     public IEnumerable<Candidate> Upcoming => _candidates.Skip(_next);
 
+    /// <summary>The deployment of the next candidate not tried yet (null when none is left), without a query.</summary>
+    internal Deployment? FirstUpcomingDeployment => _next < _candidates.Count ? _candidates[_next].Deployment : null;
+
     /// <summary>The deployments of the candidates not tried yet, in order, as a new list (built without a query).</summary>
     internal List<Deployment> UpcomingDeployments()
     {

@@ -126,6 +126,31 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture
         Assert.True(await AdmittedAgainAsync(admissions, "after:" + set));
     }
 
+    [Fact]
+    public async Task Expired_leases_never_take_a_slot_however_many_of_them_the_set_holds()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 30_000);
+        var db = _admin!.GetDatabase();
+        foreach (var (max, expired) in new[] { (2, 2), (3, 1), (100, 100), (200, 80) })
+        {
+            var set = $"expired-{max}-{expired}:" + Guid.NewGuid().ToString("N");
+            RedisKey key = connection.Prefix + "cc:" + set;
+            // Leases of a gateway that died, expired a second ago (scores are expiries in microseconds on Redis's clock).
+            var now = (await Control().TimeAsync() - DateTime.UnixEpoch).Ticks / 10;
+            await db.SortedSetAddAsync(key, Enumerable.Range(0, expired).Select(i => new SortedSetEntry("dead-" + i, now - 1_000_000)).ToArray());
+
+            // Every slot is free: as many admissions as the limit are admitted, and the next one is refused.
+            for (var i = 0; i < max; i++)
+            {
+                Assert.Equal(AdmissionStage.Admitted, (await admissions.TryAdmitAsync(Request(set, max), CancellationToken.None))!.Stage);
+            }
+            var refused = (await admissions.TryAdmitAsync(Request(set, max), CancellationToken.None))!;
+            Assert.Equal(AdmissionStage.DeploymentConcurrency, refused.Stage);
+            Assert.Equal(max, refused.DeploymentInFlight);
+            Assert.Equal(max, await db.SortedSetLengthAsync(key));
+        }
+    }
+
     /// <summary>
     /// Asks for up to ten seconds of real time until Redis admits again: the scripts held during the pause run first,
     /// and an admission behind them may still miss the short timeout on a loaded machine.

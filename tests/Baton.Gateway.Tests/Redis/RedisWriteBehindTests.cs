@@ -159,6 +159,63 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         Assert.False(await db.HashExistsAsync(connection.Prefix + "budget:reserved:" + counter.Key, "r1"));
     }
 
+    [Fact]
+    public async Task A_write_redis_refuses_is_applied_locally_alone_and_the_rest_of_its_batch_in_redis()
+    {
+        var connection = _views.Connect();
+        var db = _admin!.GetDatabase();
+        var id = Guid.NewGuid().ToString("N");
+        var limits = new RateLimitSettings(null, 60, null, TimeSpan.Zero);
+        // Two keys another program wrote with the wrong content: a bucket that is a string, a spending that is not a number.
+        await db.StringSetAsync(connection.Prefix + "rl:bad:" + id, "not a hash");
+        await db.StringSetAsync(connection.Prefix + "budget:spent:bad:" + id, "not a number");
+        var local = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        connection.Writes.Charge(connection.Buckets["good-1:" + id], null, 60, 0, 5, () => local.Enqueue("good-1"));
+        connection.Writes.Charge(connection.Buckets["bad:" + id], null, 60, 0, 5, () => local.Enqueue("bad"));
+        connection.Writes.Settle([connection.Spent["bad:" + id], connection.Reserved["bad:" + id]], "r1", 7, () =>
+        {
+            local.Enqueue("bad-settlement");
+            return Task.CompletedTask;
+        });
+        connection.Writes.Charge(connection.Buckets["good-2:" + id], null, 60, 0, 5, () => local.Enqueue("good-2"));
+        await connection.Writes.Cache(connection.Key("cache:entry:" + id), connection.Key("cache:index:" + id), "{}"u8.ToArray(), 60_000, id, 2, "m");
+
+        // Only the refused writes were applied locally, each once; the others are in Redis, each once. (Should the
+        // writes have gone in more than one batch, an earlier batch's fallbacks may still be running: polled.)
+        Assert.True(await EventuallyAsync(() => Task.FromResult(local.Count >= 2)));
+        Assert.Equal(new[] { "bad", "bad-settlement" }, local.Order(StringComparer.Ordinal));
+        Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-1:" + id, "k"), 0.5);
+        Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-2:" + id, "k"), 0.5);
+        Assert.Equal("not a hash", (string?)await db.StringGetAsync(connection.Prefix + "rl:bad:" + id));
+        Assert.Equal("not a number", (string?)await db.StringGetAsync(connection.Prefix + "budget:spent:bad:" + id));
+        Assert.True(await db.KeyExistsAsync(connection.Key("cache:entry:" + id)));
+        Assert.Equal(2, connection.FallbackCount);
+    }
+
+    [Fact]
+    public async Task One_script_with_a_refused_write_in_the_middle_applies_every_other_write_and_names_the_refused_one()
+    {
+        var connection = _views.Connect();
+        var db = _admin!.GetDatabase();
+        var id = Guid.NewGuid().ToString("N");
+        RedisKey good = connection.Prefix + "rl:one-good:" + id;
+        RedisKey bad = connection.Prefix + "cc:one-bad:" + id;
+        RedisKey leases = connection.Prefix + "cc:one-leases:" + id;
+        await db.StringSetAsync(bad, "not a sorted set");
+        await db.SortedSetAddAsync(leases, "lease-1", 1);
+
+        // Charge, release from a string (refused), release, charge: as one batch of the write-behind queue sends them.
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(RedisWriteBehind.Script, [good, bad, leases, good],
+            ["c", -1, 60, 0, 5, "z", "lease-0", "z", "lease-1", "c", -1, 60, 0, 5]))!;
+
+        Assert.Equal(2, reply.Length);
+        Assert.Equal(1, (int)reply[0]);
+        Assert.StartsWith("WRONGTYPE", (string?)reply[1], StringComparison.Ordinal);
+        Assert.Equal(50, (double)await db.HashGetAsync(good, "k"), 0.5);
+        Assert.Equal(0, await db.SortedSetLengthAsync(leases));
+    }
+
     private RedisBudgetStore Budgets(RedisConnection connection)
     {
         var local = new SqliteBudgetStore(Path.Combine(_directory, $"local-{Guid.NewGuid():N}.db"));

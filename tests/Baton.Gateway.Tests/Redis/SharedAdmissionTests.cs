@@ -61,7 +61,7 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(200, status);
         var command = Assert.Single(beforeUpstream);
         Assert.StartsWith("\"evalsha\"", command, StringComparison.Ordinal);
-        Assert.Contains(":keys:revoked\"", command, StringComparison.Ordinal);
+        Assert.Contains(":keys:revocations\"", command, StringComparison.Ordinal);
         // The response's rate-limit headers come from the levels that script returned, not from another script.
         Assert.True(response.Headers.Contains("x-ratelimit-remaining-requests"));
         await monitor.QuietAsync();
@@ -123,7 +123,7 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
             Assert.Equal("hit", Assert.Single(hit.Response.Headers.GetValues("x-baton-cache")));
             Assert.Equal(upstreamBefore, gateways.UpstreamCalls.Values.Sum());
             var script = Assert.Single(monitor.Commands, c => c.StartsWith("\"evalsha\" " + admissionSha, StringComparison.Ordinal));
-            Assert.Contains(":keys:revoked\"", script, StringComparison.Ordinal);
+            Assert.Contains(":keys:revocations\"", script, StringComparison.Ordinal);
             Assert.DoesNotContain(":budget:", script, StringComparison.Ordinal);
 
             // Revoked on the other gateway, whose announcement is lost: the script refuses what would be a hit.
