@@ -14,25 +14,8 @@ namespace Baton.Gateway.Tests.Redis;
 /// <c>redis.timeoutMs</c> and the fail mode serves the request) may still run in Redis: what it took there is given
 /// back when the script answers, instead of holding calls-in-flight slots and budget money until they expire.
 /// </summary>
-public sealed class RedisAbandonedAdmissionTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisAbandonedAdmissionTests(RedisServer server) : RedisAdmissionStoreTests(server, "abandoned")
 {
-    private readonly List<IDisposable> _owned = [];
-    private readonly string _prefix = "abandoned-" + Guid.NewGuid().ToString("N")[..8] + ":";
-    private ConnectionMultiplexer? _admin;
-
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
-
-    public async Task DisposeAsync()
-    {
-        _owned.ForEach(o => o.Dispose());
-        if (_admin is not null)
-        {
-            // A test that fails midway must not leave the shared server paused for the next one.
-            await Control().ExecuteAsync("CLIENT", "UNPAUSE");
-            await _admin.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task A_caller_that_cancels_while_its_script_is_in_flight_leaves_no_lease_and_no_reservation_behind()
     {
@@ -50,7 +33,7 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : IClassFix
         await Control().ExecuteAsync("CLIENT", "UNPAUSE");
 
         // The script ran once Redis resumed (it charged the key's bucket), and what it took was given back.
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         Assert.True(await EventuallyAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
         Assert.True(await EventuallyAsync(async () => await LeftAsync(connection, names) == 0));
         Assert.Equal(0, admissions.HeldLeases);
@@ -69,7 +52,7 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : IClassFix
         Assert.All(results, Assert.Null);
         await Control().ExecuteAsync("CLIENT", "UNPAUSE");
 
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         Assert.True(await EventuallyAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
         Assert.True(await EventuallyAsync(async () => await LeftAsync(connection, names) == 0));
         Assert.Equal(0, admissions.HeldLeases);
@@ -78,7 +61,7 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : IClassFix
     /// <summary>Leases in both sets and reservations on the budget counter (it has one for each admission still holding).</summary>
     private async Task<long> LeftAsync(RedisConnection connection, Names names)
     {
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         // A command on the gateway's own connection sends the writes it still has queued.
         connection.Writes.SendPending();
         return await db.SortedSetLengthAsync(connection.Prefix + "cc:" + names.KeySet)
@@ -97,38 +80,14 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : IClassFix
         admissions.Release(new ConcurrencyLease(names.KeySet, warm.LeaseId));
         admissions.Release(new ConcurrencyLease(names.DeploymentSet, warm.LeaseId));
         Assert.Equal(0, admissions.HeldLeases);
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         // A read on the admin connection does not send the gateway's queued releases: they go before they are cleared.
-        Assert.True(await EventuallyAsync(async () => await db.SortedSetLengthAsync(_prefix + "cc:" + names.KeySet) == 0));
-        await db.KeyDeleteAsync([_prefix + "cc:" + names.KeySet, _prefix + "cc:" + names.DeploymentSet, _prefix + "budget:reserved:" + names.Counter,
-            _prefix + "rl:" + names.KeyBucket]);
+        Assert.True(await EventuallyAsync(async () => await db.SortedSetLengthAsync(Prefix + "cc:" + names.KeySet) == 0));
+        await db.KeyDeleteAsync([Prefix + "cc:" + names.KeySet, Prefix + "cc:" + names.DeploymentSet, Prefix + "budget:reserved:" + names.Counter,
+            Prefix + "rl:" + names.KeyBucket]);
     }
 
-    /// <summary>Polls for up to ten seconds of real time: the test waits on a real Redis.</summary>
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 500; i++)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
-        }
-        return await condition();
-    }
 
-    private (RedisConnection Connection, RedisAdmissionStore Admissions) Gateway(int timeoutMs)
-    {
-        var connection = new RedisConnection(new RedisOptions { Connection = server.Connection, Prefix = _prefix, TimeoutMs = timeoutMs },
-            NullLogger<RedisConnection>.Instance);
-        var admissions = new RedisAdmissionStore(connection, null, NullLogger<RedisAdmissionStore>.Instance);
-        _owned.Add(admissions);
-        _owned.Add(connection);
-        return (connection, admissions);
-    }
-
-    private IServer Control() => _admin!.GetServer(_admin.GetEndPoints()[0]);
 
     /// <summary>One test's key (a bucket and a calls-in-flight set), deployment set and budget counter.</summary>
     private sealed class Names

@@ -14,25 +14,8 @@ namespace Baton.Gateway.Tests.Redis;
 /// one in arrival order: limits stay exact across gateways, and a Redis that does not answer in time gives every
 /// waiting admission the fail mode.
 /// </summary>
-public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisAdmissionBatchTests(RedisServer server) : RedisAdmissionStoreTests(server, "batch")
 {
-    private readonly List<IDisposable> _owned = [];
-    private readonly string _prefix = "batch-" + Guid.NewGuid().ToString("N")[..8] + ":";
-    private ConnectionMultiplexer? _admin;
-
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
-
-    public async Task DisposeAsync()
-    {
-        _owned.ForEach(o => o.Dispose());
-        if (_admin is not null)
-        {
-            // A test that fails midway must not leave the shared server paused for the next one.
-            await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "UNPAUSE");
-            await _admin.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Admissions_arriving_while_one_is_in_flight_go_in_one_script_and_each_is_decided_in_order()
     {
@@ -54,7 +37,7 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture
         Assert.All(results.Take(5), r => Assert.Equal(AdmissionStage.Admitted, r!.Stage));
         Assert.All(results.Skip(5), r => Assert.Equal(AdmissionStage.DeploymentConcurrency, r!.Stage));
         Assert.Equal(Enumerable.Range(0, results.Length).Select(i => Math.Min(i, 5)), results.Select(r => r!.DeploymentInFlight));
-        Assert.Equal(5, await _admin!.GetDatabase().SortedSetLengthAsync(connection.Prefix + "cc:" + set));
+        Assert.Equal(5, await Admin.GetDatabase().SortedSetLengthAsync(connection.Prefix + "cc:" + set));
         Assert.Equal(0, connection.FallbackCount);
     }
 
@@ -75,7 +58,7 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture
 
         Assert.All(results, r => Assert.NotNull(r));
         Assert.Equal(37, results.Count(r => r!.Admitted));
-        Assert.Equal(37, await _admin!.GetDatabase().SortedSetLengthAsync(gateways[0].Connection.Prefix + "cc:" + set));
+        Assert.Equal(37, await Admin.GetDatabase().SortedSetLengthAsync(gateways[0].Connection.Prefix + "cc:" + set));
         // Every admission the key's bucket let through went on to the deployment: exactly its 150, plus what refilled.
         var keyGranted = results.Count(r => r!.Stage is AdmissionStage.Admitted or AdmissionStage.DeploymentConcurrency);
         Assert.InRange(keyGranted, 150, 150 + (int)Math.Ceiling(seconds * 2.5));
@@ -130,7 +113,7 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture
     public async Task Expired_leases_never_take_a_slot_however_many_of_them_the_set_holds()
     {
         var (connection, admissions) = Gateway(timeoutMs: 30_000);
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         foreach (var (max, expired) in new[] { (2, 2), (3, 1), (100, 100), (200, 80) })
         {
             var set = $"expired-{max}-{expired}:" + Guid.NewGuid().ToString("N");
@@ -175,17 +158,6 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : IClassFixture
         return false;
     }
 
-    private (RedisConnection Connection, RedisAdmissionStore Admissions) Gateway(int timeoutMs, string failMode = RedisFailModes.Local)
-    {
-        var connection = new RedisConnection(new RedisOptions { Connection = server.Connection, Prefix = _prefix, TimeoutMs = timeoutMs, FailMode = failMode },
-            NullLogger<RedisConnection>.Instance);
-        var admissions = new RedisAdmissionStore(connection, null, NullLogger<RedisAdmissionStore>.Instance);
-        _owned.Add(admissions);
-        _owned.Add(connection);
-        return (connection, admissions);
-    }
-
-    private IServer Control() => _admin!.GetServer(_admin.GetEndPoints()[0]);
 
     /// <summary>An admission of one call of a deployment allowing <paramref name="maxConcurrency"/> calls in flight in <paramref name="set"/>.</summary>
     private static AdmissionRequest Request(string set, int maxConcurrency, BucketTake? key = null) => new()

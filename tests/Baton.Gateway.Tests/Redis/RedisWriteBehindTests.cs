@@ -146,12 +146,12 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         await control.ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
         await budgets.SettleAsync("r1", [counter.Key], 0.25m, CancellationToken.None);
         // The gateway counts it in its own state meanwhile (fail mode local), as it did each write on its own.
-        Assert.True(await EventuallyAsync(async () => (await local.GetAsync(counter.Key, now, CancellationToken.None)).SpentUsd == 0.25m));
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => (await local.GetAsync(counter.Key, now, CancellationToken.None)).SpentUsd == 0.25m));
         Assert.True(connection.FallbackCount >= 1);
 
         // Once Redis runs again, the script sent runs, once: later commands send nothing again.
         var spent = connection.Prefix + "budget:spent:" + counter.Key;
-        Assert.True(await EventuallyAsync(async () => (long?)await db.StringGetAsync(spent) is not null));
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => (long?)await db.StringGetAsync(spent) is not null));
         await budgets.SettleAsync("r1", [counter.Key], 0m, CancellationToken.None);
         await budgets.GetAsync(counter.Key, now, CancellationToken.None);
         await budgets.GetAsync(counter.Key, now, CancellationToken.None);
@@ -183,7 +183,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
 
         // Only the refused writes were applied locally, each once; the others are in Redis, each once. (Should the
         // writes have gone in more than one batch, an earlier batch's fallbacks may still be running: polled.)
-        Assert.True(await EventuallyAsync(() => Task.FromResult(local.Count >= 2)));
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(local.Count >= 2)));
         Assert.Equal(new[] { "bad", "bad-settlement" }, local.Order(StringComparer.Ordinal));
         Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-1:" + id, "k"), 0.5);
         Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-2:" + id, "k"), 0.5);
@@ -221,19 +221,5 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         var local = new SqliteBudgetStore(Path.Combine(_directory, $"local-{Guid.NewGuid():N}.db"));
         _owned.Add(local);
         return new RedisBudgetStore(connection, local);
-    }
-
-    /// <summary>Polls for up to ten seconds of real time: the test waits on a real Redis.</summary>
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 500; i++)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
-        }
-        return await condition();
     }
 }
