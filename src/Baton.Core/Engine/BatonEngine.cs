@@ -91,7 +91,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         }
         catch (Exception error)
         {
-            Monitoring.RequestObserver.CompleteFailed(recorder, span, request, observed, error, cancellationToken);
+            Monitoring.RequestObserver.RequestFailed(recorder, span, request, stream: false, observed, error, cancellationToken);
             throw;
         }
         Monitoring.RequestObserver.CompleteSucceeded(recorder, span, request, observed, result);
@@ -218,7 +218,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
         }
         catch (Exception error) when (observe)
         {
-            Monitoring.RequestObserver.StreamFailed(recorder, span, request, observed, error, cancellationToken);
+            Monitoring.RequestObserver.RequestFailed(recorder, span, request, stream: true, observed, error, cancellationToken);
             throw;
         }
     }

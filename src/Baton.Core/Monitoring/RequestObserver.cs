@@ -11,8 +11,8 @@ namespace Baton.Monitoring;
 /// <see cref="RequestTelemetry"/>): it times a request from the moment the engine takes it, and records it when it
 /// ends: a complete answer when it is returned, a stream when the caller disposes of it (read to the end, cut by an
 /// error, or left by its client), an error when it is thrown. A complete answer is observed by the engine's own method,
-/// through <see cref="CompleteSucceeded"/> and <see cref="CompleteFailed"/>; a stream inside the engine's own step, through
-/// <see cref="StartStream"/>, <see cref="StreamBegan"/> and <see cref="StreamFailed"/>. With neither a recorder nor
+/// through <see cref="CompleteSucceeded"/> and <see cref="RequestFailed"/>; a stream inside the engine's own step, through
+/// <see cref="StartStream"/>, <see cref="StreamBegan"/> and <see cref="RequestFailed"/>. With neither a recorder nor
 /// telemetry it adds nothing to the call.
 /// </summary>
 internal static class RequestObserver
@@ -37,19 +37,22 @@ internal static class RequestObserver
         }
     }
 
-    /// <summary>Ends the observation of a complete answer that failed: the span and metrics, then the record.</summary>
-    public static void CompleteFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, Exception error,
+    /// <summary>
+    /// Ends the observation of a request that failed before answering (a complete answer that failed, or a stream that
+    /// never began): the span ends with the error, and the request is recorded as failed.
+    /// </summary>
+    public static void RequestFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, bool stream, long started, Exception error,
         CancellationToken cancellationToken)
     {
         span?.Failed(error);
         span?.Stop();
-        Failed(recorder, request, stream: false, started, error, cancellationToken);
+        Failed(recorder, request, stream, started, error, cancellationToken);
     }
 
     /// <summary>
     /// A streamed request's observation begins: its span (null without telemetry) and its start on the recorder's
     /// clock. The engine observes a stream in its own asynchronous step (one state machine per stream, not two):
-    /// <see cref="StreamBegan"/> when its first chunk is ready, <see cref="StreamFailed"/> when it never began.
+    /// <see cref="StreamBegan"/> when its first chunk is ready, <see cref="RequestFailed"/> when it never began.
     /// </summary>
     public static RequestTelemetry? StartStream(RequestRecorder? recorder, BatonTelemetry? telemetry, TimeProvider time, ChatRequest request, out long started)
     {
@@ -70,15 +73,6 @@ internal static class RequestObserver
         }
         var firstChunk = recorder.Time.GetElapsedTime(started);
         return result.WithStream(new ObservedStream(result.Stream, recorder, request, started, firstChunk, result));
-    }
-
-    /// <summary>The stream never began: its span ends with the error, and the request is recorded as failed.</summary>
-    public static void StreamFailed(RequestRecorder? recorder, RequestTelemetry? span, ChatRequest request, long started, Exception error,
-        CancellationToken cancellationToken)
-    {
-        span?.Failed(error);
-        span?.Stop();
-        Failed(recorder, request, stream: true, started, error, cancellationToken);
     }
 
     /// <summary>Records a request that failed, with its status and code, and the last deployment tried.</summary>
