@@ -179,6 +179,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             }
             var started = time.GetTimestamp();
             BudgetAdmission? admission = null;
+            StartedStream? upstream = null;
             try
             {
                 admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
@@ -186,6 +187,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 var (stream, candidate, lease) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
                 // The concurrency slot is held, and the tokens settled, when the stream ends.
                 stream.Hold(lease);
+                upstream = stream;
                 var route = runner.Describe(candidate, time.GetElapsedTime(started),
                     await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
                 var billing = new StreamBilling(accounting, admission, time, started, logger);
@@ -206,6 +208,12 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             }
             catch
             {
+                // A stream that started but is not handed to the caller (its deployment's rate-limit snapshot failed, a
+                // shared store being unreachable, say) gives back its upstream response and its concurrency slot now.
+                if (upstream is not null)
+                {
+                    await upstream.DisposeAsync().ConfigureAwait(false);
+                }
                 keyLease.Dispose();
                 lookup.Dispose();
                 shared?.ReleaseUnused();

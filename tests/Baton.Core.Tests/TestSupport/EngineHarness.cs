@@ -28,8 +28,11 @@ public sealed class EngineHarness
     /// <summary>Traces and metrics for the engine; set before <see cref="Engine"/> is first used.</summary>
     public Baton.Telemetry.BatonTelemetry? Telemetry { get; set; }
 
+    /// <summary>Where the deployments' rate-limit buckets live (in memory when null); set before <see cref="Engine"/> is first used.</summary>
+    public Baton.RateLimiting.IRateLimitStore? RateLimitStore { get; set; }
+
     public BatonEngine Engine => _engine ??= new BatonEngine(
-        new ModelCatalog(Options, (name, _) => Providers[name], Time), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting,
+        new ModelCatalog(Options, (name, _) => Providers[name], Time, RateLimitStore), new TaskRouter(Options), Time, NullLogger<BatonEngine>.Instance, Cache, Accounting,
         telemetry: Telemetry, recorder: Recorder);
 
     /// <summary>The response cache the engine uses, if any (see <see cref="UseCache"/>).</summary>

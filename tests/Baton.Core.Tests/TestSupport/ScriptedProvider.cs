@@ -23,6 +23,11 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
 
     public List<ProviderRequest> Requests { get; } = [];
 
+    private int _streamsDisposed;
+
+    /// <summary>How many of the streams this provider started were disposed (each gives back its upstream response).</summary>
+    public int StreamsDisposed => Volatile.Read(ref _streamsDisposed);
+
     public int Calls => CallTimes.Count;
 
     /// <summary>Runs at each completion call before its step plays: a test holds calls on its own gates, or fails them.</summary>
@@ -88,7 +93,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         {
             await PlayAsync(step, request.AttemptTimeout, cancellationToken);
         }
-        return new ScriptedStream(name, step, time) { UpstreamRateLimit = step.RateLimit };
+        return new ScriptedStream(name, step, time, () => Interlocked.Increment(ref _streamsDisposed)) { UpstreamRateLimit = step.RateLimit };
     }
 
     private Step Next(ProviderRequest request)
@@ -129,8 +134,14 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
     private sealed record Step(BatonException? Error = null, bool Hang = false, int? CutAfter = null,
         TimeSpan? Delay = null, TokenUsage? Usage = null, UpstreamRateLimit? RateLimit = null);
 
-    private sealed class ScriptedStream(string name, Step step, TimeProvider time) : ProviderStream
+    private sealed class ScriptedStream(string name, Step step, TimeProvider time, Action disposed) : ProviderStream
     {
+        public override ValueTask DisposeAsync()
+        {
+            disposed();
+            return base.DisposeAsync();
+        }
+
         public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var writer = new ChatChunkWriter("chatcmpl-" + name, 0, "scripted");
