@@ -122,7 +122,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
         // Read after the scope started, so that it is never earlier than the moment the total timeout counts from.
         var totalStarted = time.GetTimestamp();
         BatonException? last = null;
-        var limits = new RateLimitGate(plan, attempted, time, logger, Attempts.Telemetry);
+        _refused = null;
         while (plan.TryNext(out var next))
         {
             var deployment = next.Deployment;
@@ -132,15 +132,30 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             try
             {
                 // May take another deployment of the same model, or wait for one to have room.
-                (var candidate, lease) = await limits.AcquireAsync(next, total.Token).ConfigureAwait(false);
+                (var candidate, lease) = await AcquireAsync(next, attempted, total.Token).ConfigureAwait(false);
                 deployment = candidate.Deployment;
                 var guard = deployment.Resilience;
                 var attempt = new Attempt<TState, T>(this, candidate, new ProviderRequest(attempted, deployment.UpstreamModel, deployment.Parameters,
                     AttemptTimeout(guard.Settings.AttemptTimeout, total.Duration, time.GetElapsedTime(totalStarted))), lease, call, state);
                 _tries = 0;
                 _previous = null;
-                var result = await guard.ExecuteMeasuredAsync<Attempt<TState, T>, T>(static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token),
-                    attempt, total.Token).ConfigureAwait(false);
+                // The deployment's breaker and retries, run in this method (see DeploymentResilience.ExecuteMeasuredAsync).
+                var context = guard.EnterMeasured(total.Token);
+                Polly.Outcome<object> outcome;
+                try
+                {
+                    outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt).ConfigureAwait(false);
+                    if (outcome.Exception is not null)
+                    {
+                        outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt, outcome).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    DeploymentResilience.ExitMeasured(context);
+                }
+                outcome.ThrowIfException();
+                var result = (T)outcome.Result!;
                 Log.Answered(logger, plan.Requested.Name, deployment.Id, Attempts.Count);
                 if (candidate.IsFallback || Attempts.HasFailures)
                 {
@@ -285,6 +300,13 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             $"Model '{plan.Requested.Name}' did not answer within its total timeout of {limit.TotalSeconds:0.###} s ({Attempts.Count} attempt(s))." +
             (last is null ? "" : $" Last failure: {last.Message}"),
             code: "total_timeout");
+
+    /// <summary>The attempt callback for Polly, made once per type pair rather than looked up at every call.</summary>
+    private static class AttemptCall<TState, T>
+    {
+        public static readonly Func<Attempt<TState, T>, CancellationToken, ValueTask<Polly.Outcome<object>>> Instance =
+            static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token);
+    }
 
     /// <summary>What one deployment's retry pipeline needs to call it again: passed as Polly's state, so no closure per attempt.</summary>
     private readonly record struct Attempt<TState, T>(

@@ -173,7 +173,8 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
         ApplyCommonHeaders(message);
         if (stream)
         {
-            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(streamMediaType));
+            // Unparsed, as the header goes out: the typed Accept collection costs a collection and a parsed value per stream.
+            message.Headers.TryAddWithoutValidation("Accept", streamMediaType);
         }
     }
 

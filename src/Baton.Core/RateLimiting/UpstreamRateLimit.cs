@@ -171,17 +171,23 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
     }
 
     /// <summary>Writes a duration the way OpenAI does (<c>20ms</c>, <c>6s</c>, <c>1m30s</c>), rounded up to the millisecond.</summary>
+    /// <remarks>Written into one buffer and made a string once: two of these go out with every answer.</remarks>
     public static string FormatDuration(TimeSpan duration)
     {
         var milliseconds = (long)Math.Ceiling(Math.Max(0, duration.TotalMilliseconds));
+        Span<char> text = stackalloc char[48];
+        int written;
         if (milliseconds < 1000)
         {
-            return milliseconds.ToString(CultureInfo.InvariantCulture) + "ms";
+            text.TryWrite(CultureInfo.InvariantCulture, $"{milliseconds}ms", out written);
+            return new string(text[..written]);
         }
         var minutes = milliseconds / 60_000;
         var seconds = (milliseconds % 60_000) / 1000.0;
-        var secondsText = seconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
-        return minutes > 0 ? minutes.ToString(CultureInfo.InvariantCulture) + "m" + secondsText : secondsText;
+        _ = minutes > 0
+            ? text.TryWrite(CultureInfo.InvariantCulture, $"{minutes}m{seconds:0.###}s", out written)
+            : text.TryWrite(CultureInfo.InvariantCulture, $"{seconds:0.###}s", out written);
+        return new string(text[..written]);
     }
 
     private static int? Integer(HttpResponseHeaders headers, string name) =>

@@ -179,18 +179,7 @@ public static class ChatRequestParser
         {
             Stream = request.Stream,
             IncludeUsage = request.IncludeUsage,
-            Options = new BatonRequestOptions
-            {
-                Task = request.Task,
-                SessionId = request.SessionId,
-                Fallbacks = ChatRequest.SplitModelList(request.Fallbacks),
-                Cache = request.CacheDisabled
-                    ? new CacheDirectives(Lookup: false, Store: false)
-                    : request.CacheTtlSeconds is double ttl ? new CacheDirectives(Ttl: TimeSpan.FromSeconds(ttl)) : CacheDirectives.Default,
-                User = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId,
-                ProjectId = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId,
-                Tags = ChatRequest.SplitModelList(request.Tags),
-            },
+            Options = OptionsOf(ref request),
             MessageCount = request.MessageCount,
             PromptCharacters = request.PromptCharacters,
             MaxTokens = request.MaxTokens,
@@ -204,6 +193,33 @@ public static class ChatRequestParser
             MessagesEndIndex = request.MessagesEnd,
             MessagesToken = request.PromptFieldRepeated ? null : request.MessagesToken,
             ToolsToken = request.ToolsToken,
+        };
+    }
+
+    /// <summary>The body's Baton metadata; the shared empty options when it has none, as nearly every body does.</summary>
+    private static BatonRequestOptions OptionsOf(ref ParsedFields request)
+    {
+        var cache = request.CacheDisabled
+            ? new CacheDirectives(Lookup: false, Store: false)
+            : request.CacheTtlSeconds is double ttl ? new CacheDirectives(Ttl: TimeSpan.FromSeconds(ttl)) : CacheDirectives.Default;
+        var user = !string.IsNullOrWhiteSpace(request.User) ? request.User : string.IsNullOrWhiteSpace(request.UserId) ? null : request.UserId;
+        var project = string.IsNullOrWhiteSpace(request.ProjectId) ? null : request.ProjectId;
+        var fallbacks = ChatRequest.SplitModelList(request.Fallbacks);
+        var tags = ChatRequest.SplitModelList(request.Tags);
+        if (request.Task is null && request.SessionId is null && fallbacks is null && tags is null && user is null && project is null
+            && cache == CacheDirectives.Default)
+        {
+            return BatonRequestOptions.Empty;
+        }
+        return new BatonRequestOptions
+        {
+            Task = request.Task,
+            SessionId = request.SessionId,
+            Fallbacks = fallbacks,
+            Cache = cache,
+            User = user,
+            ProjectId = project,
+            Tags = tags,
         };
     }
 

@@ -26,11 +26,23 @@ public static class DeploymentOrder
         {
             RoutingStrategies.RoundRobin => Rotate(deployments, route.NextStart()),
             RoutingStrategies.Weighted => Weighted(deployments, random),
+            RoutingStrategies.LeastInFlight or RoutingStrategies.LowestLatency or RoutingStrategies.Cheapest => Sorted(route.Strategy, deployments, request, prices),
+            _ => deployments,
+        };
+    }
+
+    /// <remarks>
+    /// A method of its own: the cheapest order's comparison captures the request, and a method holding that closure
+    /// allocates it on entry, whichever strategy the route has.
+    /// </remarks>
+    private static List<Deployment> Sorted(string strategy, IReadOnlyList<Deployment> deployments, ChatRequest request, PriceTable? prices)
+    {
+        return strategy switch
+        {
             // Stable sorts: ties keep the configured order.
             RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.RateLimiter.InFlight).ToList(),
             RoutingStrategies.LowestLatency => deployments.OrderBy(d => LatencyRank(d)).ToList(),
-            RoutingStrategies.Cheapest => deployments.OrderBy(d => EstimatedCost(d, request, prices) ?? decimal.MaxValue).ToList(),
-            _ => deployments,
+            _ => deployments.OrderBy(d => EstimatedCost(d, request, prices) ?? decimal.MaxValue).ToList(),
         };
     }
 

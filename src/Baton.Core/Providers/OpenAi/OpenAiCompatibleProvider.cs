@@ -57,11 +57,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
         var uri = _completionsUri ??= new Uri(CompletionsUrl, UriKind.Absolute);
         var message = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent(body) };
         Authorize(message);
-        ApplyCommonHeaders(message);
-        if (stream)
-        {
-            message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        }
+        ApplyCommonHeaders(message, stream);
         return message;
     }
 

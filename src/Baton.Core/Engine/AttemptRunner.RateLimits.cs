@@ -15,12 +15,14 @@ namespace Baton.Engine;
 /// Past that, the model's deployments are done for this request: its fallbacks may answer, or the caller
 /// gets the 429 with <c>Retry-After</c>. Fallback models are never taken just to skip a queue.
 /// </summary>
-internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest request, TimeProvider time, ILogger logger, RequestTelemetry? telemetry = null)
+/// <remarks>Part of the runner rather than an object of its own: a request then allocates one object less.</remarks>
+internal sealed partial class AttemptRunner
 {
+    // The models whose deployments refused this start (or resume) of the request; cleared as each begins.
     private Dictionary<ModelRoute, BatonException>? _refused;
 
     // A ValueTask: nearly every call is granted at once, without waiting, and then allocates nothing.
-    public async ValueTask<(Candidate Candidate, RateLimitLease Lease)> AcquireAsync(Candidate candidate, CancellationToken cancellationToken)
+    private async ValueTask<(Candidate Candidate, RateLimitLease Lease)> AcquireAsync(Candidate candidate, ChatRequest attempted, CancellationToken cancellationToken)
     {
         if (_refused is not null && _refused.TryGetValue(candidate.Route, out var refused))
         {
@@ -39,14 +41,23 @@ internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest requ
         // Counting the prompt costs a tokenizer pass: only done for a deployment with a token limit, and only
         // when the request is large enough against that limit for the count to matter.
         var tokens = candidate.Deployment.RateLimiter.Settings.TokensPerMinute is int perMinute
-            ? TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens, perMinute)
+            ? TokenEstimator.Estimate(attempted, candidate.Deployment.Parameters.MaxTokens, perMinute)
             : 0;
         if ((await candidate.Deployment.RateLimiter.TryAcquireAsync(tokens, cancellationToken).ConfigureAwait(false)).Lease is { } lease)
         {
             return (candidate, lease);
         }
-        tokens = TokenEstimator.Estimate(request, candidate.Deployment.Parameters.MaxTokens);
+        return await WaitForAnyAsync(candidate, attempted, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>
+    /// The deployment had no room: the first of the model's deployments still to come that has room, or the first to
+    /// have it within the longest queue wait. A method of its own, so that the closure choosing them is allocated only
+    /// here, not by every request on entry to <see cref="AcquireAsync"/>.
+    /// </summary>
+    private async ValueTask<(Candidate Candidate, RateLimitLease Lease)> WaitForAnyAsync(Candidate candidate, ChatRequest attempted, CancellationToken cancellationToken)
+    {
+        var tokens = TokenEstimator.Estimate(attempted, candidate.Deployment.Parameters.MaxTokens);
         List<Candidate> group = [candidate, .. plan.Upcoming.Where(c => ReferenceEquals(c.Route, candidate.Route) && !c.Deployment.Resilience.IsOpen)];
         var limiters = group.ConvertAll(c => c.Deployment.RateLimiter);
         var waitStarted = time.GetTimestamp();
@@ -60,14 +71,14 @@ internal sealed partial class RateLimitGate(CandidatePlan plan, ChatRequest requ
             }
             var waited = time.GetElapsedTime(waitStarted);
             Log.Waited(logger, group[index].Deployment.Id, waited.TotalMilliseconds);
-            telemetry?.RateLimitWaited(group[index].Deployment.Id, waited);
+            Attempts.Telemetry?.RateLimitWaited(group[index].Deployment.Id, waited);
             return (group[index], granted);
         }
         catch (BatonException error)
         {
             (_refused ??= [])[candidate.Route] = error;
             Log.Refused(logger, candidate.Deployment.Id, time.GetElapsedTime(waitStarted).TotalMilliseconds, error.Message);
-            telemetry?.RateLimitRefused(candidate.Deployment.Id, error);
+            Attempts.Telemetry?.RateLimitRefused(candidate.Deployment.Id, error);
             throw;
         }
     }
