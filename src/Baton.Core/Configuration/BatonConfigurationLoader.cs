@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.FileProviders;
 
 namespace Baton.Configuration;
 
@@ -41,7 +42,13 @@ public static class BatonConfigurationLoader
         if (path is not null)
         {
             CheckJson(path);
-            builder.AddJsonFile(path, optional: false, reloadOnChange: watch);
+            builder.AddJsonFile(source =>
+            {
+                source.Path = Path.GetFileName(path);
+                source.Optional = false;
+                source.ReloadOnChange = watch;
+                source.FileProvider = FileProviderFor(Path.GetDirectoryName(path)!, watch);
+            });
         }
         builder.AddEnvironmentVariables(EnvironmentPrefix);
 
@@ -62,6 +69,15 @@ public static class BatonConfigurationLoader
         }
         return new LoadedConfiguration(options, configuration, path);
     }
+
+    /// <summary>
+    /// The folder of the configuration file. Watched, its one file is polled (every four seconds) rather than the
+    /// folder handed to an OS file watcher: that watcher reports every change below the folder, and the ledger, the
+    /// cache and the batch store write their SQLite files there (by default) many times a second, each change woken
+    /// up for and matched against the file's name.
+    /// </summary>
+    private static PhysicalFileProvider FileProviderFor(string directory, bool watch) =>
+        new(directory) { UsePollingFileWatcher = watch, UseActivePolling = watch };
 
     /// <summary>
     /// Binds a configuration tree (the file root, or the <c>Baton</c> section) to options. Every unknown key and

@@ -96,4 +96,28 @@ public sealed class BatonConfigurationLoaderTests : IDisposable
         BatonConfigurationLoader.Load(null, _directory);
         Assert.Null(Environment.GetEnvironmentVariable(variable));
     }
+
+    [Fact]
+    public async Task A_watched_file_is_reloaded_when_it_changes()
+    {
+        // Watching polls the file (every four seconds) instead of handing its folder to an OS watcher, which would
+        // wake up for every write of the ledger and cache files beside it; an edit is still picked up.
+        var path = Path.Combine(_directory, "baton.json");
+        File.WriteAllText(path, """{ "defaults": { "maxTokens": 512 } }""");
+        var loaded = BatonConfigurationLoader.Load(null, _directory, watch: true);
+        try
+        {
+            var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var subscription = loaded.Configuration.GetReloadToken().RegisterChangeCallback(_ => reloaded.TrySetResult(), null);
+            File.WriteAllText(path, """{ "defaults": { "maxTokens": 1024 } }""");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(5));
+
+            await reloaded.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(1024, BatonConfigurationLoader.Bind(loaded.Configuration).Defaults.MaxTokens);
+        }
+        finally
+        {
+            (loaded.Configuration as IDisposable)?.Dispose();
+        }
+    }
 }
