@@ -166,7 +166,7 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
             Time = now,
             // Time-ordered (version 7): the ledgers' unique index on attempt ids then grows at its end, instead of a
             // random page of a large index being read and rewritten for every row.
-            AttemptId = AttemptIds.New(now),
+            AttemptId = UniqueIds.TimeOrdered(now),
             Session = request.SessionId,
             ApiKey = request.ApiKeyId,
             User = request.User,

@@ -1,5 +1,6 @@
 using Baton.Accounting.Budgets;
 using Baton.RateLimiting;
+using Baton.Requests;
 
 namespace Baton.Admission;
 
@@ -53,7 +54,7 @@ public sealed class AdmissionRequest
     public BucketTake? Deployment { get; init; }
 
     /// <summary>The id of the request's leases (one per calls-in-flight set it enters).</summary>
-    public string LeaseId { get; init; } = Guid.NewGuid().ToString("N");
+    public string LeaseId { get; init; } = UniqueIds.Random();
 }
 
 /// <summary>Where an admission stopped.</summary>

@@ -1,0 +1,40 @@
+namespace Baton.Requests;
+
+/// <summary>
+/// The ids the request path makes for itself: ledger rows' attempt ids and shared-state lease ids, as 32 hexadecimal
+/// digits. They only have to be unique, never unguessable, so their random bits come from <see cref="Random.Shared"/>
+/// (seeded from the operating system once per process): <see cref="Guid.NewGuid"/> and
+/// <see cref="Guid.CreateVersion7(DateTimeOffset)"/> read the operating system's random source, a system call on
+/// every request.
+/// </summary>
+internal static class UniqueIds
+{
+    /// <summary>
+    /// A time-ordered UUID (version 7, RFC 9562) whose first 48 bits are <paramref name="now"/> in Unix milliseconds, so
+    /// that ids made later sort later; 74 random bits.
+    /// </summary>
+    public static string TimeOrdered(DateTimeOffset now)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        System.Random.Shared.NextBytes(bytes[6..]);
+        var milliseconds = now.ToUnixTimeMilliseconds();
+        for (var i = 5; i >= 0; i--)
+        {
+            bytes[i] = (byte)milliseconds;
+            milliseconds >>= 8;
+        }
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // the RFC's variant
+        return new Guid(bytes, bigEndian: true).ToString("N");
+    }
+
+    /// <summary>A random UUID (version 4): 122 random bits, for ids several gateways make independently.</summary>
+    public static string Random()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        System.Random.Shared.NextBytes(bytes);
+        bytes[6] = (byte)(0x40 | (bytes[6] & 0x0F)); // version 4
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
+        return new Guid(bytes, bigEndian: true).ToString("N");
+    }
+}
