@@ -10,6 +10,8 @@
 #
 #   --runs      how many times the whole measurement is repeated (default 3); each row reports the median
 #   --duration  seconds of load per wrk run (default 10; each run also gets a 5 s warm-up)
+#   --warm-up   seconds of load per target and kind of request (non-streamed, streamed, cache hits) before the first
+#               run (default 10; 0 for none), so that every path is compiled before it is measured
 #   --soak      after the runs, hold 64 connections on Baton for --soak-minutes (default 10), sampling its resident
 #               memory every 5 s: start, peak and end, and whether the end is within 10 % of the 2-minute mark
 #               (the mark at a fifth of the soak)
@@ -31,6 +33,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 RUNS=3
 DURATION=10
+WARM_UP=10
 SOAK=0
 SOAK_MINUTES=10
 INSTALL=1
@@ -42,18 +45,20 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
+    --warm-up) WARM_UP="$2"; shift 2 ;;
     --soak) SOAK=1; shift ;;
     --soak-minutes) SOAK_MINUTES="$2"; shift 2 ;;
     --config) CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --redis) REDIS=1; shift ;;
     --port-base) PORT_BASE="$2"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "--runs must be a positive whole number" >&2; exit 2; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "--duration must be a positive whole number of seconds" >&2; exit 2; }
+[[ $WARM_UP =~ ^[0-9]+$ ]] || { echo "--warm-up must be a whole number of seconds" >&2; exit 2; }
 [[ $SOAK_MINUTES =~ ^[1-9][0-9]*$ ]] || { echo "--soak-minutes must be a positive whole number" >&2; exit 2; }
 [[ -f $CONFIG ]] || { echo "no such configuration: $CONFIG" >&2; exit 2; }
 
@@ -168,6 +173,24 @@ SSE_BODY="$HERE/wrk/request-stream.json"
 GATEWAYS=(baton)
 [[ $REDIS == 1 ]] && GATEWAYS+=(baton-redis)
 port_of() { case $1 in baton) echo "$BATON_PORT" ;; baton-redis) echo "$BATON_REDIS_PORT" ;; esac; }
+
+# Before the first run, every target answers every kind of request it will be measured on for --warm-up seconds
+# each. The runtime compiles a method's optimised code only after it has run for a while (tiered compilation and
+# profile-guided optimisation), and a path first taken in its own row, such as a gateway's cache hits, would
+# otherwise be measured while still being compiled; a gateway that has been up for some time has all its paths
+# compiled. Each row still has its own 5 s warm-up.
+log "warm-up: every target, every kind of request, ${WARM_UP} s each at 64 connections"
+warm() { # URL BODY KEY CACHE_CONTROL
+  BENCH_API_KEY="$3" BENCH_BODY="$2" BENCH_CACHE_CONTROL="$4" wrk -t2 -c64 -d"${WARM_UP}s" -s "$HERE/wrk/post.lua" "$1" >/dev/null 2>&1 || true
+}
+warm "http://$HOST:$YARP_PORT/v1/chat/completions" "$JSON_BODY" "$BENCH_API_KEY" no-cache
+warm "http://$HOST:$YARP_PORT/sse/v1/chat/completions" "$SSE_BODY" "$BENCH_API_KEY" no-cache
+for gateway in "${GATEWAYS[@]}"; do
+  url="http://$HOST:$(port_of "$gateway")/v1/chat/completions"
+  warm "$url" "$JSON_BODY" "$(key_of "$gateway")" no-cache
+  warm "$url" "$SSE_BODY" "$(key_of "$gateway")" no-cache
+  warm "$url" "$JSON_BODY" "$(key_of "$gateway")" ""
+done
 
 for RUN in $(seq 1 "$RUNS"); do
   log "run $RUN of $RUNS"
