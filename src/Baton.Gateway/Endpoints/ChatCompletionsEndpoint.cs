@@ -89,7 +89,33 @@ internal static class ChatCompletionsEndpoint
     }
 
     /// <summary>Dollars with up to twelve decimals (a picodollar), no trailing zeros, no exponent.</summary>
-    internal static string FormatCost(decimal cost) => cost.ToString("0.############", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string FormatCost(decimal cost)
+    {
+        Span<char> text = stackalloc char[64];
+        cost.TryFormat(text, out var written, "F12", System.Globalization.CultureInfo.InvariantCulture);
+        return new string(WithoutTrailingZeros(text[..written]));
+    }
+
+    /// <summary>Milliseconds with up to three decimals, no trailing zeros (as the format <c>0.###</c> writes them).</summary>
+    internal static string FormatMilliseconds(double milliseconds)
+    {
+        Span<char> text = stackalloc char[64];
+        return milliseconds.TryFormat(text, out var written, "F3", System.Globalization.CultureInfo.InvariantCulture)
+            ? new string(WithoutTrailingZeros(text[..written]))
+            : milliseconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    // A standard fixed-point format and a trim rather than a custom format string, which is parsed on every call:
+    // these go out with every answer.
+    private static ReadOnlySpan<char> WithoutTrailingZeros(ReadOnlySpan<char> fixedPoint)
+    {
+        if (fixedPoint.IndexOf('.') < 0)
+        {
+            return fixedPoint;
+        }
+        fixedPoint = fixedPoint.TrimEnd('0');
+        return fixedPoint[^1] == '.' ? fixedPoint[..^1] : fixedPoint;
+    }
 
     internal static void WriteRouteHeaders(HttpResponse response, RouteInfo route, TimeSpan elapsed, TimeProvider time)
     {
@@ -112,7 +138,7 @@ internal static class ChatCompletionsEndpoint
         headers[GatewayHeaders.Deployment] = route.Deployment;
         headers[GatewayHeaders.Attempts] = route.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var overhead = Math.Max(0, (elapsed - route.UpstreamTime).TotalMilliseconds);
-        headers[GatewayHeaders.OverheadMs] = overhead.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        headers[GatewayHeaders.OverheadMs] = FormatMilliseconds(overhead);
         RateLimitHeaders.Write(headers, route.RateLimit, time.GetUtcNow());
     }
 }
