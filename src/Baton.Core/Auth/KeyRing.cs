@@ -65,14 +65,25 @@ public sealed class KeyRing
     /// As <see cref="AuthenticateAsync(string?, CancellationToken)"/>, for a key read from a header in place (the gateway's
     /// <c>Authorization: Bearer KEY</c>): no string is made for the secret unless it is a virtual key not yet cached.
     /// </summary>
-    public ValueTask<CallerIdentity?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken)
+    public ValueTask<CallerIdentity?> AuthenticateAsync(ReadOnlySpan<char> presented, CancellationToken cancellationToken) =>
+        AuthenticateAsync(presented, memo: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AuthenticateAsync(ReadOnlySpan{char}, CancellationToken)"/>, with the digest of a key presented
+    /// again on the same connection taken from <paramref name="memo"/> instead of hashed again.
+    /// </summary>
+    public ValueTask<CallerIdentity?> AuthenticateAsync(ReadOnlySpan<char> presented, PresentedKeyMemo? memo, CancellationToken cancellationToken)
     {
         if (presented.IsEmpty)
         {
             return ValueTask.FromResult<CallerIdentity?>(null);
         }
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        HashSecret(presented, digest);
+        if (memo is null || !memo.TryGet(presented, digest))
+        {
+            HashSecret(presented, digest);
+            memo?.Remember(presented, digest);
+        }
         if (_masterHash is not null && CryptographicOperations.FixedTimeEquals(digest, _masterHash))
         {
             return ValueTask.FromResult<CallerIdentity?>(CallerIdentity.Master);

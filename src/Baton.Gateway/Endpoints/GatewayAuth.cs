@@ -2,6 +2,7 @@ using System.Net;
 using Baton.Auth;
 using Baton.Configuration;
 using Baton.Errors;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,6 +45,28 @@ internal static class GatewayAuth
         await next(http);
     }
 
+    // The key under which a connection's items hold its PresentedKeyMemo.
+    private static readonly object MemoKey = new();
+
+    /// <summary>
+    /// The connection's memo of the last key it presented; null over HTTP/2 and 3, whose requests share a connection
+    /// at once, and where the server keeps no connection items.
+    /// </summary>
+    private static PresentedKeyMemo? MemoOf(HttpContext http)
+    {
+        if (!HttpProtocol.IsHttp11(http.Request.Protocol) || http.Features.Get<IConnectionItemsFeature>()?.Items is not { } items)
+        {
+            return null;
+        }
+        if (items.TryGetValue(MemoKey, out var memo) && memo is PresentedKeyMemo known)
+        {
+            return known;
+        }
+        var created = new PresentedKeyMemo();
+        items[MemoKey] = created;
+        return created;
+    }
+
     /// <summary>The caller of an authenticated request; null when authentication is off.</summary>
     public static CallerIdentity? Caller(HttpContext http) => http.Features.Get<CallerIdentity>();
 
@@ -79,7 +102,7 @@ internal static class GatewayAuth
         }
         // The key is looked up where it lies in the header's value: no string of the secret per request.
         var presented = PresentedKeySpan(http.Request, out var found);
-        var caller = await services.Keys.AuthenticateAsync(presented, http.RequestAborted);
+        var caller = await services.Keys.AuthenticateAsync(presented, MemoOf(http), http.RequestAborted);
         if (caller is null)
         {
             return new BatonException(StatusCodes.Status401Unauthorized, ErrorTypes.Authentication,

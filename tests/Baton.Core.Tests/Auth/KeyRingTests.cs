@@ -24,6 +24,26 @@ public sealed class KeyRingTests : IDisposable
     private static VirtualKey Settings(string? name = null) => new() { Id = "", Hint = "", CreatedAt = default, Name = name };
 
     [Fact]
+    public async Task A_connection_presenting_its_key_again_is_answered_as_before_and_a_revoked_key_is_still_refused()
+    {
+        var (first, firstSecret) = await _ring.CreateAsync(Settings("first"), CancellationToken.None);
+        var (second, secondSecret) = await _ring.CreateAsync(Settings("second"), CancellationToken.None);
+        var memo = new PresentedKeyMemo();
+
+        Assert.Equal(first.Id, (await _ring.AuthenticateAsync(firstSecret, memo, CancellationToken.None))!.Id);
+        Assert.Equal(first.Id, (await _ring.AuthenticateAsync(firstSecret, memo, CancellationToken.None))!.Id);
+        // Another key on the same connection, a wrong one, the master key: each is hashed and answered as it is.
+        Assert.Equal(second.Id, (await _ring.AuthenticateAsync(secondSecret, memo, CancellationToken.None))!.Id);
+        Assert.Null(await _ring.AuthenticateAsync(secondSecret[..^1] + "x", memo, CancellationToken.None));
+        Assert.True((await _ring.AuthenticateAsync(Master, memo, CancellationToken.None))!.IsMaster);
+        Assert.Equal(first.Id, (await _ring.AuthenticateAsync(firstSecret, memo, CancellationToken.None))!.Id);
+
+        // The memo keeps a digest, not a verdict: a revoked key is refused on the connection that used it.
+        await _ring.RevokeAsync(first.Id, CancellationToken.None);
+        Assert.Null(await _ring.AuthenticateAsync(firstSecret, memo, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task The_master_key_and_a_created_key_authenticate_and_nothing_else_does()
     {
         var (key, secret) = await _ring.CreateAsync(Settings("ci"), CancellationToken.None);
