@@ -55,7 +55,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         end
         -- Takes one request and the tokens when both buckets have them and no pause holds; else says how long to wait.
         local function take(key, rpm, tpm, tokens)
-          local h = redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p')
+          local h = load(key)
           local r = level(rpm, h[1], h[2])
           local k = level(tpm, h[3], h[4])
           local p = tonumber(h[5] or '0')
@@ -63,7 +63,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           if wait == 0 then
             if r then r = r - 1 end
             if k then k = k - math.min(tokens, tpm) end
-            save(key, r, k, p)
+            save(key, r, k, p, h[6])
           end
           local paused = 0
           if p > now then paused = p - now end
@@ -72,29 +72,29 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         -- One admission, its keys from K and its arguments from A. Reply: stage, key wait, key reason, key in flight,
         -- budget granted, budget refused by, deployment wait, deployment reason, deployment in flight, deployment r,
         -- deployment k, deployment paused, then budget states; integers as whole numbers.
+        local function done(reply, stage)
+          reply[1] = stage
+          for i = 1, 12 do
+            if type(reply[i]) == 'number' then reply[i] = string.format('%.0f', reply[i]) end
+          end
+          return table.concat(reply, ' ')
+        end
         local function admit(K, A)
           local parts = ARGV[A]
-          local function has(c) return string.find(parts, c, 1, true) ~= nil end
           local reply = {0, 0, 0, 0, 1, -1, 0, 0, 0, '', '', 0}
-          local function done(stage)
-            reply[1] = stage
-            for i = 1, 12 do
-              if type(reply[i]) == 'number' then reply[i] = string.format('%.0f', reply[i]) end
-            end
-            return table.concat(reply, ' ')
-          end
-          if has('r') and redis.call('ZSCORE', KEYS[1], ARGV[A + 2]) then return done(1) end
+          if string.find(parts, 'r', 1, true) and redis.call('ZSCORE', KEYS[1], ARGV[A + 2]) then return done(reply, 1) end
+          local haskey = string.find(parts, 'k', 1, true)
           local keymax = tonumber(ARGV[A + 6])
-          if has('k') then
+          if haskey then
             local n, ok = inflight(KEYS[K + 1], keymax)
             reply[4] = n
-            if not ok then return done(2) end
+            if not ok then return done(reply, 2) end
             local wait, reason = take(KEYS[K], tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]))
             reply[2] = wait
             reply[3] = reason
-            if wait > 0 then return done(3) end
+            if wait > 0 then return done(reply, 3) end
           end
-          if has('b') then
+          if string.find(parts, 'b', 1, true) then
             local n = tonumber(ARGV[A + 1])
             local amount = tonumber(ARGV[A + 13])
             local ms = tonumber(ARGV[A + 14])
@@ -124,7 +124,7 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
             if refused >= 0 then
               reply[5] = 0
               reply[6] = refused
-              return done(4)
+              return done(reply, 4)
             end
             local expiry = ARGV[A + 15]
             local keep = math.max(1000, tonumber(expiry) - ms + 60000)
@@ -134,22 +134,22 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
             end
           end
           -- The key's slot is held from here on, as on one gateway: while the request waits for its deployment too.
-          if has('k') then lease(KEYS[K + 1], keymax, ARGV[A + 11]) end
-          if has('d') then
+          if haskey then lease(KEYS[K + 1], keymax, ARGV[A + 11]) end
+          if string.find(parts, 'd', 1, true) then
             local depmax = tonumber(ARGV[A + 10])
             local n, ok = inflight(KEYS[K + 3], depmax)
             reply[9] = n
-            if not ok then return done(5) end
+            if not ok then return done(reply, 5) end
             local wait, reason, r, k, paused = take(KEYS[K + 2], tonumber(ARGV[A + 7]), tonumber(ARGV[A + 8]), tonumber(ARGV[A + 9]))
             reply[7] = wait
             reply[8] = reason
             reply[10] = r
             reply[11] = k
             reply[12] = paused
-            if wait > 0 then return done(6) end
+            if wait > 0 then return done(reply, 6) end
             lease(KEYS[K + 3], depmax, ARGV[A + 11])
           end
-          return done(0)
+          return done(reply, 0)
         end
         local out = {}
         local K = 2

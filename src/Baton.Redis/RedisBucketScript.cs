@@ -7,7 +7,7 @@ namespace Baton.Redis;
 /// </summary>
 internal static class RedisBucketScript
 {
-    /// <summary>The start of both scripts: <c>now</c> from Redis's clock, and the functions <c>level</c>, <c>shortfall</c> and <c>save</c>.</summary>
+    /// <summary>The start of both scripts: <c>now</c> from Redis's clock, and the functions <c>level</c>, <c>shortfall</c>, <c>load</c> and <c>save</c>.</summary>
     public const string Prelude = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -41,16 +41,27 @@ internal static class RedisBucketScript
           end
           return wait, reason
         end
-        local function save(key, r, k, p)
+        -- A bucket's fields: levels and their refill times, the pause, and when its expiry was last pushed back.
+        local function load(key)
+          return redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p', 'e')
+        end
+        -- e: the bucket's 'e' as load read it. The expiry is pushed back (to 121 s, more while paused) at most once a
+        -- second rather than on every save, so a bucket still lives at least 120 s after its last save.
+        local function save(key, r, k, p, e)
           -- Times are whole microseconds: tostring would round them to 14 digits.
           local stamp = string.format('%.0f', now)
           local fields = {'p', string.format('%.0f', p)}
           if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
           if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
+          local since = e and now - tonumber(e)
+          local renew = p > now or not since or since >= 1000000 or since < 0
+          if renew then table.insert(fields, 'e'); table.insert(fields, stamp) end
           redis.call('HSET', key, unpack(fields))
-          local ttl = 120000
-          if p > now then ttl = ttl + math.ceil((p - now) / 1000) end
-          redis.call('PEXPIRE', key, ttl)
+          if renew then
+            local ttl = 121000
+            if p > now then ttl = ttl + math.ceil((p - now) / 1000) end
+            redis.call('PEXPIRE', key, ttl)
+          end
         end
         """;
 }

@@ -19,7 +19,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         local op = ARGV[1]
         local rpm = tonumber(ARGV[2])
         local tpm = tonumber(ARGV[3])
-        local h = redis.call('HMGET', KEYS[1], 'r', 'rt', 'k', 'kt', 'p')
+        local h = load(KEYS[1])
         local r = level(rpm, h[1], h[2])
         local k = level(tpm, h[3], h[4])
         local p = tonumber(h[5] or '0')
@@ -46,7 +46,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
           if k and ARGV[5] ~= '' then k = math.min(k, tonumber(ARGV[5])) end
         end
         if op ~= 'snap' and not (op == 'take' and granted == 0) then
-          save(KEYS[1], r, k, p)
+          save(KEYS[1], r, k, p, h[6])
         end
         local paused = 0
         if p > now then paused = p - now end

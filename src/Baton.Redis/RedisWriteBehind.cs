@@ -29,12 +29,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     // and only those, the gateway applies to its own state, so that Redis and the gateway never both apply a write.
     internal const string Script = RedisBucketScript.Prelude + "\n" + """
         local function charge(key, rpm, tpm, requests, tokens)
-          local h = redis.call('HMGET', key, 'r', 'rt', 'k', 'kt', 'p')
+          local h = load(key)
           local r = level(rpm, h[1], h[2])
           local k = level(tpm, h[3], h[4])
           if r then r = math.min(rpm, r - requests) end
           if k then k = math.min(tpm, k - tokens) end
-          save(key, r, k, tonumber(h[5] or '0'))
+          save(key, r, k, tonumber(h[5] or '0'), h[6])
         end
         local function settle(first, counters, id, picos)
           for j = 0, counters - 1 do
