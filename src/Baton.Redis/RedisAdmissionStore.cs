@@ -37,6 +37,9 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     // instead of an array of results per admission.
     private const string Script = RedisBucketScript.Prelude + "\n" + """
         local ttl = tonumber(ARGV[1])
+        -- Every lease this script adds expires at the same time; its set lives a second longer.
+        local leaseexpiry = string.format('%.0f', now + ttl)
+        local leasekeep = math.ceil(ttl / 1000) + 1000
         -- Leases in the set and whether one more fits. Expired leases (a dead gateway's) are dropped only when they
         -- could matter: a set that has room even counting them admits as it would without them. Sets of more than
         -- 64 are purged on every call all the same, so a set holds at most that many expired leases for long.
@@ -50,8 +53,8 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         end
         local function lease(key, max, id)
           if max < 0 then return end
-          redis.call('ZADD', key, string.format('%.0f', now + ttl), id)
-          redis.call('PEXPIRE', key, math.ceil(ttl / 1000) + 1000)
+          redis.call('ZADD', key, leaseexpiry, id)
+          redis.call('PEXPIRE', key, leasekeep)
         end
         -- Takes one request and the tokens when both buckets have them and no pause holds; else says how long to wait.
         local function take(key, rpm, tpm, tokens)

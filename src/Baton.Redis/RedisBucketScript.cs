@@ -7,10 +7,12 @@ namespace Baton.Redis;
 /// </summary>
 internal static class RedisBucketScript
 {
-    /// <summary>The start of both scripts: <c>now</c> from Redis's clock, and the functions <c>level</c>, <c>shortfall</c>, <c>load</c> and <c>save</c>.</summary>
+    /// <summary>The start of both scripts: <c>now</c> from Redis's clock (and <c>stamp</c>, the same as a string), and the functions <c>level</c>, <c>shortfall</c>, <c>load</c> and <c>save</c>.</summary>
     public const string Prelude = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+        -- Times are whole microseconds: tostring would round them to 14 digits.
+        local stamp = string.format('%.0f', now)
         local function level(cap, lvl, ts)
           if cap < 0 then return nil end
           if not lvl then return cap end
@@ -48,9 +50,7 @@ internal static class RedisBucketScript
         -- e: the bucket's 'e' as load read it. The expiry is pushed back (to 121 s, more while paused) at most once a
         -- second rather than on every save, so a bucket still lives at least 120 s after its last save.
         local function save(key, r, k, p, e)
-          -- Times are whole microseconds: tostring would round them to 14 digits.
-          local stamp = string.format('%.0f', now)
-          local fields = {'p', string.format('%.0f', p)}
+          local fields = {'p', p == 0 and '0' or string.format('%.0f', p)}
           if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
           if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
           local since = e and now - tonumber(e)
