@@ -93,7 +93,7 @@ public sealed class RedisRateLimitStore : IRateLimitStore
             _readings[bucket] = reading.Charged(limits, requests, tokens, _time.GetUtcNow());
         }
         _redis.Writes.Charge(_redis.Buckets[bucket], limits.RequestsPerMinute, limits.TokensPerMinute, requests, tokens,
-            () => _local.Charge(bucket, limits, requests, tokens));
+            new LocalCharge(_local, bucket, limits, requests, tokens));
         return ValueTask.CompletedTask;
     }
 
@@ -176,6 +176,17 @@ public sealed class RedisRateLimitStore : IRateLimitStore
         return System.Buffers.Text.Utf8Parser.TryParse(bytes, out double level, out var read) && read == bytes.Length
             ? level
             : double.Parse(System.Text.Encoding.ASCII.GetString(bytes), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A charge Redis did not take, applied to the local buckets instead: every request makes one or two.</summary>
+    private sealed class LocalCharge(InMemoryRateLimitStore local, string bucket, RateLimitSettings limits, int requests, int tokens)
+        : RedisWriteBehind.PendingWrite(null, null)
+    {
+        public override ValueTask FallBackAsync()
+        {
+            local.Charge(bucket, limits, requests, tokens);
+            return ValueTask.CompletedTask;
+        }
     }
 
     /// <summary>The levels a script returned, and when: what the response headers report until the next script.</summary>

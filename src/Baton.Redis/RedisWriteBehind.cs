@@ -123,7 +123,11 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
 
     /// <summary>Queues a charge of a bucket (a token correction, a retry's request), and <paramref name="fallback"/> for when Redis cannot take it.</summary>
     public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, Action fallback) =>
-        Add(new PendingWrite(fallback, null), static (batch, w) =>
+        Charge(bucket, requestsPerMinute, tokensPerMinute, requests, tokens, new PendingWrite(fallback, null));
+
+    /// <summary>Queues a charge of a bucket, with <paramref name="fallback"/> made by the caller (one object, not a closure and its delegate).</summary>
+    public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, PendingWrite fallback) =>
+        Add(fallback, static (batch, w) =>
         {
             batch.Keys.Add(w.Bucket);
             batch.Values.Add(ChargeCode);
@@ -307,11 +311,11 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     }
 
     /// <summary>What one write does when Redis cannot take it: applies itself to the gateway's own state, or nothing.</summary>
-    private sealed class PendingWrite(Action? fallback, Func<Task>? fallbackAsync)
+    internal class PendingWrite(Action? fallback, Func<Task>? fallbackAsync)
     {
         public static readonly PendingWrite Nothing = new(null, null);
 
-        public async ValueTask FallBackAsync()
+        public virtual async ValueTask FallBackAsync()
         {
             fallback?.Invoke();
             if (fallbackAsync is not null)
