@@ -76,7 +76,11 @@ def main(path):
         return int(r["p50_us"]) - int(d["p50_us"]) if d else None
 
     def alloc_per_request(r, _run):
-        return int(r["alloc_bytes"]) / max(int(r["requests"]), 1) if "alloc_bytes" in r else None
+        # The runtime's count of allocated bytes can go backwards when Server GC's dynamic adaptation retires a heap
+        # (dotnet/runtime#131069): such a run has no allocation figure rather than a negative one.
+        if "alloc_bytes" not in r or int(r["alloc_bytes"]) < 0:
+            return None
+        return int(r["alloc_bytes"]) / max(int(r["requests"]), 1)
 
     def ratio_to_yarp(target, mode, conns, yarp_mode=None, yarp_conns=None):
         def value(r, run):
