@@ -159,6 +159,7 @@ public sealed class DeploymentResilience
         return ResilienceContextPool.Shared.Get(cancellationToken);
     }
 
+    /// <summary>After a measured call and its retries: gives the context taken by <see cref="EnterMeasured"/> back to the pool.</summary>
     internal static void ExitMeasured(ResilienceContext context) => ResilienceContextPool.Shared.Return(context);
 
     /// <summary>
@@ -181,7 +182,7 @@ public sealed class DeploymentResilience
     internal ValueTask<Outcome<object>> RetryMeasuredAsync<TState>(ResilienceContext context, Func<TState, CancellationToken, ValueTask<Outcome<object>>> attempt,
         TState state, Outcome<object> failed)
     {
-        if (Settings.MaxRetries == 0)
+        if (Settings.MaxRetries <= 0)
         {
             return ValueTask.FromResult(failed);
         }
