@@ -121,11 +121,10 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     /// <summary>Scripts sent since start (each carrying one or more writes).</summary>
     public long ScriptsSent => Interlocked.Read(ref _sent);
 
-    /// <summary>Queues a charge of a bucket (a token correction, a retry's request), and <paramref name="fallback"/> for when Redis cannot take it.</summary>
-    public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, Action fallback) =>
-        Charge(bucket, requestsPerMinute, tokensPerMinute, requests, tokens, new PendingWrite(fallback, null));
-
-    /// <summary>Queues a charge of a bucket, with <paramref name="fallback"/> made by the caller (one object, not a closure and its delegate).</summary>
+    /// <summary>
+    /// Queues a charge of a bucket (a token correction, a retry's request), and <paramref name="fallback"/> for when Redis
+    /// cannot take it: made by the caller as one object, not a closure and its delegate.
+    /// </summary>
     public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, PendingWrite fallback) =>
         Add(fallback, static (batch, w) =>
         {

@@ -301,7 +301,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             (last is null ? "" : $" Last failure: {last.Message}"),
             code: "total_timeout");
 
-    /// <summary>The attempt callback for Polly, made once per type pair rather than looked up at every call.</summary>
+    /// <summary>The attempt as Polly calls it: one delegate for a request's first call and its retries.</summary>
     private static class AttemptCall<TState, T>
     {
         public static readonly Func<Attempt<TState, T>, CancellationToken, ValueTask<Polly.Outcome<object>>> Instance =

@@ -171,7 +171,10 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
     }
 
     /// <summary>Writes a duration the way OpenAI does (<c>20ms</c>, <c>6s</c>, <c>1m30s</c>), rounded up to the millisecond.</summary>
-    /// <remarks>Written into one buffer and made a string once: two of these go out with every answer.</remarks>
+    /// <remarks>
+    /// Written from whole numbers into one buffer and made a string once (the seconds' decimals are the milliseconds,
+    /// trailing zeros dropped): two of these go out with every answer.
+    /// </remarks>
     public static string FormatDuration(TimeSpan duration)
     {
         var milliseconds = (long)Math.Ceiling(Math.Max(0, duration.TotalMilliseconds));
@@ -183,10 +186,28 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
             return new string(text[..written]);
         }
         var minutes = milliseconds / 60_000;
-        var seconds = (milliseconds % 60_000) / 1000.0;
-        _ = minutes > 0
-            ? text.TryWrite(CultureInfo.InvariantCulture, $"{minutes}m{seconds:0.###}s", out written)
-            : text.TryWrite(CultureInfo.InvariantCulture, $"{seconds:0.###}s", out written);
+        var seconds = milliseconds % 60_000 / 1000;
+        var fraction = (int)(milliseconds % 1000);
+        var digits = 3;
+        while (fraction > 0 && fraction % 10 == 0)
+        {
+            fraction /= 10;
+            digits--;
+        }
+        written = 0;
+        if (minutes > 0)
+        {
+            text.TryWrite(CultureInfo.InvariantCulture, $"{minutes}m", out written);
+        }
+        seconds.TryFormat(text[written..], out var count, provider: CultureInfo.InvariantCulture);
+        written += count;
+        if (fraction > 0)
+        {
+            text[written++] = '.';
+            fraction.TryFormat(text[written..], out count, digits switch { 1 => "D1", 2 => "D2", _ => "D3" }, CultureInfo.InvariantCulture);
+            written += count;
+        }
+        text[written++] = 's';
         return new string(text[..written]);
     }
 

@@ -23,9 +23,7 @@ internal static class UniqueIds
             bytes[i] = (byte)milliseconds;
             milliseconds >>= 8;
         }
-        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
-        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // the RFC's variant
-        return new Guid(bytes, bigEndian: true).ToString("N");
+        return Hex(bytes, version: 7);
     }
 
     /// <summary>A random UUID (version 4): 122 random bits, for ids several gateways make independently.</summary>
@@ -33,7 +31,13 @@ internal static class UniqueIds
     {
         Span<byte> bytes = stackalloc byte[16];
         System.Random.Shared.NextBytes(bytes);
-        bytes[6] = (byte)(0x40 | (bytes[6] & 0x0F)); // version 4
+        return Hex(bytes, version: 4);
+    }
+
+    /// <summary>The UUID in <paramref name="bytes"/> (big-endian) with its version and the RFC's variant set, as 32 hex digits.</summary>
+    private static string Hex(Span<byte> bytes, int version)
+    {
+        bytes[6] = (byte)((version << 4) | (bytes[6] & 0x0F));
         bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
         return new Guid(bytes, bigEndian: true).ToString("N");
     }

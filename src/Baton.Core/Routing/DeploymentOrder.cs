@@ -26,25 +26,20 @@ public static class DeploymentOrder
         {
             RoutingStrategies.RoundRobin => Rotate(deployments, route.NextStart()),
             RoutingStrategies.Weighted => Weighted(deployments, random),
-            RoutingStrategies.LeastInFlight or RoutingStrategies.LowestLatency or RoutingStrategies.Cheapest => Sorted(route.Strategy, deployments, request, prices),
+            // Stable sorts: ties keep the configured order.
+            RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.RateLimiter.InFlight).ToList(),
+            RoutingStrategies.LowestLatency => deployments.OrderBy(d => LatencyRank(d)).ToList(),
+            RoutingStrategies.Cheapest => Cheapest(deployments, request, prices),
             _ => deployments,
         };
     }
 
     /// <remarks>
-    /// A method of its own: the cheapest order's comparison captures the request, and a method holding that closure
-    /// allocates it on entry, whichever strategy the route has.
+    /// A method of its own: its comparison captures the request, and a method holding that closure allocates it on
+    /// entry, whichever strategy the route has.
     /// </remarks>
-    private static List<Deployment> Sorted(string strategy, IReadOnlyList<Deployment> deployments, ChatRequest request, PriceTable? prices)
-    {
-        return strategy switch
-        {
-            // Stable sorts: ties keep the configured order.
-            RoutingStrategies.LeastInFlight => deployments.OrderBy(d => d.RateLimiter.InFlight).ToList(),
-            RoutingStrategies.LowestLatency => deployments.OrderBy(d => LatencyRank(d)).ToList(),
-            _ => deployments.OrderBy(d => EstimatedCost(d, request, prices) ?? decimal.MaxValue).ToList(),
-        };
-    }
+    private static List<Deployment> Cheapest(IReadOnlyList<Deployment> deployments, ChatRequest request, PriceTable? prices) =>
+        deployments.OrderBy(d => EstimatedCost(d, request, prices) ?? decimal.MaxValue).ToList();
 
     /// <summary>Unmeasured deployments first (so each gets measured), then by moving-average latency.</summary>
     private static double LatencyRank(Deployment deployment) =>

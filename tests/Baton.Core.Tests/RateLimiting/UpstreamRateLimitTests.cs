@@ -33,6 +33,11 @@ public sealed class UpstreamRateLimitTests
     [InlineData(20, "20ms")]
     [InlineData(6000, "6s")]
     [InlineData(90_500, "1m30.5s")]
+    [InlineData(1250, "1.25s")]
+    [InlineData(1050, "1.05s")]
+    [InlineData(60_000, "1m0s")]
+    [InlineData(61_230, "1m1.23s")]
+    [InlineData(7_259_999, "120m59.999s")]
     public void Durations_are_written_the_way_openai_writes_them(double milliseconds, string text)
     {
         Assert.Equal(text, UpstreamRateLimit.FormatDuration(TimeSpan.FromMilliseconds(milliseconds)));

@@ -171,14 +171,14 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         await db.StringSetAsync(connection.Prefix + "budget:spent:bad:" + id, "not a number");
         var local = new System.Collections.Concurrent.ConcurrentQueue<string>();
 
-        connection.Writes.Charge(connection.Buckets["good-1:" + id], null, 60, 0, 5, () => local.Enqueue("good-1"));
-        connection.Writes.Charge(connection.Buckets["bad:" + id], null, 60, 0, 5, () => local.Enqueue("bad"));
+        connection.Writes.Charge(connection.Buckets["good-1:" + id], null, 60, 0, 5, new RedisWriteBehind.PendingWrite(() => local.Enqueue("good-1"), null));
+        connection.Writes.Charge(connection.Buckets["bad:" + id], null, 60, 0, 5, new RedisWriteBehind.PendingWrite(() => local.Enqueue("bad"), null));
         connection.Writes.Settle([connection.Spent["bad:" + id], connection.Reserved["bad:" + id]], "r1", 7, () =>
         {
             local.Enqueue("bad-settlement");
             return Task.CompletedTask;
         });
-        connection.Writes.Charge(connection.Buckets["good-2:" + id], null, 60, 0, 5, () => local.Enqueue("good-2"));
+        connection.Writes.Charge(connection.Buckets["good-2:" + id], null, 60, 0, 5, new RedisWriteBehind.PendingWrite(() => local.Enqueue("good-2"), null));
         await connection.Writes.Cache(connection.Key("cache:entry:" + id), connection.Key("cache:index:" + id), "{}"u8.ToArray(), 60_000, id, 2, "m");
 
         // Only the refused writes were applied locally, each once; the others are in Redis, each once. (Should the
