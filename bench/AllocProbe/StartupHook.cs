@@ -22,11 +22,22 @@ internal static class StartupHook
             return;
         }
 
-        var listener = new TcpListener(IPAddress.Loopback, int.Parse(port, CultureInfo.InvariantCulture));
-        listener.Start();
+        var endpoint = new IPEndPoint(IPAddress.Loopback, int.Parse(port, CultureInfo.InvariantCulture));
         // A thread of its own rather than the thread pool: the probe must answer while the pool is saturated by load.
-        var thread = new Thread(() => Serve(listener)) { IsBackground = true, Name = "bench-alloc-probe" };
+        var thread = new Thread(() => Serve(endpoint)) { IsBackground = true, Name = "bench-alloc-probe" };
         thread.Start();
+    }
+
+    private static void Serve(IPEndPoint endpoint)
+    {
+        // The runtime fixes its socket settings when the process opens its first socket, and a program may choose
+        // them at the start of Main (baton sets DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS there). This hook runs
+        // before Main: its socket waits, so that the measured process runs as it does without the probe. The bench
+        // first reads the probe long after (readiness checks, keys, warm-up).
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        var listener = new TcpListener(endpoint);
+        listener.Start();
+        Serve(listener);
     }
 
     private static void Serve(TcpListener listener)

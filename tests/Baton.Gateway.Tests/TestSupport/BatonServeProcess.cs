@@ -8,7 +8,7 @@ namespace Baton.Gateway.Tests.TestSupport;
 /// A real <c>baton serve</c> process in a working directory, on a free loopback port, that a test can kill outright
 /// (SIGKILL: no shutdown code runs) and start again on the same files.
 /// </summary>
-public sealed class BatonServeProcess : IDisposable
+public sealed class BatonServeProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
@@ -41,7 +41,7 @@ public sealed class BatonServeProcess : IDisposable
         }
         catch
         {
-            server.Dispose();
+            await server.DisposeAsync();
             throw;
         }
         return server;
@@ -54,13 +54,17 @@ public sealed class BatonServeProcess : IDisposable
         await _process.WaitForExitAsync();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Kills the process if it still runs. Waits for it without blocking a thread: the test's continuation may run on
+    /// a socket thread (with inline socket completions), and blocking there stalls every socket of the test process.
+    /// </summary>
+    public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            await _process.WaitForExitAsync();
         }
         _process.Dispose();
     }

@@ -44,11 +44,11 @@ public sealed class BatchTakeoverTests(PostgresServer server) : IDisposable
         var input = string.Concat(Enumerable.Range(0, Items).Select(i =>
             $$$"""{"custom_id":"item-{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"m","user":"item-{{{i}}}","messages":[{"role":"user","content":"question {{{i}}}"}]}}""" + "\n"));
 
-        using var first = await BatonServeProcess.StartAsync(firstDirectory, "baton.json");
+        await using var first = await BatonServeProcess.StartAsync(firstDirectory, "baton.json");
         var batchId = await BatchesApi.CreateBatchAsync(first.Http, input);
         await BatchesApi.WaitForAsync(first.Http, batchId, batch => BatchesApi.Completed(batch) >= 12);
         // Started once the first runs the batch (holding its lease): the second finds it taken, and waits.
-        using var second = await BatonServeProcess.StartAsync(secondDirectory, "baton.json");
+        await using var second = await BatonServeProcess.StartAsync(secondDirectory, "baton.json");
         // The file uploaded on the first is read on the second.
         var inputFileId = JsonDocument.Parse(await second.Http.GetStringAsync($"/v1/batches/{batchId}")).RootElement.GetProperty("input_file_id").GetString();
         Assert.Equal(Encoding.UTF8.GetBytes(input), await second.Http.GetByteArrayAsync($"/v1/files/{inputFileId}/content"));

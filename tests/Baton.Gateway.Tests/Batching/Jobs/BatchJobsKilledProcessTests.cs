@@ -40,7 +40,7 @@ public sealed class BatchJobsKilledProcessTests : IDisposable
 
         string batchId;
         int answeredBeforeKill;
-        using (var first = await BatonServeProcess.StartAsync(_directory, "baton.json"))
+        await using (var first = await BatonServeProcess.StartAsync(_directory, "baton.json"))
         {
             batchId = await BatchesApi.CreateBatchAsync(first.Http, input);
             await BatchesApi.WaitForAsync(first.Http, batchId, batch => BatchesApi.Completed(batch) >= 12);
@@ -49,7 +49,7 @@ public sealed class BatchJobsKilledProcessTests : IDisposable
         }
         Assert.InRange(answeredBeforeKill, 12, Items - 1);
 
-        using var second = await BatonServeProcess.StartAsync(_directory, "baton.json");
+        await using var second = await BatonServeProcess.StartAsync(_directory, "baton.json");
         var done = await BatchesApi.WaitForAsync(second.Http, batchId, batch => batch.GetProperty("status").GetString() != "in_progress");
 
         Assert.Equal("completed", done.GetProperty("status").GetString());
