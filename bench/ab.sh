@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# A/B of two gateways: two builds of Baton (two checkouts) or one build under two environments, side by side on one
+# static upstream (nginx), the team configuration, a virtual key each; or, with --yarp, two YARP passthroughs under
+# two environments (does a runtime setting that helps Baton help the proxy it is compared with?). wrk alternates between them in short slices,
+# so that the machine's drift (on a shared machine, tens of percent within the hour) falls on both alike; each
+# slice's requests/s, CPU per request (the process's own, from /proc) and allocated bytes per request are printed,
+# then the totals and B's ratios to A. See docs/benchmarks.md ("Sixth round").
+#
+#   bench/ab.sh [--a DIR] [--b DIR] [--env-a "K=V ..."] [--env-b "K=V ..."] [--mode json|sse|hit] [--rounds N]
+#               [--slice SECONDS] [--warm-up SECONDS] [--yarp] [--no-install]
+#
+#   --a, --b     checkouts to build and run (default: this one, for both)
+#   --env-a/-b   environment variables for that side's gateway only
+#   --mode       non-streamed answers (json, the default), streamed (sse), or cache hits (hit)
+#   --rounds     slices per side (default 8); --slice: seconds per slice (default 5)
+#   --warm-up    seconds of non-streamed and of streamed load per gateway before the first slice (default 30 in all)
+#   --yarp       both sides run bench/YarpPassthrough instead of Baton (--a's build; --mode hit is Baton's only)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+A="$ROOT" B="" ENV_A="" ENV_B="" MODE=json ROUNDS=8 SLICE=5 WARM_UP=30 YARP=0 INSTALL=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --a) A="$(cd "$2" && pwd)"; shift 2 ;;
+    --b) B="$(cd "$2" && pwd)"; shift 2 ;;
+    --env-a) ENV_A="$2"; shift 2 ;;
+    --env-b) ENV_B="$2"; shift 2 ;;
+    --mode) MODE="$2"; shift 2 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --slice) SLICE="$2"; shift 2 ;;
+    --warm-up) WARM_UP="$2"; shift 2 ;;
+    --yarp) YARP=1; shift ;;
+    --no-install) INSTALL=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+B="${B:-$A}"
+[[ $MODE =~ ^(json|sse|hit)$ ]] || { echo "--mode is json, sse or hit" >&2; exit 2; }
+[[ $YARP == 1 && $MODE == hit ]] && { echo "--mode hit measures Baton's cache: not with --yarp" >&2; exit 2; }
+
+UPSTREAM_PORT=18091 A_PORT=18092 A_PROBE=18093 B_PORT=18094 B_PROBE=18095
+LOG_TAG=ab
+source "$HERE/lib.sh"
+require_tools python3:python3
+require_free_ports $UPSTREAM_PORT $A_PORT $A_PROBE $B_PORT $B_PROBE
+
+log "building (Release)"
+build_release "$A/src/Baton.Cli/Baton.Cli.csproj" "$HERE/AllocProbe/AllocProbe.csproj" "$HERE/YarpPassthrough/YarpPassthrough.csproj"
+[[ $B == "$A" || $YARP == 1 ]] || build_release "$B/src/Baton.Cli/Baton.Cli.csproj"
+PROBE_DLL="$HERE/AllocProbe/bin/Release/net10.0/AllocProbe.dll"
+YARP_DLL="$HERE/YarpPassthrough/bin/Release/net10.0/YarpPassthrough.dll"
+
+start_upstream
+export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DOTNET_CLI_TELEMETRY_OPTOUT=1
+export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
+
+# start_side NAME TREE PORT PROBE "ENV": the gateway in a scratch directory of its own (its cache and ledger start empty).
+start_side() {
+  mkdir -p "$WORK/$1"
+  if [[ $YARP == 1 ]]; then
+    # shellcheck disable=SC2086 # the environment string is split into its assignments on purpose
+    env $5 BENCH_PROBE_PORT="$4" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
+      dotnet "$YARP_DLL" --urls "http://$HOST:$3" --destination "http://$HOST:$UPSTREAM_PORT/" >"$WORK/$1.out" 2>&1 &
+    SIDE_PID=$!
+    PIDS+=($SIDE_PID)
+    return
+  fi
+  sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.team.json" >"$WORK/$1/baton.json"
+  # shellcheck disable=SC2086 # the environment string is split into its assignments on purpose
+  (cd "$WORK/$1" && exec env $5 BENCH_PROBE_PORT="$4" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
+    dotnet "$2/src/Baton.Cli/bin/Release/net10.0/baton.dll" serve --config "$WORK/$1/baton.json" --urls "http://$HOST:$3") >"$WORK/$1.out" 2>&1 &
+  SIDE_PID=$!
+  PIDS+=($SIDE_PID)
+}
+start_side a "$A" $A_PORT $A_PROBE "$ENV_A"; A_PID=$SIDE_PID
+start_side b "$B" $B_PORT $B_PROBE "$ENV_B"; B_PID=$SIDE_PID
+if [[ $YARP == 1 ]]; then
+  wait_ready a "http://$HOST:$A_PORT/health"
+  wait_ready b "http://$HOST:$B_PORT/health"
+  A_KEY="$BATON_BENCH_MASTER_KEY" B_KEY="$BATON_BENCH_MASTER_KEY"
+else
+  wait_ready a "http://$HOST:$A_PORT/v1/chat/completions" "$HERE/wrk/request.json" "$BATON_BENCH_MASTER_KEY"
+  wait_ready b "http://$HOST:$B_PORT/v1/chat/completions" "$HERE/wrk/request.json" "$BATON_BENCH_MASTER_KEY"
+  A_KEY="$(create_key "http://$HOST:$A_PORT")"
+  B_KEY="$(create_key "http://$HOST:$B_PORT")"
+fi
+
+cache_control=no-cache; [[ $MODE == hit ]] && cache_control=""
+body="$HERE/wrk/request.json"; [[ $MODE == sse ]] && body="$HERE/wrk/request-stream.json"
+# The YARP passthrough forwards the path as it is: the upstream serves the streamed answer under /sse/.
+url_path() { [[ $YARP == 1 && $1 == */request-stream.json ]] && echo /sse/v1/chat/completions || echo /v1/chat/completions; }
+side() { # NAME: sets PORT KEY PID PROBE
+  if [[ $1 == a ]]; then PORT=$A_PORT KEY=$A_KEY PID=$A_PID PROBE=$A_PROBE; else PORT=$B_PORT KEY=$B_KEY PID=$B_PID PROBE=$B_PROBE; fi
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+log "warm-up: ${WARM_UP} s per gateway, non-streamed and streamed"
+for name in a b; do
+  side $name
+  for warm in "$HERE/wrk/request.json" "$HERE/wrk/request-stream.json"; do
+    BENCH_API_KEY="$KEY" BENCH_BODY="$warm" BENCH_CACHE_CONTROL=$cache_control wrk -t2 -c64 -d"$((WARM_UP / 2))s" \
+      -s "$HERE/wrk/post.lua" "http://$HOST:$PORT$(url_path "$warm")" >/dev/null 2>&1 || true
+  done
+done
+
+declare -A requests=([a]=0 [b]=0) ticks=([a]=0 [b]=0) allocated=([a]=0 [b]=0)
+for round in $(seq 1 "$ROUNDS"); do
+  for name in a b; do
+    side $name
+    before_alloc=$(read_allocated "$PROBE") before_cpu=$(cpu_ticks "$PID")
+    BENCH_API_KEY="$KEY" BENCH_BODY="$body" BENCH_CACHE_CONTROL=$cache_control wrk -t2 -c64 -d"${SLICE}s" --timeout 10s \
+      -s "$HERE/wrk/post.lua" "http://$HOST:$PORT$(url_path "$body")" >"$WORK/wrk.out" 2>&1 || fail "wrk failed against $name" "$WORK/wrk.out"
+    after_alloc=$(read_allocated "$PROBE") after_cpu=$(cpu_ticks "$PID")
+    count=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
+    (( count > 0 )) || fail "no request to $name completed" "$WORK/wrk.out"
+    requests[$name]=$(( ${requests[$name]} + count ))
+    ticks[$name]=$(( ${ticks[$name]} + after_cpu - before_cpu ))
+    allocated[$name]=$(( ${allocated[$name]} + after_alloc - before_alloc ))
+    # /proc counts CPU in clock ticks of 10 ms.
+    python3 -c "print(f'round {$round} {\"$name\"}: {$count / $SLICE:,.0f} req/s, {($after_cpu - $before_cpu) * 10 / $count:.4f} ms CPU / request, {($after_alloc - $before_alloc) / $count:,.0f} B / request')"
+  done
+done
+python3 - "${requests[a]}" "${ticks[a]}" "${allocated[a]}" "${requests[b]}" "${ticks[b]}" "${allocated[b]}" "$ROUNDS" "$SLICE" <<'PY'
+import sys
+ra, ta, aa, rb, tb, ab, rounds, slice_ = map(int, sys.argv[1:])
+seconds = rounds * slice_
+for name, r, t, a in (("a", ra, ta, aa), ("b", rb, tb, ab)):
+    print(f"{name}: {r / seconds:,.0f} req/s, {t * 10 / r:.4f} ms CPU / request, {a / r:,.0f} B / request")
+print(f"b/a: requests/s {rb / ra:.3f}, CPU per request {(tb / rb) / (ta / ra):.3f}, allocated per request {(ab / rb) / (aa / ra):.3f}")
+PY
