@@ -111,12 +111,24 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
 
     private readonly RedisConnection _redis;
     private readonly Lock _gate = new();
-    private Batch _pending = new(new List<RedisKey>(16), new List<RedisValue>(32));
+    private Batch _pending = new(new List<RedisKey>(16), new List<RedisValue>(32), []);
     private int _scheduled;
     private int _scriptKnown;
     private long _sent;
 
-    public RedisWriteBehind(RedisConnection redis) => _redis = redis;
+    private readonly Action<IThreadPoolWorkItem> _schedule;
+
+    public RedisWriteBehind(RedisConnection redis)
+        : this(redis, static send => ThreadPool.UnsafeQueueUserWorkItem(send, preferLocal: false))
+    {
+    }
+
+    /// <summary>With <paramref name="schedule"/> in place of the thread pool: a test sends the batch itself, when it chooses.</summary>
+    internal RedisWriteBehind(RedisConnection redis, Action<IThreadPoolWorkItem> schedule)
+    {
+        _redis = redis;
+        _schedule = schedule;
+    }
 
     /// <summary>Scripts sent since start (each carrying one or more writes).</summary>
     public long ScriptsSent => Interlocked.Read(ref _sent);
@@ -125,16 +137,39 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     /// Queues a charge of a bucket (a token correction, a retry's request), and <paramref name="fallback"/> for when Redis
     /// cannot take it: made by the caller as one object, not a closure and its delegate.
     /// </summary>
-    public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, PendingWrite fallback) =>
-        Add(fallback, static (batch, w) =>
+    /// <remarks>
+    /// A charge of a bucket the queued batch already charges, with the same limits, is added to that charge: the
+    /// requests that share a key or a deployment correct the same buckets, and the script then reads and writes each
+    /// bucket once per batch instead of once per request. The result is the same as the charges one after another in
+    /// some order (those that take first, then those that give back, which is where the cap applies). When Redis
+    /// refuses the combined charge, each charge in it falls back on its own.
+    /// </remarks>
+    public void Charge(RedisKey bucket, int? requestsPerMinute, int? tokensPerMinute, int requests, int tokens, PendingWrite fallback)
+    {
+        var charge = new BucketCharge(bucket, requestsPerMinute ?? -1, tokensPerMinute ?? -1);
+        bool full;
+        lock (_gate)
         {
-            batch.Keys.Add(w.Bucket);
+            var batch = _pending;
+            if (batch.Charges.TryGetValue(charge, out var queued))
+            {
+                // The batch is not sent yet, and its send is already on its way (see SendSoon).
+                batch.Values[queued.Requests] = (long)batch.Values[queued.Requests] + requests;
+                batch.Values[queued.Requests + 1] = (long)batch.Values[queued.Requests + 1] + tokens;
+                batch.Writes[queued.Write] = CombinedWrite.Of(batch.Writes[queued.Write], fallback);
+                return;
+            }
+            batch.Keys.Add(bucket);
             batch.Values.Add(ChargeCode);
-            batch.Values.Add(w.Rpm ?? -1);
-            batch.Values.Add(w.Tpm ?? -1);
-            batch.Values.Add(w.Requests);
-            batch.Values.Add(w.Tokens);
-        }, (Bucket: bucket, Rpm: requestsPerMinute, Tpm: tokensPerMinute, Requests: requests, Tokens: tokens));
+            batch.Values.Add(charge.Rpm);
+            batch.Values.Add(charge.Tpm);
+            batch.Charges[charge] = (batch.Values.Count, batch.Writes.Count);
+            batch.Values.Add((long)requests);
+            batch.Values.Add((long)tokens);
+            full = Queue(batch, fallback);
+        }
+        SendSoon(full);
+    }
 
     /// <summary>Queues a budget settlement: <paramref name="counterKeys"/> are spent and reservation keys in pairs.</summary>
     public void Settle(RedisKey[] counterKeys, string reservationId, RedisValue picos, Func<Task> fallback) =>
@@ -195,7 +230,8 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             var values = batch.Values.ToArray();
             batch.Keys.Clear();
             batch.Values.Clear();
-            _pending = new Batch(batch.Keys, batch.Values);
+            batch.Charges.Clear();
+            _pending = new Batch(batch.Keys, batch.Values, batch.Charges);
             _ = SendAsync(batch, keys, values);
         }
     }
@@ -215,11 +251,23 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         {
             var batch = _pending;
             append(batch, arguments);
-            batch.Writes.Add(write);
-            Volatile.Write(ref batch.Count, batch.Count + 1);
+            full = Queue(batch, write);
             sent = batch.Sent.Task;
-            full = batch.Count >= MaxWritesPerScript;
         }
+        SendSoon(full);
+        return sent;
+    }
+
+    /// <summary>Counts a write whose arguments are in the batch; whether the batch is full. Under the lock.</summary>
+    private static bool Queue(Batch batch, PendingWrite write)
+    {
+        batch.Writes.Add(write);
+        Volatile.Write(ref batch.Count, batch.Count + 1);
+        return batch.Count >= MaxWritesPerScript;
+    }
+
+    private void SendSoon(bool full)
+    {
         if (full)
         {
             SendPending();
@@ -227,10 +275,10 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         else if (Interlocked.Exchange(ref _scheduled, 1) == 0)
         {
             // The first write queued since the last send: a thread-pool thread sends the batch, with whatever other
-            // requests queue meanwhile, unless a command of this connection sends it first.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // requests queue meanwhile, unless a command of this connection sends it first. Until then, every write
+            // queued joins that batch, so a batch with writes always has a send on its way.
+            _schedule(this);
         }
-        return sent;
     }
 
     private async Task SendAsync(Batch batch, RedisKey[] keys, RedisValue[] values)
@@ -268,7 +316,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     /// </summary>
     private async Task FallBackFailedAsync(Batch batch, RedisResult[] failed)
     {
-        _redis.WritesRefused(failed.Length / 2, (string?)failed[1] ?? "");
+        var refused = 0;
+        for (var i = 0; i < failed.Length; i += 2)
+        {
+            refused += batch.Writes[(int)failed[i]].Count;
+        }
+        _redis.WritesRefused(refused, (string?)failed[1] ?? "");
         for (var i = 0; i < failed.Length; i += 2)
         {
             await batch.Writes[(int)failed[i]].FallBackAsync().ConfigureAwait(false);
@@ -299,20 +352,60 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>The writes queued since the last send; <see cref="Keys"/> and <see cref="Values"/> are handed on to the next batch once sent.</summary>
-    private sealed class Batch(List<RedisKey> keys, List<RedisValue> values)
+    /// <summary>
+    /// The writes queued since the last send; <see cref="Keys"/>, <see cref="Values"/> and <see cref="Charges"/> are
+    /// handed on to the next batch once sent.
+    /// </summary>
+    private sealed class Batch(List<RedisKey> keys, List<RedisValue> values, Dictionary<BucketCharge, (int Requests, int Write)> charges)
     {
         public readonly List<RedisKey> Keys = keys;
         public readonly List<RedisValue> Values = values;
+
+        /// <summary>The batch's charges: where each one's requests (then tokens) are in <see cref="Values"/>, and its place in <see cref="Writes"/>.</summary>
+        public readonly Dictionary<BucketCharge, (int Requests, int Write)> Charges = charges;
         public readonly List<PendingWrite> Writes = new(8);
         public readonly TaskCompletionSource Sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Count;
+    }
+
+    /// <summary>A bucket and the limits a charge of it is computed with: charges that agree on all three are added together.</summary>
+    private readonly record struct BucketCharge(RedisKey Bucket, int Rpm, int Tpm);
+
+    /// <summary>The fallbacks of charges sent as one: each applies its own charge when Redis refuses theirs.</summary>
+    private sealed class CombinedWrite : PendingWrite
+    {
+        private readonly List<PendingWrite> _writes;
+
+        private CombinedWrite(List<PendingWrite> writes) : base(null, null) => _writes = writes;
+
+        public static CombinedWrite Of(PendingWrite queued, PendingWrite added)
+        {
+            if (queued is CombinedWrite combined)
+            {
+                combined._writes.Add(added);
+                return combined;
+            }
+            return new CombinedWrite([queued, added]);
+        }
+
+        public override int Count => _writes.Count;
+
+        public override async ValueTask FallBackAsync()
+        {
+            foreach (var write in _writes)
+            {
+                await write.FallBackAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>What one write does when Redis cannot take it: applies itself to the gateway's own state, or nothing.</summary>
     internal class PendingWrite(Action? fallback, Func<Task>? fallbackAsync)
     {
         public static readonly PendingWrite Nothing = new(null, null);
+
+        /// <summary>How many of the writes queued this stands for (charges sent as one are several).</summary>
+        public virtual int Count => 1;
 
         public virtual async ValueTask FallBackAsync()
         {

@@ -194,6 +194,65 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task Charges_of_one_bucket_in_one_batch_reach_redis_as_one_write_of_their_sum()
+    {
+        var connection = _views.Connect();
+        // Sent only when the test says so: every write below is in one batch.
+        var writes = new RedisWriteBehind(connection, _ => { });
+        var id = Guid.NewGuid().ToString("N");
+        var shared = connection.Buckets["merged:" + id];
+        var other = connection.Buckets["other:" + id];
+        await using var monitor = await RedisMonitor.StartAsync(server);
+
+        // What the requests of one key do behind their responses: corrections that take and give back, a retry's
+        // request; and a charge of the same bucket under other limits (a reloaded configuration), which stays apart.
+        writes.Charge(shared, 100, 60, 0, 5, RedisWriteBehind.PendingWrite.Nothing);
+        writes.Charge(other, null, 60, 0, 7, RedisWriteBehind.PendingWrite.Nothing);
+        writes.Charge(shared, 100, 60, 0, -2, RedisWriteBehind.PendingWrite.Nothing);
+        writes.Charge(shared, 100, 60, 1, 10, RedisWriteBehind.PendingWrite.Nothing);
+        writes.Charge(shared, 100, 120, 0, 1, RedisWriteBehind.PendingWrite.Nothing);
+        var sent = writes.Cache(connection.Key("cache:entry:" + id), connection.Key("cache:index:" + id), "{}"u8.ToArray(), 60_000, id, 2, "m");
+        writes.SendPending();
+        await sent;
+
+        var script = Assert.Single(monitor.Commands, c => c.StartsWith("\"eval", StringComparison.Ordinal));
+        // The bucket is named once per limits it was charged under: twice, not four times.
+        var name = $"\"{(string?)shared}\"".ToLowerInvariant();
+        Assert.Equal(2, script.Split(name).Length - 1);
+        var db = _admin!.GetDatabase();
+        // 60 tokens less 5, plus 2, less 10: 47; then less 1 in the 120-token charge. 100 requests less 1. Refill while
+        // the test runs is a token a second at most.
+        Assert.Equal(46, (double)await db.HashGetAsync(shared, "k"), 1.0);
+        Assert.Equal(99, (double)await db.HashGetAsync(shared, "r"), 0.1);
+        Assert.Equal(53, (double)await db.HashGetAsync(other, "k"), 1.0);
+        Assert.Equal(0, connection.FallbackCount);
+    }
+
+    [Fact]
+    public async Task Charges_sent_as_one_that_redis_refuses_are_each_applied_locally_once()
+    {
+        var connection = _views.Connect();
+        var writes = new RedisWriteBehind(connection, _ => { });
+        var db = _admin!.GetDatabase();
+        var id = Guid.NewGuid().ToString("N");
+        await db.StringSetAsync(connection.Prefix + "rl:bad:" + id, "not a hash");
+        var local = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            writes.Charge(connection.Buckets["bad:" + id], null, 60, 0, 5, new RedisWriteBehind.PendingWrite(() => local.Enqueue(name), null));
+        }
+        var sent = writes.Cache(connection.Key("cache:entry:" + id), connection.Key("cache:index:" + id), "{}"u8.ToArray(), 60_000, id, 2, "m");
+        writes.SendPending();
+        await sent;
+
+        Assert.Equal(new[] { "first", "second", "third" }, local.ToArray());
+        Assert.Equal(3, connection.FallbackCount);
+        Assert.Equal("not a hash", (string?)await db.StringGetAsync(connection.Prefix + "rl:bad:" + id));
+        Assert.True(await db.KeyExistsAsync(connection.Key("cache:entry:" + id)));
+    }
+
+    [Fact]
     public async Task One_script_with_a_refused_write_in_the_middle_applies_every_other_write_and_names_the_refused_one()
     {
         var connection = _views.Connect();
