@@ -2,7 +2,8 @@
 # Where a Redis gateway's time goes: one gateway with its state in Redis (bench/baton.bench.redis.json) on the static
 # upstream, loaded with wrk at 64 connections; after a warm-up, Redis's statistics are reset and one measured run
 # gives, per request, the CPU time of the gateway and of redis-server (/proc/<pid>/stat) and each Redis command's
-# calls and time by Redis's own count (INFO commandstats; EVALSHA's time includes the commands its script runs).
+# calls and time by Redis's own count (INFO commandstats; EVALSHA's time includes the commands its script runs), and
+# the gateway's peak resident memory.
 # See docs/benchmarks.md ("Latest run").
 #
 #   bench/redis-cost.sh [--mode json|sse] [--duration SECONDS] [--connections N] [--no-install]
@@ -69,17 +70,18 @@ requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
 errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
 (( requests > 0 )) || fail "no request completed" "$WORK/wrk.out"
 redis-cli -h "$HOST" -p "$REDIS_PORT" info commandstats >"$WORK/commandstats.txt"
+peak_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$GATEWAY_PID/status")
 
-python3 - "$requests" "$errors" "$DURATION" $((gateway_after - gateway_before)) $((redis_after - redis_before)) "$WORK/commandstats.txt" <<'PY'
+python3 - "$requests" "$errors" "$DURATION" $((gateway_after - gateway_before)) $((redis_after - redis_before)) "$peak_kb" "$WORK/commandstats.txt" <<'PY'
 import sys
-requests, errors, seconds, gateway_ticks, redis_ticks = map(int, sys.argv[1:6])
+requests, errors, seconds, gateway_ticks, redis_ticks, peak_kb = map(int, sys.argv[1:7])
 # /proc counts CPU in clock ticks of 10 ms.
 print(f"{requests / seconds:,.0f} requests/s, {errors} errors; CPU per request: gateway {gateway_ticks * 10 / requests:.4f} ms, "
-      f"redis-server {redis_ticks * 10 / requests:.4f} ms")
+      f"redis-server {redis_ticks * 10 / requests:.4f} ms; the gateway's peak resident memory {peak_kb / 1024:.0f} MB")
 print("| command | calls / request | µs / request | µs / call |")
 print("|---|---:|---:|---:|")
 rows = []
-for line in open(sys.argv[6]):
+for line in open(sys.argv[7]):
     if not line.startswith("cmdstat_") or line.startswith("cmdstat_config"):
         continue
     name, fields = line.strip()[len("cmdstat_"):].split(":", 1)
