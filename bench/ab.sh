@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A/B of two gateways: two builds of Baton (two checkouts) or one build under two environments, side by side on one
 # static upstream (nginx), the team configuration, a virtual key each; or, with --yarp, two YARP passthroughs under
-# two environments (does a runtime setting that helps Baton help the proxy it is compared with?). wrk alternates between them in short slices,
-# so that the machine's drift (on a shared machine, tens of percent within the hour) falls on both alike; each
+# two environments (does a runtime setting that helps Baton help the proxy it is compared with?). wrk alternates
+# between them in short slices, so that the machine's drift (tens of percent within the hour) falls on both alike; each
 # slice's requests/s, CPU per request (the process's own, from /proc) and allocated bytes per request are printed,
 # then the totals and B's ratios to A. See docs/benchmarks.md ("Sixth round").
 #
@@ -94,7 +94,6 @@ url_path() { [[ $YARP == 1 && $1 == */request-stream.json ]] && echo /sse/v1/cha
 side() { # NAME: sets PORT KEY PID PROBE
   if [[ $1 == a ]]; then PORT=$A_PORT KEY=$A_KEY PID=$A_PID PROBE=$A_PROBE; else PORT=$B_PORT KEY=$B_KEY PID=$B_PID PROBE=$B_PROBE; fi
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 log "warm-up: ${WARM_UP} s per gateway, non-streamed and streamed"
 for name in a b; do

@@ -174,6 +174,9 @@ read_allocated() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# cpu_ticks PID: the process's user and system CPU so far, in clock ticks of 10 ms (/proc/PID/stat).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # start_rss_sampler PID / stop_rss_sampler: the process's peak resident memory (KB), sampled every 0.5 s between the two.
 start_rss_sampler() {
   echo 0 >"$WORK/rss"

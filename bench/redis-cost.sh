@@ -57,7 +57,6 @@ load() { # SECONDS OUTPUT
   BENCH_API_KEY="$KEY" BENCH_BODY="$body" BENCH_CACHE_CONTROL=no-cache wrk -t2 -c"$CONNECTIONS" -d"$1s" --timeout 10s \
     -s "$HERE/wrk/post.lua" "http://$HOST:$GATEWAY_PORT/v1/chat/completions" >"$2" 2>&1 || fail "wrk failed" "$2"
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 log "warm-up: $((DURATION * 2)) s"
 load $((DURATION * 2)) "$WORK/warm.out"

@@ -110,13 +110,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     private static readonly RedisValue CacheCode = "w";
 
     private readonly RedisConnection _redis;
+    private readonly Action<IThreadPoolWorkItem> _schedule;
     private readonly Lock _gate = new();
     private Batch _pending = new(new List<RedisKey>(16), new List<RedisValue>(32), []);
     private int _scheduled;
     private int _scriptKnown;
     private long _sent;
-
-    private readonly Action<IThreadPoolWorkItem> _schedule;
 
     public RedisWriteBehind(RedisConnection redis)
         : this(redis, static send => ThreadPool.UnsafeQueueUserWorkItem(send, preferLocal: false))
