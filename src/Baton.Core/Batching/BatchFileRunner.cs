@@ -34,7 +34,7 @@ public sealed class BatchFileRunner(BatchExecutor executor)
         string inputPath, string outputPath, Action<BatchFileProgress>? report, CancellationToken cancellationToken)
     {
         var finished = ReadFinished(outputPath);
-        var (items, unreadable) = BatchJobInput.ReadFile(inputPath);
+        var (items, unreadable) = await BatchJobInput.ReadFileAsync(inputPath, cancellationToken).ConfigureAwait(false);
         var problems = unreadable.Select(p => new BatchFileProblem(p.Line, p.Problem.Message)).ToList();
         var pending = items.Where(item => !finished.Contains(item.CustomId)).Select(item => new BatchEntry(item.CustomId, item.Request, item.Refusal)).ToList();
         var skipped = items.Count - pending.Count;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Baton.Errors;
 using Baton.Requests;
@@ -24,11 +25,12 @@ internal static class BatchJobInput
 {
     /// <summary>
     /// Reads an uploaded input file as it streams in (never whole in memory): UTF-8, a leading byte-order mark
-    /// ignored; no request at all is an error too.
+    /// ignored; no request at all is an error too. Read asynchronously: the stream may be a database's socket, and a
+    /// synchronous read on a socket thread stalls every socket served by that thread.
     /// </summary>
-    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<BatchJobError> Errors) Read(Stream content)
+    public static async Task<(IReadOnlyList<BatchJobItem> Items, IReadOnlyList<BatchJobError> Errors)> ReadAsync(Stream content, CancellationToken cancellationToken)
     {
-        var (items, problems) = Read(Lines(content));
+        var (items, problems) = await ReadAsync(LinesAsync(content, cancellationToken)).ConfigureAwait(false);
         if (items.Count == 0 && problems.Count == 0)
         {
             return (items, [new BatchJobError("empty_file", "The input file has no requests.", null, null)]);
@@ -37,23 +39,25 @@ internal static class BatchJobInput
     }
 
     /// <summary>Reads a batch input file by its lines as the file holds them: bytes that are not UTF-8 are a problem of their line.</summary>
-    public static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) ReadFile(string path)
+    public static async Task<(IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems)> ReadFileAsync(
+        string path, CancellationToken cancellationToken)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-        return Read(Lines(file));
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        return await ReadAsync(LinesAsync(file, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Reads input lines, shared by <c>baton batch</c> and the Batches API: each request with its line number, and a
     /// problem for each line that is not a request or repeats an earlier <c>custom_id</c>; blank lines are skipped.
     /// </summary>
-    private static (IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems) Read(IEnumerable<ReadOnlyMemory<byte>> lines)
+    private static async Task<(IReadOnlyList<BatchJobItem> Items, IReadOnlyList<(int Line, BatchLineProblem Problem)> Problems)> ReadAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> lines)
     {
         var items = new List<BatchJobItem>();
         var problems = new List<(int Line, BatchLineProblem Problem)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var number = 0;
-        foreach (var line in lines)
+        await foreach (var line in lines.ConfigureAwait(false))
         {
             number++;
             if (IsBlank(line.Span))
@@ -83,13 +87,13 @@ internal static class BatchJobInput
     /// The file's lines as bytes, decoded by nobody yet: a line that is not valid UTF-8 is refused by its reader, naming
     /// the string that holds the bytes, rather than silently turned into U+FFFD. The mark is dropped from the first line only.
     /// </summary>
-    private static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream content)
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> LinesAsync(Stream content, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         var line = new ArrayBufferWriter<byte>();
         var first = true;
         int read;
-        while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+        while ((read = await content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
             var chunk = buffer.AsMemory(0, read);
             while (chunk.Span.IndexOf((byte)'\n') is var end and >= 0)

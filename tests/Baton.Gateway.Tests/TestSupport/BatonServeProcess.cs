@@ -10,15 +10,46 @@ namespace Baton.Gateway.Tests.TestSupport;
 /// </summary>
 public sealed class BatonServeProcess : IAsyncDisposable
 {
+    private const int KeptLines = 200;
+
     private readonly Process _process;
+    private readonly Queue<string> _output = new();
 
     private BatonServeProcess(Process process, string url)
     {
         _process = process;
-        Http = new HttpClient { BaseAddress = new Uri(url) };
+        Http = new HttpClient(new InternalErrorShowsOutput(this) { InnerHandler = new HttpClientHandler() }) { BaseAddress = new Uri(url) };
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>The last lines the process wrote (standard output and error), for a failing test to show.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.Enqueue(line);
+            if (_output.Count > KeptLines)
+            {
+                _output.Dequeue();
+            }
+        }
+    }
 
     /// <summary>Starts <c>baton serve --config</c> <paramref name="config"/> in <paramref name="directory"/> and waits until <c>/health</c> answers.</summary>
     public static async Task<BatonServeProcess> StartAsync(string directory, string config)
@@ -30,11 +61,11 @@ public sealed class BatonServeProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var server = new BatonServeProcess(process, url);
+        process.OutputDataReceived += (_, line) => server.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new BatonServeProcess(process, url);
         try
         {
             await server.WaitUntilUpAsync();
@@ -95,5 +126,25 @@ public sealed class BatonServeProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Turns a 500 into an exception carrying what the process wrote: a 500 is always a defect, and the process's log
+    /// (its unhandled exception) is what explains it, gone once the test ends.
+    /// </summary>
+    private sealed class InternalErrorShowsOutput(BatonServeProcess process) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.InternalServerError)
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                response.Dispose();
+                throw new HttpRequestException(
+                    $"{request.Method} {request.RequestUri} answered 500: {body}\nbaton serve wrote:\n{process.Output}", null, HttpStatusCode.InternalServerError);
+            }
+            return response;
+        }
     }
 }

@@ -74,7 +74,7 @@ public sealed partial class BatchJobRunner(
             {
                 return null;
             }
-            (items, errors) = BatchJobInput.Read(content);
+            (items, errors) = await BatchJobInput.ReadAsync(content, cancellationToken).ConfigureAwait(false);
         }
         var failed = errors.Count > 0;
         var job = new BatchJob
@@ -181,7 +181,7 @@ public sealed partial class BatchJobRunner(
                     stopping).ConfigureAwait(false));
                 return;
             }
-            items = BatchJobInput.Read(content).Items;
+            items = (await BatchJobInput.ReadAsync(content, stopping).ConfigureAwait(false)).Items;
         }
         if (await OwnerOptionsAsync(job.Owner, stopping).ConfigureAwait(false) is not { } caller)
         {

@@ -203,18 +203,18 @@ public sealed class BatchJobStoreTests : IDisposable
     }
 
     [Fact]
-    public void Input_errors_name_each_bad_line_and_an_empty_file_is_an_error()
+    public async Task Input_errors_name_each_bad_line_and_an_empty_file_is_an_error()
     {
         var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
-        var (items, errors) = BatchJobInput.Read(Stream(string.Join('\n', line, "", "[1", line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), line,
-            """{"custom_id":"c","method":"GET","body":{}}""", """{"custom_id":"d"}""")));
+        var (items, errors) = await BatchJobInput.ReadAsync(Stream(string.Join('\n', line, "", "[1", line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), line,
+            """{"custom_id":"c","method":"GET","body":{}}""", """{"custom_id":"d"}""")), CancellationToken.None);
 
         Assert.Equal(["a", "b"], items.Select(i => i.CustomId));
         Assert.Equal([1, 4], items.Select(i => i.Line));
         Assert.Equal([(3, "invalid_json_line"), (5, "duplicate_custom_id"), (6, "invalid_method"), (7, "missing_required_parameter")],
             errors.Select(e => (e.Line!.Value, e.Code)));
 
-        var (none, empty) = BatchJobInput.Read(Stream("\n \n"));
+        var (none, empty) = await BatchJobInput.ReadAsync(Stream("\n \n"), CancellationToken.None);
         Assert.Empty(none);
         Assert.Equal("empty_file", Assert.Single(empty).Code);
     }
@@ -288,25 +288,76 @@ public sealed class BatchJobStoreTests : IDisposable
     }
 
     [Fact]
-    public void An_input_file_may_start_with_a_utf8_byte_order_mark()
+    public async Task An_input_file_is_read_without_a_synchronous_read()
+    {
+        // A stored file may stream from a database's socket: a synchronous read there, on a socket thread, stalls every
+        // socket that thread serves (a gateway once timed out connecting to PostgreSQL while reading a batch's input).
+        var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
+
+        var (items, errors) = await BatchJobInput.ReadAsync(new AsynchronousOnlyStream(Bytes(line + "\n" + line.Replace("\"a\"", "\"b\"", StringComparison.Ordinal))),
+            CancellationToken.None);
+
+        Assert.Empty(errors);
+        Assert.Equal(["a", "b"], items.Select(i => i.CustomId));
+    }
+
+    /// <summary>A stream of bytes that fails any synchronous read.</summary>
+    private sealed class AsynchronousOnlyStream(byte[] bytes) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => bytes.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("read synchronously");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = Math.Min(buffer.Length, bytes.Length - _position);
+            bytes.AsSpan(_position, count).CopyTo(buffer.Span);
+            _position += count;
+            return ValueTask.FromResult(count);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
+    public async Task An_input_file_may_start_with_a_utf8_byte_order_mark()
     {
         var line = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
 
-        var (items, errors) = BatchJobInput.Read(new MemoryStream([.. Encoding.UTF8.Preamble, .. Bytes(line + "\n")]));
+        var (items, errors) = await BatchJobInput.ReadAsync(new MemoryStream([.. Encoding.UTF8.Preamble, .. Bytes(line + "\n")]), CancellationToken.None);
 
         Assert.Empty(errors);
         Assert.Equal("a", Assert.Single(items).CustomId);
     }
 
     [Fact]
-    public void Bytes_that_are_not_utf8_are_an_error_of_their_line_naming_the_string_not_replaced()
+    public async Task Bytes_that_are_not_utf8_are_an_error_of_their_line_naming_the_string_not_replaced()
     {
         var good = """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}""";
         // Line 2 holds 0xFF 0xFE inside the message's text; line 3 ends in CRLF, as files written on Windows do.
         byte[] bad = [.. Bytes(good.Replace("\"a\"", "\"b\"", StringComparison.Ordinal)[..^"hi\"}]}}".Length]), 0xFF, 0xFE, .. Bytes("\"}]}}")];
         var crlf = Bytes(good.Replace("\"a\"", "\"c\"", StringComparison.Ordinal) + "\r\n");
 
-        var (items, errors) = BatchJobInput.Read(new MemoryStream([.. Bytes(good + "\n"), .. bad, (byte)'\n', .. crlf]));
+        var (items, errors) = await BatchJobInput.ReadAsync(new MemoryStream([.. Bytes(good + "\n"), .. bad, (byte)'\n', .. crlf]), CancellationToken.None);
 
         Assert.Equal(["a", "c"], items.Select(i => i.CustomId));
         var error = Assert.Single(errors);
@@ -316,7 +367,7 @@ public sealed class BatchJobStoreTests : IDisposable
         var path = Path.Combine(Path.GetDirectoryName(DatabasePath)!, "input.jsonl");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllBytes(path, [.. Bytes(good + "\n"), .. bad]);
-        var (fileItems, problems) = BatchJobInput.ReadFile(path);
+        var (fileItems, problems) = await BatchJobInput.ReadFileAsync(path, CancellationToken.None);
         Assert.Equal("a", Assert.Single(fileItems).CustomId);
         Assert.Equal((2, "invalid_encoding"), (Assert.Single(problems).Line, Assert.Single(problems).Problem.Code));
     }
