@@ -81,7 +81,7 @@ internal sealed class PostgresKeyStore : IKeyStore, INotifyingKeyStore, IAsyncDi
         command.Parameters.Add(Text(key.Id));
         AddSettings(command, key);
         command.Parameters.Add(Text(Channel));
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        return (long)(await command.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
     }
 
     private async ValueTask<VirtualKey?> ReadOneAsync(string where, string value, CancellationToken cancellationToken)
@@ -89,7 +89,7 @@ internal sealed class PostgresKeyStore : IKeyStore, INotifyingKeyStore, IAsyncDi
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand($"SELECT settings::text FROM api_keys WHERE {where}", connection);
         command.Parameters.Add(Text(value));
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string settings ? Deserialize(settings) : null;
+        return await command.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) is string settings ? Deserialize(settings) : null;
     }
 
     private static NpgsqlParameter<string> Text(string value) => new() { TypedValue = value };

@@ -62,7 +62,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         await using var command = new NpgsqlCommand(
             "SELECT owner FROM batch_files WHERE id = $1 UNION ALL SELECT owner FROM batches WHERE id = $1 LIMIT 1", connection);
         command.Parameters.Add(Text(id));
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        return await command.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) as string;
     }
 
     public async Task<StoredFile?> GetFileAsync(string id, CancellationToken cancellationToken)
@@ -84,7 +84,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
             transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand("SELECT bytes FROM batch_files WHERE id = $1", connection, transaction);
             command.Parameters.Add(Text(id));
-            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not long bytes)
+            if (await command.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) is not long bytes)
             {
                 await transaction.DisposeAsync().ConfigureAwait(false);
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -130,7 +130,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         await using (var locked = new NpgsqlCommand("SELECT 1 FROM batch_files WHERE id = $1 FOR UPDATE", connection, transaction))
         {
             locked.Parameters.Add(Text(id));
-            if (await locked.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            if (await locked.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) is null)
             {
                 return FileDeletion.NotFound;
             }
@@ -138,7 +138,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         await using (var inUse = new NpgsqlCommand($"SELECT 1 FROM batches WHERE input_file_id = $1 AND {Unfinished} LIMIT 1", connection, transaction))
         {
             inUse.Parameters.Add(Text(id));
-            if (await inUse.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            if (await inUse.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
             {
                 return FileDeletion.InUse;
             }
@@ -159,7 +159,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
         await using (var input = new NpgsqlCommand("SELECT 1 FROM batch_files WHERE id = $1 FOR SHARE", connection, transaction))
         {
             input.Parameters.Add(Text(job.InputFileId));
-            if (await input.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is null)
+            if (await input.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false) is null)
             {
                 return false;
             }
@@ -596,7 +596,7 @@ internal sealed class PostgresBatchJobStore(PostgresDatabase database) : IBatchJ
                 return false;
             }
             await using var command = ChunkCommand();
-            return Took(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false));
+            return Took(await command.ExecuteBufferedScalarAsync(cancellationToken).ConfigureAwait(false));
         }
 
         private NpgsqlCommand ChunkCommand()
