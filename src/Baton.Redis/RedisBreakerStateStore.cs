@@ -80,9 +80,14 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
     private void Record(string deployment, DateTimeOffset until) =>
         _openUntil.AddOrUpdate(deployment, until, (_, current) => until > current ? until : current);
 
-    /// <summary>Breaks opened before this instance started (wall-clock expiry: a start is not on a request's path).</summary>
+    /// <summary>
+    /// Breaks opened before this instance started (wall-clock expiry: a start is not on a request's path). Read once
+    /// the subscription is in place (a ping on its connection answers after the subscribe): a break opened meanwhile is
+    /// either in the hash read here or announced on the channel, never lost between the two.
+    /// </summary>
     private Task LoadAsync() => _redis.TryAsync("breaker.load", async db =>
     {
+        await _redis.Subscriber.PingAsync().ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var entry in await db.HashGetAllAsync(_breaks).ConfigureAwait(false))
         {
