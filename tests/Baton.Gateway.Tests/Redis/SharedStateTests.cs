@@ -100,16 +100,8 @@ public sealed class SharedStateTests(RedisServer redis) : IClassFixture<RedisSer
         // purge's announcement reaches it (in the background, so polled; a hit meanwhile stores nothing).
         using var purge = await gateways.Clients[2].DeleteAsync("/v1/cache");
         Assert.Equal(1, JsonDocument.Parse(await purge.Content.ReadAsStringAsync()).RootElement.GetProperty("deleted").GetInt64());
-        string? afterPurge = null;
-        for (var i = 0; i < 250 && afterPurge != "miss"; i++)
-        {
-            afterPurge = (await gateways.ChatAsync(0, body)).Response.Headers.GetValues("x-baton-cache").Single();
-            if (afterPurge != "miss")
-            {
-                await Task.Delay(20);
-            }
-        }
-        Assert.Equal("miss", afterPurge);
+        Assert.True(await EventuallyAsync(async () =>
+            (await gateways.ChatAsync(0, body)).Response.Headers.GetValues("x-baton-cache").Single() == "miss"), "gateway 0 still hits after the purge");
         Assert.Equal(2, gateways.CallsTo("baton-sim-1"));
     }
 
@@ -190,16 +182,19 @@ public sealed class SharedStateTests(RedisServer redis) : IClassFixture<RedisSer
     }
 
     /// <summary>Polls for up to five seconds of real time: the news travels through Redis in the background.</summary>
-    private static async Task<bool> EventuallyAsync(Func<bool> condition)
+    private static Task<bool> EventuallyAsync(Func<bool> condition) => EventuallyAsync(() => Task.FromResult(condition()));
+
+    /// <inheritdoc cref="EventuallyAsync(Func{bool})"/>
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 250; i++)
         {
-            if (condition())
+            if (await condition())
             {
                 return true;
             }
             await Task.Delay(20);
         }
-        return condition();
+        return await condition();
     }
 }

@@ -301,43 +301,6 @@ public sealed class BatchJobStoreTests : IDisposable
         Assert.Equal(["a", "b"], items.Select(i => i.CustomId));
     }
 
-    /// <summary>A stream of bytes that fails any synchronous read.</summary>
-    private sealed class AsynchronousOnlyStream(byte[] bytes) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => bytes.Length;
-
-        public override long Position
-        {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("read synchronously");
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var count = Math.Min(buffer.Length, bytes.Length - _position);
-            bytes.AsSpan(_position, count).CopyTo(buffer.Span);
-            _position += count;
-            return ValueTask.FromResult(count);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-
     [Fact]
     public async Task An_input_file_may_start_with_a_utf8_byte_order_mark()
     {
@@ -391,5 +354,42 @@ public sealed class BatchJobStoreTests : IDisposable
                 return false;
             }
         });
+    }
+
+    /// <summary>A stream of bytes that fails any synchronous read.</summary>
+    private sealed class AsynchronousOnlyStream(byte[] bytes) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => bytes.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new InvalidOperationException("read synchronously");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = Math.Min(buffer.Length, bytes.Length - _position);
+            bytes.AsSpan(_position, count).CopyTo(buffer.Span);
+            _position += count;
+            return ValueTask.FromResult(count);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
