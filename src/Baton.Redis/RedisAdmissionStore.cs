@@ -40,52 +40,90 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         -- Every lease this script adds expires at the same time; its set lives a second longer.
         local leaseexpiry = string.format('%.0f', now + ttl)
         local leasekeep = math.ceil(ttl / 1000) + 1000
+        -- Redis runs nothing else while a script runs, so what the script read of a key stays true for every later
+        -- admission of the batch but for its own changes: each lease set, bucket and revocation is read once, kept
+        -- here as the admissions change it, and written back once at the end. The decisions are those of the
+        -- admissions run one after another, for a fraction of the calls into Redis.
+        local sets, setorder = {}, {}
+        local buckets, bucketorder = {}, {}
+        local revoked = {}
+        local function addleases(key, s)
+          if #s.added > 0 then
+            redis.call('ZADD', key, unpack(s.added))
+            redis.call('PEXPIRE', key, leasekeep)
+            s.added = {}
+          end
+        end
         -- Leases in the set and whether one more fits. Expired leases (a dead gateway's) are dropped only when they
         -- could matter: a set that has room even counting them admits as it would without them. Sets of more than
-        -- 64 are purged on every call all the same, so a set holds at most that many expired leases for long.
+        -- 64 are purged by every script that meets them all the same, so a set holds at most that many expired
+        -- leases for long. Once purged, a set has nothing more to drop in this script: its clock stands still.
         local function inflight(key, max)
           if max < 0 then return 0, true end
-          local n = redis.call('ZCARD', key)
-          if n < max and n <= 64 then return n, true end
+          local s = sets[key]
+          if not s then
+            s = {n = redis.call('ZCARD', key), added = {}, purged = false}
+            sets[key] = s
+            setorder[#setorder + 1] = key
+          end
+          if s.purged or (s.n < max and s.n <= 64) then return s.n, s.n < max end
+          addleases(key, s)
           redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-          n = redis.call('ZCARD', key)
-          return n, n < max
+          s.n = redis.call('ZCARD', key)
+          s.purged = true
+          return s.n, s.n < max
         end
         local function lease(key, max, id)
           if max < 0 then return end
-          redis.call('ZADD', key, leaseexpiry, id)
-          redis.call('PEXPIRE', key, leasekeep)
+          local s = sets[key]
+          s.n = s.n + 1
+          s.added[#s.added + 1] = leaseexpiry
+          s.added[#s.added + 1] = id
         end
         -- Takes one request and the tokens when both buckets have them and no pause holds; else says how long to wait.
+        -- A bucket keeps its fields as load read them, then as a take left them: levels as the strings save writes
+        -- (what a later script would read back), refilled at this script's time. Levels are returned as numbers:
+        -- the reply writes them as tostring would.
         local function take(key, rpm, tpm, tokens)
-          local h = load(key)
-          local r = level(rpm, h[1], h[2])
-          local k = level(tpm, h[3], h[4])
-          local p = tonumber(h[5] or '0')
-          local wait, reason = shortfall(r, k, p, rpm, tpm, tokens)
+          local b = buckets[key]
+          if not b then
+            local h = load(key)
+            b = {r = h[1], rt = h[2], k = h[3], kt = h[4], p = tonumber(h[5] or '0'), e = h[6]}
+            buckets[key] = b
+            bucketorder[#bucketorder + 1] = key
+          end
+          local r = level(rpm, b.r, b.rt)
+          local k = level(tpm, b.k, b.kt)
+          local wait, reason = shortfall(r, k, b.p, rpm, tpm, tokens)
           if wait == 0 then
-            if r then r = r - 1 end
-            if k then k = k - math.min(tokens, tpm) end
-            save(key, r, k, p, h[6])
+            if r then r = r - 1; b.r = tostring(r); b.rt = now; b.saver = true end
+            if k then k = k - math.min(tokens, tpm); b.k = tostring(k); b.kt = now; b.savek = true end
+            b.taken = true
           end
           local paused = 0
-          if p > now then paused = p - now end
-          return wait, reason, r and tostring(r) or '', k and tostring(k) or '', paused
+          if b.p > now then paused = b.p - now end
+          return wait, reason, r or '', k or '', paused
+        end
+        local function revokedkey(id)
+          local gone = revoked[id]
+          if gone == nil then
+            gone = redis.call('ZSCORE', KEYS[1], id) ~= false
+            revoked[id] = gone
+          end
+          return gone
         end
         -- One admission, its keys from K and its arguments from A. Reply: stage, key wait, key reason, key in flight,
         -- budget granted, budget refused by, deployment wait, deployment reason, deployment in flight, deployment r,
-        -- deployment k, deployment paused, then budget states; integers as whole numbers.
+        -- deployment k, deployment paused, then budget states. Every number but the levels is a whole one well below
+        -- 1e14, which table.concat writes in full (as '%.0f' would), and the levels as tostring does.
         local function done(reply, stage)
           reply[1] = stage
-          for i = 1, 12 do
-            if type(reply[i]) == 'number' then reply[i] = string.format('%.0f', reply[i]) end
-          end
           return table.concat(reply, ' ')
         end
         local function admit(K, A)
           local parts = ARGV[A]
           local reply = {0, 0, 0, 0, 1, -1, 0, 0, 0, '', '', 0}
-          if string.find(parts, 'r', 1, true) and redis.call('ZSCORE', KEYS[1], ARGV[A + 2]) then return done(reply, 1) end
+          if string.find(parts, 'r', 1, true) and revokedkey(ARGV[A + 2]) then return done(reply, 1) end
           local haskey = string.find(parts, 'k', 1, true)
           local keymax = tonumber(ARGV[A + 6])
           if haskey then
@@ -162,6 +200,11 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           local n = tonumber(ARGV[A + 1])
           K = K + 4 + 2 * n
           A = A + 16 + n
+        end
+        for _, key in ipairs(setorder) do addleases(key, sets[key]) end
+        for _, key in ipairs(bucketorder) do
+          local b = buckets[key]
+          if b.taken then save(key, b.saver and tonumber(b.r) or nil, b.savek and tonumber(b.k) or nil, b.p, b.e) end
         end
         return table.concat(out, '\n')
         """;

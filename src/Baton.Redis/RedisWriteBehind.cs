@@ -25,7 +25,8 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     // field, size, model). Redis does not undo a script's writes when it stops on an error, so each write runs on its
     // own (pcall): one that fails (a key of the wrong type, a counter that is not an integer) is skipped and the others
     // still apply. Each write reads and checks everything it touches before its first write, so a failing write has
-    // written nothing. Returns the position (from 0) and the error of each write that failed, in pairs: those writes,
+    // written nothing. The releases of one lease set go together in one ZREM at the end (a set of the wrong type fails
+    // them all, as it would each). Returns the position (from 0) and the error of each write that failed, in pairs: those writes,
     // and only those, the gateway applies to its own state, so that Redis and the gateway never both apply a write.
     internal const string Script = RedisBucketScript.Prelude + "\n" + """
         local function charge(key, rpm, tpm, requests, tokens)
@@ -65,6 +66,12 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
           else return redis.error_reply('unknown write ' .. tostring(op)) end
         end
         local failed = {}
+        local function fail(w, err)
+          failed[#failed + 1] = w
+          failed[#failed + 1] = type(err) == 'table' and tostring(err.err) or tostring(err)
+        end
+        -- Releases are gathered by lease set and each set gets one ZREM at the end: no other write reads a lease set.
+        local releases, releaseorder = {}, {}
         local k = 1
         local w = 0
         i = 1
@@ -81,7 +88,14 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             k = k + 2 * counters
             i = i + 4
           elseif op == 'z' then
-            ok, err = pcall(redis.call, 'ZREM', KEYS[k], ARGV[i + 1])
+            local set = releases[KEYS[k]]
+            if not set then
+              set = {ids = {}, writes = {}}
+              releases[KEYS[k]] = set
+              releaseorder[#releaseorder + 1] = KEYS[k]
+            end
+            set.ids[#set.ids + 1] = ARGV[i + 1]
+            set.writes[#set.writes + 1] = w
             k = k + 1
             i = i + 2
           else
@@ -89,11 +103,15 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
             k = k + 2
             i = i + 6
           end
-          if not ok then
-            failed[#failed + 1] = w
-            failed[#failed + 1] = type(err) == 'table' and tostring(err.err) or tostring(err)
-          end
+          if not ok then fail(w, err) end
           w = w + 1
+        end
+        for _, key in ipairs(releaseorder) do
+          local set = releases[key]
+          local ok, err = pcall(redis.call, 'ZREM', key, unpack(set.ids))
+          if not ok then
+            for _, at in ipairs(set.writes) do fail(at, err) end
+          end
         end
         return failed
         """;

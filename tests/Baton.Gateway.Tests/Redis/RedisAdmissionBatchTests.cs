@@ -42,6 +42,62 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : RedisAdmissio
     }
 
     [Fact]
+    public async Task A_script_that_reads_each_key_once_decides_as_if_each_admission_ran_alone()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 30_000);
+        var db = Admin.GetDatabase();
+        var id = Guid.NewGuid().ToString("N");
+        var set = "memo:" + id;
+        RedisKey deploymentLeases = connection.Prefix + "cc:" + set;
+        // A dead gateway left 70 expired leases: over 64, so the script purges the set when it first meets it.
+        var now = (await Control().TimeAsync() - DateTime.UnixEpoch).Ticks / 10;
+        await db.SortedSetAddAsync(deploymentLeases, Enumerable.Range(0, 70).Select(i => new SortedSetEntry("dead-" + i, now - 1_000_000)).ToArray());
+        await db.SortedSetAddAsync(connection.Prefix + "keys:revocations", "revoked-" + id, now / 1000);
+        // Key a: 4 requests a minute, no limit on calls in flight; key b: 3 calls in flight; key r: revoked.
+        var a = new BucketTake("a:" + id, new RateLimitSettings(4, null, null, TimeSpan.Zero), 1, "key-a:" + id, null);
+        var b = new BucketTake("b:" + id, new RateLimitSettings(100, null, 3, TimeSpan.Zero), 1, "key-b:" + id, 3);
+        AdmissionRequest Next(int i) => (i % 3) switch
+        {
+            0 => new() { KeyId = "a-" + id, Key = a, Deployment = Request(set, 5).Deployment },
+            1 => new() { KeyId = "b-" + id, Key = b, Deployment = Request(set, 5).Deployment },
+            _ => new() { KeyId = "revoked-" + id, Key = a, Deployment = Request(set, 5).Deployment },
+        };
+        Assert.True((await admissions.TryAdmitAsync(Request("warm:" + set, 1), CancellationToken.None))!.Admitted);
+        var sentBefore = admissions.AdmissionScriptsSent;
+
+        await Control().ExecuteAsync("CLIENT", "PAUSE", "500", "WRITE");
+        var first = Enumerable.Range(0, RedisAdmissionQueue.MaxInFlight).Select(i => admissions.TryAdmitAsync(Request($"other-{i}:" + set, 1), CancellationToken.None).AsTask()).ToList();
+        var batch = Enumerable.Range(0, 18).Select(i => admissions.TryAdmitAsync(Next(i), CancellationToken.None).AsTask()).ToList();
+        await Task.WhenAll(first);
+        var results = await Task.WhenAll(batch);
+
+        Assert.Equal(RedisAdmissionQueue.MaxInFlight + 1, admissions.AdmissionScriptsSent - sentBefore);
+        // In order: the deployment's five slots go to the first five with a live key; key a runs out of requests after
+        // four, key b of slots after three; each revoked admission takes nothing.
+        AdmissionStage[] expected =
+        [
+            AdmissionStage.Admitted, AdmissionStage.Admitted, AdmissionStage.Revoked,
+            AdmissionStage.Admitted, AdmissionStage.Admitted, AdmissionStage.Revoked,
+            AdmissionStage.Admitted, AdmissionStage.DeploymentConcurrency, AdmissionStage.Revoked,
+            AdmissionStage.DeploymentConcurrency, AdmissionStage.KeyConcurrency, AdmissionStage.Revoked,
+            AdmissionStage.KeyRate, AdmissionStage.KeyConcurrency, AdmissionStage.Revoked,
+            AdmissionStage.KeyRate, AdmissionStage.KeyConcurrency, AdmissionStage.Revoked,
+        ];
+        Assert.Equal(expected, results.Select(r => r!.Stage));
+        Assert.Equal([0, 1, 0, 2, 3, 0, 4, 5, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0], results.Select(r => r!.DeploymentInFlight));
+        // What the script wrote back once is what the admissions one by one would have left: the live leases only,
+        // key b's held slots (key a counts none), and the buckets' levels.
+        Assert.Equal(5, await db.SortedSetLengthAsync(deploymentLeases));
+        Assert.Equal(0, await db.SortedSetLengthAsync(deploymentLeases, double.NegativeInfinity, now));
+        Assert.False(await db.KeyExistsAsync(connection.Prefix + "cc:key-a:" + id));
+        Assert.Equal(3, await db.SortedSetLengthAsync(connection.Prefix + "cc:key-b:" + id));
+        Assert.Equal("0", await db.HashGetAsync(connection.Prefix + "rl:a:" + id, "r"));
+        Assert.Equal("97", await db.HashGetAsync(connection.Prefix + "rl:b:" + id, "r"));
+        // The warm-up's and the first admissions' leases, then the batch's: three of key b, five of the deployment.
+        Assert.Equal(1 + RedisAdmissionQueue.MaxInFlight + 3 + 5, admissions.HeldLeases);
+    }
+
+    [Fact]
     public async Task Many_concurrent_admissions_on_two_gateways_share_a_limit_exactly()
     {
         var gateways = new[] { Gateway(timeoutMs: 30_000), Gateway(timeoutMs: 30_000) };

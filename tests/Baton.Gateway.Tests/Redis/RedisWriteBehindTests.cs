@@ -262,17 +262,20 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         RedisKey bad = connection.Prefix + "cc:one-bad:" + id;
         RedisKey leases = connection.Prefix + "cc:one-leases:" + id;
         await db.StringSetAsync(bad, "not a sorted set");
-        await db.SortedSetAddAsync(leases, "lease-1", 1);
+        await db.SortedSetAddAsync(leases, [new SortedSetEntry("lease-1", 1), new SortedSetEntry("lease-3", 1), new SortedSetEntry("other", 1)]);
 
-        // Charge, release from a string (refused), release, charge: as one batch of the write-behind queue sends them.
-        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(RedisWriteBehind.Script, [good, bad, leases, good],
-            ["c", -1, 60, 0, 5, "z", "lease-0", "z", "lease-1", "c", -1, 60, 0, 5]))!;
+        // Charge, releases from a string (refused) and from a set in turn, charge: as one batch of the write-behind
+        // queue sends them. The releases of each set go in one command: both refused ones are named.
+        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(RedisWriteBehind.Script, [good, bad, leases, bad, leases, good],
+            ["c", -1, 60, 0, 5, "z", "lease-0", "z", "lease-1", "z", "lease-2", "z", "lease-3", "c", -1, 60, 0, 5]))!;
 
-        Assert.Equal(2, reply.Length);
+        Assert.Equal(4, reply.Length);
         Assert.Equal(1, (int)reply[0]);
         Assert.StartsWith("WRONGTYPE", (string?)reply[1], StringComparison.Ordinal);
+        Assert.Equal(3, (int)reply[2]);
+        Assert.StartsWith("WRONGTYPE", (string?)reply[3], StringComparison.Ordinal);
         Assert.Equal(50, (double)await db.HashGetAsync(good, "k"), 0.5);
-        Assert.Equal(0, await db.SortedSetLengthAsync(leases));
+        Assert.Equal(["other"], (await db.SortedSetRangeByRankAsync(leases)).Select(v => (string)v!));
     }
 
     private RedisBudgetStore Budgets(RedisConnection connection)
