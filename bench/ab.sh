@@ -7,19 +7,21 @@
 # then the totals and B's ratios to A. See docs/benchmarks.md ("Sixth round").
 #
 #   bench/ab.sh [--a DIR] [--b DIR] [--env-a "K=V ..."] [--env-b "K=V ..."] [--mode json|sse|hit] [--rounds N]
-#               [--slice SECONDS] [--warm-up SECONDS] [--yarp] [--no-install]
+#               [--slice SECONDS] [--warm-up SECONDS] [--connections N] [--yarp] [--no-install]
 #
 #   --a, --b     checkouts to build and run (default: this one, for both)
 #   --env-a/-b   environment variables for that side's gateway only
 #   --mode       non-streamed answers (json, the default), streamed (sse), or cache hits (hit)
 #   --rounds     slices per side (default 8); --slice: seconds per slice (default 5)
 #   --warm-up    seconds of non-streamed and of streamed load per gateway before the first slice (default 30 in all)
+#   --connections  wrk's connections in the measured slices (default 64); each slice also prints its p50 latency,
+#                and the totals the median of the slices' p50s (with 1 connection: what each side adds to a request)
 #   --yarp       both sides run bench/YarpPassthrough instead of Baton (--a's build; --mode hit is Baton's only)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-A="$ROOT" B="" ENV_A="" ENV_B="" MODE=json ROUNDS=8 SLICE=5 WARM_UP=30 YARP=0 INSTALL=1
+A="$ROOT" B="" ENV_A="" ENV_B="" MODE=json ROUNDS=8 SLICE=5 WARM_UP=30 CONNECTIONS=64 YARP=0 INSTALL=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --a) A="$(cd "$2" && pwd)"; shift 2 ;;
@@ -30,9 +32,10 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --slice) SLICE="$2"; shift 2 ;;
     --warm-up) WARM_UP="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
     --yarp) YARP=1; shift ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -104,28 +107,32 @@ for name in a b; do
   done
 done
 
-declare -A requests=([a]=0 [b]=0) ticks=([a]=0 [b]=0) allocated=([a]=0 [b]=0)
+declare -A requests=([a]=0 [b]=0) ticks=([a]=0 [b]=0) allocated=([a]=0 [b]=0) p50s=([a]="" [b]="")
+threads=2; (( CONNECTIONS < 2 )) && threads=1
 for round in $(seq 1 "$ROUNDS"); do
   for name in a b; do
     side $name
     before_alloc=$(read_allocated "$PROBE") before_cpu=$(cpu_ticks "$PID")
-    BENCH_API_KEY="$KEY" BENCH_BODY="$body" BENCH_CACHE_CONTROL=$cache_control wrk -t2 -c64 -d"${SLICE}s" --timeout 10s \
+    BENCH_API_KEY="$KEY" BENCH_BODY="$body" BENCH_CACHE_CONTROL=$cache_control wrk -t$threads -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s \
       -s "$HERE/wrk/post.lua" "http://$HOST:$PORT$(url_path "$body")" >"$WORK/wrk.out" 2>&1 || fail "wrk failed against $name" "$WORK/wrk.out"
     after_alloc=$(read_allocated "$PROBE") after_cpu=$(cpu_ticks "$PID")
     count=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
+    p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
+    p50s[$name]="${p50s[$name]} $p50"
     (( count > 0 )) || fail "no request to $name completed" "$WORK/wrk.out"
     requests[$name]=$(( ${requests[$name]} + count ))
     ticks[$name]=$(( ${ticks[$name]} + after_cpu - before_cpu ))
     allocated[$name]=$(( ${allocated[$name]} + after_alloc - before_alloc ))
     # /proc counts CPU in clock ticks of 10 ms.
-    python3 -c "print(f'round {$round} {\"$name\"}: {$count / $SLICE:,.0f} req/s, {($after_cpu - $before_cpu) * 10 / $count:.4f} ms CPU / request, {($after_alloc - $before_alloc) / $count:,.0f} B / request')"
+    python3 -c "print(f'round {$round} {\"$name\"}: {$count / $SLICE:,.0f} req/s, {($after_cpu - $before_cpu) * 10 / $count:.4f} ms CPU / request, {($after_alloc - $before_alloc) / $count:,.0f} B / request, p50 {$p50} µs')"
   done
 done
-python3 - "${requests[a]}" "${ticks[a]}" "${allocated[a]}" "${requests[b]}" "${ticks[b]}" "${allocated[b]}" "$ROUNDS" "$SLICE" <<'PY'
-import sys
-ra, ta, aa, rb, tb, ab, rounds, slice_ = map(int, sys.argv[1:])
+python3 - "${requests[a]}" "${ticks[a]}" "${allocated[a]}" "${requests[b]}" "${ticks[b]}" "${allocated[b]}" "$ROUNDS" "$SLICE" "${p50s[a]}" "${p50s[b]}" <<'PY'
+import statistics, sys
+ra, ta, aa, rb, tb, ab, rounds, slice_ = map(int, sys.argv[1:9])
+pa, pb = (statistics.median(map(int, p.split())) for p in sys.argv[9:11])
 seconds = rounds * slice_
-for name, r, t, a in (("a", ra, ta, aa), ("b", rb, tb, ab)):
-    print(f"{name}: {r / seconds:,.0f} req/s, {t * 10 / r:.4f} ms CPU / request, {a / r:,.0f} B / request")
-print(f"b/a: requests/s {rb / ra:.3f}, CPU per request {(tb / rb) / (ta / ra):.3f}, allocated per request {(ab / rb) / (aa / ra):.3f}")
+for name, r, t, a, p in (("a", ra, ta, aa, pa), ("b", rb, tb, ab, pb)):
+    print(f"{name}: {r / seconds:,.0f} req/s, {t * 10 / r:.4f} ms CPU / request, {a / r:,.0f} B / request, median p50 {p:.0f} µs")
+print(f"b/a: requests/s {rb / ra:.3f}, CPU per request {(tb / rb) / (ta / ra):.3f}, allocated per request {(ab / rb) / (aa / ra):.3f}, median p50 {pb / pa:.3f}")
 PY

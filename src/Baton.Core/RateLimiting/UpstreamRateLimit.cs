@@ -170,21 +170,24 @@ public sealed record UpstreamRateLimit(int? RemainingRequests, int? RemainingTok
         return total;
     }
 
+    // FormatDuration's strings under a second, filled as values are met (a race writes an equal string twice: harmless).
+    private static readonly string?[] SubSecond = new string?[1000];
+
     /// <summary>Writes a duration the way OpenAI does (<c>20ms</c>, <c>6s</c>, <c>1m30s</c>), rounded up to the millisecond.</summary>
     /// <remarks>
     /// Written from whole numbers into one buffer and made a string once (the seconds' decimals are the milliseconds,
-    /// trailing zeros dropped): two of these go out with every answer.
+    /// trailing zeros dropped): two of these go out with every answer. Under a second, where a bucket with room
+    /// refills, the string is made once per value and kept.
     /// </remarks>
     public static string FormatDuration(TimeSpan duration)
     {
         var milliseconds = (long)Math.Ceiling(Math.Max(0, duration.TotalMilliseconds));
-        Span<char> text = stackalloc char[48];
-        int written;
         if (milliseconds < 1000)
         {
-            text.TryWrite(CultureInfo.InvariantCulture, $"{milliseconds}ms", out written);
-            return new string(text[..written]);
+            return SubSecond[milliseconds] ??= string.Create(CultureInfo.InvariantCulture, $"{milliseconds}ms");
         }
+        Span<char> text = stackalloc char[48];
+        int written;
         var minutes = milliseconds / 60_000;
         var seconds = milliseconds % 60_000 / 1000;
         var fraction = (int)(milliseconds % 1000);

@@ -124,7 +124,13 @@ internal static class SseStreamWriter
                 }
             }
             formatter.Close(output);
-            await pipe.FlushAsync(aborted).ConfigureAwait(false);
+            var flushed = await pipe.FlushAsync(aborted).ConfigureAwait(false);
+            if (!flushed.IsCompleted)
+            {
+                // The response ends here (its last chunk, or its trailers): the client has the whole answer while
+                // the stream's accounting, span and record are closed behind it, when the result is disposed of.
+                await response.CompleteAsync().ConfigureAwait(false);
+            }
         }
         catch (BatonException ex)
         {
