@@ -72,11 +72,13 @@ public sealed class RedisCacheStore : ICacheStore, IHoldsAnswers
         _index = redis.Key("cache:index");
         _entryPrefix = redis.Prefix + "cache:entry:";
         _purges = redis.Channel("cache:purge");
+        // A purge announced before the subscription was in place, or while the connection was down, is never heard:
+        // the first level is dropped then (what it held is read again from Redis, which the purge did reach).
         redis.Subscribe("cache.purges", _purges, (_, message) =>
         {
             var model = (string?)message;
             _first.Purge(string.IsNullOrEmpty(model) ? null : model);
-        });
+        }, caughtUp: () => _first.Purge(null));
     }
 
     /// <inheritdoc />

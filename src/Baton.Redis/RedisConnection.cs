@@ -29,6 +29,7 @@ public sealed partial class RedisConnection : IDisposable
     private readonly Counter<long> _fallbacks;
     private readonly bool _failClosed;
     private long _fallbackCount;
+    private long _catchUps;
     private int _down;
 
     /// <summary>Connects to <paramref name="options"/>' Redis (without waiting for it to be up: a gateway starts while Redis is down).</summary>
@@ -162,7 +163,13 @@ public sealed partial class RedisConnection : IDisposable
     /// whenever its connection is (re)established, so a gateway started while Redis is unreachable or still connecting
     /// starts anyway, and hears the channel once Redis answers.
     /// </summary>
-    internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler)
+    /// <remarks>
+    /// <paramref name="caughtUp"/>, when given, runs once the subscription is in place, and again each time a connection
+    /// comes back: what the instance read before then may have been changed by an announcement it never heard
+    /// (published before the SUBSCRIBE landed, or while the connection was down), so it drops what the channel would
+    /// have told it about.
+    /// </remarks>
+    internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler, Action? caughtUp = null)
     {
         try
         {
@@ -172,7 +179,23 @@ public sealed partial class RedisConnection : IDisposable
         {
             Log.SubscribeDeferred(_logger, operation, error.GetType().Name, error.Message);
         }
+        if (caughtUp is not null)
+        {
+            _ = CatchUpAsync(operation, caughtUp);
+            Restored += () => _ = CatchUpAsync(operation, caughtUp);
+        }
     }
+
+    /// <summary>How many times a subscriber has caught up (see <see cref="Subscribe"/>) since start.</summary>
+    internal long CatchUps => Interlocked.Read(ref _catchUps);
+
+    // A ping on the subscription connection answers after every SUBSCRIBE sent on it before.
+    private Task CatchUpAsync(string operation, Action caughtUp) => TryAsync(operation, async _ =>
+    {
+        await Subscriber.PingAsync().ConfigureAwait(false);
+        caughtUp();
+        Interlocked.Increment(ref _catchUps);
+    });
 
     /// <summary>
     /// One call served without Redis: counted, logged at the start of an outage, then <paramref name="local"/> (fail

@@ -69,9 +69,9 @@ public sealed class RedisKeyChangeFeed : IKeyChangeFeed, IDisposable
     public void Subscribe(Action onChange)
     {
         ArgumentNullException.ThrowIfNull(onChange);
-        _redis.Subscribe("keys.changes", _channel, (_, _) => onChange());
-        // Messages published while the connection was down are lost: whatever they said, the cache is dropped.
-        _redis.Restored += onChange;
+        // Messages published before the subscription was in place, or while the connection was down, are lost: whatever
+        // they said, the cache is dropped then.
+        _redis.Subscribe("keys.changes", _channel, (_, _) => onChange(), caughtUp: onChange);
         var timer = _time.CreateTimer(static state => ((Action)state!)(), onChange, KeyStateMaxAge, KeyStateMaxAge);
         lock (_timers)
         {

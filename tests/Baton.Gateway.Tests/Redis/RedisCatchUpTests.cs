@@ -1,0 +1,63 @@
+using Baton.Caching;
+using Baton.Gateway.Tests.TestSupport;
+using Baton.Providers;
+using Baton.Redis;
+using StackExchange.Redis;
+
+namespace Baton.Gateway.Tests.Redis;
+
+/// <summary>
+/// An announcement on a channel is lost for an instance that is not subscribed when it is published: before its
+/// SUBSCRIBE lands, or while its connection is down. What such an announcement would have dropped is dropped once the
+/// subscription is in place again. Each test kills the subscription connections of a server of its own.
+/// </summary>
+public sealed class RedisCatchUpTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly RedisViews _views = new(server);
+    private ConnectionMultiplexer? _admin;
+
+    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
+
+    public async Task DisposeAsync()
+    {
+        _views.Close();
+        await _admin!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_cache_first_level_is_dropped_when_its_subscription_comes_back()
+    {
+        var connection = _views.Connect();
+        using var store = new RedisCacheStore(connection, 1 << 20, TimeProvider.System);
+        // The store caught up once its subscription was in place (dropping a first level that was empty then).
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(connection.CatchUps == 1)));
+        var key = "catch-up:" + Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow;
+        await store.SaveAsync(new CachedAnswer(key, "m", "p/m", [1, 2, 3], TokenUsage.Of(10, 5), now, now.AddMinutes(10)));
+        RedisKey entry = connection.Prefix + "cache:entry:" + key;
+        var db = _admin!.GetDatabase();
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => db.KeyExistsAsync(entry)));
+
+        // Purged in Redis by an instance whose announcement this one does not hear: its first level still answers.
+        await db.KeyDeleteAsync(entry);
+        Assert.NotNull(await store.FindAsync(key));
+
+        // Once its subscription is back in place, the first level is dropped and the answer read from Redis: gone.
+        await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => await store.FindAsync(key) is null));
+    }
+
+    [Fact]
+    public async Task A_key_change_feed_drops_the_keys_once_subscribed_and_again_when_its_subscription_comes_back()
+    {
+        using var feed = new RedisKeyChangeFeed(_views.Connect());
+        var drops = 0;
+        feed.Subscribe(() => Interlocked.Increment(ref drops));
+
+        // Keys read before the subscription was in place may have changed unannounced: dropped once it is.
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref drops) == 1)));
+
+        await _admin!.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref drops) >= 2)));
+    }
+}
