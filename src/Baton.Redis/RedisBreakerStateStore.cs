@@ -9,8 +9,8 @@ namespace Baton.Redis;
 /// Circuit breakers shared through Redis pub/sub: an instance whose breaker opens publishes the break, and every
 /// instance (itself included) records it in a local view that <see cref="OpenUntil"/> reads without a round
 /// trip. A break travels as its remaining duration, so instances' clocks need not agree; it reaches the
-/// others in milliseconds. The latest breaks are also kept in a Redis hash, read when an instance starts, so
-/// that one started during a break does not call the broken deployment either.
+/// others in milliseconds. The latest breaks are also kept in a Redis hash, read when an instance starts (and when
+/// its connection comes back), so that one started during a break does not call the broken deployment either.
 /// </summary>
 public sealed class RedisBreakerStateStore : IBreakerStateStore
 {
@@ -27,8 +27,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
         _time = time;
         _channel = redis.Channel("breakers");
         _breaks = redis.Key("breakers");
-        redis.Subscribe("breakers", _channel, (_, message) => Receive(message));
-        _ = LoadAsync();
+        redis.Subscribe("breakers", _channel, (_, message) => Receive(message), caughtUp: () => _ = LoadAsync());
     }
 
     /// <inheritdoc />
@@ -81,13 +80,13 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
         _openUntil.AddOrUpdate(deployment, until, (_, current) => until > current ? until : current);
 
     /// <summary>
-    /// Breaks opened before this instance started (wall-clock expiry: a start is not on a request's path). Read once
-    /// the subscription is in place (a ping on its connection answers after the subscribe): a break opened meanwhile is
-    /// either in the hash read here or announced on the channel, never lost between the two.
+    /// Breaks opened before this instance started, or while its connection was down (wall-clock expiry: this is not on
+    /// a request's path). Read once the subscription is in place: a break opened meanwhile is either in the hash read
+    /// here or announced on the channel, never lost between the two. A close announced while the connection was down
+    /// is not read back: the break then lasts here until it expires, as if it had not closed.
     /// </summary>
     private Task LoadAsync() => _redis.TryAsync("breaker.load", async db =>
     {
-        await _redis.Subscriber.PingAsync().ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var entry in await db.HashGetAllAsync(_breaks).ConfigureAwait(false))
         {

@@ -60,4 +60,21 @@ public sealed class RedisCatchUpTests(RedisServer server) : IClassFixture<RedisS
         await _admin!.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref drops) >= 2)));
     }
+
+    [Fact]
+    public async Task Breakers_read_the_breaks_stored_while_their_subscription_was_down()
+    {
+        var connection = _views.Connect();
+        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(connection.CatchUps == 1)));
+        var deployment = "catch-up/" + Guid.NewGuid().ToString("N");
+
+        // A break another instance stored, whose announcement this one never heard.
+        var until = DateTimeOffset.UtcNow.AddMinutes(1);
+        await _admin!.GetDatabase().HashSetAsync(connection.Prefix + "breakers", deployment, until.ToUnixTimeMilliseconds());
+        Assert.Null(breakers.OpenUntil(deployment));
+
+        await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(breakers.OpenUntil(deployment) is not null)));
+    }
 }
