@@ -8,8 +8,9 @@ namespace Baton.Gateway.Tests.Redis;
 
 /// <summary>
 /// An announcement on a channel is lost for an instance that is not subscribed when it is published: before its
-/// SUBSCRIBE lands, or while its connection is down. What such an announcement would have dropped is dropped once the
-/// subscription is in place again. Each test kills the subscription connections of a server of its own.
+/// SUBSCRIBE lands, or while its connection is down. Once the subscription is in place again, the instance catches up:
+/// it drops what such an announcement would have dropped (keys, the cache's first level) and reads again what it would
+/// have told (the open breaks). The tests kill the subscription connections of a server of their class's own.
 /// </summary>
 public sealed class RedisCatchUpTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
 {
