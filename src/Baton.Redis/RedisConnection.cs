@@ -166,8 +166,8 @@ public sealed partial class RedisConnection : IDisposable
     /// <remarks>
     /// <paramref name="caughtUp"/>, when given, runs once the subscription is in place, and again each time a connection
     /// comes back: what the instance read before then may have been changed by an announcement it never heard
-    /// (published before the SUBSCRIBE landed, or while the connection was down), so it drops what the channel would
-    /// have told it about.
+    /// (published before the SUBSCRIBE landed, or while the connection was down), so it drops, or reads again, what
+    /// the channel would have told it about.
     /// </remarks>
     internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler, Action? caughtUp = null)
     {

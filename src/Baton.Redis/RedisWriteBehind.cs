@@ -26,8 +26,9 @@ internal sealed class RedisWriteBehind : IThreadPoolWorkItem
     // own (pcall): one that fails (a key of the wrong type, a counter that is not an integer) is skipped and the others
     // still apply. Each write reads and checks everything it touches before its first write, so a failing write has
     // written nothing. The releases of one lease set go together in one ZREM at the end (a set of the wrong type fails
-    // them all, as it would each). Returns the position (from 0) and the error of each write that failed, in pairs: those writes,
-    // and only those, the gateway applies to its own state, so that Redis and the gateway never both apply a write.
+    // them all, as it would each). Returns the position (from 0) and the error of each write that failed, in pairs:
+    // those writes, and only those, the gateway applies to its own state, so that Redis and the gateway never both
+    // apply a write.
     internal const string Script = RedisBucketScript.Prelude + "\n" + """
         local function charge(key, rpm, tpm, requests, tokens)
           local h = load(key)
