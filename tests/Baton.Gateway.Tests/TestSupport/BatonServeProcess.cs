@@ -14,6 +14,7 @@ public sealed class BatonServeProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Queue<string> _output = new();
+    private volatile bool _listening;
 
     private BatonServeProcess(Process process, string url)
     {
@@ -41,6 +42,10 @@ public sealed class BatonServeProcess : IAsyncDisposable
         {
             return;
         }
+        if (line.Contains("Baton gateway listening on", StringComparison.Ordinal))
+        {
+            _listening = true;
+        }
         lock (_output)
         {
             _output.Enqueue(line);
@@ -52,7 +57,23 @@ public sealed class BatonServeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>baton serve --config</c> <paramref name="config"/> in <paramref name="directory"/> and waits until <c>/health</c> answers.</summary>
+    /// <remarks>A process that exits at start is started again on another port, twice at most: the port it was given may
+    /// have been taken between its choice and the bind.</remarks>
     public static async Task<BatonServeProcess> StartAsync(string directory, string config)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(directory, config);
+            }
+            catch (ExitedAtStartException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<BatonServeProcess> StartOnceAsync(string directory, string config)
     {
         var url = $"http://127.0.0.1:{FreePort()}";
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -100,11 +121,24 @@ public sealed class BatonServeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>
+    /// Waits until this process says it listens, then until <c>/health</c> answers. The port was free when chosen, but
+    /// another server (of a test assembly run alongside) may take it before this process binds it: that server's
+    /// <c>/health</c> must not pass for this one's, and this process then fails to start.
+    /// </summary>
     private async Task WaitUntilUpAsync()
     {
         for (var i = 0; i < 300; i++)
         {
-            Assert.False(_process.HasExited, "baton serve exited at start");
+            if (_process.HasExited)
+            {
+                throw new ExitedAtStartException("baton serve exited at start:\n" + Output);
+            }
+            if (!_listening)
+            {
+                await Task.Delay(100);
+                continue;
+            }
             try
             {
                 using var response = await Http.GetAsync("/health");
@@ -147,4 +181,6 @@ public sealed class BatonServeProcess : IAsyncDisposable
             return response;
         }
     }
+
+    private sealed class ExitedAtStartException(string message) : Exception(message);
 }
