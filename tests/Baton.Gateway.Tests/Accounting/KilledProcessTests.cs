@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Baton.Gateway.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace Baton.Gateway.Tests.Accounting;
@@ -30,47 +29,25 @@ public sealed class KilledProcessTests : IDisposable
               "ledger": { "path": "baton.db", "batchSize": 20 }
             }
             """);
-        var url = $"http://127.0.0.1:{FreePort()}";
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = _directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { typeof(Baton.Cli.BatonCli).Assembly.Location, "serve", "--config", "baton.json", "--urls", url })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        try
-        {
-            await WaitUntilUpAsync(http);
-            await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => AskAsync(http)));
-            // GET /v1/costs writes everything queued first: these rows are committed.
-            var committed = JsonDocument.Parse(await http.GetStringAsync("/v1/costs")).RootElement.GetProperty("total").GetProperty("requests").GetInt64();
-            Assert.Equal(200, committed);
+        await using var server = await BatonServeProcess.StartAsync(_directory, "baton.json");
+        var http = server.Http;
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => AskAsync(http)));
+        // GET /v1/costs writes everything queued first: these rows are committed.
+        var committed = JsonDocument.Parse(await http.GetStringAsync("/v1/costs")).RootElement.GetProperty("total").GetProperty("requests").GetInt64();
+        Assert.Equal(200, committed);
 
-            // More load, and the process dies in the middle of it.
-            var load = Enumerable.Range(0, 3000).Select(_ => AskAsync(http)).ToList();
-            await Task.WhenAny(Task.WhenAll(load), Task.Delay(300));
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            await Task.WhenAll(load.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        // More load, and the process dies in the middle of it.
+        var load = Enumerable.Range(0, 3000).Select(_ => AskAsync(http)).ToList();
+        await Task.WhenAny(Task.WhenAll(load), Task.Delay(300));
+        await server.KillAsync();
+        await Task.WhenAll(load.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
 
-            using var connection = new SqliteConnection($"Data Source={ledger};Pooling=False");
-            connection.Open();
-            Assert.Equal("ok", Scalar(connection, "PRAGMA integrity_check"));
-            var rows = Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM ledger"), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.True(rows >= committed, $"{rows} rows after the kill, {committed} committed before it");
-            Assert.Equal("0", Scalar(connection, "SELECT COUNT(*) FROM ledger WHERE prompt_tokens <= 0 OR cost_picousd <= 0"));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        using var connection = new SqliteConnection($"Data Source={ledger};Pooling=False");
+        connection.Open();
+        Assert.Equal("ok", Scalar(connection, "PRAGMA integrity_check"));
+        var rows = Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM ledger"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(rows >= committed, $"{rows} rows after the kill, {committed} committed before it");
+        Assert.Equal("0", Scalar(connection, "SELECT COUNT(*) FROM ledger WHERE prompt_tokens <= 0 OR cost_picousd <= 0"));
     }
 
     private static async Task<HttpStatusCode> AskAsync(HttpClient http)
@@ -78,32 +55,6 @@ public sealed class KilledProcessTests : IDisposable
         using var response = await http.PostAsync("/v1/chat/completions",
             new StringContent("""{"model":"m","messages":[{"role":"user","content":"hello"}]}""", Encoding.UTF8, "application/json"));
         return response.StatusCode;
-    }
-
-    private static async Task WaitUntilUpAsync(HttpClient http)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync("/health")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("baton serve did not start within 30 s.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string Scalar(SqliteConnection connection, string sql)
