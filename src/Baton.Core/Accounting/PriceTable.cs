@@ -33,16 +33,14 @@ public sealed class PriceTable
     public void Reload(IReadOnlyDictionary<string, PriceOptions>? configured, PriceCatalog? catalog) => _state = new State(configured, catalog);
 
     /// <summary>The deployment's price now; null when neither it, the configuration nor the catalog prices it.</summary>
-    /// <remarks>Every answer is priced: the price is resolved without the <see cref="PriceLookup"/> record around it.</remarks>
-    public ModelPrice? For(Deployment deployment) => For(deployment, _time.GetUtcNow());
+    public ModelPrice? For(Deployment deployment) => Lookup(deployment, _time.GetUtcNow()).Price;
 
     /// <summary>The deployment's price at <paramref name="at"/>.</summary>
-    public ModelPrice? For(Deployment deployment, DateTimeOffset at) =>
-        Resolve(deployment.Id, deployment.UpstreamModel, deployment.Price, deployment.Provider.Type, deployment.BaseUrl, at).Price;
+    public ModelPrice? For(Deployment deployment, DateTimeOffset at) => Lookup(deployment, at).Price;
 
     /// <summary>The price of an upstream model reached through a deployment with id <paramref name="deploymentId"/>.</summary>
     public ModelPrice? For(string deploymentId, string upstreamModel, PriceOptions? own = null, string? providerType = null, string? baseUrl = null) =>
-        Resolve(deploymentId, upstreamModel, own, providerType, baseUrl, _time.GetUtcNow()).Price;
+        Lookup(deploymentId, upstreamModel, own, providerType, baseUrl, _time.GetUtcNow()).Price;
 
     /// <summary>The deployment's price at <paramref name="at"/>, and where it came from.</summary>
     public PriceLookup Lookup(Deployment deployment, DateTimeOffset at) =>
@@ -50,12 +48,6 @@ public sealed class PriceTable
 
     /// <summary>The price of an upstream model at <paramref name="at"/>, and where it came from.</summary>
     public PriceLookup Lookup(string deploymentId, string upstreamModel, PriceOptions? own, string? providerType, string? baseUrl, DateTimeOffset at)
-    {
-        var resolved = Resolve(deploymentId, upstreamModel, own, providerType, baseUrl, at);
-        return new PriceLookup(resolved.Price, resolved.Match, resolved.Source, resolved.ConfiguredKey);
-    }
-
-    private Resolved Resolve(string deploymentId, string upstreamModel, PriceOptions? own, string? providerType, string? baseUrl, DateTimeOffset at)
     {
         var state = _state;
         var match = state.Catalog.Find(upstreamModel, providerType, baseUrl);
@@ -73,7 +65,7 @@ public sealed class PriceTable
         }
         if (own is null && configured is null)
         {
-            return new Resolved(fromCatalog, match, fromCatalog is null ? PriceSources.None : PriceSources.Catalog, null);
+            return new PriceLookup(fromCatalog, match, fromCatalog is null ? PriceSources.None : PriceSources.Catalog, null);
         }
 
         // Configured keys override the catalog key by key; a configured input price without a cached-input or
@@ -83,7 +75,7 @@ public sealed class PriceTable
         var output = own?.Output ?? table?.Output;
         if (input is null || output is null)
         {
-            return new Resolved(null, match, PriceSources.None, configuredKey);
+            return new PriceLookup(null, match, PriceSources.None, configuredKey);
         }
         var cached = own?.CachedInput ?? (own?.Input is not null ? input : table?.CachedInput ?? input);
         var cacheWrite = own?.CacheWrite ?? (own?.Input is not null ? null : table?.CacheWrite);
@@ -92,10 +84,8 @@ public sealed class PriceTable
         {
             price = fromCatalog;
         }
-        return new Resolved(price, match, own is not null ? PriceSources.Deployment : PriceSources.Configured, configuredKey);
+        return new PriceLookup(price, match, own is not null ? PriceSources.Deployment : PriceSources.Configured, configuredKey);
     }
-
-    private readonly record struct Resolved(ModelPrice? Price, CatalogMatch? Match, string Source, string? ConfiguredKey);
 
     private static bool IsEmpty(PriceOptions price) => price is { Input: null, CachedInput: null, Output: null, CacheWrite: null };
 
@@ -150,5 +140,8 @@ public static class PriceSources
     public const string None = "none";
 }
 
-/// <summary>A price, the catalog entry matched (if any), where the price came from, and the configured key that set it.</summary>
-public sealed record PriceLookup(ModelPrice? Price, CatalogMatch? Match, string Source, string? ConfiguredKey);
+/// <summary>
+/// A price, the catalog entry matched (if any), where the price came from, and the configured key that set it. A value,
+/// not an object: every answer is priced through it.
+/// </summary>
+public readonly record struct PriceLookup(ModelPrice? Price, CatalogMatch? Match, string Source, string? ConfiguredKey);
