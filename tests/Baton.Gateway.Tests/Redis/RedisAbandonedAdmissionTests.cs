@@ -34,8 +34,8 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : RedisAdmi
 
         // The script ran once Redis resumed (it charged the key's bucket), and what it took was given back.
         var db = Admin.GetDatabase();
-        Assert.True(await EventuallyAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
-        Assert.True(await EventuallyAsync(async () => await LeftAsync(connection, names) == 0));
+        Assert.True(await Poll.UntilAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
+        Assert.True(await Poll.UntilAsync(async () => await LeftAsync(connection, names) == 0));
         Assert.Equal(0, admissions.HeldLeases);
     }
 
@@ -53,8 +53,8 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : RedisAdmi
         await Control().ExecuteAsync("CLIENT", "UNPAUSE");
 
         var db = Admin.GetDatabase();
-        Assert.True(await EventuallyAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
-        Assert.True(await EventuallyAsync(async () => await LeftAsync(connection, names) == 0));
+        Assert.True(await Poll.UntilAsync(async () => await db.KeyExistsAsync(connection.Prefix + "rl:" + names.KeyBucket)));
+        Assert.True(await Poll.UntilAsync(async () => await LeftAsync(connection, names) == 0));
         Assert.Equal(0, admissions.HeldLeases);
     }
 
@@ -82,7 +82,7 @@ public sealed class RedisAbandonedAdmissionTests(RedisServer server) : RedisAdmi
         Assert.Equal(0, admissions.HeldLeases);
         var db = Admin.GetDatabase();
         // A read on the admin connection does not send the gateway's queued releases: they go before they are cleared.
-        Assert.True(await EventuallyAsync(async () => await db.SortedSetLengthAsync(Prefix + "cc:" + names.KeySet) == 0));
+        Assert.True(await Poll.UntilAsync(async () => await db.SortedSetLengthAsync(Prefix + "cc:" + names.KeySet) == 0));
         await db.KeyDeleteAsync([Prefix + "cc:" + names.KeySet, Prefix + "cc:" + names.DeploymentSet, Prefix + "budget:reserved:" + names.Counter,
             Prefix + "rl:" + names.KeyBucket]);
     }

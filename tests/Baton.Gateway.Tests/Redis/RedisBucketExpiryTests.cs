@@ -9,23 +9,11 @@ namespace Baton.Gateway.Tests.Redis;
 /// A bucket in Redis lives at least 120 s after its last save (then it is full again), while its expiry is pushed back
 /// at most once a second: a busy bucket's saves cost no expiry command each.
 /// </summary>
-public sealed class RedisBucketExpiryTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisBucketExpiryTests(RedisServer server) : RedisServerTests(server)
 {
     private static readonly RateLimitSettings Limits = new(600, 60_000, null, TimeSpan.Zero);
 
-    private readonly RedisViews _views = new(server);
-    private ConnectionMultiplexer? _admin;
 
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
-
-    public async Task DisposeAsync()
-    {
-        _views.Close();
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task A_saved_bucket_expires_no_sooner_than_120_s_after_its_save()
@@ -43,7 +31,7 @@ public sealed class RedisBucketExpiryTests(RedisServer server) : IClassFixture<R
         var (store, key) = Bucket();
         Assert.True((await store.TryTakeAsync("b", Limits, 10)).Granted);
         // Marked so that a push back would show: the saves below must not bring it down to 121 s.
-        await _admin!.GetDatabase().KeyExpireAsync(key, TimeSpan.FromSeconds(500));
+        await Admin.GetDatabase().KeyExpireAsync(key, TimeSpan.FromSeconds(500));
 
         Assert.True((await store.TryTakeAsync("b", Limits, 10)).Granted);
         await store.ChargeAsync("b", Limits, 0, 5);
@@ -57,7 +45,7 @@ public sealed class RedisBucketExpiryTests(RedisServer server) : IClassFixture<R
     {
         var (store, key) = Bucket();
         Assert.True((await store.TryTakeAsync("b", Limits, 10)).Granted);
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         // As if the last push back were two seconds ago, with the expiry it gave then.
         var pushed = long.Parse((string)(await db.HashGetAsync(key, "e"))!, System.Globalization.CultureInfo.InvariantCulture);
         await db.HashSetAsync(key, "e", pushed - 2_000_000);
@@ -81,9 +69,9 @@ public sealed class RedisBucketExpiryTests(RedisServer server) : IClassFixture<R
 
     private (RedisRateLimitStore Store, RedisKey Key) Bucket()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         return (new RedisRateLimitStore(connection, TimeProvider.System), connection.Prefix + "rl:b");
     }
 
-    private async Task<TimeSpan> TtlAsync(RedisKey key) => (await _admin!.GetDatabase().KeyTimeToLiveAsync(key))!.Value;
+    private async Task<TimeSpan> TtlAsync(RedisKey key) => (await Admin.GetDatabase().KeyTimeToLiveAsync(key))!.Value;
 }

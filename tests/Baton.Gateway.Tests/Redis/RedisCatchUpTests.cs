@@ -12,70 +12,59 @@ namespace Baton.Gateway.Tests.Redis;
 /// it drops what such an announcement would have dropped (keys, the cache's first level) and reads again what it would
 /// have told (the open breaks). The tests kill the subscription connections of a server of their class's own.
 /// </summary>
-public sealed class RedisCatchUpTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(server)
 {
-    private readonly RedisViews _views = new(server);
-    private ConnectionMultiplexer? _admin;
-
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
-
-    public async Task DisposeAsync()
-    {
-        _views.Close();
-        await _admin!.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_cache_first_level_is_dropped_when_its_subscription_comes_back()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         using var store = new RedisCacheStore(connection, 1 << 20, TimeProvider.System);
         // The store caught up once its subscription was in place (dropping a first level that was empty then).
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(connection.CatchUps == 1)));
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps == 1));
         var key = "catch-up:" + Guid.NewGuid().ToString("N");
         var now = DateTimeOffset.UtcNow;
         await store.SaveAsync(new CachedAnswer(key, "m", "p/m", [1, 2, 3], TokenUsage.Of(10, 5), now, now.AddMinutes(10)));
         RedisKey entry = connection.Prefix + "cache:entry:" + key;
-        var db = _admin!.GetDatabase();
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => db.KeyExistsAsync(entry)));
+        var db = Admin.GetDatabase();
+        Assert.True(await Poll.UntilAsync(() => db.KeyExistsAsync(entry)));
 
         // Purged in Redis by an instance whose announcement this one does not hear: its first level still answers.
         await db.KeyDeleteAsync(entry);
         Assert.NotNull(await store.FindAsync(key));
 
         // Once its subscription is back in place, the first level is dropped and the answer read from Redis: gone.
-        await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => await store.FindAsync(key) is null));
+        await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await Poll.UntilAsync(async () => await store.FindAsync(key) is null));
     }
 
     [Fact]
     public async Task A_key_change_feed_drops_the_keys_once_subscribed_and_again_when_its_subscription_comes_back()
     {
-        using var feed = new RedisKeyChangeFeed(_views.Connect());
+        using var feed = new RedisKeyChangeFeed(Views.Connect());
         var drops = 0;
         feed.Subscribe(() => Interlocked.Increment(ref drops));
 
         // Keys read before the subscription was in place may have changed unannounced: dropped once it is.
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref drops) == 1)));
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref drops) == 1));
 
-        await _admin!.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref drops) >= 2)));
+        await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref drops) >= 2));
     }
 
     [Fact]
     public async Task Breakers_read_the_breaks_stored_while_their_subscription_was_down()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(connection.CatchUps == 1)));
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps == 1));
         var deployment = "catch-up/" + Guid.NewGuid().ToString("N");
 
         // A break another instance stored, whose announcement this one never heard.
         var until = DateTimeOffset.UtcNow.AddMinutes(1);
-        await _admin!.GetDatabase().HashSetAsync(connection.Prefix + "breakers", deployment, until.ToUnixTimeMilliseconds());
+        await Admin.GetDatabase().HashSetAsync(connection.Prefix + "breakers", deployment, until.ToUnixTimeMilliseconds());
         Assert.Null(breakers.OpenUntil(deployment));
 
-        await _admin.GetServer(_admin.GetEndPoints()[0]).ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(breakers.OpenUntil(deployment) is not null)));
+        await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(deployment) is not null));
     }
 }

@@ -12,33 +12,19 @@ namespace Baton.Gateway.Tests.Redis;
 /// Revocations recorded in Redis for the admission scripts are kept only as long as some gateway may still hold what
 /// it read about the key before: the record stays bounded however many keys are revoked over time.
 /// </summary>
-public sealed class RedisRevocationTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisRevocationTests(RedisServer server) : RedisServerTests(server)
 {
-    private readonly RedisViews _views = new(server);
-    private ConnectionMultiplexer? _admin;
-
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
-
-    public async Task DisposeAsync()
-    {
-        _views.Close();
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task A_revocation_is_refused_by_every_admission_and_revocations_older_than_the_retention_are_dropped()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         using var feed = new RedisKeyChangeFeed(connection);
         using var admissions = new RedisAdmissionStore(connection, null, NullLogger<RedisAdmissionStore>.Instance);
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         RedisKey revocations = connection.Prefix + "keys:revocations";
         var retention = (long)RedisKeyChangeFeed.RevocationRetention.TotalMilliseconds;
         // A revocation from longer ago than the retention (on Redis's clock, as the script dates them).
-        var now = (long)(await _admin.GetServer(_admin.GetEndPoints()[0]).TimeAsync() - DateTime.UnixEpoch).TotalMilliseconds;
+        var now = (long)(await Control().TimeAsync() - DateTime.UnixEpoch).TotalMilliseconds;
         await db.SortedSetAddAsync(revocations, "ancient", now - retention - 60_000);
         await db.SortedSetAddAsync(revocations, "recent", now - 60_000);
 
@@ -57,7 +43,7 @@ public sealed class RedisRevocationTests(RedisServer server) : IClassFixture<Red
     public void A_gateway_forgets_what_it_read_about_keys_at_least_every_max_age_even_without_news()
     {
         var time = new FakeTimeProvider();
-        using var feed = new RedisKeyChangeFeed(_views.Connect(), time);
+        using var feed = new RedisKeyChangeFeed(Views.Connect(), time);
         var forgotten = 0;
         feed.Subscribe(() => Interlocked.Increment(ref forgotten));
 

@@ -15,31 +15,24 @@ namespace Baton.Gateway.Tests.Redis;
 /// The writes behind a response (token corrections, settlements, lease releases, cache writes) go to Redis in one
 /// script for many, are applied exactly once, are seen by this gateway's next command, and are never sent twice.
 /// </summary>
-public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<RedisServer>, IAsyncLifetime
+public sealed class RedisWriteBehindTests(RedisServer server) : RedisServerTests(server)
 {
-    private readonly RedisViews _views = new(server);
     private readonly string _directory = Directory.CreateTempSubdirectory("baton-redis-writes-").FullName;
     private readonly List<IDisposable> _owned = [];
-    private ConnectionMultiplexer? _admin;
 
-    public async Task InitializeAsync() => _admin = await ConnectionMultiplexer.ConnectAsync(server.Connection + ",allowAdmin=true");
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _views.Close();
+        await base.DisposeAsync();
         _owned.ForEach(o => o.Dispose());
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync();
-        }
     }
 
     [Fact]
     public async Task A_requests_writes_reach_redis_as_scripts_only_each_applied_exactly_once()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         var buckets = new RedisRateLimitStore(connection, TimeProvider.System);
         var budgets = Budgets(connection);
         var admissions = new RedisAdmissionStore(connection, buckets, NullLogger<RedisAdmissionStore>.Instance);
@@ -59,7 +52,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         await buckets.ChargeAsync(bucket, limits, 0, 0);
         await cache.SaveAsync(new CachedAnswer("warm-" + Guid.NewGuid().ToString("N"), "m", "d", [], new TokenUsage(0, 0, 0, 0, 0, 0), now, now.AddMinutes(1)));
         await budgets.GetAsync(counter.Key, now, CancellationToken.None);
-        await using var monitor = await RedisMonitor.StartAsync(server);
+        await using var monitor = await RedisMonitor.StartAsync(Server);
         await monitor.QuietAsync();
         monitor.Clear();
 
@@ -77,12 +70,12 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         // Everything but the budget read: the writes.
         var writes = monitor.Commands.Where(c => !c.Contains("\"get\"", StringComparison.Ordinal)).ToList();
 
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         var tokens = (double)await db.HashGetAsync(connection.Prefix + "rl:" + bucket, "k");
         // 60 - 50 + 5 + 5, plus what refilled meanwhile: once each, not twice (30) and not lost (10).
         Assert.InRange(tokens, 20, 22);
         Assert.Equal(0, await db.SortedSetLengthAsync(connection.Prefix + "cc:writes:" + bucket));
-        Assert.Equal(2, (await new RedisCacheStore(_views.Connect(), 1 << 20, TimeProvider.System).FindAsync(answer.Key))!.Body.Length);
+        Assert.Equal(2, (await new RedisCacheStore(Views.Connect(), 1 << 20, TimeProvider.System).FindAsync(answer.Key))!.Body.Length);
         Assert.Equal($"{answer.Size} bench-model", (string?)await db.HashGetAsync(connection.Prefix + "cache:index", answer.Key));
         // Five writes of four kinds, all in scripts (usually one): no ZREM, no MULTI/EXEC, no INCRBY of their own.
         Assert.All(writes, c => Assert.True(c.StartsWith("\"evalsha\"", StringComparison.Ordinal), c));
@@ -92,8 +85,8 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task Many_queued_corrections_and_settlements_are_exact_to_the_token_and_the_picodollar()
     {
-        var first = _views.Connect();
-        var second = _views.Connect();
+        var first = Views.Connect();
+        var second = Views.Connect();
         var buckets = new[] { new RedisRateLimitStore(first, TimeProvider.System), new RedisRateLimitStore(second, TimeProvider.System) };
         var budgets = new[] { Budgets(first), Budgets(second) };
         var bucket = "exact/" + Guid.NewGuid().ToString("N");
@@ -121,7 +114,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         var states = await Task.WhenAll(budgets.Select(b => b.GetAsync(counter.Key, now, CancellationToken.None).AsTask()));
 
         Assert.All(states, s => Assert.Equal(new BudgetState(4.000000000400m, 0m), s));
-        var tokens = (double)await _admin!.GetDatabase().HashGetAsync(first.Prefix + "rl:" + bucket, "k");
+        var tokens = (double)await Admin.GetDatabase().HashGetAsync(first.Prefix + "rl:" + bucket, "k");
         // 800 tokens of debt, less what refilled (one a second): each correction applied once.
         Assert.InRange(tokens, -800, -760);
         Assert.Equal(0, first.FallbackCount + second.FallbackCount);
@@ -130,7 +123,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task A_batch_that_times_out_is_not_sent_again_and_is_applied_once()
     {
-        var connection = new RedisConnection(new RedisOptions { Connection = server.Connection, Prefix = "timeout-" + Guid.NewGuid().ToString("N")[..8] + ":", TimeoutMs = 100 },
+        var connection = new RedisConnection(new RedisOptions { Connection = Server.Connection, Prefix = "timeout-" + Guid.NewGuid().ToString("N")[..8] + ":", TimeoutMs = 100 },
             NullLogger<RedisConnection>.Instance);
         _owned.Add(connection);
         var local = new SqliteBudgetStore(Path.Combine(_directory, "local-timeout.db"));
@@ -139,19 +132,19 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         var counter = new BudgetCounter("timeout:" + Guid.NewGuid().ToString("N"), 10m);
         var now = DateTimeOffset.UtcNow;
         Assert.True((await budgets.TryReserveAsync("r1", [counter], 1m, now, now.AddMinutes(5), CancellationToken.None)).Granted);
-        var control = _admin!.GetServer(_admin.GetEndPoints()[0]);
-        var db = _admin.GetDatabase();
+        var control = Control();
+        var db = Admin.GetDatabase();
 
         // Redis holds every write for a while: the settlement's script is sent, and its reply comes too late.
         await control.ExecuteAsync("CLIENT", "PAUSE", "1500", "WRITE");
         await budgets.SettleAsync("r1", [counter.Key], 0.25m, CancellationToken.None);
         // The gateway counts it in its own state meanwhile (fail mode local), as it did each write on its own.
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => (await local.GetAsync(counter.Key, now, CancellationToken.None)).SpentUsd == 0.25m));
+        Assert.True(await Poll.UntilAsync(async () => (await local.GetAsync(counter.Key, now, CancellationToken.None)).SpentUsd == 0.25m));
         Assert.True(connection.FallbackCount >= 1);
 
         // Once Redis runs again, the script sent runs, once: later commands send nothing again.
         var spent = connection.Prefix + "budget:spent:" + counter.Key;
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(async () => (long?)await db.StringGetAsync(spent) is not null));
+        Assert.True(await Poll.UntilAsync(async () => (long?)await db.StringGetAsync(spent) is not null));
         await budgets.SettleAsync("r1", [counter.Key], 0m, CancellationToken.None);
         await budgets.GetAsync(counter.Key, now, CancellationToken.None);
         await budgets.GetAsync(counter.Key, now, CancellationToken.None);
@@ -162,8 +155,8 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task A_write_redis_refuses_is_applied_locally_alone_and_the_rest_of_its_batch_in_redis()
     {
-        var connection = _views.Connect();
-        var db = _admin!.GetDatabase();
+        var connection = Views.Connect();
+        var db = Admin.GetDatabase();
         var id = Guid.NewGuid().ToString("N");
         var limits = new RateLimitSettings(null, 60, null, TimeSpan.Zero);
         // Two keys another program wrote with the wrong content: a bucket that is a string, a spending that is not a number.
@@ -183,7 +176,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
 
         // Only the refused writes were applied locally, each once; the others are in Redis, each once. (Should the
         // writes have gone in more than one batch, an earlier batch's fallbacks may still be running: polled.)
-        Assert.True(await RedisAdmissionStoreTests.EventuallyAsync(() => Task.FromResult(local.Count >= 2)));
+        Assert.True(await Poll.UntilAsync(() => Task.FromResult(local.Count >= 2)));
         Assert.Equal(new[] { "bad", "bad-settlement" }, local.Order(StringComparer.Ordinal));
         Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-1:" + id, "k"), 0.5);
         Assert.Equal(55, (double)await db.HashGetAsync(connection.Prefix + "rl:good-2:" + id, "k"), 0.5);
@@ -196,13 +189,13 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task Charges_of_one_bucket_in_one_batch_reach_redis_as_one_write_of_their_sum()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         // Sent only when the test says so: every write below is in one batch.
         var writes = new RedisWriteBehind(connection, _ => { });
         var id = Guid.NewGuid().ToString("N");
         var shared = connection.Buckets["merged:" + id];
         var other = connection.Buckets["other:" + id];
-        await using var monitor = await RedisMonitor.StartAsync(server);
+        await using var monitor = await RedisMonitor.StartAsync(Server);
 
         // What the requests of one key do behind their responses: corrections that take and give back, a retry's
         // request; and a charge of the same bucket under other limits (a reloaded configuration), which stays apart.
@@ -219,7 +212,7 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
         // The bucket is named once per limits it was charged under: twice, not four times.
         var name = $"\"{(string?)shared}\"".ToLowerInvariant();
         Assert.Equal(2, script.Split(name).Length - 1);
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         // 60 tokens less 5, plus 2, less 10: 47; then less 1 in the 120-token charge. 100 requests less 1. Refill while
         // the test runs is a token a second at most.
         Assert.Equal(46, (double)await db.HashGetAsync(shared, "k"), 1.0);
@@ -231,9 +224,9 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task Charges_sent_as_one_that_redis_refuses_are_each_applied_locally_once()
     {
-        var connection = _views.Connect();
+        var connection = Views.Connect();
         var writes = new RedisWriteBehind(connection, _ => { });
-        var db = _admin!.GetDatabase();
+        var db = Admin.GetDatabase();
         var id = Guid.NewGuid().ToString("N");
         await db.StringSetAsync(connection.Prefix + "rl:bad:" + id, "not a hash");
         var local = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -255,8 +248,8 @@ public sealed class RedisWriteBehindTests(RedisServer server) : IClassFixture<Re
     [Fact]
     public async Task One_script_with_a_refused_write_in_the_middle_applies_every_other_write_and_names_the_refused_one()
     {
-        var connection = _views.Connect();
-        var db = _admin!.GetDatabase();
+        var connection = Views.Connect();
+        var db = Admin.GetDatabase();
         var id = Guid.NewGuid().ToString("N");
         RedisKey good = connection.Prefix + "rl:one-good:" + id;
         RedisKey bad = connection.Prefix + "cc:one-bad:" + id;

@@ -162,7 +162,7 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         var requests = Enumerable.Range(0, 9).Select(i => gateways.ChatAsync(i % 3, SharedGateways.Chat("limited", $"parallel {i}"), secret)).ToList();
         // A key over its max_parallel is refused at once: seven answers come back while two calls are held upstream
         // (an admitted call may reach the upstream after the refusals are answered, so both are awaited).
-        Assert.True(await EventuallyAsync(() => requests.Count(r => r.IsCompleted) == 9 - MaxParallel && gateways.InFlight == MaxParallel));
+        Assert.True(await Poll.UntilAsync(() => requests.Count(r => r.IsCompleted) == 9 - MaxParallel && gateways.InFlight == MaxParallel));
         release.SetResult();
         var results = await Task.WhenAll(requests);
 
@@ -175,7 +175,7 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         });
         // The slots are given back when the calls end: the key may run two at once again.
         gateways.UpstreamGate = null;
-        Assert.True(await EventuallyAsync(() => Enumerable.Range(0, 3).All(g => ((RedisAdmissionStore)gateways.Services[g].GetRequiredService<Baton.Admission.IAdmissionStore>()).HeldLeases == 0)));
+        Assert.True(await Poll.UntilAsync(() => Enumerable.Range(0, 3).All(g => ((RedisAdmissionStore)gateways.Services[g].GetRequiredService<Baton.Admission.IAdmissionStore>()).HeldLeases == 0)));
         var again = await Task.WhenAll(Enumerable.Range(0, MaxParallel).Select(g => gateways.ChatAsync(g, SharedGateways.Chat("limited", $"again {g}"), secret)));
         Assert.All(again, r => Assert.Equal(200, r.Status));
     }
@@ -191,7 +191,7 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         var requests = Enumerable.Range(0, 6).Select(i => gateways.ChatAsync(i % 3, SharedGateways.Chat("limited", $"concurrent {i}"))).ToList();
         // With no queue wait, the calls past the limit are refused while two are held upstream (both awaited, as an
         // admitted call may reach the upstream after the refusals are answered).
-        Assert.True(await EventuallyAsync(() => requests.Count(r => r.IsCompleted) == 6 - MaxConcurrency && gateways.InFlight == MaxConcurrency));
+        Assert.True(await Poll.UntilAsync(() => requests.Count(r => r.IsCompleted) == 6 - MaxConcurrency && gateways.InFlight == MaxConcurrency));
         release.SetResult();
         var results = await Task.WhenAll(requests);
 
@@ -228,19 +228,5 @@ public sealed class SharedAdmissionTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(local.Code, remote.Code);
         Assert.Equal("invalid_api_key", remote.Code);
         Assert.Equal(local.Body.GetProperty("error").GetProperty("type").GetString(), remote.Body.GetProperty("error").GetProperty("type").GetString());
-    }
-
-    /// <summary>Polls for up to ten seconds of real time: leases are given back behind the response.</summary>
-    private static async Task<bool> EventuallyAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 500; i++)
-        {
-            if (condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
-        }
-        return condition();
     }
 }

@@ -100,7 +100,7 @@ public sealed class SharedStateTests(RedisServer redis) : IClassFixture<RedisSer
         // purge's announcement reaches it (in the background, so polled; a hit meanwhile stores nothing).
         using var purge = await gateways.Clients[2].DeleteAsync("/v1/cache");
         Assert.Equal(1, JsonDocument.Parse(await purge.Content.ReadAsStringAsync()).RootElement.GetProperty("deleted").GetInt64());
-        Assert.True(await EventuallyAsync(async () =>
+        Assert.True(await Poll.UntilAsync(async () =>
             (await gateways.ChatAsync(0, body)).Response.Headers.GetValues("x-baton-cache").Single() == "miss"), "gateway 0 still hits after the purge");
         Assert.Equal(2, gateways.CallsTo("baton-sim-1"));
     }
@@ -129,7 +129,7 @@ public sealed class SharedStateTests(RedisServer redis) : IClassFixture<RedisSer
         Assert.Equal(2, callsWhenOpened);
 
         // The others learn it through Redis within a second, and never call the deployment themselves.
-        Assert.True(await EventuallyAsync(() => gateways.Services.Skip(1).All(s =>
+        Assert.True(await Poll.UntilAsync(() => gateways.Services.Skip(1).All(s =>
             s.GetRequiredService<Baton.Routing.ModelCatalog>().TryResolve("flaky", out var route) && route.Deployments[0].Resilience.IsOpen)));
         for (var g = 1; g < 3; g++)
         {
@@ -179,22 +179,5 @@ public sealed class SharedStateTests(RedisServer redis) : IClassFixture<RedisSer
             }
             Assert.Equal(401, status);
         }
-    }
-
-    /// <summary>Polls for up to five seconds of real time: the news travels through Redis in the background.</summary>
-    private static Task<bool> EventuallyAsync(Func<bool> condition) => EventuallyAsync(() => Task.FromResult(condition()));
-
-    /// <inheritdoc cref="EventuallyAsync(Func{bool})"/>
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 250; i++)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
-        }
-        return await condition();
     }
 }

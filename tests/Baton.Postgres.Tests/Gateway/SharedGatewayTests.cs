@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Baton.Gateway.Tests.TestSupport;
 using Baton.Postgres.Tests.TestSupport;
 using Npgsql;
 
@@ -52,7 +53,7 @@ public sealed class SharedGatewayTests(PostgresServer server)
             Assert.True(revoked.IsSuccessStatusCode);
         }
         // The revocation on B reaches A through LISTEN/NOTIFY within moments; the deadline only bounds a failing test.
-        var refusedOnA = await EventuallyAsync(async () =>
+        var refusedOnA = await Poll.UntilAsync(async () =>
         {
             using var answer = await callerA.PostAsync("/v1/chat/completions", SharedGateways.Json(SharedGateways.Chat("after")));
             return answer.StatusCode == HttpStatusCode.Unauthorized;
@@ -62,20 +63,6 @@ public sealed class SharedGatewayTests(PostgresServer server)
         Assert.Equal(HttpStatusCode.Unauthorized, onB.StatusCode);
         var error = JsonDocument.Parse(await onB.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
         Assert.DoesNotContain(secret, error.ToString(), StringComparison.Ordinal);
-    }
-
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-            await Task.Delay(20);
-        }
-        return false;
     }
 
     private static async Task<long> ScalarAsync(string connectionString, string sql)
