@@ -42,7 +42,10 @@ internal static class ChatCompletionsEndpoint
                 request.Options = GatewayRequestOptions.Merge(http, request.Options, fingerprintKey: engine.Accounting?.TracksCallers == true);
                 if (request.Stream)
                 {
-                    await SseStreamWriter.StreamAsync(http, engine, request, time, started, new ChatChunkFormatter(request.IncludeUsage));
+                    // The stream is begun here, not in SseStreamWriter.StreamAsync: the wait for the upstream then costs
+                    // this method's state machine alone, the writer's completing at once (the formatter has nothing to dispose).
+                    await using var streamed = await engine.StreamAsync(request, http.RequestAborted);
+                    await SseStreamWriter.WriteAsync(http, streamed, time, started, new ChatChunkFormatter(request.IncludeUsage));
                     return;
                 }
                 // The non-streamed answer is awaited and written here rather than in an async method of its own: one

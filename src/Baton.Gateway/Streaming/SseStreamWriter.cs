@@ -34,19 +34,11 @@ internal static class SseStreamWriter
     {
         try
         {
-            var aborted = http.RequestAborted;
-            await using var result = await engine.StreamAsync(request, aborted).ConfigureAwait(false);
-            var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
-            await using (chunks.ConfigureAwait(false))
-            {
-                var ownTime = time.GetElapsedTime(started);
-                var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
-                await WriteAsync(http, result, chunks, hasChunk, ownTime, time, formatter).ConfigureAwait(false);
-            }
+            await using var result = await engine.StreamAsync(request, http.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(http, result, time, started, formatter).ConfigureAwait(false);
         }
         finally
         {
-            // The Chat Completions formatter is a struct with nothing to dispose: for it this check compiles away.
             if (formatter is IDisposable disposable)
             {
                 disposable.Dispose();
@@ -54,90 +46,94 @@ internal static class SseStreamWriter
         }
     }
 
-    /// <summary>Writes the answer whose first chunk (if <paramref name="hasChunk"/>) is <paramref name="chunks"/>' current one.</summary>
-    private static async Task WriteAsync<TFormatter>(
-        HttpContext http,
-        ChatStreamResult result,
-        IAsyncEnumerator<StreamChunk> chunks,
-        bool hasChunk,
-        TimeSpan ownTime,
-        TimeProvider time,
-        TFormatter formatter)
+    /// <summary>
+    /// Writes an answer the engine began (its first chunk already received), and ends its enumeration; the caller
+    /// disposes of <paramref name="result"/>. A front whose formatter has nothing to dispose awaits the engine itself
+    /// and calls this: its own state machine is then the only one that waits for the upstream, and this method,
+    /// whose reads and flushes normally complete at once, allocates none.
+    /// </summary>
+    public static async Task WriteAsync<TFormatter>(HttpContext http, ChatStreamResult result, TimeProvider time, long started, TFormatter formatter)
         where TFormatter : IStreamEventFormatter
     {
         var aborted = http.RequestAborted;
-        var response = http.Response;
-        ChatCompletionsEndpoint.WriteRouteHeaders(response, result.Route, ownTime, time);
-        ChatCompletionsEndpoint.WriteBudgetWarnings(response, result.BudgetWarnings);
-        var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
-        if (costTrailer)
+        var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
+        await using (chunks.ConfigureAwait(false))
         {
-            response.DeclareTrailer(GatewayHeaders.CostUsd);
-        }
-        var costComment = formatter.WritesCostComment && result.CostUsd is not null
-            && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            var ownTime = time.GetElapsedTime(started);
+            var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);
+            var response = http.Response;
+            ChatCompletionsEndpoint.WriteRouteHeaders(response, result.Route, ownTime, time);
+            ChatCompletionsEndpoint.WriteBudgetWarnings(response, result.BudgetWarnings);
+            var costTrailer = result.CostUsd is not null && response.SupportsTrailers();
+            if (costTrailer)
+            {
+                response.DeclareTrailer(GatewayHeaders.CostUsd);
+            }
+            var costComment = formatter.WritesCostComment && result.CostUsd is not null
+                && http.Request.Headers[GatewayHeaders.StreamCost] == "true";
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var pipe = response.BodyWriter;
-        var output = new CountingBufferWriter(pipe);
-        try
-        {
-            formatter.Begin(output, hasChunk ? chunks.Current : default);
-            var resumeAnnounced = false;
-            while (hasChunk)
+            var pipe = response.BodyWriter;
+            var output = new CountingBufferWriter(pipe);
+            try
             {
-                if (!resumeAnnounced && result.Route.StreamResumed)
+                formatter.Begin(output, hasChunk ? chunks.Current : default);
+                var resumeAnnounced = false;
+                while (hasChunk)
                 {
-                    // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
-                    Comment(output, $"baton resumed the stream on {result.Route.Deployment} after an interruption");
-                    resumeAnnounced = true;
+                    if (!resumeAnnounced && result.Route.StreamResumed)
+                    {
+                        // Headers are long gone; an SSE comment tells whoever reads the raw stream, and SDKs skip it.
+                        Comment(output, $"baton resumed the stream on {result.Route.Deployment} after an interruption");
+                        resumeAnnounced = true;
+                    }
+                    formatter.Chunk(output, chunks.Current);
+                    // Chunks the upstream already sent go out together; before waiting for the upstream, everything
+                    // written is sent, so no chunk is ever held back while the upstream is silent.
+                    var next = chunks.MoveNextAsync();
+                    if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
+                    {
+                        await pipe.FlushAsync(aborted).ConfigureAwait(false);
+                        output.Unflushed = 0;
+                    }
+                    hasChunk = await next.ConfigureAwait(false);
                 }
-                formatter.Chunk(output, chunks.Current);
-                // Chunks the upstream already sent go out together; before waiting for the upstream, everything
-                // written is sent, so no chunk is ever held back while the upstream is silent.
-                var next = chunks.MoveNextAsync();
-                if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
+                await formatter.EndAsync(output, result).ConfigureAwait(false);
+                // Headers went out before the usage was known: the cost goes in a trailer where the protocol has them
+                // (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
+                // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
+                if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
                 {
-                    await pipe.FlushAsync(aborted).ConfigureAwait(false);
-                    output.Unflushed = 0;
+                    var formatted = ChatCompletionsEndpoint.FormatCost(cost);
+                    if (costComment)
+                    {
+                        Comment(output, $"{GatewayHeaders.CostUsd} {formatted}");
+                    }
+                    if (costTrailer)
+                    {
+                        response.AppendTrailer(GatewayHeaders.CostUsd, formatted);
+                    }
                 }
-                hasChunk = await next.ConfigureAwait(false);
+                formatter.Close(output);
+                var flushed = await pipe.FlushAsync(aborted).ConfigureAwait(false);
+                if (!flushed.IsCompleted)
+                {
+                    // The response ends here (its last chunk, or its trailers): the client has the whole answer while
+                    // the stream's accounting, span and record are closed behind it, when the result is disposed of.
+                    await response.CompleteAsync().ConfigureAwait(false);
+                }
             }
-            await formatter.EndAsync(output, result).ConfigureAwait(false);
-            // Headers went out before the usage was known: the cost goes in a trailer where the protocol has them
-            // (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
-            // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
-            if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
+            catch (BatonException ex)
             {
-                var formatted = ChatCompletionsEndpoint.FormatCost(cost);
-                if (costComment)
-                {
-                    Comment(output, $"{GatewayHeaders.CostUsd} {formatted}");
-                }
-                if (costTrailer)
-                {
-                    response.AppendTrailer(GatewayHeaders.CostUsd, formatted);
-                }
+                // The answer was cut after content was sent: say so in the stream, and never write the proper end,
+                // so no client mistakes the partial answer for a complete one.
+                formatter.Error(output, ex);
+                await pipe.FlushAsync(aborted).ConfigureAwait(false);
             }
-            formatter.Close(output);
-            var flushed = await pipe.FlushAsync(aborted).ConfigureAwait(false);
-            if (!flushed.IsCompleted)
-            {
-                // The response ends here (its last chunk, or its trailers): the client has the whole answer while
-                // the stream's accounting, span and record are closed behind it, when the result is disposed of.
-                await response.CompleteAsync().ConfigureAwait(false);
-            }
-        }
-        catch (BatonException ex)
-        {
-            // The answer was cut after content was sent: say so in the stream, and never write the proper end,
-            // so no client mistakes the partial answer for a complete one.
-            formatter.Error(output, ex);
-            await pipe.FlushAsync(aborted).ConfigureAwait(false);
         }
     }
 
