@@ -13,5 +13,13 @@ public abstract class ChatStream : IAsyncDisposable
 
     public abstract IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads the chunks for the observers stacked on this stream (see <see cref="ObservingStream"/>): each chunk is
+    /// handed to them before the reader gets it, then the end or the error. A stream that reads in a loop of its own
+    /// overrides this to hand them the chunks from that loop, one iterator less for every stream.
+    /// </summary>
+    internal virtual IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
+        ObservingStream.ReadObservedAsync(this, observers, cancellationToken);
+
     public abstract ValueTask DisposeAsync();
 }

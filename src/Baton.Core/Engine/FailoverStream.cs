@@ -71,70 +71,108 @@ public sealed class FailoverStream : ChatStream
     private static async Task<TokenUsage> AddAsync(Task<TokenUsage> first, Task<TokenUsage> second) =>
         (await first.ConfigureAwait(false)).Add(await second.ConfigureAwait(false));
 
-    public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => ReadAsync(null, cancellationToken);
+
+    internal override IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
+        ReadAsync(observers, cancellationToken);
+
+    /// <summary>
+    /// The chunks, each handed to <paramref name="observers"/> (if any) before the reader gets it, and the stream's end
+    /// or the error that broke it: this loop does what <see cref="ObservingStream"/>'s would, without an iterator of its own.
+    /// </summary>
+    private async IAsyncEnumerable<StreamChunk> ReadAsync(ObservingStream[]? observers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunk = _current.Chunks.Current;
-        _tap.Observe(chunk);
-        yield return chunk;
-
+        var first = true;
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            BatonException? failure = null;
-            var hasChunk = false;
-            // StartedStream.MoveNextWithinAsync's steps, here in the loop: this iterator's one state machine serves
-            // every read, where an async method per chunk would take a pooled box for each read that waits. Only a
-            // read that waits for the upstream is watched; a chunk already received is taken at once.
-            var current = _current;
-            var idle = _candidate.Deployment.Resilience.Settings.IdleTimeout;
-            var armed = false;
+            var ended = false;
             try
             {
-                var read = current.Chunks.MoveNextAsync();
-                if (!read.IsCompleted)
+                if (first)
                 {
-                    current.Arm(idle);
-                    armed = true;
+                    first = false;
                 }
-                hasChunk = await read.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (current.TimedOut)
-            {
-                failure = StartedStream.IdleTimeout(idle, _candidate.Deployment.Provider.Name);
-            }
-            catch (BatonException error)
-            {
-                failure = error;
-            }
-            finally
-            {
-                if (armed)
+                else
                 {
-                    current.Disarm();
-                }
-            }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    BatonException? failure = null;
+                    var hasChunk = false;
+                    // StartedStream.MoveNextWithinAsync's steps, here in the loop: this iterator's one state machine serves
+                    // every read, where an async method per chunk would take a pooled box for each read that waits. Only a
+                    // read that waits for the upstream is watched; a chunk already received is taken at once.
+                    var current = _current;
+                    var idle = _candidate.Deployment.Resilience.Settings.IdleTimeout;
+                    var armed = false;
+                    try
+                    {
+                        var read = current.Chunks.MoveNextAsync();
+                        if (!read.IsCompleted)
+                        {
+                            current.Arm(idle);
+                            armed = true;
+                        }
+                        hasChunk = await read.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (current.TimedOut)
+                    {
+                        failure = StartedStream.IdleTimeout(idle, _candidate.Deployment.Provider.Name);
+                    }
+                    catch (BatonException error)
+                    {
+                        failure = error;
+                    }
+                    finally
+                    {
+                        if (armed)
+                        {
+                            current.Disarm();
+                        }
+                    }
 
-            if (failure is not null)
-            {
-                await ResumeAsync(failure).ConfigureAwait(false);
-                chunk = _current.Chunks.Current;
+                    if (failure is not null)
+                    {
+                        await ResumeAsync(failure).ConfigureAwait(false);
+                        chunk = _current.Chunks.Current;
+                    }
+                    else if (!hasChunk)
+                    {
+                        await EndSegmentAsync(200, final: true).ConfigureAwait(false);
+                        ended = true;
+                    }
+                    else
+                    {
+                        chunk = _current.Chunks.Current;
+                    }
+                }
+                if (!ended)
+                {
+                    _tap.Observe(chunk);
+                    if (_resumes > 0 && chunk.IsUsageOnly)
+                    {
+                        // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
+                        // The cut streams' counts ran in the background while the answer went on; they are done by now, or nearly.
+                        var billed = await _billed.ConfigureAwait(false);
+                        chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
+                    }
+                }
             }
-            else if (!hasChunk)
+            catch (Exception error) when (observers is not null)
             {
-                await EndSegmentAsync(200, final: true).ConfigureAwait(false);
+                ObservingStream.Fail(observers, 0, error);
+                throw;
+            }
+            if (ended)
+            {
+                if (observers is not null)
+                {
+                    ObservingStream.Complete(observers);
+                }
                 yield break;
             }
-            else
+            if (observers is not null)
             {
-                chunk = _current.Chunks.Current;
-            }
-            _tap.Observe(chunk);
-            if (_resumes > 0 && chunk.IsUsageOnly)
-            {
-                // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
-                // The cut streams' counts ran in the background while the answer went on; they are done by now, or nearly.
-                var billed = await _billed.ConfigureAwait(false);
-                chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
+                ObservingStream.Observe(observers, chunk);
             }
             yield return chunk;
         }

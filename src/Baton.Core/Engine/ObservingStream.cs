@@ -7,7 +7,8 @@ namespace Baton.Engine;
 /// A stream that watches another's chunks go by (to cache the answer, end a span, record the request) without
 /// changing them. Observing streams stacked on one another are read in one loop over the stream beneath them all:
 /// each chunk is handed to every observer, innermost first, and only then to the reader. So the reader awaits one
-/// iterator more than the source's own, however many observers there are, instead of one per observer.
+/// iterator more than the source's own, however many observers there are, instead of one per observer; and none more
+/// when the source hands the chunks to the observers from its own loop (<see cref="ChatStream.ReadObservedAsync"/>).
 /// </summary>
 /// <remarks>
 /// An observer sees what it would have seen as a layer of its own: every chunk, then either the end of the stream
@@ -47,7 +48,7 @@ public abstract class ObservingStream : ChatStream
             observers[i] = observer;
             layer = observer.Inner;
         }
-        return ReadObservedAsync(source, observers, cancellationToken);
+        return source.ReadObservedAsync(observers, cancellationToken);
     }
 
     /// <summary>Takes one chunk, before the reader gets it.</summary>
@@ -65,7 +66,8 @@ public abstract class ObservingStream : ChatStream
     {
     }
 
-    private static async IAsyncEnumerable<StreamChunk> ReadObservedAsync(
+    /// <summary>Reads <paramref name="source"/> for <paramref name="observers"/>, for a source without a loop of its own to do it in.</summary>
+    internal static async IAsyncEnumerable<StreamChunk> ReadObservedAsync(
         ChatStream source, ObservingStream[] observers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunks = source.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -95,7 +97,8 @@ public abstract class ObservingStream : ChatStream
         Complete(observers);
     }
 
-    private static void Observe(ObservingStream[] observers, in StreamChunk chunk)
+    /// <summary>Hands <paramref name="chunk"/> to each observer; one that throws fails those after it, and the stream.</summary>
+    internal static void Observe(ObservingStream[] observers, in StreamChunk chunk)
     {
         for (var i = 0; i < observers.Length; i++)
         {
@@ -111,7 +114,8 @@ public abstract class ObservingStream : ChatStream
         }
     }
 
-    private static void Complete(ObservingStream[] observers)
+    /// <summary>Tells the observers that the stream was read to its end.</summary>
+    internal static void Complete(ObservingStream[] observers)
     {
         for (var i = 0; i < observers.Length; i++)
         {
@@ -128,7 +132,7 @@ public abstract class ObservingStream : ChatStream
     }
 
     /// <summary>Tells the observers from <paramref name="first"/> on that the stream broke.</summary>
-    private static void Fail(ObservingStream[] observers, int first, Exception error)
+    internal static void Fail(ObservingStream[] observers, int first, Exception error)
     {
         for (var i = first; i < observers.Length; i++)
         {
