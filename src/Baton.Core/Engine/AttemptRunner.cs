@@ -144,7 +144,33 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                 Polly.Outcome<object> outcome;
                 try
                 {
-                    outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt).ConfigureAwait(false);
+                    if (guard.ClosedHere)
+                    {
+                        // AttemptAsync's steps, here: the first call is awaited in this state machine alone.
+                        var started = BeginAttempt(attempt);
+                        try
+                        {
+                            using var span = AttemptTelemetry.Start(Attempts.Telemetry, deployment, Attempts.Count);
+                            try
+                            {
+                                outcome = guard.Succeeded((await call(candidate, attempt.ProviderRequest, state, total.Token).ConfigureAwait(false))!, started);
+                            }
+                            catch (Exception error) when (span is not null)
+                            {
+                                AttemptTelemetry.Failed(span, error);
+                                throw;
+                            }
+                        }
+                        catch (Exception error)
+                        {
+                            outcome = AttemptFailed(attempt, error);
+                        }
+                        await guard.ReportMeasuredAsync(context, outcome).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt).ConfigureAwait(false);
+                    }
                     if (outcome.Exception is not null)
                     {
                         outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt, outcome).ConfigureAwait(false);
@@ -202,9 +228,34 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Polly.Outcome<object>> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
     {
+        var started = BeginAttempt(attempt);
+        try
+        {
+            // The attempt's span (when the request is traced) is current while the call runs, so the upstream request
+            // carries its traceparent; it ends before the failure is recorded below, as the call's own span.
+            using var span = AttemptTelemetry.Start(Attempts.Telemetry, attempt.Candidate.Deployment, Attempts.Count);
+            try
+            {
+                return attempt.Candidate.Deployment.Resilience.Succeeded(
+                    (await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false))!, started);
+            }
+            catch (Exception error) when (span is not null)
+            {
+                AttemptTelemetry.Failed(span, error);
+                throw;
+            }
+        }
+        catch (Exception error)
+        {
+            return AttemptFailed(attempt, error);
+        }
+    }
+
+    /// <summary>An attempt begins: counted, and, when it retries the deployment, logged with the failure before it. Returns when it started.</summary>
+    private long BeginAttempt<TState, T>(in Attempt<TState, T> attempt)
+    {
         var deployment = attempt.Candidate.Deployment;
-        var guard = deployment.Resilience;
-        var started = guard.CallStarted();
+        var started = deployment.Resilience.CallStarted();
         Attempts.Increment();
         attempt.Lease.CountAttempt();
         // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
@@ -214,32 +265,21 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             Log.Retrying(logger, deployment.Id, _tries, kind, _previous.Message);
             Attempts.Telemetry?.Retried(deployment.Id, kind);
         }
-        try
+        return started;
+    }
+
+    /// <summary>A failed attempt: taught to the rate limiter (its headers, a 429's pause), kept in the attempt log, and returned as the breaker's outcome.</summary>
+    private Polly.Outcome<object> AttemptFailed<TState, T>(in Attempt<TState, T> attempt, Exception failure)
+    {
+        var guard = attempt.Candidate.Deployment.Resilience;
+        if (failure is not BatonException error)
         {
-            // The attempt's span (when the request is traced) is current while the call runs, so the upstream request
-            // carries its traceparent; it ends before the failure is recorded below, as the call's own span.
-            using var span = AttemptTelemetry.Start(Attempts.Telemetry, deployment, Attempts.Count);
-            try
-            {
-                return guard.Succeeded((await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false))!, started);
-            }
-            catch (Exception error) when (span is not null)
-            {
-                AttemptTelemetry.Failed(span, error);
-                throw;
-            }
+            return guard.Failed(failure);
         }
-        catch (BatonException error)
-        {
-            attempt.Lease.Limiter.Observe(error);
-            _previous = error;
-            Attempts.Failed(deployment, error);
-            return guard.Failed(error);
-        }
-        catch (Exception other)
-        {
-            return guard.Failed(other);
-        }
+        attempt.Lease.Limiter.Observe(error);
+        _previous = error;
+        Attempts.Failed(attempt.Candidate.Deployment, error);
+        return guard.Failed(error);
     }
 
     /// <summary>

@@ -131,7 +131,15 @@ public sealed class DeploymentResilience
         Outcome<object> outcome;
         try
         {
-            outcome = await CallMeasuredAsync(context, attempt, state).ConfigureAwait(false);
+            if (ClosedHere)
+            {
+                outcome = await attempt(state, cancellationToken).ConfigureAwait(false);
+                await ReportMeasuredAsync(context, outcome).ConfigureAwait(false);
+            }
+            else
+            {
+                outcome = await CallMeasuredAsync(context, attempt, state).ConfigureAwait(false);
+            }
             if (outcome.Exception is not null)
             {
                 outcome = await RetryMeasuredAsync(context, attempt, state, outcome).ConfigureAwait(false);
@@ -172,6 +180,29 @@ public sealed class DeploymentResilience
     internal ValueTask<Outcome<object>> CallMeasuredAsync<TState>(ResilienceContext context, Func<TState, CancellationToken, ValueTask<Outcome<object>>> attempt,
         TState state) =>
         CallAsync(context, (Self: this, Attempt: attempt, State: state));
+
+    /// <summary>
+    /// True while this instance's breaker is closed: a measured call's first try may then run at once, and its outcome
+    /// be told to the breaker afterwards (<see cref="ReportMeasuredAsync"/>), so that the try is awaited in its caller's
+    /// state machine rather than also in Polly's. A closed breaker lets every call through without looking at it, so
+    /// asking first changes nothing; a breaker in any other state is asked before the call (<see cref="CallMeasuredAsync"/>).
+    /// </summary>
+    internal bool ClosedHere => _breaker.CircuitState == CircuitState.Closed;
+
+    /// <summary>
+    /// Tells the breaker the outcome of a first try that ran while it was closed (<see cref="ClosedHere"/>), through the
+    /// breaker itself: Polly's own accounting, events and transitions, with a callback that returns the known outcome, so
+    /// that the breaker completes at once. If the breaker opened while the try ran, it refuses the outcome and does not
+    /// count it, where Polly would have counted it without acting on it; either way the try's own outcome stands.
+    /// </summary>
+    internal ValueTask ReportMeasuredAsync(ResilienceContext context, Outcome<object> outcome)
+    {
+        var told = _breakerPipeline.ExecuteOutcomeAsync<object, Outcome<object>>(static (_, outcome) => ValueTask.FromResult(outcome), context, outcome);
+        return told.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitReportAsync(told);
+    }
+
+    /// <summary>A report that waited (the breaker ran an event handler as it opened or closed).</summary>
+    private static async ValueTask AwaitReportAsync(ValueTask<Outcome<object>> told) => await told.ConfigureAwait(false);
 
     /// <summary>
     /// After a first try that failed: the retries the deployment allows, each through the breaker; the failure itself

@@ -88,4 +88,30 @@ public sealed class RetryBehindBreakerTests
         Assert.Equal(2, calls);
         Assert.True(resilience.IsOpen);
     }
+
+    [Fact]
+    public async Task A_call_let_through_before_the_breaker_opened_keeps_its_answer_and_does_not_close_it()
+    {
+        var settings = new ResilienceSettings { MaxRetries = 0, MinimumThroughput = 2, FailureRatio = 0.5 };
+        var resilience = new DeploymentResilience(settings, new FakeTimeProvider(Start));
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slowCalls = 0;
+
+        // The slow call is let through while the breaker is closed; two failures open it while that call still waits.
+        var slow = resilience.ExecuteAsync<int, string>(async (_, _) => { slowCalls++; return await answer.Task; }, 0, CancellationToken.None);
+        for (var i = 0; i < 2; i++)
+        {
+            await Assert.ThrowsAsync<BatonException>(async () => await resilience.ExecuteAsync<int, string>(
+                (_, _) => throw Passing(), 0, CancellationToken.None));
+        }
+        Assert.True(resilience.IsOpen);
+        answer.SetResult("late but whole");
+
+        // The call happened: its answer is the caller's, not a refusal; and it was no probe, so the breaker stays open.
+        Assert.Equal("late but whole", await slow);
+        Assert.Equal(1, slowCalls);
+        Assert.True(resilience.IsOpen);
+        await Assert.ThrowsAsync<BrokenCircuitException>(async () => await resilience.ExecuteAsync<int, string>(
+            (_, _) => ValueTask.FromResult("never"), 0, CancellationToken.None));
+    }
 }
