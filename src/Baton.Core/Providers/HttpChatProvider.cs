@@ -71,8 +71,9 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
     public async Task<ProviderStream> StreamAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         // The timeout bounds the wait for the upstream's response headers; pacing of the stream itself is
-        // the caller's concern.
-        using var timeout = StartTimeout(request, cancellationToken);
+        // the caller's concern. None when the caller's total timeout would end first (as for a complete answer).
+        using var timeout = request.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : StartTimeout(request, cancellationToken);
+        var token = timeout?.Token ?? cancellationToken;
         HttpResponseMessage? response = null;
         try
         {
@@ -80,13 +81,13 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
             // Sent here rather than through SendAsync, and the body taken as the stream it already is: one async
             // method and one task less for every stream.
             Telemetry.TraceContext.Inject(message);
-            response = await Context.Http.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            response = await Context.Http.SendAsync(message, token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 // The error disposes of the response: not disposed again below.
                 var failed = response;
                 response = null;
-                throw await UpstreamErrorAsync(failed, timeout.Token).ConfigureAwait(false);
+                throw await UpstreamErrorAsync(failed, token).ConfigureAwait(false);
             }
             var body = response.Content.ReadAsStream(cancellationToken);
             var upstreamRateLimit = UpstreamRateLimit.Read(response.Headers, Context.Time);
