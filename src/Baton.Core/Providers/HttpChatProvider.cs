@@ -160,6 +160,15 @@ public abstract class HttpChatProvider(ProviderContext context) : IChatProvider
     /// <summary>For providers that put the retry delay in the error body rather than a header (Gemini's RetryInfo).</summary>
     protected virtual TimeSpan? RetryAfterFromErrorBody(ReadOnlySpan<byte> body) => null;
 
+    /// <summary>Sends the provider's key as a bearer token, when it has one.</summary>
+    protected void AuthorizeBearer(HttpRequestMessage message)
+    {
+        if (Context.BearerAuthorization is { } authorization)
+        {
+            message.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+    }
+
     protected void ApplyCommonHeaders(HttpRequestMessage message)
     {
         foreach (var (name, value) in Context.Options.Headers)

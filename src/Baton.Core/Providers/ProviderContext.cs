@@ -16,6 +16,14 @@ public sealed class ProviderContext
     public string? ApiKey { get; init; }
 
     /// <summary>
+    /// <c>Bearer</c> and the key, as the <c>Authorization</c> header's value; null without a key. Made once: a typed header
+    /// value would be a new object per request, formatted into a new string again as the request goes out.
+    /// </summary>
+    internal string? BearerAuthorization => ApiKey is null ? null : _bearer ??= "Bearer " + ApiKey;
+
+    private string? _bearer;
+
+    /// <summary>
     /// The shared connection pool. An <see cref="HttpMessageInvoker"/>, as YARP uses, rather than an
     /// <see cref="HttpClient"/>: Baton sets its own timeouts and reads every response as a stream, so the
     /// client's extra cancellation source and layer per request would buy nothing.

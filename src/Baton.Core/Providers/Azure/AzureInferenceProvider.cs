@@ -60,7 +60,7 @@ public sealed class AzureInferenceProvider(ProviderContext context) : OpenAiComp
         }
         else
         {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
+            AuthorizeBearer(message);
         }
     }
 

@@ -36,10 +36,7 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
     {
         var body = OllamaRequestTranslator.Translate(ReadClientBody(request), request.UpstreamModel, stream);
         var message = new HttpRequestMessage(HttpMethod.Post, _chatUrl) { Content = JsonContent(body) };
-        if (Context.ApiKey is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
-        }
+        AuthorizeBearer(message);
         ApplyCommonHeaders(message, stream, "application/x-ndjson");
         return message;
     }
@@ -48,10 +45,7 @@ public sealed class OllamaProvider(ProviderContext context) : HttpChatProvider(c
     public async Task<ProviderEmbeddings> EmbedAsync(EmbeddingProviderRequest request, CancellationToken cancellationToken)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, _embedUrl) { Content = JsonContent(OllamaEmbeddings.WriteRequest(request)) };
-        if (Context.ApiKey is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
-        }
+        AuthorizeBearer(message);
         ApplyCommonHeaders(message);
         var inputs = request.Embedding.Inputs.Count;
         var (answer, limits) = await SendForJsonAsync(message, request.AttemptTimeout, body => OllamaEmbeddings.ReadAnswer(Name, body, inputs), cancellationToken)

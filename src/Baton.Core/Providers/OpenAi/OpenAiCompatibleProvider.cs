@@ -42,10 +42,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
 
     protected virtual void Authorize(HttpRequestMessage message)
     {
-        if (Context.ApiKey is not null)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Context.ApiKey);
-        }
+        AuthorizeBearer(message);
     }
 
     // The address is the same for every request: parsed once rather than per request.
