@@ -20,7 +20,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
         var connection = Views.Connect();
         using var store = new RedisCacheStore(connection, 1 << 20, TimeProvider.System);
         // The store caught up once its subscription was in place (dropping a first level that was empty then).
-        Assert.True(await Poll.UntilAsync(() => connection.CatchUps == 1));
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
         var key = "catch-up:" + Guid.NewGuid().ToString("N");
         var now = DateTimeOffset.UtcNow;
         await store.SaveAsync(new CachedAnswer(key, "m", "p/m", [1, 2, 3], TokenUsage.Of(10, 5), now, now.AddMinutes(10)));
@@ -56,7 +56,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
     {
         var connection = Views.Connect();
         var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
-        Assert.True(await Poll.UntilAsync(() => connection.CatchUps == 1));
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
         var deployment = "catch-up/" + Guid.NewGuid().ToString("N");
 
         // A break another instance stored, whose announcement this one never heard.
