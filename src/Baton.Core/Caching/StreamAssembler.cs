@@ -13,8 +13,8 @@ namespace Baton.Caching;
 /// </summary>
 public sealed class StreamAssembler : IDisposable
 {
-    private readonly Utf8TextBuffer _content = new();
-    private readonly Utf8TextBuffer _reasoning = new();
+    private Utf8TextBuffer _content;
+    private Utf8TextBuffer _reasoning;
     // Made at the first tool call: most answers have none.
     private SortedDictionary<int, ToolCallParts>? _toolCalls;
     private StreamChunkReader? _reader;
@@ -173,7 +173,8 @@ public sealed class StreamAssembler : IDisposable
     {
         public string Id { get; set; } = "";
         public string Name { get; set; } = "";
-        public Utf8TextBuffer Arguments { get; } = new();
+        // A field, not a property: the buffer is a struct appended to in place.
+        public Utf8TextBuffer Arguments;
     }
 
     /// <summary>

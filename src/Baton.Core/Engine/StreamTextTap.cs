@@ -11,8 +11,8 @@ namespace Baton.Engine;
 /// </summary>
 public sealed class StreamTextTap : IDisposable
 {
-    private readonly Utf8TextBuffer _text = new();
-    private readonly Utf8TextBuffer _otherOutput = new();
+    private Utf8TextBuffer _text;
+    private Utf8TextBuffer _otherOutput;
     private StreamChunkReader? _reader;
 
     /// <summary>The answer's text delivered so far.</summary>
