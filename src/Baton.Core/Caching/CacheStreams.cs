@@ -46,8 +46,16 @@ public sealed class CachingStream(ChatStream inner, CacheLookup lookup) : Observ
 
     public override async ValueTask DisposeAsync()
     {
-        lookup.Dispose();
-        await Inner.DisposeAsync().ConfigureAwait(false);
-        _assembler.Dispose();
+        // The stream beneath may end the answer as it is disposed of (see ChatStream.EndAsync): the answer is stored
+        // before the lead on its key is given up, so that identical requests waiting for it get it.
+        try
+        {
+            await Inner.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lookup.Dispose();
+            _assembler.Dispose();
+        }
     }
 }

@@ -70,6 +70,8 @@ internal sealed class InProcessTransport(BatonEngine engine) : HttpMessageHandle
                 _chunks ??= stream.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
                 if (!await _chunks.MoveNextAsync().ConfigureAwait(false))
                 {
+                    // The answer is recorded (its cost known to the caller's context) before the caller sees its end.
+                    await stream.EndAsync().ConfigureAwait(false);
                     _pending = "data: [DONE]\n\n"u8.ToArray();
                     _done = true;
                 }

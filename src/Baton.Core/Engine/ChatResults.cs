@@ -44,22 +44,34 @@ public sealed class ChatStreamResult : IAsyncDisposable
     public TokenUsage? Usage => stream.Usage;
 
     /// <summary>
-    /// The cost in US dollars of what has been billed so far; null without accounting. Segments whose usage Baton
-    /// counts itself (no usage reported) are added once counted: <see cref="GetCostAsync"/> waits for them.
+    /// The cost in US dollars of what has been billed so far; null without accounting. An answer read to its end is
+    /// billed when it is ended (<see cref="EndAsync"/>, <see cref="GetCostAsync"/>, or disposing of it), and segments whose
+    /// usage Baton counts itself (no usage reported) once counted: <see cref="GetCostAsync"/> waits for both.
     /// </summary>
     public decimal? CostUsd => billing?.Cost ?? fixedCost;
 
     /// <summary>
-    /// The answer's cost in US dollars once the stream has ended (every upstream stream it used), waiting for the
-    /// tokens Baton counts in the background when an upstream reported no usage; null without accounting.
+    /// The answer's cost in US dollars once the stream has ended (every upstream stream it used): an answer read to its
+    /// end is recorded first (see <see cref="EndAsync"/>), and the tokens Baton counts in the background when an
+    /// upstream reported no usage are waited for; null without accounting.
     /// </summary>
-    public ValueTask<decimal?> GetCostAsync(CancellationToken cancellationToken = default) =>
-        billing is null ? ValueTask.FromResult(fixedCost) : billing.GetCostAsync(cancellationToken);
+    public async ValueTask<decimal?> GetCostAsync(CancellationToken cancellationToken = default)
+    {
+        await stream.EndAsync().ConfigureAwait(false);
+        return billing is null ? fixedCost : await billing.GetCostAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Soft budget limits this request may cross (known before the first chunk).</summary>
     public IReadOnlyList<string> BudgetWarnings => billing?.BudgetWarnings ?? [];
 
     public IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => stream.ReadAsync(cancellationToken);
+
+    /// <summary>
+    /// Once the answer was read to its end: records it (ledger, budget, cache, span) now rather than when the result is
+    /// disposed of. Reading the last chunk does not: a reader such as the gateway sends its client the end of the answer
+    /// first. Nothing for an answer not read to its end; once, however often it is called.
+    /// </summary>
+    public ValueTask EndAsync() => stream.EndAsync();
 
     /// <summary>The answer's stream, for a wrapper that takes it over (see <see cref="WithStream"/>).</summary>
     internal ChatStream Stream => stream;

@@ -21,5 +21,12 @@ public abstract class ChatStream : IAsyncDisposable
     internal virtual IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
         ObservingStream.ReadObservedAsync(this, observers, cancellationToken);
 
+    /// <summary>
+    /// Closes the books of a stream read to its end: its ledger rows and budget, and the observers' end (cache, span,
+    /// record). A stream that defers them (so that the reader's last bytes need not wait for them) does this when it is
+    /// disposed of, or earlier when a reader needs the final cost before it answers; once, either way.
+    /// </summary>
+    public virtual ValueTask EndAsync() => ValueTask.CompletedTask;
+
     public abstract ValueTask DisposeAsync();
 }

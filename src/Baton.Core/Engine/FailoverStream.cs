@@ -30,6 +30,11 @@ public sealed class FailoverStream : ChatStream
     private bool _segmentRecorded;
     private int _disposed;
 
+    // Set when the upstream ended the answer: what EndAsync records, and the observers it tells.
+    private bool _readToEnd;
+    private ObservingStream[]? _observers;
+    private int _ended;
+
     /// <summary>Records each upstream stream in the ledger and settles the budget reservation; null without accounting.</summary>
     internal StreamBilling? Billing { get; init; }
 
@@ -137,7 +142,6 @@ public sealed class FailoverStream : ChatStream
                     }
                     else if (!hasChunk)
                     {
-                        await EndSegmentAsync(200, final: true).ConfigureAwait(false);
                         ended = true;
                     }
                     else
@@ -164,10 +168,10 @@ public sealed class FailoverStream : ChatStream
             }
             if (ended)
             {
-                if (observers is not null)
-                {
-                    ObservingStream.Complete(observers);
-                }
+                // The answer's ledger row, budget and observers' end are recorded by EndAsync, once the reader has sent
+                // what it read: its last bytes do not wait for them.
+                _observers = observers;
+                _readToEnd = true;
                 yield break;
             }
             if (observers is not null)
@@ -255,17 +259,55 @@ public sealed class FailoverStream : ChatStream
         }
     }
 
+    /// <summary>
+    /// A stream read to its end: its last segment billed (the budget settled), then the observers told, innermost
+    /// first; once, whether the reader asks for it or disposes of the stream. Nothing for a stream not read to its end.
+    /// </summary>
+    public override async ValueTask EndAsync()
+    {
+        if (!_readToEnd || Interlocked.Exchange(ref _ended, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            await EndSegmentAsync(200, final: true).ConfigureAwait(false);
+        }
+        catch (Exception error) when (_observers is not null)
+        {
+            ObservingStream.Fail(_observers, 0, error);
+            throw;
+        }
+        if (_observers is not null)
+        {
+            ObservingStream.Complete(_observers);
+        }
+    }
+
     public override async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
-        // The upstream goes first: a reader that stopped early (the client went away) must not keep its connection
-        // open. It still owes what the upstream produced so far, counted in the background if no usage came.
-        await _current.DisposeAsync().ConfigureAwait(false);
-        await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
-        _tap.Dispose();
+        try
+        {
+            // The upstream goes first: a reader that stopped early (the client went away) must not keep its connection
+            // open. It still owes what the upstream produced so far, counted in the background if no usage came.
+            await _current.DisposeAsync().ConfigureAwait(false);
+            if (_readToEnd)
+            {
+                await EndAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await EndSegmentAsync(ClientClosedRequest, final: true).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _tap.Dispose();
+        }
     }
 
     /// <summary>The status recorded when the client stopped reading before the answer ended (nginx's convention).</summary>

@@ -29,6 +29,9 @@ public abstract class ObservingStream : ChatStream
     /// <inheritdoc/>
     public override TokenUsage? Usage => Inner.Usage;
 
+    /// <inheritdoc/>
+    public sealed override ValueTask EndAsync() => Inner.EndAsync();
+
     /// <summary>Reads the stream beneath every stacked observer once, handing each chunk to each observer.</summary>
     public sealed override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken)
     {

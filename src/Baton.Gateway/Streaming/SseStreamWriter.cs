@@ -105,7 +105,8 @@ internal static class SseStreamWriter
                 await formatter.EndAsync(output, result).ConfigureAwait(false);
                 // Headers went out before the usage was known: the cost goes in a trailer where the protocol has them
                 // (HTTP/2), and in an SSE comment for clients that ask (SDKs skip comments, strict parsers may not).
-                // Only then does the answer wait for tokens Baton counts itself (an upstream that reported no usage).
+                // Only then does the answer wait for its books to be closed (otherwise done once the client has it all)
+                // and for tokens Baton counts itself (an upstream that reported no usage).
                 if ((costComment || costTrailer) && await result.GetCostAsync(aborted).ConfigureAwait(false) is { } cost)
                 {
                     var formatted = ChatCompletionsEndpoint.FormatCost(cost);

@@ -78,10 +78,33 @@ public sealed class EngineAccountingTests : IAsyncLifetime, IDisposable
             await foreach (var _ in stream.ReadAsync(CancellationToken.None))
             {
             }
+            // Reading the last chunk does not record the answer: a reader sends its client the end first, then ends it.
+            Assert.Equal(0m, stream.CostUsd);
+            await stream.EndAsync();
+            Assert.Equal(0.000156m, stream.CostUsd);
+            await stream.EndAsync();
             Assert.Equal(0.000156m, stream.CostUsd);
         }
 
         Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5) { Attempts = 1 }, (await ReportAsync()).Total);
+    }
+
+    [Fact]
+    public async Task A_stream_read_to_its_end_is_recorded_once_when_disposed_of_if_never_ended()
+    {
+        _harness.Model("m1", "up");
+        _harness.Provider("up").Answer(usage: TokenUsage.Of(30, 12, reasoning: 5));
+
+        var stream = await _harness.Engine.StreamAsync(EngineHarness.Request("m1", stream: true), CancellationToken.None);
+        await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+        {
+        }
+        await stream.DisposeAsync();
+        await stream.DisposeAsync();
+
+        // Recorded as read to the end (200, its reported usage), not as a reader that left (499); once.
+        Assert.Equal(new CostTotals(0.000156m, 1, 30, 0, 12, 5) { Attempts = 1 }, (await ReportAsync()).Total);
+        Assert.Equal(1, _db.Scalar("SELECT COUNT(*) FROM ledger WHERE status = 200"));
     }
 
     [Fact]
