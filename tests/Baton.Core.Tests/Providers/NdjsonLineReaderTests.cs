@@ -1,4 +1,5 @@
 using System.Text;
+using Baton.Core.Tests.TestSupport;
 using Baton.Providers;
 
 namespace Baton.Core.Tests.Providers;
@@ -59,12 +60,5 @@ public sealed class NdjsonLineReaderTests
     public async Task An_empty_body_has_no_lines()
     {
         Assert.Empty(await ReadAsync("", 10));
-    }
-
-    /// <summary>Hands out its bytes a few at a time, as a network stream does.</summary>
-    private sealed class TrickleStream(byte[] data, int bytesPerRead) : MemoryStream(data)
-    {
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            base.ReadAsync(buffer[..Math.Min(buffer.Length, bytesPerRead)], cancellationToken);
     }
 }

@@ -102,7 +102,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
                 SseEventReader.SseEvent item;
                 try
                 {
-                    // The parser's enumerator itself, not an iterator over it: one layer less for every event.
+                    // The reader itself, not an iterator over it: one layer less for every event.
                     if (!await _reader.MoveNextAsync(cancellationToken).ConfigureAwait(false))
                     {
                         break;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Baton.Caching;
+using Baton.Core.Tests.TestSupport;
 using Baton.Engine;
 using Baton.Providers;
 using Baton.Providers.OpenAi;
@@ -400,19 +401,6 @@ public sealed class StreamChunkReaderTests
     }
 
     /// <summary>A body that hands out at most a few bytes per read, as a slow network does.</summary>
-    private sealed class TrickleStream(byte[] bytes, int pieceSize) : MemoryStream(bytes, writable: false)
-    {
-        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, pieceSize));
-
-        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, pieceSize)]);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            base.ReadAsync(buffer[..Math.Min(buffer.Length, pieceSize)], cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            base.ReadAsync(buffer, offset, Math.Min(count, pieceSize), cancellationToken);
-    }
-
     [Fact]
     public void A_chunk_with_more_texts_than_the_pooled_list_holds_at_first_keeps_them_all_and_the_reader_reads_again_after_dispose()
     {
