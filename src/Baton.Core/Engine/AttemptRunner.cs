@@ -20,8 +20,9 @@ namespace Baton.Engine;
 /// resume on the next candidate, so the first start and every resume go through the same steps.
 /// </summary>
 /// <remarks>
-/// A runner given a <see cref="TimeoutScopePool"/> takes its total timeout from it: only for answers read in full
-/// before the runner returns (complete answers, embeddings), never for a stream, which goes on using the token.
+/// A runner given a <see cref="TimeoutScopePool"/> takes its total timeout from it. Nothing uses the scope's token once
+/// the runner returns: a complete answer was read in full, and a started stream reads on with the caller's token (see
+/// <see cref="StartedStream"/>); the total timeout bounds only the wait for an answer or a stream's first chunk.
 /// </remarks>
 internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest request, RequestTelemetry? telemetry, TimeProvider time, ILogger logger,
     TimeoutScopePool? timeouts = null)

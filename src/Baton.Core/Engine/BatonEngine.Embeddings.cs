@@ -56,7 +56,7 @@ public sealed partial class BatonEngine
         }
         var started = time.GetTimestamp();
         await using var admission = await AdmitAsync(plan, envelope, cancellationToken).ConfigureAwait(false);
-        var runner = new AttemptRunner(plan, envelope, span, time, logger);
+        var runner = new AttemptRunner(plan, envelope, span, time, logger, _timeouts);
         var (answer, candidate, lease) = await runner.EmbedAsync(request, cancellationToken).ConfigureAwait(false);
         var reported = answer.PromptTokens is not null;
         var usage = TokenUsage.Of(answer.PromptTokens ?? PromptTokenCounter.CountPrompt(envelope, cancellationToken), 0);

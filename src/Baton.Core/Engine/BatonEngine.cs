@@ -22,7 +22,7 @@ namespace Baton.Engine;
 public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, TimeProvider time, ILogger<BatonEngine> logger,
     ResponseCache? cache = null, CostAccountant? accounting = null, Auth.KeyLimiter? keyLimits = null, BatonTelemetry? telemetry = null,
     Monitoring.RequestRecorder? recorder = null, Admission.IAdmissionStore? sharedAdmission = null){
-    // The total timeouts of complete answers, reused from one request to the next (see TimeoutScopePool).
+    // The total timeouts of the requests' attempts, reused from one request to the next (see TimeoutScopePool).
     private readonly TimeoutScopePool _timeouts = new();
 
     public ModelCatalog Catalog => catalog;
@@ -183,7 +183,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             try
             {
                 admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
-                var runner = new AttemptRunner(plan, request, span, time, logger);
+                var runner = new AttemptRunner(plan, request, span, time, logger, _timeouts);
                 var (stream, candidate, lease) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
                 // The concurrency slot is held, and the tokens settled, when the stream ends.
                 stream.Hold(lease);

@@ -3,15 +3,16 @@ using System.Collections.Concurrent;
 namespace Baton.Providers;
 
 /// <summary>
-/// Reuses the total-timeout scopes of complete answers: each scope's cancellation source, the source's timer and its
+/// Reuses the total-timeout scopes of requests' attempts: each scope's cancellation source, the source's timer and its
 /// registration lists are kept for the next request instead of being made (and collected) for every one. Only scopes on
 /// the system clock with a finite, positive timeout are pooled; any other is made as a plain <see cref="TimeoutScope"/>.
 /// </summary>
 /// <remarks>
 /// A reused source hands out the same token again, so a scope may be taken from the pool only by a caller that is
-/// sure nothing holds its token once the scope is disposed: a request answered in full (every upstream call, its body
-/// read and its rate-limit wait finished before it returns). A stream must not use one, since the stream goes on
-/// reading after its start. A source that was cancelled is never reused (<see cref="CancellationTokenSource.TryReset"/>
+/// sure nothing reads its token once the scope is disposed: a request answered in full (every upstream call, its body
+/// read and its rate-limit wait finished before it returns), or a stream's start, after which the stream reads on with
+/// the caller's token alone (a registration the HTTP handler may still hold on the start's token is dropped by the
+/// reset, below). A source that was cancelled is never reused (<see cref="CancellationTokenSource.TryReset"/>
 /// refuses it), so a token seen cancelled never becomes uncancelled, and a stale holder of a reset token is never
 /// called back by a later request's cancellation (the reset drops every registration).
 /// </remarks>
