@@ -13,6 +13,8 @@ namespace Baton.Engine;
 /// the next candidates: from scratch if no text had been delivered, otherwise by asking the model to
 /// continue the delivered text. A half-streamed tool call cannot be resumed; then, or when no candidate
 /// can resume, the caller gets a <c>stream_interrupted</c> error, never a silently truncated answer.
+/// An answer read to its end is billed, and its observers told, by <see cref="EndAsync"/> (or on disposal): after the
+/// reader has sent the end on, so that its client's last bytes wait for none of it.
 /// </summary>
 public sealed class FailoverStream : ChatStream
 {

@@ -13,7 +13,9 @@ namespace Baton.Engine;
 /// <remarks>
 /// An observer sees what it would have seen as a layer of its own: every chunk, then either the end of the stream
 /// (<see cref="OnCompleted"/>) or the error that broke it (<see cref="OnFailed"/>). An observer that throws breaks
-/// the stream for the observers above it (they see its error), as a layer throwing from its own loop did.
+/// the stream for the observers above it (they see its error), as a layer throwing from its own loop did. An upstream
+/// stream read to its end tells its observers so when it is ended (<see cref="ChatStream.EndAsync"/>, or disposed of),
+/// not as its last chunk is read: the reader sends its client the end first.
 /// </remarks>
 public abstract class ObservingStream : ChatStream
 {
