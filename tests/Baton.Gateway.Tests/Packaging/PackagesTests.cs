@@ -1,7 +1,7 @@
 using System.ClientModel;
-using System.Diagnostics;
 using System.Xml.Linq;
 using Baton.Gateway.Hosting;
+using Baton.Gateway.Tests.TestSupport;
 using OpenAI;
 using OpenAI.Chat;
 
@@ -89,36 +89,13 @@ public sealed class PackagesTests(PackagesFixture packages) : IClassFixture<Pack
 
         // baton serve with no configuration: the built-in simulator, on loopback.
         var work = System.IO.Directory.CreateDirectory(Path.Combine(packages.Directory, "serve-" + Guid.NewGuid().ToString("N"))).FullName;
-        var url = $"http://127.0.0.1:{ProcessRunner.FreePort()}";
-        var start = new ProcessStartInfo(baton) { WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "serve", "--urls", url })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in packages.Environment)
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await WaitForHealthAsync(process, url, output);
-            var client = new OpenAIClient(new ApiKeyCredential("unused-on-loopback"), new OpenAIClientOptions { Endpoint = new Uri(url + "/v1") })
-                .GetChatClient("baton-sim");
-            ChatCompletion answer = await client.CompleteChatAsync([new UserChatMessage("What does an orchestra conductor hold?")]);
-            Assert.False(string.IsNullOrWhiteSpace(answer.Content[0].Text));
-            Assert.StartsWith("baton-sim", answer.Model, StringComparison.Ordinal);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        // Up once it says it listens and /health answers; started again on another port if that one was taken meanwhile.
+        await using var server = await BatonServeProcess.StartToolAsync(baton, work, packages.Environment);
+        var client = new OpenAIClient(new ApiKeyCredential("unused-on-loopback"), new OpenAIClientOptions { Endpoint = new Uri(server.Http.BaseAddress!, "v1") })
+            .GetChatClient("baton-sim");
+        ChatCompletion answer = await client.CompleteChatAsync([new UserChatMessage("What does an orchestra conductor hold?")]);
+        Assert.False(string.IsNullOrWhiteSpace(answer.Content[0].Text));
+        Assert.StartsWith("baton-sim", answer.Model, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -180,28 +157,5 @@ public sealed class PackagesTests(PackagesFixture packages) : IClassFixture<Pack
         }
         copy.Position = 0;
         return copy;
-    }
-
-    private static async Task WaitForHealthAsync(Process process, string url, System.Text.StringBuilder output)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        // Polled until up; how long it takes is not what this test checks (the safety net only stops a hung start).
-        for (var attempt = 0; attempt < 1200; attempt++)
-        {
-            Assert.False(process.HasExited, "baton serve exited at start:\n" + output);
-            try
-            {
-                using var response = await http.GetAsync("/health");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("baton serve did not answer /health:\n" + output);
     }
 }

@@ -59,13 +59,32 @@ public sealed class BatonServeProcess : IAsyncDisposable
     /// <summary>Starts <c>baton serve --config</c> <paramref name="config"/> in <paramref name="directory"/> and waits until <c>/health</c> answers.</summary>
     /// <remarks>A process that exits at start is started again on another port, twice at most: the port it was given may
     /// have been taken between its choice and the bind.</remarks>
-    public static async Task<BatonServeProcess> StartAsync(string directory, string config)
+    public static Task<BatonServeProcess> StartAsync(string directory, string config) =>
+        StartAsync(url => Command("dotnet", directory, [typeof(Baton.Cli.BatonCli).Assembly.Location, "serve", "--config", config, "--urls", url]));
+
+    /// <summary>
+    /// Starts <c>serve</c> with no configuration (the built-in simulator) through <paramref name="executable"/> (an
+    /// installed <c>baton</c> tool) in <paramref name="directory"/>, with <paramref name="environment"/> added, as
+    /// <see cref="StartAsync(string, string)"/> does.
+    /// </summary>
+    public static Task<BatonServeProcess> StartToolAsync(string executable, string directory, IReadOnlyDictionary<string, string> environment) =>
+        StartAsync(url =>
+        {
+            var start = Command(executable, directory, ["serve", "--urls", url]);
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+            return start;
+        });
+
+    private static async Task<BatonServeProcess> StartAsync(Func<string, ProcessStartInfo> command)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await StartOnceAsync(directory, config);
+                return await StartOnceAsync(command);
             }
             catch (ExitedAtStartException) when (attempt < 3)
             {
@@ -73,15 +92,20 @@ public sealed class BatonServeProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<BatonServeProcess> StartOnceAsync(string directory, string config)
+    private static ProcessStartInfo Command(string executable, string directory, string[] arguments)
+    {
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        return start;
+    }
+
+    private static async Task<BatonServeProcess> StartOnceAsync(Func<string, ProcessStartInfo> command)
     {
         var url = $"http://127.0.0.1:{FreePort()}";
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { typeof(Baton.Cli.BatonCli).Assembly.Location, "serve", "--config", config, "--urls", url })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        var process = Process.Start(start)!;
+        var process = Process.Start(command(url))!;
         var server = new BatonServeProcess(process, url);
         process.OutputDataReceived += (_, line) => server.Keep(line.Data);
         process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
