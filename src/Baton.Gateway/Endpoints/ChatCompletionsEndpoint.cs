@@ -42,8 +42,7 @@ internal static class ChatCompletionsEndpoint
                 request.Options = GatewayRequestOptions.Merge(http, request.Options, fingerprintKey: engine.Accounting?.TracksCallers == true);
                 if (request.Stream)
                 {
-                    // The stream is begun here, not in SseStreamWriter.StreamAsync: the wait for the upstream then costs
-                    // this method's state machine alone, the writer's completing at once (the formatter has nothing to dispose).
+                    // Begun here: the wait for the upstream costs this method's state machine alone (see SseStreamWriter.WriteAsync).
                     await using var streamed = await engine.StreamAsync(request, http.RequestAborted);
                     await SseStreamWriter.WriteAsync(http, streamed, time, started, new ChatChunkFormatter(request.IncludeUsage));
                     return;

@@ -24,33 +24,11 @@ internal static class SseStreamWriter
     internal const int MaxUnflushedBytes = 16 * 1024;
 
     /// <summary>
-    /// Streams the engine's answer to <paramref name="request"/>. The response is committed only once the first
-    /// chunk arrived, so that a failure before any content is still answered as a plain error response (the
-    /// <see cref="BatonException"/> propagates to the front) rather than as a broken stream. A formatter that is
-    /// <see cref="IDisposable"/> is disposed of when the stream has ended, however it ended.
-    /// </summary>
-    public static async Task StreamAsync<TFormatter>(HttpContext http, BatonEngine engine, ChatRequest request, TimeProvider time, long started, TFormatter formatter)
-        where TFormatter : IStreamEventFormatter
-    {
-        try
-        {
-            await using var result = await engine.StreamAsync(request, http.RequestAborted).ConfigureAwait(false);
-            await WriteAsync(http, result, time, started, formatter).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (formatter is IDisposable disposable)
-            {
-                disposable.Dispose();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Writes an answer the engine began (its first chunk already received), and ends its enumeration; the caller
-    /// disposes of <paramref name="result"/>. A front whose formatter has nothing to dispose awaits the engine itself
-    /// and calls this: its own state machine is then the only one that waits for the upstream, and this method,
-    /// whose reads and flushes normally complete at once, allocates none.
+    /// Writes an answer the engine began (its first chunk already received) to the response, ends its enumeration,
+    /// and disposes of <paramref name="formatter"/> when it is <see cref="IDisposable"/>; the caller disposes of
+    /// <paramref name="result"/>. The front awaits <c>engine.StreamAsync</c> itself: its own state machine is then the
+    /// only one that waits for the upstream, and this method, whose reads and flushes normally complete at once,
+    /// allocates none. A failure before the stream began is the front's to answer as a plain error response.
     /// </summary>
     public static async Task WriteAsync<TFormatter>(HttpContext http, ChatStreamResult result, TimeProvider time, long started, TFormatter formatter)
         where TFormatter : IStreamEventFormatter
@@ -58,6 +36,7 @@ internal static class SseStreamWriter
         var aborted = http.RequestAborted;
         var chunks = result.ReadAsync(aborted).GetAsyncEnumerator(aborted);
         await using (chunks.ConfigureAwait(false))
+        using (formatter as IDisposable) // for a struct formatter with nothing to dispose (Chat Completions'), this compiles away
         {
             var ownTime = time.GetElapsedTime(started);
             var hasChunk = await chunks.MoveNextAsync().ConfigureAwait(false);

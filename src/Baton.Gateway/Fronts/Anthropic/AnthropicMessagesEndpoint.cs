@@ -26,7 +26,8 @@ internal static class AnthropicMessagesEndpoint
             var request = Translate(http, body.Memory, countOnly: false, fingerprintKey: engine.Accounting?.TracksCallers == true);
             if (request.Stream)
             {
-                await SseStreamWriter.StreamAsync(http, engine, request, time, started, new AnthropicStreamFormatter());
+                await using var streamed = await engine.StreamAsync(request, http.RequestAborted);
+                await SseStreamWriter.WriteAsync(http, streamed, time, started, new AnthropicStreamFormatter());
             }
             else
             {

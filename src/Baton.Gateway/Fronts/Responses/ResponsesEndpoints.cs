@@ -49,7 +49,8 @@ internal static class ResponsesEndpoints
             var saving = new Saving(store, GatewayAuth.Owner(http), created, request.Store ? JsonSerializer.Serialize(items, ResponseObject.Json) : null);
             if (request.Stream)
             {
-                await SseStreamWriter.StreamAsync(http, engine, chat, time, started, new ResponsesStreamFormatter(response, saving));
+                await using var streamed = await engine.StreamAsync(chat, http.RequestAborted);
+                await SseStreamWriter.WriteAsync(http, streamed, time, started, new ResponsesStreamFormatter(response, saving));
             }
             else
             {
