@@ -89,6 +89,8 @@ public sealed class FailoverStream : ChatStream
     /// </summary>
     private async IAsyncEnumerable<StreamChunk> ReadAsync(ObservingStream[]? observers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The first chunk was read by the stream's start; each later one at the top of the loop. One try covers both
+        // the read and the chunk's taking, so that the observers hear of any failure once.
         var chunk = _current.Chunks.Current;
         var first = true;
         while (true)
@@ -96,11 +98,7 @@ public sealed class FailoverStream : ChatStream
             var ended = false;
             try
             {
-                if (first)
-                {
-                    first = false;
-                }
-                else
+                if (!first)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     BatonException? failure = null;
@@ -151,6 +149,7 @@ public sealed class FailoverStream : ChatStream
                         chunk = _current.Chunks.Current;
                     }
                 }
+                first = false;
                 if (!ended)
                 {
                     _tap.Observe(chunk);

@@ -31,7 +31,6 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable
     private int _end;
     private bool _eof;
     private bool _bomChecked;
-    private CancellationToken _cancellation;
 
     // Data of several lines, joined; rented the first time an event has more than one data line.
     private byte[] _joined = [];
@@ -62,19 +61,18 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable
         {
             return new ValueTask<bool>(true);
         }
-        _cancellation = cancellationToken;
-        return FillAsync();
+        return FillAsync(cancellationToken);
     }
 
     /// <summary>Reads the body until a whole event is buffered (or the body ends).</summary>
     // Awaited once, at once, by the stream reading it: its state machine can come from a pool.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FillAsync()
+    private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
     {
         while (!_eof)
         {
             MakeRoom();
-            var read = await _stream.ReadAsync(_buffer.AsMemory(_end), _cancellation).ConfigureAwait(false);
+            var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 _eof = true;
@@ -161,8 +159,12 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable
                 }
                 else
                 {
-                    joinedLength = Join(joinedLength < 0 ? _buffer.AsSpan(dataStart, dataLength) : default, joinedLength,
-                        line[valueStart..]);
+                    // A second data line: the event's data is joined from here on, with LF between lines.
+                    if (joinedLength < 0)
+                    {
+                        joinedLength = Join(0, _buffer.AsSpan(dataStart, dataLength));
+                    }
+                    joinedLength = Join(Join(joinedLength, "\n"u8), line[valueStart..]);
                 }
             }
             else if (field.SequenceEqual("event"u8))
@@ -205,35 +207,22 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable
         return true;
     }
 
-    /// <summary>Appends a data line to the event's joined data (starting it from the first line): its new length.</summary>
-    private int Join(ReadOnlySpan<byte> first, int length, ReadOnlySpan<byte> line)
+    /// <summary>Writes <paramref name="bytes"/> into the joined data at <paramref name="at"/>: the joined length after them.</summary>
+    private int Join(int at, ReadOnlySpan<byte> bytes)
     {
-        if (length < 0)
+        var length = at + bytes.Length;
+        if (_joined.Length < length)
         {
-            length = 0;
-            Reserve(first.Length);
-            first.CopyTo(_joined);
-            length = first.Length;
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(length * 2, 256));
+            _joined.AsSpan(0, at).CopyTo(grown);
+            if (_joined.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_joined);
+            }
+            _joined = grown;
         }
-        Reserve(length + 1 + line.Length);
-        _joined[length] = (byte)'\n';
-        line.CopyTo(_joined.AsSpan(length + 1));
-        return length + 1 + line.Length;
-    }
-
-    private void Reserve(int length)
-    {
-        if (_joined.Length >= length)
-        {
-            return;
-        }
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(length, 256));
-        _joined.CopyTo(grown, 0);
-        if (_joined.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_joined);
-        }
-        _joined = grown;
+        bytes.CopyTo(_joined.AsSpan(at));
+        return length;
     }
 
     /// <summary>An event's type; the previous event's string when it is the same (streams repeat a few types).</summary>
