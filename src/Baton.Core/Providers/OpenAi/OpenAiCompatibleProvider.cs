@@ -89,75 +89,151 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
     protected virtual bool SkipsStreamChunk(in OpenAiPayloadInspector.Findings findings) => false;
 
     /// <summary>Passes the upstream's chunks through, validating each and tapping usage.</summary>
-    private sealed class OpenAiSseStream(OpenAiCompatibleProvider owner, string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor) : ProviderStream
+    /// <remarks>
+    /// The stream is its own enumerator, rather than an async iterator over the reader: an iterator is one more object
+    /// per stream, and the events of a stream are mostly buffered already, so most moves complete at once here and only
+    /// a move that waits for the upstream takes a (pooled) state machine. It is read once; disposing of the enumerator
+    /// disposes of the stream, which may be disposed of again.
+    /// </remarks>
+    private sealed class OpenAiSseStream(OpenAiCompatibleProvider owner, string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor)
+        : ProviderStream, IAsyncEnumerable<StreamChunk>, IAsyncEnumerator<StreamChunk>
     {
         private readonly SseEventReader _reader = new(body);
         private readonly StreamChunkReader _chunk = new();
+        private CancellationToken _cancellation;
+        private bool _enumerated;
+        private bool _finished;
+        private bool _ended;
+        private int _disposed;
 
-        public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        public StreamChunk Current { get; private set; }
+
+        public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken)
         {
-            var finished = false;
+            _cancellation = cancellationToken;
+            return this;
+        }
+
+        public IAsyncEnumerator<StreamChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+        {
+            if (_enumerated)
+            {
+                throw new InvalidOperationException("An upstream stream is read once.");
+            }
+            _enumerated = true;
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken;
+            }
+            return this;
+        }
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            try
+            {
+                while (!_ended)
+                {
+                    var read = _reader.MoveNextAsync(_cancellation);
+                    if (!read.IsCompletedSuccessfully)
+                    {
+                        return MoveNextAfterAsync(read);
+                    }
+                    if (Take(read.Result))
+                    {
+                        return new ValueTask<bool>(true);
+                    }
+                }
+                return new ValueTask<bool>(false);
+            }
+            catch (Exception error)
+            {
+                return ValueTask.FromException<bool>(error);
+            }
+        }
+
+        /// <summary>A move whose event was not buffered: awaits the upstream, then goes on as <see cref="MoveNextAsync"/> does.</summary>
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<bool> MoveNextAfterAsync(ValueTask<bool> read)
+        {
             while (true)
             {
-                SseEventReader.SseEvent item;
+                bool hasEvent;
                 try
                 {
-                    // The reader itself, not an iterator over it: one layer less for every event.
-                    if (!await _reader.MoveNextAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                    item = _reader.Current;
+                    hasEvent = await read.ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException)
                 {
                     throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(ex.Message));
                 }
-
-                var data = item.Data;
-                if (data.Span.SequenceEqual("[DONE]"u8))
+                if (Take(hasEvent))
                 {
-                    yield break;
+                    return true;
                 }
-                if (data.IsEmpty)
+                if (_ended)
                 {
-                    continue;
+                    return false;
                 }
-
-                // The one reading of the chunk: the scrubber, the engine, the cache and the span take it from here.
-                try
-                {
-                    _chunk.Read(data);
-                }
-                catch (JsonException)
-                {
-                    throw UpstreamErrors.Malformed(provider, "a stream chunk");
-                }
-                if (_chunk.ErrorMessage is { } error)
-                {
-                    throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
-                }
-                if (owner.SkipsStreamChunk(_chunk.Findings))
-                {
-                    continue;
-                }
-                if (_chunk.Usage is TokenUsage usage)
-                {
-                    Usage = usage;
-                }
-                finished |= _chunk.HasFinishReason;
-                yield return new StreamChunk(data, _chunk.IsUsageOnly, _chunk);
+                read = _reader.MoveNextAsync(_cancellation);
             }
+        }
 
-            // Some servers omit [DONE]; an answer that reached its finish reason is still complete.
-            if (!finished)
+        /// <summary>
+        /// Takes the event the reader moved to (<paramref name="hasEvent"/>; false at the body's end): true when it is a
+        /// chunk for the reader (<see cref="Current"/>), false when it was skipped or ended the answer (<see cref="_ended"/>).
+        /// </summary>
+        private bool Take(bool hasEvent)
+        {
+            if (!hasEvent)
             {
-                throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
+                _ended = true;
+                // Some servers omit [DONE]; an answer that reached its finish reason is still complete.
+                return _finished ? false : throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
             }
+            var data = _reader.Current.Data;
+            if (data.Span.SequenceEqual("[DONE]"u8))
+            {
+                _ended = true;
+                return false;
+            }
+            if (data.IsEmpty)
+            {
+                return false;
+            }
+
+            // The one reading of the chunk: the scrubber, the engine, the cache and the span take it from here.
+            try
+            {
+                _chunk.Read(data);
+            }
+            catch (JsonException)
+            {
+                throw UpstreamErrors.Malformed(provider, "a stream chunk");
+            }
+            if (_chunk.ErrorMessage is { } error)
+            {
+                throw UpstreamErrors.StreamInterrupted(provider, redactor.Redact(error));
+            }
+            if (owner.SkipsStreamChunk(_chunk.Findings))
+            {
+                return false;
+            }
+            if (_chunk.Usage is TokenUsage usage)
+            {
+                Usage = usage;
+            }
+            _finished |= _chunk.HasFinishReason;
+            Current = new StreamChunk(data, _chunk.IsUsageOnly, _chunk);
+            return true;
         }
 
         public override async ValueTask DisposeAsync()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
             await _reader.DisposeAsync().ConfigureAwait(false);
             _chunk.Dispose();
             await body.DisposeAsync().ConfigureAwait(false);
