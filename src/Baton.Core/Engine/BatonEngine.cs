@@ -73,8 +73,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 {
                     lookup.Save(candidate.Route.Name, candidate.Deployment.Id, completion.Body, completion.Usage);
                 }
-                var route = runner.Describe(candidate, time.GetElapsedTime(started),
-                    await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
+                var upstreamTime = time.GetElapsedTime(started);
+                // Awaited before Describe is called, not as its argument: the arguments before it would be kept across the wait.
+                var rateLimit = await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+                var route = runner.Describe(candidate, upstreamTime, rateLimit, lookup.Status);
                 result = new ChatCompletionResult(completion, route) { BudgetWarnings = admission.Warnings };
                 if (accounting is not null)
                 {
@@ -188,8 +190,10 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 // The concurrency slot is held, and the tokens settled, when the stream ends.
                 stream.Hold(lease);
                 upstream = stream;
-                var route = runner.Describe(candidate, time.GetElapsedTime(started),
-                    await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false), lookup.Status);
+                var upstreamTime = time.GetElapsedTime(started);
+                // Awaited before Describe is called, not as its argument: the arguments before it would be kept across the wait.
+                var rateLimit = await candidate.Deployment.RateLimiter.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+                var route = runner.Describe(candidate, upstreamTime, rateLimit, lookup.Status);
                 var billing = new StreamBilling(accounting, admission, time, started, logger);
                 ChatStream answer = new FailoverStream(runner, stream, candidate, route, cancellationToken) { Billing = billing };
                 if (lookup.Stores)

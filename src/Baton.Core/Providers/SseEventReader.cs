@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Baton.Providers;
 
@@ -18,14 +19,14 @@ namespace Baton.Providers;
 /// Two ways to read: <see cref="MoveNextAsync"/> and <see cref="Current"/>, which complete at once while whole events
 /// are buffered, or <see cref="ReadAsync"/> as an async sequence.
 /// </remarks>
-public sealed class SseEventReader : IDisposable, IAsyncDisposable
+public sealed class SseEventReader : IDisposable, IAsyncDisposable, IResettable
 {
     /// <summary>The longest event read; a longer one is not an upstream Baton can talk to.</summary>
     internal const int MaxEventBytes = 16 * 1024 * 1024;
 
     private const string DefaultEventType = "message";
 
-    private readonly Stream _stream;
+    private Stream _stream;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(4096);
     private int _start;
     private int _end;
@@ -37,6 +38,37 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable
     private string _lastType = DefaultEventType;
 
     public SseEventReader(Stream stream) => _stream = stream;
+
+    /// <summary>A reader for the pool, given its stream by <see cref="Rent"/>.</summary>
+    public SseEventReader() => _stream = Stream.Null;
+
+    /// <summary>Readers of streams that ended, kept for the next streams: <see cref="Rent"/>, then <see cref="Return"/>.</summary>
+    private static readonly ObjectPool<SseEventReader> Pool = new DefaultObjectPoolProvider { MaximumRetained = 1024 }.Create<SseEventReader>();
+
+    /// <summary>A reader of <paramref name="stream"/> from the pool; given back with <see cref="Return"/> instead of disposed of.</summary>
+    internal static SseEventReader Rent(Stream stream)
+    {
+        var reader = Pool.Get();
+        reader._stream = stream;
+        if (reader._buffer.Length == 0)
+        {
+            reader._buffer = ArrayPool<byte>.Shared.Rent(4096);
+        }
+        return reader;
+    }
+
+    /// <summary>Gives a reader from <see cref="Rent"/> back: its buffers are returned, and it forgets its stream.</summary>
+    internal static void Return(SseEventReader reader) => Pool.Return(reader);
+
+    bool IResettable.TryReset()
+    {
+        Dispose();
+        _stream = Stream.Null;
+        (_start, _end, _eof, _bomChecked) = (0, 0, false, false);
+        _lastType = DefaultEventType;
+        Current = default;
+        return true;
+    }
 
     public readonly record struct SseEvent(string EventType, ReadOnlyMemory<byte> Data);
 

@@ -98,6 +98,21 @@ public sealed class SseEventReaderTests
         await Assert.ThrowsAsync<IOException>(async () => await reader.MoveNextAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_reader_given_back_to_its_pool_reads_its_next_stream_afresh()
+    {
+        // Left behind by the first stream: a byte order mark already skipped, an event type, half an event buffered.
+        var first = SseEventReader.Rent(new MemoryStream(Encoding.UTF8.GetBytes("\uFEFFevent: delta\ndata: one\n\nevent: delta\ndata: cut")));
+        Assert.True(await first.MoveNextAsync(CancellationToken.None));
+        SseEventReader.Return(first);
+
+        var second = SseEventReader.Rent(new MemoryStream(Encoding.UTF8.GetBytes("\uFEFFdata: two\n\n")));
+        Assert.True(await second.MoveNextAsync(CancellationToken.None));
+        Assert.Equal(("message", "two"), (second.Current.EventType, Encoding.UTF8.GetString(second.Current.Data.Span)));
+        Assert.False(await second.MoveNextAsync(CancellationToken.None));
+        SseEventReader.Return(second);
+    }
+
     private static async Task<List<(string, string)>> ReadAllAsync(byte[] bytes, int pieceSize)
     {
         var events = new List<(string, string)>();

@@ -98,8 +98,9 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
     private sealed class OpenAiSseStream(OpenAiCompatibleProvider owner, string provider, HttpResponseMessage response, Stream body, SecretRedactor redactor)
         : ProviderStream, IAsyncEnumerable<StreamChunk>, IAsyncEnumerator<StreamChunk>
     {
-        private readonly SseEventReader _reader = new(body);
-        private readonly StreamChunkReader _chunk = new();
+        // From their pools (a stream's readers are two objects it need not make), and given back when it is disposed of.
+        private SseEventReader _reader = SseEventReader.Rent(body);
+        private StreamChunkReader _chunk = StreamChunkReader.Pool.Get();
         private CancellationToken _cancellation;
         private bool _enumerated;
         private bool _finished;
@@ -132,6 +133,8 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
         {
             try
             {
+                // Disposed of, its readers may be another stream's by now.
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
                 while (!_ended)
                 {
                     var read = _reader.MoveNextAsync(_cancellation);
@@ -234,8 +237,9 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
             {
                 return;
             }
-            await _reader.DisposeAsync().ConfigureAwait(false);
-            _chunk.Dispose();
+            SseEventReader.Return(_reader);
+            StreamChunkReader.Pool.Return(_chunk);
+            (_reader, _chunk) = (null!, null!);
             await body.DisposeAsync().ConfigureAwait(false);
             response.Dispose();
             await base.DisposeAsync().ConfigureAwait(false);

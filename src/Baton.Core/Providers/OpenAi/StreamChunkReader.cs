@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Baton.Providers.OpenAi;
 
@@ -16,7 +17,7 @@ namespace Baton.Providers.OpenAi;
 /// UTF-8: a string without escapes is the chunk's own bytes; an escaped one is unescaped into one pooled buffer
 /// the instance reuses from chunk to chunk. Not thread-safe: one instance per stream.
 /// </remarks>
-public sealed class StreamChunkReader : IDisposable
+public sealed class StreamChunkReader : IDisposable, IResettable
 {
     // Pooled: cleared for every chunk, and returned when the stream's reader is disposed of.
     private PooledValueList<ChunkText> _texts;
@@ -130,20 +131,8 @@ public sealed class StreamChunkReader : IDisposable
     /// <exception cref="JsonException">The chunk is not valid JSON, or not an object.</exception>
     public void Read(ReadOnlyMemory<byte> json)
     {
+        Forget();
         _json = json;
-        _texts.Clear();
-        _finishReasons.Clear();
-        _unescapedUsed = 0;
-        _id = default;
-        _model = default;
-        _idText = null;
-        _modelText = null;
-        _firstChoiceTexts = 0;
-        _firstChoiceFinish = -1;
-        Usage = null;
-        ErrorMessage = null;
-        ChoiceCount = -1;
-        Created = 0;
         try
         {
             ReadChunk(json.Span);
@@ -159,6 +148,36 @@ public sealed class StreamChunkReader : IDisposable
             _json = default;
             throw;
         }
+    }
+
+    /// <summary>Readers of streams that ended, kept for the next streams (see <see cref="IResettable.TryReset"/>).</summary>
+    internal static readonly ObjectPool<StreamChunkReader> Pool = new DefaultObjectPoolProvider { MaximumRetained = 1024 }.Create<StreamChunkReader>();
+
+    /// <summary>Forgets the last chunk and returns the pooled buffers, ready for another stream.</summary>
+    bool IResettable.TryReset()
+    {
+        Dispose();
+        Forget();
+        return true;
+    }
+
+    /// <summary>Forgets what the last read found.</summary>
+    private void Forget()
+    {
+        _json = default;
+        _texts.Clear();
+        _finishReasons.Clear();
+        _unescapedUsed = 0;
+        _id = default;
+        _model = default;
+        _idText = null;
+        _modelText = null;
+        _firstChoiceTexts = 0;
+        _firstChoiceFinish = -1;
+        Usage = null;
+        ErrorMessage = null;
+        ChoiceCount = -1;
+        Created = 0;
     }
 
     /// <summary>Returns the pooled buffer; the instance stays usable and rents again when it must.</summary>

@@ -41,6 +41,23 @@ public sealed class OpenAiCompatibleProviderTests(SimulatorServer simulator) : I
         Assert.True(stream.Usage!.Value.CompletionTokens > 0);
     }
 
+    [Fact]
+    public async Task A_stream_is_read_once_and_refuses_to_move_once_disposed_of_which_may_happen_twice()
+    {
+        // Its readers go back to their pools when it is disposed of: a move after that must not read another stream's.
+        // Without a key there is nothing to scrub, so the provider's own stream is the one read.
+        var keyless = TestProviders.Create(ProviderTypes.OpenAi, simulator.BaseUrl + "/v1", options => options.ApiKeyEnv = null);
+        var stream = await keyless.StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true)), CancellationToken.None);
+        var chunks = stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await chunks.MoveNextAsync());
+        Assert.Throws<InvalidOperationException>(() => stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator());
+
+        await chunks.DisposeAsync();
+        await stream.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await chunks.MoveNextAsync());
+    }
+
     [Theory]
     [InlineData("baton-sim-1@429:7", 429, "rate_limit_error")]
     [InlineData("baton-sim-1@503", 503, "upstream_error")]

@@ -63,6 +63,24 @@ public sealed class StreamChunkReaderTests
         Assert.Equal(9, reader.Usage?.PromptTokens);
     }
 
+    [Fact]
+    public void A_reader_given_back_to_its_pool_keeps_nothing_of_its_last_stream()
+    {
+        var reader = StreamChunkReader.Pool.Get();
+        reader.Read(Utf8(UsageOnly));
+        StreamChunkReader.Pool.Return(reader);
+
+        var next = StreamChunkReader.Pool.Get();
+
+        Assert.Same(reader, next);
+        Assert.Null(next.Usage);
+        Assert.Equal(-1, next.ChoiceCount);
+        Assert.Empty(next.Texts);
+        next.Read(Utf8(ContentChunk("fresh")));
+        Assert.Equal("fresh", Text(next, ChunkTextKind.Content));
+        StreamChunkReader.Pool.Return(next);
+    }
+
     [Theory]
     [InlineData("""{"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}""")]
     [InlineData("""{"id":"c","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}""")]
