@@ -136,8 +136,9 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                 (var candidate, lease) = await AcquireAsync(next, attempted, total.Token).ConfigureAwait(false);
                 deployment = candidate.Deployment;
                 var guard = deployment.Resilience;
-                var attempt = new Attempt<TState, T>(this, candidate, new ProviderRequest(attempted, deployment.UpstreamModel, deployment.Parameters,
-                    AttemptTimeout(guard.Settings.AttemptTimeout, total.Duration, time.GetElapsedTime(totalStarted))), lease, call, state);
+                // Polly's calls get these as one Attempt; the first call, made here, keeps only what it needs across its wait.
+                var providerRequest = new ProviderRequest(attempted, deployment.UpstreamModel, deployment.Parameters,
+                    AttemptTimeout(guard.Settings.AttemptTimeout, total.Duration, time.GetElapsedTime(totalStarted)));
                 _tries = 0;
                 _previous = null;
                 // The deployment's breaker and retries, run in this method (see DeploymentResilience.ExecuteMeasuredAsync).
@@ -148,13 +149,14 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                     if (guard.ClosedHere)
                     {
                         // AttemptAsync's steps, here: the first call is awaited in this state machine alone.
-                        var started = BeginAttempt(attempt);
+                        var started = BeginAttempt(candidate, lease);
                         try
                         {
                             using var span = AttemptTelemetry.Start(Attempts.Telemetry, deployment, Attempts.Count);
                             try
                             {
-                                outcome = guard.Succeeded((await call(candidate, attempt.ProviderRequest, state, total.Token).ConfigureAwait(false))!, started);
+                                var answer = await call(candidate, providerRequest, state, total.Token).ConfigureAwait(false);
+                                outcome = guard.Succeeded(answer!, started);
                             }
                             catch (Exception error) when (span is not null)
                             {
@@ -164,17 +166,19 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                         }
                         catch (Exception error)
                         {
-                            outcome = AttemptFailed(attempt, error);
+                            outcome = AttemptFailed(candidate, lease, error);
                         }
                         await guard.ReportMeasuredAsync(context, outcome).ConfigureAwait(false);
                     }
                     else
                     {
-                        outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt).ConfigureAwait(false);
+                        outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance,
+                            new Attempt<TState, T>(this, candidate, providerRequest, lease, call, state)).ConfigureAwait(false);
                     }
                     if (outcome.Exception is not null)
                     {
-                        outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, T>.Instance, attempt, outcome).ConfigureAwait(false);
+                        outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, T>.Instance,
+                            new Attempt<TState, T>(this, candidate, providerRequest, lease, call, state), outcome).ConfigureAwait(false);
                     }
                 }
                 finally
@@ -229,7 +233,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Polly.Outcome<object>> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
     {
-        var started = BeginAttempt(attempt);
+        var started = BeginAttempt(attempt.Candidate, attempt.Lease);
         try
         {
             // The attempt's span (when the request is traced) is current while the call runs, so the upstream request
@@ -248,17 +252,17 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
         }
         catch (Exception error)
         {
-            return AttemptFailed(attempt, error);
+            return AttemptFailed(attempt.Candidate, attempt.Lease, error);
         }
     }
 
     /// <summary>An attempt begins: counted, and, when it retries the deployment, logged with the failure before it. Returns when it started.</summary>
-    private long BeginAttempt<TState, T>(in Attempt<TState, T> attempt)
+    private long BeginAttempt(in Candidate candidate, RateLimitLease lease)
     {
-        var deployment = attempt.Candidate.Deployment;
+        var deployment = candidate.Deployment;
         var started = deployment.Resilience.CallStarted();
         Attempts.Increment();
-        attempt.Lease.CountAttempt();
+        lease.CountAttempt();
         // Polly's retries of this deployment: every call after the first is one, logged with the failure before it.
         if (++_tries > 1 && _previous is not null)
         {
@@ -270,16 +274,16 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     }
 
     /// <summary>A failed attempt: taught to the rate limiter (its headers, a 429's pause), kept in the attempt log, and returned as the breaker's outcome.</summary>
-    private Polly.Outcome<object> AttemptFailed<TState, T>(in Attempt<TState, T> attempt, Exception failure)
+    private Polly.Outcome<object> AttemptFailed(in Candidate candidate, RateLimitLease lease, Exception failure)
     {
-        var guard = attempt.Candidate.Deployment.Resilience;
+        var guard = candidate.Deployment.Resilience;
         if (failure is not BatonException error)
         {
             return guard.Failed(failure);
         }
-        attempt.Lease.Limiter.Observe(error);
+        lease.Limiter.Observe(error);
         _previous = error;
-        Attempts.Failed(attempt.Candidate.Deployment, error);
+        Attempts.Failed(candidate.Deployment, error);
         return guard.Failed(error);
     }
 
