@@ -41,22 +41,29 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     private int _tries;
     private BatonException? _previous;
 
-    /// <summary>A complete answer from the first candidate that gives one; the lease is the caller's to complete.</summary>
-    public ValueTask<(ProviderCompletion Result, Candidate Candidate, RateLimitLease Lease)> CompleteAsync(CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The candidate that gave the answer the last run returned, and its rate-limit lease, which the caller completes
+    /// (for a stream, holds until the stream ends). Kept here rather than returned with the answer: a result of three
+    /// values would be stored twice in each run's state machine, and once more in its caller's.
+    /// </summary>
+    public (Candidate Candidate, RateLimitLease Lease) Answered { get; private set; }
+
+    /// <summary>A complete answer from the first candidate that gives one (see <see cref="Answered"/>).</summary>
+    public ValueTask<ProviderCompletion> CompleteAsync(CancellationToken cancellationToken) =>
         RunAsync(request, 0, static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.CompleteAsync(providerRequest, token), cancellationToken);
 
-    /// <summary>Embeddings from the first candidate that gives them; the lease is the caller's to complete.</summary>
-    public ValueTask<(ProviderEmbeddings Result, Candidate Candidate, RateLimitLease Lease)> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
+    /// <summary>Embeddings from the first candidate that gives them (see <see cref="Answered"/>).</summary>
+    public ValueTask<ProviderEmbeddings> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
         RunAsync(request, embeddings, static (candidate, providerRequest, embeddings, token) => EmbedOnceAsync(candidate, embeddings, providerRequest, token),
             cancellationToken);
 
     /// <summary>
     /// Starts <paramref name="streamed"/> (the request, or its continuation after a cut) on the next candidate that
-    /// delivers a first chunk. The caller hands the rate-limit lease to the stream at once (<see cref="StartedStream.Hold"/>),
-    /// which holds it until it ends.
+    /// delivers a first chunk. The caller hands the rate-limit lease (<see cref="Answered"/>) to the stream at once
+    /// (<see cref="StartedStream.Hold"/>), which holds it until it ends.
     /// </summary>
     /// <remarks>Not an async method of its own: the attempts' state machine is the only one a stream's start waits in here.</remarks>
-    public ValueTask<(StartedStream Stream, Candidate Candidate, RateLimitLease Lease)> StartStreamAsync(ChatRequest streamed, CancellationToken caller) =>
+    public ValueTask<StartedStream> StartStreamAsync(ChatRequest streamed, CancellationToken caller) =>
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
         RunAsync(streamed, (Time: time, Caller: caller), static (candidate, providerRequest, state, token) =>
@@ -64,7 +71,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                 state.Time, token, state.Caller), caller);
 
     /// <summary>Resumes a cut stream: the next candidates first; once all were tried, the ones that broke get another chance.</summary>
-    public ValueTask<(StartedStream Stream, Candidate Candidate, RateLimitLease Lease)> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
+    public ValueTask<StartedStream> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
     {
         if (plan.IsExhausted)
         {
@@ -110,12 +117,12 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
 
     /// <summary>
     /// Asks the candidates in turn until one answers, within the requested model's total timeout. Each call holds a
-    /// rate-limit lease, returned with the answer: the caller completes it with the reported usage (for a stream,
+    /// rate-limit lease, left with the answering candidate in <see cref="Answered"/>: the caller completes it with the reported usage (for a stream,
     /// when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
     /// attempt allocates no closure.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(T Result, Candidate Candidate, RateLimitLease Lease)> RunAsync<TState, T>(
+    private async ValueTask<T> RunAsync<TState, T>(
         ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var total = timeouts?.Rent(plan.Requested.Settings.TotalTimeout, time, cancellationToken)
@@ -192,8 +199,9 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                 {
                     Log.AnsweredAfterFailures(logger, plan.Requested.Name, candidate.Route.Name, deployment.Id, Attempts.Count);
                 }
-                (var answered, lease) = (lease, null);
-                return (result, candidate, answered);
+                Answered = (candidate, lease);
+                lease = null;
+                return result;
             }
             catch (BrokenCircuitException)
             {

@@ -57,7 +57,8 @@ public sealed partial class BatonEngine
         var started = time.GetTimestamp();
         await using var admission = await AdmitAsync(plan, envelope, cancellationToken).ConfigureAwait(false);
         var runner = new AttemptRunner(plan, envelope, span, time, logger, _timeouts);
-        var (answer, candidate, lease) = await runner.EmbedAsync(request, cancellationToken).ConfigureAwait(false);
+        var answer = await runner.EmbedAsync(request, cancellationToken).ConfigureAwait(false);
+        var (candidate, lease) = runner.Answered;
         var reported = answer.PromptTokens is not null;
         var usage = TokenUsage.Of(answer.PromptTokens ?? PromptTokenCounter.CountPrompt(envelope, cancellationToken), 0);
         lease.Complete(usage, answer.UpstreamRateLimit);

@@ -66,7 +66,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
                 await using var admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
                 // The total timeout's scope comes from the pool: the answer is read in full before the runner returns.
                 var runner = new AttemptRunner(plan, request, span, time, logger, _timeouts);
-                var (completion, candidate, lease) = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                var completion = await runner.CompleteAsync(cancellationToken).ConfigureAwait(false);
+                var (candidate, lease) = runner.Answered;
                 lease.Complete(completion.Usage, completion.UpstreamRateLimit);
                 keyLease.Complete(completion.Usage.TotalTokens);
                 if (lookup.Stores && completion.Facts.IsComplete)
@@ -186,7 +187,8 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
             {
                 admission = shared?.Budget ?? await AdmitLocalAsync(plan, request, cancellationToken).ConfigureAwait(false);
                 var runner = new AttemptRunner(plan, request, span, time, logger, _timeouts);
-                var (stream, candidate, lease) = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
+                var stream = await runner.StartStreamAsync(request, cancellationToken).ConfigureAwait(false);
+                var (candidate, lease) = runner.Answered;
                 // The concurrency slot is held, and the tokens settled, when the stream ends.
                 stream.Hold(lease);
                 upstream = stream;

@@ -205,8 +205,8 @@ public sealed class FailoverStream : ChatStream
         Candidate nextCandidate;
         try
         {
-            RateLimitLease lease;
-            (next, nextCandidate, lease) = await _attempts.ResumeStreamAsync(resumed, _caller).ConfigureAwait(false);
+            next = await _attempts.ResumeStreamAsync(resumed, _caller).ConfigureAwait(false);
+            (nextCandidate, var lease) = _attempts.Answered;
             next.Hold(lease);
         }
         catch (BatonException)
