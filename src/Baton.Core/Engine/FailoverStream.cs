@@ -78,108 +78,216 @@ public sealed class FailoverStream : ChatStream
     private static async Task<TokenUsage> AddAsync(Task<TokenUsage> first, Task<TokenUsage> second) =>
         (await first.ConfigureAwait(false)).Add(await second.ConfigureAwait(false));
 
-    public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => ReadAsync(null, cancellationToken);
+    public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => new Reader(this, null, cancellationToken);
 
     internal override IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
-        ReadAsync(observers, cancellationToken);
+        new Reader(this, observers, cancellationToken);
 
     /// <summary>
-    /// The chunks, each handed to <paramref name="observers"/> (if any) before the reader gets it, and the stream's end
-    /// or the error that broke it: this loop does what <see cref="ObservingStream"/>'s would, without an iterator of its own.
+    /// The chunks, each handed to the observers (if any) before the reader gets it, and the stream's end or the error that
+    /// broke it: this reader does what <see cref="ObservingStream"/>'s would, without an iterator of its own. Read once.
     /// </summary>
-    private async IAsyncEnumerable<StreamChunk> ReadAsync(ObservingStream[]? observers, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <remarks>
+    /// Its own enumerator rather than an async iterator, which would be a larger object per stream: a chunk already
+    /// received is taken at once (<see cref="MoveNextAsync"/>), and only a read that waits for the upstream, or a cut
+    /// that resumes the answer elsewhere, goes through an async method (<see cref="MoveNextAfterAsync"/>), whose state
+    /// machine comes from a pool. The cancellation is the enumerator's when it has one, else the one given with the
+    /// sequence. A failure (of a read, of a chunk's taking, or the caller's cancellation) is told to the observers once
+    /// and ends the reading.
+    /// </remarks>
+    private sealed class Reader(FailoverStream stream, ObservingStream[]? observers, CancellationToken cancellation)
+        : IAsyncEnumerable<StreamChunk>, IAsyncEnumerator<StreamChunk>
     {
-        // The first chunk was read by the stream's start; each later one at the top of the loop. One try covers both
-        // the read and the chunk's taking, so that the observers hear of any failure once.
-        var chunk = _current.Chunks.Current;
-        var first = true;
-        while (true)
+        private CancellationToken _cancellation = cancellation;
+        private bool _enumerating;
+        // The first chunk was read by the stream's start; each later one by a move.
+        private bool _firstTaken;
+        private bool _done;
+
+        public StreamChunk Current { get; private set; }
+
+        public IAsyncEnumerator<StreamChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            var ended = false;
+            if (_enumerating)
+            {
+                throw new InvalidOperationException("A stream's chunks are read once.");
+            }
+            _enumerating = true;
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken;
+            }
+            return this;
+        }
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            if (_done)
+            {
+                return new ValueTask<bool>(false);
+            }
+            StreamChunk chunk;
             try
             {
-                if (!first)
+                if (_firstTaken)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    BatonException? failure = null;
-                    var hasChunk = false;
-                    // StartedStream.MoveNextWithinAsync's steps, here in the loop: this iterator's one state machine serves
-                    // every read, where an async method per chunk would take a pooled box for each read that waits. Only a
-                    // read that waits for the upstream is watched; a chunk already received is taken at once.
-                    var current = _current;
-                    var idle = _candidate.Deployment.Resilience.Settings.IdleTimeout;
-                    var armed = false;
+                    _cancellation.ThrowIfCancellationRequested();
+                    // StartedStream.MoveNextWithinAsync's steps, split: a chunk already received is taken here at once; a
+                    // read that waits for the upstream (watched for the idle timeout), or that failed, goes on below.
+                    ValueTask<bool> read;
                     try
                     {
-                        var read = current.Chunks.MoveNextAsync();
-                        if (!read.IsCompleted)
-                        {
-                            current.Arm(idle);
-                            armed = true;
-                        }
-                        hasChunk = await read.ConfigureAwait(false);
+                        read = stream._current.Chunks.MoveNextAsync();
                     }
-                    catch (OperationCanceledException) when (current.TimedOut)
+                    catch (Exception error)
                     {
-                        failure = StartedStream.IdleTimeout(idle, _candidate.Deployment.Provider.Name);
+                        read = ValueTask.FromException<bool>(error);
                     }
-                    catch (BatonException error)
+                    if (!read.IsCompletedSuccessfully)
                     {
-                        failure = error;
+                        return MoveNextAfterAsync(read);
                     }
-                    finally
+                    if (!read.Result)
                     {
-                        if (armed)
-                        {
-                            current.Disarm();
-                        }
-                    }
-
-                    if (failure is not null)
-                    {
-                        await ResumeAsync(failure).ConfigureAwait(false);
-                        chunk = _current.Chunks.Current;
-                    }
-                    else if (!hasChunk)
-                    {
-                        ended = true;
-                    }
-                    else
-                    {
-                        chunk = _current.Chunks.Current;
+                        return new ValueTask<bool>(End());
                     }
                 }
-                first = false;
-                if (!ended)
+                _firstTaken = true;
+                chunk = stream._current.Chunks.Current;
+                stream._tap.Observe(chunk);
+                if (stream._resumes > 0 && chunk.IsUsageOnly)
                 {
-                    _tap.Observe(chunk);
-                    if (_resumes > 0 && chunk.IsUsageOnly)
-                    {
-                        // The final usage chunk reports what the last upstream stream used; the client is billed for all of them.
-                        // The cut streams' counts ran in the background while the answer went on; they are done by now, or nearly.
-                        var billed = await _billed.ConfigureAwait(false);
-                        chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
-                    }
+                    return TakeResumedUsageAsync(chunk);
                 }
             }
-            catch (Exception error) when (observers is not null)
+            catch (Exception error)
             {
-                ObservingStream.Fail(observers, 0, error);
+                return ValueTask.FromException<bool>(Failed(error));
+            }
+            return new ValueTask<bool>(Hand(chunk));
+        }
+
+        /// <summary>A move that waits for the upstream, or resumes the answer after <paramref name="read"/> failed.</summary>
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<bool> MoveNextAfterAsync(ValueTask<bool> read)
+        {
+            StreamChunk chunk;
+            try
+            {
+                BatonException? failure = null;
+                var hasChunk = false;
+                var current = stream._current;
+                var idle = stream._candidate.Deployment.Resilience.Settings.IdleTimeout;
+                var armed = false;
+                try
+                {
+                    if (!read.IsCompleted)
+                    {
+                        current.Arm(idle);
+                        armed = true;
+                    }
+                    hasChunk = await read.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (current.TimedOut)
+                {
+                    failure = StartedStream.IdleTimeout(idle, stream._candidate.Deployment.Provider.Name);
+                }
+                catch (BatonException error)
+                {
+                    failure = error;
+                }
+                finally
+                {
+                    if (armed)
+                    {
+                        current.Disarm();
+                    }
+                }
+                if (failure is not null)
+                {
+                    await stream.ResumeAsync(failure).ConfigureAwait(false);
+                }
+                else if (!hasChunk)
+                {
+                    return End();
+                }
+                chunk = stream._current.Chunks.Current;
+                stream._tap.Observe(chunk);
+                if (stream._resumes > 0 && chunk.IsUsageOnly)
+                {
+                    chunk = await ResumedUsageAsync(chunk).ConfigureAwait(false);
+                }
+            }
+            catch (Exception error)
+            {
+                Failed(error);
                 throw;
             }
-            if (ended)
+            return Hand(chunk);
+        }
+
+        private async ValueTask<bool> TakeResumedUsageAsync(StreamChunk chunk)
+        {
+            try
             {
-                // The answer's ledger row, budget and observers' end are recorded by EndAsync, once the reader has sent
-                // what it read: its last bytes do not wait for them.
-                _observers = observers;
-                _readToEnd = true;
-                yield break;
+                chunk = await ResumedUsageAsync(chunk).ConfigureAwait(false);
             }
+            catch (Exception error)
+            {
+                Failed(error);
+                throw;
+            }
+            return Hand(chunk);
+        }
+
+        /// <summary>
+        /// The final usage chunk reports what the last upstream stream used; the client is billed for all of them. The cut
+        /// streams' counts ran in the background while the answer went on; they are done by now, or nearly.
+        /// </summary>
+        private async ValueTask<StreamChunk> ResumedUsageAsync(StreamChunk chunk)
+        {
+            var billed = await stream._billed.ConfigureAwait(false);
+            return new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
+        }
+
+        /// <summary>The chunk goes to the observers, then to the reader.</summary>
+        private bool Hand(in StreamChunk chunk)
+        {
             if (observers is not null)
             {
                 ObservingStream.Observe(observers, chunk);
             }
-            yield return chunk;
+            Current = chunk;
+            return true;
+        }
+
+        /// <summary>
+        /// The upstream ended the answer. Its ledger row, budget and observers' end are recorded by EndAsync, once the
+        /// reader has sent what it read: its last bytes do not wait for them.
+        /// </summary>
+        private bool End()
+        {
+            stream._observers = observers;
+            stream._readToEnd = true;
+            _done = true;
+            return false;
+        }
+
+        /// <summary>A failure ends the reading, and the observers hear of it once.</summary>
+        private Exception Failed(Exception error)
+        {
+            _done = true;
+            if (observers is not null)
+            {
+                ObservingStream.Fail(observers, 0, error);
+            }
+            return error;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _done = true;
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -128,6 +128,36 @@ public sealed class StreamFailoverTests
     }
 
     [Fact]
+    public async Task A_streams_chunks_are_read_once_and_a_reading_that_failed_stays_ended()
+    {
+        var harness = new EngineHarness();
+        harness.Options.Resilience.MaxStreamResumes = 0;
+        harness.Model("m", "a");
+        harness.Provider("a").StreamThenBreak(2);
+
+        var (moves, _) = await harness.RunAsync(async () =>
+        {
+            await using var stream = await harness.Engine.StreamAsync(EngineHarness.Request("m", stream: true), CancellationToken.None);
+            var chunks = stream.ReadAsync(CancellationToken.None);
+            await using var reader = chunks.GetAsyncEnumerator();
+            Assert.Throws<InvalidOperationException>(() => chunks.GetAsyncEnumerator());
+            var delivered = 0;
+            var error = await Assert.ThrowsAsync<BatonException>(async () =>
+            {
+                while (await reader.MoveNextAsync())
+                {
+                    delivered++;
+                }
+            });
+            Assert.Equal("stream_interrupted", error.Code);
+            return (delivered, await reader.MoveNextAsync());
+        });
+
+        // The role chunk and two of text, then the cut; a move after it finds the reading ended.
+        Assert.Equal((3, false), moves);
+    }
+
+    [Fact]
     public async Task Resuming_stops_after_the_configured_number_of_resumes()
     {
         var harness = new EngineHarness();
