@@ -117,8 +117,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
 
     /// <summary>
     /// Asks the candidates in turn until one answers, within the requested model's total timeout. Each call holds a
-    /// rate-limit lease, left with the answering candidate in <see cref="Answered"/>: the caller completes it with the reported usage (for a stream,
-    /// when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
+    /// rate-limit lease, left with the answering candidate in <see cref="Answered"/>: the caller completes it with the
+    /// reported usage (for a stream, when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
     /// attempt allocates no closure.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

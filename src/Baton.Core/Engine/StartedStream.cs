@@ -82,9 +82,9 @@ public sealed class StartedStream : IAsyncDisposable
 
     /// <summary>Reads the next chunk, failing with <c>stream_interrupted</c> if none comes within <paramref name="limit"/>.</summary>
     /// <remarks>
-    /// The read of a stream's first chunk. The chunks after it are read by <see cref="FailoverStream"/>'s own loop
-    /// with <see cref="Arm"/>, <see cref="Disarm"/> and <see cref="IdleTimeout"/>, the same steps without an async
-    /// method of their own per chunk. A chunk already buffered is returned without a watch or an async method.
+    /// The read of a stream's first chunk. The chunks after it are read by <see cref="FailoverStream"/>'s own reader
+    /// with <see cref="Arm"/>, <see cref="Disarm"/> and <see cref="IdleTimeout"/>, the same steps, which it splits the
+    /// same way. A chunk already buffered is returned without a watch or an async method.
     /// </remarks>
     public ValueTask<bool> MoveNextWithinAsync(TimeSpan limit, string provider)
     {
