@@ -107,7 +107,10 @@ for name in a b; do
   done
 done
 
+# Allocations are summed over the slices whose probe total grew: the server GC's total falls when it retires a heap
+# (bench/AllocProbe), and a slice across that reads negative. measured_* count those slices and their requests.
 declare -A requests=([a]=0 [b]=0) ticks=([a]=0 [b]=0) allocated=([a]=0 [b]=0) p50s=([a]="" [b]="")
+declare -A measured_requests=([a]=0 [b]=0) measured_slices=([a]=0 [b]=0)
 threads=2; (( CONNECTIONS < 2 )) && threads=1
 for round in $(seq 1 "$ROUNDS"); do
   for name in a b; do
@@ -122,17 +125,26 @@ for round in $(seq 1 "$ROUNDS"); do
     (( count > 0 )) || fail "no request to $name completed" "$WORK/wrk.out"
     requests[$name]=$(( ${requests[$name]} + count ))
     ticks[$name]=$(( ${ticks[$name]} + after_cpu - before_cpu ))
-    allocated[$name]=$(( ${allocated[$name]} + after_alloc - before_alloc ))
+    if (( after_alloc >= before_alloc )); then
+      allocated[$name]=$(( ${allocated[$name]} + after_alloc - before_alloc ))
+      measured_requests[$name]=$(( ${measured_requests[$name]} + count ))
+      measured_slices[$name]=$(( ${measured_slices[$name]} + 1 ))
+    fi
     # /proc counts CPU in clock ticks of 10 ms.
     python3 -c "print(f'round {$round} {\"$name\"}: {$count / $SLICE:,.0f} req/s, {($after_cpu - $before_cpu) * 10 / $count:.4f} ms CPU / request, {($after_alloc - $before_alloc) / $count:,.0f} B / request, p50 {$p50} µs')"
   done
 done
-python3 - "${requests[a]}" "${ticks[a]}" "${allocated[a]}" "${requests[b]}" "${ticks[b]}" "${allocated[b]}" "$ROUNDS" "$SLICE" "${p50s[a]}" "${p50s[b]}" <<'PY'
+python3 - "${requests[a]}" "${ticks[a]}" "${allocated[a]}" "${requests[b]}" "${ticks[b]}" "${allocated[b]}" "$ROUNDS" "$SLICE" \
+  "${measured_requests[a]}" "${measured_slices[a]}" "${measured_requests[b]}" "${measured_slices[b]}" "${p50s[a]}" "${p50s[b]}" <<'PY'
 import statistics, sys
-ra, ta, aa, rb, tb, ab, rounds, slice_ = map(int, sys.argv[1:9])
-pa, pb = (statistics.median(map(int, p.split())) for p in sys.argv[9:11])
+ra, ta, aa, rb, tb, ab, rounds, slice_, ma, sa, mb, sb = map(int, sys.argv[1:13])
+pa, pb = (statistics.median(map(int, p.split())) for p in sys.argv[13:15])
 seconds = rounds * slice_
-for name, r, t, a, p in (("a", ra, ta, aa, pa), ("b", rb, tb, ab, pb)):
-    print(f"{name}: {r / seconds:,.0f} req/s, {t * 10 / r:.4f} ms CPU / request, {a / r:,.0f} B / request, median p50 {p:.0f} µs")
-print(f"b/a: requests/s {rb / ra:.3f}, CPU per request {(tb / rb) / (ta / ra):.3f}, allocated per request {(ab / rb) / (aa / ra):.3f}, median p50 {pb / pa:.3f}")
+per_request = {}
+for name, r, t, a, m, s, p in (("a", ra, ta, aa, ma, sa, pa), ("b", rb, tb, ab, mb, sb, pb)):
+    per_request[name] = a / m if m else float("nan")
+    print(f"{name}: {r / seconds:,.0f} req/s, {t * 10 / r:.4f} ms CPU / request, {per_request[name]:,.0f} B / request "
+          f"({s} of {rounds} slices), median p50 {p:.0f} µs")
+print(f"b/a: requests/s {rb / ra:.3f}, CPU per request {(tb / rb) / (ta / ra):.3f}, "
+      f"allocated per request {per_request['b'] / per_request['a']:.3f}, median p50 {pb / pa:.3f}")
 PY

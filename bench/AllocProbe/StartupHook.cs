@@ -60,27 +60,13 @@ internal static class StartupHook
         }
     }
 
-    // The highest total read so far: the total only grows.
-    private static long s_highest;
-
     /// <summary>
-    /// The process's total allocated bytes. Under the server GC a read that meets a collection in progress can come back
-    /// hundreds of megabytes short (a run's figure then went negative); such a read is low, never high, so the highest of
-    /// three reads a few milliseconds apart, and of every earlier answer, is taken.
+    /// The process's total allocated bytes. Under the server GC's dynamic adaptation (DATAS, on by default) this total
+    /// falls, by hundreds of megabytes at once, when the collector retires a heap: a run across such a change reads
+    /// negative (the scripts leave it out, see bench/ab.sh). It is read as it is: an earlier version kept its answers
+    /// from ever going down, which turned every run after a fall into 0 bytes a request instead.
     /// </summary>
-    private static long AllocatedBytes()
-    {
-        var highest = s_highest;
-        for (var read = 0; read < 3; read++)
-        {
-            if (read > 0)
-            {
-                Thread.Sleep(5);
-            }
-            highest = Math.Max(highest, GC.GetTotalAllocatedBytes(precise: true));
-        }
-        return s_highest = highest;
-    }
+    private static long AllocatedBytes() => GC.GetTotalAllocatedBytes(precise: true);
 
     private static void Answer(TcpClient client)
     {
