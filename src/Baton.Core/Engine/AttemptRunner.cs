@@ -50,25 +50,31 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
 
     /// <summary>A complete answer from the first candidate that gives one (see <see cref="Answered"/>).</summary>
     public ValueTask<ProviderCompletion> CompleteAsync(CancellationToken cancellationToken) =>
-        RunAsync(request, 0, static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.CompleteAsync(providerRequest, token), cancellationToken);
+        RunAsync(request, 0, static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.CompleteAsync(providerRequest, token),
+            AsIs<int, ProviderCompletion>.Instance, cancellationToken);
 
     /// <summary>Embeddings from the first candidate that gives them (see <see cref="Answered"/>).</summary>
     public ValueTask<ProviderEmbeddings> EmbedAsync(EmbeddingRequest embeddings, CancellationToken cancellationToken) =>
         RunAsync(request, embeddings, static (candidate, providerRequest, embeddings, token) => EmbedOnceAsync(candidate, embeddings, providerRequest, token),
-            cancellationToken);
+            AsIs<EmbeddingRequest, ProviderEmbeddings>.Instance, cancellationToken);
 
     /// <summary>
     /// Starts <paramref name="streamed"/> (the request, or its continuation after a cut) on the next candidate that
     /// delivers a first chunk. The caller hands the rate-limit lease (<see cref="Answered"/>) to the stream at once
     /// (<see cref="StartedStream.Hold"/>), which holds it until it ends.
     /// </summary>
-    /// <remarks>Not an async method of its own: the attempts' state machine is the only one a stream's start waits in here.</remarks>
+    /// <remarks>
+    /// Not an async method of its own, nor is the stream's start: the attempts' state machine awaits the upstream's
+    /// acceptance and then the first chunk (<see cref="StartedStream.BeginAsync"/>), and is the only one a stream's start
+    /// waits in here.
+    /// </remarks>
     public ValueTask<StartedStream> StartStreamAsync(ChatRequest streamed, CancellationToken caller) =>
         // The total timeout bounds the wait for an answer to begin; a long answer may then stream as long as
         // chunks keep coming within the idle timeout.
-        RunAsync(streamed, (Time: time, Caller: caller), static (candidate, providerRequest, state, token) =>
-            StartedStream.StartAsync(candidate.Deployment.Provider, providerRequest, candidate.Deployment.Resilience.Settings.FirstChunkTimeout,
-                state.Time, token, state.Caller), caller);
+        RunAsync(streamed, (Time: time, Caller: caller),
+            static (candidate, providerRequest, _, token) => candidate.Deployment.Provider.StreamAsync(providerRequest, token),
+            static (stream, candidate, state) => StartedStream.BeginAsync(stream, candidate.Deployment.Resilience.Settings.FirstChunkTimeout,
+                state.Time, candidate.Deployment.Provider.Name, state.Caller), caller);
 
     /// <summary>Resumes a cut stream: the next candidates first; once all were tried, the ones that broke get another chance.</summary>
     public ValueTask<StartedStream> ResumeStreamAsync(ChatRequest continuation, CancellationToken caller)
@@ -118,12 +124,14 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     /// <summary>
     /// Asks the candidates in turn until one answers, within the requested model's total timeout. Each call holds a
     /// rate-limit lease, left with the answering candidate in <see cref="Answered"/>: the caller completes it with the
-    /// reported usage (for a stream, when the stream ends). <paramref name="call"/> is static and gets its <paramref name="state"/>, so that an
-    /// attempt allocates no closure.
+    /// reported usage (for a stream, when the stream ends). Each attempt is <paramref name="call"/>, then
+    /// <paramref name="finish"/> with what it gave (a stream's first chunk awaited; an answer as it is). Both are static
+    /// and get their <paramref name="state"/>, so that an attempt allocates no closure.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<T> RunAsync<TState, T>(
-        ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async ValueTask<T> RunAsync<TState, TCall, T>(
+        ChatRequest attempted, TState state, Func<Candidate, ProviderRequest, TState, CancellationToken, Task<TCall>> call,
+        Func<TCall, Candidate, TState, ValueTask<T>> finish, CancellationToken cancellationToken)
     {
         using var total = timeouts?.Rent(plan.Requested.Settings.TotalTimeout, time, cancellationToken)
             ?? new TimeoutScope(plan.Requested.Settings.TotalTimeout, time, cancellationToken);
@@ -162,7 +170,8 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                             using var span = AttemptTelemetry.Start(Attempts.Telemetry, deployment, Attempts.Count);
                             try
                             {
-                                var answer = await call(candidate, providerRequest, state, total.Token).ConfigureAwait(false);
+                                var called = await call(candidate, providerRequest, state, total.Token).ConfigureAwait(false);
+                                var answer = await finish(called, candidate, state).ConfigureAwait(false);
                                 outcome = guard.Succeeded(answer!, started);
                             }
                             catch (Exception error) when (span is not null)
@@ -179,13 +188,13 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
                     }
                     else
                     {
-                        outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, T>.Instance,
-                            new Attempt<TState, T>(this, candidate, providerRequest, lease, call, state)).ConfigureAwait(false);
+                        outcome = await guard.CallMeasuredAsync(context, AttemptCall<TState, TCall, T>.Instance,
+                            new Attempt<TState, TCall, T>(this, candidate, providerRequest, lease, call, finish, state)).ConfigureAwait(false);
                     }
                     if (outcome.Exception is not null)
                     {
-                        outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, T>.Instance,
-                            new Attempt<TState, T>(this, candidate, providerRequest, lease, call, state), outcome).ConfigureAwait(false);
+                        outcome = await guard.RetryMeasuredAsync(context, AttemptCall<TState, TCall, T>.Instance,
+                            new Attempt<TState, TCall, T>(this, candidate, providerRequest, lease, call, finish, state), outcome).ConfigureAwait(false);
                     }
                 }
                 finally
@@ -239,7 +248,7 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
     /// is recorded in the deployment's health here and returned to the breaker as an outcome, not thrown.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Polly.Outcome<object>> AttemptAsync<TState, T>(Attempt<TState, T> attempt, CancellationToken token)
+    private async ValueTask<Polly.Outcome<object>> AttemptAsync<TState, TCall, T>(Attempt<TState, TCall, T> attempt, CancellationToken token)
     {
         var started = BeginAttempt(attempt.Candidate, attempt.Lease);
         try
@@ -249,8 +258,9 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             using var span = AttemptTelemetry.Start(Attempts.Telemetry, attempt.Candidate.Deployment, Attempts.Count);
             try
             {
-                return attempt.Candidate.Deployment.Resilience.Succeeded(
-                    (await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false))!, started);
+                var called = await attempt.Call(attempt.Candidate, attempt.ProviderRequest, attempt.State, token).ConfigureAwait(false);
+                var answer = await attempt.Finish(called, attempt.Candidate, attempt.State).ConfigureAwait(false);
+                return attempt.Candidate.Deployment.Resilience.Succeeded(answer!, started);
             }
             catch (Exception error) when (span is not null)
             {
@@ -355,16 +365,23 @@ internal sealed partial class AttemptRunner(CandidatePlan plan, ChatRequest requ
             code: "total_timeout");
 
     /// <summary>The attempt as Polly calls it: one delegate for a request's first call and its retries.</summary>
-    private static class AttemptCall<TState, T>
+    private static class AttemptCall<TState, TCall, T>
     {
-        public static readonly Func<Attempt<TState, T>, CancellationToken, ValueTask<Polly.Outcome<object>>> Instance =
+        public static readonly Func<Attempt<TState, TCall, T>, CancellationToken, ValueTask<Polly.Outcome<object>>> Instance =
             static (attempt, token) => attempt.Runner.AttemptAsync(attempt, token);
     }
 
+    /// <summary>The finish of an attempt whose call gives the answer itself (a complete answer, embeddings).</summary>
+    private static class AsIs<TState, T>
+    {
+        public static readonly Func<T, Candidate, TState, ValueTask<T>> Instance = static (answer, _, _) => new ValueTask<T>(answer);
+    }
+
     /// <summary>What one deployment's retry pipeline needs to call it again: passed as Polly's state, so no closure per attempt.</summary>
-    private readonly record struct Attempt<TState, T>(
+    private readonly record struct Attempt<TState, TCall, T>(
         AttemptRunner Runner, Candidate Candidate, ProviderRequest ProviderRequest, RateLimitLease Lease,
-        Func<Candidate, ProviderRequest, TState, CancellationToken, Task<T>> Call, TState State);
+        Func<Candidate, ProviderRequest, TState, CancellationToken, Task<TCall>> Call, Func<TCall, Candidate, TState, ValueTask<T>> Finish,
+        TState State);
 
     private static partial class Log
     {

@@ -61,15 +61,43 @@ public sealed class StartedStream : IAsyncDisposable
     /// <summary>Starts the stream and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>.</summary>
     public static async Task<StartedStream> StartAsync(
         IChatProvider provider, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
-        CancellationToken attemptToken, CancellationToken caller)
+        CancellationToken attemptToken, CancellationToken caller) =>
+        await BeginAsync(await provider.StreamAsync(request, attemptToken).ConfigureAwait(false), firstChunkTimeout, time, provider.Name, caller)
+            .ConfigureAwait(false);
+
+    /// <summary>
+    /// Takes a stream the upstream has accepted and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>;
+    /// disposes of it when none comes. Completes at once when the first chunk came with the response's headers; only a
+    /// wait takes a (pooled) state machine. The attempt runner awaits the upstream's acceptance and this in its own state
+    /// machine, so that a stream's start has none of its own.
+    /// </summary>
+    internal static ValueTask<StartedStream> BeginAsync(ProviderStream stream, TimeSpan firstChunkTimeout, TimeProvider time, string provider, CancellationToken caller)
     {
-        var stream = await provider.StreamAsync(request, attemptToken).ConfigureAwait(false);
         var started = new StartedStream(stream, time, caller);
         try
         {
-            if (!await started.MoveNextWithinAsync(firstChunkTimeout, provider.Name).ConfigureAwait(false))
+            var first = started.MoveNextWithinAsync(firstChunkTimeout, provider);
+            if (!first.IsCompletedSuccessfully)
             {
-                throw UpstreamErrors.StreamInterrupted(provider.Name, "the upstream ended the stream without sending anything.");
+                return FirstChunkAsync(started, first, provider);
+            }
+            // Ended before its first chunk: the async path disposes of it and says so.
+            return first.Result ? new ValueTask<StartedStream>(started) : FirstChunkAsync(started, new ValueTask<bool>(false), provider);
+        }
+        catch (Exception error)
+        {
+            return FirstChunkAsync(started, ValueTask.FromException<bool>(error), provider);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<StartedStream> FirstChunkAsync(StartedStream started, ValueTask<bool> first, string provider)
+    {
+        try
+        {
+            if (!await first.ConfigureAwait(false))
+            {
+                throw UpstreamErrors.StreamInterrupted(provider, "the upstream ended the stream without sending anything.");
             }
             return started;
         }

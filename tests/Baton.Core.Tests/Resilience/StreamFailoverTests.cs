@@ -114,6 +114,22 @@ public sealed class StreamFailoverTests
     }
 
     [Fact]
+    public async Task A_stream_that_ends_before_its_first_chunk_is_disposed_of_and_asked_again()
+    {
+        var harness = new EngineHarness();
+        harness.Model("m", "a");
+        harness.Provider("a").StreamEmpty();
+
+        var (chunks, route) = await ReadAllAsync(harness);
+
+        Assert.Equal("a-0 a-1 a-2 ", Text(chunks));
+        Assert.Equal(2, route.Attempts);
+        Assert.False(route.StreamResumed);
+        // The empty stream was given back when its attempt failed, and the answer's when it was read.
+        Assert.Equal(2, harness.Provider("a").StreamsDisposed);
+    }
+
+    [Fact]
     public async Task With_resuming_turned_off_a_cut_stream_fails_honestly()
     {
         var harness = new EngineHarness();

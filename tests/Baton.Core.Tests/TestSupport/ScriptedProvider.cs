@@ -66,6 +66,13 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         return this;
     }
 
+    /// <summary>A stream the upstream ends before sending anything.</summary>
+    public ScriptedProvider StreamEmpty()
+    {
+        _script.Enqueue(new Step(CutAfter: 0, Empty: true));
+        return this;
+    }
+
     /// <summary>A stream whose first chunk never comes.</summary>
     public ScriptedProvider StreamSilentFromTheStart()
     {
@@ -132,7 +139,7 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
     }
 
     private sealed record Step(BatonException? Error = null, bool Hang = false, int? CutAfter = null,
-        TimeSpan? Delay = null, TokenUsage? Usage = null, UpstreamRateLimit? RateLimit = null);
+        TimeSpan? Delay = null, TokenUsage? Usage = null, UpstreamRateLimit? RateLimit = null, bool Empty = false);
 
     private sealed class ScriptedStream(string name, Step step, TimeProvider time, Action disposed) : ProviderStream
     {
@@ -145,6 +152,10 @@ public sealed class ScriptedProvider(string name, TimeProvider time) : IChatProv
         public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             var writer = new ChatChunkWriter("chatcmpl-" + name, 0, "scripted");
+            if (step.Empty)
+            {
+                yield break;
+            }
             if (step.CutAfter < 0)
             {
                 await TrackingTimeProvider.HangAsync(time, cancellationToken);
