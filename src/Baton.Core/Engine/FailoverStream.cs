@@ -108,15 +108,7 @@ public sealed class FailoverStream : ChatStream
 
         public IAsyncEnumerator<StreamChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            if (_enumerating)
-            {
-                throw new InvalidOperationException("A stream's chunks are read once.");
-            }
-            _enumerating = true;
-            if (cancellationToken.CanBeCanceled)
-            {
-                _cancellation = cancellationToken;
-            }
+            OneReading.Begin(ref _enumerating, ref _cancellation, cancellationToken);
             return this;
         }
 
@@ -213,24 +205,25 @@ public sealed class FailoverStream : ChatStream
                 }
                 chunk = stream._current.Chunks.Current;
                 stream._tap.Observe(chunk);
-                if (stream._resumes > 0 && chunk.IsUsageOnly)
-                {
-                    chunk = await ResumedUsageAsync(chunk).ConfigureAwait(false);
-                }
             }
             catch (Exception error)
             {
                 Failed(error);
                 throw;
             }
-            return Hand(chunk);
+            return stream._resumes > 0 && chunk.IsUsageOnly ? await TakeResumedUsageAsync(chunk).ConfigureAwait(false) : Hand(chunk);
         }
 
+        /// <summary>
+        /// The final usage chunk of a resumed answer reports what the last upstream stream used; the client is billed for
+        /// all of them. The cut streams' counts ran in the background while the answer went on; they are done by now, or nearly.
+        /// </summary>
         private async ValueTask<bool> TakeResumedUsageAsync(StreamChunk chunk)
         {
             try
             {
-                chunk = await ResumedUsageAsync(chunk).ConfigureAwait(false);
+                var billed = await stream._billed.ConfigureAwait(false);
+                chunk = new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
             }
             catch (Exception error)
             {
@@ -238,16 +231,6 @@ public sealed class FailoverStream : ChatStream
                 throw;
             }
             return Hand(chunk);
-        }
-
-        /// <summary>
-        /// The final usage chunk reports what the last upstream stream used; the client is billed for all of them. The cut
-        /// streams' counts ran in the background while the answer went on; they are done by now, or nearly.
-        /// </summary>
-        private async ValueTask<StreamChunk> ResumedUsageAsync(StreamChunk chunk)
-        {
-            var billed = await stream._billed.ConfigureAwait(false);
-            return new StreamChunk(UsageChunk.AddUsage(chunk.Json.Span, billed), IsUsageOnly: true);
         }
 
         /// <summary>The chunk goes to the observers, then to the reader.</summary>

@@ -46,15 +46,17 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable, IResettable
     private static readonly ObjectPool<SseEventReader> Pool = new DefaultObjectPoolProvider { MaximumRetained = 1024 }.Create<SseEventReader>();
 
     /// <summary>A reader of <paramref name="stream"/> from the pool; given back with <see cref="Return"/> instead of disposed of.</summary>
-    internal static SseEventReader Rent(Stream stream)
+    internal static SseEventReader Rent(Stream stream) => Pool.Get().Attach(stream);
+
+    /// <summary>Gives a reader that is empty (new, or reset) its stream, and a buffer if it gave its own back.</summary>
+    internal SseEventReader Attach(Stream stream)
     {
-        var reader = Pool.Get();
-        reader._stream = stream;
-        if (reader._buffer.Length == 0)
+        _stream = stream;
+        if (_buffer.Length == 0)
         {
-            reader._buffer = ArrayPool<byte>.Shared.Rent(4096);
+            _buffer = ArrayPool<byte>.Shared.Rent(4096);
         }
-        return reader;
+        return this;
     }
 
     /// <summary>Gives a reader from <see cref="Rent"/> back: its buffers are returned, and it forgets its stream.</summary>

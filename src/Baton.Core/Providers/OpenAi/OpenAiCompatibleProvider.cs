@@ -117,15 +117,7 @@ public class OpenAiCompatibleProvider(ProviderContext context) : HttpChatProvide
 
         public IAsyncEnumerator<StreamChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            if (_enumerated)
-            {
-                throw new InvalidOperationException("An upstream stream is read once.");
-            }
-            _enumerated = true;
-            if (cancellationToken.CanBeCanceled)
-            {
-                _cancellation = cancellationToken;
-            }
+            OneReading.Begin(ref _enumerated, ref _cancellation, cancellationToken);
             return this;
         }
 
