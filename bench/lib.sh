@@ -177,10 +177,20 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # cpu_ticks PID: the process's user and system CPU so far, in clock ticks of 10 ms (/proc/PID/stat).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# start_rss_sampler PID / stop_rss_sampler: the process's peak resident memory (KB), sampled every 0.5 s between the two.
+# start_rss_sampler PID / stop_rss_sampler: the process's peak resident memory (KB), sampled every 0.5 s between the two,
+# with its parts at that peak (/proc/PID/status: anonymous, mapped files, shared memory such as the runtime's
+# double-mapped code) and its thread count, as "rss_kb=... rss_anon_kb=... rss_file_kb=... rss_shmem_kb=... threads=...".
 start_rss_sampler() {
-  echo 0 >"$WORK/rss"
-  ( peak=0; while sleep 0.5; do r=$(rss_kb "$1"); (( r > peak )) && peak=$r && echo "$peak" >"$WORK/rss"; done ) &
+  echo "rss_kb=0" >"$WORK/rss"
+  ( peak=0
+    while sleep 0.5; do
+      read -r r anon file shmem threads < <(awk '/^VmRSS:/ {r=$2} /^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
+        /^Threads:/ {t=$2} END {print r+0, a+0, f+0, s+0, t+0}' "/proc/$1/status" 2>/dev/null)
+      if (( ${r:-0} > peak )); then
+        peak=$r
+        echo "rss_kb=$r rss_anon_kb=$anon rss_file_kb=$file rss_shmem_kb=$shmem threads=$threads" >"$WORK/rss"
+      fi
+    done ) &
   RSS_SAMPLER=$!
   PIDS+=($RSS_SAMPLER)
 }

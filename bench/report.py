@@ -170,10 +170,21 @@ def main(path):
     checks.append(("no errors (every Baton run, soak included)", f"{errors} of {requests:,} requests", "", errors == 0))
 
     soak = next((r for r in rows if r["mode"] == "soak"), None)
-    peak = max([int(r.get("rss_kb") or 0) for r in baton_rows] + ([int(soak["rss_peak_kb"])] if soak else []), default=0)
+    peak_row = max(baton_rows, key=lambda r: int(r.get("rss_kb") or 0), default=None)
+    peak = max([int(peak_row.get("rss_kb") or 0) if peak_row else 0] + ([int(soak["rss_peak_kb"])] if soak else []))
     if peak:
+        where = ""
+        if peak_row and int(peak_row.get("rss_kb") or 0) == peak:
+            # Which run, and what the memory was at its peak: the runtime's own (anonymous: the managed heap, native
+            # allocations, stacks), mapped files (the assemblies) and shared memory (the double-mapped JIT code).
+            parts = ", ".join(f"{label} {int(peak_row[key]) / 1024:.0f} MB" for key, label in
+                              (("rss_anon_kb", "anonymous"), ("rss_file_kb", "files"), ("rss_shmem_kb", "shared"))
+                              if key in peak_row)
+            threads = f", {peak_row['threads']} threads" if "threads" in peak_row else ""
+            where = (f" (run {peak_row.get('run')}, {peak_row['target']} {peak_row['mode']} {peak_row.get('conns')}"
+                     f"{': ' + parts if parts else ''}{threads})")
         checks.append((f"peak resident memory < {TARGET_RSS_MB} MB (every Baton run{', soak included' if soak else ''})",
-                       f"{peak / 1024:.0f} MB", "", peak < TARGET_RSS_MB * 1024))
+                       f"{peak / 1024:.0f} MB{where}", "", peak < TARGET_RSS_MB * 1024))
     if soak:
         ref, end = int(soak["rss_ref_kb"]), int(soak["rss_end_kb"])
         mark = f"{int(soak['ref_s']) // 60} min" if int(soak["ref_s"]) % 60 == 0 else f"{soak['ref_s']} s"

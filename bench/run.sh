@@ -155,7 +155,7 @@ drive() {
   [[ -n $pid ]] && start_rss_sampler "$pid"
   BENCH_API_KEY="$key" BENCH_BODY="$body" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" "$url" >"$WORK/wrk.out" 2>&1 \
     || fail "wrk failed against $target ($mode, $conns connections)" "$WORK/wrk.out"
-  [[ -n $pid ]] && extra+=" rss_kb=$(stop_rss_sampler)"
+  [[ -n $pid ]] && extra+=" $(stop_rss_sampler)"
   line="$(grep '^BENCH' "$WORK/wrk.out")" || fail "wrk printed no summary against $target" "$WORK/wrk.out"
   [[ $line != *" requests=0 "* ]] || fail "no request to $target completed within the ${DURATION} s run (machine overloaded, or the target hung)" "$WORK/wrk.out"
   if [[ -n $probe ]]; then
