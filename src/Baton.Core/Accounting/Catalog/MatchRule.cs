@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Baton.Accounting.Catalog;
 
 /// <summary>
@@ -51,10 +49,10 @@ internal abstract class MatchRule
 
     private sealed class Pattern(string pattern) : MatchRule
     {
-        // Nine patterns in the whole catalog: built only if they are used.
-        private readonly Lazy<Regex> _regex = new(() => CatalogRegex.Create(pattern));
+        // Built only if a text could match it (CatalogPattern).
+        private readonly CatalogPattern _pattern = CatalogPattern.Search(pattern);
 
-        public override bool IsMatch(string text) => _regex.Value.IsMatch(text);
+        public override bool IsMatch(string text) => _pattern.IsMatch(text);
     }
 
     private sealed class AnyOf(MatchRule[] clauses) : MatchRule

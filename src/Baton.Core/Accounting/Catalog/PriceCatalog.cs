@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Baton.Configuration;
 
 namespace Baton.Accounting.Catalog;
@@ -157,7 +156,7 @@ public sealed class CatalogProvider
 
     public string Name { get; }
 
-    internal Regex? ApiPattern { get; private init; }
+    internal CatalogPattern? ApiPattern { get; private init; }
 
     internal MatchRule? ModelMatch { get; private init; }
 
@@ -173,7 +172,7 @@ public sealed class CatalogProvider
         return new CatalogProvider(json.Id, json.Name ?? json.Id, json.Models.Select(m => CatalogModel.From(m, where)).ToArray())
         {
             // Python's re.match: the pattern is anchored at the start of the URL only.
-            ApiPattern = json.ApiPattern is { } pattern ? CatalogRegex.Create(@"\A(?:" + pattern + ")") : null,
+            ApiPattern = json.ApiPattern is { } pattern ? CatalogPattern.AtStart(pattern) : null,
             ModelMatch = json.ModelMatch is { } modelMatch ? MatchRule.From(modelMatch, where + ".model_match") : null,
             ProviderMatch = json.ProviderMatch is { } providerMatch ? MatchRule.From(providerMatch, where + ".provider_match") : null,
             FallbackModelProviders = json.FallbackModelProviders ?? [],
