@@ -44,10 +44,16 @@ public sealed class CostAccountant(PriceTable prices, TimeProvider time, LedgerW
             ? budgets!.AdmitAsync(request, estimate, cancellationToken)
             : ValueTask.FromResult(BudgetAdmission.None);
 
+    /// <summary>
+    /// True when a budget may apply to the request (one is configured, or its key has one): only then does its
+    /// admission need the deployments it may reach, so a caller without budgets builds no list of them.
+    /// </summary>
+    internal bool BudgetsMayApplyTo(ChatRequest request) => budgets is not null && budgets.Policy.AppliesTo(request);
+
     /// <summary>The worst-case cost <see cref="AdmitAsync(ChatRequest, IReadOnlyList{Deployment}, CancellationToken)"/> reserves; null when no budget applies.</summary>
     internal decimal? Estimate(ChatRequest request, IReadOnlyList<Deployment> candidates, CancellationToken cancellationToken)
     {
-        if (budgets is null || !budgets.Policy.AppliesTo(request) || candidates.Count == 0 || budgets.Policy.For(request, time.GetUtcNow()).Count == 0)
+        if (!BudgetsMayApplyTo(request) || candidates.Count == 0 || budgets!.Policy.For(request, time.GetUtcNow()).Count == 0)
         {
             return null;
         }

@@ -33,7 +33,7 @@ public sealed partial class BatonEngine
         var deployment = parts == SharedParts.Key ? null : plan.FirstUpcomingDeployment;
         try
         {
-            if (parts != SharedParts.Key && accounting is { Budgets: { } gate } && accounting.Estimate(request, plan.UpcomingDeployments(), cancellationToken) is { } estimate)
+            if (parts != SharedParts.Key && accounting is { Budgets: { } gate } && accounting.BudgetsMayApplyTo(request) && accounting.Estimate(request, plan.UpcomingDeployments(), cancellationToken) is { } estimate)
             {
                 budget = gate.Prepare(request, estimate);
             }

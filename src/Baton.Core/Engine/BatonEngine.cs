@@ -264,7 +264,7 @@ public sealed partial class BatonEngine(ModelCatalog catalog, TaskRouter tasks, 
     /// <summary>The budget admission from the gateway's own state: no shared state, or a shared admission already tried that fell back.</summary>
     private async ValueTask<BudgetAdmission> AdmitLocalAsync(CandidatePlan plan, ChatRequest request, CancellationToken cancellationToken)
     {
-        if (accounting is null)
+        if (accounting is null || !accounting.BudgetsMayApplyTo(request))
         {
             return BudgetAdmission.None;
         }
