@@ -18,8 +18,8 @@ public abstract class ChatStream : IAsyncDisposable
     /// handed to them before the reader gets it, then the end or the error. A stream that reads in a loop of its own
     /// overrides this to hand them the chunks from that loop, one iterator less for every stream.
     /// </summary>
-    internal virtual IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
-        ObservingStream.ReadObservedAsync(this, observers, cancellationToken);
+    internal virtual IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream innermost, CancellationToken cancellationToken) =>
+        ObservingStream.ReadObservedAsync(this, innermost, cancellationToken);
 
     /// <summary>
     /// Closes the books of a stream read to its end: its ledger rows and budget, and the observers' end (cache, span,

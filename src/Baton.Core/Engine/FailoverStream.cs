@@ -32,9 +32,9 @@ public sealed class FailoverStream : ChatStream
     private bool _segmentRecorded;
     private int _disposed;
 
-    // Set when the upstream ended the answer: what EndAsync records, and the observers it tells.
+    // Set when the upstream ended the answer: what EndAsync records, and the innermost of the observers it tells.
     private bool _readToEnd;
-    private ObservingStream[]? _observers;
+    private ObservingStream? _innermostObserver;
     private int _ended;
 
     /// <summary>Records each upstream stream in the ledger and settles the budget reservation; null without accounting.</summary>
@@ -80,8 +80,8 @@ public sealed class FailoverStream : ChatStream
 
     public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken) => new Reader(this, null, cancellationToken);
 
-    internal override IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream[] observers, CancellationToken cancellationToken) =>
-        new Reader(this, observers, cancellationToken);
+    internal override IAsyncEnumerable<StreamChunk> ReadObservedAsync(ObservingStream innermost, CancellationToken cancellationToken) =>
+        new Reader(this, innermost, cancellationToken);
 
     /// <summary>
     /// The chunks, each handed to the observers (if any) before the reader gets it, and the stream's end or the error that
@@ -95,7 +95,7 @@ public sealed class FailoverStream : ChatStream
     /// sequence. A failure (of a read, of a chunk's taking, or the caller's cancellation) is told to the observers once
     /// and ends the reading.
     /// </remarks>
-    private sealed class Reader(FailoverStream stream, ObservingStream[]? observers, CancellationToken cancellation)
+    private sealed class Reader(FailoverStream stream, ObservingStream? innermost, CancellationToken cancellation)
         : IAsyncEnumerable<StreamChunk>, IAsyncEnumerator<StreamChunk>
     {
         private CancellationToken _cancellation = cancellation;
@@ -236,9 +236,9 @@ public sealed class FailoverStream : ChatStream
         /// <summary>The chunk goes to the observers, then to the reader.</summary>
         private bool Hand(in StreamChunk chunk)
         {
-            if (observers is not null)
+            if (innermost is not null)
             {
-                ObservingStream.Observe(observers, chunk);
+                ObservingStream.Observe(innermost, chunk);
             }
             Current = chunk;
             return true;
@@ -250,7 +250,7 @@ public sealed class FailoverStream : ChatStream
         /// </summary>
         private bool End()
         {
-            stream._observers = observers;
+            stream._innermostObserver = innermost;
             stream._readToEnd = true;
             _done = true;
             return false;
@@ -260,9 +260,9 @@ public sealed class FailoverStream : ChatStream
         private Exception Failed(Exception error)
         {
             _done = true;
-            if (observers is not null)
+            if (innermost is not null)
             {
-                ObservingStream.Fail(observers, 0, error);
+                ObservingStream.Fail(innermost, error);
             }
             return error;
         }
@@ -365,14 +365,14 @@ public sealed class FailoverStream : ChatStream
         {
             await EndSegmentAsync(200, final: true).ConfigureAwait(false);
         }
-        catch (Exception error) when (_observers is not null)
+        catch (Exception error) when (_innermostObserver is not null)
         {
-            ObservingStream.Fail(_observers, 0, error);
+            ObservingStream.Fail(_innermostObserver, error);
             throw;
         }
-        if (_observers is not null)
+        if (_innermostObserver is not null)
         {
-            ObservingStream.Complete(_observers);
+            ObservingStream.Complete(_innermostObserver);
         }
     }
 

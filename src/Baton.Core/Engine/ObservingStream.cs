@@ -22,6 +22,9 @@ public abstract class ObservingStream : ChatStream
     /// <param name="inner">The stream observed; disposed of by the observer's <see cref="ChatStream.DisposeAsync"/>.</param>
     private protected ObservingStream(ChatStream inner) => Inner = inner;
 
+    // The observer stacked on this one (null for the outermost), linked when the stack is read.
+    private ObservingStream? _outer;
+
     /// <summary>The stream observed.</summary>
     private protected ChatStream Inner { get; }
 
@@ -37,23 +40,17 @@ public abstract class ObservingStream : ChatStream
     /// <summary>Reads the stream beneath every stacked observer once, handing each chunk to each observer.</summary>
     public sealed override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken)
     {
-        var depth = 0;
-        ChatStream source = this;
-        while (source is ObservingStream stacked)
-        {
-            depth++;
-            source = stacked.Inner;
-        }
-        // Innermost first: the order in which nested layers saw the chunks and the end.
-        var observers = new ObservingStream[depth];
+        // Each observer is linked to the one stacked on it, so that the observers are told innermost first (the order
+        // in which nested layers saw the chunks and the end) without a list of them.
+        ObservingStream? outer = null;
         ChatStream layer = this;
-        for (var i = depth - 1; i >= 0; i--)
+        while (layer is ObservingStream observer)
         {
-            var observer = (ObservingStream)layer;
-            observers[i] = observer;
+            observer._outer = outer;
+            outer = observer;
             layer = observer.Inner;
         }
-        return source.ReadObservedAsync(observers, cancellationToken);
+        return layer.ReadObservedAsync(outer!, cancellationToken);
     }
 
     /// <summary>Takes one chunk, before the reader gets it.</summary>
@@ -71,9 +68,9 @@ public abstract class ObservingStream : ChatStream
     {
     }
 
-    /// <summary>Reads <paramref name="source"/> for <paramref name="observers"/>, for a source without a loop of its own to do it in.</summary>
+    /// <summary>Reads <paramref name="source"/> for the observers from <paramref name="innermost"/> out, for a source without a loop of its own to do it in.</summary>
     internal static async IAsyncEnumerable<StreamChunk> ReadObservedAsync(
-        ChatStream source, ObservingStream[] observers, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ChatStream source, ObservingStream innermost, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chunks = source.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (chunks.ConfigureAwait(false))
@@ -87,7 +84,7 @@ public abstract class ObservingStream : ChatStream
                 }
                 catch (Exception error)
                 {
-                    Fail(observers, 0, error);
+                    Fail(innermost, error);
                     throw;
                 }
                 if (!more)
@@ -95,53 +92,53 @@ public abstract class ObservingStream : ChatStream
                     break;
                 }
                 var chunk = chunks.Current;
-                Observe(observers, chunk);
+                Observe(innermost, chunk);
                 yield return chunk;
             }
         }
-        Complete(observers);
+        Complete(innermost);
     }
 
-    /// <summary>Hands <paramref name="chunk"/> to each observer; one that throws fails those after it, and the stream.</summary>
-    internal static void Observe(ObservingStream[] observers, in StreamChunk chunk)
+    /// <summary>Hands <paramref name="chunk"/> to each observer, from <paramref name="innermost"/> out; one that throws fails those after it, and the stream.</summary>
+    internal static void Observe(ObservingStream innermost, in StreamChunk chunk)
     {
-        for (var i = 0; i < observers.Length; i++)
+        for (var observer = innermost; observer is not null; observer = observer._outer)
         {
             try
             {
-                observers[i].OnChunk(chunk);
+                observer.OnChunk(chunk);
             }
             catch (Exception error)
             {
-                Fail(observers, i + 1, error);
+                Fail(observer._outer, error);
                 throw;
             }
         }
     }
 
-    /// <summary>Tells the observers that the stream was read to its end.</summary>
-    internal static void Complete(ObservingStream[] observers)
+    /// <summary>Tells the observers, from <paramref name="innermost"/> out, that the stream was read to its end.</summary>
+    internal static void Complete(ObservingStream innermost)
     {
-        for (var i = 0; i < observers.Length; i++)
+        for (var observer = innermost; observer is not null; observer = observer._outer)
         {
             try
             {
-                observers[i].OnCompleted();
+                observer.OnCompleted();
             }
             catch (Exception error)
             {
-                Fail(observers, i + 1, error);
+                Fail(observer._outer, error);
                 throw;
             }
         }
     }
 
-    /// <summary>Tells the observers from <paramref name="first"/> on that the stream broke.</summary>
-    internal static void Fail(ObservingStream[] observers, int first, Exception error)
+    /// <summary>Tells the observers from <paramref name="first"/> out that the stream broke.</summary>
+    internal static void Fail(ObservingStream? first, Exception error)
     {
-        for (var i = first; i < observers.Length; i++)
+        for (var observer = first; observer is not null; observer = observer._outer)
         {
-            observers[i].OnFailed(error);
+            observer.OnFailed(error);
         }
     }
 }
