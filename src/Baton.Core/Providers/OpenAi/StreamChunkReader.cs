@@ -65,8 +65,11 @@ public sealed class StreamChunkReader : IDisposable, IResettable
     /// </summary>
     public string? Id => _idText ??= Decode(_id);
 
-    /// <summary>The chunk's <c>model</c>, decoded once per chunk however many readers ask; read it once per stream.</summary>
-    public string? Model => _modelText ??= Decode(_model);
+    /// <summary>
+    /// The chunk's <c>model</c>, decoded once per chunk however many readers ask; read it once per stream. A name
+    /// without escapes is a shared string (<see cref="ModelNames"/>): the same model in every answer costs none.
+    /// </summary>
+    public string? Model => _modelText ??= DecodeModel();
 
     /// <summary>
     /// How many of <see cref="Texts"/> belong to the first entry of <c>choices</c> (they come first): what a front
@@ -434,6 +437,16 @@ public sealed class StreamChunkReader : IDisposable, IResettable
 
     private static TokenRange RangeOf(ref Utf8JsonReader reader) =>
         new((int)reader.TokenStartIndex, (int)reader.BytesConsumed);
+
+    private string? DecodeModel()
+    {
+        if (_model.End == 0)
+        {
+            return null;
+        }
+        var token = _json.Span[_model.Start.._model.End];
+        return token.IndexOf((byte)'\\') < 0 ? ModelNames.Shared.FromUtf8(token[1..^1]) : Decode(_model);
+    }
 
     private string? Decode(TokenRange range)
     {

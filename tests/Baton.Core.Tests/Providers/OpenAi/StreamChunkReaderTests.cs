@@ -39,6 +39,22 @@ public sealed class StreamChunkReaderTests
     }
 
     [Fact]
+    public void Every_stream_of_a_model_gets_the_same_model_string_and_an_escaped_name_is_decoded()
+    {
+        using var first = new StreamChunkReader();
+        using var second = new StreamChunkReader();
+        const string chunk = """{"id":"a","object":"chat.completion.chunk","created":1,"model":"gpt-shared-name","choices":[]}""";
+
+        first.Read(Utf8(chunk));
+        second.Read(Utf8(chunk));
+        Assert.Equal("gpt-shared-name", first.Model);
+        Assert.Same(first.Model, second.Model);
+
+        second.Read(Utf8("""{"id":"a","object":"chat.completion.chunk","created":1,"model":"caf\u00e9\/x","choices":[]}"""));
+        Assert.Equal("café/x", second.Model);
+    }
+
+    [Fact]
     public void Reads_id_model_created_finish_and_usage_in_one_pass()
     {
         using var reader = new StreamChunkReader();
