@@ -26,14 +26,16 @@ public sealed class StartedStream : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _linked;
     private readonly CancellationToken _caller;
-    private readonly Lock _gate = new();
     private RateLimitLease? _lease;
     private int _disposed;
 
-    // Made by the first read that waits for the upstream (guarded by _gate); null until then, and once disposed.
+    // The watch's state below is guarded by a lock on _linked, the cancellation source: private to this stream and
+    // locked by nothing else (CancellationTokenSource synchronises without Monitor), so no object is made only to lock on.
+
+    // Made by the first read that waits for the upstream (guarded); null until then, and once disposed.
     private ITimer? _watch;
 
-    // Guarded by _gate: the read in progress (if any), and when the timer fires next.
+    // Guarded: the read in progress (if any), and when the timer fires next.
     private bool _reading;
     private long _readStarted;
     private TimeSpan _readLimit;
@@ -157,7 +159,7 @@ public sealed class StartedStream : IAsyncDisposable
     /// </summary>
     internal void Arm(TimeSpan limit)
     {
-        lock (_gate)
+        lock (_linked)
         {
             var now = _time.GetTimestamp();
             _reading = true;
@@ -178,7 +180,7 @@ public sealed class StartedStream : IAsyncDisposable
     /// </summary>
     internal void Disarm()
     {
-        lock (_gate)
+        lock (_linked)
         {
             _reading = false;
         }
@@ -187,7 +189,7 @@ public sealed class StartedStream : IAsyncDisposable
     /// <summary>The timer fired: cancels a read past its deadline, or waits for the current read's deadline.</summary>
     private void OnWatch()
     {
-        lock (_gate)
+        lock (_linked)
         {
             var now = _time.GetTimestamp();
             _armed = false;
@@ -260,7 +262,7 @@ public sealed class StartedStream : IAsyncDisposable
         await _stream.DisposeAsync().ConfigureAwait(false);
         ITimer? watch;
         // Under the gate: a read being armed either made its timer before this (disposed here) or sees the stream disposed.
-        lock (_gate)
+        lock (_linked)
         {
             (watch, _watch) = (_watch, null);
         }

@@ -57,7 +57,10 @@ internal static class SseStreamWriter
             http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
             var pipe = response.BodyWriter;
-            var output = new CountingBufferWriter(pipe);
+            // Kestrel's pipe says how much is written and not yet sent; another (a test host's) is counted through a
+            // wrapper.
+            var counting = pipe.CanGetUnflushedBytes ? null : new CountingBufferWriter(pipe);
+            IBufferWriter<byte> output = counting is null ? pipe : counting;
             try
             {
                 formatter.Begin(output, hasChunk ? chunks.Current : default);
@@ -74,10 +77,11 @@ internal static class SseStreamWriter
                     // Chunks the upstream already sent go out together; before waiting for the upstream, everything
                     // written is sent, so no chunk is ever held back while the upstream is silent.
                     var next = chunks.MoveNextAsync();
-                    if (output.Unflushed > 0 && (!next.IsCompleted || output.Unflushed >= MaxUnflushedBytes))
+                    var unflushed = counting?.Unflushed ?? pipe.UnflushedBytes;
+                    if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
                     {
                         await pipe.FlushAsync(aborted).ConfigureAwait(false);
-                        output.Unflushed = 0;
+                        counting?.Flushed();
                     }
                     hasChunk = await next.ConfigureAwait(false);
                 }
@@ -130,10 +134,12 @@ internal static class SseStreamWriter
         output.Advance(length);
     }
 
-    /// <summary>The response's pipe, counting what was written since the last flush.</summary>
+    /// <summary>The response's pipe, counting what was written since the last flush, for a pipe that does not say.</summary>
     private sealed class CountingBufferWriter(IBufferWriter<byte> inner) : IBufferWriter<byte>
     {
-        public int Unflushed { get; set; }
+        public long Unflushed { get; private set; }
+
+        public void Flushed() => Unflushed = 0;
 
         public void Advance(int count)
         {
