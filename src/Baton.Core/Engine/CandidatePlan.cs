@@ -23,7 +23,11 @@ public sealed class CandidatePlan
     private readonly Random _random;
     private readonly Accounting.PriceTable? _prices;
     private readonly string _kind;
-    private readonly List<Candidate> _candidates = [];
+    // The candidates in order: the first in place, the others (most models have none) in a list made for the second,
+    // so that a request for a model with one deployment and no fallbacks allocates no list.
+    private Candidate _first;
+    private List<Candidate>? _rest;
+    private int _count;
     // The deployments ever planned, kept once a second model joins the plan; before that (the common case of one
     // model) the candidate list itself says it, and the request allocates no set.
     private HashSet<string>? _planned;
@@ -109,9 +113,9 @@ public sealed class CandidatePlan
 
     public bool TryNext(out Candidate candidate)
     {
-        if (_next < _candidates.Count)
+        if (_next < _count)
         {
-            candidate = _candidates[_next++];
+            candidate = At(_next++);
             return true;
         }
         candidate = default;
@@ -125,18 +129,27 @@ public sealed class CandidatePlan
     internal RateLimiting.RateLimitLease? Admitted { get; set; }
 
     /// <summary>The candidates not tried yet, in order.</summary>
-    public IEnumerable<Candidate> Upcoming => _candidates.Skip(_next);
+    public IEnumerable<Candidate> Upcoming
+    {
+        get
+        {
+            for (var i = _next; i < _count; i++)
+            {
+                yield return At(i);
+            }
+        }
+    }
 
     /// <summary>The deployment of the next candidate not tried yet (null when none is left), without a query.</summary>
-    internal Deployment? FirstUpcomingDeployment => _next < _candidates.Count ? _candidates[_next].Deployment : null;
+    internal Deployment? FirstUpcomingDeployment => _next < _count ? At(_next).Deployment : null;
 
     /// <summary>The deployments of the candidates not tried yet, in order, as a new list (built without a query).</summary>
     internal List<Deployment> UpcomingDeployments()
     {
-        var deployments = new List<Deployment>(Math.Max(0, _candidates.Count - _next));
-        for (var i = _next; i < _candidates.Count; i++)
+        var deployments = new List<Deployment>(Math.Max(0, _count - _next));
+        for (var i = _next; i < _count; i++)
         {
-            deployments.Add(_candidates[i].Deployment);
+            deployments.Add(At(i).Deployment);
         }
         return deployments;
     }
@@ -147,17 +160,19 @@ public sealed class CandidatePlan
     /// </summary>
     public void TakeInstead(Candidate later)
     {
-        var index = _candidates.IndexOf(later, _next);
+        var candidates = All();
+        var index = candidates.IndexOf(later, _next);
         if (index < 0 || _next == 0)
         {
             throw new InvalidOperationException("Only an upcoming candidate can be taken instead of the current one.");
         }
-        _candidates.RemoveAt(index);
-        _candidates.Insert(_next - 1, later);
+        candidates.RemoveAt(index);
+        candidates.Insert(_next - 1, later);
+        Replace(candidates);
     }
 
     /// <summary>True when every candidate has been tried.</summary>
-    public bool IsExhausted => _next >= _candidates.Count;
+    public bool IsExhausted => _next >= _count;
 
     /// <summary>Starts over from the first candidate: one that failed a while ago may answer now.</summary>
     public void Restart() => _next = 0;
@@ -173,10 +188,12 @@ public sealed class CandidatePlan
             return false;
         }
         TrackPlanned();
-        _candidates.RemoveRange(_next, _candidates.Count - _next);
-        var before = _candidates.Count;
+        var candidates = All();
+        candidates.RemoveRange(_next, _count - _next);
+        Replace(candidates);
+        var before = _count;
         Add(larger, isFallback: true);
-        return _candidates.Count > before;
+        return _count > before;
     }
 
     /// <summary>A virtual key names the models it may use: asking for another is refused before anything else happens.</summary>
@@ -208,24 +225,58 @@ public sealed class CandidatePlan
         {
             return;
         }
-        if (_candidates.Count > 0)
+        if (_count > 0)
         {
             TrackPlanned();
         }
         // By index: the list's enumerator, through its interface, would be one more allocation per request.
         var order = DeploymentOrder.For(route, _request, _random, _prices);
-        // Sized to what is planned rather than the list's default of four: most models have one deployment.
-        if (_candidates.Capacity < _candidates.Count + order.Count)
-        {
-            _candidates.Capacity = _candidates.Count + order.Count;
-        }
         for (var i = 0; i < order.Count; i++)
         {
             var deployment = order[i];
             if (IsNew(deployment.Id))
             {
-                _candidates.Add(new Candidate(route, deployment, isFallback));
+                Append(new Candidate(route, deployment, isFallback), order.Count - i);
             }
+        }
+    }
+
+    private Candidate At(int index) => index == 0 ? _first : _rest![index - 1];
+
+    /// <param name="candidate">The next candidate.</param>
+    /// <param name="planned">How many are being added, this one included: the list is sized to them, not to its default of four.</param>
+    private void Append(Candidate candidate, int planned)
+    {
+        if (_count == 0)
+        {
+            _first = candidate;
+        }
+        else
+        {
+            (_rest ??= new List<Candidate>(planned)).Add(candidate);
+        }
+        _count++;
+    }
+
+    /// <summary>The candidates as one list, for the rare changes of order (a copy: the plan is unchanged until <see cref="Replace"/>).</summary>
+    private List<Candidate> All()
+    {
+        var all = new List<Candidate>(_count);
+        for (var i = 0; i < _count; i++)
+        {
+            all.Add(At(i));
+        }
+        return all;
+    }
+
+    private void Replace(List<Candidate> candidates)
+    {
+        _count = 0;
+        _first = default;
+        _rest?.Clear();
+        foreach (var candidate in candidates)
+        {
+            Append(candidate, candidates.Count);
         }
     }
 
@@ -236,9 +287,9 @@ public sealed class CandidatePlan
         {
             return _planned.Add(deploymentId);
         }
-        foreach (var planned in _candidates)
+        for (var i = 0; i < _count; i++)
         {
-            if (string.Equals(planned.Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(At(i).Deployment.Id, deploymentId, StringComparison.OrdinalIgnoreCase))
             {
                 return false;
             }
@@ -252,9 +303,9 @@ public sealed class CandidatePlan
         if (_planned is null)
         {
             _planned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var planned in _candidates)
+            for (var i = 0; i < _count; i++)
             {
-                _planned.Add(planned.Deployment.Id);
+                _planned.Add(At(i).Deployment.Id);
             }
         }
     }
