@@ -29,7 +29,7 @@ public sealed class CandidatePlan
     private List<Candidate>? _rest;
     private int _count;
     // The deployments ever planned, kept once a second model joins the plan; before that (the common case of one
-    // model) the candidate list itself says it, and the request allocates no set.
+    // model) the candidates themselves say it, and the request allocates no set.
     private HashSet<string>? _planned;
     private int _next;
 
@@ -129,14 +129,13 @@ public sealed class CandidatePlan
     internal RateLimiting.RateLimitLease? Admitted { get; set; }
 
     /// <summary>The candidates not tried yet, in order.</summary>
-    public IEnumerable<Candidate> Upcoming
+    public IEnumerable<Candidate> Upcoming => From(_next);
+
+    private IEnumerable<Candidate> From(int start)
     {
-        get
+        for (var i = start; i < _count; i++)
         {
-            for (var i = _next; i < _count; i++)
-            {
-                yield return At(i);
-            }
+            yield return At(i);
         }
     }
 

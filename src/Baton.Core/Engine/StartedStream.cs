@@ -261,7 +261,7 @@ public sealed class StartedStream : IAsyncDisposable
         await Chunks.DisposeAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         ITimer? watch;
-        // Under the gate: a read being armed either made its timer before this (disposed here) or sees the stream disposed.
+        // Under the lock: a read being armed either made its timer before this (disposed here) or sees the stream disposed.
         lock (_linked)
         {
             (watch, _watch) = (_watch, null);
