@@ -39,12 +39,18 @@ internal static class CommonOptions
         }
         catch (BatonConfigurationException ex)
         {
-            console.Error.WriteLine("baton: the configuration is not valid:");
-            foreach (var error in ex.Errors)
-            {
-                console.Error.WriteLine("  - " + error);
-            }
+            WriteErrors(console, ex);
             return null;
+        }
+    }
+
+    /// <summary>Every problem of <paramref name="invalid"/>, one a line, without a stack trace.</summary>
+    public static void WriteErrors(CliConsole console, BatonConfigurationException invalid)
+    {
+        console.Error.WriteLine("baton: the configuration is not valid:");
+        foreach (var error in invalid.Errors)
+        {
+            console.Error.WriteLine("  - " + error);
         }
     }
 
@@ -117,6 +123,15 @@ internal static class CommonOptions
         if (!string.IsNullOrWhiteSpace(options.Auth.Path))
         {
             options.Auth.Path = Path.GetFullPath(options.Auth.Path, workingDirectory);
+        }
+        var tls = options.Gateway.Tls;
+        if (!string.IsNullOrWhiteSpace(tls.CertificatePath))
+        {
+            tls.CertificatePath = Path.GetFullPath(tls.CertificatePath, workingDirectory);
+        }
+        if (!string.IsNullOrWhiteSpace(tls.KeyPath))
+        {
+            tls.KeyPath = Path.GetFullPath(tls.KeyPath, workingDirectory);
         }
         if (!string.IsNullOrWhiteSpace(options.Batch.JobsDatabase))
         {

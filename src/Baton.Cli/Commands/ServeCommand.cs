@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Baton.Configuration;
 using Baton.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -37,8 +38,18 @@ internal static class ServeCommand
                                         "configure auth.masterKeyEnv (see docs/security.md), or set auth.allowAnonymous: true to accept the risk.");
                 return CommonOptions.ConfigurationError;
             }
-            var app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
-                reloadFrom: loaded.Configuration, jsonLogs: parse.GetValue(logFormat) == "json");
+            WebApplication app;
+            try
+            {
+                app = BatonHosts.BuildGateway(loaded.Options, address, parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information,
+                    reloadFrom: loaded.Configuration, jsonLogs: parse.GetValue(logFormat) == "json");
+            }
+            catch (BatonConfigurationException ex)
+            {
+                // What only the start can tell: an https:// address without a certificate, a certificate that cannot be read.
+                CommonOptions.WriteErrors(console, ex);
+                return CommonOptions.ConfigurationError;
+            }
             if (!await CommonOptions.StartAsync(console, app, address, cancellationToken))
             {
                 return CommonOptions.StartError;

@@ -251,6 +251,28 @@ public sealed class GatewayOptions
 
     /// <summary>Cross-origin requests from web pages; none are allowed unless configured.</summary>
     public GatewayCorsOptions Cors { get; set; } = new();
+
+    /// <summary>The certificate an <c>https://</c> address in <c>--urls</c> serves (HTTP/1.1 and HTTP/2).</summary>
+    public GatewayTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>
+/// HTTPS for the gateway (<c>gateway.tls</c>): needed by an <c>https://</c> address, which then also speaks HTTP/2
+/// (negotiated with each client), the protocol that carries a stream's cost as a trailer.
+/// </summary>
+public sealed class GatewayTlsOptions
+{
+    /// <summary>
+    /// The certificate: a PEM file (its private key in the same file or in <see cref="KeyPath"/>) or a PKCS#12 file
+    /// (<c>.pfx</c>, <c>.p12</c>) holding both. Relative to the working directory.
+    /// </summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key, when it is not in <see cref="CertificatePath"/>. Relative to the working directory.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The environment variable holding the password of an encrypted key or of a PKCS#12 file.</summary>
+    public string? PasswordEnv { get; set; }
 }
 
 /// <summary>CORS for the gateway (<c>gateway.cors</c>): off unless origins are listed.</summary>

@@ -115,11 +115,29 @@ public static class BatonOptionsValidator
             errors.Add("gateway.maxRequestBodyBytes: must be at least 1024.");
         }
         ValidateGatewayOrigins(options.Gateway, errors);
+        ValidateGatewayTls(options.Gateway.Tls, environment, errors);
         if (!(options.Responses.RetentionDays > 0 && options.Responses.RetentionDays <= ResponsesOptions.MaxRetentionDays))
         {
             errors.Add($"responses.retentionDays: must be greater than 0 and at most {ResponsesOptions.MaxRetentionDays}.");
         }
         return errors;
+    }
+
+    // The files themselves are read when the gateway starts (a bad one is named then); here, what is missing.
+    private static void ValidateGatewayTls(GatewayTlsOptions tls, Func<string, string?> environment, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(tls.CertificatePath))
+        {
+            if (!string.IsNullOrWhiteSpace(tls.KeyPath) || !string.IsNullOrWhiteSpace(tls.PasswordEnv))
+            {
+                errors.Add("gateway.tls: keyPath and passwordEnv need certificatePath (the certificate file).");
+            }
+            return;
+        }
+        if (!string.IsNullOrWhiteSpace(tls.PasswordEnv) && string.IsNullOrEmpty(environment(tls.PasswordEnv)))
+        {
+            errors.Add($"gateway.tls.passwordEnv: the environment variable {tls.PasswordEnv} is not set.");
+        }
     }
 
     private static void ValidateAuth(AuthOptions auth, Func<string, string?> environment, List<string> errors)

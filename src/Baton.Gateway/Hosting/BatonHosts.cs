@@ -42,10 +42,27 @@ public static class BatonHosts
         {
             throw new BatonConfigurationException(pipelineErrors);
         }
+        var certificate = GatewayCertificate.Load(options.Gateway.Tls, environment ?? Environment.GetEnvironmentVariable);
+        if (certificate is null && GatewayCertificate.NamesHttps(urls))
+        {
+            throw new BatonConfigurationException([
+                $"--urls names an https:// address ({urls}), which needs a certificate: set gateway.tls.certificatePath (see docs/configuration.md)."]);
+        }
         var builder = WebApplication.CreateSlimBuilder(ServeOptions);
         builder.WebHost.UseUrls(urls);
+        if (certificate is not null)
+        {
+            // https:// addresses serve this certificate, and negotiate HTTP/2 with the clients that offer it.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0));
+        {
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0);
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+        });
         ConfigureLogging(builder, minimumLevel, jsonLogs);
         // The OpenTelemetry SDK reads its OTEL_* variables from the host's configuration: the ones the given environment
         // holds are put there, so that a gateway started with its own environment exports where that one says.
