@@ -72,10 +72,12 @@ def requests(prefix):
         if role == 'up' and kind == 'send' and 'up_send' not in current:
             current['up_send'] = t
         elif role == 'up' and kind == 'recv' and 'up_send' in current:
-            current.setdefault('up_first', t)
+            if 'up_first' not in current:
+                current['up_first'], current['up_thread'] = t, tid
             current['up_last'] = t
         elif role == 'client' and kind == 'send' and 'up_first' in current:
-            current.setdefault('out_first', t)
+            if 'out_first' not in current:
+                current['out_first'], current['same_thread'] = t, int(tid == current['up_thread'])
             current['out_last'] = t
             current['sends'] += 1
     return [r for r in done if 'out_last' in r]
@@ -107,7 +109,8 @@ def main(arguments):
             spans = [(r[end] - r[start]) * 1e6 for r in found[n]]
             cells.append(f'{statistics.median(spans):>12.1f}' if spans else f"{'-':>12}")
         print(f'{label:<{width}}' + ''.join(cells))
-    for label, key in [('sends to the client', 'sends'), ('threads that made its calls', 'threads'), ('futex wake-ups', 'wakes')]:
+    for label, key in [('sends to the client', 'sends'), ('threads that made its calls', 'threads'), ('futex wake-ups', 'wakes'),
+                       ('first byte on by the thread that read it back', 'same_thread')]:
         cells = []
         for n in names:
             values = [len(r[key]) if isinstance(r[key], set) else r[key] for r in found[n]]
