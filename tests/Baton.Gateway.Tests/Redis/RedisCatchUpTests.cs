@@ -10,7 +10,8 @@ namespace Baton.Gateway.Tests.Redis;
 /// An announcement on a channel is lost for an instance that is not subscribed when it is published: before its
 /// SUBSCRIBE lands, or while its connection is down. Once the subscription is in place again, the instance catches up:
 /// it drops what such an announcement would have dropped (keys, the cache's first level) and reads again what it would
-/// have told (the open breaks). The tests kill the subscription connections of a server of their class's own.
+/// have told (the open breaks, and those closed meanwhile). The tests kill the subscription connections of a server of
+/// their class's own.
 /// </summary>
 public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(server)
 {
@@ -66,5 +67,74 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
 
         await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(deployment) is not null));
+    }
+
+    [Fact]
+    public async Task Breakers_drop_a_break_closed_while_their_subscription_was_down()
+    {
+        var connection = Views.Connect();
+        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        var deployment = "closed/" + Guid.NewGuid().ToString("N");
+        var db = Admin.GetDatabase();
+        RedisKey breaks = connection.Prefix + "breakers";
+
+        // Another instance's break, stored and announced: heard here.
+        await db.HashSetAsync(breaks, deployment, DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+        await Admin.GetSubscriber().PublishAsync(RedisChannel.Literal(connection.Prefix + "breakers"), "open 60000 " + deployment);
+        Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(deployment) is not null));
+
+        // Closed by it while this one was not listening: the stored break is gone, the announcement never came.
+        await db.HashDeleteAsync(breaks, deployment);
+        Assert.NotNull(breakers.OpenUntil(deployment));
+
+        var caughtUp = connection.CatchUps;
+        await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps > caughtUp));
+        Assert.Null(breakers.OpenUntil(deployment));
+    }
+
+    [Fact]
+    public async Task A_break_opened_while_redis_was_down_is_told_when_it_is_back_and_one_the_restarted_redis_forgot_is_dropped()
+    {
+        var connection = Views.Connect();
+        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        var told = "told/" + Guid.NewGuid().ToString("N");
+        var untold = "untold/" + Guid.NewGuid().ToString("N");
+        RedisKey breaks = connection.Prefix + "breakers";
+        breakers.ReportOpened(told, DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.True(await Poll.UntilAsync(() => StoredAsync(breaks, told)));
+
+        await Server.StopAsync();
+        try
+        {
+            Assert.True(await Poll.UntilAsync(() => !connection.IsConnected));
+            breakers.ReportOpened(untold, DateTimeOffset.UtcNow.AddMinutes(1));
+            Assert.NotNull(breakers.OpenUntil(untold));
+        }
+        finally
+        {
+            await Server.StartAsync();
+        }
+
+        // The restarted server holds nothing: the break opened while it was down is told again; the one told before
+        // is no longer listed, as if it had been closed, and is dropped.
+        Assert.True(await Poll.UntilAsync(() => StoredAsync(breaks, untold)));
+        Assert.NotNull(breakers.OpenUntil(untold));
+        Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(told) is null));
+    }
+
+    /// <summary>Whether the hash has the field; false while the admin connection is still coming back after a restart.</summary>
+    private async Task<bool> StoredAsync(RedisKey hash, string field)
+    {
+        try
+        {
+            return await Admin.GetDatabase().HashExistsAsync(hash, field);
+        }
+        catch (RedisException)
+        {
+            return false;
+        }
     }
 }
