@@ -29,8 +29,7 @@ internal static class GatewayCertificate
         var pem = IsPem(path, out var holdsKey);
         if (pem && !holdsKey && string.IsNullOrWhiteSpace(tls.KeyPath))
         {
-            throw new BatonConfigurationException([
-                $"gateway.tls: the certificate {path} comes without its private key: put the key in the same file, or name it with gateway.tls.keyPath."]);
+            throw WithoutKey(path);
         }
         X509Certificate2 certificate;
         try
@@ -44,8 +43,7 @@ internal static class GatewayCertificate
         if (!certificate.HasPrivateKey)
         {
             certificate.Dispose();
-            throw new BatonConfigurationException([
-                $"gateway.tls: the certificate {path} comes without its private key: put the key in the same file, or name it with gateway.tls.keyPath."]);
+            throw WithoutKey(path);
         }
         // Windows' TLS cannot use a key that lives only in memory, as a PEM key does: it is given a stored copy.
         return OperatingSystem.IsWindows() && pem
@@ -81,6 +79,9 @@ internal static class GatewayCertificate
             return false;
         }
     }
+
+    private static BatonConfigurationException WithoutKey(string path) => new([
+        $"gateway.tls: the certificate {path} comes without its private key: put the key in the same file, or name it with gateway.tls.keyPath."]);
 
     private static string Describe(string path, string? keyPath) =>
         string.IsNullOrWhiteSpace(keyPath) ? path : $"{path} (key {keyPath})";
