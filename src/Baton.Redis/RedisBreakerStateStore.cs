@@ -129,6 +129,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
             else
             {
                 _openUntil.TryRemove(new KeyValuePair<string, Break>(deployment, open));
+                _untold.TryRemove(deployment, out _);
             }
         }
     });
