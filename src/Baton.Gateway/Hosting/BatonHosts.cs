@@ -43,7 +43,7 @@ public static class BatonHosts
             throw new BatonConfigurationException(pipelineErrors);
         }
         var certificate = GatewayCertificate.Load(options.Gateway.Tls, environment ?? Environment.GetEnvironmentVariable);
-        if (certificate is null && GatewayCertificate.NamesHttps(urls))
+        if (certificate is null && Addresses(urls).Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
             throw new BatonConfigurationException([
                 $"--urls names an https:// address ({urls}), which needs a certificate: set gateway.tls.certificatePath (see docs/configuration.md)."]);
@@ -98,7 +98,7 @@ public static class BatonHosts
         {
             return null;
         }
-        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var url in Addresses(urls))
         {
             if (!IsLoopback(url))
             {
@@ -107,6 +107,9 @@ public static class BatonHosts
         }
         return null;
     }
+
+    /// <summary>The addresses <c>--urls</c> names, separated by <c>;</c>.</summary>
+    private static string[] Addresses(string urls) => urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>True for <c>localhost</c>, 127.0.0.0/8 and [::1]; false for wildcards (<c>*</c>, <c>+</c>, 0.0.0.0, [::]) and every other host.</summary>
     private static bool IsLoopback(string url)

@@ -11,11 +11,6 @@ namespace Baton.Gateway.Hosting;
 /// </summary>
 internal static class GatewayCertificate
 {
-    /// <summary>Whether <paramref name="urls"/> (separated by <c>;</c>) names an <c>https://</c> address.</summary>
-    public static bool NamesHttps(string urls) =>
-        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
-
     /// <summary>The certificate <paramref name="tls"/> names; null when it names none.</summary>
     /// <exception cref="BatonConfigurationException">The files cannot be read, or hold no private key.</exception>
     public static X509Certificate2? Load(GatewayTlsOptions tls, Func<string, string?> environment)

@@ -8,9 +8,6 @@ using Baton.Configuration;
 using Baton.Gateway.Hosting;
 using Baton.Gateway.Tests.TestSupport;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Gateway.Tests.Hosting;
@@ -163,14 +160,13 @@ public sealed class HttpsTests : IDisposable
     /// <summary>A client of <paramref name="gateway"/> that trusts the test's certificate (its own, and no other) and speaks <paramref name="version"/> only.</summary>
     private HttpClient Client(WebApplication gateway, Version version)
     {
-        var address = gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         var trusted = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(_directory, "gateway.crt"));
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
             presented is not null && presented.GetCertHashString() == trusted.GetCertHashString();
         return new HttpClient(handler)
         {
-            BaseAddress = new Uri(address),
+            BaseAddress = new Uri(GatewayServer.AddressOf(gateway)),
             DefaultRequestVersion = version,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
