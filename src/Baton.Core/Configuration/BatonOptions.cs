@@ -273,6 +273,15 @@ public sealed class GatewayTlsOptions
 
     /// <summary>The environment variable holding the password of an encrypted key or of a PKCS#12 file.</summary>
     public string? PasswordEnv { get; set; }
+
+    /// <summary>
+    /// How often the files are read again (default 60 s): a certificate renewed in place is served to new
+    /// connections without a restart. 0 reads them only at start.
+    /// </summary>
+    public double ReloadSeconds { get; set; } = 60;
+
+    /// <summary>The longest <see cref="ReloadSeconds"/>: a day.</summary>
+    public const double MaxReloadSeconds = 86_400;
 }
 
 /// <summary>CORS for the gateway (<c>gateway.cors</c>): off unless origins are listed.</summary>

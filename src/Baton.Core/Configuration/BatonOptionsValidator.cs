@@ -126,6 +126,10 @@ public static class BatonOptionsValidator
     // The files themselves are read when the gateway starts (a bad one is named then); here, what is missing.
     private static void ValidateGatewayTls(GatewayTlsOptions tls, Func<string, string?> environment, List<string> errors)
     {
+        if (!(tls.ReloadSeconds == 0 || tls.ReloadSeconds is >= 1 and <= GatewayTlsOptions.MaxReloadSeconds))
+        {
+            errors.Add($"gateway.tls.reloadSeconds: must be 0 (read the certificate only at start) or from 1 to {GatewayTlsOptions.MaxReloadSeconds} seconds.");
+        }
         if (string.IsNullOrWhiteSpace(tls.CertificatePath))
         {
             if (!string.IsNullOrWhiteSpace(tls.KeyPath) || !string.IsNullOrWhiteSpace(tls.PasswordEnv))

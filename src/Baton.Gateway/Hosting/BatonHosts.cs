@@ -42,25 +42,36 @@ public static class BatonHosts
         {
             throw new BatonConfigurationException(pipelineErrors);
         }
-        var certificate = GatewayCertificate.Load(options.Gateway.Tls, environment ?? Environment.GetEnvironmentVariable);
-        if (certificate is null && Addresses(urls).Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
+        var certificates = GatewayCertificateSource.Load(options.Gateway.Tls, environment ?? Environment.GetEnvironmentVariable);
+        if (certificates is null && Addresses(urls).Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))
         {
             throw new BatonConfigurationException([
                 $"--urls names an https:// address ({urls}), which needs a certificate: set gateway.tls.certificatePath (see docs/configuration.md)."]);
         }
         var builder = WebApplication.CreateSlimBuilder(ServeOptions);
         builder.WebHost.UseUrls(urls);
-        if (certificate is not null)
+        if (certificates is not null)
         {
             // https:// addresses serve this certificate, and negotiate HTTP/2 with the clients that offer it.
             builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.Services.AddSingleton(certificates);
+            builder.Services.AddHostedService<GatewayCertificateReloader>();
         }
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = Math.Max(options.Gateway.MaxRequestBodyBytes + 1, new KestrelServerLimits().MaxRequestBodySize ?? 0);
-            if (certificate is not null)
+            if (certificates is not null)
             {
-                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    // Kestrel checks the certificate it starts with; each handshake then takes the one served now.
+                    https.ServerCertificate = certificates.Certificate;
+                    https.OnAuthenticate = (_, tls) =>
+                    {
+                        tls.ServerCertificateContext = certificates.Context;
+                        tls.ServerCertificate = null;
+                    };
+                });
             }
         });
         ConfigureLogging(builder, minimumLevel, jsonLogs);

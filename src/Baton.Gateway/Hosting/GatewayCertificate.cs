@@ -40,11 +40,32 @@ internal static class GatewayCertificate
             certificate.Dispose();
             throw WithoutKey(path);
         }
+        if (!ForServers(certificate))
+        {
+            certificate.Dispose();
+            throw new BatonConfigurationException([
+                $"gateway.tls: the certificate {path} is not for servers: its extended key usage does not include server authentication ({ServerAuthentication})."]);
+        }
         // Windows' TLS cannot use a key that lives only in memory, as a PEM key does: it is given a stored copy.
         return OperatingSystem.IsWindows() && pem
             ? X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)
             : certificate;
     }
+
+    // As TLS clients check: a certificate that lists its uses must list server authentication; one that lists none may serve.
+    private static bool ForServers(X509Certificate2 certificate)
+    {
+        foreach (var extension in certificate.Extensions)
+        {
+            if (extension is X509EnhancedKeyUsageExtension usage)
+            {
+                return usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == ServerAuthentication);
+            }
+        }
+        return true;
+    }
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     private static X509Certificate2 FromPem(string path, string? keyPath, string? password)
     {

@@ -8,6 +8,8 @@ using Baton.Configuration;
 using Baton.Gateway.Hosting;
 using Baton.Gateway.Tests.TestSupport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Gateway.Tests.Hosting;
@@ -113,6 +115,42 @@ public sealed class HttpsTests : IDisposable
     }
 
     [Fact]
+    public void A_certificate_whose_use_is_not_serving_stops_the_start()
+    {
+        var (certificate, key) = TestCertificates.WritePem(_directory, forServers: false);
+
+        var error = Assert.Throws<BatonConfigurationException>(() =>
+            BatonHosts.BuildGateway(Options(new GatewayTlsOptions { CertificatePath = certificate, KeyPath = key }), "https://127.0.0.1:0", LogLevel.Warning, _ => null));
+
+        Assert.Equal($"gateway.tls: the certificate {certificate} is not for servers: its extended key usage does not include server authentication (1.3.6.1.5.5.7.3.1).",
+            Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public async Task A_certificate_renewed_in_place_is_served_to_new_connections_while_open_ones_keep_theirs()
+    {
+        var (certificate, key) = WritePem(encryptWith: null);
+        var first = TestCertificates.ThumbprintOf(certificate);
+        await using var gateway = await StartAsync(new GatewayTlsOptions { CertificatePath = certificate, KeyPath = key });
+        var reloader = gateway.Services.GetServices<IHostedService>().OfType<GatewayCertificateReloader>().Single();
+        // A kept-alive connection, opened before the renewal: the client trusts the first certificate only.
+        using var before = Client(gateway, HttpVersion.Version11);
+        Assert.Equal(HttpStatusCode.OK, (await before.GetAsync("/health")).StatusCode);
+        Assert.Equal(first, await PresentedThumbprintAsync(gateway));
+        Assert.Null(reloader.CheckOnce());
+
+        WritePem(encryptWith: null);
+        var renewed = reloader.CheckOnce();
+
+        Assert.NotNull(renewed);
+        Assert.Equal(TestCertificates.ThumbprintOf(certificate), renewed.GetCertHashString());
+        Assert.NotEqual(first, renewed.GetCertHashString());
+        Assert.Equal(renewed.GetCertHashString(), await PresentedThumbprintAsync(gateway));
+        Assert.Equal(HttpStatusCode.OK, (await before.GetAsync("/health")).StatusCode);
+        Assert.Null(reloader.CheckOnce());
+    }
+
+    [Fact]
     public async Task Baton_serve_on_an_https_address_without_a_certificate_says_what_to_configure()
     {
         await File.WriteAllTextAsync(Path.Combine(_directory, "baton.json"), """
@@ -172,6 +210,22 @@ public sealed class HttpsTests : IDisposable
         };
     }
 
+    /// <summary>The thumbprint of the certificate <paramref name="gateway"/> presents to a new connection.</summary>
+    private static async Task<string> PresentedThumbprintAsync(WebApplication gateway)
+    {
+        string? presented = null;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            presented = certificate?.GetCertHashString();
+            return presented is not null;
+        };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(GatewayServer.AddressOf(gateway)) };
+        using var response = await client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return presented!;
+    }
+
     private static HttpRequestMessage ChatRequest(bool stream, Version version) => new(HttpMethod.Post, "/v1/chat/completions")
     {
         Version = version,
@@ -181,22 +235,5 @@ public sealed class HttpsTests : IDisposable
             Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
     };
 
-    /// <summary>A self-signed certificate for 127.0.0.1 as <c>gateway.crt</c> and its key as <c>gateway.key</c> (encrypted when a password is given).</summary>
-    private (string Certificate, string Key) WritePem(string? encryptWith)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        var certificatePath = Path.Combine(_directory, "gateway.crt");
-        var keyPath = Path.Combine(_directory, "gateway.key");
-        File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
-        File.WriteAllText(keyPath, encryptWith is null
-            ? key.ExportPkcs8PrivateKeyPem()
-            : key.ExportEncryptedPkcs8PrivateKeyPem(encryptWith, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000)));
-        return (certificatePath, keyPath);
-    }
+    private (string Certificate, string Key) WritePem(string? encryptWith) => TestCertificates.WritePem(_directory, encryptWith);
 }
