@@ -207,6 +207,8 @@ public sealed class RedisWriteBehindTests(RedisServer server) : RedisServerTests
         var sent = writes.Cache(connection.Key("cache:entry:" + id), connection.Key("cache:index:" + id), "{}"u8.ToArray(), 60_000, id, 2, "m");
         writes.SendPending();
         await sent;
+        // The server has run the batch; its MONITOR line reaches the monitor's own connection a moment later.
+        await monitor.QuietAsync();
 
         var script = Assert.Single(monitor.Commands, c => c.StartsWith("\"eval", StringComparison.Ordinal));
         // The bucket is named once per limits it was charged under: twice, not four times.
