@@ -13,7 +13,7 @@ namespace Baton.Gateway.Hosting;
 /// <remarks>
 /// Files are compared by a digest of their contents rather than by their times: a mounted secret is renewed by
 /// swapping a symbolic link, and a copy may keep its old time. A renewal caught half-written (the certificate new,
-/// the key still old) does not load; the certificate served stays, and the next check tries again.
+/// the key still old) does not load; the certificate served stays, and the files are read again once they change.
 /// </remarks>
 internal sealed class GatewayCertificateSource
 {
