@@ -60,13 +60,6 @@ public sealed class StartedStream : IAsyncDisposable
     /// <summary>True when the watch, not the caller, stopped the last read.</summary>
     public bool TimedOut => Volatile.Read(ref _expired) && !_caller.IsCancellationRequested;
 
-    /// <summary>Starts the stream and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>.</summary>
-    public static async Task<StartedStream> StartAsync(
-        IChatProvider provider, ProviderRequest request, TimeSpan firstChunkTimeout, TimeProvider time,
-        CancellationToken attemptToken, CancellationToken caller) =>
-        await BeginAsync(await provider.StreamAsync(request, attemptToken).ConfigureAwait(false), firstChunkTimeout, time, provider.Name, caller)
-            .ConfigureAwait(false);
-
     /// <summary>
     /// Takes a stream the upstream has accepted and waits for its first chunk, at most <paramref name="firstChunkTimeout"/>;
     /// disposes of it when none comes. Completes at once when the first chunk came with the response's headers; only a

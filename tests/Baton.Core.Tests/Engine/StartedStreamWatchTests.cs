@@ -22,7 +22,7 @@ public sealed class StartedStreamWatchTests
         var time = new CountingTimeProvider();
         var provider = new OneStreamProvider(new ChunkStream(waitBefore: -1));
 
-        await using var started = await StartedStream.StartAsync(provider, Request(), Limit, time, CancellationToken.None, CancellationToken.None);
+        await using var started = await StartAsync(provider, time);
         var chunks = 1;
         while (await started.MoveNextWithinAsync(Limit, provider.Name))
         {
@@ -40,7 +40,7 @@ public sealed class StartedStreamWatchTests
         var stream = new ChunkStream(waitBefore: 1);
         var provider = new OneStreamProvider(stream);
 
-        await using var started = await StartedStream.StartAsync(provider, Request(), Limit, time, CancellationToken.None, CancellationToken.None);
+        await using var started = await StartAsync(provider, time);
         var read = started.MoveNextWithinAsync(Limit, provider.Name);
         Assert.False(read.IsCompleted);
         Assert.Equal(1, time.TimersCreated);
@@ -57,7 +57,7 @@ public sealed class StartedStreamWatchTests
         var time = new CountingTimeProvider();
         var provider = new OneStreamProvider(new ChunkStream(waitBefore: 1));
 
-        await using var started = await StartedStream.StartAsync(provider, Request(), Limit, time, CancellationToken.None, CancellationToken.None);
+        await using var started = await StartAsync(provider, time);
         var read = started.MoveNextWithinAsync(Limit, provider.Name);
         time.Advance(Limit);
 
@@ -72,13 +72,17 @@ public sealed class StartedStreamWatchTests
         var time = new CountingTimeProvider();
         var provider = new OneStreamProvider(new ChunkStream(waitBefore: 0));
 
-        var start = StartedStream.StartAsync(provider, Request(), Limit, time, CancellationToken.None, CancellationToken.None);
+        var start = StartAsync(provider, time);
         Assert.False(start.IsCompleted);
         time.Advance(Limit);
 
         var error = await Assert.ThrowsAsync<BatonException>(() => start);
         Assert.Equal("stream_interrupted", error.Code);
     }
+
+    /// <summary>Starts the provider's stream and waits for its first chunk, as the attempt runner does.</summary>
+    private static async Task<StartedStream> StartAsync(IChatProvider provider, TimeProvider time) =>
+        await StartedStream.BeginAsync(await provider.StreamAsync(Request(), CancellationToken.None), Limit, time, provider.Name, CancellationToken.None);
 
     private static ProviderRequest Request() =>
         new(EngineHarness.Request("m", stream: true), "m", new RequestDefaults());
