@@ -18,7 +18,9 @@ public sealed class StreamAssembler : IDisposable
     // Made at the first tool call: most answers have none.
     private SortedDictionary<int, ToolCallParts>? _toolCalls;
     private StreamChunkReader? _reader;
-    private string? _id;
+    // The id as UTF-8, written back into the stored answer as it came: never decoded to a string.
+    private Utf8TextBuffer _id;
+    private bool _hasId;
     private string? _model;
     private long _created;
     private bool _idRead;
@@ -37,10 +39,10 @@ public sealed class StreamAssembler : IDisposable
         var reading = StreamChunkReader.Of(chunk, ref _reader);
         if (!_idRead)
         {
-            // The id and model are decoded once, from the first chunk that names them.
-            _id ??= reading.Id;
+            // The id and model are taken once, from the first chunk that names them.
+            _hasId = _hasId || reading.AppendId(ref _id);
             _model ??= reading.Model;
-            _idRead = _id is not null && _model is not null;
+            _idRead = _hasId && _model is not null;
         }
         if (_created == 0)
         {
@@ -110,7 +112,7 @@ public sealed class StreamAssembler : IDisposable
         var writer = buffer.Start();
         ChatCompletionWriter.Write(
             writer,
-            _id ?? "chatcmpl-cached",
+            _hasId ? new ChatCompletionWriter.JsonText(_id.Bytes) : new ChatCompletionWriter.JsonText("chatcmpl-cached"),
             _created,
             _model ?? "",
             calls is not null && _content.Length == 0 ? default : new ChatCompletionWriter.JsonText(_content.Bytes),
@@ -124,6 +126,7 @@ public sealed class StreamAssembler : IDisposable
     /// <summary>Returns the pooled buffers; the assembler is empty afterwards.</summary>
     public void Dispose()
     {
+        _id.Dispose();
         _content.Dispose();
         _reasoning.Dispose();
         if (_toolCalls is not null)

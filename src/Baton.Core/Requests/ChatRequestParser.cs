@@ -74,7 +74,10 @@ public static class ChatRequestParser
             {
                 case "model":
                     Expect(ref reader, JsonTokenType.String, "model", "a string");
-                    model = reader.GetString();
+                    // Clients name the same few models request after request: a name seen before is a shared string.
+                    model = reader.ValueIsEscaped || reader.HasValueSequence
+                        ? reader.GetString()
+                        : Providers.OpenAi.ModelNames.Requested.FromUtf8(reader.ValueSpan);
                     if (string.IsNullOrWhiteSpace(model))
                     {
                         throw BatonException.InvalidRequest("'model' must not be empty.", "model");

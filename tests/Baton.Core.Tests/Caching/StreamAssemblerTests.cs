@@ -32,6 +32,26 @@ public sealed class StreamAssemblerTests
         Assert.Equal(expected, assembler.WriteCompletion(Usage).ToArray());
     }
 
+    [Theory]
+    // As upstreams send it; with escapes (decoded as the string writer would); none in the first chunk; none at all.
+    [InlineData("\"chatcmpl-9\"", "\"chatcmpl-9\"", "chatcmpl-9")]
+    [InlineData("\"chat\\u0063mpl-\\\"\\u00e9\\\"\"", "\"chat\\u0063mpl-\\\"\\u00e9\\\"\"", "chatcmpl-\"é\"")]
+    [InlineData(null, "\"chatcmpl-later\"", "chatcmpl-later")]
+    [InlineData(null, null, "chatcmpl-cached")]
+    public void The_id_is_written_as_the_first_chunk_naming_one_gave_it(string? firstId, string? laterId, string written)
+    {
+        static byte[] WithId(string? id, string delta, string? finish) => Encoding.UTF8.GetBytes(
+            $$"""{{{(id is null ? "" : $"\"id\":{id},")}}"object":"chat.completion.chunk","created":1735689600,"model":"gpt-x","choices":[{"index":0,"delta":{{delta}},"finish_reason":{{(finish is null ? "null" : $"\"{finish}\"")}}}]}""");
+        using var assembler = new StreamAssembler();
+        assembler.Add(WithId(firstId, """{"role":"assistant","content":"Hi"}""", null));
+        assembler.Add(WithId(laterId, """{"content":" there"}""", null));
+        assembler.Add(WithId(laterId is null ? null : "\"chatcmpl-other\"", "{}", "stop"));
+
+        var expected = ChatCompletionWriter.Write(written, 1735689600, "gpt-x", "Hi there", [], "stop", Usage);
+
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(assembler.WriteCompletion(Usage).Span));
+    }
+
     [Fact]
     public void Tool_calls_without_text_are_written_with_a_null_content()
     {

@@ -39,6 +39,20 @@ public sealed class ChatRequestParserTests
     public void Accepts_boundary_and_null_values(string json) => Assert.NotNull(Parse(json));
 
     [Fact]
+    public void A_model_asked_for_again_is_the_same_string_and_an_escaped_one_is_decoded()
+    {
+        const string body = """{"model":"parser-shared-model","messages":[{"role":"user","content":"hi"}]}""";
+
+        var first = Parse(body).Model;
+        var again = Parse(body).Model;
+        var escaped = Parse("""{"model":"parser-\u0073hared-model","messages":[{"role":"user","content":"hi"}]}""").Model;
+
+        Assert.Equal("parser-shared-model", first);
+        Assert.Same(first, again);
+        Assert.Equal(first, escaped);
+    }
+
+    [Fact]
     public void Rejections_are_400s_naming_the_parameter()
     {
         var error = Assert.Throws<BatonException>(() => Parse("""{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"user","content":{"x":1}}]}"""));

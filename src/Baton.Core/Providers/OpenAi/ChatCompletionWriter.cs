@@ -26,18 +26,18 @@ public static class ChatCompletionWriter
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
         {
-            Write(writer, id, created, model, new JsonText(content), toolCalls, finishReason, usage, new JsonText(reasoningContent), reasoningSignature);
+            Write(writer, new JsonText(id), created, model, new JsonText(content), toolCalls, finishReason, usage, new JsonText(reasoningContent), reasoningSignature);
         }
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>
-    /// Writes the same object into <paramref name="writer"/>, with the content and reasoning given as UTF-8 (a
+    /// Writes the same object into <paramref name="writer"/>, with the id, content and reasoning given as UTF-8 (a
     /// stream's assembled text, kept as UTF-8, is written without being decoded to a string first).
     /// </summary>
     internal static void Write(
         Utf8JsonWriter writer,
-        string id,
+        in JsonText id,
         long created,
         string model,
         in JsonText content,
@@ -48,7 +48,7 @@ public static class ChatCompletionWriter
         string? reasoningSignature = null)
     {
         writer.WriteStartObject();
-        writer.WriteString("id", id);
+        id.Write(writer, "id", nullWhenAbsent: true);
         writer.WriteString("object", "chat.completion");
         writer.WriteNumber("created", created);
         writer.WriteString("model", model);

@@ -4,11 +4,11 @@ using System.Text;
 namespace Baton.Providers.OpenAi;
 
 /// <summary>
-/// The model names upstreams put in their answers, as shared strings. An upstream names the same model in every
-/// answer, and a stream's name is read for its cached answer and its span: looked up by its characters, a name
-/// seen before costs no new string. The table holds at most a fixed number of names of at most
-/// <see cref="MaxLength"/> characters, so an upstream that invents names cannot grow it without bound; a name it
-/// does not hold is decoded as usual.
+/// Model names as shared strings: the ones upstreams put in their answers, and the ones clients ask for. An upstream
+/// names the same model in every answer (a stream's name is read for its cached answer and its span), and clients
+/// ask for the same few models request after request: looked up by its characters, a name seen before costs no new
+/// string. A table holds at most a fixed number of names of at most <see cref="MaxLength"/> characters, so a
+/// client or an upstream that invents names cannot grow it without bound; a name it does not hold is decoded as usual.
 /// </summary>
 internal sealed class ModelNames
 {
@@ -27,6 +27,12 @@ internal sealed class ModelNames
 
     /// <summary>The table every stream reads its model names through.</summary>
     public static ModelNames Shared { get; } = new(maxNames: 1024);
+
+    /// <summary>
+    /// The table requests' <c>model</c> fields are read through: apart from <see cref="Shared"/>, so that clients
+    /// naming models that do not exist cannot take the upstreams' places.
+    /// </summary>
+    public static ModelNames Requested { get; } = new(maxNames: 1024);
 
     /// <summary>The name whose UTF-8 bytes (unescaped, without quotes) are <paramref name="utf8"/>.</summary>
     public string FromUtf8(ReadOnlySpan<byte> utf8)

@@ -66,6 +66,28 @@ public sealed class StreamChunkReader : IDisposable, IResettable
     public string? Id => _idText ??= Decode(_id);
 
     /// <summary>
+    /// Appends the chunk's <c>id</c>, unescaped UTF-8, to <paramref name="into"/>; false when the chunk has none. An id
+    /// without escapes, as upstreams send them, is copied as it is, without a string being made.
+    /// </summary>
+    internal bool AppendId(ref Utf8TextBuffer into)
+    {
+        if (_id.End == 0)
+        {
+            return false;
+        }
+        var token = _json.Span[_id.Start.._id.End];
+        if (token.IndexOf((byte)'\\') < 0)
+        {
+            into.Append(token[1..^1]);
+        }
+        else
+        {
+            into.Append(Encoding.UTF8.GetBytes(Id!));
+        }
+        return true;
+    }
+
+    /// <summary>
     /// The chunk's <c>model</c>, decoded once per chunk however many readers ask; read it once per stream. A name
     /// without escapes is a shared string (<see cref="ModelNames"/>): the same model in every answer costs none.
     /// </summary>
