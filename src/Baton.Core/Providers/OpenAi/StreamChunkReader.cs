@@ -60,8 +60,8 @@ public sealed class StreamChunkReader : IDisposable, IResettable
     public OpenAiPayloadInspector.Findings Findings => new(Usage, IsUsageOnly, HasFinishReason, ErrorMessage, ChoiceCount);
 
     /// <summary>
-    /// The chunk's <c>id</c>, decoded once per chunk however many readers ask (the span and the cache both take it
-    /// from a stream's first chunk); read it once per stream.
+    /// The chunk's <c>id</c>, decoded once per chunk however many readers ask (a recorded span takes it from a
+    /// stream's first chunk; the cache takes its bytes, <see cref="AppendId"/>); read it once per stream.
     /// </summary>
     public string? Id => _idText ??= Decode(_id);
 
