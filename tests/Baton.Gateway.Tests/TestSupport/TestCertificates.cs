@@ -13,9 +13,9 @@ internal static class TestCertificates
     /// <summary>
     /// A new certificate and key as <c>gateway.crt</c> and <c>gateway.key</c> in <paramref name="directory"/> (the key
     /// encrypted when a password is given), replacing what is there; its use is client authentication alone when
-    /// <paramref name="forServers"/> is false.
+    /// <paramref name="forServers"/> is false; valid from a few minutes ago for <paramref name="validFor"/> (a day).
     /// </summary>
-    public static (string Certificate, string Key) WritePem(string directory, string? encryptWith = null, bool forServers = true)
+    public static (string Certificate, string Key) WritePem(string directory, string? encryptWith = null, bool forServers = true, TimeSpan? validFor = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
@@ -23,7 +23,7 @@ internal static class TestCertificates
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(forServers ? ServerAuthentication : ClientAuthentication)], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow + (validFor ?? TimeSpan.FromDays(1)));
         var certificatePath = Path.Combine(directory, "gateway.crt");
         var keyPath = Path.Combine(directory, "gateway.key");
         File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
