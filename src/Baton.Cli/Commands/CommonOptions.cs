@@ -102,41 +102,25 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>Relative ledger, budget, batch jobs and pipeline files are relative to the command's working directory.</summary>
+    /// <summary>
+    /// Relative ledger, budget, key, batch jobs, pipeline and TLS certificate files are relative to the command's
+    /// working directory.
+    /// </summary>
     public static void AnchorFiles(BatonOptions options, string workingDirectory)
     {
+        [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(file))]
+        string? Anchored(string? file) => string.IsNullOrWhiteSpace(file) ? file : Path.GetFullPath(file, workingDirectory);
+
         foreach (var (name, file) in options.Pipelines.ToList())
         {
-            if (!string.IsNullOrWhiteSpace(file))
-            {
-                options.Pipelines[name] = Path.GetFullPath(file, workingDirectory);
-            }
+            options.Pipelines[name] = Anchored(file);
         }
-        if (!string.IsNullOrWhiteSpace(options.Ledger.Path))
-        {
-            options.Ledger.Path = Path.GetFullPath(options.Ledger.Path, workingDirectory);
-        }
-        if (!string.IsNullOrWhiteSpace(options.Budgets.Path))
-        {
-            options.Budgets.Path = Path.GetFullPath(options.Budgets.Path, workingDirectory);
-        }
-        if (!string.IsNullOrWhiteSpace(options.Auth.Path))
-        {
-            options.Auth.Path = Path.GetFullPath(options.Auth.Path, workingDirectory);
-        }
-        var tls = options.Gateway.Tls;
-        if (!string.IsNullOrWhiteSpace(tls.CertificatePath))
-        {
-            tls.CertificatePath = Path.GetFullPath(tls.CertificatePath, workingDirectory);
-        }
-        if (!string.IsNullOrWhiteSpace(tls.KeyPath))
-        {
-            tls.KeyPath = Path.GetFullPath(tls.KeyPath, workingDirectory);
-        }
-        if (!string.IsNullOrWhiteSpace(options.Batch.JobsDatabase))
-        {
-            options.Batch.JobsDatabase = Path.GetFullPath(options.Batch.JobsDatabase, workingDirectory);
-        }
+        options.Ledger.Path = Anchored(options.Ledger.Path);
+        options.Budgets.Path = Anchored(options.Budgets.Path);
+        options.Auth.Path = Anchored(options.Auth.Path);
+        options.Gateway.Tls.CertificatePath = Anchored(options.Gateway.Tls.CertificatePath);
+        options.Gateway.Tls.KeyPath = Anchored(options.Gateway.Tls.KeyPath);
+        options.Batch.JobsDatabase = Anchored(options.Batch.JobsDatabase);
     }
 
     /// <summary>Says plainly when Baton runs on its built-in simulator instead of real providers.</summary>

@@ -131,6 +131,7 @@ public sealed class CandidatePlan
     /// <summary>The candidates not tried yet, in order.</summary>
     public IEnumerable<Candidate> Upcoming => From(_next);
 
+    // The start is taken when Upcoming is read, not when it is enumerated: candidates taken meanwhile stay in it.
     private IEnumerable<Candidate> From(int start)
     {
         for (var i = start; i < _count; i++)

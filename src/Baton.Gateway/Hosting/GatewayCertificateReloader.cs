@@ -49,27 +49,33 @@ internal sealed partial class GatewayCertificateReloader(GatewayCertificateSourc
         }
         try
         {
-            X509Certificate2? renewed = null;
-            try
-            {
-                renewed = source.Refresh();
-                if (renewed is not null)
-                {
-                    Log.Renewed(logger, renewed.Subject, renewed.Thumbprint, renewed.NotAfter.ToUniversalTime());
-                    _lastExpiryWarning = DateTimeOffset.MinValue;
-                }
-            }
-            catch (BatonConfigurationException ex)
-            {
-                // The message names the file and never the password.
-                Log.Refused(logger, string.Join(" ", ex.Errors));
-            }
+            var renewed = Renew();
             WarnOfExpiry();
             return renewed;
         }
         finally
         {
             _checking.Exit();
+        }
+    }
+
+    private X509Certificate2? Renew()
+    {
+        try
+        {
+            if (source.Refresh() is not { } renewed)
+            {
+                return null;
+            }
+            Log.Renewed(logger, renewed.Subject, renewed.Thumbprint, renewed.NotAfter.ToUniversalTime());
+            _lastExpiryWarning = DateTimeOffset.MinValue;
+            return renewed;
+        }
+        catch (BatonConfigurationException ex)
+        {
+            // The message names the file and never the password.
+            Log.Refused(logger, string.Join(" ", ex.Errors));
+            return null;
         }
     }
 

@@ -55,9 +55,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
     [Fact]
     public async Task Breakers_read_the_breaks_stored_while_their_subscription_was_down()
     {
-        var connection = Views.Connect();
-        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
-        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        var (connection, breakers) = await BreakersAsync();
         var deployment = "catch-up/" + Guid.NewGuid().ToString("N");
 
         // A break another instance stored, whose announcement this one never heard.
@@ -72,9 +70,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
     [Fact]
     public async Task Breakers_drop_a_break_closed_while_their_subscription_was_down()
     {
-        var connection = Views.Connect();
-        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
-        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        var (connection, breakers) = await BreakersAsync();
         var deployment = "closed/" + Guid.NewGuid().ToString("N");
         var db = Admin.GetDatabase();
         RedisKey breaks = connection.Prefix + "breakers";
@@ -97,9 +93,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
     [Fact]
     public async Task A_break_opened_while_redis_was_down_is_told_when_it_is_back_and_one_the_restarted_redis_forgot_is_dropped()
     {
-        var connection = Views.Connect();
-        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
-        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        var (connection, breakers) = await BreakersAsync();
         var told = "told/" + Guid.NewGuid().ToString("N");
         var untold = "untold/" + Guid.NewGuid().ToString("N");
         RedisKey breaks = connection.Prefix + "breakers";
@@ -123,6 +117,15 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
         Assert.True(await Poll.UntilAsync(() => StoredAsync(breaks, untold)));
         Assert.NotNull(breakers.OpenUntil(untold));
         Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(told) is null));
+    }
+
+    /// <summary>A breakers' store on a connection of its own, once it has caught up the first time.</summary>
+    private async Task<(RedisConnection Connection, RedisBreakerStateStore Breakers)> BreakersAsync()
+    {
+        var connection = Views.Connect();
+        var breakers = new RedisBreakerStateStore(connection, TimeProvider.System);
+        Assert.True(await Poll.UntilAsync(() => connection.CatchUps >= 1));
+        return (connection, breakers);
     }
 
     /// <summary>Whether the hash has the field; false while the admin connection is still coming back after a restart.</summary>
