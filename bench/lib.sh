@@ -126,17 +126,20 @@ CONF
   wait_ready nginx "http://$HOST:$UPSTREAM_PORT/health"
 }
 
-# start_redis PORT: a redis-server on 127.0.0.1 without persistence, its files in the scratch folder.
+# start_redis PORT [NAME]: a redis-server on 127.0.0.1 without persistence, its files in the scratch folder (redis, or
+# redis-NAME when there are several); sets REDIS_PID.
 start_redis() {
-  mkdir -p "$WORK/redis"
-  redis-server --port "$1" --bind "$HOST" --save '' --appendonly no --dir "$WORK/redis" >"$WORK/redis.out" 2>&1 &
-  PIDS+=($!)
+  local dir="$WORK/redis${2:+-$2}"
+  mkdir -p "$dir"
+  redis-server --port "$1" --bind "$HOST" --save '' --appendonly no --dir "$dir" >"$dir.out" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=($REDIS_PID)
   local i
   for i in $(seq 1 50); do
     redis-cli -h "$HOST" -p "$1" ping 2>/dev/null | grep -q PONG && { REDIS_CLI_PORT=$1; return 0; }
     sleep 0.2
   done
-  fail "redis-server did not start on :$1" "$WORK/redis.out"
+  fail "redis-server did not start on :$1" "$dir.out"
 }
 
 # Commands the Redis server has processed so far (each read counts itself once).

@@ -49,8 +49,6 @@ GATEWAY_PID=$!
 PIDS+=($GATEWAY_PID)
 wait_ready gateway "http://$HOST:$GATEWAY_PORT/v1/chat/completions" "$HERE/wrk/request.json" "$BATON_BENCH_MASTER_KEY"
 KEY="$(create_key "http://$HOST:$GATEWAY_PORT")"
-REDIS_PID="$(pgrep -f "redis-server $HOST:$REDIS_PORT" | head -n1)"
-[[ -n $REDIS_PID ]] || fail "redis-server's process was not found" "$WORK/redis.out"
 
 body="$HERE/wrk/request.json"; [[ $MODE == sse ]] && body="$HERE/wrk/request-stream.json"
 load() { # SECONDS OUTPUT
