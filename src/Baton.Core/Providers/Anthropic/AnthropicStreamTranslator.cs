@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Baton.Providers.OpenAi;
@@ -12,17 +13,21 @@ namespace Baton.Providers.Anthropic;
 /// </summary>
 public sealed class AnthropicStreamTranslator(string provider, Stream body, long created, SecretRedactor redactor, IDisposable? owner = null) : ProviderStream
 {
-    private readonly SseEventReader _reader = new(body);
+    // From the pool (a stream's reader is an object it need not make), and given back when the stream is disposed of.
+    private readonly SseEventReader _reader = SseEventReader.Rent(body);
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
     private ChatChunkWriter? _writer;
     private AnthropicUsage _usage;
+    // An event's escaped strings, unescaped (rented; as long as the longest event read, which bounds them all).
+    private byte[] _unescaped = [];
+    private int _disposed;
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (enumerator.ConfigureAwait(false))
         {
-            while (await UpstreamStreamReader.MoveNextAsync(enumerator, provider, redactor).ConfigureAwait(false))
+            while (await MoveNextAsync(enumerator).ConfigureAwait(false))
             {
                 var item = enumerator.Current;
                 if (item.Data.IsEmpty)
@@ -48,6 +53,10 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     /// not JSON, or JSON in a shape Anthropic does not send, is a malformed answer, as in the other formats.
     /// </summary>
     private (byte[]? Chunk, bool Finished) Translate(string eventType, ReadOnlyMemory<byte> data) =>
+        TryTranslateInOnePass(eventType, data.Span, out var chunk, out var finished) ? (chunk, finished) : TranslateDocument(eventType, data);
+
+    /// <summary><see cref="Translate"/> of any event, through a document: the rule for every shape and every error.</summary>
+    private (byte[]? Chunk, bool Finished) TranslateDocument(string eventType, ReadOnlyMemory<byte> data) =>
         UpstreamJson.Read(provider, "a stream event", data, root =>
             // The payload names its type too; it is the one to trust when a proxy dropped the event: lines.
             (AnthropicResponseTranslator.String(root, "type") ?? eventType) switch
@@ -61,6 +70,70 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 // ping, content_block_stop, and event types added after this was written.
                 _ => ((byte[]?)null, false),
             });
+
+    /// <summary>
+    /// The events of a stream's body read in one pass over their bytes (<see cref="AnthropicStreamEvent"/>):
+    /// <c>content_block_delta</c> (nearly every event: the answer comes in them), and those that carry nothing to read
+    /// (<c>ping</c>, <c>content_block_stop</c>, <c>message_stop</c>). False for the other events, and for what this pass
+    /// leaves to the general reading (which then decides, with its errors): text that is not JSON, a delta that is missing
+    /// or not an object, an argument fragment without a numeric index, any event before <c>message_start</c>.
+    /// </summary>
+    private bool TryTranslateInOnePass(string eventType, ReadOnlySpan<byte> data, out byte[]? chunk, out bool finished)
+    {
+        chunk = null;
+        finished = false;
+        if (_writer is null)
+        {
+            return false;
+        }
+        try
+        {
+            if (!AnthropicStreamEvent.TryRead(data, ref _unescaped, out var read))
+            {
+                return false;
+            }
+            if (read.Is("ping"u8, eventType) || read.Is("content_block_stop"u8, eventType))
+            {
+                return true;
+            }
+            if (read.Is("message_stop"u8, eventType))
+            {
+                (chunk, finished) = (Stop(), true);
+                return true;
+            }
+            if (!read.Is("content_block_delta"u8, eventType) || !read.HasDelta)
+            {
+                return false;
+            }
+            var kind = read.DeltaType;
+            if (kind.SequenceEqual("text_delta"u8))
+            {
+                chunk = _writer.Content(read.Text);
+            }
+            else if (kind.SequenceEqual("thinking_delta"u8))
+            {
+                chunk = _writer.ReasoningContent(read.Thinking);
+            }
+            else if (kind.SequenceEqual("input_json_delta"u8) && !read.PartialJson.IsEmpty)
+            {
+                if (read.Index < 0)
+                {
+                    return false;
+                }
+                chunk = _toolIndexByBlock.TryGetValue(read.Index, out var toolIndex) ? _writer.ToolCallArguments(toolIndex, read.PartialJson) : null;
+            }
+            else if (kind.SequenceEqual("signature_delta"u8) && !read.Signature.IsEmpty)
+            {
+                chunk = _writer.ReasoningSignature(read.Signature);
+            }
+            return true;
+        }
+        catch (Exception error) when (error is JsonException or InvalidOperationException or ArgumentException)
+        {
+            // Not JSON, or text that is not UTF-8: the general reading names the error.
+            return false;
+        }
+    }
 
     private byte[] Start(JsonElement root)
     {
@@ -143,9 +216,25 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     /// <summary>Every event but ping comes after message_start; one that does not is a broken stream.</summary>
     private ChatChunkWriter Writer => _writer ?? throw UpstreamErrors.StreamInterrupted(provider, "the stream did not begin with message_start.");
 
+    private ValueTask<bool> MoveNextAsync(IAsyncEnumerator<SseEventReader.SseEvent> events)
+    {
+        // Disposed of, the stream has given its reader back: it may be another stream's by now.
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return UpstreamStreamReader.MoveNextAsync(events, provider, redactor);
+    }
+
     public override async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        SseEventReader.Return(_reader);
+        var unescaped = Interlocked.Exchange(ref _unescaped, []);
+        if (unescaped.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(unescaped);
+        }
         await body.DisposeAsync().ConfigureAwait(false);
         owner?.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);

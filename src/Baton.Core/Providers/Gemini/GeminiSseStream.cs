@@ -9,7 +9,9 @@ namespace Baton.Providers.Gemini;
 internal sealed class GeminiSseStream(string provider, HttpResponseMessage response, Stream body, GeminiStreamTranslator translator, SecretRedactor redactor)
     : ProviderStream
 {
-    private readonly SseEventReader _reader = new(body);
+    // From the pool (a stream's reader is an object it need not make), and given back when the stream is disposed of.
+    private readonly SseEventReader _reader = SseEventReader.Rent(body);
+    private int _disposed;
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -17,7 +19,7 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
         var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (enumerator.ConfigureAwait(false))
         {
-            while (await UpstreamStreamReader.MoveNextAsync(enumerator, provider, redactor).ConfigureAwait(false))
+            while (await MoveNextAsync(enumerator).ConfigureAwait(false))
             {
                 if (enumerator.Current.Data.IsEmpty)
                 {
@@ -52,9 +54,20 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
             return chunks;
         });
 
+    private ValueTask<bool> MoveNextAsync(IAsyncEnumerator<SseEventReader.SseEvent> events)
+    {
+        // Disposed of, the stream has given its reader back: it may be another stream's by now.
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return UpstreamStreamReader.MoveNextAsync(events, provider, redactor);
+    }
+
     public override async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        SseEventReader.Return(_reader);
         await body.DisposeAsync().ConfigureAwait(false);
         response.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);

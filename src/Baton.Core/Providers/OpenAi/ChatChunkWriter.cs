@@ -8,96 +8,170 @@ namespace Baton.Providers.OpenAi;
 /// as OpenAI sends them: a role chunk, content or tool-call deltas, a chunk with the finish reason, and a
 /// usage-only chunk with empty <c>choices</c>. Translators of streaming formats emit OpenAI chunks with it.
 /// </summary>
+/// <remarks>
+/// A translated stream writes a chunk per upstream event, each written whole in one call: the thread's buffer and JSON
+/// writer serve every chunk, and a chunk's only allocation is its own array. Texts can be given as UTF-8 (as a
+/// translator reads them from the upstream's JSON) or as strings.
+/// </remarks>
 public sealed class ChatChunkWriter(string id, long created, string model)
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private static readonly JsonEncodedText RoleField = JsonEncodedText.Encode("role");
+    private static readonly JsonEncodedText ContentField = JsonEncodedText.Encode("content");
+    private static readonly JsonEncodedText ReasoningField = JsonEncodedText.Encode("reasoning_content");
+    private static readonly JsonEncodedText SignatureField = JsonEncodedText.Encode("reasoning_signature");
+
+    /// <summary>A thread's buffer grown past this by a long chunk is dropped after it, not kept for the thread's life.</summary>
+    private const int MaxKeptBuffer = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
 
     public string Id => id;
 
-    public byte[] Role() => Write(w => w.WriteString("role", "assistant"), null);
+    public byte[] Role() => Delta(RoleField, "assistant"u8);
 
-    public byte[] Content(string text) => Write(w => w.WriteString("content", text), null);
+    public byte[] Content(string text) => Delta(ContentField, text);
 
-    public byte[] ReasoningContent(string text) => Write(w => w.WriteString("reasoning_content", text), null);
+    /// <summary><see cref="Content(string)"/> with the text as UTF-8.</summary>
+    public byte[] Content(ReadOnlySpan<byte> utf8) => Delta(ContentField, utf8);
+
+    public byte[] ReasoningContent(string text) => Delta(ReasoningField, text);
+
+    /// <summary><see cref="ReasoningContent(string)"/> with the text as UTF-8.</summary>
+    public byte[] ReasoningContent(ReadOnlySpan<byte> utf8) => Delta(ReasoningField, utf8);
 
     /// <summary>
     /// The signature of the reasoning so far (Anthropic's thinking signature), as <c>reasoning_signature</c>: clients of
     /// Chat Completions ignore it; Anthropic's Messages front passes it on, since a thinking block sent back to Anthropic
     /// must carry it.
     /// </summary>
-    public byte[] ReasoningSignature(string signature) => Write(w => w.WriteString("reasoning_signature", signature), null);
+    public byte[] ReasoningSignature(string signature) => Delta(SignatureField, signature);
+
+    /// <summary><see cref="ReasoningSignature(string)"/> with the signature as UTF-8.</summary>
+    public byte[] ReasoningSignature(ReadOnlySpan<byte> utf8) => Delta(SignatureField, utf8);
 
     /// <summary>The first delta of a tool call: its id and name, with the arguments so far (often empty).</summary>
-    public byte[] ToolCallStart(int index, string callId, string name, string arguments = "") => Write(w =>
+    public byte[] ToolCallStart(int index, string callId, string name, string arguments = "")
     {
-        w.WriteStartArray("tool_calls");
-        w.WriteStartObject();
-        w.WriteNumber("index", index);
-        w.WriteString("id", callId);
-        w.WriteString("type", "function");
-        w.WriteStartObject("function");
-        w.WriteString("name", name);
-        w.WriteString("arguments", arguments);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndArray();
-    }, null);
+        var writer = StartDelta();
+        WriteToolCallStart(writer, index);
+        writer.WriteString("id", callId);
+        writer.WriteString("type", "function");
+        writer.WriteStartObject("function");
+        writer.WriteString("name", name);
+        writer.WriteString("arguments", arguments);
+        return EndToolCall(writer);
+    }
 
-    public byte[] ToolCallArguments(int index, string fragment) => Write(w =>
+    public byte[] ToolCallArguments(int index, string fragment)
     {
-        w.WriteStartArray("tool_calls");
-        w.WriteStartObject();
-        w.WriteNumber("index", index);
-        w.WriteStartObject("function");
-        w.WriteString("arguments", fragment);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndArray();
-    }, null);
+        var writer = StartDelta();
+        WriteToolCallStart(writer, index);
+        writer.WriteStartObject("function");
+        writer.WriteString("arguments", fragment);
+        return EndToolCall(writer);
+    }
 
-    public byte[] Finish(string finishReason) => Write(_ => { }, finishReason);
+    /// <summary><see cref="ToolCallArguments(int, string)"/> with the fragment as UTF-8.</summary>
+    public byte[] ToolCallArguments(int index, ReadOnlySpan<byte> utf8)
+    {
+        var writer = StartDelta();
+        WriteToolCallStart(writer, index);
+        writer.WriteStartObject("function");
+        writer.WriteString("arguments", utf8);
+        return EndToolCall(writer);
+    }
+
+    public byte[] Finish(string finishReason) => EndDelta(StartDelta(), finishReason);
 
     public byte[] Usage(TokenUsage usage)
     {
-        _buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
-        {
-            WriteHeader(writer);
-            writer.WriteStartArray("choices");
-            writer.WriteEndArray();
-            OpenAiUsageJson.Write(writer, usage);
-            writer.WriteEndObject();
-        }
-        return _buffer.WrittenSpan.ToArray();
+        var writer = Start();
+        writer.WriteStartArray("choices");
+        writer.WriteEndArray();
+        OpenAiUsageJson.Write(writer, usage);
+        writer.WriteEndObject();
+        return Written(writer);
     }
 
-    private byte[] Write(Action<Utf8JsonWriter> writeDelta, string? finishReason)
+    private byte[] Delta(JsonEncodedText field, string text)
     {
-        _buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(_buffer, OpenAiJson.WriterOptions))
-        {
-            WriteHeader(writer);
-            writer.WriteStartArray("choices");
-            writer.WriteStartObject();
-            writer.WriteNumber("index", 0);
-            writer.WriteStartObject("delta");
-            writeDelta(writer);
-            writer.WriteEndObject();
-            writer.WriteNull("logprobs");
-            if (finishReason is null) writer.WriteNull("finish_reason"); else writer.WriteString("finish_reason", finishReason);
-            writer.WriteEndObject();
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        return _buffer.WrittenSpan.ToArray();
+        var writer = StartDelta();
+        writer.WriteString(field, text);
+        return EndDelta(writer, null);
     }
 
-    private void WriteHeader(Utf8JsonWriter writer)
+    private byte[] Delta(JsonEncodedText field, ReadOnlySpan<byte> utf8)
     {
+        var writer = StartDelta();
+        writer.WriteString(field, utf8);
+        return EndDelta(writer, null);
+    }
+
+    private static void WriteToolCallStart(Utf8JsonWriter writer, int index)
+    {
+        writer.WriteStartArray("tool_calls");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", index);
+    }
+
+    private static byte[] EndToolCall(Utf8JsonWriter writer)
+    {
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        return EndDelta(writer, null);
+    }
+
+    /// <summary>The chunk's header and its one choice, up to the open <c>delta</c> object.</summary>
+    private Utf8JsonWriter StartDelta()
+    {
+        var writer = Start();
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("delta");
+        return writer;
+    }
+
+    private static byte[] EndDelta(Utf8JsonWriter writer, string? finishReason)
+    {
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        if (finishReason is null) writer.WriteNull("finish_reason"); else writer.WriteString("finish_reason", finishReason);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        return Written(writer);
+    }
+
+    private Utf8JsonWriter Start()
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_json ??= new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions);
+        writer.Reset(buffer);
         writer.WriteStartObject();
         writer.WriteString("id", id);
         writer.WriteString("object", "chat.completion.chunk");
         writer.WriteNumber("created", created);
         writer.WriteString("model", model);
+        return writer;
     }
+
+    private static byte[] Written(Utf8JsonWriter writer)
+    {
+        writer.Flush();
+        var buffer = t_buffer!;
+        var chunk = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            (t_buffer, t_json) = (null, null);
+        }
+        return chunk;
+    }
+
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Baton.Errors;
+using Baton.Providers.OpenAi;
 
 namespace Baton.Core.Tests.Providers.Anthropic;
 
@@ -125,6 +126,95 @@ public sealed class AnthropicStreamTranslatorTests
         var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
         Assert.Equal("upstream_malformed_response", error.Code);
         Assert.Equal(502, error.StatusCode);
+    }
+
+    private const string StartEvent = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude\"}}\n\n";
+
+    private static async Task<List<byte[]>> ChunkBytesAsync(string sse)
+    {
+        await using var stream = AnthropicFixtures.Stream(Encoding.UTF8.GetBytes(sse));
+        var chunks = new List<byte[]>();
+        try
+        {
+            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+            {
+                chunks.Add(chunk.Json.ToArray());
+            }
+        }
+        catch (BatonException error) when (error.Code == "stream_interrupted")
+        {
+            // These streams end without message_stop: what came before is what is compared.
+        }
+        return chunks;
+    }
+
+    [Fact]
+    public async Task Block_deltas_are_written_as_the_string_writer_writes_them_whatever_their_escapes_and_field_order()
+    {
+        var tool = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get\",\"input\":{}}}\n\n";
+        string Delta(string json) => "event: content_block_delta\ndata: " + json + "\n\n";
+        var sse = StartEvent + tool
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"plain"}}""")
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"line\nnext \"quoted\" caf\u00e9 \ud83d\ude00 </b>"}}""")
+            // Fields in another order, fields of no use (an object, an array), and no type in the payload.
+            + Delta("""{"delta":{"citation":{"url":"u","n":[1,2]},"text":"first","type":"text_delta"},"extra":[{"a":1}],"index":0}""")
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"a\tb"}}""")
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}}""")
+            + Delta("""{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Par"}}""")
+            // An escaped type is unescaped.
+            + Delta("""{"type":"content_block_delt\u0061","index":0,"delta":{"type":"text_delta","text":"escaped type"}}""")
+            // An empty type is no known type (nothing), and events named only by their event: line.
+            + Delta("""{"type":"","index":0,"delta":{"type":"text_delta","text":"typed empty"}}""")
+            + Delta("""{"index":0,"delta":{"type":"text_d\u0065lta","text":"no type"}}""")
+            + "event: ping\ndata: {}\n\nevent: content_block_stop\ndata: {\"index\":0}\n\n"
+            // Text that is not a string is no text, as the document reading has it.
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":12}}""")
+            // Nothing for an OpenAI client: an unknown delta, an empty fragment, a fragment of a block that is no tool.
+            + Delta("""{"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}}""")
+            + Delta("""{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}""")
+            + Delta("""{"type":"content_block_delta","index":5,"delta":{"type":"input_json_delta","partial_json":"x"}}""");
+
+        var chunks = await ChunkBytesAsync(sse);
+
+        var expected = new ChatChunkWriter("msg_1", AnthropicFixtures.Created, "claude");
+        byte[][] written =
+        [
+            expected.Role(),
+            expected.ToolCallStart(0, "toolu_1", "get"),
+            expected.Content("plain"),
+            expected.Content("line\nnext \"quoted\" café 😀 </b>"),
+            expected.Content("first"),
+            expected.ReasoningContent("a\tb"),
+            expected.ReasoningSignature("EqQB"),
+            expected.ToolCallArguments(0, "{\"city\": \"Par"),
+            expected.Content("escaped type"),
+            expected.Content("no type"),
+            expected.Content(""),
+        ];
+        Assert.Equal(written.Select(Encoding.UTF8.GetString), chunks.Select(Encoding.UTF8.GetString));
+    }
+
+    [Theory]
+    // Something after the event's object; a delta without its delta.
+    [InlineData("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\"}} x")]
+    [InlineData("{\"type\":\"content_block_delta\",\"index\":0}")]
+    public async Task A_block_delta_that_is_not_json_or_not_in_anthropics_shape_is_malformed(string data)
+    {
+        await using var stream = AnthropicFixtures.Stream(Encoding.UTF8.GetBytes(StartEvent + "event: content_block_delta\ndata: " + data + "\n\n"));
+
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("upstream_malformed_response", error.Code);
+    }
+
+    [Fact]
+    public async Task A_stream_read_after_it_was_disposed_of_says_so_instead_of_reading_the_reader_it_gave_back()
+    {
+        var stream = AnthropicFixtures.Stream(AnthropicFixtures.Read("stream-text.sse"));
+        var chunks = stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await chunks.MoveNextAsync());
+        await stream.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await chunks.MoveNextAsync());
     }
 
     [Fact]

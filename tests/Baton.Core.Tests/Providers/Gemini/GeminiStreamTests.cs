@@ -27,6 +27,20 @@ public sealed class GeminiStreamTests
     private static string? Finish(JsonDocument chunk) =>
         chunk.RootElement.GetProperty("choices") is { } choices && choices.GetArrayLength() > 0 ? choices[0].GetProperty("finish_reason").GetString() : null;
 
+    [Fact]
+    public async Task A_stream_read_after_it_was_disposed_of_says_so_instead_of_reading_the_reader_it_gave_back()
+    {
+        var stream = Stream(Encoding.UTF8.GetBytes(GeminiFixtures.Text("stream-basic.sse")));
+        var chunks = stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+        // The first event gives two chunks, the role and its text: the move after them reads the body again.
+        Assert.True(await chunks.MoveNextAsync());
+        Assert.True(await chunks.MoveNextAsync());
+        Assert.True(Delta(JsonDocument.Parse(chunks.Current.Json)).TryGetProperty("content", out _));
+        await stream.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await chunks.MoveNextAsync());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

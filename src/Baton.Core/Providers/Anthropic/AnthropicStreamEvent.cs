@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Baton.Providers.Anthropic;
+
+/// <summary>
+/// A stream event read in one pass over its bytes, without a document: what the stream's common events carry (the
+/// type, the block's index, the delta's type and texts), each text as UTF-8, unescaped only when it has escapes.
+/// </summary>
+internal readonly ref struct AnthropicStreamEvent
+{
+    /// <summary>The event's type as its payload names it; empty with <see cref="TypeNamed"/> false when it names none.</summary>
+    public ReadOnlySpan<byte> Type { get; private init; }
+
+    public bool TypeNamed { get; private init; }
+
+    /// <summary>The block's index; -1 when there is none, or it is not a whole number.</summary>
+    public int Index { get; private init; }
+
+    /// <summary>Whether the event has a <c>delta</c> object (the fields below are its own).</summary>
+    public bool HasDelta { get; private init; }
+
+    public ReadOnlySpan<byte> DeltaType { get; private init; }
+
+    public ReadOnlySpan<byte> Text { get; private init; }
+
+    public ReadOnlySpan<byte> Thinking { get; private init; }
+
+    public ReadOnlySpan<byte> PartialJson { get; private init; }
+
+    public ReadOnlySpan<byte> Signature { get; private init; }
+
+    /// <summary>Whether the event is of type <paramref name="name"/>: as its payload names it, or else as its event: line does.</summary>
+    public bool Is(ReadOnlySpan<byte> name, string eventType) => TypeNamed ? Type.SequenceEqual(name) : Ascii.Equals(name, eventType);
+
+    /// <summary>
+    /// Reads <paramref name="data"/>: false when it is not one JSON object, or has a <c>delta</c> that is not an object
+    /// (the general reading then says what is wrong). Fields of the wrong kind read as absent, as the general reading
+    /// has them, and the last of a repeated field counts. Escaped strings are unescaped into
+    /// <paramref name="unescaped"/>, rented and grown to the event's length when shorter.
+    /// </summary>
+    /// <exception cref="JsonException">Not JSON.</exception>
+    /// <exception cref="InvalidOperationException">A string that is not UTF-8.</exception>
+    public static bool TryRead(ReadOnlySpan<byte> data, ref byte[] unescaped, out AnthropicStreamEvent read)
+    {
+        read = default;
+        if (unescaped.Length < data.Length)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(data.Length);
+            if (unescaped.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(unescaped);
+            }
+            unescaped = grown;
+        }
+        var reader = new Utf8JsonReader(data);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+        var used = 0;
+        var index = -1;
+        var hasDelta = false;
+        TextAt type = default, deltaType = default, text = default, thinking = default, partialJson = default, signature = default, ignored = default;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                type = String(ref reader, unescaped, ref used);
+            }
+            else if (reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                index = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var number) ? number : -1;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("delta"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return false;
+                }
+                hasDelta = true;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    ref var field = ref reader.ValueTextEquals("type"u8) ? ref deltaType
+                        : ref reader.ValueTextEquals("text"u8) ? ref text
+                        : ref reader.ValueTextEquals("thinking"u8) ? ref thinking
+                        : ref reader.ValueTextEquals("partial_json"u8) ? ref partialJson
+                        : ref reader.ValueTextEquals("signature"u8) ? ref signature
+                        : ref ignored;
+                    reader.Read();
+                    field = String(ref reader, unescaped, ref used);
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        // Anything after the object: not JSON, as a document would say (Read throws).
+        if (reader.Read())
+        {
+            return false;
+        }
+        read = new AnthropicStreamEvent
+        {
+            Type = type.In(data, unescaped),
+            TypeNamed = type.Present,
+            Index = index,
+            HasDelta = hasDelta,
+            DeltaType = deltaType.In(data, unescaped),
+            Text = text.In(data, unescaped),
+            Thinking = thinking.In(data, unescaped),
+            PartialJson = partialJson.In(data, unescaped),
+            Signature = signature.In(data, unescaped),
+        };
+        return true;
+    }
+
+    /// <summary>The value the reader is on, when a string: in the event (no escapes), or unescaped after the event's earlier strings.</summary>
+    private static TextAt String(ref Utf8JsonReader reader, byte[] unescaped, ref int used)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return default;
+        }
+        if (!reader.ValueIsEscaped)
+        {
+            // A string token starts at its opening quote.
+            return new TextAt((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, Unescaped: false, Present: true);
+        }
+        var written = reader.CopyString(unescaped.AsSpan(used));
+        var at = new TextAt(used, written, Unescaped: true, Present: true);
+        used += written;
+        return at;
+    }
+
+    /// <summary>A string of the event, as UTF-8 (absent: empty): its place in the event or in the unescaped strings.</summary>
+    private readonly record struct TextAt(int Start, int Length, bool Unescaped, bool Present)
+    {
+        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> data, byte[] unescaped) =>
+            (Unescaped ? unescaped : data).Slice(Start, Length);
+    }
+}
