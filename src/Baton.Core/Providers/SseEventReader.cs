@@ -259,9 +259,31 @@ public sealed class SseEventReader : IDisposable, IAsyncDisposable, IResettable
         return length;
     }
 
-    /// <summary>An event's type; the previous event's string when it is the same (streams repeat a few types).</summary>
-    private string TypeOf(ReadOnlySpan<byte> utf8) =>
-        Ascii.Equals(utf8, _lastType) ? _lastType : _lastType = Encoding.UTF8.GetString(utf8);
+    /// <summary>
+    /// An event's type: the previous event's string when it is the same, or one of the types upstreams send, kept once
+    /// (an Anthropic stream changes type seven times); another type is decoded.
+    /// </summary>
+    private string TypeOf(ReadOnlySpan<byte> utf8)
+    {
+        if (Ascii.Equals(utf8, _lastType))
+        {
+            return _lastType;
+        }
+        foreach (var known in KnownTypes)
+        {
+            if (Ascii.Equals(utf8, known))
+            {
+                return _lastType = known;
+            }
+        }
+        return _lastType = Encoding.UTF8.GetString(utf8);
+    }
+
+    private static readonly string[] KnownTypes =
+    [
+        "content_block_delta", "message_start", "content_block_start", "content_block_stop", "message_delta", "message_stop",
+        "ping", "error", DefaultEventType,
+    ];
 
     private static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
 

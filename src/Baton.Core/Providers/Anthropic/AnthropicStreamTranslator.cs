@@ -15,6 +15,8 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
 {
     // From the pool (a stream's reader is an object it need not make), and given back when the stream is disposed of.
     private readonly SseEventReader _reader = SseEventReader.Rent(body);
+    // The one reading of each chunk written: the scrubber, the engine, the cache and the span take it from here.
+    private readonly StreamChunkReader _chunk = StreamChunkReader.Pool.Get();
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
     private ChatChunkWriter? _writer;
     private AnthropicUsage _usage;
@@ -37,7 +39,8 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 var (chunk, finished) = Translate(item.EventType, item.Data);
                 if (chunk is not null)
                 {
-                    yield return new StreamChunk(chunk, IsUsageOnly: finished);
+                    _chunk.Read(chunk);
+                    yield return new StreamChunk(chunk, IsUsageOnly: finished, _chunk);
                 }
                 if (finished)
                 {
@@ -230,6 +233,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
             return;
         }
         SseEventReader.Return(_reader);
+        StreamChunkReader.Pool.Return(_chunk);
         var unescaped = Interlocked.Exchange(ref _unescaped, []);
         if (unescaped.Length > 0)
         {
