@@ -37,7 +37,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                     continue;
                 }
                 var (chunk, finished) = Translate(item.EventType, item.Data);
-                if (chunk is not null)
+                if (!chunk.IsEmpty)
                 {
                     _chunk.Read(chunk);
                     yield return new StreamChunk(chunk, IsUsageOnly: finished, _chunk);
@@ -55,11 +55,11 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     /// One event as at most one OpenAI chunk; <c>Finished</c> is true for <c>message_stop</c>. An event that is
     /// not JSON, or JSON in a shape Anthropic does not send, is a malformed answer, as in the other formats.
     /// </summary>
-    private (byte[]? Chunk, bool Finished) Translate(string eventType, ReadOnlyMemory<byte> data) =>
+    private (ReadOnlyMemory<byte> Chunk, bool Finished) Translate(string eventType, ReadOnlyMemory<byte> data) =>
         TryTranslateInOnePass(eventType, data.Span, out var chunk, out var finished) ? (chunk, finished) : TranslateDocument(eventType, data);
 
     /// <summary><see cref="Translate"/> of any event, through a document: the rule for every shape and every error.</summary>
-    private (byte[]? Chunk, bool Finished) TranslateDocument(string eventType, ReadOnlyMemory<byte> data) =>
+    private (ReadOnlyMemory<byte> Chunk, bool Finished) TranslateDocument(string eventType, ReadOnlyMemory<byte> data) =>
         UpstreamJson.Read(provider, "a stream event", data, root =>
             // The payload names its type too; it is the one to trust when a proxy dropped the event: lines.
             (AnthropicResponseTranslator.String(root, "type") ?? eventType) switch
@@ -71,7 +71,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 "message_stop" => (Stop(), true),
                 "error" => throw Error(root),
                 // ping, content_block_stop, and event types added after this was written.
-                _ => ((byte[]?)null, false),
+                _ => (ReadOnlyMemory<byte>.Empty, false),
             });
 
     /// <summary>
@@ -81,9 +81,9 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     /// leaves to the general reading (which then decides, with its errors): text that is not JSON, a delta that is missing
     /// or not an object, an argument fragment without a numeric index, any event before <c>message_start</c>.
     /// </summary>
-    private bool TryTranslateInOnePass(string eventType, ReadOnlySpan<byte> data, out byte[]? chunk, out bool finished)
+    private bool TryTranslateInOnePass(string eventType, ReadOnlySpan<byte> data, out ReadOnlyMemory<byte> chunk, out bool finished)
     {
-        chunk = null;
+        chunk = default;
         finished = false;
         if (_writer is null)
         {
@@ -123,7 +123,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 {
                     return false;
                 }
-                chunk = _toolIndexByBlock.TryGetValue(read.Index, out var toolIndex) ? _writer.ToolCallArguments(toolIndex, read.PartialJson) : null;
+                chunk = _toolIndexByBlock.TryGetValue(read.Index, out var toolIndex) ? _writer.ToolCallArguments(toolIndex, read.PartialJson) : default;
             }
             else if (kind.SequenceEqual("signature_delta"u8) && !read.Signature.IsEmpty)
             {
@@ -138,13 +138,15 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         }
     }
 
-    private byte[] Start(JsonElement root)
+    private ReadOnlyMemory<byte> Start(JsonElement root)
     {
         var message = root.GetProperty("message");
         _writer = new ChatChunkWriter(
             AnthropicResponseTranslator.String(message, "id") ?? "",
             created,
-            AnthropicResponseTranslator.String(message, "model") ?? "");
+            AnthropicResponseTranslator.String(message, "model") ?? "",
+            // Each chunk is handed on before the next event is read.
+            lendsChunks: true);
         if (message.TryGetProperty("usage", out var usage))
         {
             _usage = AnthropicUsage.Read(usage);
@@ -152,7 +154,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         return _writer.Role();
     }
 
-    private byte[]? BlockStart(JsonElement root)
+    private ReadOnlyMemory<byte> BlockStart(JsonElement root)
     {
         var block = root.GetProperty("content_block");
         switch (AnthropicResponseTranslator.String(block, "type"))
@@ -167,11 +169,11 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
             case "thinking" when AnthropicResponseTranslator.String(block, "thinking") is { Length: > 0 } thinking:
                 return Writer.ReasoningContent(thinking);
             default:
-                return null;
+                return default;
         }
     }
 
-    private byte[]? BlockDelta(JsonElement root)
+    private ReadOnlyMemory<byte> BlockDelta(JsonElement root)
     {
         var delta = root.GetProperty("delta");
         switch (AnthropicResponseTranslator.String(delta, "type"))
@@ -187,11 +189,11 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 return Writer.ReasoningSignature(signature);
             default:
                 // citations_delta, empty argument fragments: nothing for an OpenAI client.
-                return null;
+                return default;
         }
     }
 
-    private byte[] MessageDelta(JsonElement root)
+    private ReadOnlyMemory<byte> MessageDelta(JsonElement root)
     {
         if (root.TryGetProperty("usage", out var usage))
         {
@@ -201,7 +203,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         return Writer.Finish(AnthropicResponseTranslator.FinishReason(stopReason));
     }
 
-    private byte[] Stop()
+    private ReadOnlyMemory<byte> Stop()
     {
         var usage = _usage.ToTokenUsage();
         Usage = usage;

@@ -15,7 +15,7 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var chunks = new List<byte[]>();
+        var chunks = new List<ReadOnlyMemory<byte>>();
         var enumerator = _reader.ReadAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (enumerator.ConfigureAwait(false))
         {
@@ -43,7 +43,7 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
         yield return new StreamChunk(translator.UsageChunk(), IsUsageOnly: true);
     }
 
-    private void Translate(ReadOnlyMemory<byte> data, List<byte[]> chunks) =>
+    private void Translate(ReadOnlyMemory<byte> data, List<ReadOnlyMemory<byte>> chunks) =>
         UpstreamJson.Read(provider, "a stream chunk", data, root =>
         {
             if (GeminiCandidate.ErrorMessage(root) is { } error)

@@ -20,7 +20,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created)
     public TokenUsage? Usage { get; private set; }
 
     /// <summary>Adds the OpenAI chunks for one event (none for an event that carries nothing new).</summary>
-    public void Translate(JsonElement root, List<byte[]> chunks)
+    public void Translate(JsonElement root, List<ReadOnlyMemory<byte>> chunks)
     {
         var answer = GeminiCandidate.Read(root, _toolCalls);
         Usage = answer.Usage ?? Usage;
@@ -56,7 +56,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created)
     }
 
     /// <summary>The closing usage-only chunk; call once the stream has finished.</summary>
-    public byte[] UsageChunk()
+    public ReadOnlyMemory<byte> UsageChunk()
     {
         var writer = _writer ?? throw new InvalidOperationException("The stream has not started.");
         return writer.Usage(Usage ?? default);

@@ -10,10 +10,12 @@ namespace Baton.Providers.OpenAi;
 /// </summary>
 /// <remarks>
 /// A translated stream writes a chunk per upstream event, each written whole in one call: the thread's buffer and JSON
-/// writer serve every chunk, and a chunk's only allocation is its own array. Texts can be given as UTF-8 (as a
-/// translator reads them from the upstream's JSON) or as strings.
+/// writer serve every chunk, and a chunk's only allocation is its own array. A writer that lends its chunks
+/// (<c>lendsChunks</c>, for a translator that hands on each chunk before it writes the next, as an OpenAI stream's are
+/// handed on) allocates not even that: each chunk is valid until the writer's next one. Texts can be given as UTF-8
+/// (as a translator reads them from the upstream's JSON) or as strings.
 /// </remarks>
-public sealed class ChatChunkWriter(string id, long created, string model)
+public sealed class ChatChunkWriter(string id, long created, string model, bool lendsChunks = false)
 {
     private static readonly JsonEncodedText RoleField = JsonEncodedText.Encode("role");
     private static readonly JsonEncodedText ContentField = JsonEncodedText.Encode("content");
@@ -29,32 +31,35 @@ public sealed class ChatChunkWriter(string id, long created, string model)
     [ThreadStatic]
     private static Utf8JsonWriter? t_json;
 
+    // A lending writer's chunks, one at a time.
+    private byte[] _lent = [];
+
     public string Id => id;
 
-    public byte[] Role() => Delta(RoleField, "assistant"u8);
+    public ReadOnlyMemory<byte> Role() => Delta(RoleField, "assistant"u8);
 
-    public byte[] Content(string text) => Delta(ContentField, text);
+    public ReadOnlyMemory<byte> Content(string text) => Delta(ContentField, text);
 
     /// <summary><see cref="Content(string)"/> with the text as UTF-8.</summary>
-    public byte[] Content(ReadOnlySpan<byte> utf8) => Delta(ContentField, utf8);
+    public ReadOnlyMemory<byte> Content(ReadOnlySpan<byte> utf8) => Delta(ContentField, utf8);
 
-    public byte[] ReasoningContent(string text) => Delta(ReasoningField, text);
+    public ReadOnlyMemory<byte> ReasoningContent(string text) => Delta(ReasoningField, text);
 
     /// <summary><see cref="ReasoningContent(string)"/> with the text as UTF-8.</summary>
-    public byte[] ReasoningContent(ReadOnlySpan<byte> utf8) => Delta(ReasoningField, utf8);
+    public ReadOnlyMemory<byte> ReasoningContent(ReadOnlySpan<byte> utf8) => Delta(ReasoningField, utf8);
 
     /// <summary>
     /// The signature of the reasoning so far (Anthropic's thinking signature), as <c>reasoning_signature</c>: clients of
     /// Chat Completions ignore it; Anthropic's Messages front passes it on, since a thinking block sent back to Anthropic
     /// must carry it.
     /// </summary>
-    public byte[] ReasoningSignature(string signature) => Delta(SignatureField, signature);
+    public ReadOnlyMemory<byte> ReasoningSignature(string signature) => Delta(SignatureField, signature);
 
     /// <summary><see cref="ReasoningSignature(string)"/> with the signature as UTF-8.</summary>
-    public byte[] ReasoningSignature(ReadOnlySpan<byte> utf8) => Delta(SignatureField, utf8);
+    public ReadOnlyMemory<byte> ReasoningSignature(ReadOnlySpan<byte> utf8) => Delta(SignatureField, utf8);
 
     /// <summary>The first delta of a tool call: its id and name, with the arguments so far (often empty).</summary>
-    public byte[] ToolCallStart(int index, string callId, string name, string arguments = "")
+    public ReadOnlyMemory<byte> ToolCallStart(int index, string callId, string name, string arguments = "")
     {
         var writer = StartDelta();
         WriteToolCallStart(writer, index);
@@ -66,7 +71,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         return EndToolCall(writer);
     }
 
-    public byte[] ToolCallArguments(int index, string fragment)
+    public ReadOnlyMemory<byte> ToolCallArguments(int index, string fragment)
     {
         var writer = StartDelta();
         WriteToolCallStart(writer, index);
@@ -76,7 +81,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
     }
 
     /// <summary><see cref="ToolCallArguments(int, string)"/> with the fragment as UTF-8.</summary>
-    public byte[] ToolCallArguments(int index, ReadOnlySpan<byte> utf8)
+    public ReadOnlyMemory<byte> ToolCallArguments(int index, ReadOnlySpan<byte> utf8)
     {
         var writer = StartDelta();
         WriteToolCallStart(writer, index);
@@ -85,9 +90,9 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         return EndToolCall(writer);
     }
 
-    public byte[] Finish(string finishReason) => EndDelta(StartDelta(), finishReason);
+    public ReadOnlyMemory<byte> Finish(string finishReason) => EndDelta(StartDelta(), finishReason);
 
-    public byte[] Usage(TokenUsage usage)
+    public ReadOnlyMemory<byte> Usage(TokenUsage usage)
     {
         var writer = Start();
         writer.WriteStartArray("choices");
@@ -97,14 +102,14 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         return Written(writer);
     }
 
-    private byte[] Delta(JsonEncodedText field, string text)
+    private ReadOnlyMemory<byte> Delta(JsonEncodedText field, string text)
     {
         var writer = StartDelta();
         writer.WriteString(field, text);
         return EndDelta(writer, null);
     }
 
-    private byte[] Delta(JsonEncodedText field, ReadOnlySpan<byte> utf8)
+    private ReadOnlyMemory<byte> Delta(JsonEncodedText field, ReadOnlySpan<byte> utf8)
     {
         var writer = StartDelta();
         writer.WriteString(field, utf8);
@@ -118,7 +123,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         writer.WriteNumber("index", index);
     }
 
-    private static byte[] EndToolCall(Utf8JsonWriter writer)
+    private ReadOnlyMemory<byte> EndToolCall(Utf8JsonWriter writer)
     {
         writer.WriteEndObject();
         writer.WriteEndObject();
@@ -137,7 +142,7 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         return writer;
     }
 
-    private static byte[] EndDelta(Utf8JsonWriter writer, string? finishReason)
+    private ReadOnlyMemory<byte> EndDelta(Utf8JsonWriter writer, string? finishReason)
     {
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
@@ -162,11 +167,25 @@ public sealed class ChatChunkWriter(string id, long created, string model)
         return writer;
     }
 
-    private static byte[] Written(Utf8JsonWriter writer)
+    private ReadOnlyMemory<byte> Written(Utf8JsonWriter writer)
     {
         writer.Flush();
         var buffer = t_buffer!;
-        var chunk = buffer.WrittenSpan.ToArray();
+        var written = buffer.WrittenSpan;
+        ReadOnlyMemory<byte> chunk;
+        if (lendsChunks)
+        {
+            if (_lent.Length < written.Length)
+            {
+                _lent = new byte[Math.Max(written.Length, Math.Max(2 * _lent.Length, 256))];
+            }
+            written.CopyTo(_lent);
+            chunk = _lent.AsMemory(0, written.Length);
+        }
+        else
+        {
+            chunk = written.ToArray();
+        }
         if (buffer.Capacity > MaxKeptBuffer)
         {
             (t_buffer, t_json) = (null, null);

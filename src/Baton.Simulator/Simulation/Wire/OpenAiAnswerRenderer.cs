@@ -18,7 +18,7 @@ public static class OpenAiAnswerRenderer
     /// The chunks in order: role, one per token (or the tool call in a few pieces), finish reason, usage.
     /// Content chunks are the ones a <c>cut:N</c> fault counts.
     /// </summary>
-    public static IEnumerable<(byte[] Json, SimulatedChunkKind Kind)> Chunks(SimulatedAnswer answer)
+    public static IEnumerable<(ReadOnlyMemory<byte> Json, SimulatedChunkKind Kind)> Chunks(SimulatedAnswer answer)
     {
         var writer = new ChatChunkWriter(answer.Id, answer.Created, answer.Model);
         yield return (writer.Role(), SimulatedChunkKind.Role);

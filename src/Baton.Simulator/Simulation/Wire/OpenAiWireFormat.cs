@@ -28,7 +28,7 @@ public sealed class OpenAiWireFormat(bool contentFilterPreamble = false) : ISimu
         }
         foreach (var (json, kind) in OpenAiAnswerRenderer.Chunks(answer))
         {
-            yield return ([.. "data: "u8, .. json, .. "\n\n"u8], kind);
+            yield return ([.. "data: "u8, .. json.Span, .. "\n\n"u8], kind);
         }
         yield return ("data: [DONE]\n\n"u8.ToArray(), SimulatedChunkKind.Usage);
     }

@@ -177,7 +177,7 @@ public sealed class AnthropicStreamTranslatorTests
         var chunks = await ChunkBytesAsync(sse);
 
         var expected = new ChatChunkWriter("msg_1", AnthropicFixtures.Created, "claude");
-        byte[][] written =
+        ReadOnlyMemory<byte>[] written =
         [
             expected.Role(),
             expected.ToolCallStart(0, "toolu_1", "get"),
@@ -191,7 +191,7 @@ public sealed class AnthropicStreamTranslatorTests
             expected.Content("no type"),
             expected.Content(""),
         ];
-        Assert.Equal(written.Select(Encoding.UTF8.GetString), chunks.Select(Encoding.UTF8.GetString));
+        Assert.Equal(written.Select(c => Encoding.UTF8.GetString(c.Span)), chunks.Select(Encoding.UTF8.GetString));
     }
 
     [Theory]

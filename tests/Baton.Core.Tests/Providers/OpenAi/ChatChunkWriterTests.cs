@@ -15,7 +15,7 @@ public sealed class ChatChunkWriterTests
         var second = new ChatChunkWriter("chatcmpl-2", 200, "model-b");
 
         var chunks = new[] { first.Role(), second.Content("hello"), first.Content("héllo \"world\""u8), second.Usage(TokenUsage.Of(3, 2)) }
-            .Select(c => JsonNode.Parse(c)!).ToList();
+            .Select(c => JsonNode.Parse(c.Span)!).ToList();
 
         Assert.Equal(["chatcmpl-1", "chatcmpl-2", "chatcmpl-1", "chatcmpl-2"], chunks.Select(c => c["id"]!.GetValue<string>()));
         Assert.Equal(["model-a", "model-b", "model-a", "model-b"], chunks.Select(c => c["model"]!.GetValue<string>()));
@@ -30,11 +30,28 @@ public sealed class ChatChunkWriterTests
         var writer = new ChatChunkWriter("chatcmpl-1", 100, "m");
         var text = new string('x', 200_000);
 
-        var big = JsonNode.Parse(writer.ToolCallArguments(0, text))!;
-        var small = JsonNode.Parse(writer.Content("after"u8))!;
+        var big = JsonNode.Parse(writer.ToolCallArguments(0, text).Span)!;
+        var small = JsonNode.Parse(writer.Content("after"u8).Span)!;
 
         Assert.Equal(text, big["choices"]![0]!["delta"]!["tool_calls"]![0]!["function"]!["arguments"]!.GetValue<string>());
         Assert.Equal("after", small["choices"]![0]!["delta"]!["content"]!.GetValue<string>());
-        Assert.Equal(Encoding.UTF8.GetString(new ChatChunkWriter("chatcmpl-1", 100, "m").Content("after")), Encoding.UTF8.GetString(writer.Content("after"u8)));
+        Assert.Equal(Encoding.UTF8.GetString(new ChatChunkWriter("chatcmpl-1", 100, "m").Content("after").Span), Encoding.UTF8.GetString(writer.Content("after"u8).Span));
+    }
+
+    [Fact]
+    public void A_lending_writer_writes_the_same_bytes_each_valid_until_its_next_chunk()
+    {
+        var owning = new ChatChunkWriter("chatcmpl-1", 100, "m");
+        var lending = new ChatChunkWriter("chatcmpl-1", 100, "m", lendsChunks: true);
+
+        var first = lending.Content("first");
+        var firstBytes = first.ToArray();
+        var second = lending.ToolCallArguments(0, new string('y', 5_000));
+
+        Assert.Equal(owning.Content("first").ToArray(), firstBytes);
+        Assert.Equal(owning.ToolCallArguments(0, new string('y', 5_000)).ToArray(), second.ToArray());
+        // The owning writer's chunks are arrays of their own; the lending one's share its one buffer.
+        Assert.False(owning.Role().Span.Overlaps(owning.Role().Span));
+        Assert.True(lending.Role().Span.Overlaps(lending.Finish("stop").Span));
     }
 }
