@@ -24,14 +24,16 @@ public class TranslationBenchmarks
     public int RequestToAnthropic()
     {
         var body = OpenAiChatBody.Read(Payloads.Request, _defaults);
-        return AnthropicRequestTranslator.Translate(body, "claude-sonnet-4-5", stream: false).Length;
+        using var translated = AnthropicRequestTranslator.Translate(body, "claude-sonnet-4-5", stream: false);
+        return translated.Length;
     }
 
     [Benchmark]
     public int LongRequestToAnthropic()
     {
         var body = OpenAiChatBody.Read(Payloads.LongRequest, _defaults);
-        return AnthropicRequestTranslator.Translate(body, "claude-sonnet-4-5", stream: false).Length;
+        using var translated = AnthropicRequestTranslator.Translate(body, "claude-sonnet-4-5", stream: false);
+        return translated.Length;
     }
 
     [Benchmark]

@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text.Json;
 using Baton.Errors;
 using Baton.Providers.OpenAi;
 using Baton.Providers.Translation;
+using Baton.Requests;
 
 namespace Baton.Providers.Anthropic;
 
@@ -19,7 +19,8 @@ public static class AnthropicRequestTranslator
     /// <summary>Anthropic's smallest accepted thinking budget.</summary>
     public const int MinThinkingBudget = 1024;
 
-    public static byte[] Translate(OpenAiChatBody body, string model, bool stream)
+    /// <summary>The request's body, in a pooled buffer that the request's content gives back when it is sent.</summary>
+    public static PooledBuffer Translate(OpenAiChatBody body, string model, bool stream)
     {
         var thinkingBudget = ThinkingBudget(body.ReasoningEffort);
         var maxTokens = body.MaxTokens ?? (thinkingBudget is int budget ? budget + DefaultMaxTokens : DefaultMaxTokens);
@@ -31,32 +32,33 @@ public static class AnthropicRequestTranslator
             thinkingBudget = allowed >= MinThinkingBudget ? allowed : null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
+        var writer = ScratchJson.Start();
+        writer.WriteStartObject();
+        writer.WriteString("model", model);
+        writer.WriteNumber("max_tokens", maxTokens);
+        if (body.SystemPrompts.Count > 0)
         {
-            writer.WriteStartObject();
-            writer.WriteString("model", model);
-            writer.WriteNumber("max_tokens", maxTokens);
-            if (body.SystemPrompts.Count > 0)
-            {
-                writer.WriteString("system", string.Join("\n\n", body.SystemPrompts));
-            }
-            AnthropicMessageWriter.WriteMessages(writer, body.Turns);
-            WriteTools(writer, body);
-            WriteSampling(writer, body, thinkingBudget);
-            if (body.User is { Length: > 0 } user)
-            {
-                writer.WriteStartObject("metadata");
-                writer.WriteString("user_id", user);
-                writer.WriteEndObject();
-            }
-            if (stream)
-            {
-                writer.WriteBoolean("stream", true);
-            }
+            writer.WriteString("system", string.Join("\n\n", body.SystemPrompts));
+        }
+        AnthropicMessageWriter.WriteMessages(writer, body.Turns);
+        WriteTools(writer, body);
+        WriteSampling(writer, body, thinkingBudget);
+        if (body.User is { Length: > 0 } user)
+        {
+            writer.WriteStartObject("metadata");
+            writer.WriteString("user_id", user);
             writer.WriteEndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        if (stream)
+        {
+            writer.WriteBoolean("stream", true);
+        }
+        writer.WriteEndObject();
+        var written = ScratchJson.Written(writer);
+        var translated = new PooledBuffer(written.Length);
+        translated.Append(written);
+        ScratchJson.Trim();
+        return translated;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Baton.Providers.OpenAi;
@@ -21,15 +20,6 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
     private static readonly JsonEncodedText ContentField = JsonEncodedText.Encode("content");
     private static readonly JsonEncodedText ReasoningField = JsonEncodedText.Encode("reasoning_content");
     private static readonly JsonEncodedText SignatureField = JsonEncodedText.Encode("reasoning_signature");
-
-    /// <summary>A thread's buffer grown past this by a long chunk is dropped after it, not kept for the thread's life.</summary>
-    private const int MaxKeptBuffer = 64 * 1024;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_json;
 
     // A lending writer's chunks, one at a time.
     private byte[] _lent = [];
@@ -155,10 +145,7 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
 
     private Utf8JsonWriter Start()
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var writer = t_json ??= new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions);
-        writer.Reset(buffer);
+        var writer = ScratchJson.Start();
         writer.WriteStartObject();
         writer.WriteString("id", id);
         writer.WriteString("object", "chat.completion.chunk");
@@ -169,9 +156,7 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
 
     private ReadOnlyMemory<byte> Written(Utf8JsonWriter writer)
     {
-        writer.Flush();
-        var buffer = t_buffer!;
-        var written = buffer.WrittenSpan;
+        var written = ScratchJson.Written(writer);
         ReadOnlyMemory<byte> chunk;
         if (lendsChunks)
         {
@@ -186,10 +171,7 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
         {
             chunk = written.ToArray();
         }
-        if (buffer.Capacity > MaxKeptBuffer)
-        {
-            (t_buffer, t_json) = (null, null);
-        }
+        ScratchJson.Trim();
         return chunk;
     }
 

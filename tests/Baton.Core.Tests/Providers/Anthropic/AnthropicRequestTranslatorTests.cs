@@ -11,7 +11,8 @@ public sealed class AnthropicRequestTranslatorTests
     private static JsonNode Translate(string openAiJson, bool stream = false, RequestDefaults? defaults = null, string model = "claude-opus-4-1-20250805")
     {
         var body = OpenAiChatBody.Read(System.Text.Encoding.UTF8.GetBytes(openAiJson), defaults ?? new RequestDefaults());
-        return JsonNode.Parse(AnthropicRequestTranslator.Translate(body, model, stream))!;
+        using var translated = AnthropicRequestTranslator.Translate(body, model, stream);
+        return JsonNode.Parse(translated.Span)!;
     }
 
     private const string RoundTrip = """
