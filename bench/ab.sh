@@ -39,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --yarp) YARP=1; shift ;;
     --redis) REDIS=1; shift ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
