@@ -5,8 +5,9 @@ using System.Text.Json;
 namespace Baton.Providers.Anthropic;
 
 /// <summary>
-/// A stream event read in one pass over its bytes, without a document: what the stream's common events carry (the
-/// type, the block's index, the delta's type and texts), each text as UTF-8, unescaped only when it has escapes.
+/// A stream event read in one pass over its bytes, without a document: what a stream's events carry (the type, the
+/// block's index, the delta, the message that starts the stream, the block that starts, the usage), each text as
+/// UTF-8, unescaped only when it has escapes.
 /// </summary>
 internal readonly ref struct AnthropicStreamEvent
 {
@@ -18,7 +19,7 @@ internal readonly ref struct AnthropicStreamEvent
     /// <summary>The block's index; -1 when there is none, or it is not a whole number.</summary>
     public int Index { get; private init; }
 
-    /// <summary>Whether the event has a <c>delta</c> object (the fields below are its own).</summary>
+    /// <summary>Whether the event has a <c>delta</c> object (the delta's fields below are its own).</summary>
     public bool HasDelta { get; private init; }
 
     public ReadOnlySpan<byte> DeltaType { get; private init; }
@@ -31,14 +32,43 @@ internal readonly ref struct AnthropicStreamEvent
 
     public ReadOnlySpan<byte> Signature { get; private init; }
 
+    public ReadOnlySpan<byte> StopReason { get; private init; }
+
+    /// <summary>Whether the event has a <c>message</c> object (<c>message_start</c>); its fields below.</summary>
+    public bool HasMessage { get; private init; }
+
+    public ReadOnlySpan<byte> MessageId { get; private init; }
+
+    public ReadOnlySpan<byte> MessageModel { get; private init; }
+
+    /// <summary>The message's <c>usage</c> object, when it has one.</summary>
+    public UsageCounts? MessageUsage { get; private init; }
+
+    /// <summary>The event's own <c>usage</c> object (<c>message_delta</c>), when it has one.</summary>
+    public UsageCounts? Usage { get; private init; }
+
+    /// <summary>Whether the event has a <c>content_block</c> object (<c>content_block_start</c>); its fields below.</summary>
+    public bool HasBlock { get; private init; }
+
+    public ReadOnlySpan<byte> BlockType { get; private init; }
+
+    public ReadOnlySpan<byte> BlockId { get; private init; }
+
+    public ReadOnlySpan<byte> BlockName { get; private init; }
+
+    public ReadOnlySpan<byte> BlockText { get; private init; }
+
+    public ReadOnlySpan<byte> BlockThinking { get; private init; }
+
     /// <summary>Whether the event is of type <paramref name="name"/>: as its payload names it, or else as its event: line does.</summary>
     public bool Is(ReadOnlySpan<byte> name, string eventType) => TypeNamed ? Type.SequenceEqual(name) : Ascii.Equals(name, eventType);
 
     /// <summary>
-    /// Reads <paramref name="data"/>: false when it is not one JSON object, or has a <c>delta</c> that is not an object
-    /// (the general reading then says what is wrong). Fields of the wrong kind read as absent, as the general reading
-    /// has them, and the last of a repeated field counts. Escaped strings are unescaped into
-    /// <paramref name="unescaped"/>, rented and grown to the event's length when shorter.
+    /// Reads <paramref name="data"/>: false when it is not one JSON object, or has a <c>delta</c>, <c>message</c>,
+    /// <c>content_block</c> or <c>usage</c> that is not an object (the general reading then says what is wrong, if
+    /// anything). Other fields of the wrong kind read as absent, as the general reading has them, and the last of a
+    /// repeated field counts. Escaped strings are unescaped into <paramref name="unescaped"/>, rented and grown to the
+    /// event's length when shorter.
     /// </summary>
     /// <exception cref="JsonException">Not JSON.</exception>
     /// <exception cref="InvalidOperationException">A string that is not UTF-8.</exception>
@@ -61,8 +91,12 @@ internal readonly ref struct AnthropicStreamEvent
         }
         var used = 0;
         var index = -1;
-        var hasDelta = false;
-        TextAt type = default, deltaType = default, text = default, thinking = default, partialJson = default, signature = default, ignored = default;
+        bool hasDelta = false, hasMessage = false, hasBlock = false;
+        UsageCounts? usage = null, messageUsage = null;
+        TextAt type = default, deltaType = default, text = default, thinking = default, partialJson = default, signature = default,
+            stopReason = default, messageId = default, messageModel = default,
+            blockType = default, blockId = default, blockName = default, blockText = default, blockThinking = default,
+            ignored = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("type"u8))
@@ -78,8 +112,7 @@ internal readonly ref struct AnthropicStreamEvent
             }
             else if (reader.ValueTextEquals("delta"u8))
             {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
+                if (!StartObject(ref reader))
                 {
                     return false;
                 }
@@ -91,10 +124,63 @@ internal readonly ref struct AnthropicStreamEvent
                         : ref reader.ValueTextEquals("thinking"u8) ? ref thinking
                         : ref reader.ValueTextEquals("partial_json"u8) ? ref partialJson
                         : ref reader.ValueTextEquals("signature"u8) ? ref signature
+                        : ref reader.ValueTextEquals("stop_reason"u8) ? ref stopReason
                         : ref ignored;
                     reader.Read();
                     field = String(ref reader, unescaped, ref used);
                 }
+            }
+            else if (reader.ValueTextEquals("message"u8))
+            {
+                if (!StartObject(ref reader))
+                {
+                    return false;
+                }
+                hasMessage = true;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("usage"u8))
+                    {
+                        if (!StartObject(ref reader))
+                        {
+                            return false;
+                        }
+                        messageUsage = ReadUsage(ref reader);
+                        continue;
+                    }
+                    ref var field = ref reader.ValueTextEquals("id"u8) ? ref messageId
+                        : ref reader.ValueTextEquals("model"u8) ? ref messageModel
+                        : ref ignored;
+                    reader.Read();
+                    field = String(ref reader, unescaped, ref used);
+                }
+            }
+            else if (reader.ValueTextEquals("content_block"u8))
+            {
+                if (!StartObject(ref reader))
+                {
+                    return false;
+                }
+                hasBlock = true;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    ref var field = ref reader.ValueTextEquals("type"u8) ? ref blockType
+                        : ref reader.ValueTextEquals("id"u8) ? ref blockId
+                        : ref reader.ValueTextEquals("name"u8) ? ref blockName
+                        : ref reader.ValueTextEquals("text"u8) ? ref blockText
+                        : ref reader.ValueTextEquals("thinking"u8) ? ref blockThinking
+                        : ref ignored;
+                    reader.Read();
+                    field = String(ref reader, unescaped, ref used);
+                }
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                if (!StartObject(ref reader))
+                {
+                    return false;
+                }
+                usage = ReadUsage(ref reader);
             }
             else
             {
@@ -118,8 +204,42 @@ internal readonly ref struct AnthropicStreamEvent
             Thinking = thinking.In(data, unescaped),
             PartialJson = partialJson.In(data, unescaped),
             Signature = signature.In(data, unescaped),
+            StopReason = stopReason.In(data, unescaped),
+            HasMessage = hasMessage,
+            MessageId = messageId.In(data, unescaped),
+            MessageModel = messageModel.In(data, unescaped),
+            MessageUsage = messageUsage,
+            Usage = usage,
+            HasBlock = hasBlock,
+            BlockType = blockType.In(data, unescaped),
+            BlockId = blockId.In(data, unescaped),
+            BlockName = blockName.In(data, unescaped),
+            BlockText = blockText.In(data, unescaped),
+            BlockThinking = blockThinking.In(data, unescaped),
         };
         return true;
+    }
+
+    /// <summary>Moves onto the value of the property the reader is on: true when it is an object.</summary>
+    private static bool StartObject(ref Utf8JsonReader reader) => reader.Read() && reader.TokenType == JsonTokenType.StartObject;
+
+    /// <summary>A <c>usage</c> object's counts, the reader on its start; it ends on the object's end.</summary>
+    private static UsageCounts ReadUsage(ref Utf8JsonReader reader)
+    {
+        int? input = null, output = null, cacheRead = null, cacheCreation = null, ignored = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            ref var count = ref reader.ValueTextEquals("input_tokens"u8) ? ref input
+                : ref reader.ValueTextEquals("output_tokens"u8) ? ref output
+                : ref reader.ValueTextEquals("cache_read_input_tokens"u8) ? ref cacheRead
+                : ref reader.ValueTextEquals("cache_creation_input_tokens"u8) ? ref cacheCreation
+                : ref ignored;
+            reader.Read();
+            // A number that is no whole count counts 0, as the general reading has it; anything else is no count.
+            count = reader.TokenType == JsonTokenType.Number ? (reader.TryGetInt32(out var value) ? value : 0) : null;
+            reader.Skip();
+        }
+        return new UsageCounts(input, output, cacheRead, cacheCreation);
     }
 
     /// <summary>The value the reader is on, when a string: in the event (no escapes), or unescaped after the event's earlier strings.</summary>
@@ -148,3 +268,6 @@ internal readonly ref struct AnthropicStreamEvent
             (Unescaped ? unescaped : data).Slice(Start, Length);
     }
 }
+
+/// <summary>The counts of a <c>usage</c> object: null for one it does not carry as a number.</summary>
+internal readonly record struct UsageCounts(int? Input, int? Output, int? CacheRead, int? CacheCreation);

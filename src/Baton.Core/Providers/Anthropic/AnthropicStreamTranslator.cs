@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Baton.Providers.OpenAi;
 
@@ -85,18 +86,41 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     {
         chunk = default;
         finished = false;
-        if (_writer is null)
-        {
-            return false;
-        }
         try
         {
             if (!AnthropicStreamEvent.TryRead(data, ref _unescaped, out var read))
             {
                 return false;
             }
+            if (read.Is("message_start"u8, eventType))
+            {
+                if (!read.HasMessage)
+                {
+                    return false;
+                }
+                chunk = StartWith(Encoding.UTF8.GetString(read.MessageId), Encoding.UTF8.GetString(read.MessageModel),
+                    read.MessageUsage is { } counts ? AnthropicUsage.Read(counts) : null);
+                return true;
+            }
+            if (_writer is null)
+            {
+                return false;
+            }
+            if (read.Is("content_block_delta"u8, eventType))
+            {
+                return read.HasDelta && TryBlockDelta(read, out chunk);
+            }
             if (read.Is("ping"u8, eventType) || read.Is("content_block_stop"u8, eventType))
             {
+                return true;
+            }
+            if (read.Is("content_block_start"u8, eventType))
+            {
+                return read.HasBlock && TryBlockStart(read, out chunk);
+            }
+            if (read.Is("message_delta"u8, eventType))
+            {
+                chunk = Finish(read.Usage, read.StopReason.IsEmpty ? null : Encoding.UTF8.GetString(read.StopReason));
                 return true;
             }
             if (read.Is("message_stop"u8, eventType))
@@ -104,32 +128,8 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
                 (chunk, finished) = (Stop(), true);
                 return true;
             }
-            if (!read.Is("content_block_delta"u8, eventType) || !read.HasDelta)
-            {
-                return false;
-            }
-            var kind = read.DeltaType;
-            if (kind.SequenceEqual("text_delta"u8))
-            {
-                chunk = _writer.Content(read.Text);
-            }
-            else if (kind.SequenceEqual("thinking_delta"u8))
-            {
-                chunk = _writer.ReasoningContent(read.Thinking);
-            }
-            else if (kind.SequenceEqual("input_json_delta"u8) && !read.PartialJson.IsEmpty)
-            {
-                if (read.Index < 0)
-                {
-                    return false;
-                }
-                chunk = _toolIndexByBlock.TryGetValue(read.Index, out var toolIndex) ? _writer.ToolCallArguments(toolIndex, read.PartialJson) : default;
-            }
-            else if (kind.SequenceEqual("signature_delta"u8) && !read.Signature.IsEmpty)
-            {
-                chunk = _writer.ReasoningSignature(read.Signature);
-            }
-            return true;
+            // error, and types added after this was written.
+            return false;
         }
         catch (Exception error) when (error is JsonException or InvalidOperationException or ArgumentException)
         {
@@ -138,18 +138,73 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         }
     }
 
+    private bool TryBlockDelta(in AnthropicStreamEvent read, out ReadOnlyMemory<byte> chunk)
+    {
+        chunk = default;
+        var kind = read.DeltaType;
+        if (kind.SequenceEqual("text_delta"u8))
+        {
+            chunk = Writer.Content(read.Text);
+        }
+        else if (kind.SequenceEqual("thinking_delta"u8))
+        {
+            chunk = Writer.ReasoningContent(read.Thinking);
+        }
+        else if (kind.SequenceEqual("input_json_delta"u8) && !read.PartialJson.IsEmpty)
+        {
+            if (read.Index < 0)
+            {
+                return false;
+            }
+            chunk = _toolIndexByBlock.TryGetValue(read.Index, out var toolIndex) ? Writer.ToolCallArguments(toolIndex, read.PartialJson) : default;
+        }
+        else if (kind.SequenceEqual("signature_delta"u8) && !read.Signature.IsEmpty)
+        {
+            chunk = Writer.ReasoningSignature(read.Signature);
+        }
+        return true;
+    }
+
+    private bool TryBlockStart(in AnthropicStreamEvent read, out ReadOnlyMemory<byte> chunk)
+    {
+        chunk = default;
+        var kind = read.BlockType;
+        if (kind.SequenceEqual("tool_use"u8))
+        {
+            if (read.Index < 0)
+            {
+                return false;
+            }
+            chunk = ToolCallStart(read.Index, Encoding.UTF8.GetString(read.BlockId), Encoding.UTF8.GetString(read.BlockName));
+        }
+        else if (kind.SequenceEqual("text"u8) && !read.BlockText.IsEmpty)
+        {
+            chunk = Writer.Content(read.BlockText);
+        }
+        else if (kind.SequenceEqual("thinking"u8) && !read.BlockThinking.IsEmpty)
+        {
+            chunk = Writer.ReasoningContent(read.BlockThinking);
+        }
+        return true;
+    }
+
     private ReadOnlyMemory<byte> Start(JsonElement root)
     {
         var message = root.GetProperty("message");
-        _writer = new ChatChunkWriter(
+        return StartWith(
             AnthropicResponseTranslator.String(message, "id") ?? "",
-            created,
             AnthropicResponseTranslator.String(message, "model") ?? "",
-            // Each chunk is handed on before the next event is read.
-            lendsChunks: true);
-        if (message.TryGetProperty("usage", out var usage))
+            message.TryGetProperty("usage", out var usage) ? AnthropicUsage.Read(usage) : null);
+    }
+
+    /// <summary>The stream's start: its writer, the usage so far (when the message carries one), and the role chunk.</summary>
+    private ReadOnlyMemory<byte> StartWith(string id, string model, AnthropicUsage? usage)
+    {
+        // Each chunk is handed on before the next event is read.
+        _writer = new ChatChunkWriter(id, created, model, lendsChunks: true);
+        if (usage is { } known)
         {
-            _usage = AnthropicUsage.Read(usage);
+            _usage = known;
         }
         return _writer.Role();
     }
@@ -160,10 +215,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         switch (AnthropicResponseTranslator.String(block, "type"))
         {
             case "tool_use":
-                // OpenAI numbers tool calls from 0 whatever text blocks come before them.
-                var toolIndex = _toolIndexByBlock.Count;
-                _toolIndexByBlock[root.GetProperty("index").GetInt32()] = toolIndex;
-                return Writer.ToolCallStart(toolIndex, AnthropicResponseTranslator.String(block, "id") ?? "", AnthropicResponseTranslator.String(block, "name") ?? "");
+                return ToolCallStart(root.GetProperty("index").GetInt32(), AnthropicResponseTranslator.String(block, "id") ?? "", AnthropicResponseTranslator.String(block, "name") ?? "");
             case "text" when AnthropicResponseTranslator.String(block, "text") is { Length: > 0 } text:
                 return Writer.Content(text);
             case "thinking" when AnthropicResponseTranslator.String(block, "thinking") is { Length: > 0 } thinking:
@@ -171,6 +223,14 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
             default:
                 return default;
         }
+    }
+
+    private ReadOnlyMemory<byte> ToolCallStart(int blockIndex, string id, string name)
+    {
+        // OpenAI numbers tool calls from 0 whatever text blocks come before them.
+        var toolIndex = _toolIndexByBlock.Count;
+        _toolIndexByBlock[blockIndex] = toolIndex;
+        return Writer.ToolCallStart(toolIndex, id, name);
     }
 
     private ReadOnlyMemory<byte> BlockDelta(JsonElement root)
@@ -199,7 +259,16 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         {
             _usage = _usage.Update(usage);
         }
-        var stopReason = root.TryGetProperty("delta", out var delta) ? AnthropicResponseTranslator.String(delta, "stop_reason") : null;
+        return Finish(null, root.TryGetProperty("delta", out var delta) ? AnthropicResponseTranslator.String(delta, "stop_reason") : null);
+    }
+
+    /// <summary>The finish chunk, the usage updated first with what the event carries.</summary>
+    private ReadOnlyMemory<byte> Finish(UsageCounts? usage, string? stopReason)
+    {
+        if (usage is { } counts)
+        {
+            _usage = _usage.Update(counts);
+        }
         return Writer.Finish(AnthropicResponseTranslator.FinishReason(stopReason));
     }
 

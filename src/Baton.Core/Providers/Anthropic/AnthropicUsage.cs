@@ -21,6 +21,14 @@ internal readonly record struct AnthropicUsage(int Input, int Output, int CacheR
         Has(usage, "cache_read_input_tokens") ? Count(usage, "cache_read_input_tokens") : CacheRead,
         Has(usage, "cache_creation_input_tokens") ? Count(usage, "cache_creation_input_tokens") : CacheCreation);
 
+    /// <summary><see cref="Read(JsonElement)"/> of counts read without a document.</summary>
+    public static AnthropicUsage Read(UsageCounts usage) =>
+        new(usage.Input ?? 0, usage.Output ?? 0, usage.CacheRead ?? 0, usage.CacheCreation ?? 0);
+
+    /// <summary><see cref="Update(JsonElement)"/> with counts read without a document.</summary>
+    public AnthropicUsage Update(UsageCounts usage) =>
+        new(usage.Input ?? Input, usage.Output ?? Output, usage.CacheRead ?? CacheRead, usage.CacheCreation ?? CacheCreation);
+
     public TokenUsage ToTokenUsage() => TokenUsage.Of(Input + CacheRead + CacheCreation, Output, cached: CacheRead, cacheWrite: CacheCreation);
 
     private static bool Has(JsonElement usage, string name) =>

@@ -194,6 +194,43 @@ public sealed class AnthropicStreamTranslatorTests
         Assert.Equal(written.Select(c => Encoding.UTF8.GetString(c.Span)), chunks.Select(Encoding.UTF8.GetString));
     }
 
+    [Fact]
+    public async Task The_events_that_start_and_end_the_message_and_its_blocks_are_read_in_the_same_pass_with_the_same_result()
+    {
+        string Event(string type, string json) => "event: " + type + "\ndata: " + json + "\n\n";
+        var sse = Event("message_start", """{"type":"message_start","message":{"id":"msg_\u0031","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"usage":{"input_tokens":10,"cache_read_input_tokens":5,"cache_creation_input_tokens":1.5,"output_tokens":1,"server_tool_use":{"web_search_requests":0}}}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"hm\n","signature":""}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":1,"content_block":{"type":"text","text":"Hi"}}""")
+            + Event("content_block_start", """{"type":"content_block_start","index":2,"content_block":{"type":"text","text":""}}""")
+            + Event("content_block_start", """{"index":3,"content_block":{"input":{"q":[1]},"name":"search","id":"toolu_9","type":"tool_use"},"type":"content_block_start"}""")
+            + Event("content_block_delta", """{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{}"}}""")
+            + Event("message_delta", """{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":42,"input_tokens":"x"}}""")
+            + Event("message_stop", """{"type":"message_stop"}""");
+
+        await using var stream = AnthropicFixtures.Stream(Encoding.UTF8.GetBytes(sse));
+        var chunks = new List<string>();
+        await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+        {
+            chunks.Add(Encoding.UTF8.GetString(chunk.Json.Span));
+        }
+
+        // Input counts the cache reads and writes; a count that is no whole number is 0, one that is no number is kept.
+        var usage = Baton.Providers.TokenUsage.Of(15, 42, cached: 5, cacheWrite: 0);
+        var expected = new ChatChunkWriter("msg_1", AnthropicFixtures.Created, "claude");
+        ReadOnlyMemory<byte>[] written =
+        [
+            expected.Role(),
+            expected.ReasoningContent("hm\n"),
+            expected.Content("Hi"),
+            expected.ToolCallStart(0, "toolu_9", "search"),
+            expected.ToolCallArguments(0, "{}"),
+            expected.Finish("tool_calls"),
+            expected.Usage(usage),
+        ];
+        Assert.Equal(written.Select(c => Encoding.UTF8.GetString(c.Span)), chunks);
+        Assert.Equal(usage, stream.Usage);
+    }
+
     [Theory]
     // Something after the event's object; a delta without its delta.
     [InlineData("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\"}} x")]
