@@ -76,11 +76,13 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
             });
 
     /// <summary>
-    /// The events of a stream's body read in one pass over their bytes (<see cref="AnthropicStreamEvent"/>):
-    /// <c>content_block_delta</c> (nearly every event: the answer comes in them), and those that carry nothing to read
-    /// (<c>ping</c>, <c>content_block_stop</c>, <c>message_stop</c>). False for the other events, and for what this pass
-    /// leaves to the general reading (which then decides, with its errors): text that is not JSON, a delta that is missing
-    /// or not an object, an argument fragment without a numeric index, any event before <c>message_start</c>.
+    /// A stream's events read in one pass over their bytes (<see cref="AnthropicStreamEvent"/>), as the document's
+    /// reading reads them: the message's start, the blocks' starts and deltas (nearly every event: the answer comes in
+    /// them), the final usage and stop reason, the stop, and the events that carry nothing. False for <c>error</c>
+    /// events, for types added later, and for what this pass leaves to the general reading (which then decides, with
+    /// its errors): text that is not JSON, a delta, message or block that is missing or not an object, a <c>usage</c>
+    /// that is not an object, an argument fragment or tool block without a numeric index, any event before
+    /// <c>message_start</c>.
     /// </summary>
     private bool TryTranslateInOnePass(string eventType, ReadOnlySpan<byte> data, out ReadOnlyMemory<byte> chunk, out bool finished)
     {
