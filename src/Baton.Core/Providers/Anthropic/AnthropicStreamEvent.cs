@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Baton.Providers.Anthropic;
 
@@ -252,13 +253,24 @@ internal readonly ref struct AnthropicStreamEvent
         }
         if (!reader.ValueIsEscaped)
         {
+            Utf8Only(reader.ValueSpan);
             // A string token starts at its opening quote.
             return new TextAt((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, Unescaped: false, Present: true);
         }
         var written = reader.CopyString(unescaped.AsSpan(used));
+        Utf8Only(unescaped.AsSpan(used, written));
         var at = new TextAt(used, written, Unescaped: true, Present: true);
         used += written;
         return at;
+    }
+
+    /// <summary>The reader does not check a string's UTF-8; a document's reading refuses it when the string is read.</summary>
+    private static void Utf8Only(ReadOnlySpan<byte> text)
+    {
+        if (!Utf8.IsValid(text))
+        {
+            throw new InvalidOperationException("A string of the event is not UTF-8.");
+        }
     }
 
     /// <summary>A string of the event, as UTF-8 (absent: empty): its place in the event or in the unescaped strings.</summary>

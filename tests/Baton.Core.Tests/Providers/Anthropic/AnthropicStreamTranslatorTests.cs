@@ -243,6 +243,23 @@ public sealed class AnthropicStreamTranslatorTests
         Assert.Equal("upstream_malformed_response", error.Code);
     }
 
+    [Theory]
+    [InlineData("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_\u00ff\",\"model\":\"claude\"}}")]
+    [InlineData("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\u00ffb\"}}")]
+    [InlineData("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\\n\u00ffb\"}}")]
+    [InlineData("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end\u00ff\"}}")]
+    public async Task Text_that_is_not_utf8_is_malformed_as_the_document_reading_has_it(string type, string json)
+    {
+        // Written in Latin-1, the \u00ff becomes the byte 0xFF, which starts no UTF-8 character.
+        var data = Encoding.Latin1.GetBytes(json);
+        var head = type == "message_start" ? [] : Encoding.UTF8.GetBytes(StartEvent);
+        byte[] sse = [.. head, .. Encoding.UTF8.GetBytes("event: " + type + "\ndata: "), .. data, .. "\n\n"u8];
+        await using var stream = AnthropicFixtures.Stream(sse);
+
+        var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
+        Assert.Equal("upstream_malformed_response", error.Code);
+    }
+
     [Fact]
     public async Task A_stream_read_after_it_was_disposed_of_says_so_instead_of_reading_the_reader_it_gave_back()
     {
