@@ -6,13 +6,14 @@
 # slice's requests/s, CPU per request (the process's own, from /proc) and allocated bytes per request are printed,
 # then the totals and B's ratios to A. See docs/benchmarks.md ("Sixth round").
 #
-#   bench/ab.sh [--a DIR] [--b DIR] [--env-a "K=V ..."] [--env-b "K=V ..."] [--mode json|sse|sse-anthropic|hit] [--rounds N]
+#   bench/ab.sh [--a DIR] [--b DIR] [--env-a "K=V ..."] [--env-b "K=V ..."] [--mode json|sse|sse-anthropic|sse-gemini|hit] [--rounds N]
 #               [--slice SECONDS] [--warm-up SECONDS] [--connections N] [--yarp | --redis] [--no-install]
 #
 #   --a, --b     checkouts to build and run (default: this one, for both)
 #   --env-a/-b   environment variables for that side's gateway only
 #   --mode       non-streamed answers (json, the default), streamed (sse), streamed from an upstream speaking
-#                Anthropic's Messages format (sse-anthropic: the stream translated), or cache hits (hit)
+#                Anthropic's Messages format or Gemini's (sse-anthropic, sse-gemini: the stream translated), or cache
+#                hits (hit)
 #   --rounds     slices per side (default 8); --slice: seconds per slice (default 5)
 #   --warm-up    seconds of non-streamed and of streamed load per gateway before the first slice (default 30 in all)
 #   --connections  wrk's connections in the measured slices (default 64); each slice also prints its p50 latency,
@@ -39,14 +40,14 @@ while [[ $# -gt 0 ]]; do
     --yarp) YARP=1; shift ;;
     --redis) REDIS=1; shift ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 B="${B:-$A}"
-[[ $MODE =~ ^(json|sse|sse-anthropic|hit)$ ]] || { echo "--mode is json, sse, sse-anthropic or hit" >&2; exit 2; }
-[[ $YARP == 1 && $MODE =~ ^(hit|sse-anthropic)$ ]] && { echo "--mode $MODE measures Baton's own work: not with --yarp" >&2; exit 2; }
-[[ $REDIS == 1 && $MODE == sse-anthropic ]] && { echo "--mode sse-anthropic runs the team configuration only: not with --redis" >&2; exit 2; }
+[[ $MODE =~ ^(json|sse|sse-anthropic|sse-gemini|hit)$ ]] || { echo "--mode is json, sse, sse-anthropic, sse-gemini or hit" >&2; exit 2; }
+[[ $YARP == 1 && $MODE =~ ^(hit|sse-anthropic|sse-gemini)$ ]] && { echo "--mode $MODE measures Baton's own work: not with --yarp" >&2; exit 2; }
+[[ $REDIS == 1 && $MODE =~ ^sse-(anthropic|gemini)$ ]] && { echo "--mode $MODE runs the team configuration only: not with --redis" >&2; exit 2; }
 [[ $YARP == 1 && $REDIS == 1 ]] && { echo "--yarp and --redis exclude each other" >&2; exit 2; }
 
 UPSTREAM_PORT=18091 A_PORT=18092 A_PROBE=18093 B_PORT=18094 B_PROBE=18095 A_REDIS=18096 B_REDIS=18097
@@ -111,6 +112,7 @@ fi
 cache_control=no-cache; [[ $MODE == hit ]] && cache_control=""
 body="$HERE/wrk/request.json"; [[ $MODE == sse ]] && body="$HERE/wrk/request-stream.json"
 [[ $MODE == sse-anthropic ]] && body="$HERE/wrk/request-anthropic-stream.json"
+[[ $MODE == sse-gemini ]] && body="$HERE/wrk/request-gemini-stream.json"
 # The YARP passthrough forwards the path as it is: the upstream serves the streamed answer under /sse/.
 url_path() { [[ $YARP == 1 && $1 == */request-stream.json ]] && echo /sse/v1/chat/completions || echo /v1/chat/completions; }
 side() { # NAME: sets PORT KEY PID PROBE RPID (its redis-server, with --redis)
@@ -119,7 +121,7 @@ side() { # NAME: sets PORT KEY PID PROBE RPID (its redis-server, with --redis)
 }
 
 warm_bodies=("$HERE/wrk/request.json" "$HERE/wrk/request-stream.json")
-[[ $MODE == sse-anthropic ]] && warm_bodies+=("$body")
+[[ $MODE =~ ^sse-(anthropic|gemini)$ ]] && warm_bodies+=("$body")
 log "warm-up: ${WARM_UP} s per gateway, non-streamed and streamed"
 for name in a b; do
   side $name

@@ -3,8 +3,8 @@
 # Expects HERE, INSTALL and LOG_TAG to be set by the sourcing script.
 
 HOST=127.0.0.1
-# The key of the bench's Anthropic-format upstream (baton.bench.team.json): a provider of that type must name one, and
-# the static upstream reads none.
+# The key of the bench's Anthropic- and Gemini-format upstreams (baton.bench.team.json): providers of those types must
+# name one, and the static upstream reads none.
 export BENCH_UPSTREAM_KEY="${BENCH_UPSTREAM_KEY:-static-upstream-reads-no-key}"
 RESULTS="$HERE/results"
 WORK="$(mktemp -d)"
@@ -116,6 +116,12 @@ http {
     location = /anthropic/v1/messages {
       default_type text/event-stream;
       alias $HERE/upstream/stream-anthropic.sse;
+      error_page 405 =200 \$uri;
+    }
+    # The same streamed answer in Gemini's format (bench/ab.sh --mode sse-gemini).
+    location = /gemini/v1beta/models/bench-upstream:streamGenerateContent {
+      default_type text/event-stream;
+      alias $HERE/upstream/stream-gemini.sse;
       error_page 405 =200 \$uri;
     }
     # The same completion for a deployment with a limit that bites (bench/distributed.sh): each request that
