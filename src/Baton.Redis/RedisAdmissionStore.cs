@@ -38,12 +38,22 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
     private const string Script = RedisBucketScript.Prelude + "\n" + """
         local ttl = tonumber(ARGV[1])
         -- Every lease this script adds expires at the same time; its set lives a second longer.
-        local leaseexpiry = string.format('%.0f', now + ttl)
+        local leaseexpiry = string.format('%d', now + ttl)
         local leasekeep = math.ceil(ttl / 1000) + 1000
         -- Redis runs nothing else while a script runs, so what the script read of a key stays true for every later
         -- admission of the batch but for its own changes: each lease set, bucket and revocation is read once, kept
         -- here as the admissions change it, and written back once at the end. The decisions are those of the
         -- admissions run one after another, for a fraction of the calls into Redis.
+        -- The admissions of a batch repeat their limits: each argument is made a number once a script.
+        local numbers = {}
+        local function num(s)
+          local v = numbers[s]
+          if v == nil then
+            v = tonumber(s)
+            numbers[s] = v
+          end
+          return v
+        end
         local sets, setorder = {}, {}
         local buckets, bucketorder = {}, {}
         local revoked = {}
@@ -80,10 +90,16 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           s.added[#s.added + 1] = leaseexpiry
           s.added[#s.added + 1] = id
         end
+        -- A level after a take as a later script reads it back from what save writes (tostring's 14 digits; a whole
+        -- level as it is), and that text.
+        local function kept(x)
+          local s = text(x)
+          if x % 1 == 0 and x > -1e14 and x < 1e14 then return x, s end
+          return tonumber(s), s
+        end
         -- Takes one request and the tokens when both buckets have them and no pause holds; else says how long to wait.
-        -- A bucket keeps its fields as load read them, then as a take left them: levels as the strings save writes
-        -- (what a later script would read back), refilled at this script's time. Levels are returned as numbers:
-        -- the reply writes them as tostring would.
+        -- A bucket keeps its fields as load read them, then as a take left them: levels as a later script would read
+        -- them back, refilled at this script's time. Levels and the pause are returned as the text tostring writes.
         local function take(key, rpm, tpm, tokens)
           local b = buckets[key]
           if not b then
@@ -95,14 +111,18 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           local r = level(rpm, b.r, b.rt)
           local k = level(tpm, b.k, b.kt)
           local wait, reason = shortfall(r, k, b.p, rpm, tpm, tokens)
+          local rs, ks = '', ''
           if wait == 0 then
-            if r then r = r - 1; b.r = tostring(r); b.rt = now; b.saver = true end
-            if k then k = k - math.min(tokens, tpm); b.k = tostring(k); b.kt = now; b.savek = true end
+            if r then b.r, rs = kept(r - 1); b.rt = now; b.saver = true end
+            if k then b.k, ks = kept(k - math.min(tokens, tpm)); b.kt = now; b.savek = true end
             b.taken = true
+          else
+            if r then rs = text(r) end
+            if k then ks = text(k) end
           end
-          local paused = 0
-          if b.p > now then paused = b.p - now end
-          return wait, reason, r or '', k or '', paused
+          local paused = '0'
+          if b.p > now then paused = text(b.p - now) end
+          return wait, reason, rs, ks, paused
         end
         local function revokedkey(id)
           local gone = revoked[id]
@@ -114,26 +134,29 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
         end
         -- One admission, its keys from K and its arguments from A. Reply: stage, key wait, key reason, key in flight,
         -- budget granted, budget refused by, deployment wait, deployment reason, deployment in flight, deployment r,
-        -- deployment k, deployment paused, then budget states. Every number but the levels is a whole one well below
-        -- 1e14, which table.concat writes in full (as '%.0f' would), and the levels as tostring does.
+        -- deployment k, deployment paused, then budget states. Every field is written as text here, whole numbers by
+        -- '%d' (all well below 1e14, so as tostring would write them) and the levels as tostring does: table.concat
+        -- would format each number as a float.
         local function done(reply, stage)
           reply[1] = stage
           return table.concat(reply, ' ')
         end
         local function admit(K, A)
           local parts = ARGV[A]
-          local reply = {0, 0, 0, 0, 1, -1, 0, 0, 0, '', '', 0}
-          if string.find(parts, 'r', 1, true) and revokedkey(ARGV[A + 2]) then return done(reply, 1) end
+          local reply = {'0', '0', '0', '0', '1', '-1', '0', '0', '0', '', '', '0'}
+          if string.find(parts, 'r', 1, true) and revokedkey(ARGV[A + 2]) then return done(reply, '1') end
           local haskey = string.find(parts, 'k', 1, true)
-          local keymax = tonumber(ARGV[A + 6])
+          local keymax = num(ARGV[A + 6])
           if haskey then
             local n, ok = inflight(KEYS[K + 1], keymax)
-            reply[4] = n
-            if not ok then return done(reply, 2) end
-            local wait, reason = take(KEYS[K], tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5]))
-            reply[2] = wait
-            reply[3] = reason
-            if wait > 0 then return done(reply, 3) end
+            reply[4] = string.format('%d', n)
+            if not ok then return done(reply, '2') end
+            local wait, reason = take(KEYS[K], num(ARGV[A + 3]), num(ARGV[A + 4]), num(ARGV[A + 5]))
+            if wait > 0 then
+              reply[2] = text(wait)
+              reply[3] = string.format('%d', reason)
+              return done(reply, '3')
+            end
           end
           if string.find(parts, 'b', 1, true) then
             local n = tonumber(ARGV[A + 1])
@@ -163,9 +186,9 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
               end
             end
             if refused >= 0 then
-              reply[5] = 0
-              reply[6] = refused
-              return done(reply, 4)
+              reply[5] = '0'
+              reply[6] = string.format('%d', refused)
+              return done(reply, '4')
             end
             local expiry = ARGV[A + 15]
             local keep = math.max(1000, tonumber(expiry) - ms + 60000)
@@ -177,34 +200,36 @@ public sealed partial class RedisAdmissionStore : IAdmissionStore, IDisposable
           -- The key's slot is held from here on, as on one gateway: while the request waits for its deployment too.
           if haskey then lease(KEYS[K + 1], keymax, ARGV[A + 11]) end
           if string.find(parts, 'd', 1, true) then
-            local depmax = tonumber(ARGV[A + 10])
+            local depmax = num(ARGV[A + 10])
             local n, ok = inflight(KEYS[K + 3], depmax)
-            reply[9] = n
-            if not ok then return done(reply, 5) end
-            local wait, reason, r, k, paused = take(KEYS[K + 2], tonumber(ARGV[A + 7]), tonumber(ARGV[A + 8]), tonumber(ARGV[A + 9]))
-            reply[7] = wait
-            reply[8] = reason
+            reply[9] = string.format('%d', n)
+            if not ok then return done(reply, '5') end
+            local wait, reason, r, k, paused = take(KEYS[K + 2], num(ARGV[A + 7]), num(ARGV[A + 8]), num(ARGV[A + 9]))
             reply[10] = r
             reply[11] = k
             reply[12] = paused
-            if wait > 0 then return done(reply, 6) end
+            if wait > 0 then
+              reply[7] = text(wait)
+              reply[8] = string.format('%d', reason)
+              return done(reply, '6')
+            end
             lease(KEYS[K + 3], depmax, ARGV[A + 11])
           end
-          return done(reply, 0)
+          return done(reply, '0')
         end
         local out = {}
         local K = 2
         local A = 2
         while A <= #ARGV do
           out[#out + 1] = admit(K, A)
-          local n = tonumber(ARGV[A + 1])
+          local n = num(ARGV[A + 1])
           K = K + 4 + 2 * n
           A = A + 16 + n
         end
         for _, key in ipairs(setorder) do addleases(key, sets[key]) end
         for _, key in ipairs(bucketorder) do
           local b = buckets[key]
-          if b.taken then save(key, b.saver and tonumber(b.r) or nil, b.savek and tonumber(b.k) or nil, b.p, b.e) end
+          if b.taken then save(key, b.saver and b.r or nil, b.savek and b.k or nil, b.p, b.e) end
         end
         return table.concat(out, '\n')
         """;

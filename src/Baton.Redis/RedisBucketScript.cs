@@ -11,8 +11,14 @@ internal static class RedisBucketScript
     public const string Prelude = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-        -- Times are whole microseconds: tostring would round them to 14 digits.
-        local stamp = string.format('%.0f', now)
+        -- Times are whole microseconds: tostring would round them to 14 digits. '%d' writes a whole number as '%.0f'
+        -- does, without the floating-point formatting (a large share of Redis's time in these scripts).
+        local stamp = string.format('%d', now)
+        -- A level as tostring writes it (14 significant digits), a whole one by '%d' (the same text, faster).
+        local function text(x)
+          if x % 1 == 0 and x > -1e14 and x < 1e14 then return string.format('%d', x) end
+          return tostring(x)
+        end
         local function level(cap, lvl, ts)
           if cap < 0 then return nil end
           if not lvl then return cap end
@@ -50,11 +56,17 @@ internal static class RedisBucketScript
         -- e: the bucket's 'e' as load read it. The expiry is pushed back (to 121 s, more while paused) at most once a
         -- second rather than on every save, so a bucket still lives at least 120 s after its last save.
         local function save(key, r, k, p, e)
-          local fields = {'p', p == 0 and '0' or string.format('%.0f', p)}
-          if r then table.insert(fields, 'r'); table.insert(fields, tostring(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
-          if k then table.insert(fields, 'k'); table.insert(fields, tostring(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
+          local ps = p == 0 and '0' or string.format('%.0f', p)
           local since = e and now - tonumber(e)
           local renew = p > now or not since or since >= 1000000 or since < 0
+          if r and k and not renew then
+            -- The usual save, both levels and nothing else, written without building its fields' table.
+            redis.call('HSET', key, 'p', ps, 'r', text(r), 'rt', stamp, 'k', text(k), 'kt', stamp)
+            return
+          end
+          local fields = {'p', ps}
+          if r then table.insert(fields, 'r'); table.insert(fields, text(r)); table.insert(fields, 'rt'); table.insert(fields, stamp) end
+          if k then table.insert(fields, 'k'); table.insert(fields, text(k)); table.insert(fields, 'kt'); table.insert(fields, stamp) end
           if renew then table.insert(fields, 'e'); table.insert(fields, stamp) end
           redis.call('HSET', key, unpack(fields))
           if renew then

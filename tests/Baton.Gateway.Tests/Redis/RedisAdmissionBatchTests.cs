@@ -98,6 +98,38 @@ public sealed class RedisAdmissionBatchTests(RedisServer server) : RedisAdmissio
     }
 
     [Fact]
+    public async Task Levels_that_are_not_whole_are_written_and_read_back_as_each_admission_alone_would()
+    {
+        var (connection, admissions) = Gateway(timeoutMs: 30_000);
+        var db = Admin.GetDatabase();
+        var id = Guid.NewGuid().ToString("N");
+        RedisKey bucket = connection.Prefix + "rl:levels:" + id;
+        // Refilled last a minute from now, so nothing refills during the test: three requests and a third left (a level
+        // with 14 significant digits, as the scripts write one), and forty tokens.
+        var later = ((await Control().TimeAsync() - DateTime.UnixEpoch).Ticks / 10) + 60_000_000;
+        var stamp = later.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await db.HashSetAsync(bucket, [new("r", "3.3333333333333"), new("rt", stamp), new("k", "40"), new("kt", stamp), new("p", "0"), new("e", stamp)]);
+        var take = new BucketTake("levels:" + id, new RateLimitSettings(10, 1_000, null, TimeSpan.Zero), 10, "levels-set:" + id, null);
+        Assert.True((await admissions.TryAdmitAsync(Request("warm:levels:" + id, 1), CancellationToken.None))!.Admitted);
+        var sentBefore = admissions.AdmissionScriptsSent;
+
+        await Control().ExecuteAsync("CLIENT", "PAUSE", "500", "WRITE");
+        var first = Enumerable.Range(0, RedisAdmissionQueue.MaxInFlight).Select(i => admissions.TryAdmitAsync(Request($"other-{i}:levels:" + id, 1), CancellationToken.None).AsTask()).ToList();
+        var batch = Enumerable.Range(0, 4).Select(_ => admissions.TryAdmitAsync(new AdmissionRequest { Deployment = take }, CancellationToken.None).AsTask()).ToList();
+        await Task.WhenAll(first);
+        var results = await Task.WhenAll(batch);
+
+        Assert.Equal(RedisAdmissionQueue.MaxInFlight + 1, admissions.AdmissionScriptsSent - sentBefore);
+        Assert.Equal([AdmissionStage.Admitted, AdmissionStage.Admitted, AdmissionStage.Admitted, AdmissionStage.DeploymentRate], results.Select(r => r!.Stage));
+        // The fourth finds a third of a request (0.3333333333333, as read back) and ten tokens: two thirds of a request
+        // at ten a minute is four seconds, and a microsecond more for the level's last digit.
+        Assert.Equal(RateLimitRefusal.Requests, results[3]!.Deployment.Reason);
+        Assert.InRange(results[3]!.Deployment.RetryAfter, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(4.001));
+        Assert.Equal("0.3333333333333", (string?)await db.HashGetAsync(bucket, "r"));
+        Assert.Equal("10", (string?)await db.HashGetAsync(bucket, "k"));
+    }
+
+    [Fact]
     public async Task Many_concurrent_admissions_on_two_gateways_share_a_limit_exactly()
     {
         var gateways = new[] { Gateway(timeoutMs: 30_000), Gateway(timeoutMs: 30_000) };
