@@ -78,5 +78,5 @@ public sealed class SecretRedactor
 
     /// <summary>The stream with keys removed from its chunks, including keys split across chunks.</summary>
     public ProviderStream ScrubStream(ProviderStream stream) =>
-        IsEmpty ? stream : new SecretScrubbingStream(stream, new StreamSecretScrubber(Secrets));
+        IsEmpty ? stream : new SecretScrubbingStream(stream, Secrets);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Baton.Providers.Secrets;
 
@@ -21,6 +22,7 @@ internal sealed class SecretSet
     private readonly SearchValues<string>? _windows;
     private readonly byte[][] _utf8;
     private readonly byte[][] _escaped;
+    private readonly ObjectPool<StreamSecretScrubber> _scrubbers;
 
     public SecretSet(string[] keys)
     {
@@ -42,9 +44,16 @@ internal sealed class SecretSet
                 JsonEncodedText.Encode(key, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray() })
             .Where(form => !_utf8.Any(plain => plain.AsSpan().SequenceEqual(form)))
             .DistinctBy(Convert.ToBase64String)];
+        _scrubbers = new DefaultObjectPoolProvider { MaximumRetained = 1024 }.Create(new ScrubberPolicy(this));
     }
 
     public string[] Keys { get; }
+
+    /// <summary>A stream's scrubber of these keys, from the scrubbers of streams that ended.</summary>
+    public StreamSecretScrubber RentScrubber() => _scrubbers.Get();
+
+    /// <summary>Takes back a scrubber whose stream ended: it is reset and serves a later stream.</summary>
+    public void Return(StreamSecretScrubber scrubber) => _scrubbers.Return(scrubber);
 
     /// <summary>The longest key, in characters.</summary>
     public int LongestKey => Keys.Length == 0 ? 0 : Keys.Max(k => k.Length);
@@ -157,5 +166,13 @@ internal sealed class SecretSet
         }
         output.Write(json[copied..]);
         return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Makes scrubbers of this set; one given back is kept when it resets (see <see cref="StreamSecretScrubber"/>).</summary>
+    private sealed class ScrubberPolicy(SecretSet secrets) : PooledObjectPolicy<StreamSecretScrubber>
+    {
+        public override StreamSecretScrubber Create() => new(secrets);
+
+        public override bool Return(StreamSecretScrubber obj) => ((IResettable)obj).TryReset();
     }
 }

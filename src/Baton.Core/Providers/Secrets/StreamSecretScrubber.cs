@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Baton.Providers.OpenAi;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Baton.Providers.Secrets;
 
@@ -21,18 +22,24 @@ namespace Baton.Providers.Secrets;
 /// mask in their place). Normal text therefore never waits, and an echo holds back at most a key's length. At
 /// most <see cref="Fragment"/> − 1 characters of a key can have gone out before the hold began; a key's
 /// beginning still held when the stream ends, or when the hold grows past its bound, is masked as an echo
-/// cut short. Not thread-safe: one instance per stream.
+/// cut short. Not thread-safe: one instance per stream at a time. Rented from its key set's pool
+/// (<see cref="SecretSet.RentScrubber"/>) and given back when the stream ends, so that a stream pays for none of
+/// its lists, buffers and matchers: every stream of a gateway with a provider key is scrubbed.
 /// </remarks>
-internal sealed class StreamSecretScrubber
+internal sealed class StreamSecretScrubber : IResettable
 {
     private const int Fragment = SecretRedactor.MinimumFragmentLength;
     private const int MaxHeldChunks = 512;
     private const int MaxHeldBytes = 512 * 1024;
 
+    // A scrubber whose text buffer grew past this for a huge chunk is not kept for the next stream.
+    private const int MaxKeptChars = 64 * 1024;
+
     private readonly SecretSet _secrets;
     private readonly string[] _keys;
     private readonly int[][] _failure;
     private readonly List<Channel> _channels = [];
+    private readonly List<Channel> _spareChannels = [];
     private readonly List<TextValue> _values = [];
     private readonly List<Segment> _segments = [];
     private readonly List<(Channel Channel, long Start, long End)> _matches = [];
@@ -99,6 +106,20 @@ internal sealed class StreamSecretScrubber
         Flush();
     }
 
+    /// <summary>Forgets the last stream, keeping the lists, the buffer and the channels' matchers for the next one.</summary>
+    bool IResettable.TryReset()
+    {
+        _spareChannels.AddRange(_channels);
+        _channels.Clear();
+        _values.Clear();
+        _segments.Clear();
+        _matches.Clear();
+        _ready.Clear();
+        _held.Clear();
+        _heldBytes = 0;
+        return _chars.Length <= MaxKeptChars;
+    }
+
     /// <summary>The stream ended (or broke): whatever is held goes out, a key's beginning still pending masked.</summary>
     public void Complete()
     {
@@ -120,7 +141,17 @@ internal sealed class StreamSecretScrubber
                 return channel;
             }
         }
-        var added = new Channel(id, _keys.Length);
+        Channel added;
+        if (_spareChannels.Count > 0)
+        {
+            added = _spareChannels[^1];
+            _spareChannels.RemoveAt(_spareChannels.Count - 1);
+            added.Restart(id);
+        }
+        else
+        {
+            added = new Channel(id, _keys.Length);
+        }
         _channels.Add(added);
         return added;
     }
@@ -301,11 +332,19 @@ internal sealed class StreamSecretScrubber
     /// <summary>One channel's text so far: its length, and how much of each key it ends with.</summary>
     private sealed class Channel(ChannelId id, int keys)
     {
-        public ChannelId Id { get; } = id;
+        public ChannelId Id { get; private set; } = id;
 
         public long Position { get; set; }
 
         public int[] States { get; } = new int[keys];
+
+        /// <summary>The channel as new, for another stream's text.</summary>
+        public void Restart(ChannelId id)
+        {
+            Id = id;
+            Position = 0;
+            Array.Clear(States);
+        }
 
         /// <summary>The longest beginning of a key the text ends with.</summary>
         public int Pending => States.Length == 0 ? 0 : States.Max();

@@ -13,14 +13,16 @@ public sealed class StreamSecretScrubberTests
     private const string Key = "sk-live-4f9QzX2mR7tK1wB8";
     private const string Mask = SecretRedactor.Mask;
 
-    private static StreamSecretScrubber Scrubber(params string[] keys)
+    private static StreamSecretScrubber Scrubber(params string[] keys) => new(Secrets(keys));
+
+    private static SecretSet Secrets(params string[] keys)
     {
         var redactor = new SecretRedactor();
         foreach (var key in keys.Length == 0 ? [Key] : keys)
         {
             redactor.Add(key);
         }
-        return new StreamSecretScrubber(redactor.Secrets);
+        return redactor.Secrets;
     }
 
     private static string Chunk(string content, int index = 0, string field = "content") =>
@@ -240,7 +242,7 @@ public sealed class StreamSecretScrubberTests
     public async Task The_stream_forwards_a_chunk_before_reading_the_next_unless_it_may_be_spelling_a_key()
     {
         var source = new CountingStream([Chunk("Hello "), Chunk("world, " + Key[..10]), Chunk(Key[10..] + ".")]);
-        await using var stream = new SecretScrubbingStream(source, Scrubber());
+        await using var stream = new SecretScrubbingStream(source, Secrets());
 
         var seen = new List<(string Text, int Read)>();
         await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
@@ -258,7 +260,7 @@ public sealed class StreamSecretScrubberTests
     public async Task A_stream_that_breaks_while_a_key_is_pending_delivers_what_was_held_masked_then_the_error()
     {
         var source = new CountingStream([Chunk("Key: "), Chunk(Key[..12])], breakAtEnd: true);
-        await using var stream = new SecretScrubbingStream(source, Scrubber());
+        await using var stream = new SecretScrubbingStream(source, Secrets());
 
         var seen = new List<string>();
         var error = await Assert.ThrowsAsync<BatonException>(async () =>
@@ -273,8 +275,67 @@ public sealed class StreamSecretScrubberTests
         Assert.Equal("Key: " + Mask, TextOf(seen));
     }
 
+    [Fact]
+    public void A_scrubber_given_back_while_it_held_a_key_beginning_starts_its_next_stream_afresh()
+    {
+        var secrets = Secrets();
+        var scrubber = secrets.RentScrubber();
+        scrubber.Accept(Of(Chunk("Key: ")));
+        scrubber.Accept(Of(Chunk(Key[..12])));
+        Assert.True(scrubber.Holding);
+        // The client left: the stream is disposed of without its end, with a chunk held and a key half matched.
+        secrets.Return(scrubber);
+
+        var next = secrets.RentScrubber();
+        Assert.Same(scrubber, next);
+        Assert.False(next.Holding);
+        var output = Run(next, [Chunk(Key[12..]), Chunk(" ok")]);
+
+        // Nothing of the last stream goes out, and this stream's text does not complete the key the last one began.
+        Assert.Equal([Chunk(Key[12..]), Chunk(" ok")], output);
+    }
+
+    [Fact]
+    public async Task A_stream_read_after_it_was_disposed_of_throws_instead_of_using_a_scrubber_given_back()
+    {
+        var stream = new SecretScrubbingStream(new CountingStream([Chunk("Hello")]), Secrets());
+        await stream.DisposeAsync();
+        await stream.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+        {
+            await foreach (var _ in stream.ReadAsync(CancellationToken.None))
+            {
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Chunks_the_upstream_had_buffered_and_chunks_it_waits_for_come_out_alike(bool buffered)
+    {
+        var source = new CountingStream([Chunk("Hello "), Chunk("world, " + Key[..10]), Chunk(Key[10..] + "."), Chunk("Bye")], breakAtEnd: true, buffered: buffered);
+        await using var stream = new SecretScrubbingStream(source, Secrets());
+
+        var seen = new List<string>();
+        var error = await Assert.ThrowsAsync<BatonException>(async () =>
+        {
+            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+            {
+                seen.Add(Encoding.UTF8.GetString(chunk.Json.Span));
+            }
+        });
+
+        Assert.Equal("stream_interrupted", error.Code);
+        Assert.Equal(4, seen.Count);
+        Assert.Equal("Hello world, " + Mask + ".Bye", TextOf(seen));
+        Assert.Equal(TokenUsage.Of(1, 2), stream.Usage);
+        Assert.Throws<InvalidOperationException>(() => stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator());
+    }
+
     /// <summary>Yields its chunks, counting how many it has produced; optionally breaks after the last.</summary>
-    private sealed class CountingStream(List<string> chunks, bool breakAtEnd = false) : ProviderStream
+    private sealed class CountingStream(List<string> chunks, bool breakAtEnd = false, bool buffered = false) : ProviderStream
     {
         public int Read { get; private set; }
 
@@ -282,7 +343,10 @@ public sealed class StreamSecretScrubberTests
         {
             foreach (var chunk in chunks)
             {
-                await Task.Yield();
+                if (!buffered)
+                {
+                    await Task.Yield();
+                }
                 Read++;
                 yield return Of(chunk);
             }
