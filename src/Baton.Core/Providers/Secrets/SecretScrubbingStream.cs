@@ -13,29 +13,29 @@ namespace Baton.Providers.Secrets;
 /// scrubber is rented from <paramref name="secrets"/> and given back when the stream is disposed of (reading after
 /// that throws, rather than reading with a scrubber another stream may have), and the stream is its own enumerator, as
 /// <see cref="OpenAi.OpenAiCompatibleProvider"/>'s streams are: a move answered by a chunk already read allocates
-/// nothing, and one that waits for the upstream takes a pooled state machine. It is read once.
+/// nothing, and one that waits for the upstream takes a pooled state machine. The chunk a move took and the reading of
+/// the upstream stay in the pooled scrubber (<see cref="StreamSecretScrubber.Current"/>,
+/// <see cref="StreamSecretScrubber.Reading"/>), not in this object. It is read once.
 /// </remarks>
 internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secrets)
     : ProviderStream, IAsyncEnumerable<StreamChunk>, IAsyncEnumerator<StreamChunk>
 {
     private StreamSecretScrubber? _scrubber = secrets.RentScrubber();
-    private IAsyncEnumerator<StreamChunk>? _chunks;
-    private CancellationToken _cancellation;
-    private bool _enumerated;
-    private bool _ended;
-    private ExceptionDispatchInfo? _failure;
 
-    public StreamChunk Current { get; private set; }
+    public StreamChunk Current => _scrubber?.Current ?? default;
+
+    private StreamSecretScrubber Scrubber => _scrubber ?? throw new ObjectDisposedException(nameof(SecretScrubbingStream));
 
     public override IAsyncEnumerable<StreamChunk> ReadAsync(CancellationToken cancellationToken)
     {
-        _cancellation = cancellationToken;
+        Scrubber.Reading.Cancellation = cancellationToken;
         return this;
     }
 
     public IAsyncEnumerator<StreamChunk> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
-        OneReading.Begin(ref _enumerated, ref _cancellation, cancellationToken);
+        ref var reading = ref Scrubber.Reading;
+        OneReading.Begin(ref reading.Enumerated, ref reading.Cancellation, cancellationToken);
         return this;
     }
 
@@ -43,14 +43,14 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
     {
         try
         {
-            var scrubber = _scrubber ?? throw new ObjectDisposedException(nameof(SecretScrubbingStream));
+            var scrubber = Scrubber;
             while (true)
             {
                 if (TryAnswer(scrubber, out var answer))
                 {
                     return new ValueTask<bool>(answer);
                 }
-                var next = NextFromUpstream();
+                var next = NextFromUpstream(scrubber);
                 if (!next.IsCompletedSuccessfully)
                 {
                     return MoveNextAfterAsync(scrubber, next);
@@ -86,7 +86,7 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
             {
                 return answer;
             }
-            next = NextFromUpstream();
+            next = NextFromUpstream(scrubber);
         }
     }
 
@@ -94,27 +94,27 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
     /// What a move can answer without the upstream: a chunk the scrubber let go (<see cref="Current"/>), or, once the
     /// upstream's stream ended and everything held went out, the end or the upstream's error (thrown).
     /// </summary>
-    private bool TryAnswer(StreamSecretScrubber scrubber, out bool answer)
+    private static bool TryAnswer(StreamSecretScrubber scrubber, out bool answer)
     {
-        if (scrubber.TryTake(out var chunk))
+        if (scrubber.TryMoveNext())
         {
-            Current = chunk;
             return answer = true;
         }
-        if (_ended)
+        if (scrubber.Reading.Ended)
         {
-            _failure?.Throw();
+            scrubber.Reading.Failure?.Throw();
             answer = false;
             return true;
         }
         return answer = false;
     }
 
-    private ValueTask<bool> NextFromUpstream()
+    private ValueTask<bool> NextFromUpstream(StreamSecretScrubber scrubber)
     {
         try
         {
-            return (_chunks ??= inner.ReadAsync(_cancellation).GetAsyncEnumerator(_cancellation)).MoveNextAsync();
+            ref var reading = ref scrubber.Reading;
+            return (reading.Chunks ??= inner.ReadAsync(reading.Cancellation).GetAsyncEnumerator(reading.Cancellation)).MoveNextAsync();
         }
         catch (Exception error)
         {
@@ -128,11 +128,11 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
         Usage = inner.Usage;
         if (more)
         {
-            scrubber.Accept(_chunks!.Current);
+            scrubber.Accept(scrubber.Reading.Chunks!.Current);
             return;
         }
         scrubber.Complete();
-        (_ended, _failure) = (true, failure);
+        (scrubber.Reading.Ended, scrubber.Reading.Failure) = (true, failure);
     }
 
     public override async ValueTask DisposeAsync()
@@ -141,12 +141,12 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
         {
             return;
         }
-        if (_chunks is { } chunks)
+        if (scrubber.Reading.Chunks is { } chunks)
         {
             await chunks.DisposeAsync().ConfigureAwait(false);
         }
         await inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
-        secrets.Return(scrubber);
+        scrubber.Secrets.Return(scrubber);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -117,6 +118,8 @@ internal sealed class StreamSecretScrubber : IResettable
         _ready.Clear();
         _held.Clear();
         _heldBytes = 0;
+        Current = default;
+        Reading = default;
         return _chars.Length <= MaxKeptChars;
     }
 
@@ -131,6 +134,33 @@ internal sealed class StreamSecretScrubber : IResettable
     }
 
     public bool TryTake(out StreamChunk chunk) => _ready.TryDequeue(out chunk);
+
+    /// <summary>
+    /// Takes the next chunk that may be forwarded as <see cref="Current"/>: the scrubbing stream's enumerator reads it
+    /// from here, so that its own object, made for every stream, need not hold it.
+    /// </summary>
+    public bool TryMoveNext()
+    {
+        if (!_ready.TryDequeue(out var chunk))
+        {
+            return false;
+        }
+        Current = chunk;
+        return true;
+    }
+
+    /// <summary>The chunk <see cref="TryMoveNext"/> took last.</summary>
+    public StreamChunk Current { get; private set; }
+
+    /// <summary>The keys this scrubber removes, whose pool it goes back to.</summary>
+    public SecretSet Secrets => _secrets;
+
+    /// <summary>
+    /// Where the scrubbing stream this scrubber serves is in its upstream's chunks (see <see cref="SecretScrubbingStream"/>):
+    /// kept in the pooled scrubber, as <see cref="Current"/> is, so that the stream's own object, made for every stream,
+    /// holds only its upstream and its scrubber.
+    /// </summary>
+    internal UpstreamReading Reading;
 
     private Channel ChannelFor(ChannelId id)
     {
@@ -403,4 +433,14 @@ internal sealed class StreamSecretScrubber : IResettable
             return reader.GetString() ?? "";
         }
     }
+}
+
+/// <summary>A scrubbing stream's reading of its upstream: the upstream's enumerator, once begun, and how it ended.</summary>
+internal struct UpstreamReading
+{
+    public IAsyncEnumerator<StreamChunk>? Chunks;
+    public CancellationToken Cancellation;
+    public bool Enumerated;
+    public bool Ended;
+    public ExceptionDispatchInfo? Failure;
 }

@@ -331,7 +331,17 @@ public sealed class StreamSecretScrubberTests
         Assert.Equal(4, seen.Count);
         Assert.Equal("Hello world, " + Mask + ".Bye", TextOf(seen));
         Assert.Equal(TokenUsage.Of(1, 2), stream.Usage);
+    }
+
+    [Fact]
+    public async Task A_stream_is_read_once()
+    {
+        await using var stream = new SecretScrubbingStream(new CountingStream([Chunk("Hello")]), Secrets());
+        var chunks = stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator();
+
         Assert.Throws<InvalidOperationException>(() => stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator());
+        Assert.True(await chunks.MoveNextAsync());
+        Assert.Equal(Chunk("Hello"), Encoding.UTF8.GetString(chunks.Current.Json.Span));
     }
 
     /// <summary>Yields its chunks, counting how many it has produced; optionally breaks after the last.</summary>
