@@ -96,7 +96,7 @@ internal sealed class SecretScrubbingStream(ProviderStream inner, SecretSet secr
     /// </summary>
     private static bool TryAnswer(StreamSecretScrubber scrubber, out bool answer)
     {
-        if (scrubber.TryMoveNext())
+        if (scrubber.TryTake(out _))
         {
             return answer = true;
         }

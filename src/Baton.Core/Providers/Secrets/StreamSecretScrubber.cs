@@ -133,15 +133,13 @@ internal sealed class StreamSecretScrubber : IResettable
         }
     }
 
-    public bool TryTake(out StreamChunk chunk) => _ready.TryDequeue(out chunk);
-
     /// <summary>
-    /// Takes the next chunk that may be forwarded as <see cref="Current"/>: the scrubbing stream's enumerator reads it
-    /// from here, so that its own object, made for every stream, need not hold it.
+    /// Takes the next chunk that may be forwarded, which is also <see cref="Current"/> until the next take: the scrubbing
+    /// stream's enumerator reads it from there, so that its own object, made for every stream, need not hold it.
     /// </summary>
-    public bool TryMoveNext()
+    public bool TryTake(out StreamChunk chunk)
     {
-        if (!_ready.TryDequeue(out var chunk))
+        if (!_ready.TryDequeue(out chunk))
         {
             return false;
         }
@@ -149,7 +147,7 @@ internal sealed class StreamSecretScrubber : IResettable
         return true;
     }
 
-    /// <summary>The chunk <see cref="TryMoveNext"/> took last.</summary>
+    /// <summary>The chunk <see cref="TryTake"/> took last.</summary>
     public StreamChunk Current { get; private set; }
 
     /// <summary>The keys this scrubber removes, whose pool it goes back to.</summary>
