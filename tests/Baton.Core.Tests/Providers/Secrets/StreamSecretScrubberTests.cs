@@ -262,14 +262,7 @@ public sealed class StreamSecretScrubberTests
         var source = new CountingStream([Chunk("Key: "), Chunk(Key[..12])], breakAtEnd: true);
         await using var stream = new SecretScrubbingStream(source, Secrets());
 
-        var seen = new List<string>();
-        var error = await Assert.ThrowsAsync<BatonException>(async () =>
-        {
-            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
-            {
-                seen.Add(Encoding.UTF8.GetString(chunk.Json.Span));
-            }
-        });
+        var (seen, error) = await ReadUntilBrokenAsync(stream);
 
         Assert.Equal("stream_interrupted", error.Code);
         Assert.Equal("Key: " + Mask, TextOf(seen));
@@ -318,14 +311,7 @@ public sealed class StreamSecretScrubberTests
         var source = new CountingStream([Chunk("Hello "), Chunk("world, " + Key[..10]), Chunk(Key[10..] + "."), Chunk("Bye")], breakAtEnd: true, buffered: buffered);
         await using var stream = new SecretScrubbingStream(source, Secrets());
 
-        var seen = new List<string>();
-        var error = await Assert.ThrowsAsync<BatonException>(async () =>
-        {
-            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
-            {
-                seen.Add(Encoding.UTF8.GetString(chunk.Json.Span));
-            }
-        });
+        var (seen, error) = await ReadUntilBrokenAsync(stream);
 
         Assert.Equal("stream_interrupted", error.Code);
         Assert.Equal(4, seen.Count);
@@ -342,6 +328,20 @@ public sealed class StreamSecretScrubberTests
         Assert.Throws<InvalidOperationException>(() => stream.ReadAsync(CancellationToken.None).GetAsyncEnumerator());
         Assert.True(await chunks.MoveNextAsync());
         Assert.Equal(Chunk("Hello"), Encoding.UTF8.GetString(chunks.Current.Json.Span));
+    }
+
+    /// <summary>Reads a stream that breaks: the chunks that came out before the error, and the error.</summary>
+    private static async Task<(List<string> Seen, BatonException Error)> ReadUntilBrokenAsync(ProviderStream stream)
+    {
+        var seen = new List<string>();
+        var error = await Assert.ThrowsAsync<BatonException>(async () =>
+        {
+            await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+            {
+                seen.Add(Encoding.UTF8.GetString(chunk.Json.Span));
+            }
+        });
+        return (seen, error);
     }
 
     /// <summary>Yields its chunks, counting how many it has produced; optionally breaks after the last.</summary>
