@@ -31,7 +31,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
         _time = time;
         _channel = redis.Channel("breakers");
         _breaks = redis.Key("breakers");
-        redis.Subscribe("breakers", _channel, (_, message) => Receive(message), caughtUp: () => _ = LoadAsync());
+        redis.Subscribe("breakers", _channel, (_, message) => Receive(message), catchUp: LoadAsync);
     }
 
     /// <inheritdoc />
@@ -43,18 +43,18 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
     {
         Record(deployment, until);
         _untold[deployment] = until;
-        _ = TellAsync(deployment, until);
+        _ = _redis.TryAsync("breaker.open", db => TellAsync(db, deployment, until));
     }
 
     /// <summary>Stores and announces a break this instance opened; once Redis has it, it is no longer untold.</summary>
-    private Task TellAsync(string deployment, DateTimeOffset until) => _redis.TryAsync("breaker.open", async db =>
+    private async Task TellAsync(IDatabase db, string deployment, DateTimeOffset until)
     {
         var remaining = (long)Math.Max(0, (until - _time.GetUtcNow()).TotalMilliseconds);
         var expires = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + remaining;
         await db.HashSetAsync(_breaks, deployment, expires).ConfigureAwait(false);
         await _redis.Subscriber.PublishAsync(_channel, $"open {remaining.ToString(CultureInfo.InvariantCulture)} {deployment}").ConfigureAwait(false);
         _untold.TryRemove(new KeyValuePair<string, DateTimeOffset>(deployment, until));
-    });
+    }
 
     /// <inheritdoc />
     public void ReportClosed(string deployment)
@@ -101,9 +101,10 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
     /// The hash holds every break still open. Those it lists are recorded: opened before this instance started, or while
     /// its connection was down. A break recorded here that it does not list was closed (or has expired) meanwhile, and
     /// is dropped, unless it was recorded after the hash was asked for (its announcement may have overtaken the read) or
-    /// this instance opened it while Redis could not be told, in which case it is told now.
+    /// this instance opened it while Redis could not be told, in which case it is told now. A load that fails part way
+    /// (Redis stopped answering) is tried again whole (<see cref="RedisConnection.Subscribe"/>).
     /// </remarks>
-    private Task LoadAsync() => _redis.TryAsync("breaker.load", async db =>
+    private async Task LoadAsync(IDatabase db)
     {
         var asked = Interlocked.Read(ref _recorded);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -124,7 +125,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
             }
             if (_untold.TryGetValue(deployment, out var until) && until > _time.GetUtcNow())
             {
-                await TellAsync(deployment, until).ConfigureAwait(false);
+                await TellAsync(db, deployment, until).ConfigureAwait(false);
             }
             else
             {
@@ -132,7 +133,7 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
                 _untold.TryRemove(deployment, out _);
             }
         }
-    });
+    }
 
     /// <summary>A break as this instance knows it: until when, and the order in which it was last recorded.</summary>
     private readonly record struct Break(DateTimeOffset Until, long Recorded);

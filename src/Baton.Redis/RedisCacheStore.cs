@@ -78,7 +78,11 @@ public sealed class RedisCacheStore : ICacheStore, IHoldsAnswers
         {
             var model = (string?)message;
             _first.Purge(string.IsNullOrEmpty(model) ? null : model);
-        }, caughtUp: () => _first.Purge(null));
+        }, catchUp: _ =>
+        {
+            _first.Purge(null);
+            return Task.CompletedTask;
+        });
     }
 
     /// <inheritdoc />

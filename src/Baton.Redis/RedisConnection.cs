@@ -23,11 +23,18 @@ public sealed partial class RedisConnection : IDisposable
     /// <summary>The key and channel prefix when <c>redis.prefix</c> is not set.</summary>
     public const string DefaultPrefix = "baton:";
 
+    /// <summary>How long a catch-up that failed waits before it is tried again (the multiplexer's own reconnect pace).</summary>
+    internal static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The least time a catch-up is given: it is no request's wait, and one cut short is tried again whole.</summary>
+    private static readonly TimeSpan CatchUpMinimumTimeout = TimeSpan.FromSeconds(1);
+
     private readonly ConnectionMultiplexer _multiplexer;
     private readonly ILogger _logger;
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _fallbacks;
     private readonly bool _failClosed;
+    private readonly CancellationTokenSource _closing = new();
     private long _fallbackCount;
     private long _catchUps;
     private int _down;
@@ -164,12 +171,14 @@ public sealed partial class RedisConnection : IDisposable
     /// starts anyway, and hears the channel once Redis answers.
     /// </summary>
     /// <remarks>
-    /// <paramref name="caughtUp"/>, when given, runs once the subscription is in place, and again each time a connection
+    /// <paramref name="catchUp"/>, when given, runs once the subscription is in place, and again each time a connection
     /// comes back: what the instance read before then may have been changed by an announcement it never heard
     /// (published before the SUBSCRIBE landed, or while the connection was down), so it drops, or reads again, what
-    /// the channel would have told it about.
+    /// the channel would have told it about. A catch-up that fails (the connection that came back is not the one it
+    /// needs yet, Redis refused, it ran out of time) is tried again until one succeeds or the connection is disposed of:
+    /// until then the instance may hold what the lost announcements would have changed.
     /// </remarks>
-    internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler, Action? caughtUp = null)
+    internal void Subscribe(string operation, RedisChannel channel, Action<RedisChannel, RedisValue> handler, Func<IDatabase, Task>? catchUp = null)
     {
         try
         {
@@ -179,23 +188,55 @@ public sealed partial class RedisConnection : IDisposable
         {
             Log.SubscribeDeferred(_logger, operation, error.GetType().Name, error.Message);
         }
-        if (caughtUp is not null)
+        if (catchUp is not null)
         {
-            _ = CatchUpAsync(operation, caughtUp);
-            Restored += () => _ = CatchUpAsync(operation, caughtUp);
+            _ = CatchUpAsync(operation, catchUp);
+            Restored += () => _ = CatchUpAsync(operation, catchUp);
         }
     }
 
     /// <summary>How many times a subscriber has caught up (see <see cref="Subscribe"/>) since start.</summary>
     internal long CatchUps => Interlocked.Read(ref _catchUps);
 
-    // A ping on the subscription connection answers after every SUBSCRIBE sent on it before.
-    private Task CatchUpAsync(string operation, Action caughtUp) => TryAsync(operation, async _ =>
+    private async Task CatchUpAsync(string operation, Func<IDatabase, Task> catchUp)
     {
-        await Subscriber.PingAsync().ConfigureAwait(false);
-        caughtUp();
-        Interlocked.Increment(ref _catchUps);
-    });
+        var timeout = Timeout > CatchUpMinimumTimeout ? Timeout : CatchUpMinimumTimeout;
+        while (!_closing.IsCancellationRequested)
+        {
+            if (await TryCatchUpAsync(operation, catchUp, timeout).ConfigureAwait(false))
+            {
+                Interlocked.Increment(ref _catchUps);
+                return;
+            }
+            try
+            {
+                await Task.Delay(CatchUpRetryDelay, TimeProvider.System, _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    // A ping on the subscription connection answers after every SUBSCRIBE sent on it before.
+    private async Task<bool> TryCatchUpAsync(string operation, Func<IDatabase, Task> catchUp, TimeSpan timeout)
+    {
+        try
+        {
+            return await RunAsync(operation, async db =>
+            {
+                await Subscriber.PingAsync().ConfigureAwait(false);
+                await catchUp(db).ConfigureAwait(false);
+                return true;
+            }, static () => ValueTask.FromResult(false), CancellationToken.None, timeout).ConfigureAwait(false);
+        }
+        catch (BatonException)
+        {
+            // Fail mode closed: already counted and logged; tried again like any other failure.
+            return false;
+        }
+    }
 
     /// <summary>
     /// One call served without Redis: counted, logged at the start of an outage, then <paramref name="local"/> (fail
@@ -235,6 +276,7 @@ public sealed partial class RedisConnection : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _closing.Cancel();
         Writes.SendPending();
         _multiplexer.Dispose();
         _meter.Dispose();

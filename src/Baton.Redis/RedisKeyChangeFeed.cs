@@ -71,7 +71,11 @@ public sealed class RedisKeyChangeFeed : IKeyChangeFeed, IDisposable
         ArgumentNullException.ThrowIfNull(onChange);
         // Messages published before the subscription was in place, or while the connection was down, are lost: whatever
         // they said, the cache is dropped then.
-        _redis.Subscribe("keys.changes", _channel, (_, _) => onChange(), caughtUp: onChange);
+        _redis.Subscribe("keys.changes", _channel, (_, _) => onChange(), catchUp: _ =>
+        {
+            onChange();
+            return Task.CompletedTask;
+        });
         var timer = _time.CreateTimer(static state => ((Action)state!)(), onChange, KeyStateMaxAge, KeyStateMaxAge);
         lock (_timers)
         {

@@ -87,8 +87,31 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
         var caughtUp = connection.CatchUps;
         await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
         Assert.True(await Poll.UntilAsync(() => connection.CatchUps > caughtUp));
-        // Catching up starts the breaks' reload and does not wait for it.
-        Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(deployment) is null));
+        Assert.Null(breakers.OpenUntil(deployment));
+    }
+
+    [Fact]
+    public async Task A_catch_up_that_fails_is_tried_again_until_it_succeeds()
+    {
+        var (connection, breakers) = await BreakersAsync();
+        var deployment = "retried/" + Guid.NewGuid().ToString("N");
+        var db = Admin.GetDatabase();
+        RedisKey breaks = connection.Prefix + "breakers";
+
+        // Redis refuses the breaks' reading (the key holds the wrong type): the catch-up after the subscription comes
+        // back fails, and is not counted.
+        await db.StringSetAsync(breaks, "not a hash");
+        var caughtUp = connection.CatchUps;
+        var fallbacks = connection.FallbackCount;
+        await Control().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        Assert.True(await Poll.UntilAsync(() => connection.FallbackCount > fallbacks));
+        Assert.Equal(caughtUp, connection.CatchUps);
+
+        // Once Redis holds the breaks again, the catch-up is tried again, with no connection coming back, and reads them.
+        await db.KeyDeleteAsync(breaks);
+        await db.HashSetAsync(breaks, deployment, DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+        Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(deployment) is not null));
+        Assert.Equal(caughtUp + 1, connection.CatchUps);
     }
 
     [Fact]
