@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Baton.Providers.OpenAi;
 
 namespace Baton.Providers.Gemini;
 
@@ -11,6 +12,8 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
 {
     // From the pool (a stream's reader is an object it need not make), and given back when the stream is disposed of.
     private readonly SseEventReader _reader = SseEventReader.Rent(body);
+    // The one reading of each chunk written: the scrubber, the engine, the cache and the span take it from here.
+    private readonly StreamChunkReader _chunk = StreamChunkReader.Pool.Get();
     private int _disposed;
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -31,7 +34,8 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
                 Usage = translator.Usage;
                 foreach (var chunk in chunks)
                 {
-                    yield return new StreamChunk(chunk, IsUsageOnly: false);
+                    _chunk.Read(chunk);
+                    yield return new StreamChunk(chunk, IsUsageOnly: false, _chunk);
                 }
             }
         }
@@ -40,10 +44,21 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
         {
             throw UpstreamErrors.StreamInterrupted(provider, "the upstream closed the stream before the answer was finished.");
         }
-        yield return new StreamChunk(translator.UsageChunk(), IsUsageOnly: true);
+        var usage = translator.UsageChunk();
+        _chunk.Read(usage);
+        yield return new StreamChunk(usage, IsUsageOnly: true, _chunk);
     }
 
-    private void Translate(ReadOnlyMemory<byte> data, List<ReadOnlyMemory<byte>> chunks) =>
+    private void Translate(ReadOnlyMemory<byte> data, List<ReadOnlyMemory<byte>> chunks)
+    {
+        if (!translator.TryTranslate(data.Span, chunks))
+        {
+            TranslateDocument(data, chunks);
+        }
+    }
+
+    /// <summary>Any event, through a document: the rule for every shape and every error.</summary>
+    private void TranslateDocument(ReadOnlyMemory<byte> data, List<ReadOnlyMemory<byte>> chunks) =>
         UpstreamJson.Read(provider, "a stream chunk", data, root =>
         {
             if (GeminiCandidate.ErrorMessage(root) is { } error)
@@ -68,6 +83,8 @@ internal sealed class GeminiSseStream(string provider, HttpResponseMessage respo
             return;
         }
         SseEventReader.Return(_reader);
+        StreamChunkReader.Pool.Return(_chunk);
+        translator.Dispose();
         await body.DisposeAsync().ConfigureAwait(false);
         response.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);

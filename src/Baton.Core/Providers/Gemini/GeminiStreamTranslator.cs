@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using Baton.Providers.OpenAi;
 
@@ -8,10 +10,12 @@ namespace Baton.Providers.Gemini;
 /// whole <c>GenerateContentResponse</c> holding only the new parts; usage repeats on every event as running
 /// totals, and only the last event has a finish reason.
 /// </summary>
-public sealed class GeminiStreamTranslator(string fallbackModel, long created)
+public sealed class GeminiStreamTranslator(string fallbackModel, long created) : IDisposable
 {
     private ChatChunkWriter? _writer;
     private int _toolCalls;
+    // An event's escaped strings, unescaped (rented; as long as the longest event read, which bounds them all).
+    private byte[] _unescaped = [];
 
     /// <summary>True once the finish reason has arrived: the answer is complete.</summary>
     public bool Finished { get; private set; }
@@ -28,31 +32,66 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created)
         {
             return;
         }
-        if (_writer is null)
-        {
-            // The first event names the stream; OpenAI streams open with a role chunk.
-            _writer = new ChatChunkWriter(answer.ResponseId ?? GeminiResponseTranslator.NewId(), created, answer.ModelVersion ?? fallbackModel);
-            chunks.Add(_writer.Role());
-        }
+        var writer = _writer ?? Begin(answer.ResponseId, answer.ModelVersion, chunks);
         if (answer.Reasoning.Length > 0)
         {
-            chunks.Add(_writer.ReasoningContent(answer.Reasoning));
+            chunks.Add(writer.ReasoningContent(answer.Reasoning));
         }
         if (answer.Text.Length > 0)
         {
-            chunks.Add(_writer.Content(answer.Text));
+            chunks.Add(writer.Content(answer.Text));
         }
         foreach (var call in answer.ToolCalls)
         {
             // Gemini sends a call whole, never in fragments.
-            chunks.Add(_writer.ToolCallStart(_toolCalls++, call.Id, call.Name, call.ArgumentsJson));
+            chunks.Add(writer.ToolCallStart(_toolCalls++, call.Id, call.Name, call.ArgumentsJson));
         }
         if (answer.FinishReason is not null || answer.BlockReason is not null)
         {
-            var finish = answer.FinishReason is null ? "content_filter" : GeminiFinishReason.ToOpenAi(answer.FinishReason, _toolCalls > 0);
-            chunks.Add(_writer.Finish(finish));
-            Finished = true;
+            Finish(answer.FinishReason, chunks);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Translate(JsonElement, List{ReadOnlyMemory{byte}})"/> of an event read in one pass over its bytes
+    /// (<see cref="GeminiStreamEvent"/>), with the same chunks: nearly every event of a stream, its text. False, with
+    /// nothing added, for what that pass leaves to the document's reading (which then decides, with its errors).
+    /// </summary>
+    public bool TryTranslate(ReadOnlySpan<byte> data, List<ReadOnlyMemory<byte>> chunks)
+    {
+        GeminiStreamEvent read;
+        try
+        {
+            if (!GeminiStreamEvent.TryRead(data, ref _unescaped, out read))
+            {
+                return false;
+            }
+        }
+        catch (Exception error) when (error is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or an escaped string that is not UTF-8: the document's reading names the error.
+            return false;
+        }
+        Usage = read.Usage is { } counts ? GeminiUsage.From(counts) : Usage;
+        if (Finished)
+        {
+            return true;
+        }
+        var writer = _writer ?? Begin(read.HasResponseId ? Encoding.UTF8.GetString(read.ResponseId) : null,
+            read.HasModelVersion ? Encoding.UTF8.GetString(read.ModelVersion) : null, chunks);
+        if (!read.Reasoning.IsEmpty)
+        {
+            chunks.Add(writer.ReasoningContent(read.Reasoning));
+        }
+        if (!read.Text.IsEmpty)
+        {
+            chunks.Add(writer.Content(read.Text));
+        }
+        if (read.Finished)
+        {
+            Finish(Encoding.UTF8.GetString(read.FinishReason), chunks);
+        }
+        return true;
     }
 
     /// <summary>The closing usage-only chunk; call once the stream has finished.</summary>
@@ -60,5 +99,30 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created)
     {
         var writer = _writer ?? throw new InvalidOperationException("The stream has not started.");
         return writer.Usage(Usage ?? default);
+    }
+
+    /// <summary>Gives back the buffer of unescaped strings.</summary>
+    public void Dispose()
+    {
+        var unescaped = Interlocked.Exchange(ref _unescaped, []);
+        if (unescaped.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(unescaped);
+        }
+    }
+
+    /// <summary>The first event names the stream; OpenAI streams open with a role chunk.</summary>
+    private ChatChunkWriter Begin(string? responseId, string? modelVersion, List<ReadOnlyMemory<byte>> chunks)
+    {
+        _writer = new ChatChunkWriter(responseId ?? GeminiResponseTranslator.NewId(), created, modelVersion ?? fallbackModel);
+        chunks.Add(_writer.Role());
+        return _writer;
+    }
+
+    /// <summary>The finish chunk: <paramref name="finishReason"/> in OpenAI's terms; none, a refused prompt.</summary>
+    private void Finish(string? finishReason, List<ReadOnlyMemory<byte>> chunks)
+    {
+        chunks.Add(_writer!.Finish(finishReason is null ? "content_filter" : GeminiFinishReason.ToOpenAi(finishReason, _toolCalls > 0)));
+        Finished = true;
     }
 }

@@ -8,13 +8,17 @@ namespace Baton.Providers.Gemini;
 /// </summary>
 internal static class GeminiUsage
 {
-    public static TokenUsage Read(JsonElement usage)
+    public static TokenUsage Read(JsonElement usage) => From(new GeminiUsageCounts(
+        Count(usage, "promptTokenCount"), Count(usage, "toolUsePromptTokenCount"), Count(usage, "thoughtsTokenCount"),
+        Count(usage, "candidatesTokenCount"), Count(usage, "cachedContentTokenCount")));
+
+    /// <summary>The usage of counts read from a stream event in one pass (<see cref="GeminiStreamEvent"/>).</summary>
+    public static TokenUsage From(GeminiUsageCounts counts)
     {
         // Tool-use prompt tokens are input Gemini adds itself; counting them as prompt keeps the total equal to Gemini's.
-        var prompt = Count(usage, "promptTokenCount") + Count(usage, "toolUsePromptTokenCount");
-        var thoughts = Count(usage, "thoughtsTokenCount");
-        var completion = Count(usage, "candidatesTokenCount") + thoughts;
-        return TokenUsage.Of(prompt, completion, cached: Count(usage, "cachedContentTokenCount"), reasoning: thoughts);
+        var prompt = counts.Prompt + counts.ToolUsePrompt;
+        var completion = counts.Candidates + counts.Thoughts;
+        return TokenUsage.Of(prompt, completion, cached: counts.Cached, reasoning: counts.Thoughts);
     }
 
     private static int Count(JsonElement usage, string name) =>

@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.Json;
+using Baton.Providers.Gemini;
+
+namespace Baton.Core.Tests.Providers.Gemini;
+
+/// <summary>
+/// Stream events read in one pass (<see cref="GeminiStreamEvent"/>) give the chunks, usage and end the document's
+/// reading gives, byte for byte; what the pass leaves to the document is left whole, with nothing added.
+/// </summary>
+public sealed class GeminiStreamEventTests
+{
+    private const string First = """{"candidates":[{"content":{"parts":[{"text":"Hi"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8},"modelVersion":"gemini-2.5-flash","responseId":"resp-1"}""";
+
+    /// <summary>The chunks of each event in turn, through the pass (which must take every one) and through the document.</summary>
+    private static (List<string> OnePass, List<string> Document, GeminiStreamTranslator Pass, GeminiStreamTranslator Doc) Translate(params string[] events)
+    {
+        using var pass = new GeminiStreamTranslator("fallback", 1_700_000_000);
+        using var doc = new GeminiStreamTranslator("fallback", 1_700_000_000);
+        var onePass = new List<string>();
+        var document = new List<string>();
+        foreach (var data in events)
+        {
+            var chunks = new List<ReadOnlyMemory<byte>>();
+            Assert.True(pass.TryTranslate(Encoding.UTF8.GetBytes(data), chunks), data);
+            onePass.AddRange(chunks.Select(c => Encoding.UTF8.GetString(c.Span)));
+            chunks.Clear();
+            using var parsed = JsonDocument.Parse(data);
+            doc.Translate(parsed.RootElement, chunks);
+            document.AddRange(chunks.Select(c => Encoding.UTF8.GetString(c.Span)));
+        }
+        return (onePass, document, pass, doc);
+    }
+
+    private static string Event(string candidate, string rest = "") => "{\"candidates\":[" + candidate + "]" + rest + "}";
+
+    [Fact]
+    public void Text_and_thought_parts_are_written_as_the_document_reading_writes_them_whatever_their_escapes_and_field_order()
+    {
+        var (onePass, document, pass, doc) = Translate(
+            First,
+            Event("""{"content":{"parts":[{"text":"line\nnext \"quoted\" caf\u00e9 \ud83d\ude00 </b> \\ \/"}],"role":"model"}}"""),
+            // A thought and the answer's text in one event; fields in another order; fields of no use.
+            Event("""{"safetyRatings":[{"category":"X","probability":"NEGLIGIBLE"}],"content":{"role":"model","parts":[{"thought":true,"text":"hmm\tthinking"},{"thoughtSignature":"sig","text":"answer"}]},"index":0}"""),
+            // Text that is not a string is no text; a thought that is not true is text; a part with no text gives nothing.
+            Event("""{"content":{"parts":[{"text":12},{"thought":"true","text":"not a thought"},{"inlineData":{"mimeType":"image/png","data":"AA=="}}]}}"""),
+            // Other candidates are not read; no parts, or parts that are no array, give nothing.
+            Event("""{"content":{"parts":[{"text":"first"}]}},{"content":{"parts":[{"text":"second"}]}}"""),
+            Event("""{"content":{}}"""),
+            Event("""{"content":{"parts":"none"}}"""),
+            "{\"candidates\":[]}",
+            "{\"candidates\":{}}",
+            """{"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":3,"thoughtsTokenCount":5,"cachedContentTokenCount":2,"toolUsePromptTokenCount":1,"totalTokenCount":17}}""",
+            Event("""{"content":{"parts":[{"text":""}]},"finishReason":"MAX_TOKENS"}""", ""","usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":1.5,"thoughtsTokenCount":"x"}"""),
+            // After the end, only the usage is read.
+            Event("""{"content":{"parts":[{"text":"late"}]},"finishReason":"STOP"}""", ""","usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":4}"""));
+
+        Assert.Equal(document, onePass);
+        Assert.Equal(8, onePass.Count);
+        Assert.Equal(doc.Usage, pass.Usage);
+        Assert.Equal(Baton.Providers.TokenUsage.Of(9, 4), pass.Usage);
+        Assert.True(pass.Finished);
+        Assert.Equal(Encoding.UTF8.GetString(doc.UsageChunk().Span), Encoding.UTF8.GetString(pass.UsageChunk().Span));
+    }
+
+    [Fact]
+    public void The_stream_is_named_by_its_first_event_or_by_the_requested_model_and_a_finish_that_is_no_string_is_none()
+    {
+        var (onePass, document, pass, _) = Translate(
+            """{"candidates":[{"content":{"parts":[{"text":"a"}]}}],"responseId":"r\u002d2","modelVersion":7}""",
+            Event("""{"content":{"parts":[{"text":"b"}]},"finishReason":1}"""),
+            Event("""{"finishReason":null}""", ""","usageMetadata":null"""));
+
+        Assert.Equal(document, onePass);
+        Assert.All(onePass, chunk => Assert.Contains("\"id\":\"r-2\"", chunk, StringComparison.Ordinal));
+        Assert.All(onePass, chunk => Assert.Contains("\"model\":\"fallback\"", chunk, StringComparison.Ordinal));
+        Assert.False(pass.Finished);
+        Assert.Null(pass.Usage);
+    }
+
+    [Theory]
+    // Left to the document's reading: calls, refusals, errors, what would have to be joined, fields that come twice.
+    [InlineData("""{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{}}}]}}]}""")]
+    [InlineData("""{"promptFeedback":{"blockReason":"SAFETY"}}""")]
+    [InlineData("""{"error":{"code":503,"message":"overloaded"}}""")]
+    [InlineData("""{"candidates":[{"content":{"parts":[{"text":"a"},{"text":"b"}]}}]}""")]
+    [InlineData("""{"candidates":[{"content":{"parts":[{"text":"a","thought":true},{"text":"b","thought":true}]}}]}""")]
+    [InlineData("""{"candidates":[{"content":{"parts":[{"text":"a","text":"b"}]}}]}""")]
+    [InlineData("""{"candidates":[],"candidates":[{"content":{"parts":[{"text":"a"}]}}]}""")]
+    [InlineData("""{"usageMetadata":{"promptTokenCount":1,"promptTokenCount":2}}""")]
+    // Shapes Gemini does not send, and text that is no JSON: the document's reading says what is wrong.
+    [InlineData("""{"candidates":[1]}""")]
+    [InlineData("""{"candidates":[{"content":"hi"}]}""")]
+    [InlineData("""{"candidates":[{"content":{"parts":["hi"]}}]}""")]
+    [InlineData("""[1, 2]""")]
+    [InlineData("""{"candidates":[{"content":{"parts":[{"text":"a"}]}}]} x""")]
+    [InlineData("""{"candidates": [""")]
+    public void What_the_pass_does_not_read_is_left_whole_to_the_document(string data)
+    {
+        using var translator = new GeminiStreamTranslator("fallback", 1_700_000_000);
+        var chunks = new List<ReadOnlyMemory<byte>>();
+        Assert.True(translator.TryTranslate(Encoding.UTF8.GetBytes(First), chunks));
+        var usage = translator.Usage;
+        chunks.Clear();
+
+        Assert.False(translator.TryTranslate(Encoding.UTF8.GetBytes(data), chunks));
+        Assert.Empty(chunks);
+        Assert.Equal(usage, translator.Usage);
+        Assert.False(translator.Finished);
+    }
+
+    [Theory]
+    [InlineData("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\u00ffb\"}]}}]}")]
+    [InlineData("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\\n\u00ffb\"}]}}]}")]
+    [InlineData("{\"candidates\":[{\"finishReason\":\"STOP\u00ff\"}]}")]
+    public void Text_that_is_not_utf8_is_left_to_the_document_which_refuses_it(string json)
+    {
+        // Written in Latin-1, the \u00ff becomes the byte 0xFF, which starts no UTF-8 character.
+        var data = Encoding.Latin1.GetBytes(json);
+        using var translator = new GeminiStreamTranslator("fallback", 1_700_000_000);
+        var chunks = new List<ReadOnlyMemory<byte>>();
+
+        Assert.False(translator.TryTranslate(data, chunks));
+        Assert.Empty(chunks);
+        using var document = JsonDocument.Parse(data);
+        Assert.Throws<InvalidOperationException>(() => translator.Translate(document.RootElement, chunks));
+    }
+}
