@@ -37,6 +37,7 @@ public sealed partial class RedisConnection : IDisposable
     private readonly CancellationTokenSource _closing = new();
     private long _fallbackCount;
     private long _catchUps;
+    private long _catchUpFailures;
     private int _down;
 
     /// <summary>Connects to <paramref name="options"/>' Redis (without waiting for it to be up: a gateway starts while Redis is down).</summary>
@@ -198,16 +199,20 @@ public sealed partial class RedisConnection : IDisposable
     /// <summary>How many times a subscriber has caught up (see <see cref="Subscribe"/>) since start.</summary>
     internal long CatchUps => Interlocked.Read(ref _catchUps);
 
+    /// <summary>How many catch-ups have failed (and were tried again) since start.</summary>
+    internal long CatchUpFailures => Interlocked.Read(ref _catchUpFailures);
+
     private async Task CatchUpAsync(string operation, Func<IDatabase, Task> catchUp)
     {
         var timeout = Timeout > CatchUpMinimumTimeout ? Timeout : CatchUpMinimumTimeout;
-        while (!_closing.IsCancellationRequested)
+        for (var attempt = 0; !_closing.IsCancellationRequested; attempt++)
         {
-            if (await TryCatchUpAsync(operation, catchUp, timeout).ConfigureAwait(false))
+            if (await TryCatchUpAsync(operation, catchUp, timeout, logFailure: attempt == 0).ConfigureAwait(false))
             {
                 Interlocked.Increment(ref _catchUps);
                 return;
             }
+            Interlocked.Increment(ref _catchUpFailures);
             try
             {
                 await Task.Delay(CatchUpRetryDelay, TimeProvider.System, _closing.Token).ConfigureAwait(false);
@@ -219,21 +224,26 @@ public sealed partial class RedisConnection : IDisposable
         }
     }
 
+    // Not a call served from the instance's own state: a failure is no fallback, and the fail mode does not apply.
     // A ping on the subscription connection answers after every SUBSCRIBE sent on it before.
-    private async Task<bool> TryCatchUpAsync(string operation, Func<IDatabase, Task> catchUp, TimeSpan timeout)
+    private async Task<bool> TryCatchUpAsync(string operation, Func<IDatabase, Task> catchUp, TimeSpan timeout, bool logFailure)
     {
+        if (!_multiplexer.IsConnected)
+        {
+            return false;
+        }
         try
         {
-            return await RunAsync(operation, async db =>
-            {
-                await Subscriber.PingAsync().ConfigureAwait(false);
-                await catchUp(db).ConfigureAwait(false);
-                return true;
-            }, static () => ValueTask.FromResult(false), CancellationToken.None, timeout).ConfigureAwait(false);
+            await Subscriber.PingAsync().WaitAsync(timeout, TimeProvider.System, _closing.Token).ConfigureAwait(false);
+            await catchUp(Database).WaitAsync(timeout, TimeProvider.System, _closing.Token).ConfigureAwait(false);
+            return true;
         }
-        catch (BatonException)
+        catch (Exception error) when (error is RedisException or TimeoutException or OperationCanceledException)
         {
-            // Fail mode closed: already counted and logged; tried again like any other failure.
+            if (logFailure && !_closing.IsCancellationRequested)
+            {
+                Log.CatchUpFailed(_logger, operation, error.GetType().Name, error.Message);
+            }
             return false;
         }
     }
@@ -298,5 +308,8 @@ public sealed partial class RedisConnection : IDisposable
 
         [LoggerMessage(5, LogLevel.Warning, "Redis refused {Count} write(s) behind responses ({Reason}); they were applied to this gateway's own state, the rest of their batch to Redis")]
         public static partial void WritesRefused(ILogger logger, int count, string reason);
+
+        [LoggerMessage(6, LogLevel.Warning, "Redis catch-up for {Operation} failed ({ErrorType}: {Reason}); it is tried again every half second until it succeeds")]
+        public static partial void CatchUpFailed(ILogger logger, string operation, string errorType, string reason);
     }
 }
