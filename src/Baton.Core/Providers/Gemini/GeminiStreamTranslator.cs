@@ -23,9 +23,13 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
     /// <summary>The latest running totals.</summary>
     public TokenUsage? Usage { get; private set; }
 
-    /// <summary>Adds the OpenAI chunks for one event (none for an event that carries nothing new).</summary>
+    /// <summary>
+    /// Adds the OpenAI chunks for one event (none for an event that carries nothing new). They are lent: valid until
+    /// the next event is translated, or the usage chunk written.
+    /// </summary>
     public void Translate(JsonElement root, List<ReadOnlyMemory<byte>> chunks)
     {
+        _writer?.LendUntilNextEvent();
         var answer = GeminiCandidate.Read(root, _toolCalls);
         Usage = answer.Usage ?? Usage;
         if (Finished)
@@ -72,6 +76,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
             // Not JSON, or an escaped string that is not UTF-8: the document's reading names the error.
             return false;
         }
+        _writer?.LendUntilNextEvent();
         Usage = read.Usage is { } counts ? GeminiUsage.From(counts) : Usage;
         if (Finished)
         {
@@ -94,10 +99,11 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
         return true;
     }
 
-    /// <summary>The closing usage-only chunk; call once the stream has finished.</summary>
+    /// <summary>The closing usage-only chunk (lent, as the events' are); call once the stream has finished.</summary>
     public ReadOnlyMemory<byte> UsageChunk()
     {
         var writer = _writer ?? throw new InvalidOperationException("The stream has not started.");
+        writer.LendUntilNextEvent();
         return writer.Usage(Usage ?? default);
     }
 
@@ -114,7 +120,8 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
     /// <summary>The first event names the stream; OpenAI streams open with a role chunk.</summary>
     private ChatChunkWriter Begin(string? responseId, string? modelVersion, List<ReadOnlyMemory<byte>> chunks)
     {
-        _writer = new ChatChunkWriter(responseId ?? GeminiResponseTranslator.NewId(), created, modelVersion ?? fallbackModel);
+        _writer = new ChatChunkWriter(responseId ?? GeminiResponseTranslator.NewId(), created, modelVersion ?? fallbackModel, lendsChunks: true);
+        _writer.LendUntilNextEvent();
         chunks.Add(_writer.Role());
         return _writer;
     }

@@ -11,8 +11,9 @@ namespace Baton.Providers.OpenAi;
 /// A translated stream writes a chunk per upstream event, each written whole in one call: the thread's buffer and JSON
 /// writer serve every chunk, and a chunk's only allocation is its own array. A writer that lends its chunks
 /// (<c>lendsChunks</c>, for a translator that hands on each chunk before it writes the next, as an OpenAI stream's are
-/// handed on) allocates not even that: each chunk is valid until the writer's next one. Texts can be given as UTF-8
-/// (as a translator reads them from the upstream's JSON) or as strings.
+/// handed on) allocates not even that: each chunk is valid until the writer's next one, or, for a translator that
+/// writes several chunks from one upstream event before it hands them on, until it calls <see cref="LendUntilNextEvent"/>
+/// again. Texts can be given as UTF-8 (as a translator reads them from the upstream's JSON) or as strings.
 /// </remarks>
 public sealed class ChatChunkWriter(string id, long created, string model, bool lendsChunks = false)
 {
@@ -21,10 +22,23 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
     private static readonly JsonEncodedText ReasoningField = JsonEncodedText.Encode("reasoning_content");
     private static readonly JsonEncodedText SignatureField = JsonEncodedText.Encode("reasoning_signature");
 
-    // A lending writer's chunks, one at a time.
+    // A lending writer's chunks: one at a time, or an event's, one after another (_lentUsed bytes of them).
     private byte[] _lent = [];
+    private int _lentUsed;
+    private bool _lendsPerEvent;
 
     public string Id => id;
+
+    /// <summary>
+    /// For a lending writer: the chunks written from now on stay valid together (one upstream event's), until the next
+    /// call. The buffer is reused from here on; a chunk that does not fit is written to a larger one, and those before
+    /// it stay where they are.
+    /// </summary>
+    public void LendUntilNextEvent()
+    {
+        _lendsPerEvent = true;
+        _lentUsed = 0;
+    }
 
     public ReadOnlyMemory<byte> Role() => Delta(RoleField, "assistant"u8);
 
@@ -160,12 +174,16 @@ public sealed class ChatChunkWriter(string id, long created, string model, bool 
         ReadOnlyMemory<byte> chunk;
         if (lendsChunks)
         {
-            if (_lent.Length < written.Length)
+            var start = _lendsPerEvent ? _lentUsed : 0;
+            if (_lent.Length - start < written.Length)
             {
+                // The event's chunks written so far keep the old buffer.
                 _lent = new byte[Math.Max(written.Length, Math.Max(2 * _lent.Length, 256))];
+                start = 0;
             }
-            written.CopyTo(_lent);
-            chunk = _lent.AsMemory(0, written.Length);
+            written.CopyTo(_lent.AsSpan(start));
+            chunk = _lent.AsMemory(start, written.Length);
+            _lentUsed = start + written.Length;
         }
         else
         {

@@ -17,7 +17,8 @@ public sealed class GeminiStreamTests
         var chunks = new List<(JsonDocument, bool)>();
         await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
         {
-            chunks.Add((JsonDocument.Parse(chunk.Json), chunk.IsUsageOnly));
+            // A chunk is lent until the next one is read: the document is made of a copy.
+            chunks.Add((JsonDocument.Parse(chunk.Json.ToArray()), chunk.IsUsageOnly));
         }
         return chunks;
     }

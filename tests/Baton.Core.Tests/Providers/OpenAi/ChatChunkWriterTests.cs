@@ -54,4 +54,31 @@ public sealed class ChatChunkWriterTests
         Assert.False(owning.Role().Span.Overlaps(owning.Role().Span));
         Assert.True(lending.Role().Span.Overlaps(lending.Finish("stop").Span));
     }
+
+    [Fact]
+    public void A_writer_lending_an_events_chunks_keeps_them_all_valid_until_the_next_event_and_then_reuses_its_buffer()
+    {
+        var owning = new ChatChunkWriter("chatcmpl-1", 100, "m");
+        var lending = new ChatChunkWriter("chatcmpl-1", 100, "m", lendsChunks: true);
+
+        lending.LendUntilNextEvent();
+        var role = lending.Role();
+        var content = lending.Content("first");
+        // A chunk larger than what is left is written to a larger buffer; the event's earlier chunks stay where they are.
+        var big = lending.ToolCallArguments(0, new string('y', 5_000));
+        var finish = lending.Finish("stop");
+
+        Assert.Equal(owning.Role().ToArray(), role.ToArray());
+        Assert.Equal(owning.Content("first").ToArray(), content.ToArray());
+        Assert.Equal(owning.ToolCallArguments(0, new string('y', 5_000)).ToArray(), big.ToArray());
+        Assert.Equal(owning.Finish("stop").ToArray(), finish.ToArray());
+        Assert.False(role.Span.Overlaps(content.Span));
+        Assert.False(big.Span.Overlaps(finish.Span));
+
+        // The next event's chunks are written over the buffer again, from its start.
+        lending.LendUntilNextEvent();
+        var next = lending.Content("next");
+        Assert.True(next.Span.Overlaps(finish.Span));
+        Assert.Equal(owning.Content("next").ToArray(), next.ToArray());
+    }
 }
