@@ -48,71 +48,77 @@ public static class GeminiRequestTranslator
     private static void WriteContents(Utf8JsonWriter writer, List<ChatTurn> turns)
     {
         writer.WriteStartArray("contents");
-        // Gemini wants user and model turns to alternate, so consecutive turns of one role are merged.
-        foreach (var (role, parts) in GroupByRole(turns))
+        // Gemini wants user and model turns to alternate, so consecutive turns of one role are merged: a turn's parts
+        // go on in the content before it when that content is of its role.
+        string? open = null;
+        // A tool message names only the call it answers; Gemini wants the function's name.
+        Dictionary<string, string>? callNames = null;
+        foreach (var turn in turns)
         {
-            writer.WriteStartObject();
-            writer.WriteString("role", role);
-            writer.WriteStartArray("parts");
-            foreach (var writePart in parts)
+            if (!HasParts(turn))
             {
-                writePart(writer);
+                continue;
             }
+            var role = turn.Role == "assistant" ? "model" : "user";
+            if (open != role)
+            {
+                if (open is not null)
+                {
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+                writer.WriteStartObject();
+                writer.WriteString("role", role);
+                writer.WriteStartArray("parts");
+                open = role;
+            }
+            if (turn.Role == "tool")
+            {
+                var callId = turn.ToolCallId ?? "";
+                var name = callNames?.GetValueOrDefault(callId) ?? turn.Name ?? "";
+                WriteFunctionResponse(writer, callId, name, turn.Text);
+                continue;
+            }
+            foreach (var part in turn.Parts)
+            {
+                if (part.Text is { Length: > 0 } text)
+                {
+                    WriteText(writer, text);
+                }
+                else if (part.ImageUrl is not null)
+                {
+                    WriteImage(writer, part);
+                }
+            }
+            foreach (var call in turn.ToolCalls)
+            {
+                (callNames ??= new Dictionary<string, string>(StringComparer.Ordinal))[call.Id] = call.Name;
+                WriteFunctionCall(writer, call);
+            }
+        }
+        if (open is not null)
+        {
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
     }
 
-    private static List<(string Role, List<Action<Utf8JsonWriter>> Parts)> GroupByRole(List<ChatTurn> turns)
+    /// <summary>Whether the turn gives Gemini any part: a turn with none (an empty message) is left out.</summary>
+    private static bool HasParts(ChatTurn turn)
     {
-        var groups = new List<(string Role, List<Action<Utf8JsonWriter>> Parts)>();
-        // A tool message names only the call it answers; Gemini wants the function's name.
-        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var turn in turns)
+        if (turn.Role == "tool" || turn.ToolCalls.Count > 0)
         {
-            var role = turn.Role == "assistant" ? "model" : "user";
-            var parts = new List<Action<Utf8JsonWriter>>();
-            if (turn.Role == "tool")
+            return true;
+        }
+        foreach (var part in turn.Parts)
+        {
+            if (part.Text is { Length: > 0 } || part.ImageUrl is not null)
             {
-                var callId = turn.ToolCallId ?? "";
-                var name = callNames.GetValueOrDefault(callId) ?? turn.Name ?? "";
-                var text = turn.Text;
-                parts.Add(w => WriteFunctionResponse(w, callId, name, text));
-            }
-            else
-            {
-                foreach (var part in turn.Parts)
-                {
-                    if (part.Text is { Length: > 0 } text)
-                    {
-                        parts.Add(w => WriteText(w, text));
-                    }
-                    else if (part.ImageUrl is not null)
-                    {
-                        parts.Add(w => WriteImage(w, part));
-                    }
-                }
-                foreach (var call in turn.ToolCalls)
-                {
-                    callNames[call.Id] = call.Name;
-                    parts.Add(w => WriteFunctionCall(w, call));
-                }
-            }
-            if (parts.Count == 0)
-            {
-                continue;
-            }
-            if (groups.Count > 0 && groups[^1].Role == role)
-            {
-                groups[^1].Parts.AddRange(parts);
-            }
-            else
-            {
-                groups.Add((role, parts));
+                return true;
             }
         }
-        return groups;
+        return false;
     }
 
     private static void WriteText(Utf8JsonWriter writer, string text)

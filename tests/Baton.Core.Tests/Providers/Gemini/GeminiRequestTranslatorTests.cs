@@ -95,6 +95,19 @@ public sealed class GeminiRequestTranslatorTests
     }
 
     [Fact]
+    public void A_turn_with_nothing_for_gemini_is_left_out_and_does_not_part_the_turns_around_it()
+    {
+        // An empty assistant message between two user messages: the user turns are merged across it.
+        var request = """
+            {"messages":[{"role":"user","content":"first"},{"role":"assistant","content":""},{"role":"user","content":"second"}]}
+            """;
+
+        GeminiFixtures.AssertSameJson("""
+            {"contents":[{"role":"user","parts":[{"text":"first"},{"text":"second"}]}]}
+            """, Translate(request));
+    }
+
+    [Fact]
     public void Images_become_inline_data_or_file_data()
     {
         var request = """
