@@ -238,7 +238,7 @@ public sealed partial class RedisConnection : IDisposable
             await catchUp(Database).WaitAsync(timeout, TimeProvider.System, _closing.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception error) when (error is RedisException or TimeoutException or OperationCanceledException)
+        catch (Exception error) when (error is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             if (logFailure && !_closing.IsCancellationRequested)
             {

@@ -39,8 +39,8 @@ internal readonly ref struct GeminiStreamEvent
     /// Reads <paramref name="data"/> as the document's reading (<see cref="GeminiCandidate.Read"/>) would, or returns
     /// false and leaves it to that reading: text that is not one JSON object, an <c>error</c> or <c>promptFeedback</c>,
     /// a first candidate, its content or a part that is not an object, a function call, more than one text or thought
-    /// part in the candidate, a field that comes twice, an unescaped string that is not UTF-8. Escaped strings are unescaped into
-    /// <paramref name="unescaped"/>, rented and grown to the event's length when shorter.
+    /// part in the candidate, a field that comes twice, an unescaped string that is not UTF-8. Escaped strings are
+    /// unescaped into <paramref name="unescaped"/>, rented and grown to the event's length when shorter.
     /// </summary>
     /// <exception cref="JsonException">Not JSON.</exception>
     /// <exception cref="InvalidOperationException">An escaped string that is not UTF-8.</exception>
