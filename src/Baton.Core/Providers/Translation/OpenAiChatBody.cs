@@ -126,14 +126,13 @@ public sealed class OpenAiChatBody
     private void ReadMessage(JsonElement message)
     {
         var role = message.GetProperty("role").GetString()!;
-        var parts = ReadContent(message);
         if (role is "system" or "developer")
         {
-            SystemPrompts.Add(string.Concat(parts.Where(p => p.Text is not null).Select(p => p.Text)));
+            SystemPrompts.Add(SystemText(message));
             return;
         }
         var turn = new ChatTurn(role) { ToolCallId = OptionalString(message, "tool_call_id"), Name = OptionalString(message, "name") };
-        turn.Parts.AddRange(parts);
+        ReadContent(message, turn.Parts);
         if (message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
         {
             foreach (var call in calls.EnumerateArray())
@@ -148,17 +147,30 @@ public sealed class OpenAiChatBody
         Turns.Add(turn);
     }
 
-    private static List<ChatPart> ReadContent(JsonElement message)
+    /// <summary>A system message's text: its content, or its text parts joined.</summary>
+    private static string SystemText(JsonElement message)
+    {
+        if (message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString()!;
+        }
+        var parts = new List<ChatPart>();
+        ReadContent(message, parts);
+        return parts.Count == 1 ? parts[0].Text ?? "" : string.Concat(parts.Select(p => p.Text));
+    }
+
+    /// <summary>The message's content parts, added to <paramref name="parts"/>.</summary>
+    private static void ReadContent(JsonElement message, List<ChatPart> parts)
     {
         if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
         {
-            return [];
+            return;
         }
         if (content.ValueKind == JsonValueKind.String)
         {
-            return [ChatPart.FromText(content.GetString()!)];
+            parts.Add(ChatPart.FromText(content.GetString()!));
+            return;
         }
-        var parts = new List<ChatPart>();
         foreach (var part in content.EnumerateArray())
         {
             switch (OptionalString(part, "type"))
@@ -171,7 +183,6 @@ public sealed class OpenAiChatBody
                     break;
             }
         }
-        return parts;
     }
 
     private static string? OptionalString(JsonElement element, string name) =>
