@@ -125,4 +125,78 @@ public sealed class GeminiStreamEventTests
         using var document = JsonDocument.Parse(data);
         Assert.Throws<InvalidOperationException>(() => translator.Translate(document.RootElement, chunks));
     }
+
+    [Fact]
+    public void Events_made_at_random_read_in_one_pass_give_what_the_document_gives_whenever_the_pass_takes_them()
+    {
+        var random = new Random(18);
+        string[] texts = ["", "a", "line\\nnext", "caf\\u00e9", "\\ud83d\\ude00 \\\"q\\\"", "</b>"];
+        string[] values = ["1", "1.5", "-2", "null", "true", "\"s\"", "[]", "{}", "[1,{\"a\":[]}]"];
+        string Value() => random.Next(3) == 0 ? values[random.Next(values.Length)] : "\"" + texts[random.Next(texts.Length)] + "\"";
+        string Fields(params (string Name, Func<string> Value)[] fields)
+        {
+            // Any of them, in any order, some twice, with fields of no use among them.
+            var chosen = fields.Where(_ => random.Next(3) > 0).Select(f => "\"" + f.Name + "\":" + f.Value()).ToList();
+            if (chosen.Count > 0 && random.Next(8) == 0)
+            {
+                chosen.Add(chosen[random.Next(chosen.Count)]);
+            }
+            if (random.Next(4) == 0)
+            {
+                chosen.Add("\"extra\":" + values[random.Next(values.Length)]);
+            }
+            return "{" + string.Join(",", chosen.OrderBy(_ => random.Next())) + "}";
+        }
+        string Part() => random.Next(10) == 0 ? values[random.Next(values.Length)] : Fields(
+            ("text", Value),
+            ("thought", () => random.Next(2) == 0 ? "true" : values[random.Next(values.Length)]),
+            ("thoughtSignature", Value),
+            ("functionCall", () => random.Next(6) == 0 ? Fields(("name", Value), ("args", () => "{\"x\":1}")) : "{}"));
+        string Parts() => random.Next(8) == 0 ? Value() : "[" + string.Join(",", Enumerable.Range(0, random.Next(3)).Select(_ => Part())) + "]";
+        string Candidate() => random.Next(12) == 0 ? values[random.Next(values.Length)] : Fields(
+            ("content", () => random.Next(8) == 0 ? Value() : Fields(("parts", Parts), ("role", () => "\"model\""))),
+            ("finishReason", () => random.Next(2) == 0 ? "\"STOP\"" : Value()),
+            ("index", () => "0"));
+        string Usage() => random.Next(6) == 0 ? Value() : Fields(
+            ("promptTokenCount", () => values[random.Next(3)]), ("candidatesTokenCount", () => "3"), ("thoughtsTokenCount", () => values[random.Next(3)]),
+            ("cachedContentTokenCount", () => "2"), ("toolUsePromptTokenCount", () => "1"));
+        string Event() => Fields(
+            ("candidates", () => random.Next(8) == 0 ? Value() : "[" + string.Join(",", Enumerable.Range(0, random.Next(3)).Select(_ => Candidate())) + "]"),
+            ("usageMetadata", Usage),
+            ("responseId", Value),
+            ("modelVersion", Value),
+            ("promptFeedback", () => random.Next(4) == 0 ? Fields(("blockReason", Value)) : "{}"));
+
+        var taken = 0;
+        for (var stream = 0; stream < 400; stream++)
+        {
+            using var pass = new GeminiStreamTranslator("fallback", 1_700_000_000);
+            using var doc = new GeminiStreamTranslator("fallback", 1_700_000_000);
+            var first = new List<ReadOnlyMemory<byte>>();
+            Assert.True(pass.TryTranslate(Encoding.UTF8.GetBytes(First), first));
+            using (var parsed = JsonDocument.Parse(First))
+            {
+                doc.Translate(parsed.RootElement, []);
+            }
+            for (var i = 0; i < 6; i++)
+            {
+                var data = Event();
+                var chunks = new List<ReadOnlyMemory<byte>>();
+                if (!pass.TryTranslate(Encoding.UTF8.GetBytes(data), chunks))
+                {
+                    Assert.Empty(chunks);
+                    continue;
+                }
+                taken++;
+                var expected = new List<ReadOnlyMemory<byte>>();
+                using var parsed = JsonDocument.Parse(data);
+                doc.Translate(parsed.RootElement, expected);
+                Assert.True(expected.Select(c => Encoding.UTF8.GetString(c.Span)).SequenceEqual(chunks.Select(c => Encoding.UTF8.GetString(c.Span))), data);
+                Assert.True(doc.Usage == pass.Usage, data);
+                Assert.True(doc.Finished == pass.Finished, data);
+            }
+        }
+        // The pass must have taken a good share of them, or the comparison says little.
+        Assert.InRange(taken, 300, 2400);
+    }
 }
