@@ -57,7 +57,10 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     /// not JSON, or JSON in a shape Anthropic does not send, is a malformed answer, as in the other formats.
     /// </summary>
     private (ReadOnlyMemory<byte> Chunk, bool Finished) Translate(string eventType, ReadOnlyMemory<byte> data) =>
-        TryTranslateInOnePass(eventType, data.Span, out var chunk, out var finished) ? (chunk, finished) : TranslateDocument(eventType, data);
+        ReadsInOnePass && TryTranslateInOnePass(eventType, data.Span, out var chunk, out var finished) ? (chunk, finished) : TranslateDocument(eventType, data);
+
+    /// <summary>False for the document's reading alone, which the one pass must agree with (the tests compare them).</summary>
+    internal bool ReadsInOnePass { get; init; } = true;
 
     /// <summary><see cref="Translate"/> of any event, through a document: the rule for every shape and every error.</summary>
     private (ReadOnlyMemory<byte> Chunk, bool Finished) TranslateDocument(string eventType, ReadOnlyMemory<byte> data) =>

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Baton.Errors;
+using Baton.Providers;
+using Baton.Providers.Anthropic;
 using Baton.Providers.OpenAi;
 
 namespace Baton.Core.Tests.Providers.Anthropic;
@@ -278,5 +280,95 @@ public sealed class AnthropicStreamTranslatorTests
         await using var stream = AnthropicFixtures.Stream(sse);
         var error = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
         Assert.Equal("stream_interrupted", error.Code);
+    }
+
+    [Fact]
+    public async Task Streams_made_at_random_read_in_one_pass_give_what_the_document_reading_gives()
+    {
+        var random = new Random(18);
+        string[] texts = ["", "a", "line\\nnext", "caf\\u00e9", "\\ud83d\\ude00 \\\"q\\\"", "{\\\"city\\\": \\\"Par"];
+        string[] values = ["1", "1.5", "-2", "null", "true", "\"s\"", "[]", "{}", "[1,{\"a\":[]}]"];
+        string Odd() => values[random.Next(values.Length)];
+        string Text() => random.Next(4) == 0 ? Odd() : "\"" + texts[random.Next(texts.Length)] + "\"";
+        string Named(params string[] names) => random.Next(5) == 0 ? Odd() : "\"" + names[random.Next(names.Length)] + "\"";
+        string Fields(params (string Name, Func<string> Value)[] fields)
+        {
+            // Any of them, in any order, some twice, with fields of no use among them.
+            var chosen = fields.Where(_ => random.Next(5) > 0).Select(f => "\"" + f.Name + "\":" + f.Value()).ToList();
+            if (chosen.Count > 0 && random.Next(10) == 0)
+            {
+                chosen.Add(chosen[random.Next(chosen.Count)]);
+            }
+            if (random.Next(4) == 0)
+            {
+                chosen.Add("\"extra\":" + Odd());
+            }
+            return "{" + string.Join(",", chosen.OrderBy(_ => random.Next())) + "}";
+        }
+        string Index() => random.Next(6) == 0 ? Odd() : random.Next(3).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string Usage() => random.Next(6) == 0 ? Odd() : Fields(("input_tokens", () => "10"), ("output_tokens", () => random.Next(2) == 0 ? "7" : Odd()),
+            ("cache_read_input_tokens", () => "2"), ("cache_creation_input_tokens", () => random.Next(2) == 0 ? "1" : Odd()));
+        string[] types = ["content_block_delta", "content_block_delta", "content_block_delta", "content_block_start", "message_delta", "ping", "content_block_stop", "message_start", "error"];
+        string Event(string type) => type switch
+        {
+            "message_start" => Fields(("type", () => "\"message_start\""), ("message", () => random.Next(8) == 0 ? Odd()
+                : Fields(("id", Text), ("model", Text), ("usage", Usage), ("content", () => "[]")))),
+            "content_block_start" => Fields(("type", () => "\"content_block_start\""), ("index", Index), ("content_block", () => random.Next(8) == 0 ? Odd()
+                : Fields(("type", () => Named("text", "thinking", "tool_use", "server_tool_use")), ("text", Text), ("thinking", Text), ("id", Text), ("name", Text), ("input", () => "{}")))),
+            "content_block_delta" => Fields(("type", () => "\"content_block_delta\""), ("index", Index), ("delta", () => random.Next(8) == 0 ? Odd()
+                : Fields(("type", () => Named("text_delta", "thinking_delta", "input_json_delta", "signature_delta", "citations_delta")),
+                    ("text", Text), ("thinking", Text), ("partial_json", Text), ("signature", Text)))),
+            "message_delta" => Fields(("type", () => "\"message_delta\""), ("delta", () => random.Next(8) == 0 ? Odd()
+                : Fields(("stop_reason", () => Named("end_turn", "tool_use", "max_tokens")), ("stop_sequence", () => "null"))), ("usage", Usage)),
+            "error" => Fields(("type", () => "\"error\""), ("error", () => Fields(("type", Text), ("message", Text)))),
+            _ => Fields(("type", () => "\"" + type + "\""), ("index", Index)),
+        };
+
+        for (var stream = 0; stream < 2000; stream++)
+        {
+            var sse = new StringBuilder();
+            var count = 1 + random.Next(10);
+            for (var i = 0; i < count; i++)
+            {
+                var type = i == 0 && random.Next(4) > 0 ? "message_start" : types[random.Next(types.Length)];
+                // The event: line usually names the payload's type; a proxy may have dropped or changed it.
+                var line = random.Next(6) == 0 ? types[random.Next(types.Length)] : type;
+                sse.Append("event: ").Append(line).Append("\ndata: ").Append(Event(type)).Append("\n\n");
+            }
+            if (random.Next(3) > 0)
+            {
+                sse.Append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+            }
+            var bytes = Encoding.UTF8.GetBytes(sse.ToString());
+
+            var (onePass, onePassEnd, onePassUsage) = await OutcomeAsync(AnthropicFixtures.Stream(bytes));
+            var (document, documentEnd, documentUsage) = await OutcomeAsync(new AnthropicStreamTranslator(
+                "test-anthropic", new MemoryStream(bytes), AnthropicFixtures.Created, new SecretRedactor()) { ReadsInOnePass = false });
+
+            Assert.True(document.SequenceEqual(onePass), sse.ToString());
+            Assert.True(documentEnd == onePassEnd, sse + "\n" + documentEnd + "\n" + onePassEnd);
+            Assert.True(documentUsage == onePassUsage, sse.ToString());
+        }
+    }
+
+    /// <summary>A stream's chunks, how it ended (its error's code and message, or "end"), and its usage.</summary>
+    private static async Task<(List<string> Chunks, string End, Baton.Providers.TokenUsage? Usage)> OutcomeAsync(AnthropicStreamTranslator stream)
+    {
+        await using (stream)
+        {
+            var chunks = new List<string>();
+            try
+            {
+                await foreach (var chunk in stream.ReadAsync(CancellationToken.None))
+                {
+                    chunks.Add(Encoding.UTF8.GetString(chunk.Json.Span) + (chunk.IsUsageOnly ? " (usage)" : ""));
+                }
+                return (chunks, "end", stream.Usage);
+            }
+            catch (BatonException error)
+            {
+                return (chunks, error.Code + ": " + error.Message, stream.Usage);
+            }
+        }
     }
 }
