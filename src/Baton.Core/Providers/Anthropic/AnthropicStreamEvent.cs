@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace Baton.Providers.Anthropic;
 
@@ -68,33 +66,23 @@ internal readonly ref struct AnthropicStreamEvent
     /// Reads <paramref name="data"/>: false when it is not one JSON object, or has a <c>delta</c>, <c>message</c>,
     /// <c>content_block</c> or <c>usage</c> that is not an object (the general reading then says what is wrong, if
     /// anything). Other fields of the wrong kind read as absent, as the general reading has them, and the last of a
-    /// repeated field counts. Escaped strings are unescaped into <paramref name="unescaped"/>, rented and grown to the
-    /// event's length when shorter.
+    /// repeated field counts. Its strings are found, or unescaped, by <paramref name="strings"/>.
     /// </summary>
     /// <exception cref="JsonException">Not JSON.</exception>
     /// <exception cref="InvalidOperationException">A string that is not UTF-8.</exception>
-    public static bool TryRead(ReadOnlySpan<byte> data, ref byte[] unescaped, out AnthropicStreamEvent read)
+    public static bool TryRead(ReadOnlySpan<byte> data, EventStrings strings, out AnthropicStreamEvent read)
     {
         read = default;
-        if (unescaped.Length < data.Length)
-        {
-            var grown = ArrayPool<byte>.Shared.Rent(data.Length);
-            if (unescaped.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(unescaped);
-            }
-            unescaped = grown;
-        }
+        strings.Begin(data.Length);
         var reader = new Utf8JsonReader(data);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return false;
         }
-        var used = 0;
         var index = -1;
         bool hasDelta = false, hasMessage = false, hasBlock = false;
         UsageCounts? usage = null, messageUsage = null;
-        TextAt type = default, deltaType = default, text = default, thinking = default, partialJson = default, signature = default,
+        EventString type = default, deltaType = default, text = default, thinking = default, partialJson = default, signature = default,
             stopReason = default, messageId = default, messageModel = default,
             blockType = default, blockId = default, blockName = default, blockText = default, blockThinking = default,
             ignored = default;
@@ -103,7 +91,7 @@ internal readonly ref struct AnthropicStreamEvent
             if (reader.ValueTextEquals("type"u8))
             {
                 reader.Read();
-                type = String(ref reader, unescaped, ref used);
+                type = strings.Read(ref reader);
             }
             else if (reader.ValueTextEquals("index"u8))
             {
@@ -128,7 +116,7 @@ internal readonly ref struct AnthropicStreamEvent
                         : ref reader.ValueTextEquals("stop_reason"u8) ? ref stopReason
                         : ref ignored;
                     reader.Read();
-                    field = String(ref reader, unescaped, ref used);
+                    field = strings.Read(ref reader);
                 }
             }
             else if (reader.ValueTextEquals("message"u8))
@@ -153,7 +141,7 @@ internal readonly ref struct AnthropicStreamEvent
                         : ref reader.ValueTextEquals("model"u8) ? ref messageModel
                         : ref ignored;
                     reader.Read();
-                    field = String(ref reader, unescaped, ref used);
+                    field = strings.Read(ref reader);
                 }
             }
             else if (reader.ValueTextEquals("content_block"u8))
@@ -172,7 +160,7 @@ internal readonly ref struct AnthropicStreamEvent
                         : ref reader.ValueTextEquals("thinking"u8) ? ref blockThinking
                         : ref ignored;
                     reader.Read();
-                    field = String(ref reader, unescaped, ref used);
+                    field = strings.Read(ref reader);
                 }
             }
             else if (reader.ValueTextEquals("usage"u8))
@@ -196,27 +184,27 @@ internal readonly ref struct AnthropicStreamEvent
         }
         read = new AnthropicStreamEvent
         {
-            Type = type.In(data, unescaped),
+            Type = strings.Of(type, data),
             TypeNamed = type.Present,
             Index = index,
             HasDelta = hasDelta,
-            DeltaType = deltaType.In(data, unescaped),
-            Text = text.In(data, unescaped),
-            Thinking = thinking.In(data, unescaped),
-            PartialJson = partialJson.In(data, unescaped),
-            Signature = signature.In(data, unescaped),
-            StopReason = stopReason.In(data, unescaped),
+            DeltaType = strings.Of(deltaType, data),
+            Text = strings.Of(text, data),
+            Thinking = strings.Of(thinking, data),
+            PartialJson = strings.Of(partialJson, data),
+            Signature = strings.Of(signature, data),
+            StopReason = strings.Of(stopReason, data),
             HasMessage = hasMessage,
-            MessageId = messageId.In(data, unescaped),
-            MessageModel = messageModel.In(data, unescaped),
+            MessageId = strings.Of(messageId, data),
+            MessageModel = strings.Of(messageModel, data),
             MessageUsage = messageUsage,
             Usage = usage,
             HasBlock = hasBlock,
-            BlockType = blockType.In(data, unescaped),
-            BlockId = blockId.In(data, unescaped),
-            BlockName = blockName.In(data, unescaped),
-            BlockText = blockText.In(data, unescaped),
-            BlockThinking = blockThinking.In(data, unescaped),
+            BlockType = strings.Of(blockType, data),
+            BlockId = strings.Of(blockId, data),
+            BlockName = strings.Of(blockName, data),
+            BlockText = strings.Of(blockText, data),
+            BlockThinking = strings.Of(blockThinking, data),
         };
         return true;
     }
@@ -241,43 +229,6 @@ internal readonly ref struct AnthropicStreamEvent
             reader.Skip();
         }
         return new UsageCounts(input, output, cacheRead, cacheCreation);
-    }
-
-    /// <summary>The value the reader is on, when a string: in the event (no escapes), or unescaped after the event's earlier strings.</summary>
-    private static TextAt String(ref Utf8JsonReader reader, byte[] unescaped, ref int used)
-    {
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            reader.Skip();
-            return default;
-        }
-        if (!reader.ValueIsEscaped)
-        {
-            Utf8Only(reader.ValueSpan);
-            // A string token starts at its opening quote.
-            return new TextAt((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, Unescaped: false, Present: true);
-        }
-        var written = reader.CopyString(unescaped.AsSpan(used));
-        Utf8Only(unescaped.AsSpan(used, written));
-        var at = new TextAt(used, written, Unescaped: true, Present: true);
-        used += written;
-        return at;
-    }
-
-    /// <summary>The reader does not check a string's UTF-8; a document's reading refuses it when the string is read.</summary>
-    private static void Utf8Only(ReadOnlySpan<byte> text)
-    {
-        if (!Utf8.IsValid(text))
-        {
-            throw new InvalidOperationException("A string of the event is not UTF-8.");
-        }
-    }
-
-    /// <summary>A string of the event, as UTF-8 (absent: empty): its place in the event or in the unescaped strings.</summary>
-    private readonly record struct TextAt(int Start, int Length, bool Unescaped, bool Present)
-    {
-        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> data, byte[] unescaped) =>
-            (Unescaped ? unescaped : data).Slice(Start, Length);
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -21,8 +20,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
     private ChatChunkWriter? _writer;
     private AnthropicUsage _usage;
-    // An event's escaped strings, unescaped (rented; as long as the longest event read, which bounds them all).
-    private byte[] _unescaped = [];
+    private readonly EventStrings _strings = new();
     private int _disposed;
 
     public override async IAsyncEnumerable<StreamChunk> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -93,7 +91,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         finished = false;
         try
         {
-            if (!AnthropicStreamEvent.TryRead(data, ref _unescaped, out var read))
+            if (!AnthropicStreamEvent.TryRead(data, _strings, out var read))
             {
                 return false;
             }
@@ -310,11 +308,7 @@ public sealed class AnthropicStreamTranslator(string provider, Stream body, long
         }
         SseEventReader.Return(_reader);
         StreamChunkReader.Pool.Return(_chunk);
-        var unescaped = Interlocked.Exchange(ref _unescaped, []);
-        if (unescaped.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(unescaped);
-        }
+        _strings.Dispose();
         await body.DisposeAsync().ConfigureAwait(false);
         owner?.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);

@@ -1,7 +1,4 @@
-using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Text.Unicode;
 
 namespace Baton.Providers.Gemini;
 
@@ -39,32 +36,24 @@ internal readonly ref struct GeminiStreamEvent
     /// Reads <paramref name="data"/> as the document's reading (<see cref="GeminiCandidate.Read"/>) would, or returns
     /// false and leaves it to that reading: text that is not one JSON object, an <c>error</c> or <c>promptFeedback</c>,
     /// a first candidate, its content or a part that is not an object, a function call, more than one text or thought
-    /// part in the candidate, a field that comes twice, an unescaped string that is not UTF-8. Escaped strings are
-    /// unescaped into <paramref name="unescaped"/>, rented and grown to the event's length when shorter.
+    /// part in the candidate, a candidate list, content or parts that comes twice. Of any other repeated field the last
+    /// counts, as in the document's reading. Its strings are found, or unescaped, by <paramref name="strings"/>.
     /// </summary>
     /// <exception cref="JsonException">Not JSON.</exception>
-    /// <exception cref="InvalidOperationException">An escaped string that is not UTF-8.</exception>
-    public static bool TryRead(ReadOnlySpan<byte> data, ref byte[] unescaped, out GeminiStreamEvent read)
+    /// <exception cref="InvalidOperationException">A string that is not UTF-8.</exception>
+    public static bool TryRead(ReadOnlySpan<byte> data, EventStrings strings, out GeminiStreamEvent read)
     {
         read = default;
-        if (unescaped.Length < data.Length)
-        {
-            var grown = ArrayPool<byte>.Shared.Rent(data.Length);
-            if (unescaped.Length > 0)
-            {
-                ArrayPool<byte>.Shared.Return(unescaped);
-            }
-            unescaped = grown;
-        }
+        strings.Begin(data.Length);
         var reader = new Utf8JsonReader(data);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return false;
         }
-        var state = new Reading(unescaped);
-        TextAt responseId = default, modelVersion = default;
+        var state = new Reading(strings);
+        EventString responseId = default, modelVersion = default;
         GeminiUsageCounts? usage = null;
-        bool seenCandidates = false, seenUsage = false;
+        var seenCandidates = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("candidates"u8))
@@ -76,37 +65,19 @@ internal readonly ref struct GeminiStreamEvent
             }
             else if (reader.ValueTextEquals("usageMetadata"u8))
             {
-                if (!Once(ref seenUsage))
-                {
-                    return false;
-                }
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.StartObject)
-                {
-                    if (ReadUsage(ref reader) is not { } counts)
-                    {
-                        return false;
-                    }
-                    usage = counts;
-                }
-                else
-                {
-                    reader.Skip();
-                }
+                usage = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader) : null;
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("responseId"u8))
             {
-                if (!state.String(ref reader, ref responseId))
-                {
-                    return false;
-                }
+                reader.Read();
+                responseId = strings.Read(ref reader);
             }
             else if (reader.ValueTextEquals("modelVersion"u8))
             {
-                if (!state.String(ref reader, ref modelVersion))
-                {
-                    return false;
-                }
+                reader.Read();
+                modelVersion = strings.Read(ref reader);
             }
             else if (reader.ValueTextEquals("error"u8) || reader.ValueTextEquals("promptFeedback"u8))
             {
@@ -125,15 +96,15 @@ internal readonly ref struct GeminiStreamEvent
         }
         read = new GeminiStreamEvent
         {
-            Text = state.Text.In(data, unescaped),
-            Reasoning = state.Reasoning.In(data, unescaped),
-            FinishReason = state.FinishReason.In(data, unescaped),
-            Finished = state.FinishReason.IsString,
+            Text = strings.Of(state.Text, data),
+            Reasoning = strings.Of(state.Reasoning, data),
+            FinishReason = strings.Of(state.FinishReason, data),
+            Finished = state.FinishReason.Present,
             Usage = usage,
-            ResponseId = responseId.In(data, unescaped),
-            HasResponseId = responseId.IsString,
-            ModelVersion = modelVersion.In(data, unescaped),
-            HasModelVersion = modelVersion.IsString,
+            ResponseId = strings.Of(responseId, data),
+            HasResponseId = responseId.Present,
+            ModelVersion = strings.Of(modelVersion, data),
+            HasModelVersion = modelVersion.Present,
         };
         return true;
     }
@@ -161,10 +132,8 @@ internal readonly ref struct GeminiStreamEvent
         {
             if (reader.ValueTextEquals("finishReason"u8))
             {
-                if (!state.String(ref reader, ref state.FinishReason))
-                {
-                    return false;
-                }
+                reader.Read();
+                state.FinishReason = state.Strings.Read(ref reader);
             }
             else if (reader.ValueTextEquals("content"u8))
             {
@@ -223,23 +192,17 @@ internal readonly ref struct GeminiStreamEvent
     /// <summary>One part, the reader on its start: its text, as text or thought; false for a function call.</summary>
     private static bool ReadPart(ref Utf8JsonReader reader, ref Reading state)
     {
-        TextAt text = default;
-        bool thought = false, seenThought = false;
+        EventString text = default;
+        var thought = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("text"u8))
             {
-                if (!state.String(ref reader, ref text))
-                {
-                    return false;
-                }
+                reader.Read();
+                text = state.Strings.Read(ref reader);
             }
             else if (reader.ValueTextEquals("thought"u8))
             {
-                if (!Once(ref seenThought))
-                {
-                    return false;
-                }
                 reader.Read();
                 thought = reader.TokenType == JsonTokenType.True;
                 reader.Skip();
@@ -254,13 +217,13 @@ internal readonly ref struct GeminiStreamEvent
                 reader.Skip();
             }
         }
-        if (!text.IsString)
+        if (!text.Present)
         {
             return true;
         }
         // One text and one thought a candidate are read here; more would have to be joined.
         ref var into = ref thought ? ref state.Reasoning : ref state.Text;
-        if (into.IsString)
+        if (into.Present)
         {
             return false;
         }
@@ -268,10 +231,10 @@ internal readonly ref struct GeminiStreamEvent
         return true;
     }
 
-    /// <summary>A <c>usageMetadata</c> object's counts, the reader on its start (null when a count comes twice).</summary>
-    private static GeminiUsageCounts? ReadUsage(ref Utf8JsonReader reader)
+    /// <summary>A <c>usageMetadata</c> object's counts, the reader on its start; it ends on the object's end.</summary>
+    private static GeminiUsageCounts ReadUsage(ref Utf8JsonReader reader)
     {
-        int? prompt = null, toolUsePrompt = null, thoughts = null, candidates = null, cached = null, ignored = null;
+        int prompt = 0, toolUsePrompt = 0, thoughts = 0, candidates = 0, cached = 0, ignored = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             ref var count = ref reader.ValueTextEquals("promptTokenCount"u8) ? ref prompt
@@ -281,15 +244,11 @@ internal readonly ref struct GeminiStreamEvent
                 : ref reader.ValueTextEquals("cachedContentTokenCount"u8) ? ref cached
                 : ref ignored;
             reader.Read();
-            if (count is not null && !Unsafe.AreSame(ref count, ref ignored))
-            {
-                return null;
-            }
             // A count that is no whole number, or no number, counts 0, as the document's reading has it.
             count = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value) ? value : 0;
             reader.Skip();
         }
-        return new GeminiUsageCounts(prompt ?? 0, toolUsePrompt ?? 0, thoughts ?? 0, candidates ?? 0, cached ?? 0);
+        return new GeminiUsageCounts(prompt, toolUsePrompt, thoughts, candidates, cached);
     }
 
     /// <summary>True the first time (and marks it seen): a field that comes twice is left to the document's reading.</summary>
@@ -300,51 +259,13 @@ internal readonly ref struct GeminiStreamEvent
         return first;
     }
 
-    /// <summary>What the pass has found so far, and where escaped strings are unescaped to.</summary>
-    private ref struct Reading(byte[] unescaped)
+    /// <summary>What the pass has found so far in the candidate, and where the event's strings are.</summary>
+    private ref struct Reading(EventStrings strings)
     {
-        public TextAt Text;
-        public TextAt Reasoning;
-        public TextAt FinishReason;
-        private int _used;
-
-        /// <summary>
-        /// The value of the property the reader is on, into <paramref name="field"/> when it is a string (another kind
-        /// is no string, as the document's reading has it). False when the field was seen before, or its string is not
-        /// UTF-8 (the document's reading refuses it when it reads it; the JSON reader alone does not).
-        /// </summary>
-        public bool String(ref Utf8JsonReader reader, ref TextAt field)
-        {
-            if (field.Seen)
-            {
-                return false;
-            }
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.String)
-            {
-                reader.Skip();
-                field = new TextAt(0, 0, Unescaped: false, IsString: false, Seen: true);
-                return true;
-            }
-            if (!reader.ValueIsEscaped)
-            {
-                // A string token starts at its opening quote.
-                field = new TextAt((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, Unescaped: false, IsString: true, Seen: true);
-                return Utf8.IsValid(reader.ValueSpan);
-            }
-            // Throws InvalidOperationException for text that is not UTF-8.
-            var written = reader.CopyString(unescaped.AsSpan(_used));
-            field = new TextAt(_used, written, Unescaped: true, IsString: true, Seen: true);
-            _used += written;
-            return true;
-        }
-    }
-
-    /// <summary>A string of the event, as UTF-8 (absent: empty): its place in the event or in the unescaped strings.</summary>
-    private readonly record struct TextAt(int Start, int Length, bool Unescaped, bool IsString, bool Seen)
-    {
-        public ReadOnlySpan<byte> In(ReadOnlySpan<byte> data, byte[] unescaped) =>
-            (Unescaped ? unescaped : data).Slice(Start, Length);
+        public readonly EventStrings Strings = strings;
+        public EventString Text;
+        public EventString Reasoning;
+        public EventString FinishReason;
     }
 }
 

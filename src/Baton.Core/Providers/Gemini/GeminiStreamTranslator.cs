@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Baton.Providers.OpenAi;
@@ -14,8 +13,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
 {
     private ChatChunkWriter? _writer;
     private int _toolCalls;
-    // An event's escaped strings, unescaped (rented; as long as the longest event read, which bounds them all).
-    private byte[] _unescaped = [];
+    private readonly EventStrings _strings = new();
 
     /// <summary>True once the finish reason has arrived: the answer is complete.</summary>
     public bool Finished { get; private set; }
@@ -66,7 +64,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
         GeminiStreamEvent read;
         try
         {
-            if (!GeminiStreamEvent.TryRead(data, ref _unescaped, out read))
+            if (!GeminiStreamEvent.TryRead(data, _strings, out read))
             {
                 return false;
             }
@@ -108,14 +106,7 @@ public sealed class GeminiStreamTranslator(string fallbackModel, long created) :
     }
 
     /// <summary>Gives back the buffer of unescaped strings.</summary>
-    public void Dispose()
-    {
-        var unescaped = Interlocked.Exchange(ref _unescaped, []);
-        if (unescaped.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(unescaped);
-        }
-    }
+    public void Dispose() => _strings.Dispose();
 
     /// <summary>The first event names the stream; OpenAI streams open with a role chunk.</summary>
     private ChatChunkWriter Begin(string? responseId, string? modelVersion, List<ReadOnlyMemory<byte>> chunks)
