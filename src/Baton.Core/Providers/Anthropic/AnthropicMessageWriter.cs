@@ -10,37 +10,8 @@ namespace Baton.Providers.Anthropic;
 /// </summary>
 internal static class AnthropicMessageWriter
 {
-    public static void WriteMessages(Utf8JsonWriter writer, IReadOnlyList<ChatTurn> turns)
-    {
-        writer.WriteStartArray("messages");
-        string? openRole = null;
-        foreach (var turn in turns.Where(HasContent))
-        {
-            var role = turn.Role == "assistant" ? "assistant" : "user";
-            if (role != openRole)
-            {
-                if (openRole is not null)
-                {
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                }
-                writer.WriteStartObject();
-                writer.WriteString("role", role);
-                writer.WriteStartArray("content");
-                openRole = role;
-            }
-            WriteBlocks(writer, turn);
-        }
-        if (openRole is not null)
-        {
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-    }
-
-    private static bool HasContent(ChatTurn turn) =>
-        turn.Role == "tool" || turn.ToolCalls.Count > 0 || turn.Parts.Any(p => !string.IsNullOrEmpty(p.Text) || p.ImageUrl is not null);
+    public static void WriteMessages(Utf8JsonWriter writer, IReadOnlyList<ChatTurn> turns) =>
+        AlternatingTurns.Write(writer, "messages", "content", turns, "assistant", static (w, turn, _) => WriteBlocks(w, turn), 0);
 
     private static void WriteBlocks(Utf8JsonWriter writer, ChatTurn turn)
     {

@@ -47,78 +47,43 @@ public static class GeminiRequestTranslator
 
     private static void WriteContents(Utf8JsonWriter writer, List<ChatTurn> turns)
     {
-        writer.WriteStartArray("contents");
-        // Gemini wants user and model turns to alternate, so consecutive turns of one role are merged: a turn's parts
-        // go on in the content before it when that content is of its role.
-        string? open = null;
-        // A tool message names only the call it answers; Gemini wants the function's name.
+        // A tool message names only the call it answers; Gemini wants the function's name, kept from the call.
         Dictionary<string, string>? callNames = null;
         foreach (var turn in turns)
         {
-            if (!HasParts(turn))
+            if (turn.ToolCalls.Count > 0)
             {
-                continue;
-            }
-            var role = turn.Role == "assistant" ? "model" : "user";
-            if (open != role)
-            {
-                if (open is not null)
-                {
-                    writer.WriteEndArray();
-                    writer.WriteEndObject();
-                }
-                writer.WriteStartObject();
-                writer.WriteString("role", role);
-                writer.WriteStartArray("parts");
-                open = role;
-            }
-            if (turn.Role == "tool")
-            {
-                var callId = turn.ToolCallId ?? "";
-                var name = callNames?.GetValueOrDefault(callId) ?? turn.Name ?? "";
-                WriteFunctionResponse(writer, callId, name, turn.Text);
-                continue;
-            }
-            foreach (var part in turn.Parts)
-            {
-                if (part.Text is { Length: > 0 } text)
-                {
-                    WriteText(writer, text);
-                }
-                else if (part.ImageUrl is not null)
-                {
-                    WriteImage(writer, part);
-                }
-            }
-            foreach (var call in turn.ToolCalls)
-            {
-                (callNames ??= new Dictionary<string, string>(StringComparer.Ordinal))[call.Id] = call.Name;
-                WriteFunctionCall(writer, call);
+                callNames = new Dictionary<string, string>(StringComparer.Ordinal);
+                break;
             }
         }
-        if (open is not null)
-        {
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
+        AlternatingTurns.Write(writer, "contents", "parts", turns, "model", WriteParts, callNames);
     }
 
-    /// <summary>Whether the turn gives Gemini any part: a turn with none (an empty message) is left out.</summary>
-    private static bool HasParts(ChatTurn turn)
+    private static void WriteParts(Utf8JsonWriter writer, ChatTurn turn, Dictionary<string, string>? callNames)
     {
-        if (turn.Role == "tool" || turn.ToolCalls.Count > 0)
+        if (turn.Role == "tool")
         {
-            return true;
+            var callId = turn.ToolCallId ?? "";
+            WriteFunctionResponse(writer, callId, callNames?.GetValueOrDefault(callId) ?? turn.Name ?? "", turn.Text);
+            return;
         }
         foreach (var part in turn.Parts)
         {
-            if (part.Text is { Length: > 0 } || part.ImageUrl is not null)
+            if (part.Text is { Length: > 0 } text)
             {
-                return true;
+                WriteText(writer, text);
+            }
+            else if (part.ImageUrl is not null)
+            {
+                WriteImage(writer, part);
             }
         }
-        return false;
+        foreach (var call in turn.ToolCalls)
+        {
+            callNames![call.Id] = call.Name;
+            WriteFunctionCall(writer, call);
+        }
     }
 
     private static void WriteText(Utf8JsonWriter writer, string text)

@@ -210,6 +210,26 @@ public sealed class ChatTurn(string role)
 
     public string? Name { get; init; }
 
+    /// <summary>Whether the turn has anything to send: a tool result, calls, or a part with text or an image.</summary>
+    public bool HasContent
+    {
+        get
+        {
+            if (Role == "tool" || ToolCalls.Count > 0)
+            {
+                return true;
+            }
+            foreach (var part in Parts)
+            {
+                if (!string.IsNullOrEmpty(part.Text) || part.ImageUrl is not null)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /// <summary>All text parts joined.</summary>
     public string Text
     {
