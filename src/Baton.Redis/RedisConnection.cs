@@ -24,7 +24,7 @@ public sealed partial class RedisConnection : IDisposable
     public const string DefaultPrefix = "baton:";
 
     /// <summary>How long a catch-up that failed waits before it is tried again (the multiplexer's own reconnect pace).</summary>
-    internal static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan CatchUpRetryDelay = TimeSpan.FromMilliseconds(500);
 
     /// <summary>The least time a catch-up is given: it is no request's wait, and one cut short is tried again whole.</summary>
     private static readonly TimeSpan CatchUpMinimumTimeout = TimeSpan.FromSeconds(1);
