@@ -82,6 +82,14 @@ def main(path):
             return None
         return int(r["alloc_bytes"]) / max(int(r["requests"]), 1)
 
+    def added_ratio(mode):
+        """Baton's added p50 over YARP's, in one run, at one connection."""
+        def value(r, run):
+            y = find(run, "yarp", mode, 1)
+            a, ya = added_p50(r, run), added_p50(y, run) if y else None
+            return a / ya if a is not None and ya else None
+        return value
+
     def ratio_to_yarp(target, mode, conns, yarp_mode=None, yarp_conns=None):
         def value(r, run):
             y = find(run, "yarp", yarp_mode or mode, yarp_conns or conns)
@@ -126,6 +134,27 @@ def main(path):
                 added = "" if target == "direct" or not ttfc["direct"] else f"{median(xs) - median(ttfc['direct']):.0f}"
                 print(f"| {target} | {median(xs):.0f} | ({runs_text(xs)}) | {added} |")
 
+    # One connection against the upstream that answers after a fixed wait: context for the one-connection targets,
+    # which are judged on the static upstream above.
+    delayed = [(m, label) for m, label in (("json-delayed", "non-streamed"), ("sse-delayed", "streamed"))
+               if per_run("baton", m, 1, lambda r, _: r)]
+    if delayed:
+        wait = next((r["delay_ms"] for r in rows if r["target"] == "delayed"), "?")
+        print()
+        print(f"| one connection, an upstream answering after {wait} ms | target | p50 µs | (runs) | added p50 µs | "
+              "Baton's added p50 / YARP's (runs) |")
+        print("|---|---|---:|---|---:|---|")
+        for mode, label in delayed:
+            for target in ("direct", "yarp", "baton"):
+                p50s = per_run(target, mode, 1, lambda r, _: int(r["p50_us"]))
+                if not p50s:
+                    continue
+                added = median(per_run(target, mode, 1, added_p50)) if target != "direct" else None
+                ratios = per_run("baton", mode, 1, added_ratio(mode)) if target == "baton" else []
+                ratio = f"{median(ratios):.2f}× ({runs_text(ratios, lambda x: f'{x:.2f}')})" if ratios else ""
+                print(f"| {label} | {target} | {median(p50s):.0f} | ({runs_text(p50s)}) | "
+                      f"{'' if added is None else f'{added:.0f}'} | {ratio} |")
+
     redis_rows = [(m, c) for m in ("json", "sse", "hit") for c in (1, 64) if per_run("baton-redis", m, c, lambda r, _: r.get("redis_calls"))]
     if redis_rows:
         print()
@@ -145,11 +174,7 @@ def main(path):
     ratio_check(f"non-streamed, 64 connections: Baton req/s ≥ {TARGET_NON_STREAMED}× YARP", ratio_to_yarp("baton", "json", 64), TARGET_NON_STREAMED)
     ratio_check(f"streamed, 64 connections: Baton req/s ≥ {TARGET_STREAMED}× YARP", ratio_to_yarp("baton", "sse", 64), TARGET_STREAMED)
     for mode, label in (("json", "non-streamed"), ("sse", "streamed")):
-        def added_ratio(r, run):
-            y = find(run, "yarp", mode, 1)
-            a, ya = added_p50(r, run), added_p50(y, run) if y else None
-            return a / ya if a is not None and ya else None
-        xs = per_run("baton", mode, 1, added_ratio)
+        xs = per_run("baton", mode, 1, added_ratio(mode))
         if xs:
             checks.append((f"{label}, 1 connection: Baton added p50 ≤ {TARGET_ADDED_P50}× YARP added p50",
                            f"{median(xs):.2f}× ({median(per_run('baton', mode, 1, added_p50)):.0f} µs vs "

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Baton's overhead benchmark with everything on: a static upstream (nginx), a raw YARP passthrough and Baton
 # configured as a team runs it, each driven by wrk at 1 and 64 connections, non-streamed and streamed, side by side
-# in every run so that the machine's noise cancels in the ratios. The whole measurement is repeated --runs times;
+# in every run so that the machine's noise cancels in the ratios. At one connection the same three are also measured
+# against an upstream that answers after 1 ms (bench/upstream/delayed.py), as a model would: slowly enough for the
+# proxies' threads to fall asleep while they wait. The whole measurement is repeated --runs times;
 # the table gives each row's median with every run's figure beside it, and the targets table says which targets
 # are met. Also written to bench/results/. See docs/benchmarks.md.
 #
@@ -20,7 +22,7 @@
 #               measured in the same runs as the rows "baton-redis"
 #   --config    Baton's configuration (default bench/baton.bench.team.json, the team configuration; any of the
 #               bench/baton.bench.*.json files works)
-#   --port-base first of the 9 consecutive ports used (default 18081), to run beside another benchmark
+#   --port-base first of the 12 consecutive ports used (default 18081), to run beside another benchmark
 #   --no-install  do not apt-get install wrk and nginx-light when they are missing
 #
 # Baton runs with keys, as a shared gateway would: its master key is BATON_BENCH_MASTER_KEY (a random one when
@@ -65,12 +67,15 @@ done
 UPSTREAM_PORT=$PORT_BASE YARP_PORT=$((PORT_BASE + 1)) BATON_PORT=$((PORT_BASE + 2)) SLOW_PORT=$((PORT_BASE + 3))
 REDIS_PORT=$((PORT_BASE + 4)) BATON_REDIS_PORT=$((PORT_BASE + 5))
 YARP_PROBE=$((PORT_BASE + 6)) BATON_PROBE=$((PORT_BASE + 7)) BATON_REDIS_PROBE=$((PORT_BASE + 8))
+DELAYED_PORT=$((PORT_BASE + 9)) YARP_DELAYED_PORT=$((PORT_BASE + 10)) YARP_DELAYED_PROBE=$((PORT_BASE + 11))
+# The delayed upstream's wait: far shorter than a model's, long enough that no thread is still spinning when it ends.
+DELAYED_MS=1
 LOG_TAG=bench
 source "$HERE/lib.sh"
 
 # --- tools -----------------------------------------------------------------------------------------
 if [[ $REDIS == 1 ]]; then require_tools python3:python3 redis-server:redis-server redis-cli:redis-tools; else require_tools python3:python3; fi
-require_free_ports $UPSTREAM_PORT $YARP_PORT $BATON_PORT $SLOW_PORT $YARP_PROBE $BATON_PROBE
+require_free_ports $UPSTREAM_PORT $YARP_PORT $BATON_PORT $SLOW_PORT $YARP_PROBE $BATON_PROBE $DELAYED_PORT $YARP_DELAYED_PORT $YARP_DELAYED_PROBE
 [[ $REDIS == 1 ]] && require_free_ports $REDIS_PORT $BATON_REDIS_PORT $BATON_REDIS_PROBE
 
 # --- build -----------------------------------------------------------------------------------------
@@ -91,6 +96,12 @@ export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev
 env BENCH_PROBE_PORT=$YARP_PROBE DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
   dotnet "$YARP_DLL" --urls "http://$HOST:$YARP_PORT" --destination "http://$HOST:$UPSTREAM_PORT/" >"$WORK/yarp.out" 2>&1 &
 PIDS+=($!)
+# The upstream that answers after DELAYED_MS, and a second passthrough in front of it.
+python3 "$HERE/upstream/delayed.py" --port $DELAYED_PORT --delay-ms $DELAYED_MS >"$WORK/delayed.out" 2>&1 &
+PIDS+=($!)
+env BENCH_PROBE_PORT=$YARP_DELAYED_PROBE DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
+  dotnet "$YARP_DLL" --urls "http://$HOST:$YARP_DELAYED_PORT" --destination "http://$HOST:$DELAYED_PORT/" >"$WORK/yarp-delayed.out" 2>&1 &
+PIDS+=($!)
 # A paced upstream for the buffering check: one token every 50 ms.
 dotnet "$BATON_DLL" simulate --port $SLOW_PORT --tps 20 >"$WORK/slow.out" 2>&1 &
 PIDS+=($!)
@@ -108,7 +119,7 @@ start_gateway() {
 }
 
 # The configurations name the default ports; rewritten to the ones in use.
-local_config() { sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g; s/127.0.0.1:18084/$HOST:$SLOW_PORT/g" "$1"; }
+local_config() { sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g; s/127.0.0.1:18084/$HOST:$SLOW_PORT/g; s/127.0.0.1:18090/$HOST:$DELAYED_PORT/g" "$1"; }
 
 start_gateway baton "$CONFIG" $BATON_PORT $BATON_PROBE
 BATON_PID=$GATEWAY_PID
@@ -119,6 +130,7 @@ if [[ $REDIS == 1 ]]; then
 fi
 
 wait_ready yarp "http://$HOST:$YARP_PORT/health"
+wait_ready yarp-delayed "http://$HOST:$YARP_DELAYED_PORT/health"
 wait_ready baton "http://$HOST:$BATON_PORT/v1/chat/completions" "$HERE/wrk/request.json" "$BATON_BENCH_MASTER_KEY"
 wait_ready slow-upstream "http://$HOST:$SLOW_PORT/v1/chat/completions" "$HERE/wrk/request.json"
 # Every measured request carries a virtual key, with limits of its own too high to bite (a team gives each caller
@@ -136,11 +148,16 @@ log "all started: nginx :$UPSTREAM_PORT, yarp :$YARP_PORT, baton :$BATON_PORT (p
 
 # --- load ------------------------------------------------------------------------------------------
 pid_of() { case $1 in baton) echo "$BATON_PID" ;; baton-redis) echo "$BATON_REDIS_PID" ;; *) echo "" ;; esac; }
-probe_of() { case $1 in yarp) echo "$YARP_PROBE" ;; baton) echo "$BATON_PROBE" ;; baton-redis) echo "$BATON_REDIS_PROBE" ;; *) echo "" ;; esac; }
+probe_of() { # TARGET MODE: the passthrough in front of the delayed upstream has a probe of its own
+  case $1 in
+    yarp) [[ $2 == *-delayed ]] && echo "$YARP_DELAYED_PROBE" || echo "$YARP_PROBE" ;;
+    baton) echo "$BATON_PROBE" ;; baton-redis) echo "$BATON_REDIS_PROBE" ;; *) echo "" ;;
+  esac
+}
 key_of() { case $1 in baton-redis) echo "$BENCH_REDIS_API_KEY" ;; *) echo "$BENCH_API_KEY" ;; esac; }
 
 RAW="$RESULTS/raw.txt"
-: >"$RAW"
+echo "target=delayed mode=config delay_ms=$DELAYED_MS" >"$RAW"
 RUN=0
 # drive TARGET MODE CONNECTIONS URL BODY: a 5 s warm-up, then the measured wrk run; for YARP and the gateways the
 # bytes allocated during the run (read by the probe before it and a second after, so that work queued behind the
@@ -148,7 +165,7 @@ RUN=0
 drive() {
   local target=$1 mode=$2 conns=$3 url=$4 body=$5 threads=1 key pid probe before after redis_before outages_before line extra=""
   (( conns > 1 )) && threads=2
-  key="$(key_of "$target")" pid="$(pid_of "$target")" probe="$(probe_of "$target")"
+  key="$(key_of "$target")" pid="$(pid_of "$target")" probe="$(probe_of "$target" "$mode")"
   BENCH_API_KEY="$key" BENCH_BODY="$body" wrk -t1 -c"$conns" -d5s -s "$HERE/wrk/post.lua" "$url" >/dev/null 2>&1 || true
   [[ -n $probe ]] && before="$(read_allocated "$probe")"
   [[ $target == baton-redis ]] && redis_before="$(redis_calls)" outages_before="$(redis_outages "$WORK/baton-redis.out")"
@@ -170,6 +187,14 @@ drive() {
 
 JSON_BODY="$HERE/wrk/request.json"
 SSE_BODY="$HERE/wrk/request-stream.json"
+# The delayed rows' requests name the models routed to the delayed upstream (the same bodies otherwise, sent to every
+# target alike); a configuration without those models skips the rows.
+DELAYED_JSON_BODY="" DELAYED_SSE_BODY=""
+if grep -q '"bench-delayed"' "$CONFIG"; then
+  DELAYED_JSON_BODY="$WORK/request-delayed.json" DELAYED_SSE_BODY="$WORK/request-delayed-stream.json"
+  sed 's/"model":"bench"/"model":"bench-delayed"/' "$JSON_BODY" >"$DELAYED_JSON_BODY"
+  sed 's/"model":"bench-stream"/"model":"bench-delayed-stream"/' "$SSE_BODY" >"$DELAYED_SSE_BODY"
+fi
 GATEWAYS=(baton)
 [[ $REDIS == 1 ]] && GATEWAYS+=(baton-redis)
 port_of() { case $1 in baton) echo "$BATON_PORT" ;; baton-redis) echo "$BATON_REDIS_PORT" ;; esac; }
@@ -207,6 +232,16 @@ for RUN in $(seq 1 "$RUNS"); do
       done
     done
   done
+
+  if [[ -n $DELAYED_JSON_BODY ]]; then
+    log "one connection, an upstream that answers after $DELAYED_MS ms"
+    for mode in json sse; do
+      if [[ $mode == json ]]; then body=$DELAYED_JSON_BODY; path=/v1/chat/completions; else body=$DELAYED_SSE_BODY; path=/sse/v1/chat/completions; fi
+      drive direct $mode-delayed 1 "http://$HOST:$DELAYED_PORT$path" "$body"
+      drive yarp $mode-delayed 1 "http://$HOST:$YARP_DELAYED_PORT$path" "$body"
+      drive baton $mode-delayed 1 "http://$HOST:$BATON_PORT/v1/chat/completions" "$body"
+    done
+  fi
 
   log "cache hits: the same request again and again, answered from Baton's cache"
   for gateway in "${GATEWAYS[@]}"; do
