@@ -144,7 +144,7 @@ if [[ $REDIS == 1 ]]; then
   BENCH_REDIS_API_KEY="$(create_key "http://$HOST:$BATON_REDIS_PORT")"
   check_cache_header "http://$HOST:$BATON_REDIS_PORT" "$BENCH_REDIS_API_KEY"
 fi
-log "all started: nginx :$UPSTREAM_PORT, yarp :$YARP_PORT, baton :$BATON_PORT (pid $BATON_PID)$([[ $REDIS == 1 ]] && echo ", redis :$REDIS_PORT, baton-redis :$BATON_REDIS_PORT (pid $BATON_REDIS_PID)"), paced simulator :$SLOW_PORT"
+log "all started: nginx :$UPSTREAM_PORT, yarp :$YARP_PORT, baton :$BATON_PORT (pid $BATON_PID)$([[ $REDIS == 1 ]] && echo ", redis :$REDIS_PORT, baton-redis :$BATON_REDIS_PORT (pid $BATON_REDIS_PID)"), paced simulator :$SLOW_PORT, delayed upstream :$DELAYED_PORT (yarp :$YARP_DELAYED_PORT)"
 
 # --- load ------------------------------------------------------------------------------------------
 pid_of() { case $1 in baton) echo "$BATON_PID" ;; baton-redis) echo "$BATON_REDIS_PID" ;; *) echo "" ;; esac; }
