@@ -43,7 +43,8 @@ def serve(conn, delay):
                 pending += data
             head, _, rest = pending.partition(b"\r\n\r\n")
             lines = head.split(b"\r\n")
-            path = lines[0].split(b" ")[1] if len(lines[0].split(b" ")) > 1 else b"/"
+            request_line = lines[0].split(b" ")
+            path = request_line[1] if len(request_line) > 1 else b"/"
             length = 0
             for line in lines[1:]:
                 name, _, value = line.partition(b":")
