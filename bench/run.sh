@@ -8,7 +8,7 @@
 # are met. Also written to bench/results/. See docs/benchmarks.md.
 #
 #   bench/run.sh [--runs N] [--duration SECONDS] [--soak] [--soak-minutes M] [--redis] [--config FILE]
-#                [--port-base PORT] [--no-install]
+#                [--port-base PORT] [--gc-log] [--no-install]
 #
 #   --runs      how many times the whole measurement is repeated (default 3); each row reports the median
 #   --duration  seconds of load per wrk run (default 10; each run also gets a 5 s warm-up)
@@ -23,6 +23,8 @@
 #   --config    Baton's configuration (default bench/baton.bench.team.json, the team configuration; any of the
 #               bench/baton.bench.*.json files works)
 #   --port-base first of the 12 consecutive ports used (default 18081), to run beside another benchmark
+#   --gc-log    each gateway writes what its memory is made of every half second (resident and anonymous memory,
+#               the managed heap by generation, collections) to bench/results/gc-<gateway>.txt (bench/AllocProbe)
 #   --no-install  do not apt-get install wrk and nginx-light when they are missing
 #
 # Baton runs with keys, as a shared gateway would: its master key is BATON_BENCH_MASTER_KEY (a random one when
@@ -41,6 +43,7 @@ SOAK_MINUTES=10
 INSTALL=1
 REDIS=0
 PORT_BASE=18081
+GC_LOG=0
 CONFIG="$HERE/baton.bench.team.json"
 REDIS_CONFIG="$HERE/baton.bench.redis.json"
 while [[ $# -gt 0 ]]; do
@@ -53,8 +56,9 @@ while [[ $# -gt 0 ]]; do
     --config) CONFIG="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --redis) REDIS=1; shift ;;
     --port-base) PORT_BASE="$2"; shift 2 ;;
+    --gc-log) GC_LOG=1; shift ;;
     --no-install) INSTALL=0; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -112,6 +116,9 @@ start_gateway() {
   local name=$1 config=$2 port=$3 probe=$4; shift 4
   mkdir -p "$WORK/$name"
   local_config "$config" >"$WORK/$name/baton.json"
+  [[ $GC_LOG == 1 ]] && set -- "$@" BENCH_GC_LOG="$RESULTS/gc-$name.txt"
+  # Gen1's budget capped as the container image caps it (Dockerfile; docs/deploy.md): an environment-only setting.
+  set -- "$@" DOTNET_GCGen1MaxBudget=0x1000000
   (cd "$WORK/$name" && exec env "$@" BENCH_PROBE_PORT="$probe" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
     dotnet "$BATON_DLL" serve --config "$WORK/$name/baton.json" --urls "http://$HOST:$port") >"$WORK/$name.out" 2>&1 &
   GATEWAY_PID=$!

@@ -183,6 +183,8 @@ if grep -q '"masterKeyEnv": *"BATON_MASTER_KEY"' "$local_config" && [ -z "${BATO
   echo "master key in $state/master-key (BATON_MASTER_KEY was not set)"
 fi
 export BATON_MASTER_KEY="${BATON_MASTER_KEY:-}"
+# Gen1's budget capped as in the container image (docs/deploy.md): the runtime reads it only from the environment.
+export DOTNET_GCGen1MaxBudget="${DOTNET_GCGen1MaxBudget:-0x1000000}"
 
 for ((i = 1; i <= gateways; i++)); do
   take_port

@@ -9,13 +9,14 @@ using System.Text;
 // bench/run.sh reads it before and after a wrk run and divides the difference by the requests served. The same
 // counter is what the runtime's System.Runtime meter exports as dotnet.gc.heap.total_allocated; reading it here
 // measures YARP and Baton by one method, outside their request pipelines (a read costs a few hundred bytes, twice
-// per run, against the megabytes a run allocates).
+// per run, against the megabytes a run allocates). BENCH_GC_LOG asks for a memory log as well (GcLog).
 #pragma warning disable CA1050 // The runtime looks for a type named StartupHook in no namespace.
 internal static class StartupHook
 #pragma warning restore CA1050
 {
     public static void Initialize()
     {
+        GcLog.StartIfAsked();
         var port = Environment.GetEnvironmentVariable("BENCH_PROBE_PORT");
         if (string.IsNullOrEmpty(port))
         {
