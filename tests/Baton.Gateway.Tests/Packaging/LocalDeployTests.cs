@@ -84,8 +84,14 @@ public sealed partial class LocalDeployTests : IDisposable
             var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromMinutes(5)));
             Assert.True(first == ready.Task, "local.sh did not get ready:\n" + string.Join('\n', lines));
 
-            pids.AddRange(File.ReadAllLines(Path.Combine(_state, "pids")).Select(l => int.Parse(l.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)));
+            var started = File.ReadAllLines(Path.Combine(_state, "pids")).Select(l => l.Split(' ')).ToList();
+            pids.AddRange(started.Select(f => int.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture)));
             Assert.Equal(5, pids.Count);
+            // Each gateway runs with the container image's gen1 cap, which the runtime reads only from the environment.
+            var gateways = started.Where(f => f[1].StartsWith("gateway-", StringComparison.Ordinal)).ToList();
+            Assert.Equal(3, gateways.Count);
+            Assert.All(gateways, f =>
+                Assert.Contains("DOTNET_GCGen1MaxBudget=0x1000000", File.ReadAllText($"/proc/{f[0]}/environ").Split('\0')));
             List<string> urls;
             lock (lines)
             {
