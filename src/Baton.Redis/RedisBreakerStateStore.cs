@@ -38,6 +38,9 @@ public sealed class RedisBreakerStateStore : IBreakerStateStore
     public DateTimeOffset? OpenUntil(string deployment) =>
         _openUntil.TryGetValue(deployment, out var open) && open.Until > _time.GetUtcNow() ? open.Until : null;
 
+    /// <summary>Whether this instance opened a break that Redis has not been told of yet (stored and announced).</summary>
+    internal bool IsUntold(string deployment) => _untold.ContainsKey(deployment);
+
     /// <inheritdoc />
     public void ReportOpened(string deployment, DateTimeOffset until)
     {
