@@ -143,6 +143,7 @@ public sealed class RedisCatchUpTests(RedisServer server) : RedisServerTests(ser
         // The restarted server holds nothing: the break opened while it was down is told again; the one told before
         // is no longer listed, as if it had been closed, and is dropped.
         Assert.True(await Poll.UntilAsync(() => StoredAsync(breaks, untold)));
+        Assert.True(await Poll.UntilAsync(() => !breakers.IsUntold(untold)));
         Assert.NotNull(breakers.OpenUntil(untold));
         Assert.True(await Poll.UntilAsync(() => breakers.OpenUntil(told) is null));
     }
