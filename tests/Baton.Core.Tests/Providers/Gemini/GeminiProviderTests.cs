@@ -8,9 +8,9 @@ using Baton.Providers.Gemini;
 namespace Baton.Core.Tests.Providers.Gemini;
 
 /// <summary>The Gemini provider against the simulator's Gemini endpoints, over real HTTP.</summary>
-public sealed class GeminiProviderTests(SimulatorServer simulator) : IClassFixture<SimulatorServer>
+public sealed class GeminiProviderTests(SimulatorServer simulator) : SimulatedFaultsContract, IClassFixture<SimulatorServer>
 {
-    private IChatProvider Provider() => TestProviders.Create(ProviderTypes.Gemini, simulator.BaseUrl + "/v1beta");
+    protected override IChatProvider Provider() => TestProviders.Create(ProviderTypes.Gemini, simulator.BaseUrl + "/v1beta");
 
     [Fact]
     public async Task Complete_translates_the_answer_and_its_usage()
@@ -83,54 +83,6 @@ public sealed class GeminiProviderTests(SimulatorServer simulator) : IClassFixtu
         using var arguments = JsonDocument.Parse(function.GetProperty("arguments").GetString()!);
         Assert.Equal("celsius", arguments.RootElement.GetProperty("unit").GetString());
         Assert.Contains("\"finish_reason\":\"tool_calls\"", chunks[^2]);
-    }
-
-    [Theory]
-    [InlineData("baton-sim-1@429:7", 429, "rate_limit_error")]
-    [InlineData("baton-sim-1@503", 503, "upstream_error")]
-    [InlineData("baton-sim-1@401", 401, "authentication_error")]
-    public async Task Upstream_errors_keep_status_message_and_provider(string model, int status, string type)
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), model), CancellationToken.None));
-
-        Assert.Equal(status, error.UpstreamStatus);
-        Assert.Equal(type, error.Type);
-        Assert.Equal("test-gemini", error.Provider);
-        Assert.Contains("(simulated)", error.Message);
-        Assert.DoesNotContain(TestProviders.FakeKey, error.Message);
-        if (status == 429)
-        {
-            Assert.Equal(TimeSpan.FromSeconds(7), error.RetryAfter);
-        }
-    }
-
-    [Fact]
-    public async Task A_stream_cut_by_the_upstream_is_reported_not_passed_off_as_complete()
-    {
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@cut:3"), CancellationToken.None);
-
-        var error = await Assert.ThrowsAsync<BatonException>(() => TestProviders.ReadAllAsync(stream));
-        Assert.Equal("stream_interrupted", error.Code);
-    }
-
-    [Fact]
-    public async Task A_malformed_stream_event_is_reported_as_malformed()
-    {
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@malformed"), CancellationToken.None);
-
-        var error = await Assert.ThrowsAsync<BatonException>(() => TestProviders.ReadAllAsync(stream));
-        Assert.Equal("upstream_malformed_response", error.Code);
-    }
-
-    [Fact]
-    public async Task Malformed_json_from_upstream_is_a_502_not_a_crash()
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@malformed"), CancellationToken.None));
-
-        Assert.Equal(502, error.StatusCode);
-        Assert.Equal("upstream_malformed_response", error.Code);
     }
 
     [Theory]

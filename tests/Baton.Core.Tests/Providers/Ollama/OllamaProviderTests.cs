@@ -8,9 +8,11 @@ using Baton.Errors;
 namespace Baton.Core.Tests.Providers.Ollama;
 
 /// <summary>The Ollama provider against the simulator's <c>/api/chat</c>, over real HTTP.</summary>
-public sealed class OllamaProviderTests(SimulatorServer simulator) : IClassFixture<SimulatorServer>
+public sealed class OllamaProviderTests(SimulatorServer simulator) : SimulatedFaultsContract, IClassFixture<SimulatorServer>
 {
-    private Baton.Providers.IChatProvider Provider(string suffix = "") => TestProviders.Create(ProviderTypes.Ollama, simulator.BaseUrl + suffix);
+    protected override Baton.Providers.IChatProvider Provider() => Provider("");
+
+    private Baton.Providers.IChatProvider Provider(string suffix) => TestProviders.Create(ProviderTypes.Ollama, simulator.BaseUrl + suffix);
 
     private static async Task<List<JsonElement>> ReadChunksAsync(Baton.Providers.ProviderStream stream) =>
         (await TestProviders.ReadAllAsync(stream)).Select(json => JsonDocument.Parse(json).RootElement.Clone()).ToList();
@@ -89,47 +91,6 @@ public sealed class OllamaProviderTests(SimulatorServer simulator) : IClassFixtu
 
         using var json = JsonDocument.Parse(completion.Body);
         Assert.Contains("18 degrees", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-    }
-
-    [Theory]
-    [InlineData("baton-sim-1@429:7", 429, "rate_limit_error")]
-    [InlineData("baton-sim-1@503", 503, "upstream_error")]
-    [InlineData("baton-sim-1@401", 401, "authentication_error")]
-    public async Task Upstream_errors_keep_status_message_and_provider(string model, int status, string type)
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), model), CancellationToken.None));
-
-        Assert.Equal(status, error.UpstreamStatus);
-        Assert.Equal(type, error.Type);
-        Assert.Equal("test-ollama", error.Provider);
-        Assert.Contains("(simulated)", error.Message);
-        Assert.DoesNotContain(TestProviders.FakeKey, error.Message);
-        if (status == 429)
-        {
-            Assert.Equal(TimeSpan.FromSeconds(7), error.RetryAfter);
-        }
-    }
-
-    [Fact]
-    public async Task A_stream_cut_by_the_upstream_is_reported_not_passed_off_as_complete()
-    {
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@cut:3"), CancellationToken.None);
-        var error = await Assert.ThrowsAsync<BatonException>(() => TestProviders.ReadAllAsync(stream));
-        Assert.Equal("stream_interrupted", error.Code);
-    }
-
-    [Fact]
-    public async Task Malformed_json_is_a_502_whether_streamed_or_not()
-    {
-        var whole = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@malformed"), CancellationToken.None));
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@malformed"), CancellationToken.None);
-        var streamed = await Assert.ThrowsAsync<BatonException>(() => TestProviders.ReadAllAsync(stream));
-
-        Assert.Equal(502, whole.StatusCode);
-        Assert.Equal("upstream_malformed_response", whole.Code);
-        Assert.Equal("upstream_malformed_response", streamed.Code);
     }
 
     [Fact]

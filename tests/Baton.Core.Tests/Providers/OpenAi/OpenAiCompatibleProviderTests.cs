@@ -5,9 +5,9 @@ using Baton.Errors;
 
 namespace Baton.Core.Tests.Providers.OpenAi;
 
-public sealed class OpenAiCompatibleProviderTests(SimulatorServer simulator) : IClassFixture<SimulatorServer>
+public sealed class OpenAiCompatibleProviderTests(SimulatorServer simulator) : SimulatedFaultsContract, IClassFixture<SimulatorServer>
 {
-    private Baton.Providers.IChatProvider Provider() => TestProviders.Create(ProviderTypes.OpenAi, simulator.BaseUrl + "/v1");
+    protected override Baton.Providers.IChatProvider Provider() => TestProviders.Create(ProviderTypes.OpenAi, simulator.BaseUrl + "/v1");
 
     [Fact]
     public async Task Complete_returns_the_upstream_answer_with_its_usage()
@@ -56,50 +56,6 @@ public sealed class OpenAiCompatibleProviderTests(SimulatorServer simulator) : I
         await stream.DisposeAsync();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await chunks.MoveNextAsync());
-    }
-
-    [Theory]
-    [InlineData("baton-sim-1@429:7", 429, "rate_limit_error")]
-    [InlineData("baton-sim-1@503", 503, "upstream_error")]
-    [InlineData("baton-sim-1@401", 401, "authentication_error")]
-    public async Task Upstream_errors_keep_status_and_provider(string model, int status, string type)
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), model), CancellationToken.None));
-
-        Assert.Equal(status, error.UpstreamStatus);
-        Assert.Equal(type, error.Type);
-        Assert.Equal("test-openai", error.Provider);
-        Assert.DoesNotContain(TestProviders.FakeKey, error.Message);
-        if (status == 429)
-        {
-            Assert.Equal(TimeSpan.FromSeconds(7), error.RetryAfter);
-        }
-    }
-
-    [Fact]
-    public async Task A_stream_cut_by_the_upstream_is_reported_not_passed_off_as_complete()
-    {
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@cut:3"), CancellationToken.None);
-        var error = await Assert.ThrowsAsync<BatonException>(() => TestProviders.ReadAllAsync(stream));
-        Assert.Equal("stream_interrupted", error.Code);
-    }
-
-    [Fact]
-    public async Task Malformed_json_from_upstream_is_a_502_not_a_crash()
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@malformed"), CancellationToken.None));
-        Assert.Equal(502, error.StatusCode);
-        Assert.Equal("upstream_malformed_response", error.Code);
-    }
-
-    [Fact]
-    public async Task A_reset_connection_is_reported_as_provider_unavailable()
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@reset"), CancellationToken.None));
-        Assert.Equal("provider_unavailable", error.Code);
     }
 
     [Fact]
