@@ -57,13 +57,6 @@ wait_ready sqlite "http://$HOST:$SQLITE_PORT/v1/chat/completions" "$BODY" "$BENC
 
 RAW="$RESULTS/cache-raw.txt"
 : >"$RAW"
-drive() { # row conns port cache-control
-  local row=$1 conns=$2 port=$3 threads=1
-  (( conns > 1 )) && threads=2
-  BENCH_BODY="$BODY" BENCH_CACHE_CONTROL="$4" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" \
-    "http://$HOST:$port/v1/chat/completions" >"$WORK/wrk.out" 2>&1
-  echo "row=$row conns=$conns $(grep '^BENCH' "$WORK/wrk.out")" | tee -a "$RAW" >&2
-}
 
 log "warm-up"
 for conns in 1 64; do
@@ -75,36 +68,18 @@ done
 # collector runs), which takes CPU from whatever row is driven next on 2 cores. So each row is preceded by a short
 # pause, and the cache-off and storing rows swap places from round to round, so that neither always follows the
 # other's load.
-settle() { sleep 2; }
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for conns in 1 64; do
     if (( round % 2 == 1 )); then
-      settle; drive off "$conns" $OFF_PORT ""
-      settle; drive sqlite-store "$conns" $SQLITE_PORT no-cache
+      settle; drive_row off "$conns" $OFF_PORT
+      settle; drive_row sqlite-store "$conns" $SQLITE_PORT BENCH_CACHE_CONTROL=no-cache
     else
-      settle; drive sqlite-store "$conns" $SQLITE_PORT no-cache
-      settle; drive off "$conns" $OFF_PORT ""
+      settle; drive_row sqlite-store "$conns" $SQLITE_PORT BENCH_CACHE_CONTROL=no-cache
+      settle; drive_row off "$conns" $OFF_PORT
     fi
-    settle; drive sqlite-hit "$conns" $SQLITE_PORT ""
+    settle; drive_row sqlite-hit "$conns" $SQLITE_PORT
   done
 done
 
-python3 - "$RAW" <<'PY' | tee "$RESULTS/cache-table.md"
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    f = dict(p.split("=", 1) for p in line.split() if "=" in p)
-    rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
-    rows.setdefault((f["row"], f["conns"]), []).append((rps, int(f["p50_us"]), int(f["p99_us"]), int(f["errors"])))
-names = {"off": "cache off", "sqlite-store": "cache on, every answer stored (no-cache)", "sqlite-hit": "cache on, every request a hit"}
-print("| row | conns | requests/s (median) | p50 µs | p99 µs | errors | vs cache off |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for conns in ("1", "64"):
-    base = statistics.median(r[0] for r in rows[("off", conns)])
-    for name in ("off", "sqlite-store", "sqlite-hit"):
-        runs = rows[(name, conns)]
-        rps = statistics.median(r[0] for r in runs)
-        print(f"| {names[name]} | {conns} | {rps:,.0f} | {statistics.median(r[1] for r in runs)} | "
-              f"{statistics.median(r[2] for r in runs)} | {sum(r[3] for r in runs)} | {rps / base:.2f}× |")
-PY
+python3 "$HERE/rows.py" "$RAW" off off="cache off" sqlite-store="cache on, every answer stored (no-cache)" sqlite-hit="cache on, every request a hit" | tee "$RESULTS/cache-table.md"

@@ -1,5 +1,6 @@
 # Shared by bench/run.sh, bench/distributed.sh, bench/cache.sh and bench/observability.sh: scratch folder and process
-# cleanup, tools, free ports, readiness, the static upstream, Redis, keys, and the allocation and memory probes.
+# cleanup, tools, free ports, readiness, the static upstream, Redis, keys, the allocation and memory probes, and the
+# alternating rows of cache.sh and observability.sh.
 # Expects HERE, INSTALL and LOG_TAG to be set by the sourcing script.
 
 HOST=127.0.0.1
@@ -39,6 +40,21 @@ build_release() {
     dotnet build -c Release -nologo -v quiet "$project" >>"$WORK/build.log" 2>&1 || fail "build of $(basename "$project") failed" "$WORK/build.log"
   done
 }
+
+# drive_row ROW CONNS PORT [VAR=VALUE]: wrk posts BODY to the gateway on PORT for DURATION seconds (bench/wrk/post.lua,
+# which reads VAR: a header to send) and appends "row=ROW conns=CONNS" and wrk's figures to RAW. For cache.sh and
+# observability.sh, whose rows are then tabled by rows.py.
+drive_row() {
+  local row=$1 conns=$2 port=$3 threads=1
+  (( conns > 1 )) && threads=2
+  env BENCH_BODY="$BODY" ${4:+"$4"} wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" \
+    "http://$HOST:$port/v1/chat/completions" >"$WORK/wrk.out" 2>&1
+  echo "row=$row conns=$conns $(grep '^BENCH' "$WORK/wrk.out")" | tee -a "$RAW" >&2
+}
+
+# A gateway goes on working after its wrk run ends (its ledger and cache writers commit what was queued, the
+# collector runs), which takes CPU from whatever row is driven next on 2 cores: a short pause before each row.
+settle() { sleep 2; }
 
 # require_tools [extra command:package ...]: wrk, nginx and curl, plus the extras; installed with apt-get unless --no-install.
 require_tools() {

@@ -61,13 +61,6 @@ TRACEPARENT="00-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')-$(od -An -N8 -tx1
 
 RAW="$RESULTS/observability-raw.txt"
 : >"$RAW"
-drive() { # row conns port traceparent
-  local row=$1 conns=$2 port=$3 threads=1
-  (( conns > 1 )) && threads=2
-  BENCH_BODY="$BODY" BENCH_TRACEPARENT="$4" wrk -t$threads -c"$conns" -d"${DURATION}s" --timeout 10s -s "$HERE/wrk/post.lua" \
-    "http://$HOST:$port/v1/chat/completions" >"$WORK/wrk.out" 2>&1
-  echo "row=$row conns=$conns $(grep '^BENCH' "$WORK/wrk.out")" | tee -a "$RAW" >&2
-}
 
 log "warm-up"
 for conns in 1 64; do
@@ -76,38 +69,19 @@ for conns in 1 64; do
 done
 
 # As in cache.sh: a pause before each row, and the rows swap places from round to round.
-settle() { sleep 2; }
 for round in $(seq 1 "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for conns in 1 64; do
     if (( round % 2 == 1 )); then
-      settle; drive off "$conns" $OFF_PORT ""
-      settle; drive on "$conns" $ON_PORT ""
-      settle; drive traced "$conns" $ON_PORT "$TRACEPARENT"
+      settle; drive_row off "$conns" $OFF_PORT
+      settle; drive_row on "$conns" $ON_PORT
+      settle; drive_row traced "$conns" $ON_PORT "BENCH_TRACEPARENT=$TRACEPARENT"
     else
-      settle; drive traced "$conns" $ON_PORT "$TRACEPARENT"
-      settle; drive on "$conns" $ON_PORT ""
-      settle; drive off "$conns" $OFF_PORT ""
+      settle; drive_row traced "$conns" $ON_PORT "BENCH_TRACEPARENT=$TRACEPARENT"
+      settle; drive_row on "$conns" $ON_PORT
+      settle; drive_row off "$conns" $OFF_PORT
     fi
   done
 done
 
-python3 - "$RAW" <<'PY' | tee "$RESULTS/observability-table.md"
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    f = dict(p.split("=", 1) for p in line.split() if "=" in p)
-    rps = int(f["requests"]) / (int(f["duration_us"]) / 1e6)
-    rows.setdefault((f["row"], f["conns"]), []).append((rps, int(f["p50_us"]), int(f["p99_us"]), int(f["errors"])))
-names = {"off": "observability off", "on": "tracing and metrics on, no exporter", "traced": "on, caller sends a sampled traceparent"}
-print("| row | conns | requests/s (median) | runs (requests/s) | p50 µs | p99 µs | errors | vs off |")
-print("|---|---:|---:|---|---:|---:|---:|---:|")
-for conns in ("1", "64"):
-    base = statistics.median(r[0] for r in rows[("off", conns)])
-    for name in ("off", "on", "traced"):
-        runs = rows[(name, conns)]
-        rps = statistics.median(r[0] for r in runs)
-        each = ", ".join(f"{r[0]:,.0f}" for r in runs)
-        print(f"| {names[name]} | {conns} | {rps:,.0f} | {each} | {statistics.median(r[1] for r in runs)} | "
-              f"{statistics.median(r[2] for r in runs)} | {sum(r[3] for r in runs)} | {rps / base:.2f}× |")
-PY
+python3 "$HERE/rows.py" "$RAW" off off="observability off" on="tracing and metrics on, no exporter" traced="on, caller sends a sampled traceparent" | tee "$RESULTS/observability-table.md"
