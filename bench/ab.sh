@@ -91,7 +91,7 @@ start_side() {
   fi
   sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$config" >"$WORK/$1/baton.json"
   # shellcheck disable=SC2086 # the environment string is split into its assignments on purpose
-  (cd "$WORK/$1" && exec env $5 $redis BENCH_PROBE_PORT="$4" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
+  (cd "$WORK/$1" && exec env "$BATON_GC_CAP" $5 $redis BENCH_PROBE_PORT="$4" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
     dotnet "$2/src/Baton.Cli/bin/Release/net10.0/baton.dll" serve --config "$WORK/$1/baton.json" --urls "http://$HOST:$3") >"$WORK/$1.out" 2>&1 &
   SIDE_PID=$!
   PIDS+=($SIDE_PID)

@@ -47,9 +47,9 @@ mkdir -p "$WORK/off" "$WORK/sqlite"
 # The configurations require keys, as a shared gateway would; the master key serves as the caller's here.
 export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 export BENCH_API_KEY="$BATON_BENCH_MASTER_KEY"
-(cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.nocache.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
+(cd "$WORK/off" && exec env "$BATON_GC_CAP" dotnet "$BATON_DLL" serve --config "$HERE/baton.bench.nocache.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
 PIDS+=($!)
-(cd "$WORK/sqlite" && exec dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
+(cd "$WORK/sqlite" && exec env "$BATON_GC_CAP" dotnet "$BATON_DLL" serve --config "$STORE_CONFIG" --urls "http://$HOST:$SQLITE_PORT") >"$WORK/sqlite.out" 2>&1 &
 PIDS+=($!)
 BODY="$HERE/wrk/request.json"
 wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"

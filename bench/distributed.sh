@@ -88,7 +88,7 @@ export Baton__redis__connection="$HOST:$REDIS_PORT"
 BATON_PIDS=()
 for i in $(seq 0 $((GATEWAYS - 1))); do
   mkdir -p "$WORK/gateway-$i"
-  (cd "$WORK/gateway-$i" && exec dotnet "$BATON_DLL" serve --config "$WORK/baton.json" --urls "http://$HOST:${BATON_PORTS[$i]}") >"$WORK/gateway-$i.out" 2>&1 &
+  (cd "$WORK/gateway-$i" && exec env "$BATON_GC_CAP" dotnet "$BATON_DLL" serve --config "$WORK/baton.json" --urls "http://$HOST:${BATON_PORTS[$i]}") >"$WORK/gateway-$i.out" 2>&1 &
   PIDS+=($!) BATON_PIDS+=($!)
   dotnet "$YARP_DLL" --urls "http://$HOST:${YARP_PORTS[$i]}" --destination "http://$HOST:$UPSTREAM_PORT/" >"$WORK/yarp-$i.out" 2>&1 &
   PIDS+=($!)

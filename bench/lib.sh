@@ -8,6 +8,9 @@ HOST=127.0.0.1
 # name one, and the static upstream reads none.
 export BENCH_UPSTREAM_KEY="${BENCH_UPSTREAM_KEY:-static-upstream-reads-no-key}"
 RESULTS="$HERE/results"
+# Gen1's budget capped as the container image and deploy/local.sh cap it (Dockerfile; docs/deploy.md), for every Baton
+# gateway the scripts start (not YARP): an environment-only setting (the runtime reads it before Baton's code runs).
+BATON_GC_CAP="DOTNET_GCGen1MaxBudget=0x1000000"
 WORK="$(mktemp -d)"
 mkdir -p "$RESULTS"
 PIDS=()

@@ -50,9 +50,9 @@ sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.nocache.json" 
 # The configurations require keys, as a shared gateway would; the master key serves as the caller's here.
 export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 export BENCH_API_KEY="$BATON_BENCH_MASTER_KEY"
-(cd "$WORK/off" && exec dotnet "$BATON_DLL" serve --config "$WORK/off.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
+(cd "$WORK/off" && exec env "$BATON_GC_CAP" dotnet "$BATON_DLL" serve --config "$WORK/off.json" --urls "http://$HOST:$OFF_PORT") >"$WORK/off.out" 2>&1 &
 PIDS+=($!)
-(cd "$WORK/on" && exec dotnet "$BATON_DLL" serve --config "$WORK/on.json" --urls "http://$HOST:$ON_PORT") >"$WORK/on.out" 2>&1 &
+(cd "$WORK/on" && exec env "$BATON_GC_CAP" dotnet "$BATON_DLL" serve --config "$WORK/on.json" --urls "http://$HOST:$ON_PORT") >"$WORK/on.out" 2>&1 &
 PIDS+=($!)
 BODY="$HERE/wrk/request.json"
 wait_ready off "http://$HOST:$OFF_PORT/v1/chat/completions" "$BODY" "$BENCH_API_KEY"

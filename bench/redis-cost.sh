@@ -43,7 +43,7 @@ export DOTNET_gcServer=1 DOTNET_TieredPGO=1 ASPNETCORE_ENVIRONMENT=Production DO
 export BATON_BENCH_MASTER_KEY="${BATON_BENCH_MASTER_KEY:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 mkdir -p "$WORK/gateway"
 sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.redis.json" >"$WORK/gateway/baton.json"
-(cd "$WORK/gateway" && exec env Baton__redis__connection="$HOST:$REDIS_PORT" \
+(cd "$WORK/gateway" && exec env "$BATON_GC_CAP" Baton__redis__connection="$HOST:$REDIS_PORT" \
   dotnet "$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll" serve --config "$WORK/gateway/baton.json" --urls "http://$HOST:$GATEWAY_PORT") >"$WORK/gateway.out" 2>&1 &
 GATEWAY_PID=$!
 PIDS+=($GATEWAY_PID)

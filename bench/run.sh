@@ -117,9 +117,7 @@ start_gateway() {
   mkdir -p "$WORK/$name"
   local_config "$config" >"$WORK/$name/baton.json"
   [[ $GC_LOG == 1 ]] && set -- "$@" BENCH_GC_LOG="$RESULTS/gc-$name.txt"
-  # Gen1's budget capped as the container image caps it (Dockerfile; docs/deploy.md): an environment-only setting.
-  set -- "$@" DOTNET_GCGen1MaxBudget=0x1000000
-  (cd "$WORK/$name" && exec env "$@" BENCH_PROBE_PORT="$probe" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
+  (cd "$WORK/$name" && exec env "$BATON_GC_CAP" "$@" BENCH_PROBE_PORT="$probe" DOTNET_STARTUP_HOOKS="$PROBE_DLL" \
     dotnet "$BATON_DLL" serve --config "$WORK/$name/baton.json" --urls "http://$HOST:$port") >"$WORK/$name.out" 2>&1 &
   GATEWAY_PID=$!
   PIDS+=($GATEWAY_PID)

@@ -57,7 +57,7 @@ PIDS+=($YARP_PID)
 mkdir -p "$WORK/baton"
 sed "s/127.0.0.1:18081/$HOST:$UPSTREAM_PORT/g" "$HERE/baton.bench.team.json" >"$WORK/baton/baton.json"
 # shellcheck disable=SC2086 # the environment string is split into its assignments on purpose
-(cd "$WORK/baton" && exec env $BATON_ENV dotnet "$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll" serve \
+(cd "$WORK/baton" && exec env "$BATON_GC_CAP" $BATON_ENV dotnet "$ROOT/src/Baton.Cli/bin/Release/net10.0/baton.dll" serve \
   --config "$WORK/baton/baton.json" --urls "http://$HOST:$BATON_PORT") >"$WORK/baton.out" 2>&1 &
 BATON_PID=$!
 PIDS+=($BATON_PID)
