@@ -1,6 +1,6 @@
-# Shared by bench/run.sh, bench/distributed.sh, bench/cache.sh and bench/observability.sh: scratch folder and process
-# cleanup, tools, free ports, readiness, the static upstream, Redis, keys, the allocation and memory probes, and the
-# alternating rows of cache.sh and observability.sh.
+# Shared by the bench scripts (run.sh, ab.sh, cache.sh, observability.sh, distributed.sh, timeline.sh and the redis-*.sh):
+# scratch folder and process cleanup, tools, free ports, readiness, the static upstream, Redis, keys, the allocation and
+# memory probes, the gen1 cap, and the alternating rows of cache.sh and observability.sh.
 # Expects HERE, INSTALL and LOG_TAG to be set by the sourcing script.
 
 HOST=127.0.0.1
