@@ -48,14 +48,7 @@ public sealed class CostCountsTests : IAsyncLifetime, IDisposable
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        foreach (var app in new[] { _gateway, _simulator })
-        {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
+        await GatewayServer.StopAsync(_gateway, _simulator);
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }

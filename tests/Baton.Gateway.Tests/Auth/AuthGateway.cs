@@ -205,14 +205,7 @@ public sealed class AuthGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Anonymous.Dispose();
-        foreach (var app in new[] { _gateway, _simulator })
-        {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
+        await GatewayServer.StopAsync(_gateway, _simulator);
         SqliteConnection.ClearAllPools();
         System.IO.Directory.Delete(_directory, recursive: true);
     }

@@ -325,14 +325,7 @@ public sealed class SecretLeakTests(SecretLeakTests.EchoGateway gateway) : IClas
         public async Task DisposeAsync()
         {
             Http.Dispose();
-            foreach (var app in new[] { _gateway, _simulator })
-            {
-                if (app is not null)
-                {
-                    await app.StopAsync();
-                    await app.DisposeAsync();
-                }
-            }
+            await GatewayServer.StopAsync(_gateway, _simulator);
             SqliteConnection.ClearAllPools();
             Directory.Delete(_directory, recursive: true);
         }

@@ -59,14 +59,7 @@ public sealed class StalledReaderTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var app in new[] { _gateway, _simulator })
-        {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
+        await GatewayServer.StopAsync(_gateway, _simulator);
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
     }

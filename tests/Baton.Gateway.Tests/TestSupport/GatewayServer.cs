@@ -91,10 +91,10 @@ public sealed class GatewayServer : IAsyncLifetime
     public static string AddressOf(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    public async Task DisposeAsync()
+    /// <summary>Stops and disposes of each app a fixture started, in order; one it never got to build is skipped.</summary>
+    public static async Task StopAsync(params WebApplication?[] apps)
     {
-        Http.Dispose();
-        foreach (var app in new[] { _gateway, _simulator })
+        foreach (var app in apps)
         {
             if (app is not null)
             {
@@ -102,5 +102,11 @@ public sealed class GatewayServer : IAsyncLifetime
                 await app.DisposeAsync();
             }
         }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await GatewayServer.StopAsync(_gateway, _simulator);
     }
 }

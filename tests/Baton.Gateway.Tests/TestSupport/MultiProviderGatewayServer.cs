@@ -84,13 +84,6 @@ public sealed class MultiProviderGatewayServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        foreach (var app in new[] { _gateway, _simulator })
-        {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
+        await GatewayServer.StopAsync(_gateway, _simulator);
     }
 }
