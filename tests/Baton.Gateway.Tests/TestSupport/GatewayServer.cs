@@ -107,6 +107,6 @@ public sealed class GatewayServer : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        await GatewayServer.StopAsync(_gateway, _simulator);
+        await StopAsync(_gateway, _simulator);
     }
 }

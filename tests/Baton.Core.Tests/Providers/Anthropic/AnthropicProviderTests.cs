@@ -8,9 +8,9 @@ using Baton.Providers;
 namespace Baton.Core.Tests.Providers.Anthropic;
 
 /// <summary>The Anthropic provider against the simulator's Messages API over real HTTP.</summary>
-public sealed class AnthropicProviderTests(SimulatorServer simulator) : IClassFixture<SimulatorServer>
+public sealed class AnthropicProviderTests(SimulatorServer simulator) : SimulatedFaultsContract, IClassFixture<SimulatorServer>
 {
-    private IChatProvider Provider() => TestProviders.Create(ProviderTypes.Anthropic, simulator.BaseUrl + "/v1");
+    protected override IChatProvider Provider() => TestProviders.Create(ProviderTypes.Anthropic, simulator.BaseUrl + "/v1");
 
     [Fact]
     public void The_factory_makes_an_anthropic_provider()
@@ -103,23 +103,22 @@ public sealed class AnthropicProviderTests(SimulatorServer simulator) : IClassFi
         Assert.Contains("sunny, 21 degrees", choice["message"]!["content"]!.GetValue<string>());
     }
 
+    // Beyond the statuses every provider keeps (SimulatedFaultsContract): Anthropic's own 529, and a plain 500.
     [Theory]
-    [InlineData("baton-sim-1@429:7", 429, 429, ErrorTypes.RateLimit)]
-    [InlineData("baton-sim-1@401", 401, 401, ErrorTypes.Authentication)]
-    [InlineData("baton-sim-1@529", 529, 503, ErrorTypes.Upstream)]
-    [InlineData("baton-sim-1@500", 500, 500, ErrorTypes.Upstream)]
-    public async Task Upstream_errors_keep_status_provider_and_message(string model, int upstream, int status, string type)
+    [InlineData("baton-sim-1@529", 529, 503)]
+    [InlineData("baton-sim-1@500", 500, 500)]
+    public async Task Anthropic_errors_keep_their_upstream_status_and_answer_with_the_one_clients_know(string model, int upstream, int status)
     {
         var error = await Assert.ThrowsAsync<BatonException>(() =>
             Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), model), CancellationToken.None));
 
         Assert.Equal(upstream, error.UpstreamStatus);
         Assert.Equal(status, error.StatusCode);
-        Assert.Equal(type, error.Type);
+        Assert.Equal(ErrorTypes.Upstream, error.Type);
         Assert.Equal("test-anthropic", error.Provider);
         Assert.Contains("(simulated)", error.Message);
         Assert.DoesNotContain(TestProviders.FakeKey, error.Message);
-        Assert.Equal(upstream == 429 ? TimeSpan.FromSeconds(7) : null, error.RetryAfter);
+        Assert.Null(error.RetryAfter);
     }
 
     [Fact]
@@ -151,27 +150,5 @@ public sealed class AnthropicProviderTests(SimulatorServer simulator) : IClassFi
         Assert.Equal("stream_interrupted", error.Code);
         Assert.Equal(3, content.Count);
         Assert.Null(stream.Usage);
-    }
-
-    [Fact]
-    public async Task Malformed_json_is_a_502_whole_or_streamed()
-    {
-        var whole = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@malformed"), CancellationToken.None));
-        Assert.Equal(502, whole.StatusCode);
-        Assert.Equal("upstream_malformed_response", whole.Code);
-
-        await using var stream = await Provider().StreamAsync(TestProviders.Request(TestProviders.Simple(stream: true), "baton-sim-1@malformed"), CancellationToken.None);
-        var streamed = await Assert.ThrowsAsync<BatonException>(() => AnthropicFixtures.ReadAllAsync(stream));
-        Assert.Equal("upstream_malformed_response", streamed.Code);
-    }
-
-    [Fact]
-    public async Task A_reset_connection_is_reported_as_provider_unavailable()
-    {
-        var error = await Assert.ThrowsAsync<BatonException>(() =>
-            Provider().CompleteAsync(TestProviders.Request(TestProviders.Simple(), "baton-sim-1@reset"), CancellationToken.None));
-        Assert.Equal("provider_unavailable", error.Code);
-        Assert.DoesNotContain(TestProviders.FakeKey, error.Message);
     }
 }
